@@ -1,0 +1,124 @@
+# consentgate - build, test, demo and install.
+#
+#   make            build build/consentgate and build/consentctl
+#   make deps       install build and test dependencies (Debian 12, as root)
+#   make check      deps + build + every test (unit, ASan/UBSan, miltertest,
+#                   Postfix end to end, corpus)
+#   make demo       a private Postfix with consentgate, four sample mails
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+BUILD ?= build
+VERSION = 0.1.0
+
+CC ?= cc
+PKGS = gmime-3.0 lmdb libpcre2-8 gumbo
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) milter 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	-Wno-missing-field-initializers -DCG_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+LDLIBS = $(PKG_LIBS) -lspf2 -lpthread
+
+ifeq ($(SAN),1)
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
+endif
+
+COMMON_SRC := $(sort $(wildcard common/*.c))
+POLICY_SRC := $(sort $(wildcard policy/*.c policy/rules/*.c))
+DB_SRC := $(sort $(wildcard db/*.c))
+MILTER_SRC := $(sort $(wildcard milter/*.c))
+CTL_SRC := $(sort $(wildcard ctl/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC))
+MILTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MILTER_SRC))
+CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC))
+# Everything but the two main() files, for the unit tests.
+TESTABLE_OBJ := $(LIB_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ)) \
+	$(filter-out $(BUILD)/ctl/main.o,$(CTL_OBJ))
+TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+PROGS = $(BUILD)/consentgate $(BUILD)/consentctl
+
+.PHONY: all deps check unit unit-asan layering miltertest e2e corpus demo \
+	install clean bench
+
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/consentgate: $(LIB_OBJ) $(MILTER_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
+
+$(BUILD)/consentctl: $(LIB_OBJ) $(CTL_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ))
+	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h $(TESTABLE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTABLE_OBJ) $(CMOCKA_LIBS) \
+		$(MILTER_LIBS) $(LDLIBS)
+
+deps:
+	@sh scripts/deps.sh
+
+unit: $(TEST_BIN) $(PROGS)
+	@sh tests/run-unit.sh $(BUILD)
+
+unit-asan:
+	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 unit
+
+layering:
+	@sh tests/layering.sh
+
+miltertest: $(PROGS)
+	@sh tests/miltertest/run.sh $(BUILD)
+
+e2e: $(PROGS)
+	@sh tests/e2e/run.sh $(BUILD)
+
+corpus: $(PROGS)
+	@sh tests/corpus.sh $(BUILD)
+
+check: deps
+	$(MAKE) all
+	$(MAKE) layering
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) miltertest
+	$(MAKE) e2e
+	$(MAKE) corpus
+	@echo "check: all tests passed"
+
+demo: deps
+	$(MAKE) all
+	@sh tests/e2e/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/consentgate \
+		$(DESTDIR)$(SYSCONFDIR)/consentgate
+	install -m 0755 $(BUILD)/consentgate $(DESTDIR)$(PREFIX)/sbin/consentgate
+	install -m 0755 $(BUILD)/consentctl $(DESTDIR)$(PREFIX)/sbin/consentctl
+	install -m 0644 milter.conf.sample \
+		$(DESTDIR)$(PREFIX)/share/consentgate/consentgate.conf.sample
+	install -m 0644 policy/advertising-de.txt policy/advertising-en.txt \
+		$(DESTDIR)$(PREFIX)/share/consentgate/ 2>/dev/null || true
+	test -e $(DESTDIR)$(SYSCONFDIR)/consentgate/consentgate.conf || \
+		install -m 0644 milter.conf.sample \
+		$(DESTDIR)$(SYSCONFDIR)/consentgate/consentgate.conf
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

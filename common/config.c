@@ -1,0 +1,654 @@
+/*
+ * config.c - parse the consentgate config file into an immutable snapshot.
+ *
+ * Owns: each struct cfg and every string in it, freed when the last reference
+ * goes.  The key table below is the single declaration of every key, its
+ * type, default and bounds.  Defaults are applied by feeding the default text
+ * through the same parser as the file, so a default can never be a value the
+ * file could not hold.  Errors are collected, not logged: the caller decides
+ * whether to print them (-n), log them (reload) or exit.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "../policy/patterns.h"
+
+#define K(name, type, field, def, min, max, doc)                               \
+	{name, type, offsetof(struct cfg, field), def, min, max, doc}
+
+static const struct cfg_key cfg_table[] = {
+	K("Socket", CFG_T_SOCKET, socket, "unix:/run/consentgate/consentgate.sock",
+	  0, 0, "Milter socket: unix:/path or inet:PORT@HOST."),
+	K("UserID", CFG_T_STRING, user_id, "", 0, 0,
+	  "User (or user:group) to run as after the socket is open."),
+	K("Mode", CFG_T_MODE, mode, "enforce", 0, 0,
+	  "enforce refuses mail; monitor only logs and adds X-Consent-Gate."),
+	K("ConsentDB", CFG_T_PATH, consent_db, "/var/lib/consentgate", 0, 0,
+	  "Directory of the LMDB consent and evidence store."),
+	K("ArchiveAddress", CFG_T_ADDRESS, archive_address, "", 0, 0,
+	  "Mailbox that gets a blind copy (envelope recipient) of every DOI mail."),
+	K("DoiSenders", CFG_T_ADDRLIST, doi_senders, "", 0, 0,
+	  "Envelope or From addresses (or @domain) whose mail is DOI mail."),
+	K("MarketingSenders", CFG_T_ADDRLIST, marketing_senders, "", 0, 0,
+	  "Envelope or From addresses (or @domain) whose mail is marketing mail."),
+	K("ClassHeader", CFG_T_STRING, class_header, "X-Consent-Class", 0, 0,
+	  "Header a sending tool may set to doi, marketing or transactional."),
+	K("ConfirmURL", CFG_T_HTTPS_URL, confirm_url, "", 0, 0,
+	  "https prefix every DOI confirmation link must start with."),
+	K("PrivacyURL", CFG_T_HTTPS_URL, privacy_url, "", 0, 0,
+	  "Privacy policy URL that DOI and marketing mail must link."),
+	K("ImprintText", CFG_T_LIST, imprint_text, "", 0, 0,
+	  "Repeatable; each text must appear in DOI and marketing mail."),
+	K("AdvertisingList", CFG_T_PATH, advertising_list, "", 0, 0,
+	  "File of advertising patterns (PCRE2, one per line); empty: shipped lists."),
+	K("AllowedLinkDomains", CFG_T_LIST, allowed_link_domains, "", 0, 0,
+	  "Domains a DOI mail may link to besides ConfirmURL's and PrivacyURL's."),
+	K("DoiResend", CFG_T_DAYS, doi_resend_days, "never", 0, 3650,
+	  "never, or days after which a new DOI mail to a pending address is allowed."),
+	K("UnsubscribeAddress", CFG_T_ADDRESS, unsubscribe_address, "", 0, 0,
+	  "Inbound address; mail to it or its +uid form withdraws consent."),
+	K("TrackingDomains", CFG_T_LIST, tracking_domains, "", 0, 0,
+	  "Link and pixel domains that count as tracking."),
+	K("RequireTLS", CFG_T_BOOL, require_tls, "no", 0, 0,
+	  "yes: DOI and marketing mail must arrive over TLS or from loopback."),
+	K("SpfEgressAddress", CFG_T_IP, spf_egress_address, "", 0, 0,
+	  "Public IP the MTA sends from; it must pass the envelope domain's SPF."),
+	K("LogAddresses", CFG_T_BOOL, log_addresses, "no", 0, 0,
+	  "yes: log recipient addresses; no: log only evidence references."),
+	K("MaxMessageSize", CFG_T_SIZE, max_message_size, "25M", 1024,
+	  1024L * 1024 * 1024, "Largest message inspected; larger mail is refused."),
+	K("MaxMimeDepth", CFG_T_INT, max_mime_depth, "32", 1, 1000,
+	  "Deepest MIME nesting inspected; deeper mail is refused."),
+	K("MaxParts", CFG_T_INT, max_parts, "500", 1, 100000,
+	  "Most MIME parts inspected; mail with more is refused."),
+	K("RuleAction.<rule>", CFG_T_RULEACTION, rule_action, "reject", 0, 0,
+	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
+};
+
+#undef K
+
+const struct cfg_key *
+cfg_keys(size_t *n)
+{
+	*n = sizeof(cfg_table) / sizeof(cfg_table[0]);
+	return cfg_table;
+}
+
+static void
+cfg_list_free(struct cfg_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void
+cfg_free(struct cfg *c)
+{
+	size_t i, n;
+	const struct cfg_key *keys = cfg_keys(&n);
+
+	for (i = 0; i < n; i++) {
+		void *field = (char *)c + keys[i].offset;
+
+		switch (keys[i].type) {
+		case CFG_T_LIST:
+		case CFG_T_ADDRLIST:
+			cfg_list_free(field);
+			break;
+		case CFG_T_STRING:
+		case CFG_T_PATH:
+		case CFG_T_SOCKET:
+		case CFG_T_ADDRESS:
+		case CFG_T_HTTPS_URL:
+		case CFG_T_IP:
+			free(*(char **)field);
+			break;
+		default:
+			break;
+		}
+	}
+	pol_patterns_free(c->patterns);
+	free(c->path);
+	free(c);
+}
+
+struct cfg *
+cfg_ref(struct cfg *c)
+{
+	if (c)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_SEQ_CST);
+	return c;
+}
+
+void
+cfg_unref(struct cfg *c)
+{
+	if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_SEQ_CST) == 0)
+		cfg_free(c);
+}
+
+enum pol_action
+cfg_rule_action(const struct cfg *c, enum pol_rule r)
+{
+	return c->rule_action[r];
+}
+
+/* Parsing context: where we are, where errors go. */
+struct cfg_ctx {
+	const char *file;
+	unsigned line;
+	struct buf *errors;
+	int nerrors;
+};
+
+static void cfg_error(struct cfg_ctx *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+cfg_error(struct cfg_ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	x->nerrors++;
+	if (x->errors) {
+		if (x->line)
+			buf_printf(x->errors, "%s:%u: %s\n", x->file, x->line, msg);
+		else
+			buf_printf(x->errors, "%s: %s\n", x->file, msg);
+	}
+}
+
+static char *
+cfg_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	*e = '\0';
+	return s;
+}
+
+static int
+cfg_list_add(struct cfg_list *l, const char *s)
+{
+	char **v, *dup;
+
+	dup = strdup(s);
+	if (dup == NULL)
+		return -1;
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(dup);
+		return -1;
+	}
+	v[l->n++] = dup;
+	l->v = v;
+	return 0;
+}
+
+static int
+cfg_parse_long(const char *s, long *out, int allow_suffix)
+{
+	char *end;
+	long v, mult = 1;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || errno != 0 || v < 0)
+		return -1;
+	if (allow_suffix && *end) {
+		switch (*end) {
+		case 'k': case 'K': mult = 1024; break;
+		case 'm': case 'M': mult = 1024L * 1024; break;
+		case 'g': case 'G': mult = 1024L * 1024 * 1024; break;
+		default: return -1;
+		}
+		end++;
+	}
+	if (*end != '\0' || v > LONG_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static int
+cfg_parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+static int
+cfg_check_socket(const char *s)
+{
+	const char *at;
+	char *end;
+	long port;
+
+	if (strncmp(s, "unix:", 5) == 0)
+		return s[5] == '/' ? 0 : -1;
+	if (strncmp(s, "local:", 6) == 0)
+		return s[6] == '/' ? 0 : -1;
+	if (strncmp(s, "inet:", 5) == 0 || strncmp(s, "inet6:", 6) == 0) {
+		s = strchr(s, ':') + 1;
+		port = strtol(s, &end, 10);
+		if (end == s || port < 1 || port > 65535)
+			return -1;
+		at = end;
+		return (*at == '\0' || (*at == '@' && at[1] != '\0')) ? 0 : -1;
+	}
+	return -1;
+}
+
+/* Store one value for one key.  Returns 0 or -1 (error already reported). */
+static int
+cfg_set(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
+	const char *suffix, char *value)
+{
+	void *field = (char *)c + k->offset;
+	char norm[ADDR_MAX + 1];
+	unsigned char ipbuf[sizeof(struct in6_addr)];
+	char *tok, *save = NULL;
+	long n;
+	int b, r;
+
+	if (strlen(value) > CFG_VALUE_MAX) {
+		cfg_error(x, "%s: value longer than %d characters", k->name,
+			  CFG_VALUE_MAX);
+		return -1;
+	}
+	switch (k->type) {
+	case CFG_T_SOCKET:
+		if (cfg_check_socket(value) < 0) {
+			cfg_error(x, "Socket: '%s' is not unix:/path or inet:PORT@HOST",
+				  value);
+			return -1;
+		}
+		goto string;
+	case CFG_T_PATH:
+		if (*value && *value != '/') {
+			cfg_error(x, "%s: '%s' is not an absolute path", k->name, value);
+			return -1;
+		}
+		goto string;
+	case CFG_T_ADDRESS:
+		if (*value && addr_normalise(value, norm, sizeof(norm)) < 0) {
+			cfg_error(x, "%s: '%s' is not an e-mail address", k->name, value);
+			return -1;
+		}
+		if (*value)
+			value = norm;
+		goto string;
+	case CFG_T_HTTPS_URL:
+		if (*value && (strncasecmp(value, "https://", 8) != 0 ||
+			       value[8] == '\0' || strpbrk(value, " \t\"<>"))) {
+			cfg_error(x, "%s: '%s' is not an https:// URL", k->name, value);
+			return -1;
+		}
+		goto string;
+	case CFG_T_IP:
+		if (*value && inet_pton(AF_INET, value, ipbuf) != 1 &&
+		    inet_pton(AF_INET6, value, ipbuf) != 1) {
+			cfg_error(x, "%s: '%s' is not an IPv4 or IPv6 address", k->name,
+				  value);
+			return -1;
+		}
+		goto string;
+	case CFG_T_STRING:
+	string: {
+		char *dup = strdup(value);
+
+		if (dup == NULL) {
+			cfg_error(x, "out of memory");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = dup;
+		return 0;
+	}
+	case CFG_T_LIST:
+	case CFG_T_ADDRLIST:
+		/* ImprintText is one text per line: commas belong to it. */
+		if (strcasecmp(k->name, "ImprintText") == 0) {
+			if (*value && cfg_list_add(field, value) < 0)
+				return cfg_error(x, "out of memory"), -1;
+			return 0;
+		}
+		for (tok = strtok_r(value, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			tok = cfg_trim(tok);
+			if (*tok == '\0')
+				continue;
+			if (k->type == CFG_T_ADDRLIST) {
+				if (tok[0] == '@') {
+					if (tok[1] == '\0' || strchr(tok + 1, '@')) {
+						cfg_error(x, "%s: '%s' is not an @domain",
+							  k->name, tok);
+						return -1;
+					}
+					for (r = 0; tok[r]; r++)
+						tok[r] = (char)tolower((unsigned char)tok[r]);
+				} else if (addr_normalise(tok, norm, sizeof(norm)) < 0) {
+					cfg_error(x, "%s: '%s' is neither an address nor @domain",
+						  k->name, tok);
+					return -1;
+				} else {
+					tok = norm;
+				}
+			}
+			if (cfg_list_add(field, tok) < 0)
+				return cfg_error(x, "out of memory"), -1;
+		}
+		return 0;
+	case CFG_T_BOOL:
+		if (cfg_parse_bool(value, &b) < 0) {
+			cfg_error(x, "%s: '%s' is not yes or no", k->name, value);
+			return -1;
+		}
+		*(int *)field = b;
+		return 0;
+	case CFG_T_INT:
+	case CFG_T_SIZE:
+		if (cfg_parse_long(value, &n, k->type == CFG_T_SIZE) < 0 ||
+		    n < k->min || n > k->max) {
+			cfg_error(x, "%s: '%s' is not a number from %ld to %ld", k->name,
+				  value, k->min, k->max);
+			return -1;
+		}
+		*(long *)field = n;
+		return 0;
+	case CFG_T_MODE:
+		if (strcasecmp(value, "enforce") == 0)
+			c->mode = CFG_MODE_ENFORCE;
+		else if (strcasecmp(value, "monitor") == 0)
+			c->mode = CFG_MODE_MONITOR;
+		else {
+			cfg_error(x, "Mode: '%s' is not enforce or monitor", value);
+			return -1;
+		}
+		return 0;
+	case CFG_T_DAYS:
+		if (strcasecmp(value, "never") == 0) {
+			c->doi_resend_days = -1;
+			return 0;
+		}
+		if (cfg_parse_long(value, &n, 0) < 0 || n < k->min || n > k->max) {
+			cfg_error(x, "%s: '%s' is not never or a number of days (%ld-%ld)",
+				  k->name, value, k->min, k->max);
+			return -1;
+		}
+		c->doi_resend_days = n;
+		return 0;
+	case CFG_T_RULEACTION:
+		r = pol_action_parse(value);
+		if (r < 0) {
+			cfg_error(x, "%s: '%s' is not reject, tempfail, quarantine, tag or off",
+				  k->name, value);
+			return -1;
+		}
+		if (suffix == NULL) { /* the default: every rule */
+			for (b = 0; b < POL_RULE_COUNT; b++)
+				c->rule_action[b] = r;
+			return 0;
+		}
+		b = pol_rule_find(suffix);
+		if (b < 0) {
+			cfg_error(x, "RuleAction.%s: unknown rule id", suffix);
+			return -1;
+		}
+		c->rule_action[b] = r;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct cfg_key *
+cfg_find(const char *name, const char **suffix)
+{
+	size_t i, n;
+	const struct cfg_key *keys = cfg_keys(&n);
+
+	*suffix = NULL;
+	if (strncasecmp(name, "RuleAction.", 11) == 0) {
+		*suffix = name + 11;
+		for (i = 0; i < n; i++)
+			if (keys[i].type == CFG_T_RULEACTION)
+				return &keys[i];
+	}
+	for (i = 0; i < n; i++)
+		if (keys[i].type != CFG_T_RULEACTION &&
+		    strcasecmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static struct cfg *
+cfg_new_defaults(struct cfg_ctx *x)
+{
+	struct cfg *c;
+	size_t i, n;
+	const struct cfg_key *keys = cfg_keys(&n);
+	char tmp[CFG_VALUE_MAX + 1];
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->refs = 1;
+	for (i = 0; i < n; i++) {
+		snprintf(tmp, sizeof(tmp), "%s", keys[i].def);
+		if (cfg_set(x, c, &keys[i], NULL, tmp) < 0) {
+			cfg_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/* Parse the lines of text into c.  text is modified. */
+static void
+cfg_parse_lines(struct cfg_ctx *x, struct cfg *c, char *text)
+{
+	char *line, *next, *key, *value, *p;
+	const struct cfg_key *k;
+	const char *suffix;
+	int seen[64] = {0};
+	size_t nkeys;
+	const struct cfg_key *keys = cfg_keys(&nkeys);
+
+	for (line = text; line; line = next) {
+		x->line++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strlen(line) > CFG_LINE_MAX) {
+			cfg_error(x, "line longer than %d characters", CFG_LINE_MAX);
+			continue;
+		}
+		key = cfg_trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		for (p = key; *p && !isspace((unsigned char)*p); p++)
+			;
+		value = cfg_trim(p);
+		*p = '\0';
+		k = cfg_find(key, &suffix);
+		if (k == NULL) {
+			cfg_error(x, "unknown key '%s'", key);
+			continue;
+		}
+		if (suffix && *suffix == '\0') {
+			cfg_error(x, "RuleAction needs a rule id (RuleAction.<rule>)");
+			continue;
+		}
+		/* A list set in the file replaces the default, then appends. */
+		if ((k->type == CFG_T_LIST || k->type == CFG_T_ADDRLIST) &&
+		    !seen[k - keys]) {
+			cfg_list_free((struct cfg_list *)((char *)c + k->offset));
+		}
+		seen[k - keys] = 1;
+		if (*value == '\0' && k->type != CFG_T_STRING &&
+		    k->type != CFG_T_LIST && k->type != CFG_T_ADDRLIST &&
+		    k->type != CFG_T_ADDRESS && k->type != CFG_T_HTTPS_URL &&
+		    k->type != CFG_T_IP && k->type != CFG_T_PATH) {
+			cfg_error(x, "%s needs a value", k->name);
+			continue;
+		}
+		cfg_set(x, c, k, suffix, value);
+	}
+	(void)nkeys;
+}
+
+/* Read AdvertisingList and compile it; policy/ does the compiling, this
+ * module only does the reading (policy/ does no I/O). */
+static int
+cfg_load_patterns(struct cfg_ctx *x, struct cfg *c)
+{
+	FILE *f;
+	struct buf text = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	int r;
+
+	f = fopen(c->advertising_list, "r");
+	if (f == NULL) {
+		cfg_error(x, "AdvertisingList: cannot open %s: %s",
+			  c->advertising_list, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(&text, chunk, n) < 0)
+			break;
+	fclose(f);
+	r = pol_patterns_compile(c->advertising_list,
+				 text.data ? text.data : "", text.len, x->errors,
+				 &c->patterns);
+	buf_free(&text);
+	if (r < 0)
+		x->nerrors++;
+	return r;
+}
+
+/* Cross-key checks and derived data, after all lines are read. */
+static void
+cfg_finish(struct cfg_ctx *x, struct cfg *c)
+{
+	x->line = 0;
+	if (c->class_header == NULL || c->class_header[0] == '\0' ||
+	    strpbrk(c->class_header, ": \t"))
+		cfg_error(x, "ClassHeader: not a valid header name");
+	if (c->advertising_list && c->advertising_list[0] &&
+	    cfg_load_patterns(x, c) < 0)
+		return;
+}
+
+struct cfg *
+cfg_parse_text(const char *name, const char *text, struct buf *errors)
+{
+	struct cfg_ctx x = {name, 0, errors, 0};
+	struct cfg *c;
+	char *copy;
+
+	c = cfg_new_defaults(&x);
+	if (c == NULL)
+		return NULL;
+	copy = strdup(text);
+	c->path = strdup(name);
+	if (copy == NULL || c->path == NULL) {
+		free(copy);
+		cfg_error(&x, "out of memory");
+		cfg_free(c);
+		return NULL;
+	}
+	cfg_parse_lines(&x, c, copy);
+	free(copy);
+	if (x.nerrors == 0)
+		cfg_finish(&x, c);
+	if (x.nerrors) {
+		cfg_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct cfg *
+cfg_load(const char *path, struct buf *errors)
+{
+	FILE *f;
+	struct buf text = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	struct cfg *c;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (errors)
+			buf_printf(errors, "%s: cannot open: %s\n", path,
+				   strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (text.len + n > 1024 * 1024 || buf_append(&text, chunk, n) < 0) {
+			if (errors)
+				buf_printf(errors, "%s: file too large\n", path);
+			fclose(f);
+			buf_free(&text);
+			return NULL;
+		}
+	}
+	if (ferror(f)) {
+		if (errors)
+			buf_printf(errors, "%s: read error\n", path);
+		fclose(f);
+		buf_free(&text);
+		return NULL;
+	}
+	fclose(f);
+	if (memchr(text.data ? text.data : "", '\0', text.len)) {
+		if (errors)
+			buf_printf(errors, "%s: contains a NUL byte\n", path);
+		buf_free(&text);
+		return NULL;
+	}
+	c = cfg_parse_text(path, text.data ? text.data : "", errors);
+	buf_free(&text);
+	return c;
+}
+
+struct cfg *
+cfg_defaults(void)
+{
+	struct cfg_ctx x = {"(defaults)", 0, NULL, 0};
+
+	return cfg_new_defaults(&x);
+}

@@ -1,0 +1,105 @@
+/*
+ * config.h - the consentgate configuration: one table of keys drives the
+ * parser, `consentgate -n`, and the test that keeps milter.conf.sample and
+ * the README complete.
+ *
+ * A struct cfg is an immutable, reference-counted snapshot.  Whoever uses it
+ * across a callback holds a reference (cfg_ref/cfg_unref); a reload builds a
+ * new snapshot and swaps it in, so a running message keeps its old one.
+ */
+#ifndef CG_CONFIG_H
+#define CG_CONFIG_H
+
+#include <stddef.h>
+
+#include "../policy/catalogue.h"
+#include "buf.h"
+
+#define CFG_VALUE_MAX 1024 /* longest value accepted for one key */
+#define CFG_LINE_MAX 4096
+
+enum cfg_mode { CFG_MODE_ENFORCE, CFG_MODE_MONITOR };
+
+struct cfg_list {
+	char **v;
+	size_t n;
+};
+
+struct pol_patterns; /* compiled advertising patterns, owned by the cfg */
+
+struct cfg {
+	int refs;
+	char *path;
+	char *socket;
+	char *user_id;
+	int mode;
+	char *consent_db;
+	char *archive_address;
+	struct cfg_list doi_senders;
+	struct cfg_list marketing_senders;
+	char *class_header;
+	char *confirm_url;
+	char *privacy_url;
+	struct cfg_list imprint_text;
+	char *advertising_list;
+	struct cfg_list allowed_link_domains;
+	long doi_resend_days; /* -1 = never */
+	char *unsubscribe_address;
+	struct cfg_list tracking_domains;
+	int require_tls;
+	char *spf_egress_address;
+	int log_addresses;
+	long max_message_size;
+	long max_mime_depth;
+	long max_parts;
+	enum pol_action rule_action[POL_RULE_COUNT];
+	struct pol_patterns *patterns;
+};
+
+enum cfg_type {
+	CFG_T_STRING,
+	CFG_T_PATH,
+	CFG_T_SOCKET,
+	CFG_T_ADDRESS,
+	CFG_T_HTTPS_URL,
+	CFG_T_IP,
+	CFG_T_LIST,     /* comma-separated, later lines append */
+	CFG_T_ADDRLIST, /* list of addresses or @domains */
+	CFG_T_BOOL,
+	CFG_T_INT,
+	CFG_T_SIZE,     /* number with optional k/M/G suffix */
+	CFG_T_MODE,
+	CFG_T_DAYS,     /* "never" or a number of days */
+	CFG_T_RULEACTION,
+};
+
+struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	size_t offset;
+	const char *def; /* default as written in the sample ("" = unset) */
+	long min, max;   /* for numbers */
+	const char *doc; /* one sentence for the sample file */
+};
+
+/* The key table (static, borrowed). */
+const struct cfg_key *cfg_keys(size_t *n);
+
+/*
+ * Read path and return a new snapshot with one reference, or NULL.  Every
+ * problem is appended to errors as "file:line: message\n" (the caller owns
+ * errors).  Unknown keys and bad values are errors.
+ */
+struct cfg *cfg_load(const char *path, struct buf *errors);
+/* A snapshot holding only the defaults. */
+struct cfg *cfg_defaults(void);
+/* Parse text as if it were the file named name (used by tests). */
+struct cfg *cfg_parse_text(const char *name, const char *text,
+			   struct buf *errors);
+struct cfg *cfg_ref(struct cfg *c);
+void cfg_unref(struct cfg *c);
+
+/* Action for rule r under this config (RuleAction override or reject). */
+enum pol_action cfg_rule_action(const struct cfg *c, enum pol_rule r);
+
+#endif

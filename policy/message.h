@@ -1,0 +1,109 @@
+/*
+ * message.h - the parsed message model every rule reads.
+ *
+ * pol_message_parse() turns the raw bytes of a message (headers + body, as
+ * the MTA handed them over) into this model with GMime 3 (MIME structure,
+ * transfer and charset decoding) and gumbo (HTML: visible text, links,
+ * images).  All strings in the model are valid UTF-8 and NUL-terminated; the
+ * model owns them and pol_message_free() releases everything.  The model is
+ * read-only after parsing, so rules may read it from any thread.
+ */
+#ifndef CG_MESSAGE_H
+#define CG_MESSAGE_H
+
+#include <stddef.h>
+
+enum pol_part_kind { POL_PART_PLAIN, POL_PART_HTML };
+
+struct pol_header {
+	char *name;  /* as written ("List-Unsubscribe") */
+	char *value; /* unfolded, RFC 2047-decoded UTF-8 */
+};
+
+struct pol_text_part {
+	enum pol_part_kind kind;
+	char *path;         /* MIME part path, "1" for a single part, "1.2"... */
+	char *content_type; /* "text/plain", "text/html" */
+	char *text;         /* decoded text; for HTML the visible text */
+	size_t text_len;
+	char *html;         /* HTML only: decoded source (UTF-8), else NULL */
+};
+
+struct pol_link {
+	char *url;    /* entity-decoded, surrounding spaces removed */
+	char *text;   /* visible link text (HTML), or NULL for plain-text URLs */
+	size_t part;  /* index into pol_message.parts */
+	unsigned line; /* 1-based line in the part's text (plain) or 0 */
+};
+
+struct pol_image {
+	char *src;   /* entity-decoded src, may be "" */
+	char *alt;   /* "" when absent */
+	int width;   /* from the attribute or inline style, -1 unknown */
+	int height;
+	int hidden;  /* display:none, visibility:hidden, opacity:0 */
+	size_t part;
+};
+
+struct pol_attachment {
+	char *path;
+	char *content_type;
+	char *filename; /* "" when absent */
+	size_t size;    /* decoded size in bytes */
+};
+
+/* Flags about how the parse went. */
+#define POL_MSG_UNPARSED 0x01 /* not MIME at all: body kept as one plain part */
+#define POL_MSG_TRUNCATED 0x02 /* a limit cut the walk short */
+#define POL_MSG_OVER_DEPTH 0x04
+#define POL_MSG_OVER_PARTS 0x08
+#define POL_MSG_BROKEN 0x10   /* parser warnings of a critical kind */
+
+struct pol_message {
+	struct pol_header *headers;
+	size_t nheaders;
+	char *subject;     /* "" when absent */
+	char *message_id;  /* without angle brackets, "" when absent */
+	char *from_addr;   /* normalised first From mailbox, "" when none */
+	char **to_cc;      /* normalised mailboxes of To and Cc, in order */
+	size_t nto_cc;
+	struct pol_text_part *parts;
+	size_t nparts;
+	struct pol_link *links;
+	size_t nlinks;
+	struct pol_image *images;
+	size_t nimages;
+	struct pol_attachment *attachments;
+	size_t nattachments;
+	unsigned depth;    /* deepest MIME nesting seen */
+	size_t total_parts;
+	unsigned flags;
+};
+
+struct pol_limits {
+	size_t max_parts;   /* stop walking after this many MIME parts */
+	unsigned max_depth; /* flag messages nested deeper */
+	size_t max_html;    /* largest HTML part given to gumbo (bytes) */
+	unsigned max_html_depth; /* deepest tag nesting given to gumbo */
+};
+
+#define POL_OK 0
+#define POL_ERR_NOMEM (-1)
+
+/* Call once from main before threads start (GMime's init is not locked). */
+void pol_init(void);
+void pol_shutdown(void);
+
+/*
+ * Parse len bytes at data into a new model (*out, free with
+ * pol_message_free).  Never fails on hostile input: anything unparseable
+ * becomes flags and an UNPARSED plain part.  Returns POL_OK or POL_ERR_NOMEM.
+ */
+int pol_message_parse(const char *data, size_t len,
+		      const struct pol_limits *lim, struct pol_message **out);
+void pol_message_free(struct pol_message *m);
+
+/* First header named name (case-insensitive), borrowed, or NULL. */
+const char *pol_message_header(const struct pol_message *m, const char *name);
+
+#endif

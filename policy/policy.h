@@ -1,0 +1,114 @@
+/*
+ * policy.h - the one policy entry point shared by the milter and
+ * `consentctl check`: envelope + parsed message + consent data + config in,
+ * a verdict out.  No I/O, no logging, no libmilter, no LMDB.
+ */
+#ifndef CG_POLICY_H
+#define CG_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/config.h"
+#include "catalogue.h"
+#include "message.h"
+
+enum pol_class {
+	POL_CLASS_OTHER,
+	POL_CLASS_TRANSACTIONAL,
+	POL_CLASS_MARKETING,
+	POL_CLASS_DOI
+};
+
+enum pol_consent_state {
+	POL_CONSENT_NONE, /* no record */
+	POL_CONSENT_PENDING,
+	POL_CONSENT_CONFIRMED,
+	POL_CONSENT_WITHDRAWN,
+	POL_CONSENT_CUSTOMER
+};
+
+/* What the store knows about one recipient, as plain data. */
+struct pol_consent {
+	enum pol_consent_state state;
+	int tracking;        /* 1 when the record has tracking consent */
+	int64_t doi_sent_at; /* UTC seconds of the last DOI mail, 0 never */
+};
+
+struct pol_recipient {
+	const char *addr; /* normalised, borrowed */
+	struct pol_consent consent;
+};
+
+struct pol_envelope {
+	const char *sender;    /* normalised, "" for the null sender */
+	const char *client_ip; /* "" when unknown */
+	int tls;               /* 1 when the client used TLS */
+	const struct pol_recipient *rcpts;
+	size_t nrcpts;
+	int64_t now; /* UTC seconds (fixed in tests) */
+};
+
+/* One rule that fired. */
+struct pol_hit {
+	enum pol_rule rule;
+	int rcpt;      /* index into the envelope recipients, or -1 */
+	char *detail;  /* sentence-sized, names the word, link or header */
+	char *where;   /* "header List-Unsubscribe", "part 1.2 text/html line 4", or "" */
+};
+
+struct pol_verdict {
+	enum pol_class cls;
+	struct pol_hit *hits;
+	size_t nhits;
+	enum pol_action action; /* strongest action of the hits (pass if none) */
+};
+
+const char *pol_class_name(enum pol_class c);
+int pol_class_parse(const char *s); /* -1 when unknown */
+const char *pol_consent_name(enum pol_consent_state s);
+
+/*
+ * Classify from the envelope alone (RCPT time): DoiSenders/MarketingSenders
+ * against the envelope sender.  Returns POL_CLASS_OTHER when the envelope
+ * does not decide (the message may still decide at end of message).
+ */
+enum pol_class pol_classify_envelope(const struct cfg *cfg, const char *sender);
+
+/* Classify a whole message: envelope sender or From in the sender lists,
+ * then ClassHeader, else other. */
+enum pol_class pol_classify(const struct cfg *cfg,
+			    const struct pol_envelope *env,
+			    const struct pol_message *msg);
+
+/*
+ * Check one recipient at RCPT time for a known class.  Returns 1 and fills
+ * *hit (detail allocated; free with pol_hit_clear) when a consent rule
+ * fires, 0 when the recipient may receive the mail, -1 out of memory.
+ */
+int pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
+			const struct pol_recipient *r, struct pol_hit *hit);
+
+/*
+ * Evaluate every rule on a whole message.  cls < 0 lets the policy classify;
+ * otherwise the given class is used.  Returns POL_OK or POL_ERR_NOMEM; the
+ * verdict is filled in either way (free with pol_verdict_clear).
+ */
+int pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
+		 const struct pol_message *msg, int cls, struct pol_verdict *v);
+
+void pol_hit_clear(struct pol_hit *h);
+void pol_verdict_clear(struct pol_verdict *v);
+
+/* Add a hit to v (detail/where are copied).  Returns 0 or -1 (no memory). */
+int pol_verdict_add(struct pol_verdict *v, enum pol_rule rule, int rcpt,
+		    const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/*
+ * Compose the SMTP reply text for a refusal: "<sentence> (rule=a,b
+ * ref=REF)".  Returns a malloc'd string or NULL.
+ */
+char *pol_verdict_reply(const struct pol_verdict *v, const char *ref);
+
+#endif
