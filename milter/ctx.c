@@ -1,0 +1,56 @@
+/*
+ * ctx.c - the per-connection context: reset between messages, freed at
+ * close.  Owns: the recipient array, the raw message buffer and the config
+ * reference of the current message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mf.h"
+
+void
+mf_ctx_reset_message(struct mf_ctx *c)
+{
+	free(c->rcpts);
+	c->rcpts = NULL;
+	c->nrcpts = c->caprcpts = 0;
+	c->refused_rcpts = 0;
+	buf_free(&c->raw);
+	c->oversize = 0;
+	c->gate_headers = 0;
+	c->sender[0] = '\0';
+	c->queue_id[0] = '\0';
+	c->env_class = POL_CLASS_OTHER;
+	c->in_message = 0;
+	cfg_unref(c->cfg);
+	c->cfg = NULL;
+}
+
+void
+mf_ctx_free(struct mf_ctx *c)
+{
+	if (c == NULL)
+		return;
+	mf_ctx_reset_message(c);
+	free(c);
+}
+
+int
+mf_ctx_add_rcpt(struct mf_ctx *c, const char *addr)
+{
+	struct mf_rcpt *v;
+	size_t cap;
+
+	if (c->nrcpts == c->caprcpts) {
+		cap = c->caprcpts ? c->caprcpts * 2 : 4;
+		v = realloc(c->rcpts, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		c->rcpts = v;
+		c->caprcpts = cap;
+	}
+	snprintf(c->rcpts[c->nrcpts].addr, sizeof(c->rcpts[0].addr), "%s", addr);
+	c->nrcpts++;
+	return 0;
+}

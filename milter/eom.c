@@ -1,0 +1,242 @@
+/*
+ * eom.c - the end-of-message decision, as a sequence of named steps:
+ * parse, look up consent, evaluate, record evidence, apply the verdict.
+ *
+ * Owns, for the duration of one call: the parsed message, the recipient
+ * array handed to the policy, and the verdict.  Any internal failure
+ * (memory, store, evidence) answers 451 4.3.0 so the MTA keeps the mail;
+ * a mail is never accepted without its evidence record.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "mf.h"
+
+#define MF_HEADER "X-Consent-Gate"
+
+struct mf_eom_state {
+	struct pol_message *msg;
+	struct pol_recipient *rcpts;
+	struct pol_envelope env;
+	struct pol_verdict verdict;
+	char ref[MF_REF_MAX];
+	char sha256[65];
+	struct buf rcpt_list;
+};
+
+static const char *
+mf_qid(const struct mf_ctx *c)
+{
+	return c->queue_id[0] ? c->queue_id : "NOQUEUE";
+}
+
+static sfsistat
+mf_tempfail(SMFICTX *ctx, struct mf_ctx *c, const char *why)
+{
+	log_err("%s: %s; tempfail", mf_qid(c), why);
+	mf_setreply(ctx, "451", "4.3.0", "Temporary failure in the consent gate, "
+					 "try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static int
+mf_step_parse(struct mf_ctx *c, struct mf_eom_state *s)
+{
+	struct pol_limits lim = {
+		.max_parts = (size_t)c->cfg->max_parts,
+		.max_depth = (unsigned)c->cfg->max_mime_depth,
+		.max_html = 0,
+		.max_html_depth = 0,
+	};
+	int rc;
+
+	rc = pol_message_parse(c->raw.data ? c->raw.data : "", c->raw.len, &lim,
+			       &s->msg);
+	if (rc != POL_OK)
+		return -1;
+	if (c->oversize)
+		s->msg->flags |= POL_MSG_TRUNCATED;
+	return 0;
+}
+
+static int
+mf_step_lookup(struct mf_ctx *c, struct mf_eom_state *s)
+{
+	size_t i;
+
+	s->rcpts = calloc(c->nrcpts ? c->nrcpts : 1, sizeof(*s->rcpts));
+	if (s->rcpts == NULL)
+		return -1;
+	for (i = 0; i < c->nrcpts; i++) {
+		s->rcpts[i].addr = c->rcpts[i].addr;
+		if (mf_consent_lookup(c->rcpts[i].addr, &s->rcpts[i].consent) < 0)
+			return -1;
+		if (buf_printf(&s->rcpt_list, "%s%s", i ? "," : "",
+			       c->rcpts[i].addr) < 0)
+			return -1;
+	}
+	s->env.sender = c->sender;
+	s->env.client_ip = c->client_ip;
+	s->env.tls = c->tls;
+	s->env.rcpts = s->rcpts;
+	s->env.nrcpts = c->nrcpts;
+	s->env.now = (int64_t)time(NULL);
+	return 0;
+}
+
+static void
+mf_step_hash(struct mf_ctx *c, struct mf_eom_state *s)
+{
+	gchar *hex;
+
+	hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+					  (const guchar *)(c->raw.data ? c->raw.data : ""),
+					  c->raw.len);
+	snprintf(s->sha256, sizeof(s->sha256), "%s", hex ? hex : "");
+	g_free(hex);
+}
+
+/* The word recorded as the action taken. */
+static const char *
+mf_action_word(const struct mf_ctx *c, const struct pol_verdict *v)
+{
+	if (v->action == POL_ACTION_PASS)
+		return "pass";
+	if (c->cfg->mode == CFG_MODE_MONITOR)
+		return "monitor";
+	return pol_action_name(v->action);
+}
+
+/* Comma-separated rule ids of the verdict (each once). */
+static void
+mf_rule_ids(const struct pol_verdict *v, char *out, size_t outsz)
+{
+	struct buf b = BUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < v->nhits; i++) {
+		for (j = 0; j < i; j++)
+			if (v->hits[j].rule == v->hits[i].rule)
+				break;
+		if (j == i)
+			buf_printf(&b, "%s%s", b.len ? "," : "",
+				   pol_rule_info(v->hits[i].rule)->id);
+	}
+	snprintf(out, outsz, "%s", b.data ? b.data : "");
+	buf_free(&b);
+}
+
+static int
+mf_step_header(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s,
+	       const char *result)
+{
+	char value[600], rules[400];
+	int i;
+
+	/* A header of this name arriving from outside is a forgery: drop it. */
+	for (i = c->gate_headers; i >= 1; i--)
+		smfi_chgheader(ctx, MF_HEADER, i, NULL);
+	mf_rule_ids(&s->verdict, rules, sizeof(rules));
+	if (rules[0])
+		snprintf(value, sizeof(value), "%s rule=%s class=%s ref=%s", result,
+			 rules, pol_class_name(s->verdict.cls), s->ref);
+	else
+		snprintf(value, sizeof(value), "%s class=%s ref=%s", result,
+			 pol_class_name(s->verdict.cls), s->ref);
+	return smfi_addheader(ctx, MF_HEADER, value) == MI_SUCCESS ? 0 : -1;
+}
+
+static sfsistat
+mf_step_apply(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s)
+{
+	struct pol_verdict *v = &s->verdict;
+	char *text;
+	sfsistat st = SMFIS_ACCEPT;
+
+	if (v->action == POL_ACTION_PASS)
+		return mf_step_header(ctx, c, s, "pass") < 0 ? SMFIS_TEMPFAIL : st;
+	if (c->cfg->mode == CFG_MODE_MONITOR)
+		return mf_step_header(ctx, c, s, "would-reject") < 0 ? SMFIS_TEMPFAIL
+								    : st;
+	switch (v->action) {
+	case POL_ACTION_TAG:
+		return mf_step_header(ctx, c, s, "tag") < 0 ? SMFIS_TEMPFAIL : st;
+	case POL_ACTION_QUARANTINE:
+		text = pol_verdict_reply(v, s->ref);
+		smfi_quarantine(ctx, text ? text : "consentgate");
+		free(text);
+		return mf_step_header(ctx, c, s, "quarantine") < 0 ? SMFIS_TEMPFAIL
+								  : st;
+	case POL_ACTION_TEMPFAIL:
+		text = pol_verdict_reply(v, s->ref);
+		mf_setreply(ctx, "451", "4.7.1", text ? text : "Policy tempfail");
+		free(text);
+		return SMFIS_TEMPFAIL;
+	default:
+		text = pol_verdict_reply(v, s->ref);
+		mf_setreply(ctx, "550", "5.7.1", text ? text : "Policy refusal");
+		free(text);
+		return SMFIS_REJECT;
+	}
+}
+
+static void
+mf_eom_state_free(struct mf_eom_state *s)
+{
+	pol_message_free(s->msg);
+	free(s->rcpts);
+	pol_verdict_clear(&s->verdict);
+	buf_free(&s->rcpt_list);
+}
+
+sfsistat
+mf_eom(SMFICTX *ctx, struct mf_ctx *c)
+{
+	struct mf_eom_state s;
+	const char *qid, *action;
+	char rules[400];
+	sfsistat st;
+
+	memset(&s, 0, sizeof(s));
+	qid = smfi_getsymval(ctx, "i");
+	if (qid && *qid)
+		snprintf(c->queue_id, sizeof(c->queue_id), "%s", qid);
+	mf_ref_new(s.ref, sizeof(s.ref));
+	if (c->oversize == 2) {
+		st = mf_tempfail(ctx, c, "out of memory buffering the message");
+		goto done;
+	}
+	if (mf_step_parse(c, &s) < 0) {
+		st = mf_tempfail(ctx, c, "out of memory parsing the message");
+		goto done;
+	}
+	if (mf_step_lookup(c, &s) < 0) {
+		st = mf_tempfail(ctx, c, "consent store lookup failed");
+		goto done;
+	}
+	if (pol_evaluate(c->cfg, &s.env, s.msg, -1, &s.verdict) != POL_OK) {
+		st = mf_tempfail(ctx, c, "out of memory evaluating the policy");
+		goto done;
+	}
+	mf_step_hash(c, &s);
+	action = mf_action_word(c, &s.verdict);
+	if (mf_evidence_decision(c, s.ref, pol_class_name(s.verdict.cls),
+				 s.rcpt_list.data ? s.rcpt_list.data : "",
+				 &s.verdict, action, s.msg->message_id,
+				 s.sha256) < 0) {
+		st = mf_tempfail(ctx, c, "cannot record evidence");
+		goto done;
+	}
+	mf_rule_ids(&s.verdict, rules, sizeof(rules));
+	log_info("%s: ref=%s class=%s action=%s%s%s", mf_qid(c), s.ref,
+		 pol_class_name(s.verdict.cls), action, rules[0] ? " rules=" : "",
+		 rules);
+	st = mf_step_apply(ctx, c, &s);
+done:
+	mf_eom_state_free(&s);
+	return st;
+}

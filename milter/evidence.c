@@ -1,0 +1,52 @@
+/*
+ * evidence.c - turn a milter decision into a db/ evidence record and store
+ * it durably before the MTA gets its answer.
+ *
+ * Owns: the temporary text of the rules list.  Returns <0 when the store
+ * could not commit; the caller then tempfails (never accepts without
+ * evidence).
+ */
+#include <time.h>
+
+#include "mf.h"
+
+int
+mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
+		     const char *recipients, const struct pol_verdict *v,
+		     const char *action, const char *message_id,
+		     const char *sha256)
+{
+	struct db_evidence e;
+	struct buf rules = BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < v->nhits; i++) {
+		const struct pol_hit *h = &v->hits[i];
+
+		if (buf_printf(&rules, "%s%s: %s%s%s", i ? "; " : "",
+			       pol_rule_info(h->rule)->id,
+			       h->detail ? h->detail : "",
+			       h->where && *h->where ? " @ " : "",
+			       h->where ? h->where : "") < 0) {
+			buf_free(&rules);
+			return -1;
+		}
+	}
+	e.time = (int64_t)time(NULL);
+	e.ref = ref;
+	e.kind = "decision";
+	e.queue_id = c->queue_id;
+	e.message_id = message_id ? message_id : "";
+	e.sender = c->sender;
+	e.recipients = recipients;
+	e.client_ip = c->client_ip;
+	e.tls = c->tls;
+	e.cls = cls;
+	e.rules = rules.data ? rules.data : "";
+	e.action = action;
+	e.sha256 = sha256 ? sha256 : "";
+	rc = db_evidence_append(mf_store(), &e);
+	buf_free(&rules);
+	return rc == DB_OK ? 0 : -1;
+}

@@ -1,0 +1,32 @@
+/*
+ * lookup.c - translate the store's consent record into the plain data the
+ * policy reads.  The only place where db/ states meet policy/ states.
+ * Owns nothing; returns <0 when the store failed (the caller tempfails).
+ */
+#include "mf.h"
+
+int
+mf_consent_lookup(const char *addr, struct pol_consent *out)
+{
+	struct db_consent rec;
+	int rc;
+
+	out->state = POL_CONSENT_NONE;
+	out->tracking = 0;
+	out->doi_sent_at = 0;
+	rc = db_consent_get(mf_store(), addr, &rec);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return rc;
+	switch (rec.state) {
+	case DB_STATE_PENDING: out->state = POL_CONSENT_PENDING; break;
+	case DB_STATE_CONFIRMED: out->state = POL_CONSENT_CONFIRMED; break;
+	case DB_STATE_WITHDRAWN: out->state = POL_CONSENT_WITHDRAWN; break;
+	case DB_STATE_CUSTOMER: out->state = POL_CONSENT_CUSTOMER; break;
+	default: out->state = POL_CONSENT_NONE; break;
+	}
+	out->tracking = rec.tracking;
+	out->doi_sent_at = rec.doi_sent;
+	return 0;
+}

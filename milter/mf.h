@@ -1,0 +1,83 @@
+/*
+ * mf.h - shared declarations of the milter glue (milter/): the per-message
+ * context, the runtime state (config snapshot and store), and the steps of
+ * the end-of-message decision.  Only milter/ calls smfi_* functions.
+ */
+#ifndef CG_MF_H
+#define CG_MF_H
+
+#include <libmilter/mfapi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/addr.h"
+#include "../common/buf.h"
+#include "../common/config.h"
+#include "../db/store.h"
+#include "../policy/policy.h"
+
+#define MF_REF_MAX 32
+
+/* One envelope recipient the gate accepted at RCPT time. */
+struct mf_rcpt {
+	char addr[ADDR_MAX + 1];
+};
+
+/*
+ * Per-connection context (smfi_setpriv).  Owns: everything in it.  The
+ * message part is reset at MAIL FROM and after end of message or abort.
+ */
+struct mf_ctx {
+	char client_ip[64];
+	int tls;
+	unsigned long pflags;   /* negotiated SMFIP_* flags */
+	struct cfg *cfg;       /* snapshot held for the current message */
+	/* message */
+	char sender[ADDR_MAX + 1];
+	char queue_id[64];
+	enum pol_class env_class;
+	struct mf_rcpt *rcpts;
+	size_t nrcpts, caprcpts;
+	size_t refused_rcpts;  /* refused at RCPT time */
+	struct buf raw;        /* headers + body as received */
+	int oversize;          /* 1: raw hit MaxMessageSize, 2: out of memory */
+	int gate_headers;      /* X-Consent-Gate headers that came from outside */
+	int in_message;
+};
+
+/* runtime.c: the current config and the store. */
+int mf_runtime_init(struct cfg *cfg, struct db_store *store);
+struct cfg *mf_cfg_acquire(void); /* a reference; cfg_unref when done */
+void mf_cfg_swap(struct cfg *fresh); /* takes ownership of fresh */
+struct db_store *mf_store(void);
+void mf_runtime_shutdown(void);
+
+/* ref.c: a new evidence reference into ref (MF_REF_MAX bytes). */
+void mf_ref_new(char *ref, size_t refsz);
+
+/* lookup.c: consent of one normalised address as policy data.  0 ok, <0
+ * store failure (the caller tempfails). */
+int mf_consent_lookup(const char *addr, struct pol_consent *out);
+
+/* evidence.c: record one decision durably.  0 ok, <0 failure. */
+int mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
+			 const char *recipients, const struct pol_verdict *v,
+			 const char *action, const char *message_id,
+			 const char *sha256);
+
+/* reply.c: set an SMTP reply (escapes '%', bounds the length). */
+int mf_setreply(SMFICTX *ctx, const char *code, const char *xcode,
+		const char *text);
+
+/* callbacks.c */
+extern struct smfiDesc mf_desc;
+
+/* eom.c */
+sfsistat mf_eom(SMFICTX *ctx, struct mf_ctx *c);
+
+/* ctx.c */
+void mf_ctx_reset_message(struct mf_ctx *c);
+void mf_ctx_free(struct mf_ctx *c);
+int mf_ctx_add_rcpt(struct mf_ctx *c, const char *addr);
+
+#endif

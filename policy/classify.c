@@ -1,0 +1,108 @@
+/*
+ * classify.c - decide a message's class: doi, marketing, transactional or
+ * other.
+ *
+ * Order: DoiSenders, then MarketingSenders, matched against the envelope
+ * sender and the From address; then the ClassHeader the sending tool set.
+ * The header may name any class for mail the lists do not cover, and may
+ * turn listed marketing mail into doi mail, but it can never turn a listed
+ * sender's mail into transactional or other: a tool must not be able to
+ * switch the gate off for a sender the administrator listed.
+ * Pure functions; owns nothing.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "../common/addr.h"
+#include "policy.h"
+
+static const char *const pol_class_names[] = {
+	[POL_CLASS_OTHER] = "other",
+	[POL_CLASS_TRANSACTIONAL] = "transactional",
+	[POL_CLASS_MARKETING] = "marketing",
+	[POL_CLASS_DOI] = "doi",
+};
+
+const char *
+pol_class_name(enum pol_class c)
+{
+	if ((int)c < 0 || c > POL_CLASS_DOI)
+		return "?";
+	return pol_class_names[c];
+}
+
+int
+pol_class_parse(const char *s)
+{
+	int i;
+
+	for (i = POL_CLASS_OTHER; i <= POL_CLASS_DOI; i++)
+		if (strcasecmp(s, pol_class_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static enum pol_class
+pol_classify_address(const struct cfg *cfg, const char *addr)
+{
+	if (addr == NULL || *addr == '\0')
+		return POL_CLASS_OTHER;
+	if (addr_match_list(addr, cfg->doi_senders.v, cfg->doi_senders.n))
+		return POL_CLASS_DOI;
+	if (addr_match_list(addr, cfg->marketing_senders.v,
+			    cfg->marketing_senders.n))
+		return POL_CLASS_MARKETING;
+	return POL_CLASS_OTHER;
+}
+
+enum pol_class
+pol_classify_envelope(const struct cfg *cfg, const char *sender)
+{
+	return pol_classify_address(cfg, sender);
+}
+
+/* The class the header names, or -1 when absent or unknown.  Surrounding
+ * spaces and a trailing comment are ignored ("marketing ; tool=crm"). */
+static int
+pol_header_class(const struct cfg *cfg, const struct pol_message *msg)
+{
+	const char *v;
+	char word[32];
+	size_t n = 0;
+
+	if (msg == NULL)
+		return -1;
+	v = pol_message_header(msg, cfg->class_header);
+	if (v == NULL)
+		return -1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	while (v[n] && v[n] != ' ' && v[n] != '\t' && v[n] != ';' &&
+	       n < sizeof(word) - 1) {
+		word[n] = v[n];
+		n++;
+	}
+	word[n] = '\0';
+	if (strcasecmp(word, "other") == 0)
+		return -1;
+	return pol_class_parse(word);
+}
+
+enum pol_class
+pol_classify(const struct cfg *cfg, const struct pol_envelope *env,
+	     const struct pol_message *msg)
+{
+	enum pol_class by_env, by_from, listed;
+	int by_header;
+
+	by_env = pol_classify_address(cfg, env ? env->sender : NULL);
+	by_from = pol_classify_address(cfg, msg ? msg->from_addr : NULL);
+	listed = by_env > by_from ? by_env : by_from;
+	by_header = pol_header_class(cfg, msg);
+	if (listed == POL_CLASS_OTHER)
+		return by_header >= 0 ? (enum pol_class)by_header
+				      : POL_CLASS_OTHER;
+	if (by_header == POL_CLASS_DOI)
+		return POL_CLASS_DOI;
+	return listed;
+}

@@ -1,0 +1,108 @@
+/*
+ * evaluate.c - the one policy entry point: classify, run every rule that
+ * applies to the class, and combine the hits into one action.
+ *
+ * Shared by the milter (end of message and RCPT time) and `consentctl
+ * check`, so both give the same verdict for the same input.  Owns nothing
+ * beyond the verdict it fills.
+ */
+#include <stdlib.h>
+
+#include "policy.h"
+#include "rules/rules.h"
+
+/* Severity order for combining actions: the strongest wins. */
+static int
+pol_action_rank(enum pol_action a)
+{
+	switch (a) {
+	case POL_ACTION_REJECT: return 4;
+	case POL_ACTION_TEMPFAIL: return 3;
+	case POL_ACTION_QUARANTINE: return 2;
+	case POL_ACTION_TAG: return 1;
+	default: return 0;
+	}
+}
+
+static void
+pol_verdict_combine(const struct cfg *cfg, struct pol_verdict *v)
+{
+	size_t i;
+
+	v->action = POL_ACTION_PASS;
+	for (i = 0; i < v->nhits; i++) {
+		enum pol_action a = v->hits[i].rule == POL_RULE_LIMIT
+					    ? POL_ACTION_REJECT
+					    : cfg_rule_action(cfg, v->hits[i].rule);
+
+		if (pol_action_rank(a) > pol_action_rank(v->action))
+			v->action = a;
+	}
+}
+
+/* A message the parser could not fully inspect cannot be declared
+ * compliant: refuse it when it is DOI or marketing mail. */
+static int
+pol_check_limits(const struct pol_ctx *x, struct pol_verdict *v)
+{
+	const unsigned over = POL_MSG_OVER_DEPTH | POL_MSG_OVER_PARTS;
+
+	if (x->msg == NULL || !(x->msg->flags & (over | POL_MSG_TRUNCATED)))
+		return 0;
+	if (x->cls != POL_CLASS_DOI && x->cls != POL_CLASS_MARKETING)
+		return 0;
+	return pol_verdict_add(v, POL_RULE_LIMIT, -1, "MIME structure",
+			       "message too deep, too many parts or HTML too "
+			       "complex to inspect (depth %u, parts %zu)",
+			       x->msg->depth, x->msg->total_parts);
+}
+
+int
+pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
+	     const struct pol_message *msg, int cls, struct pol_verdict *v)
+{
+	struct pol_ctx x = {cfg, env, msg, POL_CLASS_OTHER};
+	const struct pol_rule_entry *t;
+	size_t i, n;
+	int rc = POL_OK;
+
+	v->hits = NULL;
+	v->nhits = 0;
+	v->action = POL_ACTION_PASS;
+	x.cls = cls >= 0 ? (enum pol_class)cls : pol_classify(cfg, env, msg);
+	v->cls = x.cls;
+	if (pol_check_limits(&x, v) < 0)
+		rc = POL_ERR_NOMEM;
+	t = pol_rule_table(&n);
+	for (i = 0; i < n && rc == POL_OK; i++) {
+		if (!(t[i].classes & (1u << x.cls)))
+			continue;
+		if (cfg_rule_action(cfg, t[i].rule) == POL_ACTION_OFF &&
+		    t[i].rule != POL_RULE_CONSENT_MISSING)
+			continue;
+		if (t[i].fn(&x, v) < 0)
+			rc = POL_ERR_NOMEM;
+	}
+	pol_verdict_combine(cfg, v);
+	return rc;
+}
+
+int
+pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
+		    const struct pol_recipient *r, struct pol_hit *hit)
+{
+	struct pol_verdict v = {cls, NULL, 0, POL_ACTION_PASS};
+	enum pol_rule rule;
+
+	if (!pol_consent_refuses(cls, &r->consent, &rule))
+		return 0;
+	if (cfg_rule_action(cfg, rule) == POL_ACTION_OFF)
+		return 0;
+	if (pol_verdict_add(&v, rule, 0, "envelope recipient",
+			    "consent state is %s",
+			    pol_consent_name(r->consent.state)) < 0)
+		return -1;
+	*hit = v.hits[0];
+	free(v.hits);
+	return 1;
+}

@@ -1,0 +1,44 @@
+/*
+ * rules.h - the interface every rule file in policy/rules/ implements, and
+ * the catalogue of rule entry points (policy/rules/table.c).
+ *
+ * A rule looks at the evaluation context and adds hits to the verdict.  It
+ * returns 0, or -1 when memory ran out (the evaluation then tempfails).
+ * Rules never log and do no I/O.
+ */
+#ifndef CG_RULES_H
+#define CG_RULES_H
+
+#include "../policy.h"
+
+struct pol_ctx {
+	const struct cfg *cfg;
+	const struct pol_envelope *env;
+	const struct pol_message *msg;
+	enum pol_class cls;
+};
+
+typedef int (*pol_rule_fn)(const struct pol_ctx *x, struct pol_verdict *v);
+
+/* Bit masks of the classes a rule applies to. */
+#define POL_ON_DOI (1u << POL_CLASS_DOI)
+#define POL_ON_MARKETING (1u << POL_CLASS_MARKETING)
+
+struct pol_rule_entry {
+	enum pol_rule rule; /* the rule id it reports (RuleAction governs it) */
+	unsigned classes;
+	pol_rule_fn fn;
+};
+
+/* The table, in evaluation order (borrowed static data). */
+const struct pol_rule_entry *pol_rule_table(size_t *n);
+
+/* Entry points, one per file. */
+int pol_rule_consent(const struct pol_ctx *x, struct pol_verdict *v);
+
+/* Does this rule apply to this recipient's consent?  Shared by the RCPT-time
+ * check and the message-time rule; fills rule and returns 1 when it fires. */
+int pol_consent_refuses(enum pol_class cls, const struct pol_consent *c,
+			enum pol_rule *rule);
+
+#endif
