@@ -1,0 +1,178 @@
+/*
+ * test_config.c - the config parser: a complete good file, unknown keys and
+ * bad values reported with file:line, defaults, and the promise that every
+ * key is documented in milter.conf.sample and the README.
+ */
+#include "testlib.h"
+
+#include "../../common/config.h"
+
+static void
+test_good_file(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct cfg *c;
+
+	(void)state;
+	c = cfg_load("tests/data/config/good.conf", &err);
+	if (c == NULL)
+		fail_msg("%s", err.data);
+	assert_string_equal(c->socket, "inet:8891@127.0.0.1");
+	assert_int_equal(c->mode, CFG_MODE_MONITOR);
+	assert_string_equal(c->archive_address, "archive@example.com");
+	assert_int_equal(c->marketing_senders.n, 2);
+	assert_string_equal(c->marketing_senders.v[1], "@campaigns.example.com");
+	assert_int_equal(c->imprint_text.n, 2);
+	assert_string_equal(c->imprint_text.v[0],
+			    "Example GmbH, Musterstrasse 1, 10115 Berlin");
+	assert_int_equal(c->allowed_link_domains.n, 2);
+	assert_int_equal(c->doi_resend_days, 30);
+	assert_int_equal(c->require_tls, 1);
+	assert_int_equal(c->max_message_size, 10L * 1024 * 1024);
+	assert_int_equal(c->max_parts, 300);
+	assert_int_equal(cfg_rule_action(c, POL_RULE_URL_INSECURE), POL_ACTION_TAG);
+	assert_int_equal(cfg_rule_action(c, POL_RULE_TRACKING_NO_CONSENT),
+			 POL_ACTION_OFF);
+	assert_int_equal(cfg_rule_action(c, POL_RULE_CONSENT_MISSING),
+			 POL_ACTION_REJECT);
+	cfg_unref(c);
+	buf_free(&err);
+}
+
+static void
+test_unknown_key(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct cfg *c;
+
+	(void)state;
+	c = cfg_load("tests/data/config/unknown-key.conf", &err);
+	assert_null(c);
+	assert_non_null(strstr(err.data,
+			       "tests/data/config/unknown-key.conf:2: unknown key 'Socketz'"));
+	buf_free(&err);
+}
+
+static void
+test_bad_values(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct cfg *c;
+
+	(void)state;
+	c = cfg_load("tests/data/config/bad-values.conf", &err);
+	assert_null(c);
+	/* Every problem is reported, each with its line. */
+	assert_non_null(strstr(err.data, "bad-values.conf:4: MaxParts"));
+	assert_non_null(strstr(err.data, "bad-values.conf:5: RequireTLS"));
+	assert_non_null(strstr(err.data, "bad-values.conf:6: RuleAction.no.such.rule"));
+	assert_non_null(strstr(err.data, "bad-values.conf:7: ConfirmURL"));
+	assert_null(strstr(err.data, ":3:"));
+	buf_free(&err);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct cfg *c = cfg_defaults();
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->mode, CFG_MODE_ENFORCE);
+	assert_string_equal(c->class_header, "X-Consent-Class");
+	assert_int_equal(c->doi_resend_days, -1);
+	assert_int_equal(c->require_tls, 0);
+	assert_int_equal(c->marketing_senders.n, 0);
+	assert_int_equal(cfg_rule_action(c, POL_RULE_SPF_FAIL), POL_ACTION_REJECT);
+	cfg_unref(c);
+}
+
+static void
+test_edge_values(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct cfg *c;
+	char longline[2100];
+
+	(void)state;
+	/* Missing file. */
+	assert_null(cfg_load("/nonexistent/consentgate.conf", &err));
+	assert_non_null(strstr(err.data, "cannot open"));
+	buf_reset(&err);
+	/* Value longer than the bound. */
+	memset(longline, 'a', sizeof(longline));
+	memcpy(longline, "ClassHeader ", 12);
+	longline[sizeof(longline) - 1] = '\0';
+	assert_null(cfg_parse_text("t.conf", longline, &err));
+	assert_non_null(strstr(err.data, "t.conf:1: ClassHeader: value longer"));
+	buf_reset(&err);
+	/* Bad socket, bad address list entry, RuleAction without a rule. */
+	assert_null(cfg_parse_text("t.conf", "Socket tcp:25\n", &err));
+	assert_non_null(strstr(err.data, "t.conf:1: Socket"));
+	buf_reset(&err);
+	assert_null(cfg_parse_text("t.conf", "\nDoiSenders not-an-address\n", &err));
+	assert_non_null(strstr(err.data, "t.conf:2: DoiSenders"));
+	buf_reset(&err);
+	assert_null(cfg_parse_text("t.conf", "RuleAction. reject\n", &err));
+	buf_reset(&err);
+	/* Keys are case-insensitive; CRLF line ends are fine. */
+	c = cfg_parse_text("t.conf", "mode MONITOR\r\nmaxparts 7\r\n", &err);
+	assert_non_null(c);
+	assert_int_equal(c->mode, CFG_MODE_MONITOR);
+	assert_int_equal(c->max_parts, 7);
+	cfg_unref(c);
+	buf_free(&err);
+}
+
+/* Every key of the table appears in milter.conf.sample with its default,
+ * and in the README. */
+static void
+test_keys_documented(void **state)
+{
+	size_t n, i;
+	const struct cfg_key *k = cfg_keys(&n);
+	char *sample = test_read_file("milter.conf.sample", NULL);
+	char *readme = test_read_file("README.md", NULL);
+	char want[256];
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		if (strstr(sample, k[i].name) == NULL)
+			fail_msg("key %s missing from milter.conf.sample", k[i].name);
+		if (strstr(readme, k[i].name) == NULL)
+			fail_msg("key %s missing from README.md", k[i].name);
+		if (k[i].def[0]) {
+			snprintf(want, sizeof(want), "%s", k[i].def);
+			if (strstr(sample, want) == NULL)
+				fail_msg("default '%s' of %s missing from sample",
+					 k[i].def, k[i].name);
+		}
+	}
+	/* The sample itself is a valid configuration. */
+	{
+		struct buf err = BUF_INIT;
+		struct cfg *c = cfg_load("milter.conf.sample", &err);
+
+		if (c == NULL)
+			fail_msg("sample does not parse: %s", err.data);
+		cfg_unref(c);
+		buf_free(&err);
+	}
+	free(sample);
+	free(readme);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_edge_values),
+		cmocka_unit_test(test_keys_documented),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,249 @@
+/*
+ * test_policy.c - classification, the consent rules (both directions), the
+ * RCPT-time check, rule actions and the reply text.  Messages are built in
+ * memory and parsed with the real parser.
+ */
+#include "testlib.h"
+
+#include "../../common/addr.h"
+#include "../../policy/policy.h"
+
+static struct cfg *
+test_cfg(const char *extra)
+{
+	struct buf err = BUF_INIT, text = BUF_INIT;
+	struct cfg *c;
+
+	buf_puts(&text, "MarketingSenders news@shop.example, @campaigns.example\n"
+			"DoiSenders confirm@shop.example\n");
+	buf_puts(&text, extra ? extra : "");
+	c = cfg_parse_text("test.conf", text.data, &err);
+	if (c == NULL)
+		fail_msg("%s", err.data);
+	buf_free(&err);
+	buf_free(&text);
+	return c;
+}
+
+static struct pol_message *
+test_msg(const char *raw)
+{
+	struct pol_limits lim = {100, 20, 0, 0};
+	struct pol_message *m = NULL;
+
+	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
+	assert_non_null(m);
+	return m;
+}
+
+static void
+test_addr_normalise(void **state)
+{
+	char out[ADDR_MAX + 1];
+
+	(void)state;
+	assert_int_equal(addr_normalise("  <Anna.Schmidt@Example.DE> ", out,
+					sizeof(out)), 23);
+	assert_string_equal(out, "anna.schmidt@example.de");
+	assert_true(addr_normalise("mailto:X@Y.org", out, sizeof(out)) > 0);
+	assert_string_equal(out, "x@y.org");
+	assert_int_equal(addr_normalise("no-at-sign", out, sizeof(out)), -1);
+	assert_int_equal(addr_normalise("@example.com", out, sizeof(out)), -1);
+	assert_int_equal(addr_normalise("a@", out, sizeof(out)), -1);
+	assert_int_equal(addr_normalise("<a@b.c", out, sizeof(out)), -1);
+	assert_int_equal(addr_normalise("a b@c.d", out, sizeof(out)), -1);
+	assert_int_equal(addr_normalise("", out, sizeof(out)), -1);
+	assert_int_equal(addr_normalise_sender("<>", out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* UTF-8 local parts are kept byte for byte. */
+	assert_true(addr_normalise("J\xc3\xbcrgen@B\xc3\xa4r.de", out, sizeof(out)) > 0);
+	assert_string_equal(out, "j\xc3\xbcrgen@b\xc3\xa4r.de");
+}
+
+static void
+test_classify(void **state)
+{
+	struct cfg *c = test_cfg(NULL);
+	struct pol_envelope env = {"", "", 0, NULL, 0, 0};
+	struct pol_message *m;
+
+	(void)state;
+	assert_int_equal(pol_classify_envelope(c, "news@shop.example"),
+			 POL_CLASS_MARKETING);
+	assert_int_equal(pol_classify_envelope(c, "x@campaigns.example"),
+			 POL_CLASS_MARKETING);
+	assert_int_equal(pol_classify_envelope(c, "x@sub.campaigns.example"),
+			 POL_CLASS_OTHER);
+	assert_int_equal(pol_classify_envelope(c, "confirm@shop.example"),
+			 POL_CLASS_DOI);
+	assert_int_equal(pol_classify_envelope(c, "billing@shop.example"),
+			 POL_CLASS_OTHER);
+	assert_int_equal(pol_classify_envelope(c, ""), POL_CLASS_OTHER);
+
+	/* From decides when the envelope does not. */
+	m = test_msg("From: Shop News <News@Shop.Example>\r\nSubject: x\r\n\r\nhi\r\n");
+	env.sender = "bounce-123@mailer.example";
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	pol_message_free(m);
+
+	/* The class header decides for unlisted senders... */
+	m = test_msg("From: a@b.example\r\nX-Consent-Class: Marketing\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	pol_message_free(m);
+	m = test_msg("From: a@b.example\r\nX-Consent-Class: transactional\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_TRANSACTIONAL);
+	pol_message_free(m);
+	m = test_msg("From: a@b.example\r\nX-Consent-Class: bogus\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_OTHER);
+	pol_message_free(m);
+
+	/* ...but cannot downgrade a listed marketing sender. */
+	env.sender = "news@shop.example";
+	m = test_msg("From: a@b.example\r\nX-Consent-Class: transactional\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	pol_message_free(m);
+	/* It can name DOI mail. */
+	m = test_msg("From: a@b.example\r\nX-Consent-Class: doi\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_DOI);
+	pol_message_free(m);
+	cfg_unref(c);
+}
+
+static const char *const test_newsletter =
+	"From: Shop <news@shop.example>\r\n"
+	"To: kunde@example.org\r\n"
+	"Subject: Unser Newsletter\r\n"
+	"Message-ID: <n1@shop.example>\r\n"
+	"\r\n"
+	"Hallo!\r\n";
+
+static void
+test_consent_rules(void **state)
+{
+	struct cfg *c = test_cfg(NULL);
+	struct pol_recipient r[5] = {
+		{"a@example.org", {POL_CONSENT_CONFIRMED, 0, 0}},
+		{"b@example.org", {POL_CONSENT_CUSTOMER, 0, 0}},
+		{"c@example.org", {POL_CONSENT_WITHDRAWN, 0, 0}},
+		{"d@example.org", {POL_CONSENT_NONE, 0, 0}},
+		{"e@example.org", {POL_CONSENT_PENDING, 0, 0}},
+	};
+	struct pol_envelope env = {"news@shop.example", "192.0.2.1", 1, r, 2, 0};
+	struct pol_message *m = test_msg(test_newsletter);
+	struct pol_verdict v;
+
+	(void)state;
+	/* Confirmed and customer recipients: pass. */
+	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(v.cls, POL_CLASS_MARKETING);
+	assert_int_equal(v.nhits, 0);
+	assert_int_equal(v.action, POL_ACTION_PASS);
+	pol_verdict_clear(&v);
+
+	/* Withdrawn, none and pending: one hit each, with the right id. */
+	env.rcpts = r + 2;
+	env.nrcpts = 3;
+	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(v.nhits, 3);
+	assert_int_equal(v.hits[0].rule, POL_RULE_CONSENT_WITHDRAWN);
+	assert_int_equal(v.hits[0].rcpt, 0);
+	assert_int_equal(v.hits[1].rule, POL_RULE_CONSENT_MISSING);
+	assert_int_equal(v.hits[2].rule, POL_RULE_CONSENT_MISSING);
+	assert_string_equal(v.hits[2].detail, "consent state is pending");
+	assert_int_equal(v.action, POL_ACTION_REJECT);
+	{
+		char *reply = pol_verdict_reply(&v, "ref-1");
+
+		assert_non_null(strstr(reply,
+			"(rule=consent.withdrawn,consent.missing ref=ref-1)"));
+		free(reply);
+	}
+	pol_verdict_clear(&v);
+
+	/* The same recipients get transactional mail. */
+	env.sender = "billing@shop.example";
+	pol_message_free(m);
+	m = test_msg("From: billing@shop.example\r\nSubject: Rechnung\r\n\r\nx\r\n");
+	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(v.cls, POL_CLASS_OTHER);
+	assert_int_equal(v.nhits, 0);
+	pol_verdict_clear(&v);
+	/* And DOI mail is not a consent matter. */
+	assert_int_equal(pol_evaluate(c, &env, m, POL_CLASS_DOI, &v), POL_OK);
+	assert_int_equal(v.nhits, 0);
+	pol_verdict_clear(&v);
+	pol_message_free(m);
+	cfg_unref(c);
+}
+
+static void
+test_rcpt_check_and_actions(void **state)
+{
+	struct cfg *c = test_cfg("RuleAction.consent.missing tempfail\n"
+				 "RuleAction.consent.withdrawn off\n");
+	struct pol_recipient none = {"d@example.org", {POL_CONSENT_NONE, 0, 0}};
+	struct pol_recipient wd = {"c@example.org", {POL_CONSENT_WITHDRAWN, 0, 0}};
+	struct pol_recipient ok = {"a@example.org", {POL_CONSENT_CONFIRMED, 0, 0}};
+	struct pol_envelope env = {"news@shop.example", "", 0, &none, 1, 0};
+	struct pol_message *m = test_msg(test_newsletter);
+	struct pol_verdict v;
+	struct pol_hit hit;
+
+	(void)state;
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, &none, &hit), 1);
+	assert_int_equal(hit.rule, POL_RULE_CONSENT_MISSING);
+	pol_hit_clear(&hit);
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, &ok, &hit), 0);
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, &wd, &hit), 0);
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_OTHER, &none, &hit), 0);
+	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(v.action, POL_ACTION_TEMPFAIL);
+	pol_verdict_clear(&v);
+	pol_message_free(m);
+	cfg_unref(c);
+}
+
+/* Hostile input through the whole policy: never a crash, always a class. */
+static void
+test_hostile(void **state)
+{
+	struct cfg *c = test_cfg(NULL);
+	struct pol_recipient r = {"d@example.org", {POL_CONSENT_NONE, 0, 0}};
+	struct pol_envelope env = {"news@shop.example", "", 0, &r, 1, 0};
+	const char *inputs[] = {
+		"",
+		"this is not a mail at all, no headers\n",
+		"Subject: \xe4\xf6\xfc 8-bit header\r\nFrom: \xff@\xfe\r\n\r\nbody\r\n",
+		"Content-Type: multipart/mixed\r\n\r\n--x\r\nno boundary param\r\n",
+		"From: a@b\r\n\r\n",
+	};
+	struct pol_verdict v;
+	struct pol_message *m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		m = test_msg(inputs[i]);
+		assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+		assert_int_equal(v.cls, POL_CLASS_MARKETING);
+		assert_int_equal(v.action, POL_ACTION_REJECT);
+		pol_verdict_clear(&v);
+		pol_message_free(m);
+	}
+	cfg_unref(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addr_normalise),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_consent_rules),
+		cmocka_unit_test(test_rcpt_check_and_actions),
+		cmocka_unit_test(test_hostile),
+	};
+
+	pol_init();
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
