@@ -40,7 +40,8 @@ MILTER_SRC := $(sort $(wildcard milter/*.c))
 CTL_SRC := $(sort $(wildcard ctl/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC))
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC)) \
+	$(BUILD)/gen/advertising_lists.o
 MILTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MILTER_SRC))
 CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC))
 # Everything but the two main() files, for the unit tests.
@@ -58,6 +59,16 @@ all: $(PROGS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The shipped advertising lists, compiled into the binary.
+$(BUILD)/gen/advertising_lists.c: policy/advertising-de.txt \
+		policy/advertising-en.txt scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh pol_builtin_advertising policy/advertising-de.txt \
+		policy/advertising-en.txt > $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/consentgate: $(LIB_OBJ) $(MILTER_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)

@@ -186,6 +186,10 @@ mf_envrcpt(SMFICTX *ctx, char **argv)
 	if (addr_normalise(argv[0], addr, sizeof(addr)) < 0 &&
 	    addr_normalise_sender(argv[0], addr, sizeof(addr)) < 0)
 		snprintf(addr, sizeof(addr), "%s", argv[0]);
+	if (!c->withdraw &&
+	    mf_withdraw_match(c->cfg, addr, c->withdraw_uid,
+			      sizeof(c->withdraw_uid)))
+		c->withdraw = 1;
 	if (c->env_class == POL_CLASS_MARKETING &&
 	    c->cfg->mode == CFG_MODE_ENFORCE) {
 		r.addr = addr;

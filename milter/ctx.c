@@ -23,6 +23,8 @@ mf_ctx_reset_message(struct mf_ctx *c)
 	c->queue_id[0] = '\0';
 	c->env_class = POL_CLASS_OTHER;
 	c->in_message = 0;
+	c->withdraw = 0;
+	c->withdraw_uid[0] = '\0';
 	cfg_unref(c->cfg);
 	c->cfg = NULL;
 }

@@ -184,6 +184,37 @@ mf_step_apply(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s)
 	}
 }
 
+/* Will the mail be delivered (pass, monitor, tag, quarantine)? */
+static int
+mf_delivers(const struct mf_ctx *c, const struct pol_verdict *v)
+{
+	return v->action == POL_ACTION_PASS || v->action == POL_ACTION_TAG ||
+	       v->action == POL_ACTION_QUARANTINE ||
+	       c->cfg->mode == CFG_MODE_MONITOR;
+}
+
+/* What a delivered mail sets off: the DOI archive copy and send record,
+ * and an inbound withdrawal. */
+static int
+mf_step_after(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s)
+{
+	char wref[MF_REF_MAX + 4];
+
+	if (!mf_delivers(c, &s->verdict))
+		return 0;
+	if (s->verdict.cls == POL_CLASS_DOI) {
+		if (mf_doi_archive(ctx, c) < 0 ||
+		    mf_doi_record(c, s->msg, s->ref, s->sha256, s->env.now) < 0)
+			return -1;
+	}
+	if (c->withdraw) {
+		snprintf(wref, sizeof(wref), "%s-w", s->ref);
+		if (mf_withdraw_apply(c, c->withdraw_uid, wref) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void
 mf_eom_state_free(struct mf_eom_state *s)
 {
@@ -229,6 +260,11 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 				 &s.verdict, action, s.msg->message_id,
 				 s.sha256) < 0) {
 		st = mf_tempfail(ctx, c, "cannot record evidence");
+		goto done;
+	}
+	if (mf_step_after(ctx, c, &s) < 0) {
+		st = mf_tempfail(ctx, c, "cannot record the DOI send, archive "
+					 "copy or withdrawal");
 		goto done;
 	}
 	mf_rule_ids(&s.verdict, rules, sizeof(rules));

@@ -43,6 +43,8 @@ struct mf_ctx {
 	int oversize;          /* 1: raw hit MaxMessageSize, 2: out of memory */
 	int gate_headers;      /* X-Consent-Gate headers that came from outside */
 	int in_message;
+	int withdraw;          /* a recipient is the UnsubscribeAddress */
+	char withdraw_uid[DB_UID_MAX + 1];
 };
 
 /* runtime.c: the current config and the store. */
@@ -68,6 +70,19 @@ int mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 /* reply.c: set an SMTP reply (escapes '%', bounds the length). */
 int mf_setreply(SMFICTX *ctx, const char *code, const char *xcode,
 		const char *text);
+
+/* doi.c: archive copy and DOI-send records.  0 ok, -1 failure. */
+int mf_doi_archive(SMFICTX *ctx, struct mf_ctx *c);
+int mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
+		  const char *ref, const char *sha256, int64_t now);
+
+/* withdraw.c: is rcpt the UnsubscribeAddress (or its +uid form)?  1 and
+ * uid filled ("" for the plain address), else 0. */
+int mf_withdraw_match(const struct cfg *cfg, const char *rcpt, char *uid,
+		      size_t uidsz);
+/* Withdraw the consent named by uid (or the sender when uid is "").
+ * 0 ok (also for an unknown one), -1 store failure. */
+int mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref);
 
 /* callbacks.c */
 extern struct smfiDesc mf_desc;

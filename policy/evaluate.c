@@ -40,6 +40,24 @@ pol_verdict_combine(const struct cfg *cfg, struct pol_verdict *v)
 	}
 }
 
+/* Rules switched off never show in a verdict, whichever function found
+ * them. */
+static void
+pol_verdict_drop_off(const struct cfg *cfg, struct pol_verdict *v)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < v->nhits; i++) {
+		if (v->hits[i].rule != POL_RULE_LIMIT &&
+		    cfg_rule_action(cfg, v->hits[i].rule) == POL_ACTION_OFF) {
+			pol_hit_clear(&v->hits[i]);
+			continue;
+		}
+		v->hits[o++] = v->hits[i];
+	}
+	v->nhits = o;
+}
+
 /* A message the parser could not fully inspect cannot be declared
  * compliant: refuse it when it is DOI or marketing mail. */
 static int
@@ -77,12 +95,13 @@ pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
 	for (i = 0; i < n && rc == POL_OK; i++) {
 		if (!(t[i].classes & (1u << x.cls)))
 			continue;
-		if (cfg_rule_action(cfg, t[i].rule) == POL_ACTION_OFF &&
-		    t[i].rule != POL_RULE_CONSENT_MISSING)
+		if (!t[i].family &&
+		    cfg_rule_action(cfg, t[i].rule) == POL_ACTION_OFF)
 			continue;
 		if (t[i].fn(&x, v) < 0)
 			rc = POL_ERR_NOMEM;
 	}
+	pol_verdict_drop_off(cfg, v);
 	pol_verdict_combine(cfg, v);
 	return rc;
 }

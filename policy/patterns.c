@@ -11,6 +11,7 @@
 #include "patterns.h"
 
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,8 +162,31 @@ pol_patterns_match(const struct pol_patterns *set, const char *text,
 	return found;
 }
 
+/* The shipped lists (policy/advertising-de.txt and -en.txt), embedded at
+ * build time by scripts/embed.sh. */
+extern const char pol_builtin_advertising[];
+
+static struct pol_patterns *pol_builtin;
+static pthread_once_t pol_builtin_once = PTHREAD_ONCE_INIT;
+
+static void
+pol_builtin_compile(void)
+{
+	/* The lists are tested at build time (test_doi), so this cannot
+	 * fail but for memory; then the set holds what compiled. */
+	pol_patterns_compile("advertising-builtin", pol_builtin_advertising,
+			     strlen(pol_builtin_advertising), NULL, &pol_builtin);
+}
+
 const struct pol_patterns *
 pol_patterns_builtin(void)
 {
-	return NULL;
+	pthread_once(&pol_builtin_once, pol_builtin_compile);
+	return pol_builtin;
+}
+
+size_t
+pol_patterns_count(const struct pol_patterns *set)
+{
+	return set ? set->n : 0;
 }

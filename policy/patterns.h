@@ -26,6 +26,8 @@ int pol_patterns_compile(const char *name, const char *text, size_t len,
 /* The shipped German and English lists, compiled once (borrowed, static). */
 const struct pol_patterns *pol_patterns_builtin(void);
 void pol_patterns_free(struct pol_patterns *set);
+/* Number of compiled patterns in set (0 for NULL). */
+size_t pol_patterns_count(const struct pol_patterns *set);
 
 /*
  * Find the first pattern matching text (UTF-8, len bytes).  On a match,

@@ -97,6 +97,14 @@ int pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
 int pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
 		 const struct pol_message *msg, int cls, struct pol_verdict *v);
 
+/*
+ * The uid a DOI mail's confirmation link carries (query parameter uid, id,
+ * u, token or t of the first link starting with ConfirmURL) into out.
+ * Returns 1 when found, 0 otherwise (out is then "").
+ */
+int pol_doi_confirm_uid(const struct cfg *cfg, const struct pol_message *m,
+			char *out, size_t outsz);
+
 void pol_hit_clear(struct pol_hit *h);
 void pol_verdict_clear(struct pol_verdict *v);
 

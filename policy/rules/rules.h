@@ -28,13 +28,23 @@ struct pol_rule_entry {
 	enum pol_rule rule; /* the rule id it reports (RuleAction governs it) */
 	unsigned classes;
 	pol_rule_fn fn;
+	int family; /* 1: fn reports several ids and honours RuleAction itself */
 };
 
 /* The table, in evaluation order (borrowed static data). */
 const struct pol_rule_entry *pol_rule_table(size_t *n);
 
-/* Entry points, one per file. */
+/* Entry points, one file per rule family. */
 int pol_rule_consent(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_unsubscribe(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_content(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_exposure(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_insecure(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_address_leak(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_tracking(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_doi_advertising(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_doi_confirm_link(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_doi_resend(const struct pol_ctx *x, struct pol_verdict *v);
 
 /* Does this rule apply to this recipient's consent?  Shared by the RCPT-time
  * check and the message-time rule; fills rule and returns 1 when it fires. */

@@ -1,0 +1,98 @@
+/*
+ * withdraw.c - inbound withdrawals by mail: a message to UnsubscribeAddress
+ * or to its local+UID@domain form withdraws the consent of that uid, or of
+ * the envelope sender when no uid is given (Art. 7(3) GDPR).  The mail
+ * itself is accepted and delivered as usual.
+ *
+ * An unknown uid or sender is logged, not an error.  A store failure
+ * returns -1 and the caller tempfails, so the sender retries and no
+ * withdrawal is lost.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "mf.h"
+
+int
+mf_withdraw_match(const struct cfg *cfg, const char *rcpt, char *uid,
+		  size_t uidsz)
+{
+	const char *ua = cfg->unsubscribe_address, *uat, *rat;
+	size_t llen;
+
+	uid[0] = '\0';
+	if (ua == NULL || *ua == '\0')
+		return 0;
+	if (strcmp(rcpt, ua) == 0)
+		return 1;
+	uat = strrchr(ua, '@');
+	rat = strrchr(rcpt, '@');
+	if (uat == NULL || rat == NULL || strcmp(uat, rat) != 0)
+		return 0;
+	llen = (size_t)(uat - ua);
+	if ((size_t)(rat - rcpt) <= llen + 1 || strncmp(rcpt, ua, llen) != 0 ||
+	    rcpt[llen] != '+')
+		return 0;
+	snprintf(uid, uidsz, "%.*s", (int)(rat - rcpt - (int)llen - 1),
+		 rcpt + llen + 1);
+	return 1;
+}
+
+static int
+mf_withdraw_evidence(struct mf_ctx *c, const char *ref, const char *addr,
+		     const char *note, const char *action)
+{
+	struct db_evidence e;
+
+	memset(&e, 0, sizeof(e));
+	e.time = (int64_t)time(NULL);
+	e.ref = ref;
+	e.kind = "withdrawal";
+	e.queue_id = c->queue_id;
+	e.message_id = "";
+	e.sender = c->sender;
+	e.recipients = addr;
+	e.client_ip = c->client_ip;
+	e.tls = c->tls;
+	e.cls = "other";
+	e.rules = note;
+	e.action = action;
+	e.sha256 = "";
+	return db_evidence_append(mf_store(), &e) == DB_OK ? 0 : -1;
+}
+
+int
+mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref)
+{
+	char addr[ADDR_MAX + 1], note[DB_UID_MAX + 64];
+	struct db_consent rec;
+	int rc;
+
+	if (uid[0]) {
+		rc = db_consent_by_uid(mf_store(), uid, addr, sizeof(addr));
+		snprintf(note, sizeof(note), "by mail, uid=%s", uid);
+	} else {
+		snprintf(addr, sizeof(addr), "%s", c->sender);
+		rc = addr[0] ? DB_OK : DB_NOTFOUND;
+		snprintf(note, sizeof(note), "by mail from the address itself");
+	}
+	if (rc == DB_OK)
+		rc = db_consent_get(mf_store(), addr, &rec);
+	if (rc == DB_NOTFOUND) {
+		log_info("%s: ref=%s withdrawal by mail for an unknown %s",
+			 c->queue_id, ref, uid[0] ? "uid" : "sender");
+		return mf_withdraw_evidence(c, ref, "", note, "unknown");
+	}
+	if (rc != DB_OK)
+		return -1;
+	if (rec.state != DB_STATE_WITHDRAWN) {
+		rec.state = DB_STATE_WITHDRAWN;
+		rec.withdrawn = (int64_t)time(NULL);
+		if (db_consent_put(mf_store(), addr, &rec) != DB_OK)
+			return -1;
+	}
+	log_info("%s: ref=%s consent withdrawn by mail", c->queue_id, ref);
+	return mf_withdraw_evidence(c, ref, addr, note, "withdrawn");
+}

@@ -1,0 +1,255 @@
+/*
+ * util.c - helpers shared by the rules (see util.h).  Pure functions over
+ * borrowed strings; owns nothing.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+int
+pol_url_scheme_is(const char *url, const char *scheme)
+{
+	while (*url == ' ' || *url == '\t')
+		url++;
+	return strncasecmp(url, scheme, strlen(scheme)) == 0;
+}
+
+int
+pol_url_host(const char *url, char *host, size_t hostsz)
+{
+	const char *p, *e, *at;
+	size_t n, i;
+
+	host[0] = '\0';
+	while (*url == ' ' || *url == '\t')
+		url++;
+	if (pol_url_scheme_is(url, "mailto:")) {
+		at = strchr(url, '@');
+		if (at == NULL)
+			return -1;
+		p = at + 1;
+		e = p + strcspn(p, "?&>, ");
+	} else {
+		p = strstr(url, "://");
+		if (p != NULL)
+			p += 3;
+		else if (strncasecmp(url, "www.", 4) == 0)
+			p = url;
+		else
+			return -1;
+		e = p + strcspn(p, "/?#\\ ");
+		/* user:password@host */
+		for (at = e; at > p && at[-1] != '@'; at--)
+			;
+		if (at > p)
+			p = at;
+		/* port, and the brackets of an IPv6 literal */
+		if (*p == '[') {
+			const char *close = memchr(p, ']', (size_t)(e - p));
+
+			if (close)
+				e = close + 1;
+		} else {
+			const char *colon = memchr(p, ':', (size_t)(e - p));
+
+			if (colon)
+				e = colon;
+		}
+	}
+	n = (size_t)(e - p);
+	while (n && p[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= hostsz)
+		return -1;
+	for (i = 0; i < n; i++)
+		host[i] = (char)tolower((unsigned char)p[i]);
+	host[n] = '\0';
+	return 0;
+}
+
+int
+pol_host_in_domain(const char *host, const char *domain)
+{
+	size_t hl = strlen(host), dl;
+
+	while (*domain == '.' || *domain == '@')
+		domain++;
+	dl = strlen(domain);
+	if (dl == 0 || hl < dl)
+		return 0;
+	if (strcasecmp(host + hl - dl, domain) != 0)
+		return 0;
+	return hl == dl || host[hl - dl - 1] == '.';
+}
+
+int
+pol_host_in_list(const char *host, char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pol_host_in_domain(host, list[i]))
+			return 1;
+	return 0;
+}
+
+int
+pol_url_has_prefix(const char *url, const char *prefix)
+{
+	const char *up, *pp;
+	size_t hostpart;
+
+	if (prefix == NULL || *prefix == '\0')
+		return 0;
+	while (*url == ' ' || *url == '\t')
+		url++;
+	/* scheme://host is case-insensitive, the path is not. */
+	pp = strstr(prefix, "://");
+	hostpart = pp ? (size_t)(pp + 3 - prefix) + strcspn(pp + 3, "/?#") : 0;
+	if (strncasecmp(url, prefix, hostpart) != 0)
+		return 0;
+	up = url + hostpart;
+	pp = prefix + hostpart;
+	return strncmp(up, pp, strlen(pp)) == 0;
+}
+
+/* Advance over a run of white space (ASCII and U+00A0). */
+static const char *
+pol_skip_space(const char *s)
+{
+	for (;;) {
+		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			s++;
+		else if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0)
+			s += 2;
+		else
+			return s;
+	}
+}
+
+static int
+pol_is_space_at(const char *s)
+{
+	return *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
+	       ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0);
+}
+
+/* Does needle match at h?  Both sides' white-space runs compare equal. */
+static int
+pol_match_at(const char *h, const char *n)
+{
+	while (*n) {
+		if (pol_is_space_at(n)) {
+			if (!pol_is_space_at(h))
+				return 0;
+			h = pol_skip_space(h);
+			n = pol_skip_space(n);
+			continue;
+		}
+		if (tolower((unsigned char)*h) != tolower((unsigned char)*n))
+			return 0;
+		h++;
+		n++;
+	}
+	return 1;
+}
+
+int
+pol_text_contains(const char *haystack, const char *needle)
+{
+	const char *h;
+
+	needle = pol_skip_space(needle);
+	if (*needle == '\0')
+		return 1;
+	if (haystack == NULL)
+		return 0;
+	for (h = haystack; *h; h++)
+		if (tolower((unsigned char)*h) == tolower((unsigned char)*needle) &&
+		    pol_match_at(h, needle))
+			return 1;
+	return 0;
+}
+
+void
+pol_where_part(const struct pol_message *m, size_t part, unsigned line,
+	       char *out, size_t outsz)
+{
+	const struct pol_text_part *p;
+
+	if (part >= m->nparts) {
+		snprintf(out, outsz, "message");
+		return;
+	}
+	p = &m->parts[part];
+	if (line)
+		snprintf(out, outsz, "part %s %s line %u", p->path,
+			 p->content_type, line);
+	else
+		snprintf(out, outsz, "part %s %s", p->path, p->content_type);
+}
+
+int
+pol_has_part_kind(const struct pol_message *m, enum pol_part_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < m->nparts; i++)
+		if (m->parts[i].kind == k)
+			return 1;
+	return 0;
+}
+
+void
+pol_part_line(const struct pol_text_part *p, unsigned line, char *out,
+	      size_t outsz)
+{
+	const char *s = p->text, *e;
+	unsigned n = 1;
+	size_t len;
+
+	out[0] = '\0';
+	if (s == NULL || line == 0)
+		return;
+	while (n < line && (s = strchr(s, '\n')) != NULL) {
+		s++;
+		n++;
+	}
+	if (s == NULL)
+		return;
+	e = strchr(s, '\n');
+	len = e ? (size_t)(e - s) : strlen(s);
+	if (len >= outsz)
+		len = outsz - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+int
+pol_header_uris(const char *value, int (*cb)(const char *uri, void *arg),
+		void *arg)
+{
+	const char *p = value, *lt, *gt;
+	char uri[2048];
+	size_t n;
+	int rc;
+
+	while ((lt = strchr(p, '<')) != NULL) {
+		gt = strchr(lt, '>');
+		if (gt == NULL)
+			break;
+		n = (size_t)(gt - lt - 1);
+		if (n >= sizeof(uri))
+			n = sizeof(uri) - 1;
+		memcpy(uri, lt + 1, n);
+		uri[n] = '\0';
+		rc = cb(uri, arg);
+		if (rc)
+			return rc;
+		p = gt + 1;
+	}
+	return 0;
+}

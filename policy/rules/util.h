@@ -1,0 +1,42 @@
+/*
+ * util.h - small helpers the rules share: URL host and scheme, domain
+ * matching, whitespace- and case-tolerant text search, and where a link or
+ * part sits (for messages that tell the template author what to fix).
+ */
+#ifndef CG_RULES_UTIL_H
+#define CG_RULES_UTIL_H
+
+#include <stddef.h>
+
+#include "rules.h"
+
+#define POL_HOST_MAX 256
+
+/* Host of url, lower-cased, without user info or port, into host.  mailto:
+ * URLs give the domain of the address.  Returns 0, or -1 when url has no
+ * host (host is then ""). */
+int pol_url_host(const char *url, char *host, size_t hostsz);
+/* 1 when url starts with scheme (e.g. "https:"), case-insensitive. */
+int pol_url_scheme_is(const char *url, const char *scheme);
+/* 1 when host equals domain or is a subdomain of it. */
+int pol_host_in_domain(const char *host, const char *domain);
+/* 1 when host is within any domain of the list. */
+int pol_host_in_list(const char *host, char *const *list, size_t n);
+/* 1 when url starts with prefix (scheme and host case-insensitive). */
+int pol_url_has_prefix(const char *url, const char *prefix);
+/* 1 when needle occurs in haystack, comparing runs of white space as one
+ * space and ASCII case-insensitively. */
+int pol_text_contains(const char *haystack, const char *needle);
+/* "part 1.2 text/html" style location of a part. */
+void pol_where_part(const struct pol_message *m, size_t part, unsigned line,
+		    char *out, size_t outsz);
+/* Do the message's parts include a part of this kind? */
+int pol_has_part_kind(const struct pol_message *m, enum pol_part_kind k);
+/* The text of line `line` (1-based) of part text into out (truncated). */
+void pol_part_line(const struct pol_text_part *p, unsigned line, char *out,
+		   size_t outsz);
+/* URIs in a List-Unsubscribe style header value: calls cb for each <...>. */
+int pol_header_uris(const char *value, int (*cb)(const char *uri, void *arg),
+		    void *arg);
+
+#endif
