@@ -1,0 +1,137 @@
+/*
+ * test_patterns.c - the advertising pattern lists: the shipped lists
+ * compile cleanly, a bad pattern is an error with file:line at config load
+ * (not at the first mail), and typical advertising matches while the usual
+ * DOI wording does not.
+ */
+#include "testlib.h"
+
+#include "../../common/config.h"
+#include "../../policy/patterns.h"
+
+static void
+test_shipped_lists_compile(void **state)
+{
+	const char *files[] = {"policy/advertising-de.txt",
+			       "policy/advertising-en.txt"};
+	struct pol_patterns *set = NULL;
+	struct buf err = BUF_INIT;
+	size_t i, len;
+	char *text;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		text = test_read_file(files[i], &len);
+		if (pol_patterns_compile(files[i], text, len, &err, &set) < 0)
+			fail_msg("%s", err.data);
+		free(text);
+	}
+	assert_true(pol_patterns_count(set) >= 40);
+	/* The embedded copy is the same lists. */
+	assert_int_equal(pol_patterns_count(pol_patterns_builtin()),
+			 pol_patterns_count(set));
+	pol_patterns_free(set);
+	buf_free(&err);
+}
+
+static void
+test_bad_pattern_at_load(void **state)
+{
+	struct buf err = BUF_INIT;
+	char conf[512], cwd[256];
+	struct cfg *c;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(conf, sizeof(conf),
+		 "AdvertisingList %s/tests/data/patterns/bad.txt\n", cwd);
+	c = cfg_parse_text("t.conf", conf, &err);
+	assert_null(c);
+	assert_non_null(strstr(err.data, "tests/data/patterns/bad.txt:3: bad pattern"));
+	buf_reset(&err);
+	snprintf(conf, sizeof(conf), "AdvertisingList %s/nonexistent.txt\n", cwd);
+	assert_null(cfg_parse_text("t.conf", conf, &err));
+	assert_non_null(strstr(err.data, "AdvertisingList: cannot open"));
+	buf_free(&err);
+}
+
+static int
+test_match(const char *text, char *what, size_t whatsz)
+{
+	return pol_patterns_match(pol_patterns_builtin(), text, strlen(text), what,
+				  whatsz);
+}
+
+static void
+test_advertising_matches(void **state)
+{
+	const char *ads[] = {
+		"Sichern Sie sich jetzt 20 % Rabatt auf alles!",
+		"Als Dankeschön: ein Gutschein über 10 €",
+		"Ihr persönliches Angebot wartet",
+		"Großer SALE im Januar",
+		"Jetzt kaufen und sparen",
+		"Jetzt kostenlos testen",
+		"Mit dem Gutscheincode SOMMER20",
+		"Nur heute: -30% auf Schuhe",
+		"Black Friday Woche",
+		"Entdecken Sie unsere neue Kollektion",
+		"Get 15% off your first order",
+		"Free shipping on all orders",
+		"Shop now",
+		"Use promo code WELCOME",
+		"Limited-time offer for subscribers",
+		"Versandkostenfrei bestellen",
+		"ab 9,99 € im Shop",
+	};
+	char what[100];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ads) / sizeof(ads[0]); i++)
+		if (test_match(ads[i], what, sizeof(what)) != 1)
+			fail_msg("not recognised as advertising: %s", ads[i]);
+	assert_int_equal(test_match("Jetzt 20 % RABATT", what, sizeof(what)), 1);
+	assert_string_equal(what, "RABATT");
+}
+
+static void
+test_clean_wording(void **state)
+{
+	const char *clean[] = {
+		"Bitte bestätigen Sie Ihre Anmeldung zu unserem Newsletter.",
+		"Mit dem Klick auf den Link willigen Sie ein, unseren Newsletter zu erhalten.",
+		"Wir informieren Sie etwa einmal im Monat über Neuigkeiten und Angebote.",
+		"Die Anmeldung ist kostenlos und jederzeit widerrufbar.",
+		"Sie können Ihre Einwilligung jederzeit mit Wirkung für die Zukunft widerrufen.",
+		"Hinweise zum Datenschutz finden Sie in unserer Datenschutzerklärung.",
+		"Falls Sie sich nicht angemeldet haben, ignorieren Sie diese E-Mail bitte.",
+		"Please confirm your subscription to our newsletter.",
+		"By clicking the link you agree to receive our newsletter. It is free of charge.",
+		"Feel free to contact us if you have questions.",
+		"If you did not sign up, simply ignore this message.",
+		"Beispiel Shop GmbH, Musterstraße 1, 10115 Berlin, Amtsgericht Berlin HRB 12345",
+		"Der Link ist 48 Stunden gültig.",
+		"Ihr Team vom Beispiel Shop",
+	};
+	char what[100];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(clean) / sizeof(clean[0]); i++)
+		if (test_match(clean[i], what, sizeof(what)) != 0)
+			fail_msg("false positive \"%s\" in: %s", what, clean[i]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_lists_compile),
+		cmocka_unit_test(test_bad_pattern_at_load),
+		cmocka_unit_test(test_advertising_matches),
+		cmocka_unit_test(test_clean_wording),
+	};
+
+	return cmocka_run_group_tests_name("patterns", tests, NULL, NULL);
+}
