@@ -64,21 +64,74 @@ struct db_store;
 #define DB_OPEN_RDONLY 0x01
 #define DB_OPEN_CREATE 0x02 /* create the directory and databases */
 
+/* The store format this code reads and writes (meta key "version"). */
+#define DB_FORMAT_VERSION 1
+
 /*
  * Open the environment in dir.  On error returns a negative code and writes
  * a reason into err (errsz bytes).  The map is sized once, large enough for
- * tens of millions of records; data.mdb grows only as used.
+ * tens of millions of records (64 GiB on 64-bit systems, 1 GiB otherwise);
+ * data.mdb grows only as used.  Tests may set the environment variable
+ * CONSENTGATE_MAPSIZE (bytes, decimal) to a smaller map, e.g. to provoke
+ * DB_ERR_FULL; it is not meant for production.
+ *
+ * DB_OPEN_CREATE creates dir (mode 0750, the parent must exist) and the
+ * databases, and records DB_FORMAT_VERSION.  Without it a directory that
+ * holds no store is an error.  DB_OPEN_RDONLY opens read-only: every write
+ * then returns DB_ERR_READONLY.  When run as root, the files LMDB creates
+ * (data.mdb, lock.mdb) are given the owner and group of dir, so the daemon's
+ * user keeps access.  A process opens a given store only once (LMDB rule);
+ * the handle may be shared by threads, each call runs its own short
+ * transaction.  *out is freed with db_close().
+ *
+ * Errors: DB_ERR_IO (no such store, not a directory, LMDB failure),
+ * DB_ERR_READONLY (permission denied or read-only file system),
+ * DB_ERR_VERSION (store of another format), DB_ERR_INVALID (bad
+ * CONSENTGATE_MAPSIZE), DB_ERR_NOMEM.
  */
 int db_open(const char *dir, int flags, struct db_store **out, char *err,
 	    size_t errsz);
 void db_close(struct db_store *s);
+/* Static text for a return code. */
 const char *db_strerror(int code);
+/* "pending", "confirmed", "withdrawn", "customer", "none" (static). */
 const char *db_state_name(int state);
-int db_state_parse(const char *s); /* -1 when unknown */
+int db_state_parse(const char *s); /* case-insensitive; -1 when unknown */
 
-/* Look up addr (normalised).  DB_OK and *out filled, DB_NOTFOUND, or <0. */
+/* Room for a formatted time: "2026-01-02T03:04:05Z" and its NUL. */
+#define DB_TIME_MAX 21
+/*
+ * Parse an ISO 8601 UTC time of exactly the form "2026-01-02T03:04:05Z"
+ * (years 1970-9999) or decimal unix seconds into *out.  Returns DB_OK or
+ * DB_ERR_INVALID.
+ */
+int db_time_parse(const char *s, int64_t *out);
+/* Format t the same way into out (outsz >= DB_TIME_MAX); returns out.
+ * Times outside years 1970-9999 are written as decimal seconds. */
+char *db_time_format(int64_t t, char *out, size_t outsz);
+
+/*
+ * Every consent function below normalises addr itself (addr_normalise), so
+ * "<Foo@Example.COM>" and "foo@example.com" name the same record; an address
+ * that does not normalise is DB_ERR_INVALID.
+ *
+ * Would the store accept c?  State pending..customer, tracking 0 or 1,
+ * every string NUL-terminated within its array, no control characters, uid
+ * without spaces or '@', ip empty or a valid IPv4/IPv6 address.  Returns
+ * NULL when c is acceptable, otherwise a static sentence naming the problem
+ * (db_consent_put then returns DB_ERR_INVALID).
+ */
+const char *db_consent_check(const struct db_consent *c);
+/* Look up addr.  DB_OK and *out filled, DB_NOTFOUND, or <0
+ * (DB_ERR_CORRUPT when the stored value does not decode). */
 int db_consent_get(struct db_store *s, const char *addr, struct db_consent *out);
-/* Write (insert or replace) one record, keeping the uid index current. */
+/*
+ * Write (insert or replace) one record, keeping the uid index current: a
+ * changed uid drops the old index entry.  A uid that already belongs to
+ * another address is refused with DB_ERR_INVALID, as is a record that
+ * db_consent_check() refuses.
+ * Committed before return.
+ */
 int db_consent_put(struct db_store *s, const char *addr,
 		   const struct db_consent *c);
 /* Address for a uid.  DB_OK, DB_NOTFOUND or <0; addr has ADDR_MAX+1 bytes. */
@@ -87,23 +140,50 @@ int db_consent_by_uid(struct db_store *s, const char *uid, char *addr,
 /* Remove a record and its uid index entry.  DB_OK, DB_NOTFOUND or <0. */
 int db_consent_del(struct db_store *s, const char *addr);
 
-/* Iterate every record in address order; cb returns non-zero to stop. */
+/*
+ * Iterate every record in address order inside one read transaction; addr
+ * and c are borrowed for the duration of the call.  cb must not write to
+ * the store.  cb returns non-zero to stop; db_consent_foreach then returns
+ * that value.  Otherwise DB_OK, or <0 (DB_ERR_CORRUPT stops at a value that
+ * does not decode).
+ */
 typedef int (*db_consent_cb)(const char *addr, const struct db_consent *c,
 			     void *arg);
 int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
 
 /*
- * Import CSV from f (named name in errors).  The first line may be a header
- * naming columns (address,state,uid,ip,created,confirmed,withdrawn,source,
- * tracking); without one the columns are address[,state[,uid]].  The whole
- * file is validated before anything is written; then records are written in
- * batches of one transaction each.  A malformed line: returns DB_ERR_INVALID,
- * err says "name:LINE: reason", nothing is written.  *count gets the number
- * of records imported.
+ * Import CSV (RFC 4180 quoting) from f (named name in errors).  The first
+ * line may be a header naming columns (address,state,uid,ip,created,
+ * confirmed,withdrawn,source,tracking,doi_sent,doi_msgid, any order, case
+ * insensitive; address required); without one the columns are
+ * address[,state[,uid]].  States by name, times as "2026-01-02T03:04:05Z" or
+ * unix seconds, tracking yes/no/1/0.  An empty state or created cell counts
+ * as absent; other empty cells clear their field.
+ *
+ * A row replaces the fields of its columns: columns the file lacks keep the
+ * stored value of an existing record, and a new record gets state pending
+ * and created = now.  When an address appears several times, the last line
+ * wins.  A uid given to two addresses, or already held by an address the
+ * file does not move off it, is an error.
+ *
+ * The whole file is validated (and held in memory, compactly encoded)
+ * before anything is written; then records are written in transactions of
+ * DB_IMPORT_BATCH records.  A malformed line: returns DB_ERR_INVALID, err
+ * says "name:LINE: reason", nothing is written.  A store error while writing
+ * (e.g. DB_ERR_FULL) leaves the batches already committed in place and says
+ * so in err.  *count gets the number of distinct records written.
  */
+#define DB_IMPORT_BATCH 10000
 int db_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
 		  size_t *count, char *err, size_t errsz);
-/* Export every record as CSV (with header) or a JSON array. */
+/*
+ * Export every record as CSV (RFC 4180, CRLF line ends; a header, then the
+ * columns listed above; times in ISO 8601 UTC, empty when unset, except
+ * created, which is always written so that an unknown one re-imports as
+ * unknown) or as a JSON array of objects, one per line (unset times null,
+ * tracking a boolean).  The CSV re-imports to identical records.
+ * Returns DB_OK, DB_ERR_IO when writing to out failed, or a store error.
+ */
 int db_export(struct db_store *s, FILE *out, int json);
 
 /* One evidence record of a decision (strings borrowed by the caller). */
@@ -123,7 +203,40 @@ struct db_evidence {
 	const char *sha256;  /* hex, or "" */
 };
 
-/* Append one evidence record durably (committed before return). */
+/*
+ * Append one evidence record durably (committed before return).  The record
+ * is stored as one JSON object text: {"seq":N,"prev":"<hex>","time":"<ISO
+ * 8601>","ref":...,"kind":...,"queue_id":...,"message_id":...,"sender":...,
+ * "recipients":...,"client_ip":...,"tls":true|false,"class":...,"rules":...,
+ * "action":...,"sha256":...} (NULL strings written as "").  seq counts from
+ * 1; prev is the SHA-256 (lower-case hex) of the previous record's stored
+ * bytes, "" for the first, so the records form a hash chain.  The key is seq
+ * as 8 bytes big-endian; evref maps ref to seq.  ref must be non-empty, at
+ * most DB_REF_MAX bytes and unused (DB_ERR_INVALID otherwise).
+ */
+#define DB_REF_MAX 256
 int db_evidence_append(struct db_store *s, const struct db_evidence *e);
+/*
+ * Append n records in one transaction, one fsync for all (group commit for
+ * a writer thread).  All or none are stored.  When first_seq is not NULL it
+ * gets the seq of e[0].
+ */
+int db_evidence_append_many(struct db_store *s, const struct db_evidence *e,
+			    size_t n, uint64_t *first_seq);
+/*
+ * The JSON text of the record for ref.  DB_OK and *json_out set
+ * (NUL-terminated; caller frees with free()), DB_NOTFOUND, or <0.
+ */
+int db_evidence_get(struct db_store *s, const char *ref, char **json_out);
+/*
+ * Call cb for every evidence record in seq order inside one read
+ * transaction.  json is a NUL-terminated copy of the stored bytes (len
+ * bytes), borrowed until cb returns.  cb must not write to the store; it
+ * returns non-zero to stop, and that value is returned.  Otherwise DB_OK or
+ * <0 (DB_ERR_CORRUPT for a key that is not 8 bytes).
+ */
+typedef int (*db_evidence_cb)(uint64_t seq, const char *json, size_t len,
+			      void *arg);
+int db_evidence_foreach(struct db_store *s, db_evidence_cb cb, void *arg);
 
 #endif

@@ -1,0 +1,412 @@
+/*
+ * cmd_consent.c - the consentctl subcommands that create the store and
+ * read or change one consent record: init, add, confirm, withdraw, show.
+ *
+ * Owns: the store handle of each run (closed before return).  Arguments are
+ * checked before the store is opened, so a usage error never touches it.
+ * Problems go to stderr via ctl_error; the result is an exit code:
+ * 0 done, 1 refused (unknown address, existing record, uid in use, store
+ * error), 2 usage.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ctl.h"
+
+/* Arguments of confirm and withdraw: one record and what happened. */
+struct ctl_change {
+	const char *addr;
+	const char *uid;
+	const char *ip;
+	int64_t at;
+};
+
+/* Copy an option's value into a field of size bytes. */
+static int
+ctl_copy_arg(const char *opt, const char *v, char *dst, size_t size)
+{
+	if (v == NULL)
+		return CTL_EXIT_OK;
+	if (strlen(v) >= size) {
+		ctl_error("%s: longer than %zu bytes", opt, size - 1);
+		return CTL_EXIT_USAGE;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return CTL_EXIT_OK;
+}
+
+static int
+ctl_ip_arg(const char *v)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (strlen(v) <= DB_IP_MAX && (inet_pton(AF_INET, v, a) == 1 ||
+				       inet_pton(AF_INET6, v, a) == 1))
+		return CTL_EXIT_OK;
+	ctl_error("--ip: '%s' is not an IPv4 or IPv6 address", v);
+	return CTL_EXIT_USAGE;
+}
+
+static int
+ctl_uid_arg(const char *v)
+{
+	if (v[0] != '\0' && strlen(v) <= DB_UID_MAX)
+		return CTL_EXIT_OK;
+	ctl_error("--uid: must be 1 to %d bytes", DB_UID_MAX);
+	return CTL_EXIT_USAGE;
+}
+
+/* Only positional arguments: exactly n of them, starting at *first. */
+static int
+ctl_positional(const struct ctl_command *cmd, int argc, char **argv, int n,
+	       int *first)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+
+	if (getopt_long(argc, argv, "", none, NULL) != -1 ||
+	    argc - optind != n)
+		return ctl_usage(cmd);
+	*first = optind;
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_cmd_init(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
+	     char **argv)
+{
+	struct db_store *s = NULL;
+	int first = 0, rc;
+
+	if ((rc = ctl_positional(cmd, argc, argv, 0, &first)) != CTL_EXIT_OK)
+		return rc;
+	if ((rc = ctl_store_open(ctx, DB_OPEN_CREATE, &s)) != CTL_EXIT_OK)
+		return rc;
+	printf("consent store ready in %s (format %d)\n", ctx->dir,
+	       DB_FORMAT_VERSION);
+	db_close(s);
+	return CTL_EXIT_OK;
+}
+
+/* Parse add's options into the record c. */
+static int
+ctl_add_parse(const struct ctl_command *cmd, int argc, char **argv,
+	      struct db_consent *c, int *force, const char **addr)
+{
+	static const struct option opts[] = {
+		{"state", required_argument, NULL, 's'},
+		{"uid", required_argument, NULL, 'u'},
+		{"ip", required_argument, NULL, 'i'},
+		{"at", required_argument, NULL, 'a'},
+		{"source", required_argument, NULL, 'S'},
+		{"tracking", required_argument, NULL, 't'},
+		{"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0}};
+	int o, rc = CTL_EXIT_OK;
+
+	memset(c, 0, sizeof(*c));
+	c->state = DB_STATE_PENDING;
+	c->created = ctl_now();
+	while (rc == CTL_EXIT_OK &&
+	       (o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			if ((c->state = db_state_parse(optarg)) < 0) {
+				ctl_error("--state: unknown state '%s' (pending,"
+					  " confirmed, withdrawn, customer)",
+					  optarg);
+				rc = CTL_EXIT_USAGE;
+			}
+			break;
+		case 'u':
+			if ((rc = ctl_uid_arg(optarg)) == CTL_EXIT_OK)
+				rc = ctl_copy_arg("--uid", optarg, c->uid,
+						  sizeof(c->uid));
+			break;
+		case 'i':
+			if ((rc = ctl_ip_arg(optarg)) == CTL_EXIT_OK)
+				rc = ctl_copy_arg("--ip", optarg, c->ip,
+						  sizeof(c->ip));
+			break;
+		case 'a':
+			rc = ctl_time_arg("--at", optarg, &c->created);
+			break;
+		case 'S':
+			rc = ctl_copy_arg("--source", optarg, c->source,
+					  sizeof(c->source));
+			break;
+		case 't':
+			if (strcasecmp(optarg, "yes") == 0)
+				c->tracking = 1;
+			else if (strcasecmp(optarg, "no") != 0) {
+				ctl_error("--tracking: say yes or no");
+				rc = CTL_EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			*force = 1;
+			break;
+		default:
+			return ctl_usage(cmd);
+		}
+	}
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (argc - optind != 1)
+		return ctl_usage(cmd);
+	*addr = argv[optind];
+	return CTL_EXIT_OK;
+}
+
+/* Check the new record against the store: existing record, uid owner. */
+static int
+ctl_add_allowed(struct db_store *s, const char *key,
+		const struct db_consent *c, int force)
+{
+	struct db_consent old;
+	char owner[ADDR_MAX + 1];
+	int r;
+
+	r = db_consent_get(s, key, &old);
+	if (r == DB_OK && !force) {
+		ctl_error("%s already has a record (state %s); use --force to "
+			  "replace it", key, db_state_name(old.state));
+		return CTL_EXIT_REFUSED;
+	}
+	if (r < 0 && !(r == DB_ERR_CORRUPT && force)) {
+		ctl_error("cannot read %s: %s", key, db_strerror(r));
+		return CTL_EXIT_REFUSED;
+	}
+	if (c->uid[0] == '\0')
+		return CTL_EXIT_OK;
+	r = db_consent_by_uid(s, c->uid, owner, sizeof(owner));
+	if (r == DB_OK && strcmp(owner, key) != 0) {
+		ctl_error("uid %s already belongs to %s", c->uid, owner);
+		return CTL_EXIT_REFUSED;
+	}
+	if (r < 0) {
+		ctl_error("cannot look up uid %s: %s", c->uid, db_strerror(r));
+		return CTL_EXIT_REFUSED;
+	}
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
+	    char **argv)
+{
+	struct db_store *s = NULL;
+	struct db_consent c;
+	char key[ADDR_MAX + 1];
+	const char *addr = NULL, *why;
+	int force = 0, rc, r;
+
+	if ((rc = ctl_add_parse(cmd, argc, argv, &c, &force, &addr)) ||
+	    (rc = ctl_addr_arg(addr, key, sizeof(key))))
+		return rc;
+	/* --at is the time of the recorded state as well. */
+	if (c.state == DB_STATE_CONFIRMED)
+		c.confirmed = c.created;
+	if (c.state == DB_STATE_WITHDRAWN)
+		c.withdrawn = c.created;
+	if ((why = db_consent_check(&c)) != NULL) {
+		ctl_error("%s", why);
+		return CTL_EXIT_USAGE;
+	}
+	if ((rc = ctl_store_open(ctx, 0, &s)) != CTL_EXIT_OK)
+		goto done;
+	if ((rc = ctl_add_allowed(s, key, &c, force)) != CTL_EXIT_OK)
+		goto done;
+	if ((r = db_consent_put(s, key, &c)) != DB_OK) {
+		ctl_error("cannot store %s: %s", key, db_strerror(r));
+		rc = CTL_EXIT_REFUSED;
+		goto done;
+	}
+	printf("added %s (%s)\n", key, db_state_name(c.state));
+done:
+	db_close(s);
+	return rc;
+}
+
+/* Parse ADDR|--uid U [--ip IP] [--at T]; --ip only when want_ip. */
+static int
+ctl_change_parse(const struct ctl_command *cmd, int argc, char **argv,
+		 int want_ip, struct ctl_change *ch)
+{
+	static const struct option opts[] = {
+		{"uid", required_argument, NULL, 'u'},
+		{"ip", required_argument, NULL, 'i'},
+		{"at", required_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0}};
+	int o, rc = CTL_EXIT_OK;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->at = ctl_now();
+	while (rc == CTL_EXIT_OK &&
+	       (o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'u':
+			if ((rc = ctl_uid_arg(optarg)) == CTL_EXIT_OK)
+				ch->uid = optarg;
+			break;
+		case 'i':
+			if (!want_ip)
+				return ctl_usage(cmd);
+			if ((rc = ctl_ip_arg(optarg)) == CTL_EXIT_OK)
+				ch->ip = optarg;
+			break;
+		case 'a':
+			rc = ctl_time_arg("--at", optarg, &ch->at);
+			break;
+		default:
+			return ctl_usage(cmd);
+		}
+	}
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (argc - optind > 1 || (argc - optind == 1) == (ch->uid != NULL) ||
+	    (want_ip && ch->ip == NULL))
+		return ctl_usage(cmd);
+	if (argc - optind == 1)
+		ch->addr = argv[optind];
+	return CTL_EXIT_OK;
+}
+
+/* Find the record named by address or uid; key gets its address. */
+static int
+ctl_change_find(struct db_store *s, const struct ctl_change *ch, char *key,
+		struct db_consent *c)
+{
+	int r;
+
+	if (ch->uid) {
+		r = db_consent_by_uid(s, ch->uid, key, ADDR_MAX + 1);
+		if (r == DB_NOTFOUND)
+			ctl_error("no address has uid %s", ch->uid);
+		else if (r != DB_OK)
+			ctl_error("cannot look up uid %s: %s", ch->uid,
+				  db_strerror(r));
+		if (r != DB_OK)
+			return CTL_EXIT_REFUSED;
+	}
+	r = db_consent_get(s, key, c);
+	if (r == DB_NOTFOUND)
+		ctl_error("%s has no record (add it first)", key);
+	else if (r != DB_OK)
+		ctl_error("cannot read %s: %s", key, db_strerror(r));
+	return r == DB_OK ? CTL_EXIT_OK : CTL_EXIT_REFUSED;
+}
+
+/* confirm and withdraw: find the record, apply the change, store it. */
+static int
+ctl_change(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
+	   char **argv, int state)
+{
+	struct db_store *s = NULL;
+	struct ctl_change ch;
+	struct db_consent c;
+	char key[ADDR_MAX + 1] = "", when[DB_TIME_MAX];
+	int rc, r;
+
+	rc = ctl_change_parse(cmd, argc, argv, state == DB_STATE_CONFIRMED,
+			      &ch);
+	if (rc == CTL_EXIT_OK && ch.addr)
+		rc = ctl_addr_arg(ch.addr, key, sizeof(key));
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if ((rc = ctl_store_open(ctx, 0, &s)) != CTL_EXIT_OK ||
+	    (rc = ctl_change_find(s, &ch, key, &c)) != CTL_EXIT_OK)
+		goto done;
+	if (state == DB_STATE_WITHDRAWN && c.state == DB_STATE_WITHDRAWN) {
+		printf("%s was already withdrawn at %s\n", key,
+		       db_time_format(c.withdrawn, when, sizeof(when)));
+		goto done;
+	}
+	c.state = state;
+	if (state == DB_STATE_CONFIRMED) {
+		c.confirmed = ch.at;
+		snprintf(c.ip, sizeof(c.ip), "%s", ch.ip);
+	} else {
+		c.withdrawn = ch.at;
+	}
+	if ((r = db_consent_put(s, key, &c)) != DB_OK) {
+		ctl_error("cannot store %s: %s", key, db_strerror(r));
+		rc = CTL_EXIT_REFUSED;
+		goto done;
+	}
+	printf("%s %s at %s\n", state == DB_STATE_CONFIRMED ? "confirmed"
+			: "withdrew", key, db_time_format(ch.at, when,
+							  sizeof(when)));
+done:
+	db_close(s);
+	return rc;
+}
+
+int
+ctl_cmd_confirm(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
+		char **argv)
+{
+	return ctl_change(ctx, cmd, argc, argv, DB_STATE_CONFIRMED);
+}
+
+int
+ctl_cmd_withdraw(struct ctl_ctx *ctx, const struct ctl_command *cmd,
+		 int argc, char **argv)
+{
+	return ctl_change(ctx, cmd, argc, argv, DB_STATE_WITHDRAWN);
+}
+
+/* One "key: value" line; "-" for an empty value. */
+static void
+ctl_show_line(const char *key, const char *value)
+{
+	printf("%s: %s\n", key, value[0] ? value : "-");
+}
+
+static void
+ctl_show_time(const char *key, int64_t t)
+{
+	char when[DB_TIME_MAX];
+
+	ctl_show_line(key, t ? db_time_format(t, when, sizeof(when)) : "");
+}
+
+int
+ctl_cmd_show(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
+	     char **argv)
+{
+	struct db_store *s = NULL;
+	struct db_consent c;
+	char key[ADDR_MAX + 1];
+	int first = 0, rc, r;
+
+	if ((rc = ctl_positional(cmd, argc, argv, 1, &first)) ||
+	    (rc = ctl_addr_arg(argv[first], key, sizeof(key))) ||
+	    (rc = ctl_store_open(ctx, DB_OPEN_RDONLY, &s)))
+		goto done;
+	r = db_consent_get(s, key, &c);
+	if (r != DB_OK) {
+		if (r == DB_NOTFOUND)
+			ctl_error("%s has no record", key);
+		else
+			ctl_error("cannot read %s: %s", key, db_strerror(r));
+		rc = CTL_EXIT_REFUSED;
+		goto done;
+	}
+	ctl_show_line("address", key);
+	ctl_show_line("state", db_state_name(c.state));
+	ctl_show_line("uid", c.uid);
+	ctl_show_time("created", c.created);
+	ctl_show_time("confirmed", c.confirmed);
+	ctl_show_line("ip", c.ip);
+	ctl_show_time("withdrawn", c.withdrawn);
+	ctl_show_line("source", c.source);
+	ctl_show_line("tracking", c.tracking ? "yes" : "no");
+	ctl_show_time("doi_sent", c.doi_sent);
+	ctl_show_line("doi_msgid", c.doi_msgid);
+done:
+	db_close(s);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/*
+ * ctl.h - what the consentctl subcommands share: the context built from the
+ * global options, the dispatch table entry, exit codes and small helpers.
+ *
+ * A subcommand is one function in a ctl/cmd_*.c file plus one line in the
+ * ctl_dispatch table of ctl/main.c.  It parses its own options with
+ * getopt_long (argv[0] is the subcommand name), opens the store through
+ * ctl_store_open (read-only unless it writes), prints errors with
+ * ctl_error, and returns an exit code.
+ */
+#ifndef CG_CTL_H
+#define CG_CTL_H
+
+#include <stdint.h>
+
+#include "../db/store.h"
+
+/* Exit codes (CONTRACT.md). */
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_REFUSED 1 /* refused request or store error */
+#define CTL_EXIT_USAGE 2   /* usage or config error */
+
+#ifndef CG_SYSCONFDIR
+#define CG_SYSCONFDIR "/etc"
+#endif
+#define CTL_DEFAULT_CONFIG CG_SYSCONFDIR "/consentgate/consentgate.conf"
+
+struct cfg;
+
+/* Global options; strings borrowed from argv for the life of the run. */
+struct ctl_ctx {
+	const char *dir;    /* -d DIR, or NULL; the store used, once open */
+	const char *config; /* -c FILE, or NULL */
+	struct cfg *cfg;    /* the loaded config (owned, one reference) */
+};
+
+struct ctl_command;
+typedef int (*ctl_run_fn)(struct ctl_ctx *ctx, const struct ctl_command *cmd,
+			  int argc, char **argv);
+
+/* One line of the dispatch table (static data). */
+struct ctl_command {
+	const char *name;
+	ctl_run_fn run;
+	const char *usage; /* the arguments after the name */
+};
+
+/* Print "consentctl: <message>" and a newline to stderr. */
+void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the subcommand's usage line to stderr; returns CTL_EXIT_USAGE. */
+int ctl_usage(const struct ctl_command *cmd);
+
+/*
+ * Load the config named by -c, or else the default config when it exists
+ * (once; later calls return at once).  Problems are printed; returns
+ * CTL_EXIT_OK or CTL_EXIT_USAGE.
+ */
+int ctl_config_load(struct ctl_ctx *ctx);
+
+/*
+ * Open the store: -d DIR, else the config's ConsentDB.  flags as db_open.
+ * Returns CTL_EXIT_OK with *out set (db_close it), CTL_EXIT_USAGE when no
+ * store is named or the config is bad, CTL_EXIT_REFUSED when the store
+ * cannot be opened (reason printed).
+ */
+int ctl_store_open(struct ctl_ctx *ctx, int flags, struct db_store **out);
+
+/* Parse the time argument of option opt (ISO 8601 UTC or unix seconds).
+ * Prints the problem; returns CTL_EXIT_OK or CTL_EXIT_USAGE. */
+int ctl_time_arg(const char *opt, const char *s, int64_t *out);
+/* Normalise an address argument into key (ADDR_MAX+1 bytes).  Prints the
+ * problem; returns CTL_EXIT_OK or CTL_EXIT_USAGE. */
+int ctl_addr_arg(const char *s, char *key, size_t keysz);
+/* The current time in UTC seconds. */
+int64_t ctl_now(void);
+
+/* The subcommands (ctl/cmd_consent.c, ctl/cmd_io.c). */
+int ctl_cmd_init(struct ctl_ctx *, const struct ctl_command *, int, char **);
+int ctl_cmd_add(struct ctl_ctx *, const struct ctl_command *, int, char **);
+int ctl_cmd_confirm(struct ctl_ctx *, const struct ctl_command *, int,
+		    char **);
+int ctl_cmd_withdraw(struct ctl_ctx *, const struct ctl_command *, int,
+		     char **);
+int ctl_cmd_show(struct ctl_ctx *, const struct ctl_command *, int, char **);
+int ctl_cmd_import(struct ctl_ctx *, const struct ctl_command *, int,
+		   char **);
+int ctl_cmd_export(struct ctl_ctx *, const struct ctl_command *, int,
+		   char **);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * main.c - consentctl, the consent store and evidence review tool: global
+ * options, then one subcommand from the ctl_dispatch table.
+ *
+ *   consentctl [-d DIR] [-c FILE] COMMAND [ARGS]
+ *
+ * -d selects the store directory; otherwise the ConsentDB of the config
+ * given with -c (or of CTL_DEFAULT_CONFIG when that file exists).  A new
+ * subcommand is a new ctl/cmd_*.c file and one line in ctl_dispatch.
+ *
+ * Owns: the config snapshot (dropped before exit).  Errors go to stderr;
+ * the exit code is 0 on success, 1 for a refused request or a store error,
+ * 2 for usage and config errors (CONTRACT.md).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/config.h"
+#include "ctl.h"
+
+static const struct ctl_command ctl_dispatch[] = {
+	{"init", ctl_cmd_init, ""},
+	{"add", ctl_cmd_add, "ADDR [--state S] [--uid U] [--ip IP] "
+	 "[--at T] [--source TXT] [--tracking yes|no] [--force]"},
+	{"confirm", ctl_cmd_confirm, "ADDR|--uid U --ip IP [--at T]"},
+	{"withdraw", ctl_cmd_withdraw, "ADDR|--uid U [--at T]"},
+	{"show", ctl_cmd_show, "ADDR"},
+	{"import", ctl_cmd_import, "FILE.csv"},
+	{"export", ctl_cmd_export, "[--format csv|json]"},
+};
+
+#define CTL_NCOMMANDS (sizeof(ctl_dispatch) / sizeof(ctl_dispatch[0]))
+
+static void
+ctl_main_usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: consentctl [-d DIR] [-c FILE] COMMAND [ARGS]\n"
+		"  -d DIR   store directory (default: ConsentDB of the config)\n"
+		"  -c FILE  config file (default " CTL_DEFAULT_CONFIG
+		" if it exists)\n"
+		"times are 2026-01-02T03:04:05Z (UTC) or unix seconds\n"
+		"commands:\n");
+	for (i = 0; i < CTL_NCOMMANDS; i++)
+		fprintf(out, "  %s%s%s\n", ctl_dispatch[i].name,
+			ctl_dispatch[i].usage[0] ? " " : "",
+			ctl_dispatch[i].usage);
+}
+
+static const struct ctl_command *
+ctl_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_NCOMMANDS; i++)
+		if (strcmp(ctl_dispatch[i].name, name) == 0)
+			return &ctl_dispatch[i];
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl_ctx ctx = {NULL, NULL, NULL};
+	const struct ctl_command *cmd;
+	int c, rc;
+
+	/* '+': stop at the subcommand; its options are its own. */
+	while ((c = getopt(argc, argv, "+d:c:h")) != -1) {
+		switch (c) {
+		case 'd':
+			ctx.dir = optarg;
+			break;
+		case 'c':
+			ctx.config = optarg;
+			break;
+		case 'h':
+			ctl_main_usage(stdout);
+			return CTL_EXIT_OK;
+		default:
+			ctl_main_usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		ctl_main_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	cmd = ctl_find(argv[optind]);
+	if (cmd == NULL) {
+		ctl_error("unknown command '%s'", argv[optind]);
+		ctl_main_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	/* A config named with -c must be valid even when -d is given. */
+	rc = ctx.config ? ctl_config_load(&ctx) : CTL_EXIT_OK;
+	if (rc == CTL_EXIT_OK) {
+		argc -= optind;
+		argv += optind;
+		optind = 0; /* glibc: restart getopt for the subcommand */
+		rc = cmd->run(&ctx, cmd, argc, argv);
+	}
+	if (ctx.cfg)
+		cfg_unref(ctx.cfg);
+	if (fflush(stdout) != 0 && rc == CTL_EXIT_OK) {
+		ctl_error("write error on standard output");
+		rc = CTL_EXIT_REFUSED;
+	}
+	return rc;
+}

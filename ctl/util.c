@@ -1,0 +1,112 @@
+/*
+ * util.c - helpers shared by the consentctl subcommands: error and usage
+ * output, finding and loading the config, opening the store, and checking
+ * time and address arguments.
+ *
+ * Owns: the config snapshot in struct ctl_ctx once loaded (main() drops
+ * it).  Writes every problem to stderr, prefixed "consentctl: ", and turns
+ * it into an exit code (CTL_EXIT_*); never exits itself.
+ */
+#include "ctl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/config.h"
+
+void
+ctl_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("consentctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+ctl_usage(const struct ctl_command *cmd)
+{
+	fprintf(stderr, "usage: consentctl [-d DIR] [-c FILE] %s%s%s\n",
+		cmd->name, cmd->usage[0] ? " " : "", cmd->usage);
+	return CTL_EXIT_USAGE;
+}
+
+int
+ctl_config_load(struct ctl_ctx *ctx)
+{
+	struct buf errors = BUF_INIT;
+	const char *path = ctx->config;
+
+	if (ctx->cfg != NULL)
+		return CTL_EXIT_OK;
+	if (path == NULL && access(CTL_DEFAULT_CONFIG, F_OK) == 0)
+		path = CTL_DEFAULT_CONFIG;
+	if (path == NULL)
+		return CTL_EXIT_OK;
+	ctx->cfg = cfg_load(path, &errors);
+	if (ctx->cfg == NULL) {
+		if (errors.len > 0)
+			fputs(errors.data, stderr);
+		else
+			ctl_error("%s: cannot load the config", path);
+	}
+	buf_free(&errors);
+	return ctx->cfg ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+}
+
+int
+ctl_store_open(struct ctl_ctx *ctx, int flags, struct db_store **out)
+{
+	const char *dir = ctx->dir;
+	char err[512];
+	int rc;
+
+	*out = NULL;
+	if (dir == NULL) {
+		if ((rc = ctl_config_load(ctx)) != CTL_EXIT_OK)
+			return rc;
+		if (ctx->cfg && ctx->cfg->consent_db &&
+		    ctx->cfg->consent_db[0] != '\0')
+			dir = ctx->cfg->consent_db;
+	}
+	if (dir == NULL) {
+		ctl_error("no store: use -d DIR or -c FILE");
+		return CTL_EXIT_USAGE;
+	}
+	ctx->dir = dir; /* for messages; borrowed from argv or the config */
+	if (db_open(dir, flags, out, err, sizeof(err)) != DB_OK) {
+		ctl_error("%s", err);
+		return CTL_EXIT_REFUSED;
+	}
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_time_arg(const char *opt, const char *s, int64_t *out)
+{
+	if (db_time_parse(s, out) == DB_OK)
+		return CTL_EXIT_OK;
+	ctl_error("%s: bad time '%s' (want 2026-01-02T03:04:05Z or unix "
+		  "seconds)", opt, s);
+	return CTL_EXIT_USAGE;
+}
+
+int
+ctl_addr_arg(const char *s, char *key, size_t keysz)
+{
+	if (addr_normalise(s, key, keysz) >= 0)
+		return CTL_EXIT_OK;
+	ctl_error("'%s' is not an e-mail address", s);
+	return CTL_EXIT_USAGE;
+}
+
+int64_t
+ctl_now(void)
+{
+	return (int64_t)time(NULL);
+}

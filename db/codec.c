@@ -1,0 +1,324 @@
+/*
+ * codec.c - encode and decode consent records, write JSON strings, and
+ * parse and format the UTC times used in the store, its CSV and its JSON.
+ *
+ * Owns nothing: pure functions over caller buffers (db_json_string grows
+ * the caller's struct buf).  Never logs.  Failures are return codes:
+ * DB_ERR_INVALID for a record that may not be stored, DB_ERR_CORRUPT or
+ * DB_ERR_VERSION for a value that does not decode, -1 for out of memory.
+ */
+#include "codec.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The string fields in their stored order, with their limits. */
+#define DB_CODEC_FIELDS 4
+
+_Static_assert(DB_UID_MAX <= 255 && DB_IP_MAX <= 255 &&
+	       DB_SOURCE_MAX <= 255 && DB_MSGID_MAX <= 255,
+	       "string lengths are stored in one byte");
+
+void
+db_be64_put(unsigned char out[8], uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		out[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+uint64_t
+db_be64_get(const unsigned char in[8])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | in[i];
+	return v;
+}
+
+/* Length of s within an array of size bytes, or -1 when unterminated. */
+static int
+db_codec_strlen(const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+
+	return n == size ? -1 : (int)n;
+}
+
+static int
+db_codec_has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int
+db_codec_valid_ip(const char *ip)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (ip[0] == '\0')
+		return 1;
+	return inet_pton(AF_INET, ip, addr) == 1 ||
+	       inet_pton(AF_INET6, ip, addr) == 1;
+}
+
+const char *
+db_consent_check(const struct db_consent *c)
+{
+	const char *p;
+
+	if (c->state < DB_STATE_PENDING || c->state > DB_STATE_CUSTOMER)
+		return "unknown state";
+	if (c->tracking != 0 && c->tracking != 1)
+		return "tracking must be 0 or 1";
+	if (db_codec_strlen(c->uid, sizeof(c->uid)) < 0)
+		return "uid too long";
+	if (db_codec_strlen(c->ip, sizeof(c->ip)) < 0)
+		return "ip too long";
+	if (db_codec_strlen(c->source, sizeof(c->source)) < 0)
+		return "source too long";
+	if (db_codec_strlen(c->doi_msgid, sizeof(c->doi_msgid)) < 0)
+		return "DOI message-id too long";
+	for (p = c->uid; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '@')
+			return "uid contains a space, control character or '@'";
+	if (!db_codec_valid_ip(c->ip))
+		return "ip is not an IPv4 or IPv6 address";
+	if (db_codec_has_control(c->source) ||
+	    db_codec_has_control(c->doi_msgid))
+		return "text contains a control character";
+	return NULL;
+}
+
+int
+db_codec_encode(const struct db_consent *c, unsigned char *out, size_t outsz)
+{
+	const char *str[DB_CODEC_FIELDS] = {c->uid, c->ip, c->source,
+					    c->doi_msgid};
+	int64_t times[4] = {c->created, c->confirmed, c->withdrawn,
+			    c->doi_sent};
+	size_t pos = 0, n;
+	int i;
+
+	if (outsz < DB_CODEC_MAX || db_consent_check(c) != NULL)
+		return DB_ERR_INVALID;
+	out[pos++] = DB_CODEC_VERSION;
+	out[pos++] = (unsigned char)c->state;
+	out[pos++] = (unsigned char)c->tracking;
+	for (i = 0; i < 4; i++) {
+		db_be64_put(out + pos, (uint64_t)times[i]);
+		pos += 8;
+	}
+	for (i = 0; i < DB_CODEC_FIELDS; i++) {
+		n = strlen(str[i]);
+		out[pos++] = (unsigned char)n;
+		memcpy(out + pos, str[i], n);
+		pos += n;
+	}
+	return (int)pos;
+}
+
+int
+db_codec_decode(const void *p, size_t len, struct db_consent *out)
+{
+	const unsigned char *in = p;
+	char *str[DB_CODEC_FIELDS] = {out->uid, out->ip, out->source,
+				      out->doi_msgid};
+	const size_t max[DB_CODEC_FIELDS] = {DB_UID_MAX, DB_IP_MAX,
+					     DB_SOURCE_MAX, DB_MSGID_MAX};
+	int64_t *times[4] = {&out->created, &out->confirmed, &out->withdrawn,
+			     &out->doi_sent};
+	size_t pos = 3, n;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 3 + 4 * 8 + DB_CODEC_FIELDS || in[0] == 0)
+		return DB_ERR_CORRUPT;
+	if (in[0] > DB_CODEC_VERSION)
+		return DB_ERR_VERSION;
+	if (in[1] < DB_STATE_PENDING || in[1] > DB_STATE_CUSTOMER || in[2] > 1)
+		return DB_ERR_CORRUPT;
+	out->state = in[1];
+	out->tracking = in[2];
+	for (i = 0; i < 4; i++) {
+		*times[i] = (int64_t)db_be64_get(in + pos);
+		pos += 8;
+	}
+	for (i = 0; i < DB_CODEC_FIELDS; i++) {
+		if (pos >= len)
+			goto corrupt;
+		n = in[pos++];
+		if (n > max[i] || n > len - pos || memchr(in + pos, 0, n))
+			goto corrupt;
+		memcpy(str[i], in + pos, n);
+		str[i][n] = '\0';
+		pos += n;
+	}
+	if (pos != len)
+		goto corrupt;
+	return DB_OK;
+corrupt:
+	memset(out, 0, sizeof(*out));
+	return DB_ERR_CORRUPT;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
+static size_t
+db_utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+int
+db_json_string(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n;
+	int r = buf_putc(b, '"');
+
+	while (r == 0 && *p) {
+		if (*p == '"' || *p == '\\') {
+			r = buf_putc(b, '\\');
+			if (r == 0)
+				r = buf_putc(b, (char)*p++);
+		} else if (*p == '\n') {
+			r = buf_puts(b, "\\n");
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			r = buf_printf(b, "\\u%04x", *p++);
+		} else if ((n = db_utf8_len(p)) == 0) {
+			r = buf_puts(b, "\\ufffd");
+			p++;
+		} else {
+			r = buf_append(b, p, n);
+			p += n;
+		}
+	}
+	return r == 0 ? buf_putc(b, '"') : -1;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+db_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+db_days_in_month(int y, int m)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+				     30, 31};
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
+/* Latest time accepted: 9999-12-31T23:59:59Z. */
+#define DB_TIME_LAST INT64_C(253402300799)
+
+/* Two or four digits at s, as a number. */
+static int
+db_digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+int
+db_time_parse(const char *s, int64_t *out)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+	int y, mo, d, h, mi, sec;
+	int64_t v = 0;
+	const char *p;
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return DB_ERR_INVALID;
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > DB_TIME_LAST)
+			return DB_ERR_INVALID;
+	}
+	if (*p == '\0') {
+		*out = v;
+		return DB_OK;
+	}
+	if (strlen(s) != sizeof(form) - 1)
+		return DB_ERR_INVALID;
+	for (i = 0; form[i]; i++)
+		if (form[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') :
+				     s[i] != form[i])
+			return DB_ERR_INVALID;
+	y = db_digits(s, 4);
+	mo = db_digits(s + 5, 2);
+	d = db_digits(s + 8, 2);
+	h = db_digits(s + 11, 2);
+	mi = db_digits(s + 14, 2);
+	sec = db_digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > db_days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
+		return DB_ERR_INVALID;
+	*out = db_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return DB_OK;
+}
+
+char *
+db_time_format(int64_t t, char *out, size_t outsz)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (outsz == 0)
+		return out;
+	out[0] = '\0';
+	if (t < 0 || t > DB_TIME_LAST || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, outsz, "%lld", (long long)t);
+	return out;
+}

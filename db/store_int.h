@@ -1,0 +1,53 @@
+/*
+ * store_int.h - what the files of db/ share about an open store: the LMDB
+ * handles and transaction-level helpers.  Private to db/; nothing outside
+ * db/ includes it (consentctl and the milter use store.h).
+ *
+ * Every *_txn function works inside a transaction the caller began with
+ * db_txn_begin() and still owns; values read are copied before return.
+ */
+#ifndef CG_STORE_INT_H
+#define CG_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "store.h"
+
+struct db_store {
+	MDB_env *env;
+	MDB_dbi consent;  /* address -> codec value */
+	MDB_dbi uid;      /* uid -> address */
+	MDB_dbi evidence; /* 8-byte seq -> JSON text */
+	MDB_dbi evref;    /* ref -> 8-byte seq */
+	MDB_dbi meta;     /* "version" -> "1" */
+	int rdonly;
+};
+
+/* An LMDB or errno code as a DB_* code. */
+int db_from_mdb(int rc);
+
+/* Begin a transaction (read-only when rdonly).  DB_ERR_READONLY for a
+ * write transaction on a store opened read-only. */
+int db_txn_begin(struct db_store *s, int rdonly, MDB_txn **txn);
+/* Commit; LMDB frees the transaction even when this fails. */
+int db_txn_commit(MDB_txn *txn);
+
+/* Look up the normalised key.  DB_OK, DB_NOTFOUND or <0. */
+int db_consent_get_txn(struct db_store *s, MDB_txn *txn, const char *key,
+		       struct db_consent *out);
+/*
+ * Store c under the normalised key and keep the uid index current.  When
+ * another address holds c->uid: with force the index entry is moved (the
+ * caller guarantees that address gives the uid up in the same run, as an
+ * import does); without force DB_ERR_INVALID.
+ */
+int db_consent_put_txn(struct db_store *s, MDB_txn *txn, const char *key,
+		       const struct db_consent *c, int force);
+/*
+ * The address whose record holds uid, into addr (addrsz bytes).  An index
+ * entry whose record no longer carries the uid counts as DB_NOTFOUND.
+ */
+int db_uid_owner_txn(struct db_store *s, MDB_txn *txn, const char *uid,
+		     char *addr, size_t addrsz);
+
+#endif
