@@ -74,7 +74,8 @@ int ctl_addr_arg(const char *s, char *key, size_t keysz);
 /* The current time in UTC seconds. */
 int64_t ctl_now(void);
 
-/* The subcommands (ctl/cmd_consent.c, ctl/cmd_io.c). */
+/* The subcommands (ctl/cmd_consent.c, ctl/cmd_io.c, ctl/cmd_check.c). */
+int ctl_cmd_check(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_init(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_add(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_confirm(struct ctl_ctx *, const struct ctl_command *, int,

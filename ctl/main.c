@@ -28,6 +28,8 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"show", ctl_cmd_show, "ADDR"},
 	{"import", ctl_cmd_import, "FILE.csv"},
 	{"export", ctl_cmd_export, "[--format csv|json]"},
+	{"check", ctl_cmd_check, "FILE... [--from S] [--to R]... [--class C] "
+				 "[--tracking yes|no] [--format text|json]"},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_dispatch) / sizeof(ctl_dispatch[0]))

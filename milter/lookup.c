@@ -1,12 +1,14 @@
 /*
  * lookup.c - translate the store's consent record into the plain data the
- * policy reads.  The only place where db/ states meet policy/ states.
+ * policy reads.  The only place where db/ states meet policy/ states; the
+ * milter and `consentctl check` both use it, so both see the same consent.
  * Owns nothing; returns <0 when the store failed (the caller tempfails).
  */
 #include "mf.h"
 
 int
-mf_consent_lookup(const char *addr, struct pol_consent *out)
+mf_consent_lookup_in(struct db_store *store, const char *addr,
+		     struct pol_consent *out)
 {
 	struct db_consent rec;
 	int rc;
@@ -14,9 +16,9 @@ mf_consent_lookup(const char *addr, struct pol_consent *out)
 	out->state = POL_CONSENT_NONE;
 	out->tracking = 0;
 	out->doi_sent_at = 0;
-	rc = db_consent_get(mf_store(), addr, &rec);
-	if (rc == DB_NOTFOUND)
-		return 0;
+	rc = db_consent_get(store, addr, &rec);
+	if (rc == DB_NOTFOUND || rc == DB_ERR_INVALID)
+		return 0; /* no record (or an address that cannot have one) */
 	if (rc != DB_OK)
 		return rc;
 	switch (rec.state) {
@@ -29,4 +31,10 @@ mf_consent_lookup(const char *addr, struct pol_consent *out)
 	out->tracking = rec.tracking;
 	out->doi_sent_at = rec.doi_sent;
 	return 0;
+}
+
+int
+mf_consent_lookup(const char *addr, struct pol_consent *out)
+{
+	return mf_consent_lookup_in(mf_store(), addr, out);
 }

@@ -15,6 +15,7 @@
 #include "../common/config.h"
 #include "../db/store.h"
 #include "../policy/policy.h"
+#include "consent.h"
 
 #define MF_REF_MAX 32
 
