@@ -25,6 +25,14 @@ test_cfg(const char *extra)
 	return c;
 }
 
+/* Switch off the content rules, so a test sees the consent rules alone. */
+#define TEST_ONLY_CONSENT                                                      \
+	"RuleAction.unsubscribe.link off\n"                                    \
+	"RuleAction.unsubscribe.header off\n"                                  \
+	"RuleAction.unsubscribe.one-click off\n"                               \
+	"RuleAction.content.imprint off\n"                                     \
+	"RuleAction.content.privacy-link off\n"
+
 static struct pol_message *
 test_msg(const char *raw)
 {
@@ -120,7 +128,7 @@ static const char *const test_newsletter =
 static void
 test_consent_rules(void **state)
 {
-	struct cfg *c = test_cfg(NULL);
+	struct cfg *c = test_cfg(TEST_ONLY_CONSENT);
 	struct pol_recipient r[5] = {
 		{"a@example.org", {POL_CONSENT_CONFIRMED, 0, 0}},
 		{"b@example.org", {POL_CONSENT_CUSTOMER, 0, 0}},
@@ -170,7 +178,14 @@ test_consent_rules(void **state)
 	pol_verdict_clear(&v);
 	/* And DOI mail is not a consent matter. */
 	assert_int_equal(pol_evaluate(c, &env, m, POL_CLASS_DOI, &v), POL_OK);
-	assert_int_equal(v.nhits, 0);
+	{
+		size_t i;
+
+		for (i = 0; i < v.nhits; i++) {
+			assert_int_not_equal(v.hits[i].rule, POL_RULE_CONSENT_MISSING);
+			assert_int_not_equal(v.hits[i].rule, POL_RULE_CONSENT_WITHDRAWN);
+		}
+	}
 	pol_verdict_clear(&v);
 	pol_message_free(m);
 	cfg_unref(c);
@@ -179,7 +194,8 @@ test_consent_rules(void **state)
 static void
 test_rcpt_check_and_actions(void **state)
 {
-	struct cfg *c = test_cfg("RuleAction.consent.missing tempfail\n"
+	struct cfg *c = test_cfg(TEST_ONLY_CONSENT
+				 "RuleAction.consent.missing tempfail\n"
 				 "RuleAction.consent.withdrawn off\n");
 	struct pol_recipient none = {"d@example.org", {POL_CONSENT_NONE, 0, 0}};
 	struct pol_recipient wd = {"c@example.org", {POL_CONSENT_WITHDRAWN, 0, 0}};
