@@ -18,6 +18,7 @@
  * the store opened, so its files belong to the unprivileged user.  No
  * shell is ever run.  SIGTERM and SIGINT stop the milter cleanly (libmilter
  * finishes the connections in progress); the store is closed on the way out.
+ * SIGHUP reloads the configuration (see signals.c).
  */
 #include <errno.h>
 #include <grp.h>
@@ -206,12 +207,12 @@ main(int argc, char **argv)
 	mf_runtime_init(cfg, store);
 	log_info("consentgate %s starting on %s (mode %s)", CG_VERSION,
 		 cfg->socket, cfg->mode == CFG_MODE_MONITOR ? "monitor" : "enforce");
-	rc = smfi_main();
+	rc = mf_run(config);
 	log_info("consentgate stopping");
 	mf_runtime_shutdown();
 	pol_shutdown();
 	log_close();
-	return rc == MI_SUCCESS ? 0 : 1;
+	return rc;
 store_failed:
 	log_err("cannot open consent store %s: %s", cfg->consent_db, err);
 	return 1;

@@ -85,6 +85,10 @@ int mf_withdraw_match(const struct cfg *cfg, const char *rcpt, char *uid,
  * 0 ok (also for an unknown one), -1 store failure. */
 int mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref);
 
+/* signals.c: run the milter until SIGTERM/SIGINT, reloading on SIGHUP.
+ * Returns the exit status. */
+int mf_run(const char *config_path);
+
 /* callbacks.c */
 extern struct smfiDesc mf_desc;
 
