@@ -48,6 +48,10 @@ struct cfg {
 	struct cfg_list tracking_domains;
 	int require_tls;
 	char *spf_egress_address;
+	int spf_accept_softfail;
+	int spf_accept_neutral;
+	int spf_accept_none;
+	long spf_cache_ttl;
 	int log_addresses;
 	long max_message_size;
 	long max_mime_depth;

@@ -24,6 +24,7 @@
 #include "../common/json.h"
 #include "../common/config.h"
 #include "../milter/consent.h"
+#include "../milter/spf.h"
 #include "ctl.h"
 
 #define CHECK_MAX_RCPTS 64
@@ -38,6 +39,7 @@ struct check_opts {
 	struct cfg *cfg;
 	struct db_store *store;
 	int nfiles;   /* files printed so far (JSON commas) */
+	int spf_ready;
 };
 
 /* Read a whole file, bounded by MaxMessageSize (+1 to see "too large"). */
@@ -209,6 +211,13 @@ check_file(struct check_opts *o, const char *path)
 		goto error;
 	}
 	env.rcpts = r;
+	if (o->cfg->spf_egress_address && o->cfg->spf_egress_address[0] &&
+	    sender[0] && (cls == POL_CLASS_DOI || cls == POL_CLASS_MARKETING)) {
+		if (!o->spf_ready && mf_spf_init() == 0)
+			o->spf_ready = 1;
+		env.spf_result = mf_spf_check(o->cfg->spf_egress_address, sender,
+					      NULL, o->cfg->spf_cache_ttl);
+	}
 	if (pol_evaluate(o->cfg, &env, m, cls, &v) != POL_OK) {
 		snprintf(err, sizeof(err), "out of memory evaluating the policy");
 		goto error;
@@ -349,6 +358,8 @@ out:
 		free(o.to[k]);
 	if (o.store)
 		db_close(o.store);
+	if (o.spf_ready)
+		mf_spf_shutdown();
 	cfg_unref(o.cfg);
 	return rc;
 }

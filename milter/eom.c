@@ -15,6 +15,7 @@
 
 #include "../common/log.h"
 #include "mf.h"
+#include "spf.h"
 
 #define MF_HEADER "X-Consent-Gate"
 
@@ -86,6 +87,20 @@ mf_step_lookup(struct mf_ctx *c, struct mf_eom_state *s)
 	s->env.nrcpts = c->nrcpts;
 	s->env.now = (int64_t)time(NULL);
 	return 0;
+}
+
+/* SPF of the egress address, only where a rule needs it. */
+static void
+mf_step_spf(struct mf_ctx *c, struct mf_eom_state *s, enum pol_class cls)
+{
+	const char *egress = c->cfg->spf_egress_address;
+
+	/* Bulk mail has a sender; a null sender is not checked. */
+	if (egress == NULL || *egress == '\0' || c->sender[0] == '\0' ||
+	    (cls != POL_CLASS_DOI && cls != POL_CLASS_MARKETING))
+		return;
+	s->env.spf_result = mf_spf_check(egress, c->sender, NULL,
+					 c->cfg->spf_cache_ttl);
 }
 
 static void
@@ -230,6 +245,7 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 	struct mf_eom_state s;
 	const char *qid, *action;
 	char rules[400];
+	enum pol_class cls;
 	sfsistat st;
 
 	memset(&s, 0, sizeof(s));
@@ -249,7 +265,9 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 		st = mf_tempfail(ctx, c, "consent store lookup failed");
 		goto done;
 	}
-	if (pol_evaluate(c->cfg, &s.env, s.msg, -1, &s.verdict) != POL_OK) {
+	cls = pol_classify(c->cfg, &s.env, s.msg);
+	mf_step_spf(c, &s, cls);
+	if (pol_evaluate(c->cfg, &s.env, s.msg, (int)cls, &s.verdict) != POL_OK) {
 		st = mf_tempfail(ctx, c, "out of memory evaluating the policy");
 		goto done;
 	}

@@ -31,6 +31,7 @@
 
 #include "../common/log.h"
 #include "mf.h"
+#include "spf.h"
 
 #define MF_DEFAULT_CONFIG "/etc/consentgate/consentgate.conf"
 
@@ -204,12 +205,17 @@ main(int argc, char **argv)
 	if (rc < 0)
 		goto store_failed;
 	pol_init();
+	if (mf_spf_init() < 0) {
+		log_err("cannot initialise libspf2");
+		return 1;
+	}
 	mf_runtime_init(cfg, store);
 	log_info("consentgate %s starting on %s (mode %s)", CG_VERSION,
 		 cfg->socket, cfg->mode == CFG_MODE_MONITOR ? "monitor" : "enforce");
 	rc = mf_run(config);
 	log_info("consentgate stopping");
 	mf_runtime_shutdown();
+	mf_spf_shutdown();
 	pol_shutdown();
 	log_close();
 	return rc;

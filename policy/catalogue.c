@@ -37,9 +37,9 @@ static const struct pol_rule_info pol_rules[POL_RULE_COUNT] = {
 	[POL_RULE_TRACKING_NO_CONSENT] = {"tracking.no-consent",
 		"Mail tracks a recipient who has not consented to tracking", 1},
 	[POL_RULE_TLS_REQUIRED] = {"tls.required",
-		"Marketing and opt-in mail must be submitted over TLS", 0},
+		"Marketing and opt-in mail must be submitted over TLS", 1},
 	[POL_RULE_SPF_FAIL] = {"spf.fail",
-		"The sending address is not authorised by the sender domain's SPF", 0},
+		"The sending address is not authorised by the sender domain's SPF", 1},
 	[POL_RULE_LIMIT] = {"message.limit",
 		"Message exceeds the size, MIME depth or part limit", 1},
 };

@@ -35,6 +35,9 @@ pol_verdict_combine(const struct cfg *cfg, struct pol_verdict *v)
 					    ? POL_ACTION_REJECT
 					    : cfg_rule_action(cfg, v->hits[i].rule);
 
+		if (v->hits[i].temporary && a == POL_ACTION_REJECT)
+			a = POL_ACTION_TEMPFAIL;
+
 		if (pol_action_rank(a) > pol_action_rank(v->action))
 			v->action = a;
 	}

@@ -26,12 +26,4 @@ int pol_html_scan(struct pol_message *m, size_t part, const char *html,
 		  size_t len, const struct pol_limits *lim, char **text,
 		  size_t *text_len);
 
-/*
- * The deepest tag nesting a quick scan of html (len bytes) finds, counting
- * no further than cap + 1.  An estimate from above for what gumbo would
- * build: void elements and elements that close their siblings (p, li, td,
- * ...) do not count, end tags close only elements that are open.
- */
-unsigned pol_html_depth(const char *html, size_t len, unsigned cap);
-
 #endif

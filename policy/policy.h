@@ -47,6 +47,10 @@ struct pol_envelope {
 	const struct pol_recipient *rcpts;
 	size_t nrcpts;
 	int64_t now; /* UTC seconds (fixed in tests) */
+	/* SPF result for SpfEgressAddress and the envelope domain, as
+	 * libspf2 names it (pass, fail, softfail, neutral, none, permerror,
+	 * temperror), or NULL when no check ran. */
+	const char *spf_result;
 };
 
 /* One rule that fired. */
@@ -55,6 +59,8 @@ struct pol_hit {
 	int rcpt;      /* index into the envelope recipients, or -1 */
 	char *detail;  /* sentence-sized, names the word, link or header */
 	char *where;   /* "header List-Unsubscribe", "part 1.2 text/html line 4", or "" */
+	int temporary; /* a transient condition (SPF temperror): a refusing
+			* action becomes tempfail */
 };
 
 struct pol_verdict {

@@ -55,7 +55,7 @@ int
 pol_verdict_add(struct pol_verdict *v, enum pol_rule rule, int rcpt,
 		const char *where, const char *fmt, ...)
 {
-	struct pol_hit *hits, h = {rule, rcpt, NULL, NULL};
+	struct pol_hit *hits, h = {rule, rcpt, NULL, NULL, 0};
 	struct buf b = BUF_INIT;
 	va_list ap;
 	int n;

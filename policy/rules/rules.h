@@ -45,6 +45,8 @@ int pol_rule_tracking(const struct pol_ctx *x, struct pol_verdict *v);
 int pol_rule_doi_advertising(const struct pol_ctx *x, struct pol_verdict *v);
 int pol_rule_doi_confirm_link(const struct pol_ctx *x, struct pol_verdict *v);
 int pol_rule_doi_resend(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_tls(const struct pol_ctx *x, struct pol_verdict *v);
+int pol_rule_spf(const struct pol_ctx *x, struct pol_verdict *v);
 
 /* Does this rule apply to this recipient's consent?  Shared by the RCPT-time
  * check and the message-time rule; fills rule and returns 1 when it fires. */

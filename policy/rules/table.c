@@ -6,6 +6,8 @@
 
 static const struct pol_rule_entry pol_table[] = {
 	{POL_RULE_CONSENT_MISSING, POL_ON_MARKETING, pol_rule_consent, 1},
+	{POL_RULE_TLS_REQUIRED, POL_ON_DOI | POL_ON_MARKETING, pol_rule_tls, 0},
+	{POL_RULE_SPF_FAIL, POL_ON_DOI | POL_ON_MARKETING, pol_rule_spf, 0},
 	{POL_RULE_DOI_RESEND, POL_ON_DOI, pol_rule_doi_resend, 0},
 	{POL_RULE_DOI_CONFIRM_LINK, POL_ON_DOI, pol_rule_doi_confirm_link, 0},
 	{POL_RULE_DOI_ADVERTISING, POL_ON_DOI, pol_rule_doi_advertising, 0},
