@@ -104,7 +104,8 @@ static const uint16_t pol_tag_flags[GUMBO_TAG_LAST + 1] = {
 	[GUMBO_TAG_LI] = H_BLK | H_BREAKOUT,
 	[GUMBO_TAG_DD] = H_BLK | H_BREAKOUT,
 	[GUMBO_TAG_DT] = H_BLK | H_BREAKOUT,
-	[GUMBO_TAG_TABLE] = H_BLK | H_SCOPE | H_BREAKOUT,
+	/* <table> closes an open p only in no-quirks mode: never assume it. */
+	[GUMBO_TAG_TABLE] = H_SPECIAL | H_BLOCK | H_SCOPE | H_BREAKOUT,
 	[GUMBO_TAG_CAPTION] = H_SPECIAL | H_SCOPE | H_MARKER | H_BLOCK,
 	[GUMBO_TAG_COLGROUP] = H_SPECIAL,
 	[GUMBO_TAG_TBODY] = H_SPECIAL,
@@ -193,6 +194,7 @@ struct pol_prescan {
 	unsigned depth, cap;
 	struct pol_ps_fmt *fmt;
 	unsigned nfmt, fmtcap, detached;
+	unsigned np; /* p elements on the stack */
 	size_t elements, budget;
 	int over;
 };
@@ -214,6 +216,7 @@ pol_ps_push(struct pol_prescan *ps, uint32_t key, uint16_t flags, int foreign)
 	ps->stack[ps->depth].key = key;
 	ps->stack[ps->depth].flags = flags;
 	ps->stack[ps->depth].foreign = (uint8_t)foreign;
+	ps->np += key == GUMBO_TAG_P;
 	if (++ps->depth > ps->cap)
 		ps->over = 1;
 }
@@ -236,6 +239,7 @@ pol_ps_pop_to(struct pol_prescan *ps, unsigned i)
 
 	while (ps->depth > i) {
 		ps->depth--;
+		ps->np -= ps->stack[ps->depth].key == GUMBO_TAG_P;
 		if (ps->stack[ps->depth].flags & H_MARKER) {
 			/* Closing a cell clears the list back to its marker. */
 			while (ps->nfmt > 0) {
@@ -391,21 +395,41 @@ pol_ps_table_rank(uint32_t key)
 	}
 }
 
+/*
+ * A table part starts: open parts of the same or a higher rank in the
+ * current table close, and the tbody and tr gumbo implies are counted.
+ * Outside a table gumbo ignores the tag; nothing closes then.
+ */
 static void
-pol_ps_close_table_part(struct pol_prescan *ps, int rank)
+pol_ps_table_part(struct pol_prescan *ps, int rank)
 {
 	unsigned i, low = ps->depth;
+	uint32_t top;
 
 	for (i = ps->depth; i-- > 0;) {
 		uint32_t k = ps->stack[i].key;
 
-		if (k == GUMBO_TAG_TABLE || k == GUMBO_TAG_TEMPLATE)
+		if (k == GUMBO_TAG_TABLE)
 			break;
-		if (pol_ps_table_rank(k) >= rank)
+		if (k == GUMBO_TAG_TEMPLATE)
+			return;
+		if (pol_ps_table_rank(k) >= rank ||
+		    (rank > 1 && (k == GUMBO_TAG_CAPTION ||
+				  k == GUMBO_TAG_COLGROUP)))
 			low = i;
 	}
+	if (i == (unsigned)-1)
+		return;
 	if (low < ps->depth)
 		pol_ps_pop_to(ps, low);
+	top = ps->stack[ps->depth - 1].key;
+	if (rank >= 2 && top == GUMBO_TAG_TABLE) {
+		pol_ps_push(ps, GUMBO_TAG_TBODY, pol_tag_flags[GUMBO_TAG_TBODY], 0);
+		top = GUMBO_TAG_TBODY;
+	}
+	if (rank == 3 && (top == GUMBO_TAG_TBODY || top == GUMBO_TAG_THEAD ||
+			  top == GUMBO_TAG_TFOOT))
+		pol_ps_push(ps, GUMBO_TAG_TR, pol_tag_flags[GUMBO_TAG_TR], 0);
 }
 
 /* li, dd and dt close an open sibling unless a special element (other
@@ -434,6 +458,8 @@ pol_ps_close_p(struct pol_prescan *ps)
 {
 	unsigned i;
 
+	if (ps->np == 0)
+		return; /* the common case, without a walk down the stack */
 	for (i = ps->depth; i-- > 0;) {
 		const struct pol_ps_entry *e = &ps->stack[i];
 
@@ -456,7 +482,7 @@ pol_ps_close_before(struct pol_prescan *ps, uint32_t key, uint16_t f)
 	if (f & H_CLOSE_P)
 		pol_ps_close_p(ps);
 	if (rank > 0)
-		pol_ps_close_table_part(ps, rank);
+		pol_ps_table_part(ps, rank);
 	else if (key == GUMBO_TAG_LI)
 		pol_ps_close_item(ps, GUMBO_TAG_LI, GUMBO_TAG_LI);
 	else if (key == GUMBO_TAG_DD || key == GUMBO_TAG_DT)

@@ -158,22 +158,23 @@ int
 pol_rule_doi_confirm_link(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
-	const char *cu = x->cfg->confirm_url, *first = NULL;
-	size_t i, distinct = 0;
+	const char *cu = x->cfg->confirm_url;
+	size_t i, j, distinct = 0;
 
 	if (cu == NULL || *cu == '\0')
 		return pol_verdict_add(v, POL_RULE_DOI_CONFIRM_LINK, -1, "config",
 				       "ConfirmURL is not configured, so no "
 				       "confirmation link can be accepted");
+	/* The same link in the plain and the HTML part counts once. */
 	for (i = 0; i < m->nlinks; i++) {
 		if (!pol_url_has_prefix(m->links[i].url, cu))
 			continue;
-		if (first == NULL) {
-			first = m->links[i].url;
-			distinct = 1;
-		} else if (strcmp(first, m->links[i].url) != 0) {
+		for (j = 0; j < i; j++)
+			if (pol_url_has_prefix(m->links[j].url, cu) &&
+			    strcmp(m->links[j].url, m->links[i].url) == 0)
+				break;
+		if (j == i)
 			distinct++;
-		}
 	}
 	if (distinct == 1)
 		return 0;

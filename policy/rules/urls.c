@@ -7,7 +7,8 @@
  * a URL ends up in web server logs, referrers and analytics; a uid must be
  * used instead.  The address is searched for in every link, image source
  * and List-Unsubscribe URI: as written, percent-decoded (once and twice)
- * and case-insensitively.
+ * and case-insensitively.  mailto: URIs are exempt: they reach only the
+ * sender, who knows the address.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -81,6 +82,10 @@ pol_url_leaks(const struct pol_ctx *x, const char *url)
 	size_t i;
 	int found = -1;
 
+	/* A mailto: link is a mail to the sender, not a web request: it ends
+	 * up in no server log or referrer. */
+	if (pol_url_scheme_is(url, "mailto:"))
+		return -1;
 	if (pol_decode_lower(url, &once) < 0 ||
 	    pol_decode_lower(once.data ? once.data : "", &twice) < 0) {
 		found = -2;
