@@ -86,6 +86,7 @@ deps:
 
 unit: $(TEST_BIN) $(PROGS)
 	@sh tests/run-unit.sh $(BUILD)
+	@sh tests/ctl.sh $(BUILD)
 
 unit-asan:
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 unit
@@ -110,6 +111,7 @@ check: deps
 	$(MAKE) miltertest
 	$(MAKE) e2e
 	$(MAKE) corpus
+	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 corpus
 	@echo "check: all tests passed"
 
 demo: deps

@@ -36,6 +36,7 @@ buf_reserve(struct buf *b, size_t extra)
 		return -1;
 	b->data = p;
 	b->cap = cap;
+	b->data[b->len] = '\0'; /* a fresh buffer is an empty string */
 	return 0;
 }
 
