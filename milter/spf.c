@@ -71,7 +71,7 @@ mf_spf_init(void)
 			return -1;
 	} else {
 		mf_spf_dns = SPF_dns_cache_new(SPF_dns_resolv_new(NULL, NULL, 0),
-					       NULL, 8, 0);
+					       NULL, 0, 8);
 		if (mf_spf_dns == NULL)
 			return -1;
 	}
