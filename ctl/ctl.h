@@ -76,6 +76,8 @@ int64_t ctl_now(void);
 
 /* The subcommands (ctl/cmd_consent.c, ctl/cmd_io.c, ctl/cmd_check.c). */
 int ctl_cmd_check(struct ctl_ctx *, const struct ctl_command *, int, char **);
+int ctl_cmd_evidence(struct ctl_ctx *, const struct ctl_command *, int, char **);
+int ctl_cmd_verify(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_init(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_add(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_confirm(struct ctl_ctx *, const struct ctl_command *, int,

@@ -28,6 +28,8 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"show", ctl_cmd_show, "ADDR"},
 	{"import", ctl_cmd_import, "FILE.csv"},
 	{"export", ctl_cmd_export, "[--format csv|json]"},
+	{"evidence", ctl_cmd_evidence, "REF"},
+	{"verify", ctl_cmd_verify, ""},
 	{"check", ctl_cmd_check, "FILE... [--from S] [--to R]... [--class C] "
 				 "[--tracking yes|no] [--format text|json]"},
 };
