@@ -93,6 +93,7 @@ unit-asan:
 
 layering:
 	@sh tests/layering.sh
+	@sh tests/man.sh
 
 miltertest: $(PROGS)
 	@sh tests/miltertest/run.sh $(BUILD)
@@ -127,6 +128,10 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/consentgate/consentgate.conf.sample
 	install -m 0644 policy/advertising-de.txt policy/advertising-en.txt \
 		$(DESTDIR)$(PREFIX)/share/consentgate/ 2>/dev/null || true
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 man/consentgate.8 man/consentctl.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 man/consentgate.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/consentgate/consentgate.conf || \
 		install -m 0644 milter.conf.sample \
 		$(DESTDIR)$(SYSCONFDIR)/consentgate/consentgate.conf

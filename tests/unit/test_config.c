@@ -133,6 +133,7 @@ test_keys_documented(void **state)
 	const struct cfg_key *k = cfg_keys(&n);
 	char *sample = test_read_file("milter.conf.sample", NULL);
 	char *readme = test_read_file("README.md", NULL);
+	char *manpage = test_read_file("man/consentgate.conf.5", NULL);
 	char want[256];
 
 	(void)state;
@@ -141,6 +142,9 @@ test_keys_documented(void **state)
 			fail_msg("key %s missing from milter.conf.sample", k[i].name);
 		if (strstr(readme, k[i].name) == NULL)
 			fail_msg("key %s missing from README.md", k[i].name);
+		snprintf(want, sizeof(want), ".B %s\n", k[i].name);
+		if (strstr(manpage, want) == NULL)
+			fail_msg("key %s missing from consentgate.conf(5)", k[i].name);
 		if (k[i].def[0]) {
 			snprintf(want, sizeof(want), "%s", k[i].def);
 			if (strstr(sample, want) == NULL)
@@ -160,6 +164,7 @@ test_keys_documented(void **state)
 	}
 	free(sample);
 	free(readme);
+	free(manpage);
 }
 
 int
