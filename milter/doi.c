@@ -101,7 +101,7 @@ mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
 		e.rules = note;
 		e.action = "sent";
 		e.sha256 = sha256;
-		if (db_evidence_append(mf_store(), &e) != DB_OK)
+		if (mf_evidence_write(&e) != DB_OK)
 			return -1;
 	}
 	return 0;

@@ -46,7 +46,7 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 	e.rules = rules.data ? rules.data : "";
 	e.action = action;
 	e.sha256 = sha256 ? sha256 : "";
-	rc = db_evidence_append(mf_store(), &e);
+	rc = mf_evidence_write(&e);
 	buf_free(&rules);
 	return rc == DB_OK ? 0 : -1;
 }

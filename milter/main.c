@@ -210,10 +210,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	mf_runtime_init(cfg, store);
+	if (mf_evwriter_start(store) < 0) {
+		log_err("cannot start the evidence writer");
+		return 1;
+	}
 	log_info("consentgate %s starting on %s (mode %s)", CG_VERSION,
 		 cfg->socket, cfg->mode == CFG_MODE_MONITOR ? "monitor" : "enforce");
 	rc = mf_run(config);
 	log_info("consentgate stopping");
+	mf_evwriter_stop();
 	mf_runtime_shutdown();
 	mf_spf_shutdown();
 	pol_shutdown();

@@ -68,6 +68,12 @@ int mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 			 const char *action, const char *message_id,
 			 const char *sha256);
 
+/* evwriter.c: group commit.  mf_evidence_write blocks until e (borrowed
+ * until then) is durable and returns the db/ code. */
+int mf_evwriter_start(struct db_store *store);
+void mf_evwriter_stop(void);
+int mf_evidence_write(const struct db_evidence *e);
+
 /* reply.c: set an SMTP reply (escapes '%', bounds the length). */
 int mf_setreply(SMFICTX *ctx, const char *code, const char *xcode,
 		const char *text);

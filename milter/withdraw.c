@@ -60,7 +60,7 @@ mf_withdraw_evidence(struct mf_ctx *c, const char *ref, const char *addr,
 	e.rules = note;
 	e.action = action;
 	e.sha256 = "";
-	return db_evidence_append(mf_store(), &e) == DB_OK ? 0 : -1;
+	return mf_evidence_write(&e) == DB_OK ? 0 : -1;
 }
 
 int

@@ -1,6 +1,7 @@
 /*
  * html.h - what a reader sees in an HTML part: visible text, links and
- * images, with gumbo.  Internal to policy/ (called by message.c).
+ * images, with gumbo (html.c), and the pre-scan that keeps hostile HTML
+ * away from gumbo (html_prescan.c).  Internal to policy/.
  */
 #ifndef CG_POL_HTML_H
 #define CG_POL_HTML_H
@@ -25,5 +26,14 @@
 int pol_html_scan(struct pol_message *m, size_t part, const char *html,
 		  size_t len, const struct pol_limits *lim, char **text,
 		  size_t *text_len);
+
+/*
+ * Would gumbo build something deeper than max_depth, or far more elements
+ * than len bytes suggest, or check a tag with too many attributes?  A
+ * linear pre-scan of html (len bytes) that errs on the side of "yes"
+ * (html_prescan.c).  Returns 1 when too complex, 0 when gumbo may parse
+ * it, -1 when out of memory.
+ */
+int pol_html_too_complex(const char *html, size_t len, unsigned max_depth);
 
 #endif

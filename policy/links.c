@@ -26,8 +26,8 @@
  * pattern that tries to do it backtracks badly on long runs of dots.
  */
 static const char pol_url_pattern[] =
-	"\\b(?:https?://|mailto:|www\\.)"
-	"[^\\s<>\"\\x{201C}\\x{201D}\\x{00AB}\\x{00BB}]+";
+    "\\b(?:https?://|mailto:|www\\.)"
+    "[^\\s<>\"\\x{201C}\\x{201D}\\x{00AB}\\x{00BB}]+";
 
 static pthread_once_t pol_url_once = PTHREAD_ONCE_INIT;
 static pcre2_code *pol_url_code;
@@ -38,10 +38,9 @@ pol_url_compile(void)
 	int err;
 	PCRE2_SIZE off;
 
-	pol_url_code = pcre2_compile((PCRE2_SPTR)pol_url_pattern,
-				     PCRE2_ZERO_TERMINATED,
-				     PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS,
-				     &err, &off, NULL);
+	pol_url_code = pcre2_compile(
+	    (PCRE2_SPTR)pol_url_pattern, PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &err, &off, NULL);
 	/* JIT is only a speed-up; the interpreter is used when it fails. */
 	if (pol_url_code != NULL)
 		(void)pcre2_jit_compile(pol_url_code, PCRE2_JIT_COMPLETE);
@@ -121,19 +120,25 @@ pol_count_char(const char *s, size_t n, char c)
 static size_t
 pol_url_trim(const char *s, size_t n)
 {
+	size_t open_p = pol_count_char(s, n, '(');
+	size_t close_p = pol_count_char(s, n, ')');
+	size_t open_b = pol_count_char(s, n, '[');
+	size_t close_b = pol_count_char(s, n, ']');
+
 	while (n > 0) {
 		char c = s[n - 1];
 
-		if (strchr(".,;:!?>'\"", c) != NULL)
+		if (c != '\0' && strchr(".,;:!?>'\"", c) != NULL) {
 			n--;
-		else if (c == ')' && pol_count_char(s, n, '(') <
-					     pol_count_char(s, n, ')'))
+		} else if (c == ')' && open_p < close_p) {
 			n--;
-		else if (c == ']' && pol_count_char(s, n, '[') <
-					     pol_count_char(s, n, ']'))
+			close_p--;
+		} else if (c == ']' && open_b < close_b) {
 			n--;
-		else
+			close_b--;
+		} else {
 			break;
+		}
 	}
 	return n;
 }
@@ -158,8 +163,8 @@ pol_count_lines(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (s[i] == '\n' || (s[i] == '\r' && (i + 1 >= n ||
-						      s[i + 1] != '\n')))
+		if (s[i] == '\n' ||
+		    (s[i] == '\r' && (i + 1 >= n || s[i + 1] != '\n')))
 			k++;
 	return k;
 }
@@ -183,8 +188,8 @@ pol_links_scan_text(struct pol_message *m, size_t part, const char *text,
 	while (off < len && status == POL_OK) {
 		size_t start, n;
 
-		rc = pcre2_match(pol_url_code, (PCRE2_SPTR)text, len, off,
-				 opts, md, NULL);
+		rc = pcre2_match(pol_url_code, (PCRE2_SPTR)text, len, off, opts,
+				 md, NULL);
 		if (rc < 0)
 			break; /* no more matches (or invalid UTF-8) */
 		/* The text was checked once; checking it again per match
@@ -196,8 +201,8 @@ pol_links_scan_text(struct pol_message *m, size_t part, const char *text,
 		counted = start;
 		n = pol_url_trim(text + start, ov[1] - start);
 		if (n > pol_url_prefix(text + start, n))
-			status = pol_link_add(m, text + start, n, NULL, part,
-					      line);
+			status =
+			    pol_link_add(m, text + start, n, NULL, part, line);
 		off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 	}
 	pcre2_match_data_free(md);

@@ -17,6 +17,7 @@
  */
 #include "message.h"
 
+#include <errno.h>
 #include <gmime/gmime.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <strings.h>
 
 #include "../common/addr.h"
+#include "../common/buf.h"
 #include "html.h"
 #include "links.h"
 
@@ -52,10 +54,10 @@ pol_shutdown(void)
 
 /* windows-1252 for 0x80-0x9f; the undefined five become U+FFFD. */
 static const uint16_t pol_cp1252[32] = {
-	0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
-	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178,
+    0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+    0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
+    0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+    0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178,
 };
 
 /* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0. */
@@ -126,7 +128,8 @@ pol_utf8_clean(const char *in, size_t len, int oneline, size_t *outlen)
 	while (i < len) {
 		unsigned char c = s[i];
 
-		if (c == '\0' || (oneline && (c == '\r' || c == '\n' || c == '\t'))) {
+		if (c == '\0' ||
+		    (oneline && (c == '\r' || c == '\n' || c == '\t'))) {
 			*o++ = ' ';
 			i++;
 		} else if ((k = pol_utf8_seq(s + i, len - i)) > 0) {
@@ -134,7 +137,8 @@ pol_utf8_clean(const char *in, size_t len, int oneline, size_t *outlen)
 			o += k;
 			i += k;
 		} else {
-			o += pol_utf8_put(o, c < 0xa0 ? pol_cp1252[c - 0x80] : c);
+			o += pol_utf8_put(o,
+					  c < 0xa0 ? pol_cp1252[c - 0x80] : c);
 			i++;
 		}
 	}
@@ -275,7 +279,8 @@ pol_collect_headers(struct pol_message *m, GMimeMessage *msg)
 	for (k = 0; k < 2; k++) {
 		n = lists[k] ? g_mime_header_list_get_count(lists[k]) : 0;
 		for (i = 0; i < n; i++) {
-			GMimeHeader *h = g_mime_header_list_get_header_at(lists[k], i);
+			GMimeHeader *h =
+			    g_mime_header_list_get_header_at(lists[k], i);
 
 			if (h != NULL)
 				g_ptr_array_add(all, h);
@@ -341,7 +346,8 @@ pol_add_rcpt_list(struct pol_message *m, InternetAddressList *list)
 	int i, j, n = list ? internet_address_list_length(list) : 0;
 
 	for (i = 0; i < n; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
+		InternetAddress *ia =
+		    internet_address_list_get_address(list, i);
 		InternetAddressList *members;
 
 		if (!INTERNET_ADDRESS_IS_GROUP(ia)) {
@@ -350,11 +356,11 @@ pol_add_rcpt_list(struct pol_message *m, InternetAddressList *list)
 			continue;
 		}
 		members = internet_address_group_get_members(
-			INTERNET_ADDRESS_GROUP(ia));
-		for (j = 0; members && j < internet_address_list_length(members);
-		     j++)
+		    INTERNET_ADDRESS_GROUP(ia));
+		for (j = 0;
+		     members && j < internet_address_list_length(members); j++)
 			if (pol_add_rcpt(m, internet_address_list_get_address(
-						    members, j)) != POL_OK)
+						members, j)) != POL_OK)
 				return POL_ERR_NOMEM;
 	}
 	return POL_OK;
@@ -367,20 +373,22 @@ pol_first_mailbox(InternetAddressList *list)
 	int i, j, n = list ? internet_address_list_length(list) : 0;
 
 	for (i = 0; i < n; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
+		InternetAddress *ia =
+		    internet_address_list_get_address(list, i);
 		InternetAddressList *mem;
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
 			return internet_address_mailbox_get_addr(
-				INTERNET_ADDRESS_MAILBOX(ia));
+			    INTERNET_ADDRESS_MAILBOX(ia));
 		if (!INTERNET_ADDRESS_IS_GROUP(ia))
 			continue;
-		mem = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+		mem = internet_address_group_get_members(
+		    INTERNET_ADDRESS_GROUP(ia));
 		for (j = 0; mem && j < internet_address_list_length(mem); j++) {
 			ia = internet_address_list_get_address(mem, j);
 			if (INTERNET_ADDRESS_IS_MAILBOX(ia))
 				return internet_address_mailbox_get_addr(
-					INTERNET_ADDRESS_MAILBOX(ia));
+				    INTERNET_ADDRESS_MAILBOX(ia));
 		}
 	}
 	return NULL;
@@ -454,7 +462,8 @@ pol_add_prologue(struct pol_parse *pp, GMimeMultipart *mp, const char *path)
 {
 	const char *pro = g_mime_multipart_get_prologue(mp);
 	size_t n = 0;
-	char *text = pol_utf8_clean(pro ? pro : "", pro ? strlen(pro) : 0, 0, &n);
+	char *text =
+	    pol_utf8_clean(pro ? pro : "", pro ? strlen(pro) : 0, 0, &n);
 
 	return pol_add_text(pp, POL_PART_PLAIN, path, "text/plain", text, n);
 }
@@ -465,52 +474,100 @@ pol_add_prologue(struct pol_parse *pp, GMimeMultipart *mp, const char *path)
 static const char *
 pol_charset_from(GMimeObject *obj)
 {
-	const char *cs = g_mime_object_get_content_type_parameter(obj, "charset");
+	const char *cs =
+	    g_mime_object_get_content_type_parameter(obj, "charset");
 	const char *canon;
 
 	if (cs == NULL || *cs == '\0')
 		return NULL;
 	canon = g_mime_charset_canon_name(cs);
 	if (canon == NULL || g_ascii_strcasecmp(canon, "utf-8") == 0 ||
-	    g_ascii_strcasecmp(canon, "us-ascii") == 0)
+	    g_ascii_strcasecmp(canon, "us-ascii") == 0 ||
+	    g_ascii_strcasecmp(canon, "ascii") == 0)
 		return NULL;
-	/* Mail labelled latin-1 is in practice windows-1252 (as in browsers). */
-	if (g_ascii_strcasecmp(canon, "iso-8859-1") == 0)
-		return "windows-1252";
-	return cs;
+	/* Mail labelled latin-1 is in practice windows-1252 (as in browsers).
+	 */
+	if (g_ascii_strcasecmp(canon, "iso-8859-1") == 0 ||
+	    g_ascii_strcasecmp(canon, "latin1") == 0)
+		return "CP1252";
+	return g_mime_charset_iconv_name(cs);
+}
+
+/*
+ * Convert len bytes from charset cs to UTF-8 into out.  A byte that does
+ * not convert becomes U+FFFD and the conversion goes on after it.
+ * Returns 1 when converted, 0 when iconv does not know cs (out is then
+ * untouched), -1 when out of memory.
+ */
+static int
+pol_iconv_utf8(const char *in, size_t len, const char *cs, struct buf *out)
+{
+	GIConv cd = g_iconv_open("UTF-8", cs);
+	gchar *ip = (gchar *)in;
+	gsize il = len;
+	int rc = 1;
+
+	if (cd == (GIConv)-1)
+		return 0;
+	while (il > 0 && rc == 1) {
+		char tmp[4096];
+		gchar *op = tmp;
+		gsize ol = sizeof(tmp);
+		gsize r = g_iconv(cd, &ip, &il, &op, &ol);
+		int err = errno;
+
+		if (buf_append(out, tmp, (size_t)(op - tmp)) < 0)
+			rc = -1;
+		else if (r == (gsize)-1 && err != E2BIG) {
+			/* EILSEQ, or EINVAL for a sequence cut off at the end.
+			 */
+			if (buf_append(out, "\xef\xbf\xbd", 3) < 0)
+				rc = -1;
+			ip++;
+			il--;
+			g_iconv(cd, NULL, NULL, NULL, NULL);
+		}
+	}
+	g_iconv_close(cd);
+	return rc;
 }
 
 /*
  * The decoded content of a text part as clean UTF-8: transfer encoding
  * undone and the declared charset converted, as
  * g_mime_text_part_get_text() does, but keeping the length so that a NUL
- * inside cannot cut the text short.  Returns NULL when out of memory.
+ * inside cannot cut the text short, and never dropping the bytes of an
+ * unknown charset.  Returns NULL when out of memory.
  */
 static char *
 pol_part_text(GMimePart *part, size_t *len)
 {
 	GMimeDataWrapper *content = g_mime_part_get_content(part);
-	GMimeStream *mem, *filtered;
-	GMimeFilter *conv;
+	struct buf conv = BUF_INIT;
+	GMimeStream *mem;
 	GByteArray *bytes;
-	const char *cs;
-	char *text;
+	const char *cs, *raw = "";
+	size_t rawlen = 0;
+	char *text = NULL;
+	int rc = 0;
 
 	if (content == NULL)
 		return pol_utf8_clean("", 0, 0, len);
 	mem = g_mime_stream_mem_new();
-	filtered = g_mime_stream_filter_new(mem);
-	cs = pol_charset_from(GMIME_OBJECT(part));
-	if (cs != NULL && (conv = g_mime_filter_charset_new(cs, "utf-8")) != NULL) {
-		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), conv);
-		g_object_unref(conv);
-	}
-	g_mime_data_wrapper_write_to_stream(content, filtered);
-	g_mime_stream_flush(filtered);
-	g_object_unref(filtered);
+	g_mime_data_wrapper_write_to_stream(content, mem);
 	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	text = pol_utf8_clean(bytes ? (const char *)bytes->data : "",
-			      bytes ? bytes->len : 0, 0, len);
+	if (bytes != NULL && bytes->len > 0) {
+		raw = (const char *)bytes->data;
+		rawlen = bytes->len;
+	}
+	if ((cs = pol_charset_from(GMIME_OBJECT(part))) != NULL)
+		rc = pol_iconv_utf8(raw, rawlen, cs, &conv);
+	if (rc == 1)
+		text = pol_utf8_clean(conv.data ? conv.data : "", conv.len, 0,
+				      len);
+	else if (rc == 0)
+		text = pol_utf8_clean(raw, rawlen, 0, len);
+	buf_free(&conv);
 	g_object_unref(mem);
 	return text;
 }
@@ -560,19 +617,21 @@ pol_add_attachment(struct pol_parse *pp, GMimePart *part, const char *path,
 static int
 pol_add_leaf(struct pol_parse *pp, GMimePart *part, const char *path)
 {
-	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	GMimeContentType *ct =
+	    g_mime_object_get_content_type(GMIME_OBJECT(part));
 	char *mime = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
-	char *ctype = pol_clean_str(mime ? mime : "application/octet-stream", 1);
+	char *ctype =
+	    pol_clean_str(mime ? mime : "application/octet-stream", 1);
 	const char *fn = g_mime_part_get_filename(part);
 	int rc, kind = -1, attached;
-	char *text;
+	char *text, *c;
 	size_t n;
 
 	g_free(mime);
 	if (ctype == NULL)
 		return POL_ERR_NOMEM;
-	for (text = ctype; *text; text++)
-		*text = g_ascii_tolower(*text);
+	for (c = ctype; *c; c++)
+		*c = g_ascii_tolower(*c);
 	attached = g_mime_part_is_attachment(part) && fn != NULL && *fn != '\0';
 	if (strcmp(ctype, "text/plain") == 0)
 		kind = POL_PART_PLAIN;
@@ -589,14 +648,14 @@ pol_add_leaf(struct pol_parse *pp, GMimePart *part, const char *path)
 	return rc;
 }
 
-/* The multipart with no children that obj is or wraps (through
- * message/rfc822 parts), or NULL. */
+/* The multipart with no children that obj is, or that a message/rfc822
+ * obj holds at its top (the iterator never visits that one), or NULL. */
 static GMimeMultipart *
 pol_empty_multipart(GMimeObject *obj)
 {
-	while (obj != NULL && GMIME_IS_MESSAGE_PART(obj)) {
-		GMimeMessage *inner = g_mime_message_part_get_message(
-			GMIME_MESSAGE_PART(obj));
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner =
+		    g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 
 		obj = inner ? g_mime_message_get_mime_part(inner) : NULL;
 	}
@@ -770,7 +829,8 @@ pol_message_new(void)
 	m->subject = strdup("");
 	m->message_id = strdup("");
 	m->from_addr = strdup("");
-	if (m->subject == NULL || m->message_id == NULL || m->from_addr == NULL) {
+	if (m->subject == NULL || m->message_id == NULL ||
+	    m->from_addr == NULL) {
 		pol_message_free(m);
 		return NULL;
 	}
@@ -790,10 +850,10 @@ pol_message_parse(const char *data, size_t len, const struct pol_limits *lim,
 	if ((pp.m = pol_message_new()) == NULL)
 		return POL_ERR_NOMEM;
 	pp.lim = lim;
-	pp.max_parts = lim && lim->max_parts ? lim->max_parts
-					     : POL_MAX_PARTS_DEFAULT;
-	pp.max_depth = lim && lim->max_depth ? lim->max_depth
-					     : POL_MAX_DEPTH_DEFAULT;
+	pp.max_parts =
+	    lim && lim->max_parts ? lim->max_parts : POL_MAX_PARTS_DEFAULT;
+	pp.max_depth =
+	    lim && lim->max_depth ? lim->max_depth : POL_MAX_DEPTH_DEFAULT;
 	if (data == NULL)
 		len = 0;
 	/* GMime must never see a NULL buffer, and has nothing to say about
