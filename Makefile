@@ -52,7 +52,7 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 PROGS = $(BUILD)/consentgate $(BUILD)/consentctl
 
 .PHONY: all deps check unit unit-asan layering miltertest e2e corpus demo \
-	install clean bench
+	install clean bench fuzz fuzz-build
 
 all: $(PROGS)
 
@@ -104,6 +104,23 @@ e2e: $(PROGS)
 corpus: $(PROGS)
 	@sh tests/corpus.sh $(BUILD)
 
+# libFuzzer over parse + classify + every rule (clang).  FUZZ_TIME seconds.
+FUZZ_TIME ?= 60
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 $(FUZZ_FLAGS)" \
+		$(patsubst $(BUILD)/%,build-fuzz/%,$(LIB_OBJ))
+	clang -std=c11 -D_GNU_SOURCE -O1 -g $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_policy \
+		tests/fuzz/fuzz_policy.c \
+		$(patsubst $(BUILD)/%,build-fuzz/%,$(LIB_OBJ)) $(LDLIBS)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh build-fuzz/fuzz_policy $(FUZZ_TIME)
+
+bench: all
+	@sh bench/run.sh $(BUILD)
+
 check: deps
 	$(MAKE) all
 	$(MAKE) layering
@@ -113,6 +130,7 @@ check: deps
 	$(MAKE) e2e
 	$(MAKE) corpus
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 corpus
+	$(MAKE) fuzz FUZZ_TIME=60
 	@echo "check: all tests passed"
 
 demo: deps
