@@ -431,12 +431,21 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 	CG_PF_RUNNING=1
-	if ! timeout 60 postfix -c "$cg_etc" start >"$CG_PF_DIR/start.log" 2>&1; then
-		cg_say "postfix start failed:"
-		cg_diag "$CG_PF_DIR/start.log" >&2
-		cg_diag "$CG_PF_DIR/maillog" >&2
-		return 1
-	fi
+	# A start can fail transiently on a busy machine (the master's lock or
+	# a port of another instance); try up to three times.
+	cg_try=1
+	until timeout 60 postfix -c "$cg_etc" start >"$CG_PF_DIR/start.log" 2>&1; do
+		if [ "$cg_try" -ge 3 ]; then
+			cg_say "postfix start failed:"
+			cat "$CG_PF_DIR/start.log" >&2
+			cg_diag "$CG_PF_DIR/maillog" >&2
+			return 1
+		fi
+		cg_say "postfix start failed (attempt $cg_try), retrying: $(tail -n 2 "$CG_PF_DIR/start.log" | tr '\n' ' ')"
+		timeout 30 postfix -c "$cg_etc" stop >/dev/null 2>&1
+		sleep 2
+		cg_try=$((cg_try + 1))
+	done
 	if ! cg_wait_port "$1" 15; then
 		cg_say "Postfix smtpd did not listen on 127.0.0.1:$1"
 		cg_diag "$CG_PF_DIR/maillog" >&2
@@ -589,4 +598,63 @@ cg_reply() {
 # cg_first_error FILE: the first reply swaks marked as unexpected ("<**").
 cg_first_error() {
 	awk '/^<(~)?\*\* / { sub(/^<(~)?\*\* +/, ""); sub(/\r$/, ""); print; exit }' "$1"
+}
+
+# ---------------------------------------------------------------- fixtures (doi.sh, marketing.sh)
+
+# cg_rules_config FILE PORT STORE [SRC]: the fixture configuration
+# tests/data/rules.conf (or SRC) with Socket, ConsentDB and UserID replaced
+# for a private instance on inet:PORT@127.0.0.1 with the store STORE.
+cg_rules_config() {
+	cg_src=${4:-$(cd "$(dirname "$CG_BUILD")" && pwd)/tests/data/rules.conf}
+	[ -r "$cg_src" ] || { cg_say "cannot read $cg_src"; return 1; }
+	{
+		printf '# %s, rewritten by tests/e2e/lib.sh\n' "$cg_src"
+		grep -Eiv '^[[:space:]]*(Socket|ConsentDB|UserID)([[:space:]]|$)' "$cg_src"
+		printf 'Socket inet:%s@127.0.0.1\n' "$2"
+		printf 'ConsentDB %s\n' "$3"
+		printf 'UserID nobody\n'
+	} >"$1"
+}
+
+# cg_fixture SRC DEST MARKER [SED-EXPR...]: copy the fixture SRC to DEST with
+# "X-Test-Case: MARKER" as its first header (so cg_sink_find finds it), after
+# applying each SED-EXPR (e.g. '/^List-Unsubscribe-Post:/d' or
+# 's/^To: .*/To: new@example.org/'); the expressions apply to the whole file.
+cg_fixture() {
+	cg_src=$1
+	cg_dst=$2
+	cg_mark=$3
+	shift 3
+	[ -r "$cg_src" ] || { cg_say "cannot read fixture $cg_src"; return 1; }
+	cp "$cg_src" "$cg_dst.tmp" || return 1
+	for cg_expr in "$@"; do
+		sed "$cg_expr" "$cg_dst.tmp" >"$cg_dst.tmp2" && mv "$cg_dst.tmp2" "$cg_dst.tmp" || return 1
+	done
+	{
+		printf 'X-Test-Case: %s\n' "$cg_mark"
+		cat "$cg_dst.tmp"
+	} >"$cg_dst" && rm -f "$cg_dst.tmp"
+}
+
+# cg_sink_rcpts MARKER: the envelope recipients (one per line, as <addr>) of
+# every sink file holding the message with that X-Test-Case.
+cg_sink_rcpts() {
+	for cg_f in $(cg_sink_find "$1"); do
+		tr -d '\r' <"$cg_f" | sed '/^$/q' |
+			sed -n 's/^X-Rcpt-Args: *\(TO: *\)\{0,1\}\(<[^>]*>\).*/\2/p'
+	done
+}
+
+# cg_sink_headers FILE: the header section of a sink file as the message was
+# received, without the envelope lines smtp-sink adds (X-Client-Addr,
+# X-Client-Proto, X-Helo-Args, X-Mail-Args, X-Rcpt-Args).
+cg_sink_headers() {
+	tr -d '\r' <"$1" | sed '/^$/q' |
+		grep -Ev '^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):'
+}
+
+# cg_ref_of TEXT: the evidence ref in a reply or header ("ref=XXXX").
+cg_ref_of() {
+	printf '%s\n' "$1" | sed -n 's/.*ref=\([A-Za-z0-9-]*\).*/\1/p' | head -n 1
 }
