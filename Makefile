@@ -100,6 +100,10 @@ miltertest: $(PROGS)
 
 e2e: $(PROGS)
 	@sh tests/e2e/run.sh $(BUILD)
+	@sh tests/e2e/doi.sh $(BUILD)
+	@sh tests/e2e/marketing.sh $(BUILD)
+	@sh tests/e2e/parity.sh $(BUILD)
+	@sh tests/e2e/faults.sh $(BUILD)
 
 corpus: $(PROGS)
 	@sh tests/corpus.sh $(BUILD)

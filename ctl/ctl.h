@@ -89,5 +89,10 @@ int ctl_cmd_import(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);
 int ctl_cmd_export(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);
+/* Evidence review (ctl/cmd_log.c, ctl/cmd_report.c). */
+int ctl_cmd_log(struct ctl_ctx *, const struct ctl_command *, int, char **);
+int ctl_cmd_stats(struct ctl_ctx *, const struct ctl_command *, int, char **);
+int ctl_cmd_report(struct ctl_ctx *, const struct ctl_command *, int,
+		   char **);
 
 #endif

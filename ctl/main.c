@@ -32,6 +32,11 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"verify", ctl_cmd_verify, ""},
 	{"check", ctl_cmd_check, "FILE... [--from S] [--to R]... [--class C] "
 				 "[--tracking yes|no] [--format text|json]"},
+	{"log", ctl_cmd_log, "[--since T] [--until T] [--rule R] [--action A] "
+	 "[--sender S] [--recipient R] [--class C] [--kind K] "
+	 "[--format text|csv|json]"},
+	{"stats", ctl_cmd_stats, "[--since T] [--until T]"},
+	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_dispatch) / sizeof(ctl_dispatch[0]))

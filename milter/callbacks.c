@@ -175,7 +175,7 @@ static sfsistat
 mf_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct mf_ctx *c = mf_ctx_get(ctx);
-	char addr[ADDR_MAX + 1];
+	char addr[ADDR_MAX + 1], uid[DB_UID_MAX + 1];
 	struct pol_recipient r;
 	struct pol_hit hit;
 	sfsistat st;
@@ -186,10 +186,11 @@ mf_envrcpt(SMFICTX *ctx, char **argv)
 	if (addr_normalise(argv[0], addr, sizeof(addr)) < 0 &&
 	    addr_normalise_sender(argv[0], addr, sizeof(addr)) < 0)
 		snprintf(addr, sizeof(addr), "%s", argv[0]);
-	if (!c->withdraw &&
-	    mf_withdraw_match(c->cfg, addr, c->withdraw_uid,
-			      sizeof(c->withdraw_uid)))
-		c->withdraw = 1;
+	if (mf_withdraw_match(c->cfg, addr, argv[0], uid, sizeof(uid)) &&
+	    mf_ctx_add_withdraw(c, uid) < 0) {
+		mf_setreply(ctx, "451", "4.3.0", "Out of memory, try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	if (c->env_class == POL_CLASS_MARKETING &&
 	    c->cfg->mode == CFG_MODE_ENFORCE) {
 		r.addr = addr;

@@ -23,8 +23,10 @@ mf_ctx_reset_message(struct mf_ctx *c)
 	c->queue_id[0] = '\0';
 	c->env_class = POL_CLASS_OTHER;
 	c->in_message = 0;
-	c->withdraw = 0;
-	c->withdraw_uid[0] = '\0';
+	while (c->withdraw > 0)
+		free(c->withdraw_uids[--c->withdraw]);
+	free(c->withdraw_uids);
+	c->withdraw_uids = NULL;
 	cfg_unref(c->cfg);
 	c->cfg = NULL;
 }
@@ -36,6 +38,24 @@ mf_ctx_free(struct mf_ctx *c)
 		return;
 	mf_ctx_reset_message(c);
 	free(c);
+}
+
+int
+mf_ctx_add_withdraw(struct mf_ctx *c, const char *uid)
+{
+	char **v, *dup;
+
+	dup = strdup(uid);
+	v = realloc(c->withdraw_uids, (size_t)(c->withdraw + 1) * sizeof(*v));
+	if (dup == NULL || v == NULL) {
+		free(dup);
+		if (v)
+			c->withdraw_uids = v;
+		return -1;
+	}
+	c->withdraw_uids = v;
+	c->withdraw_uids[c->withdraw++] = dup;
+	return 0;
 }
 
 int

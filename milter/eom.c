@@ -213,7 +213,8 @@ mf_delivers(const struct mf_ctx *c, const struct pol_verdict *v)
 static int
 mf_step_after(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s)
 {
-	char wref[MF_REF_MAX + 4];
+	char wref[MF_REF_MAX + 16];
+	int i;
 
 	if (!mf_delivers(c, &s->verdict))
 		return 0;
@@ -222,9 +223,9 @@ mf_step_after(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s)
 		    mf_doi_record(c, s->msg, s->ref, s->sha256, s->env.now) < 0)
 			return -1;
 	}
-	if (c->withdraw) {
-		snprintf(wref, sizeof(wref), "%s-w", s->ref);
-		if (mf_withdraw_apply(c, c->withdraw_uid, wref) < 0)
+	for (i = 0; i < c->withdraw; i++) {
+		snprintf(wref, sizeof(wref), "%s-w%d", s->ref, i + 1);
+		if (mf_withdraw_apply(c, c->withdraw_uids[i], wref) < 0)
 			return -1;
 	}
 	return 0;

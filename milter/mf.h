@@ -44,8 +44,8 @@ struct mf_ctx {
 	int oversize;          /* 1: raw hit MaxMessageSize, 2: out of memory */
 	int gate_headers;      /* X-Consent-Gate headers that came from outside */
 	int in_message;
-	int withdraw;          /* a recipient is the UnsubscribeAddress */
-	char withdraw_uid[DB_UID_MAX + 1];
+	int withdraw;          /* recipients that are the UnsubscribeAddress */
+	char **withdraw_uids;  /* their uids ("" for the plain address) */
 };
 
 /* runtime.c: the current config and the store. */
@@ -85,8 +85,8 @@ int mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
 
 /* withdraw.c: is rcpt the UnsubscribeAddress (or its +uid form)?  1 and
  * uid filled ("" for the plain address), else 0. */
-int mf_withdraw_match(const struct cfg *cfg, const char *rcpt, char *uid,
-		      size_t uidsz);
+int mf_withdraw_match(const struct cfg *cfg, const char *rcpt, const char *raw,
+		      char *uid, size_t uidsz);
 /* Withdraw the consent named by uid (or the sender when uid is "").
  * 0 ok (also for an unknown one), -1 store failure. */
 int mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref);
@@ -105,5 +105,6 @@ sfsistat mf_eom(SMFICTX *ctx, struct mf_ctx *c);
 void mf_ctx_reset_message(struct mf_ctx *c);
 void mf_ctx_free(struct mf_ctx *c);
 int mf_ctx_add_rcpt(struct mf_ctx *c, const char *addr);
+int mf_ctx_add_withdraw(struct mf_ctx *c, const char *uid);
 
 #endif

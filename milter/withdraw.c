@@ -4,7 +4,8 @@
  * the envelope sender when no uid is given (Art. 7(3) GDPR).  The mail
  * itself is accepted and delivered as usual.
  *
- * An unknown uid or sender is logged, not an error.  A store failure
+ * Every such recipient of a message counts (several uids may be withdrawn
+ * by one mail).  An unknown uid or sender is logged, not an error.  A store failure
  * returns -1 and the caller tempfails, so the sender retries and no
  * withdrawal is lost.
  */
@@ -16,10 +17,10 @@
 #include "mf.h"
 
 int
-mf_withdraw_match(const struct cfg *cfg, const char *rcpt, char *uid,
-		  size_t uidsz)
+mf_withdraw_match(const struct cfg *cfg, const char *rcpt, const char *raw,
+		  char *uid, size_t uidsz)
 {
-	const char *ua = cfg->unsubscribe_address, *uat, *rat;
+	const char *ua = cfg->unsubscribe_address, *uat, *rat, *plus, *at;
 	size_t llen;
 
 	uid[0] = '\0';
@@ -35,8 +36,15 @@ mf_withdraw_match(const struct cfg *cfg, const char *rcpt, char *uid,
 	if ((size_t)(rat - rcpt) <= llen + 1 || strncmp(rcpt, ua, llen) != 0 ||
 	    rcpt[llen] != '+')
 		return 0;
-	snprintf(uid, uidsz, "%.*s", (int)(rat - rcpt - (int)llen - 1),
-		 rcpt + llen + 1);
+	/* The uid keeps its case: take it from the address as the client
+	 * wrote it, not from the lower-cased form. */
+	while (*raw == '<' || *raw == ' ')
+		raw++;
+	plus = strchr(raw, '+');
+	at = strrchr(raw, '@');
+	if (plus == NULL || at == NULL || at < plus)
+		return 0;
+	snprintf(uid, uidsz, "%.*s", (int)(at - plus - 1), plus + 1);
 	return 1;
 }
 

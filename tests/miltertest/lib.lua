@@ -244,3 +244,103 @@ function cg.expect_pass_header(conn, class)
 	end
 	return v
 end
+
+-- ---------------------------------------------------------------- fixtures
+-- Helpers for the cases run against the instance configured from
+-- tests/data/rules.conf (run.sh passes -D datadir=tests/data).
+
+-- cg.datadir(): the fixture directory (tests/data).
+function cg.datadir()
+	return datadir or ((libdir or "tests/miltertest") .. "/../data")
+end
+
+-- cg.read_fixture(rel): the headers and body of tests/data/REL as Postfix hands
+-- them to a milter: headers = { {name, value}, ... } in order, the value
+-- without the blank after the colon, folded lines joined with "\n" (Postfix
+-- keeps the line break of a folded header, without CR); body with CRLF lines.
+function cg.read_fixture(rel)
+	local path = cg.datadir() .. "/" .. rel
+	local f, err = io.open(path, "rb")
+	if f == nil then
+		cg.fail("cannot read fixture " .. path .. ": " .. tostring(err))
+	end
+	local text = f:read("*a")
+	f:close()
+	text = string.gsub(text, "\r\n", "\n")
+	local head, body = string.match(text, "^(.-)\n\n(.*)$")
+	if head == nil then
+		head, body = text, ""
+	end
+	local headers = {}
+	for line in string.gmatch(head .. "\n", "([^\n]*)\n") do
+		if string.find(line, "^[ \t]") and #headers > 0 then
+			local h = headers[#headers]
+			h[2] = h[2] .. "\n" .. line
+		else
+			local name, value = string.match(line, "^([^:]+):[ \t]?(.*)$")
+			if name == nil then
+				cg.fail("fixture " .. path .. ": not a header line: " .. line)
+			end
+			table.insert(headers, { name, value })
+		end
+	end
+	body = string.gsub(body, "\n", "\r\n")
+	return headers, body
+end
+
+-- cg.header_value(headers, name): the first value of header NAME, or nil.
+function cg.header_value(headers, name)
+	for _, h in ipairs(headers) do
+		if string.lower(h[1]) == string.lower(name) then
+			return h[2]
+		end
+	end
+	return nil
+end
+
+-- cg.fixture(rel, from, rcpts, opts): a message for cg.message() from the
+-- fixture tests/data/REL, sent with envelope sender FROM to the envelope
+-- recipients RCPTS. opts.set = { Name = value }: replace the first header of
+-- that name (add it when missing); opts.drop = { "Name", ... }: remove every
+-- header of that name. The fixture's X-Test-Expect must be opts.expect when
+-- given (so a changed fixture does not silently change the case).
+function cg.fixture(rel, from, rcpts, opts)
+	opts = opts or {}
+	local headers, body = cg.read_fixture(rel)
+	if opts.expect ~= nil then
+		local want = cg.header_value(headers, "X-Test-Expect")
+		if want ~= opts.expect then
+			cg.fail("fixture " .. rel .. " declares X-Test-Expect: " ..
+			        tostring(want) .. ", want " .. opts.expect)
+		end
+	end
+	local drop = {}
+	for _, n in ipairs(opts.drop or {}) do
+		drop[string.lower(n)] = true
+	end
+	local out, done = {}, {}
+	for _, h in ipairs(headers) do
+		local lname = string.lower(h[1])
+		if not drop[lname] then
+			local v = h[2]
+			for n, sv in pairs(opts.set or {}) do
+				if string.lower(n) == lname and not done[lname] then
+					v = sv
+					done[lname] = true
+				end
+			end
+			table.insert(out, { h[1], v })
+		end
+	end
+	for n, sv in pairs(opts.set or {}) do
+		if not done[string.lower(n)] then
+			table.insert(out, { n, sv })
+		end
+	end
+	return { from = from, rcpts = rcpts, headers = out, body = body }
+end
+
+-- cg.has_header(m, name): true when message table M carries header NAME.
+function cg.has_header(m, name)
+	return cg.header_value(m.headers, name) ~= nil
+end

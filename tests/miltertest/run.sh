@@ -6,6 +6,17 @@
 #   miltertest -s tests/miltertest/CASE.lua -D port=PORT -D libdir=tests/miltertest
 # Prints "ok - CASE: ..." or "not ok - CASE: ..." per case; exits 1 if any failed.
 # Run as root (the daemon drops to UserID nobody): sh tests/miltertest/run.sh build
+#
+# Then a second instance configured from tests/data/rules.conf (Socket, ConsentDB,
+# UserID replaced; DoiSenders confirm@shop.example, MarketingSenders
+# newsletter@shop.example, ArchiveAddress doi-archive@shop.example,
+# UnsubscribeAddress unsubscribe@shop.example) runs the fixture cases
+#   miltertest -s CASE.lua -D port=PORT -D libdir=DIR -D datadir=tests/data
+# with its own store (kunde@, kunde2@ uid u-77, kunde3@, pixel@ confirmed;
+# tracker@ confirmed with tracking consent; b.meyer@, c.wolf@, dana@ confirmed).
+# For each of them the lines the daemon logged during the case must name the
+# expected decision (e.g. "rules=doi.advertising"), since miltertest only sees
+# the reply code; doi-clean is also checked with consentctl show.
 
 MT_HERE=$(cd "$(dirname "$0")" && pwd)
 . "$MT_HERE/../e2e/lib.sh"
@@ -44,6 +55,90 @@ for mt_case in consented unconsented withdrawn transactional mixed; do
 	fi
 	if ! cg_alive "$CG_MILTER_PID"; then
 		cg_notok "consentgate died during the $mt_case case"
+		exit 1
+	fi
+done
+
+# ---------------------------------------------------------------- rules.conf instance
+
+MT_DATA=$(cd "$MT_HERE/../data" && pwd)
+
+# mt_log_since N PATTERN...: true when every ERE PATTERN occurs in the milter log
+# after its first N lines.
+mt_log_since() {
+	mt_n=$1
+	shift
+	for mt_p in "$@"; do
+		tail -n "+$((mt_n + 1))" "$CG_MILTER_LOG" | grep -Eq -- "$mt_p" || return 1
+	done
+	return 0
+}
+
+cg_stop_pid "$CG_MILTER_PID" consentgate
+CG_MILTER_PID=
+set -- $(cg_free_ports 1)
+MILTER_PORT=$1
+[ -n "$MILTER_PORT" ] || cg_die "could not pick free ports on 127.0.0.1"
+cg_seed_store "$CG_TMP/store-rules" "kunde@example.org=confirmed" \
+	"b.meyer@example.net=confirmed" "c.wolf@example.com=confirmed" \
+	"dana@example.org=confirmed" "pixel@example.org=confirmed" \
+	"kunde3@example.org=confirmed" ||
+	setup_fail "seeding the rules.conf consent store with consentctl"
+cg_ctl add kunde2@example.org --state confirmed --uid u-77 >>"$CG_TMP/ctl.log" 2>&1 &&
+	cg_ctl add tracker@example.org --state confirmed --tracking yes >>"$CG_TMP/ctl.log" 2>&1 ||
+	setup_fail "consentctl add kunde2 (uid u-77) / tracker (tracking yes)"
+cg_rules_config "$CG_TMP/rules.conf" "$MILTER_PORT" "$CG_TMP/store-rules" "$MT_DATA/rules.conf" ||
+	setup_fail "writing the config from tests/data/rules.conf"
+cg_start_milter "$CG_TMP/rules.conf" "$MILTER_PORT" ||
+	setup_fail "starting consentgate with tests/data/rules.conf"
+
+# CASE|PATTERN[|PATTERN...]: the decisions the daemon must log during the case.
+for mt_spec in \
+	'doi-advertising|class=doi action=reject rules=doi\.advertising$' \
+	'doi-clean|class=doi action=pass$' \
+	'doi-resend|class=doi action=pass$|class=doi action=reject rules=doi\.resend$' \
+	'oneclick-missing|class=marketing action=pass$|class=marketing action=reject rules=unsubscribe\.one-click$' \
+	'cc-exposure|class=marketing action=reject rules=exposure\.recipients$' \
+	'pixel-no-consent|class=marketing action=reject rules=tracking\.no-consent$|class=marketing action=pass$' \
+	'withdrawal|consent withdrawn by mail|class=other action=pass$|class=marketing action=reject rules=consent\.withdrawn$'; do
+	mt_case=${mt_spec%%|*}
+	mt_pats=${mt_spec#*|}
+	mt_out=$CG_TMP/$mt_case.out
+	mt_lines=$(wc -l <"$CG_MILTER_LOG" | tr -d ' ')
+	timeout 60 miltertest -s "$MT_HERE/$mt_case.lua" -D "port=$MILTER_PORT" \
+		-D "libdir=$MT_HERE" -D "datadir=$MT_DATA" >"$mt_out" 2>&1
+	mt_rc=$?
+	mt_pass=$(grep '^PASS: ' "$mt_out" | head -n 1 | sed 's/^PASS: //')
+	mt_fail=$(grep '^FAIL: ' "$mt_out" | head -n 1 | sed 's/^FAIL: //')
+	if [ "$mt_rc" -eq 0 ] && [ -n "$mt_pass" ] && [ -z "$mt_fail" ]; then
+		mt_missing=
+		mt_old_ifs=$IFS
+		IFS='|'
+		for mt_p in $mt_pats; do
+			mt_log_since "$mt_lines" "$mt_p" || mt_missing="${mt_missing:+$mt_missing, }'$mt_p'"
+		done
+		IFS=$mt_old_ifs
+		if [ "$mt_case" = doi-clean ]; then
+			cg_ctl show new-mt@example.org >"$CG_TMP/show-new-mt.txt" 2>&1
+			grep -Eq '^state: *pending' "$CG_TMP/show-new-mt.txt" &&
+				grep -Eq '^doi_sent: *[0-9]{4}-' "$CG_TMP/show-new-mt.txt" &&
+				grep -Fq "$(sed -n 's/^Message-ID: *<\([^>]*\)>.*/\1/p' "$MT_DATA/doi/clean-de-formal-plain-utf8-qp.eml")" "$CG_TMP/show-new-mt.txt" ||
+				mt_missing="${mt_missing:+$mt_missing, }consentctl show new-mt@example.org: pending with doi_sent and the message-id"
+		fi
+		if [ -z "$mt_missing" ]; then
+			cg_ok "$mt_pass"
+		else
+			cg_notok "$mt_case: the daemon's log or store lacks $mt_missing"
+			tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" | sed 's/^/#   log: /'
+			[ "$mt_case" = doi-clean ] && sed 's/^/#   show: /' "$CG_TMP/show-new-mt.txt"
+		fi
+	else
+		[ -n "$mt_fail" ] || mt_fail="$mt_case: miltertest exited $mt_rc without PASS"
+		cg_notok "$mt_fail"
+		sed 's/^/#   /' "$mt_out"
+	fi
+	if ! cg_alive "$CG_MILTER_PID"; then
+		cg_notok "consentgate (rules.conf) died during the $mt_case case"
 		exit 1
 	fi
 done
