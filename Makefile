@@ -103,6 +103,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/doi.sh $(BUILD)
 	@sh tests/e2e/marketing.sh $(BUILD)
 	@sh tests/e2e/parity.sh $(BUILD)
+	@sh tests/e2e/modes.sh $(BUILD)
 	@sh tests/e2e/faults.sh $(BUILD)
 
 corpus: $(PROGS)

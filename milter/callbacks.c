@@ -205,9 +205,15 @@ mf_envrcpt(SMFICTX *ctx, char **argv)
 		if (rc < 0)
 			return SMFIS_TEMPFAIL;
 		if (rc == 1) {
-			st = mf_refuse_rcpt(ctx, c, addr, &hit);
+			enum pol_action a = cfg_rule_action(c->cfg, hit.rule);
+
+			/* Quarantine and tag act on the whole message at its end. */
+			if (a == POL_ACTION_REJECT || a == POL_ACTION_TEMPFAIL) {
+				st = mf_refuse_rcpt(ctx, c, addr, &hit);
+				pol_hit_clear(&hit);
+				return st;
+			}
 			pol_hit_clear(&hit);
-			return st;
 		}
 	}
 	if (mf_ctx_add_rcpt(c, addr) < 0) {

@@ -152,11 +152,14 @@ function cg.message(conn, m)
 		return code == SMFIR_CONTINUE
 	end
 
+	-- m.client_ip: the client's address (default 127.0.0.1); m.tls: the
+	-- client used STARTTLS ({tls_version} is sent with MAIL FROM).
+	local ip = m.client_ip or "127.0.0.1"
 	cg.call("mt.macro(CONNECT)", mt.macro, conn, SMFIC_CONNECT,
 	        "j", "mta.consentgate.test", "{daemon_name}", "mta.consentgate.test",
-	        "_", "client.consentgate.test [127.0.0.1]", "{client_addr}", "127.0.0.1")
+	        "_", "client.consentgate.test [" .. ip .. "]", "{client_addr}", ip)
 	if not cg.skips(conn, SMFIP_NOCONNECT) then
-		cg.call("mt.conninfo", mt.conninfo, conn, "client.consentgate.test", "127.0.0.1")
+		cg.call("mt.conninfo", mt.conninfo, conn, "client.consentgate.test", ip)
 		r.connect = mt.getreply(conn)
 		if not go_on(r.connect) then r.stop = "connect" return r end
 	end
@@ -165,8 +168,13 @@ function cg.message(conn, m)
 		r.helo = mt.getreply(conn)
 		if not go_on(r.helo) then r.stop = "helo" return r end
 	end
-	cg.call("mt.macro(MAIL)", mt.macro, conn, SMFIC_MAIL,
-	        "i", QID, "{mail_addr}", m.from)
+	if m.tls then
+		cg.call("mt.macro(MAIL)", mt.macro, conn, SMFIC_MAIL,
+		        "i", QID, "{mail_addr}", m.from, "{tls_version}", "TLSv1.3")
+	else
+		cg.call("mt.macro(MAIL)", mt.macro, conn, SMFIC_MAIL,
+		        "i", QID, "{mail_addr}", m.from)
+	end
 	if not cg.skips(conn, SMFIP_NOMAIL) then
 		cg.call("mt.mailfrom", mt.mailfrom, conn, "<" .. m.from .. ">")
 		r.mail = mt.getreply(conn)
