@@ -104,6 +104,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/marketing.sh $(BUILD)
 	@sh tests/e2e/parity.sh $(BUILD)
 	@sh tests/e2e/modes.sh $(BUILD)
+	@sh tests/e2e/security.sh $(BUILD)
 	@sh tests/e2e/faults.sh $(BUILD)
 
 corpus: $(PROGS)

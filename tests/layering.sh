@@ -2,7 +2,8 @@
 # layering.sh - enforce the module boundaries and banned calls (STYLE.md):
 # policy/ includes neither libmilter nor LMDB and does no file I/O or
 # logging; db/ never includes libmilter; only milter/ calls smfi_*; no
-# strcpy/strcat/strncpy/sprintf anywhere; every .c file opens with a comment.
+# strcpy/strcat/strncpy/sprintf anywhere; no system()/popen()/exec*(); every
+# .c file opens with a comment.
 set -u
 fail=0
 bad() { echo "layering: $*" >&2; fail=1; }
@@ -25,6 +26,10 @@ if grep -rnE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|gets)[[:space:]]*\(' \
 fi
 if grep -rnE '\bsyslog[[:space:]]*\(' db/ policy/ milter/ ctl/ --include='*.c'; then
 	bad "syslog() outside common/log.c"
+fi
+if grep -rnE '\b(system|popen|execl|execlp|execle|execv|execvp|execve)[[:space:]]*\(' \
+	common/ db/ policy/ milter/ ctl/ --include='*.c'; then
+	bad "a shell-out or exec in the product code"
 fi
 for f in $(find common db policy milter ctl -name '*.c' -o -name '*.h'); do
 	head -c 3 "$f" | grep -q '^/\*' || bad "$f does not open with a comment"
