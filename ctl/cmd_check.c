@@ -40,6 +40,7 @@ struct check_opts {
 	struct db_store *store;
 	int nfiles;   /* files printed so far (JSON commas) */
 	int spf_ready;
+	double started_ms; /* CPU time when the current file began */
 };
 
 /* Read a whole file, bounded by MaxMessageSize (+1 to see "too large"). */
@@ -131,6 +132,16 @@ check_print_text(const struct check_opts *o, const char *file,
 	(void)o;
 }
 
+/* CPU time of this process in milliseconds. */
+static double
+check_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
 static void
 check_print_json(struct check_opts *o, const char *file,
 		 const struct pol_verdict *v, const struct pol_recipient *r,
@@ -141,6 +152,7 @@ check_print_json(struct check_opts *o, const char *file,
 
 	buf_puts(&b, o->nfiles++ ? ",\n    {\"file\": " : "\n    {\"file\": ");
 	json_put_string(&b, file);
+	buf_printf(&b, ", \"cpu_ms\": %.1f", check_cpu_ms() - o->started_ms);
 	if (error) {
 		buf_puts(&b, ", \"verdict\": \"error\", \"error\": ");
 		json_put_string(&b, error);
@@ -189,6 +201,7 @@ check_file(struct check_opts *o, const char *path)
 	char err[256], sender[ADDR_MAX + 1];
 	int rc = 1, cls;
 
+	o->started_ms = check_cpu_ms();
 	if (check_read(path, (size_t)o->cfg->max_message_size, &raw, err,
 		       sizeof(err)) < 0)
 		goto error;

@@ -124,6 +124,29 @@ pol_patterns_compile(const char *name, const char *text, size_t len,
 	return rc;
 }
 
+/* A match context bounding the work of one match, so no pattern can turn
+ * hostile text into minutes of backtracking; hitting the bound counts as
+ * no match for that pattern. */
+static pcre2_match_context *pol_mctx;
+static pthread_once_t pol_mctx_once = PTHREAD_ONCE_INIT;
+
+static void
+pol_mctx_init(void)
+{
+	pol_mctx = pcre2_match_context_create(NULL);
+	if (pol_mctx) {
+		pcre2_set_match_limit(pol_mctx, 2000000);
+		pcre2_set_depth_limit(pol_mctx, 10000);
+	}
+}
+
+static pcre2_match_context *
+pol_patterns_mctx(void)
+{
+	pthread_once(&pol_mctx_once, pol_mctx_init);
+	return pol_mctx;
+}
+
 int
 pol_patterns_match(const struct pol_patterns *set, const char *text,
 		   size_t len, char *what, size_t whatsz)
@@ -140,7 +163,7 @@ pol_patterns_match(const struct pol_patterns *set, const char *text,
 		if (md == NULL)
 			return -1;
 		rc = pcre2_match(set->v[i].code, (PCRE2_SPTR)text, len, 0,
-				 PCRE2_NO_UTF_CHECK, md, NULL);
+				 PCRE2_NO_UTF_CHECK, md, pol_patterns_mctx());
 		if (rc > 0) {
 			ov = pcre2_get_ovector_pointer(md);
 			n = ov[1] - ov[0];
