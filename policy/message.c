@@ -38,7 +38,13 @@ struct pol_parse {
 	const struct pol_limits *lim;
 	size_t max_parts;
 	unsigned max_depth;
+	size_t text_bytes; /* decoded text inspected so far */
 };
+
+/* Decoded text inspected per message, across all parts: more is a
+ * "zip bomb" of repeated parts, flagged truncated (and refused as
+ * message.limit for DOI and marketing mail) rather than scanned. */
+#define POL_TEXT_BUDGET (8u * 1024 * 1024)
 
 void
 pol_init(void)
@@ -639,8 +645,12 @@ pol_add_leaf(struct pol_parse *pp, GMimePart *part, const char *path)
 		kind = POL_PART_HTML;
 	if (kind < 0 || attached) {
 		rc = pol_add_attachment(pp, part, path, ctype);
+	} else if (pp->text_bytes >= POL_TEXT_BUDGET) {
+		pp->m->flags |= POL_MSG_TRUNCATED;
+		rc = POL_OK;
 	} else {
 		text = pol_part_text(part, &n);
+		pp->text_bytes += n;
 		rc = pol_add_text(pp, (enum pol_part_kind)kind, path, ctype,
 				  text, n);
 	}
