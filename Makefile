@@ -20,11 +20,21 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) milter 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# libpq (consentctl follow) only when its header and library are there;
+# without it follow says so and everything else builds.  Only consentctl
+# and the unit tests link it: the milter never talks to PostgreSQL.
+HAVE_LIBPQ := $(shell pkg-config --exists libpq 2>/dev/null && \
+	test -f "$$(pkg-config --variable=includedir libpq)/libpq-fe.h" && echo yes)
+ifeq ($(HAVE_LIBPQ),yes)
+PQ_CFLAGS := $(shell pkg-config --cflags libpq) -DCG_HAVE_LIBPQ
+PQ_LIBS := $(shell pkg-config --libs libpq)
+endif
 
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-Wno-missing-field-initializers -DCG_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+	-Wno-missing-field-initializers -DCG_VERSION='"$(VERSION)"' $(PKG_CFLAGS) \
+	$(PQ_CFLAGS)
 LDLIBS = $(PKG_LIBS) -lspf2 -lpthread
 
 ifeq ($(SAN),1)
@@ -52,7 +62,8 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 PROGS = $(BUILD)/consentgate $(BUILD)/consentctl
 
 .PHONY: all deps check unit unit-asan layering miltertest e2e corpus demo \
-	install clean bench fuzz fuzz-build
+	replication \
+	install clean bench fuzz fuzz-build hostile
 
 all: $(PROGS)
 
@@ -74,12 +85,12 @@ $(BUILD)/consentgate: $(LIB_OBJ) $(MILTER_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 
 $(BUILD)/consentctl: $(LIB_OBJ) $(CTL_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ))
-	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS) $(PQ_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h $(TESTABLE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTABLE_OBJ) $(CMOCKA_LIBS) \
-		$(MILTER_LIBS) $(LDLIBS)
+		$(MILTER_LIBS) $(LDLIBS) $(PQ_LIBS)
 
 deps:
 	@sh scripts/deps.sh
@@ -110,6 +121,14 @@ e2e: $(PROGS)
 corpus: $(PROGS)
 	@sh tests/corpus.sh $(BUILD)
 
+hostile: $(PROGS)
+	@sh tests/hostile/run.sh $(BUILD)
+
+# Two hosts replicating through a private PostgreSQL (as root; needs the
+# postgresql and libpq-dev packages of make deps).
+replication: $(PROGS)
+	@sh tests/e2e/replication.sh $(BUILD)
+
 # libFuzzer over parse + classify + every rule (clang).  FUZZ_TIME seconds.
 FUZZ_TIME ?= 60
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
@@ -136,6 +155,8 @@ check: deps
 	$(MAKE) e2e
 	$(MAKE) corpus
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 corpus
+	$(MAKE) hostile
+	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 hostile
 	$(MAKE) fuzz FUZZ_TIME=60
 	@echo "check: all tests passed"
 

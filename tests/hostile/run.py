@@ -18,7 +18,7 @@ BATCH = 400
 def main():
     build, d = sys.argv[1], sys.argv[2]
     asan = "asan" in build
-    cpu_bound = 15000.0 if asan else 3000.0   # ms per message
+    cpu_bound = 20000.0 if asan else 5000.0   # ms per message
     rss_bound = 3 * 1024 * 1024 if asan else 1024 * 1024  # KiB per process
     ctl = os.path.join(build, "consentctl")
     conf = "tests/data/rules.conf"
