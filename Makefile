@@ -63,7 +63,7 @@ PROGS = $(BUILD)/consentgate $(BUILD)/consentctl
 
 .PHONY: all deps check unit unit-asan layering miltertest e2e corpus demo \
 	replication \
-	install clean bench fuzz fuzz-build hostile
+	install clean bench fuzz fuzz-build hostile valgrind
 
 all: $(PROGS)
 
@@ -121,6 +121,9 @@ e2e: $(PROGS)
 corpus: $(PROGS)
 	@sh tests/corpus.sh $(BUILD)
 
+valgrind: $(PROGS)
+	@sh tests/valgrind.sh $(BUILD)
+
 hostile: $(PROGS)
 	@sh tests/hostile/run.sh $(BUILD)
 
@@ -152,6 +155,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) miltertest
+	$(MAKE) valgrind
 	$(MAKE) e2e
 	$(MAKE) corpus
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 corpus

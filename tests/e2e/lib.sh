@@ -283,9 +283,10 @@ cg_start_milter() {
 		cg_diag "$CG_TMP/milter-n.log" >&2
 		return 1
 	fi
-	"$CG_BUILD/consentgate" -f -c "$1" >>"$CG_MILTER_LOG" 2>&1 </dev/null &
+	# CG_MILTER_WRAP (e.g. valgrind ...) runs the daemon under a tool.
+	$CG_MILTER_WRAP "$CG_BUILD/consentgate" -f -c "$1" >>"$CG_MILTER_LOG" 2>&1 </dev/null &
 	CG_MILTER_PID=$!
-	cg_wait_port "$2" 10 "$CG_MILTER_PID"
+	cg_wait_port "$2" "${CG_MILTER_WAIT:-10}" "$CG_MILTER_PID"
 	case $? in
 	0) return 0 ;;
 	2)
