@@ -13,6 +13,7 @@
  * mail unless DoiResend days have passed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../patterns.h"
@@ -47,6 +48,39 @@ pol_doi_words(const struct pol_ctx *x, struct pol_verdict *v, const char *text,
 			       "advertising wording \"%s\"", word) < 0 ? -1 : 1;
 }
 
+/* Point the last hit at the line of its word in part i's decoded text. */
+static void
+pol_doi_add_line(struct pol_verdict *v, const struct pol_message *m, size_t i)
+{
+	struct pol_hit *h = &v->hits[v->nhits - 1];
+	const char *text = m->parts[i].text, *q, *at, *p;
+	char where[160], *dup;
+	unsigned line = 1;
+	char word[120];
+	size_t n;
+
+	/* The detail reads: advertising wording "WORD". */
+	q = strchr(h->detail, '"');
+	if (q == NULL || text == NULL)
+		return;
+	n = strcspn(q + 1, "\"");
+	if (n == 0 || n >= sizeof(word))
+		return;
+	memcpy(word, q + 1, n);
+	word[n] = '\0';
+	at = strstr(text, word);
+	if (at == NULL)
+		return;
+	for (p = text; p < at; p++)
+		line += *p == '\n';
+	pol_where_part(m, i, line, where, sizeof(where));
+	dup = strdup(where);
+	if (dup) {
+		free(h->where);
+		h->where = dup;
+	}
+}
+
 static int
 pol_doi_text(const struct pol_ctx *x, struct pol_verdict *v)
 {
@@ -60,6 +94,8 @@ pol_doi_text(const struct pol_ctx *x, struct pol_verdict *v)
 		pol_where_part(m, i, 0, where, sizeof(where));
 		r = pol_doi_words(x, v, m->parts[i].text, m->parts[i].text_len,
 				  where);
+		if (r == 1)
+			pol_doi_add_line(v, m, i);
 	}
 	for (i = 0; i < m->nimages && r == 0; i++) {
 		pol_where_part(m, m->images[i].part, 0, where, sizeof(where));
