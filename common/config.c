@@ -71,6 +71,8 @@ static const struct cfg_key cfg_table[] = {
 	  "yes: an envelope domain without SPF record does not refuse."),
 	K("SpfCacheTTL", CFG_T_INT, spf_cache_ttl, "300", 0, 86400,
 	  "Seconds an SPF result per envelope domain is cached."),
+	K("EvidenceRetention", CFG_T_INT, evidence_retention, "1095", 1, 36500,
+	  "Days evidence and withdrawn consent records are kept (consentctl purge)."),
 	K("LogAddresses", CFG_T_BOOL, log_addresses, "no", 0, 0,
 	  "yes: log recipient addresses; no: log only evidence references."),
 	K("MaxMessageSize", CFG_T_SIZE, max_message_size, "25M", 1024,

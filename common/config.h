@@ -52,6 +52,7 @@ struct cfg {
 	int spf_accept_neutral;
 	int spf_accept_none;
 	long spf_cache_ttl;
+	long evidence_retention; /* days; consentctl purge */
 	int log_addresses;
 	long max_message_size;
 	long max_mime_depth;

@@ -4,6 +4,8 @@
  *
  * Owns: the store handle of each run (closed before return).  Arguments are
  * checked before the store is opened, so a usage error never touches it.
+ * Every change is stored together with a consent-kind evidence record
+ * (ctl/audit.c) in one transaction.
  * Problems go to stderr via ctl_error; the result is an exit code:
  * 0 done, 1 refused (unknown address, existing record, uid in use, store
  * error), 2 usage.
@@ -199,7 +201,8 @@ ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 {
 	struct db_store *s = NULL;
 	struct db_consent c;
-	char key[ADDR_MAX + 1];
+	struct ctl_audit a;
+	char key[ADDR_MAX + 1], when[DB_TIME_MAX];
 	const char *addr = NULL, *why;
 	int force = 0, rc, r;
 
@@ -219,7 +222,11 @@ ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		goto done;
 	if ((rc = ctl_add_allowed(s, key, &c, force)) != CTL_EXIT_OK)
 		goto done;
-	if ((r = db_consent_put(s, key, &c)) != DB_OK) {
+	ctl_audit_init(&a, ctl_now(), "add", key, c.ip, "state=%s, at=%s%s",
+		       db_state_name(c.state),
+		       db_time_format(c.created, when, sizeof(when)),
+		       force ? ", replaced" : "");
+	if ((r = db_consent_put_logged(s, key, &c, &a.e)) != DB_OK) {
 		ctl_error("cannot store %s: %s", key, db_strerror(r));
 		rc = CTL_EXIT_REFUSED;
 		goto done;
@@ -307,6 +314,7 @@ ctl_change(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	struct db_store *s = NULL;
 	struct ctl_change ch;
 	struct db_consent c;
+	struct ctl_audit a;
 	char key[ADDR_MAX + 1] = "", when[DB_TIME_MAX];
 	int rc, r;
 
@@ -331,7 +339,11 @@ ctl_change(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	} else {
 		c.withdrawn = ch.at;
 	}
-	if ((r = db_consent_put(s, key, &c)) != DB_OK) {
+	ctl_audit_init(&a, ctl_now(), state == DB_STATE_CONFIRMED ? "confirm"
+		       : "withdraw", key, ch.ip, "at=%s%s",
+		       db_time_format(ch.at, when, sizeof(when)),
+		       ch.uid ? ", by uid" : "");
+	if ((r = db_consent_put_logged(s, key, &c, &a.e)) != DB_OK) {
 		ctl_error("cannot store %s: %s", key, db_strerror(r));
 		rc = CTL_EXIT_REFUSED;
 		goto done;

@@ -2,15 +2,18 @@
  * cmd_evidence.c - review and verify the evidence records.
  *
  *   evidence REF    print the complete record of one decision (JSON)
- *   verify          walk the hash chain: every record's "prev" must be the
- *                   SHA-256 of the record before it and the sequence must
- *                   have no gap, so a changed, removed or reordered record
- *                   is found and named.
+ *   verify          walk the hash chain from the purge checkpoint: every
+ *                   record's "prev" must be the SHA-256 of the record
+ *                   before it and the sequence must have no gap, so a
+ *                   changed, removed or reordered record is found and
+ *                   named; and the personal data kept beside the chain
+ *                   must match the record's keyed hashes, or have been
+ *                   forgotten (db_evidence_verify).
  *
- * Both open the store read-only.  Exit 0 ok, 1 unknown ref or broken chain,
- * 2 usage.  Owns: the copy of the previous record's hash during a walk.
+ * Both open the store read-only.  Exit 0 ok, 1 unknown ref, broken chain
+ * or changed personal data, 2 usage.  Owns nothing beyond the store
+ * handle of the run.
  */
-#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,80 +48,21 @@ ctl_cmd_evidence(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	return rc;
 }
 
-struct ctl_verify {
-	uint64_t expect_seq;
-	char prev[65];
-	uint64_t checked;
-	int broken;
-};
-
-/* The value of a top-level string field "name":"..." (no escapes needed
- * for hex and refs) into out. */
+/* Name one problem of the walk. */
 static void
-ctl_json_field(const char *json, const char *name, char *out, size_t outsz)
+ctl_verify_problem(uint64_t seq, const char *ref, const char *problem,
+		   void *arg)
 {
-	char key[64];
-	const char *p, *e;
-	size_t n;
-
-	out[0] = '\0';
-	snprintf(key, sizeof(key), "\"%s\":\"", name);
-	p = strstr(json, key);
-	if (p == NULL)
-		return;
-	p += strlen(key);
-	e = strchr(p, '"');
-	if (e == NULL)
-		return;
-	n = (size_t)(e - p);
-	if (n >= outsz)
-		n = outsz - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-}
-
-static int
-ctl_verify_one(uint64_t seq, const char *json, size_t len, void *arg)
-{
-	struct ctl_verify *v = arg;
-	char prev[80], ref[80], seqtext[32];
-	gchar *hash;
-
-	ctl_json_field(json, "prev", prev, sizeof(prev));
-	ctl_json_field(json, "ref", ref, sizeof(ref));
-	snprintf(seqtext, sizeof(seqtext), "{\"seq\":%llu,",
-		 (unsigned long long)seq);
-	if (seq != v->expect_seq) {
-		printf("record %llu (ref %s): expected record %llu here; records "
-		       "were removed or reordered\n", (unsigned long long)seq, ref,
-		       (unsigned long long)v->expect_seq);
-		v->broken = 1;
-	} else if (strncmp(json, seqtext, strlen(seqtext)) != 0) {
-		printf("record %llu (ref %s): its text names another sequence "
-		       "number; it was moved or changed\n", (unsigned long long)seq,
-		       ref);
-		v->broken = 1;
-	} else if (strcmp(prev, v->prev) != 0) {
-		printf("record %llu (ref %s): the hash of the record before it "
-		       "does not match; record %llu or this one was changed\n",
-		       (unsigned long long)seq, ref,
-		       (unsigned long long)(seq > 1 ? seq - 1 : 0));
-		v->broken = 1;
-	}
-	hash = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-					   (const guchar *)json, len);
-	snprintf(v->prev, sizeof(v->prev), "%s", hash ? hash : "");
-	g_free(hash);
-	v->expect_seq = seq + 1;
-	v->checked++;
-	return 0;
+	(void)arg;
+	printf("record %llu (ref %s): %s\n", (unsigned long long)seq,
+	       ref[0] ? ref : "-", problem);
 }
 
 int
 ctl_cmd_verify(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	       char **argv)
 {
-	struct ctl_verify v = {1, "", 0, 0};
+	struct db_verify_result v;
 	struct db_store *s = NULL;
 	int rc;
 
@@ -127,18 +71,20 @@ ctl_cmd_verify(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		return ctl_usage(cmd);
 	if ((rc = ctl_store_open(ctx, DB_OPEN_RDONLY, &s)) != CTL_EXIT_OK)
 		return rc;
-	rc = db_evidence_foreach(s, ctl_verify_one, &v);
+	rc = db_evidence_verify(s, ctl_verify_problem, NULL, &v);
 	db_close(s);
 	if (rc < 0) {
 		ctl_error("evidence store: %s", db_strerror(rc));
 		return CTL_EXIT_REFUSED;
 	}
-	if (v.broken) {
-		printf("verify: the evidence chain is BROKEN (%llu records read)\n",
-		       (unsigned long long)v.checked);
+	if (v.problems) {
+		printf("verify: the evidence is BROKEN (%llu records read, "
+		       "%llu problems)\n", (unsigned long long)v.checked,
+		       (unsigned long long)v.problems);
 		return CTL_EXIT_REFUSED;
 	}
-	printf("verify: %llu evidence records, chain intact\n",
-	       (unsigned long long)v.checked);
+	printf("verify: %llu evidence records, chain intact%s, personal data "
+	       "matches\n", (unsigned long long)v.checked,
+	       v.start > 1 ? " from the purge checkpoint" : "");
 	return CTL_EXIT_OK;
 }

@@ -3,7 +3,7 @@
  * import (CSV into the store) and export (the store as CSV or JSON).
  *
  * Owns: the store handle and the input file of each run (closed before
- * return).  Problems go to stderr via ctl_error; the result is an exit
+ * return).  An import is summed up in one consent-kind evidence record.  Problems go to stderr via ctl_error; the result is an exit
  * code: 0 done, 1 a bad line, an unreadable file or a store error (nothing
  * of a file with a bad line is imported), 2 usage.
  */
@@ -30,12 +30,13 @@ ctl_cmd_import(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	struct db_store *s = NULL;
+	struct ctl_audit a;
 	const char *name;
 	char err[512];
 	size_t n = 0;
 	double start;
 	FILE *f = NULL;
-	int rc;
+	int rc, r;
 
 	if (getopt_long(argc, argv, "", none, NULL) != -1 ||
 	    argc - optind != 1)
@@ -57,6 +58,14 @@ ctl_cmd_import(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	}
 	printf("imported %zu records from %s in %.2f s\n", n, name,
 	       ctl_seconds() - start);
+	/* One summary record: the addresses themselves are in the file. */
+	ctl_audit_init(&a, ctl_now(), "import", "", "", "%zu records from %s",
+		       n, name);
+	if ((r = db_evidence_append(s, &a.e)) != DB_OK) {
+		ctl_error("imported, but the evidence record failed: %s",
+			  db_strerror(r));
+		rc = CTL_EXIT_REFUSED;
+	}
 done:
 	db_close(s);
 	if (f != stdin)

@@ -11,7 +11,8 @@
  * normalised).  text is one line per record (time ref kind class action
  * sender -> recipients rules, control characters shown as '?'); csv is a
  * header and one RFC 4180 row per record with CRLF line ends; json is an
- * array of the stored record objects, byte for byte as stored.
+ * array of the record objects as db_evidence_foreach presents them (the
+ * stored text with the personal fields merged in).
  *
  * Opens the store read-only.  Owns nothing beyond the walk.  Exit 0 ok,
  * 1 store error, write error or a record that does not parse (named on
@@ -42,41 +43,6 @@ struct ctl_log {
 	{"recipient", required_argument, NULL, CTL_EVOPT_RECIPIENT},       \
 	{"class", required_argument, NULL, CTL_EVOPT_CLASS},               \
 	{"kind", required_argument, NULL, CTL_EVOPT_KIND}
-
-/* s with control characters as '?', so a record cannot drive the
- * terminal; empty as dash. */
-static void
-ctl_log_text_field(FILE *out, const char *s, const char *dash)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (*p == '\0') {
-		fputs(dash, out);
-		return;
-	}
-	for (; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
-}
-
-static void
-ctl_log_text(FILE *out, const struct ctl_evrec *r)
-{
-	fprintf(out, "%s ", r->time_text);
-	ctl_log_text_field(out, r->ref, "-");
-	fputc(' ', out);
-	ctl_log_text_field(out, r->kind, "-");
-	fputc(' ', out);
-	ctl_log_text_field(out, r->cls, "-");
-	fputc(' ', out);
-	ctl_log_text_field(out, r->action, "-");
-	fputc(' ', out);
-	ctl_log_text_field(out, r->sender, "<>");
-	fputs(" -> ", out);
-	ctl_log_text_field(out, r->recipients, "-");
-	fputc(' ', out);
-	ctl_log_text_field(out, r->rules, "-");
-	fputc('\n', out);
-}
 
 /* One CSV cell (RFC 4180): quoted when it holds a comma, quote, CR, LF or
  * outer spaces; quotes doubled. */
@@ -126,7 +92,7 @@ ctl_log_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
 
 	switch (l->format) {
 	case CTL_LOG_TEXT:
-		ctl_log_text(l->out, r);
+		ctl_evrec_print(l->out, r);
 		break;
 	case CTL_LOG_CSV:
 		ctl_log_csv(l->out, r);

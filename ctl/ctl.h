@@ -74,6 +74,23 @@ int ctl_addr_arg(const char *s, char *key, size_t keysz);
 /* The current time in UTC seconds. */
 int64_t ctl_now(void);
 
+/*
+ * A consent-kind evidence record about a change consentctl made
+ * (ctl/audit.c): ref "ctl-<time hex>-<random hex>", action the command,
+ * recipients the address, client_ip the IP (both may be ""), rules the
+ * detail with ", by=<login name>" appended.  e points into the struct.
+ */
+struct ctl_audit {
+	struct db_evidence e;
+	char ref[40];
+	char addr[ADDR_MAX + 1];
+	char ip[DB_IP_MAX + 1];
+	char rules[1024];
+};
+void ctl_audit_init(struct ctl_audit *a, int64_t now, const char *action,
+		    const char *addr, const char *ip, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
 /* The subcommands (ctl/cmd_consent.c, ctl/cmd_io.c, ctl/cmd_check.c). */
 int ctl_cmd_check(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_evidence(struct ctl_ctx *, const struct ctl_command *, int, char **);
@@ -89,10 +106,23 @@ int ctl_cmd_import(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);
 int ctl_cmd_export(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);
+/* Data protection (ctl/cmd_privacy.c, ctl/cmd_ingest.c). */
+int ctl_cmd_forget(struct ctl_ctx *, const struct ctl_command *, int,
+		   char **);
+int ctl_cmd_subject(struct ctl_ctx *, const struct ctl_command *, int,
+		    char **);
+int ctl_cmd_purge(struct ctl_ctx *, const struct ctl_command *, int, char **);
+int ctl_cmd_ingest_log(struct ctl_ctx *, const struct ctl_command *, int,
+		       char **);
 /* Evidence review (ctl/cmd_log.c, ctl/cmd_report.c). */
 int ctl_cmd_log(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_stats(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_report(struct ctl_ctx *, const struct ctl_command *, int,
+		   char **);
+/* Replication (ctl/cmd_follow.c, ctl/cmd_status.c). */
+int ctl_cmd_follow(struct ctl_ctx *, const struct ctl_command *, int,
+		   char **);
+int ctl_cmd_status(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);
 
 #endif

@@ -35,6 +35,9 @@ static const struct {
 	{"sender", offsetof(struct ctl_evrec, sender)},
 	{"recipients", offsetof(struct ctl_evrec, recipients)},
 	{"client_ip", offsetof(struct ctl_evrec, client_ip)},
+	{"sender_h", offsetof(struct ctl_evrec, sender_h)},
+	{"recipients_h", offsetof(struct ctl_evrec, recipients_h)},
+	{"client_ip_h", offsetof(struct ctl_evrec, client_ip_h)},
 	{"class", offsetof(struct ctl_evrec, cls)},
 	{"rules", offsetof(struct ctl_evrec, rules)},
 	{"action", offsetof(struct ctl_evrec, action)},
@@ -385,6 +388,58 @@ ctl_evrec_has_rule(const struct ctl_evrec *r, const char *id)
 }
 
 int
+ctl_evrec_names_hash(const struct ctl_evrec *r, const char *h)
+{
+	size_t n = strlen(h);
+	const char *p;
+
+	if (n == 0)
+		return 0;
+	if (strcmp(r->sender_h, h) == 0 || strstr(r->rules, h) != NULL)
+		return 1;
+	for (p = r->recipients_h; (p = strstr(p, h)) != NULL; p += n)
+		if ((p == r->recipients_h || p[-1] == ',') &&
+		    (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* s with control characters as '?', so a record cannot drive the
+ * terminal; empty as dash. */
+static void
+ctl_evrec_text_field(FILE *out, const char *s, const char *dash)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (*p == '\0') {
+		fputs(dash, out);
+		return;
+	}
+	for (; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}
+
+void
+ctl_evrec_print(FILE *out, const struct ctl_evrec *r)
+{
+	fprintf(out, "%s ", r->time_text);
+	ctl_evrec_text_field(out, r->ref, "-");
+	fputc(' ', out);
+	ctl_evrec_text_field(out, r->kind, "-");
+	fputc(' ', out);
+	ctl_evrec_text_field(out, r->cls, "-");
+	fputc(' ', out);
+	ctl_evrec_text_field(out, r->action, "-");
+	fputc(' ', out);
+	ctl_evrec_text_field(out, r->sender, "<>");
+	fputs(" -> ", out);
+	ctl_evrec_text_field(out, r->recipients, "-");
+	fputc(' ', out);
+	ctl_evrec_text_field(out, r->rules, "-");
+	fputc('\n', out);
+}
+
+int
 ctl_evrec_has_recipient(const struct ctl_evrec *r, const char *key)
 {
 	char one[ADDR_MAX + 1], norm[ADDR_MAX + 1];
@@ -441,7 +496,8 @@ ctl_word_in(const char *word, const char *list)
 }
 
 #define CTL_EV_ACTIONS \
-	"pass|reject|tempfail|quarantine|tag|monitor|sent|withdrawn|unknown"
+	"pass|reject|tempfail|quarantine|tag|monitor|sent|withdrawn|unknown|" \
+	"add|confirm|withdraw|import|forget|purge"
 #define CTL_EV_KINDS "decision|doi-send|withdrawal|consent"
 
 int

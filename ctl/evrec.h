@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../common/addr.h"
 #include "../db/store.h"
@@ -32,6 +33,9 @@ struct ctl_evrec {
 	char *sender;
 	char *recipients; /* comma-separated */
 	char *client_ip;
+	char *sender_h;   /* the keyed hashes of the chain (db/store.h) */
+	char *recipients_h;
+	char *client_ip_h;
 	int tls;          /* 0 or 1 */
 	char *cls;        /* the "class" field */
 	char *rules;      /* "rule.id: detail @ where; rule.id: detail" */
@@ -63,6 +67,12 @@ void ctl_evrec_free(struct ctl_evrec *r);
  */
 int ctl_evrec_rule_next(const char **p, const char **id, size_t *idlen,
 			const char **detail, size_t *detaillen);
+/* Does r name the data subject whose keyed hash is h: as sender, as one
+ * recipient, or in its rules text (a forget record)?  1 or 0. */
+int ctl_evrec_names_hash(const struct ctl_evrec *r, const char *h);
+/* Write r as one text line (time ref kind class action sender ->
+ * recipients rules; control characters as '?', empty fields as '-'). */
+void ctl_evrec_print(FILE *out, const struct ctl_evrec *r);
 /* Does r name rule id (exact, case-sensitive)?  1 or 0. */
 int ctl_evrec_has_rule(const struct ctl_evrec *r, const char *id);
 /* Is one recipient of r, normalised, equal to key (normalised)?  1 or 0. */

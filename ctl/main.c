@@ -30,6 +30,11 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"export", ctl_cmd_export, "[--format csv|json]"},
 	{"evidence", ctl_cmd_evidence, "REF"},
 	{"verify", ctl_cmd_verify, ""},
+	{"forget", ctl_cmd_forget, "ADDR"},
+	{"subject", ctl_cmd_subject, "ADDR"},
+	{"purge", ctl_cmd_purge, "[--dry-run] [--now T]"},
+	{"ingest-log", ctl_cmd_ingest_log, "--confirm-path P --cancel-path P "
+	 "[--uid-param NAME] FILE..."},
 	{"check", ctl_cmd_check, "FILE... [--from S] [--to R]... [--class C] "
 				 "[--tracking yes|no] [--format text|json]"},
 	{"log", ctl_cmd_log, "[--since T] [--until T] [--rule R] [--action A] "
@@ -37,6 +42,9 @@ static const struct ctl_command ctl_dispatch[] = {
 	 "[--format text|csv|json]"},
 	{"stats", ctl_cmd_stats, "[--since T] [--until T]"},
 	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},
+	{"follow", ctl_cmd_follow, "--pg CONNINFO [--host NAME] [--once] "
+	 "[--resync] [--batch N] [-v]"},
+	{"status", ctl_cmd_status, ""},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_dispatch) / sizeof(ctl_dispatch[0]))

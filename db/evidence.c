@@ -1,25 +1,27 @@
 /*
  * evidence.c - the append-only evidence log: one JSON object text per
  * decision or DOI send, chained by SHA-256 so that a removed or edited
- * record shows, and indexed by its evidence reference.
+ * record shows, and indexed by its evidence reference.  The personal
+ * fields go into the chain as keyed hashes and into evpii as plaintext
+ * (db/evpii.h); readers get the merged view.
  *
  * Owns: the write or read transaction of each call (ended before return)
  * and the scratch buffers it builds records in.  db_evidence_get hands the
  * caller a malloc'd copy.  Never logs; returns DB_* codes (DB_ERR_INVALID
  * for a missing, too long or reused reference).
  */
-#include "store_int.h"
+#include "evpii.h"
 
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
+#include "outbox_int.h"
 
-#define DB_SHA256_HEX 65
+#define DB_SHA256_HEX DB_HASH_HEX
 
-/* Lower-case hex SHA-256 of n bytes at p into out. */
-static int
+int
 db_sha256_hex(const void *p, size_t n, char out[DB_SHA256_HEX])
 {
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
@@ -44,13 +46,11 @@ db_json_pair(struct buf *b, const char *name, const char *value)
 
 /* The JSON text of one record (see store.h for the layout). */
 static int
-db_evidence_json(struct buf *b, uint64_t seq, const char *prev,
-		 const struct db_evidence *e)
+db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
+		 const char *prev, const struct db_evidence *e)
 {
-	const char *names[] = {"ref", "kind", "queue_id", "message_id",
-			       "sender", "recipients", "client_ip"};
-	const char *values[] = {e->ref, e->kind, e->queue_id, e->message_id,
-				e->sender, e->recipients, e->client_ip};
+	const char *names[] = {"ref", "kind", "queue_id", "message_id"};
+	const char *values[] = {e->ref, e->kind, e->queue_id, e->message_id};
 	char when[DB_TIME_MAX];
 	size_t i;
 	int r;
@@ -62,6 +62,8 @@ db_evidence_json(struct buf *b, uint64_t seq, const char *prev,
 						     sizeof(when)));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		r |= db_json_pair(b, names[i], values[i]);
+	if (r == 0 && (r = db_pii_json_hashes(s, e, b)) != DB_OK)
+		return r;
 	r |= buf_printf(b, ",\"tls\":%s", e->tls ? "true" : "false");
 	r |= db_json_pair(b, "class", e->cls);
 	r |= db_json_pair(b, "rules", e->rules);
@@ -93,7 +95,50 @@ db_evidence_last(struct db_store *s, MDB_txn *txn, uint64_t *next,
 			     ? 0 : ENOMEM;
 	}
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? DB_OK : db_from_mdb(rc);
+	if (rc != MDB_NOTFOUND)
+		return db_from_mdb(rc);
+	/* Everything was purged: the chain goes on from the checkpoint. */
+	rc = db_checkpoint_get_txn(s, txn, next, prev);
+	if (rc == DB_OK)
+		(*next)++;
+	return rc == DB_NOTFOUND ? DB_OK : rc;
+}
+
+int
+db_checkpoint_get_txn(struct db_store *s, MDB_txn *txn, uint64_t *seq,
+		      char hash[DB_SHA256_HEX])
+{
+	MDB_val k = {sizeof(DB_META_CHECKPOINT) - 1, DB_META_CHECKPOINT}, v;
+	char text[96], *end;
+	int rc;
+
+	if ((rc = db_from_mdb(mdb_get(txn, s->meta, &k, &v))) != DB_OK)
+		return rc;
+	if (v.mv_size >= sizeof(text))
+		return DB_ERR_CORRUPT;
+	memcpy(text, v.mv_data, v.mv_size);
+	text[v.mv_size] = '\0';
+	*seq = strtoull(text, &end, 10);
+	if (end == text || *end != ' ' || strlen(end + 1) != DB_SHA256_HEX - 1)
+		return DB_ERR_CORRUPT;
+	memcpy(hash, end + 1, DB_SHA256_HEX);
+	return DB_OK;
+}
+
+int
+db_evidence_checkpoint(struct db_store *s, uint64_t *seq,
+		       char hash[DB_HASH_HEX])
+{
+	MDB_txn *txn;
+	int rc;
+
+	*seq = 0;
+	hash[0] = '\0';
+	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
+		return rc;
+	rc = db_checkpoint_get_txn(s, txn, seq, hash);
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 /* Store the record and its reference; prev becomes this record's hash. */
@@ -106,7 +151,7 @@ db_evidence_put(struct db_store *s, MDB_txn *txn, uint64_t seq,
 	MDB_val k = {8, key}, v, rk;
 	int rc;
 
-	if ((rc = db_evidence_json(json, seq, prev, e)) != DB_OK)
+	if ((rc = db_evidence_json(s, json, seq, prev, e)) != DB_OK)
 		return rc;
 	db_be64_put(key, seq);
 	v.mv_size = json->len;
@@ -121,16 +166,45 @@ db_evidence_put(struct db_store *s, MDB_txn *txn, uint64_t seq,
 		return DB_ERR_INVALID;
 	if (rc != 0)
 		return db_from_mdb(rc);
+	if ((rc = db_pii_put_txn(s, txn, seq, e)) != DB_OK)
+		return rc;
+	/* The centre gets the chained record: hashes, no plaintext. */
+	rc = db_outbox_add_evidence_txn(s, txn, seq, e->ref, json->data,
+					json->len);
+	if (rc != DB_OK)
+		return rc;
 	return db_sha256_hex(json->data, json->len, prev);
+}
+
+int
+db_evidence_append_txn(struct db_store *s, MDB_txn *txn,
+		       const struct db_evidence *e, size_t n,
+		       uint64_t *first_seq)
+{
+	struct buf json = BUF_INIT;
+	char prev[DB_SHA256_HEX];
+	uint64_t seq;
+	size_t i, len;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		len = e[i].ref ? strlen(e[i].ref) : 0;
+		if (len == 0 || len > DB_REF_MAX)
+			return DB_ERR_INVALID;
+	}
+	rc = db_evidence_last(s, txn, &seq, prev);
+	if (rc == DB_OK && first_seq)
+		*first_seq = seq;
+	for (i = 0; rc == DB_OK && i < n; i++)
+		rc = db_evidence_put(s, txn, seq + i, &e[i], &json, prev);
+	buf_free(&json);
+	return rc;
 }
 
 int
 db_evidence_append_many(struct db_store *s, const struct db_evidence *e,
 			size_t n, uint64_t *first_seq)
 {
-	struct buf json = BUF_INIT;
-	char prev[DB_SHA256_HEX];
-	uint64_t seq;
 	MDB_txn *txn;
 	size_t i, len;
 	int rc;
@@ -144,12 +218,7 @@ db_evidence_append_many(struct db_store *s, const struct db_evidence *e,
 		return DB_OK;
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
 		return rc;
-	rc = db_evidence_last(s, txn, &seq, prev);
-	if (rc == DB_OK && first_seq)
-		*first_seq = seq;
-	for (i = 0; rc == DB_OK && i < n; i++)
-		rc = db_evidence_put(s, txn, seq + i, &e[i], &json, prev);
-	buf_free(&json);
+	rc = db_evidence_append_txn(s, txn, e, n, first_seq);
 	if (rc != DB_OK) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -166,6 +235,8 @@ db_evidence_append(struct db_store *s, const struct db_evidence *e)
 int
 db_evidence_get(struct db_store *s, const char *ref, char **json_out)
 {
+	struct buf merged = BUF_INIT;
+	uint64_t seq = 0;
 	MDB_val k, v;
 	MDB_txn *txn;
 	int rc;
@@ -182,22 +253,25 @@ db_evidence_get(struct db_store *s, const char *ref, char **json_out)
 		rc = DB_ERR_CORRUPT;
 	if (rc == DB_OK) {
 		k = v; /* the 8-byte sequence, valid inside the transaction */
+		seq = db_be64_get(k.mv_data);
 		rc = db_from_mdb(mdb_get(txn, s->evidence, &k, &v));
 		if (rc == DB_NOTFOUND)
 			rc = DB_ERR_CORRUPT; /* a reference without its record */
 	}
-	if (rc == DB_OK && (*json_out = malloc(v.mv_size + 1)) == NULL)
+	if (rc == DB_OK)
+		rc = db_pii_merge_txn(s, txn, seq, v.mv_data, v.mv_size,
+				      &merged);
+	if (rc == DB_OK && (*json_out = buf_steal(&merged)) == NULL)
 		rc = DB_ERR_NOMEM;
-	if (rc == DB_OK) {
-		memcpy(*json_out, v.mv_data, v.mv_size);
-		(*json_out)[v.mv_size] = '\0';
-	}
 	mdb_txn_abort(txn);
+	buf_free(&merged);
 	return rc;
 }
 
-int
-db_evidence_foreach(struct db_store *s, db_evidence_cb cb, void *arg)
+/* Every record in seq order, as stored or merged (see store.h). */
+static int
+db_evidence_walk(struct db_store *s, int merged, db_evidence_cb cb,
+		 void *arg)
 {
 	struct buf copy = BUF_INIT;
 	MDB_cursor *cur;
@@ -218,10 +292,14 @@ db_evidence_foreach(struct db_store *s, db_evidence_cb cb, void *arg)
 			break;
 		}
 		buf_reset(&copy);
-		if (buf_append(&copy, v.mv_data, v.mv_size) < 0) {
+		if (merged)
+			rc = db_pii_merge_txn(s, txn, db_be64_get(k.mv_data),
+					      v.mv_data, v.mv_size, &copy);
+		else if (buf_append(&copy, v.mv_data, v.mv_size) < 0 ||
+			 buf_reserve(&copy, 0) < 0)
 			rc = DB_ERR_NOMEM;
+		if (rc != DB_OK)
 			break;
-		}
 		rc = cb(db_be64_get(k.mv_data), copy.data, copy.len, arg);
 		if (rc != 0)
 			break;
@@ -232,4 +310,16 @@ db_evidence_foreach(struct db_store *s, db_evidence_cb cb, void *arg)
 	mdb_txn_abort(txn);
 	buf_free(&copy);
 	return rc;
+}
+
+int
+db_evidence_foreach(struct db_store *s, db_evidence_cb cb, void *arg)
+{
+	return db_evidence_walk(s, 1, cb, arg);
+}
+
+int
+db_evidence_foreach_stored(struct db_store *s, db_evidence_cb cb, void *arg)
+{
+	return db_evidence_walk(s, 0, cb, arg);
 }

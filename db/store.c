@@ -21,9 +21,11 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "evpii.h"
+#include "outbox_int.h"
 
 #define DB_MAXREADERS 512
-#define DB_MAXDBS 8
+#define DB_MAXDBS 16
 #define DB_FILE_MODE 0640
 #define DB_DIR_MODE 0750
 
@@ -289,7 +291,10 @@ db_check_version(struct db_store *s, MDB_txn *txn, int create,
 		 (int)(v.mv_size < 15 ? v.mv_size : 15), (const char *)v.mv_data);
 	if (v.mv_size != strlen(want) || strcmp(have, want) != 0) {
 		snprintf(err, errsz, "%s: store format %s, this program reads "
-			 "format %s", dir, have, want);
+			 "format %s%s", dir, have, want, strcmp(have, "1") == 0
+			 ? " (evidence without separated personal data): "
+			   "create a new store with consentctl init and "
+			   "import an export of this one" : "");
 		return DB_ERR_VERSION;
 	}
 	return DB_OK;
@@ -327,6 +332,8 @@ db_open_dbis(struct db_store *s, int create, const char *dir, char *err,
 		return rc == MDB_NOTFOUND ? DB_ERR_IO : db_from_mdb(rc);
 	}
 	rc = db_check_version(s, txn, create, dir, err, errsz);
+	if (rc == DB_OK)
+		rc = db_pii_open(s, txn, create, dir, err, errsz);
 	if (rc != DB_OK) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -377,6 +384,8 @@ db_open(const char *dir, int flags, struct db_store **out, char *err,
 	if (rc == DB_OK)
 		rc = db_open_dbis(s, (flags & DB_OPEN_CREATE) != 0, dir, err,
 				  errsz);
+	if (rc == DB_OK)
+		rc = db_outbox_open(s, dir, err, errsz);
 	if (rc != DB_OK) {
 		db_close(s);
 		return rc;
@@ -392,6 +401,7 @@ db_close(struct db_store *s)
 		return;
 	if (s->env)
 		mdb_env_close(s->env);
+	explicit_bzero(s->pii_key, sizeof(s->pii_key));
 	free(s);
 }
 
@@ -491,8 +501,8 @@ db_uid_index_set(struct db_store *s, MDB_txn *txn, const char *uid,
 }
 
 int
-db_consent_put_txn(struct db_store *s, MDB_txn *txn, const char *key,
-		   const struct db_consent *c, int force)
+db_consent_write_txn(struct db_store *s, MDB_txn *txn, const char *key,
+		     const struct db_consent *c, int force)
 {
 	unsigned char enc[DB_CODEC_MAX];
 	struct db_consent old;
@@ -516,6 +526,19 @@ db_consent_put_txn(struct db_store *s, MDB_txn *txn, const char *key,
 	v.mv_size = (size_t)n;
 	v.mv_data = enc;
 	return db_from_mdb(mdb_put(txn, s->consent, &k, &v, 0));
+}
+
+/* Every local write also queues the record for the centre (outbox.c). */
+int
+db_consent_put_txn(struct db_store *s, MDB_txn *txn, const char *key,
+		   const struct db_consent *c, int force)
+{
+	int rc;
+
+	rc = db_consent_write_txn(s, txn, key, c, force);
+	if (rc == DB_OK)
+		rc = db_outbox_add_consent_txn(s, txn, key, c);
+	return rc;
 }
 
 int
@@ -571,17 +594,12 @@ db_consent_by_uid(struct db_store *s, const char *uid, char *addr,
 }
 
 int
-db_consent_del(struct db_store *s, const char *addr)
+db_consent_remove_txn(struct db_store *s, MDB_txn *txn, const char *key)
 {
-	char key[ADDR_MAX + 1];
 	struct db_consent old;
 	MDB_val k;
-	MDB_txn *txn;
 	int rc;
 
-	if ((rc = db_key(addr, key, sizeof(key))) != DB_OK ||
-	    (rc = db_txn_begin(s, 0, &txn)) != DB_OK)
-		return rc;
 	rc = db_consent_get_txn(s, txn, key, &old);
 	if (rc == DB_OK && old.uid[0])
 		rc = db_uid_index_drop(s, txn, old.uid, key);
@@ -589,9 +607,25 @@ db_consent_del(struct db_store *s, const char *addr)
 		rc = DB_OK; /* a stale index entry is ignored by its readers */
 	if (rc == DB_OK) {
 		k.mv_size = strlen(key);
-		k.mv_data = key;
+		k.mv_data = (void *)key;
 		rc = db_from_mdb(mdb_del(txn, s->consent, &k, NULL));
 	}
+	return rc;
+}
+
+int
+db_consent_del(struct db_store *s, const char *addr)
+{
+	char key[ADDR_MAX + 1];
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = db_key(addr, key, sizeof(key))) != DB_OK ||
+	    (rc = db_txn_begin(s, 0, &txn)) != DB_OK)
+		return rc;
+	rc = db_consent_remove_txn(s, txn, key);
+	if (rc == DB_OK)
+		rc = db_outbox_add_delete_txn(s, txn, key);
 	if (rc != DB_OK) {
 		mdb_txn_abort(txn);
 		return rc;

@@ -7,7 +7,9 @@
  *   uid       uid -> normalised address (index for --uid and +uid mail)
  *   evidence  8-byte big-endian sequence -> encoded evidence record
  *   evref     evidence ref -> sequence
- *   meta      store format version and other small values
+ *   evpii     8-byte sequence -> the personal data of that evidence record
+ *   meta      store format version, the HMAC secret, the purge checkpoint
+ *             and the forgotten sets (see below)
  * The environment is opened once per process with MDB_NOTLS, so libmilter's
  * threads may each run short read transactions.  Values read are copied
  * into caller structs before the transaction ends.  The store never logs: it
@@ -64,8 +66,13 @@ struct db_store;
 #define DB_OPEN_RDONLY 0x01
 #define DB_OPEN_CREATE 0x02 /* create the directory and databases */
 
-/* The store format this code reads and writes (meta key "version"). */
-#define DB_FORMAT_VERSION 1
+/*
+ * The store format this code reads and writes (meta key "version").
+ * Format 2 keeps personal data beside the evidence chain (evpii); a
+ * format 1 store is refused with DB_ERR_VERSION and a sentence saying to
+ * create a new store (consentctl init) and import an export of the old.
+ */
+#define DB_FORMAT_VERSION 2
 
 /*
  * Open the environment in dir.  On error returns a negative code and writes
@@ -206,13 +213,21 @@ struct db_evidence {
 /*
  * Append one evidence record durably (committed before return).  The record
  * is stored as one JSON object text: {"seq":N,"prev":"<hex>","time":"<ISO
- * 8601>","ref":...,"kind":...,"queue_id":...,"message_id":...,"sender":...,
- * "recipients":...,"client_ip":...,"tls":true|false,"class":...,"rules":...,
- * "action":...,"sha256":...} (NULL strings written as "").  seq counts from
- * 1; prev is the SHA-256 (lower-case hex) of the previous record's stored
- * bytes, "" for the first, so the records form a hash chain.  The key is seq
- * as 8 bytes big-endian; evref maps ref to seq.  ref must be non-empty, at
- * most DB_REF_MAX bytes and unused (DB_ERR_INVALID otherwise).
+ * 8601>","ref":...,"kind":...,"queue_id":...,"message_id":...,"sender_h":
+ * ...,"recipients_h":...,"client_ip_h":...,"tls":true|false,"class":...,
+ * "rules":...,"action":...,"sha256":...} (NULL strings written as "").
+ * seq counts from 1; prev is the SHA-256 (lower-case hex) of the previous
+ * record's stored bytes, "" for the first, so the records form a hash
+ * chain.  The key is seq as 8 bytes big-endian; evref maps ref to seq.  ref
+ * must be non-empty, at most DB_REF_MAX bytes and unused (DB_ERR_INVALID
+ * otherwise).
+ *
+ * Personal data stays out of the chain: sender_h and client_ip_h are the
+ * HMAC-SHA256 (the store's secret, lower-case hex) of the normalised sender
+ * and of the client IP as written, recipients_h the comma-separated HMACs
+ * of each recipient (normalised) in order; an empty field hashes to "".
+ * The plaintext goes into evpii under the same seq as
+ * {"sender":..,"recipients":..,"client_ip":..}, in the same transaction.
  */
 #define DB_REF_MAX 256
 int db_evidence_append(struct db_store *s, const struct db_evidence *e);
@@ -224,19 +239,112 @@ int db_evidence_append(struct db_store *s, const struct db_evidence *e);
 int db_evidence_append_many(struct db_store *s, const struct db_evidence *e,
 			    size_t n, uint64_t *first_seq);
 /*
- * The JSON text of the record for ref.  DB_OK and *json_out set
- * (NUL-terminated; caller frees with free()), DB_NOTFOUND, or <0.
+ * The merged JSON text of the record for ref: the stored record with
+ * "sender", "recipients" and "client_ip" inserted before "sender_h", each
+ * holding the plaintext from evpii, or "pseudonymised:<first 12 hex of its
+ * HMAC>" where the plaintext was forgotten (per recipient).  DB_OK and
+ * *json_out set (NUL-terminated; caller frees with free()), DB_NOTFOUND,
+ * or <0.
  */
 int db_evidence_get(struct db_store *s, const char *ref, char **json_out);
 /*
  * Call cb for every evidence record in seq order inside one read
- * transaction.  json is a NUL-terminated copy of the stored bytes (len
- * bytes), borrowed until cb returns.  cb must not write to the store; it
- * returns non-zero to stop, and that value is returned.  Otherwise DB_OK or
- * <0 (DB_ERR_CORRUPT for a key that is not 8 bytes).
+ * transaction.  json is a NUL-terminated copy of the merged text (as
+ * db_evidence_get; len bytes), borrowed until cb returns.  cb must not
+ * write to the store; it returns non-zero to stop, and that value is
+ * returned.  Otherwise DB_OK or <0 (DB_ERR_CORRUPT for a key that is not 8
+ * bytes).
  */
 typedef int (*db_evidence_cb)(uint64_t seq, const char *json, size_t len,
 			      void *arg);
 int db_evidence_foreach(struct db_store *s, db_evidence_cb cb, void *arg);
+/* The same walk over the chained bytes exactly as stored (hashes only). */
+int db_evidence_foreach_stored(struct db_store *s, db_evidence_cb cb,
+			       void *arg);
+
+/* Room for a SHA-256 or HMAC-SHA256 in hex and its NUL. */
+#define DB_HASH_HEX 65
+/*
+ * The keyed hash that evidence records hold for addr (normalised first),
+ * into out.  It finds a data subject's records after the plaintext is
+ * gone.  DB_OK, DB_ERR_INVALID (not an address) or DB_ERR_NOMEM.  The
+ * secret itself is never handed out.
+ */
+int db_pii_hash(struct db_store *s, const char *addr, char out[DB_HASH_HEX]);
+/*
+ * The purge checkpoint: seq and SHA-256 of the last evidence record
+ * removed by db_purge_evidence; the remaining chain starts after it.
+ * DB_OK, DB_NOTFOUND (no purge yet) or <0.
+ */
+int db_evidence_checkpoint(struct db_store *s, uint64_t *seq,
+			   char hash[DB_HASH_HEX]);
+
+/*
+ * Check the evidence: the hash chain from the checkpoint (or from seq 1)
+ * without gaps, every record's text naming its own seq, and every evpii
+ * entry matching its record's hashes.  A personal field that is empty
+ * while its hash is not, or a missing evpii entry, is accepted only when
+ * the record's seq is in the forgotten set (db_forget) and, for a sender
+ * or recipient, its hash is listed there.  An evpii entry without its
+ * record is a problem too.  cb gets every problem (ref may be ""; strings
+ * borrowed for the call).  Returns DB_OK when the walk finished (problems
+ * counted in *problems), or <0.
+ */
+typedef void (*db_verify_cb)(uint64_t seq, const char *ref,
+			     const char *problem, void *arg);
+struct db_verify_result {
+	uint64_t checked;  /* records read */
+	uint64_t problems; /* calls of cb */
+	uint64_t start;    /* the first seq expected (checkpoint + 1) */
+};
+int db_evidence_verify(struct db_store *s, db_verify_cb cb, void *arg,
+		       struct db_verify_result *res);
+
+/*
+ * Write c for addr and append the evidence record e in one transaction
+ * (both or neither).  Errors as db_consent_put and db_evidence_append.
+ */
+int db_consent_put_logged(struct db_store *s, const char *addr,
+			  const struct db_consent *c,
+			  const struct db_evidence *e);
+
+/*
+ * Forget addr (Art. 17 GDPR), in one transaction: delete its consent
+ * record and uid index entry; blank it in every evpii entry (sender or
+ * recipient; the chained hash stays), and the client IP of entries where
+ * it was the sender, or the only recipient of a record without sender
+ * (the data subject's own connection); an entry left empty is removed.
+ * Each changed record's seq goes into the forgotten set with addr's hash.
+ * Then e (which must hold no plaintext of addr) is appended.
+ * res gets whether a consent record existed and how many evidence records
+ * were pseudonymised.  DB_OK, DB_ERR_INVALID (not an address) or <0.
+ */
+struct db_forget_result {
+	int had_record;
+	uint64_t pseudonymised;
+};
+int db_forget(struct db_store *s, const char *addr,
+	      const struct db_evidence *e, struct db_forget_result *res);
+
+/*
+ * Retention.  db_purge_consent removes every withdrawn record whose
+ * withdrawn time is before cutoff (strictly), calling cb (may be NULL)
+ * for each; with dry_run it only calls cb.  *n gets the count.
+ * db_purge_evidence removes the records older than cutoff (time < cutoff)
+ * from the start of the chain up to the first younger one (a prefix, so
+ * the rest still verifies), with their evref and evpii entries and
+ * forgotten sets, and stores the checkpoint in the same transaction.
+ * With dry_run it only counts.  Both return DB_OK or <0.
+ */
+int db_purge_consent(struct db_store *s, int64_t cutoff, int dry_run,
+		     db_consent_cb cb, void *arg, uint64_t *n);
+struct db_purge_result {
+	uint64_t removed;   /* records (that would be) removed */
+	uint64_t first_seq; /* their seq range, 0 when none */
+	uint64_t last_seq;
+	int64_t last_time;  /* time of the last one */
+};
+int db_purge_evidence(struct db_store *s, int64_t cutoff, int dry_run,
+		      struct db_purge_result *res);
 
 #endif

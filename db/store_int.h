@@ -13,14 +13,21 @@
 
 #include "store.h"
 
+/* Bytes of the HMAC secret of the personal-data hashes. */
+#define DB_PII_KEY_LEN 32
+
 struct db_store {
 	MDB_env *env;
 	MDB_dbi consent;  /* address -> codec value */
 	MDB_dbi uid;      /* uid -> address */
 	MDB_dbi evidence; /* 8-byte seq -> JSON text */
 	MDB_dbi evref;    /* ref -> 8-byte seq */
-	MDB_dbi meta;     /* "version" -> "1" */
+	MDB_dbi meta;     /* "version" -> "2", the HMAC secret, ... */
+	MDB_dbi evpii;    /* 8-byte seq -> personal data (db/evpii.h) */
+	MDB_dbi outbox;   /* 8-byte position -> local change (outbox.c) */
+	int has_outbox;   /* 0: a read-only store made before the outbox */
 	int rdonly;
+	unsigned char pii_key[DB_PII_KEY_LEN]; /* wiped by db_close */
 };
 
 /* An LMDB or errno code as a DB_* code. */

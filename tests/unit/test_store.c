@@ -173,6 +173,22 @@ test_open_version(void **state)
 	assert_int_equal(db_open(f->store, 0, &f->s, err, sizeof(err)),
 			 DB_ERR_VERSION);
 	assert_non_null(strstr(err, "format 9"));
+	/* A format 1 store (personal data inside the chain) is refused
+	 * with what to do, also by init, which then changes nothing. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->store, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	v.mv_data = "1";
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(db_open(f->store, DB_OPEN_CREATE, &f->s, err,
+				 sizeof(err)), DB_ERR_VERSION);
+	assert_non_null(strstr(err, "store format 1, this program reads "
+				    "format 2"));
+	assert_non_null(strstr(err, "consentctl init"));
 }
 
 static void
@@ -855,7 +871,9 @@ test_evidence_chain(void **state)
 	assert_int_equal(db_evidence_append(f->s, &e[0]), DB_ERR_INVALID);
 	e[0].ref = "";
 	assert_int_equal(db_evidence_append(f->s, &e[0]), DB_ERR_INVALID);
-	assert_int_equal(db_evidence_foreach(f->s, chain_cb, &x), DB_OK);
+	/* The chain is over the stored bytes, which hold no plaintext. */
+	assert_int_equal(db_evidence_foreach_stored(f->s, chain_cb, &x),
+			 DB_OK);
 	assert_int_equal(x.n, 3);
 	json_prev(x.json[0], prev, sizeof(prev));
 	assert_string_equal(prev, "");
@@ -871,8 +889,20 @@ test_evidence_chain(void **state)
 	assert_non_null(strstr(x.json[0], "\"time\":\"2026-01-02T03:04:05Z\""));
 	assert_non_null(strstr(x.json[0], "\"tls\":true"));
 	assert_non_null(strstr(x.json[1], "no \\\"record\\\""));
+	assert_null(strstr(x.json[0], "news@example.com"));
+	assert_null(strstr(x.json[0], "a@example.com"));
+	assert_non_null(strstr(x.json[0], "\"sender_h\":\""));
+	assert_non_null(strstr(x.json[1], "\"sender_h\":\"\",\"recipients_h\""
+					  ":\"\",\"client_ip_h\":\"\""));
+	/* Readers get the plaintext merged in, before the hashes. */
 	assert_int_equal(db_evidence_get(f->s, "ref-2", &json), DB_OK);
-	assert_string_equal(json, x.json[1]);
+	assert_non_null(strstr(json, "\"message_id\":\"\",\"sender\":\"\","
+				     "\"recipients\":\"\",\"client_ip\":\"\","
+				     "\"sender_h\":\"\""));
+	free(json);
+	assert_int_equal(db_evidence_get(f->s, "ref-1", &json), DB_OK);
+	assert_non_null(strstr(json, "\"sender\":\"news@example.com\","
+				     "\"recipients\":\"a@example.com\""));
 	free(json);
 	assert_int_equal(db_evidence_get(f->s, "nope", &json), DB_NOTFOUND);
 	assert_null(json);

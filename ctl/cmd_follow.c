@@ -1,0 +1,353 @@
+/*
+ * cmd_follow.c - consentctl follow: keep this host's store a replica of
+ * the central PostgreSQL database and push this host's own changes
+ * (outbox) to it.
+ *
+ *   consentctl -d DIR follow --pg CONNINFO [--host NAME] [--once]
+ *                            [--resync] [--batch N] [-v]
+ *
+ * The loop: connect, LISTEN consent_change, then push the outbox, pull
+ * the change log (or resync) until caught up, and wait for a
+ * notification, the outbox poll tick or the heartbeat.  A lost connection
+ * is retried with exponential backoff (1 s doubling to 60 s); the gate
+ * meanwhile decides from the replica as it stands.  SIGTERM and SIGINT
+ * stop the loop between two steps (a batch is never left half applied:
+ * each is one LMDB transaction).  --once pushes and pulls what is there
+ * and exits: 0 caught up, 1 the centre or the store failed.
+ *
+ * Owns: the store handle and the PostgreSQL connection (closed before
+ * return), and the SIGTERM/SIGINT handlers.  Logs to stderr through
+ * common/log.h ("consentctl-follow: ..."), one line per connection change,
+ * resync and failure.
+ *
+ * Built without libpq (no libpq-dev when make ran), follow only says so.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "ctl.h"
+
+#ifdef CG_HAVE_LIBPQ
+
+#include "follow.h"
+
+#define CTL_FOLLOW_TICK_MS 200     /* outbox poll and stop check */
+#define CTL_FOLLOW_HEARTBEAT 10    /* seconds between idle pulls */
+#define CTL_FOLLOW_BACKOFF_MAX 60  /* seconds */
+
+volatile sig_atomic_t ctl_follow_stop;
+
+static void
+ctl_follow_signal(int sig)
+{
+	(void)sig;
+	ctl_follow_stop = 1;
+}
+
+static void
+ctl_follow_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ctl_follow_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: select() returns at once with EINTR. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Sleep up to ms milliseconds, returning early on a stop signal. */
+static void
+ctl_follow_sleep(long ms)
+{
+	struct timespec ts;
+
+	while (ms > 0 && !ctl_follow_stop) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = (ms > 100 ? 100 : ms) * 1000000L;
+		nanosleep(&ts, NULL);
+		ms -= 100;
+	}
+}
+
+static void
+ctl_follow_disconnect(struct ctl_follow *f)
+{
+	if (f->pg)
+		PQfinish(f->pg);
+	f->pg = NULL;
+}
+
+/* Connect, name ourselves as the origin of our changes, LISTEN. */
+static int
+ctl_follow_connect(struct ctl_follow *f)
+{
+	const char *p[1] = {f->host};
+	PGresult *r;
+	int ok;
+
+	f->pg = PQconnectdb(f->conninfo);
+	if (f->pg != NULL)
+		ctl_pg_notices(f->pg);
+	if (PQstatus(f->pg) != CONNECTION_OK) {
+		log_warn("cannot connect to the centre: %s",
+			 ctl_pg_error(f->pg));
+		ctl_follow_disconnect(f);
+		return -1;
+	}
+	r = PQexecParams(f->pg, "SELECT set_config('consentgate.origin', $1, "
+			 "false), set_config('application_name', "
+			 "'consentctl follow', false)", 1, NULL, p, NULL, NULL,
+			 0);
+	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	if (ok) {
+		r = PQexec(f->pg, "LISTEN consent_change");
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+	}
+	if (!ok) {
+		log_warn("centre: cannot set up the session: %s",
+			 ctl_pg_error(f->pg));
+		ctl_follow_disconnect(f);
+		return -1;
+	}
+	log_info("connected to the centre (host %s, port %s, database %s); "
+		 "last applied id %lld", PQhost(f->pg), PQport(f->pg),
+		 PQdb(f->pg), (long long)f->last_id);
+	return 0;
+}
+
+/* Push, then resync or pull until caught up.  0, -1 centre, -2 store. */
+static int
+ctl_follow_cycle(struct ctl_follow *f)
+{
+	int rc;
+
+	do {
+		rc = ctl_follow_push(f);
+	} while (rc == 1 && !ctl_follow_stop);
+	if (rc < 0)
+		return rc;
+	do {
+		if (f->resync && (rc = ctl_follow_resync(f)) < 0)
+			return rc;
+		rc = ctl_follow_pull(f);
+	} while (rc == 1 && !ctl_follow_stop);
+	return rc;
+}
+
+/* Drain notifications; 1 when one arrived, -1 when the link broke. */
+static int
+ctl_follow_notified(struct ctl_follow *f)
+{
+	PGnotify *n;
+	int got = 0;
+
+	if (!PQconsumeInput(f->pg)) {
+		log_warn("centre: connection lost: %s", ctl_pg_error(f->pg));
+		return -1;
+	}
+	while ((n = PQnotifies(f->pg)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+/*
+ * Wait for a notification, a waiting outbox entry or the heartbeat.
+ * 0 when a cycle is due, -1 when the connection broke.
+ */
+static int
+ctl_follow_wait(struct ctl_follow *f)
+{
+	struct db_replica_state st;
+	struct timeval tv;
+	time_t start = time(NULL);
+	fd_set fds;
+	int sock, rc;
+
+	while (!ctl_follow_stop) {
+		if ((rc = ctl_follow_notified(f)) != 0)
+			return rc < 0 ? -1 : 0;
+		if (db_replica_status(f->store, &st) == DB_OK && st.outbox > 0)
+			return 0;
+		if (time(NULL) - start >= CTL_FOLLOW_HEARTBEAT)
+			return 0;
+		sock = PQsocket(f->pg);
+		if (sock < 0)
+			return -1;
+		FD_ZERO(&fds);
+		FD_SET(sock, &fds);
+		tv.tv_sec = 0;
+		tv.tv_usec = CTL_FOLLOW_TICK_MS * 1000;
+		if (select(sock + 1, &fds, NULL, NULL, &tv) < 0 &&
+		    errno != EINTR) {
+			log_warn("select: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The loop; returns the exit code. */
+static int
+ctl_follow_run(struct ctl_follow *f, int once)
+{
+	int backoff = 1, rc;
+
+	while (!ctl_follow_stop) {
+		if (f->pg == NULL && ctl_follow_connect(f) < 0) {
+			if (once)
+				return CTL_EXIT_REFUSED;
+			log_info("retrying in %d s", backoff);
+			ctl_follow_sleep(backoff * 1000L);
+			backoff = backoff * 2 > CTL_FOLLOW_BACKOFF_MAX
+					  ? CTL_FOLLOW_BACKOFF_MAX : backoff * 2;
+			continue;
+		}
+		rc = ctl_follow_cycle(f);
+		if (rc == -2)
+			return CTL_EXIT_REFUSED;
+		if (rc == 0)
+			backoff = 1;
+		if (rc == 0 && once)
+			return CTL_EXIT_OK;
+		if (rc == 0 && ctl_follow_wait(f) == 0)
+			continue;
+		if (ctl_follow_stop)
+			break;
+		log_warn("lost the centre; the replica stays as it is "
+			 "(last applied id %lld)", (long long)f->last_id);
+		ctl_follow_disconnect(f);
+		if (once)
+			return CTL_EXIT_REFUSED;
+	}
+	log_info("stopping: %llu changes applied, %llu outbox entries "
+		 "pushed", (unsigned long long)f->applied,
+		 (unsigned long long)f->pushed);
+	return CTL_EXIT_OK;
+}
+
+/* Parse the options into f. */
+static int
+ctl_follow_parse(const struct ctl_command *cmd, int argc, char **argv,
+		 struct ctl_follow *f, int *once)
+{
+	static const struct option opts[] = {
+		{"pg", required_argument, NULL, 'p'},
+		{"host", required_argument, NULL, 'H'},
+		{"once", no_argument, NULL, 'o'},
+		{"resync", no_argument, NULL, 'r'},
+		{"batch", required_argument, NULL, 'b'},
+		{NULL, 0, NULL, 0}};
+	char *end;
+	long v;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (o) {
+		case 'p':
+			f->conninfo = optarg;
+			break;
+		case 'H':
+			if (optarg[0] == '\0' ||
+			    strlen(optarg) > CTL_FOLLOW_HOST_MAX) {
+				ctl_error("--host: 1 to %d bytes",
+					  CTL_FOLLOW_HOST_MAX);
+				return CTL_EXIT_USAGE;
+			}
+			snprintf(f->host, sizeof(f->host), "%s", optarg);
+			break;
+		case 'o':
+			*once = 1;
+			break;
+		case 'r':
+			f->resync = 1;
+			break;
+		case 'b':
+			v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 100000) {
+				ctl_error("--batch: a number from 1 to 100000");
+				return CTL_EXIT_USAGE;
+			}
+			f->batch = (int)v;
+			break;
+		case 'v':
+			log_set_debug(1);
+			break;
+		default:
+			return ctl_usage(cmd);
+		}
+	}
+	if (f->conninfo == NULL || optind != argc)
+		return ctl_usage(cmd);
+	if (f->host[0] == '\0' &&
+	    gethostname(f->host, sizeof(f->host) - 1) < 0)
+		snprintf(f->host, sizeof(f->host), "unknown");
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_cmd_follow(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
+	       char **argv)
+{
+	struct ctl_follow f;
+	struct db_replica_state st;
+	uint64_t queued = 0;
+	int once = 0, rc;
+
+	memset(&f, 0, sizeof(f));
+	f.batch = CTL_FOLLOW_BATCH;
+	log_open("consentctl-follow", 0, 1);
+	if ((rc = ctl_follow_parse(cmd, argc, argv, &f, &once)) != CTL_EXIT_OK)
+		return rc;
+	if ((rc = ctl_store_open(ctx, 0, &f.store)) != CTL_EXIT_OK)
+		return rc;
+	if ((rc = db_replica_enable(f.store, &queued)) != DB_OK ||
+	    (rc = db_replica_status(f.store, &st)) != DB_OK) {
+		log_err("%s: cannot enable replication: %s", ctx->dir,
+			db_strerror(rc));
+		db_close(f.store);
+		return CTL_EXIT_REFUSED;
+	}
+	if (queued > 0)
+		log_info("replication enabled: %llu local records queued for "
+			 "the centre", (unsigned long long)queued);
+	f.last_id = st.last_id;
+	ctl_follow_signals();
+	log_info("following for %s as host %s (batch %d)", ctx->dir, f.host,
+		 f.batch);
+	rc = ctl_follow_run(&f, once);
+	ctl_follow_disconnect(&f);
+	db_close(f.store);
+	return rc;
+}
+
+#else /* !CG_HAVE_LIBPQ */
+
+int
+ctl_cmd_follow(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
+	       char **argv)
+{
+	(void)ctx;
+	(void)cmd;
+	(void)argc;
+	(void)argv;
+	ctl_error("follow: this consentctl was built without libpq "
+		  "(install libpq-dev and rebuild)");
+	return CTL_EXIT_USAGE;
+}
+
+#endif

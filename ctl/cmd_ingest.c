@@ -1,0 +1,335 @@
+/*
+ * cmd_ingest.c - `consentctl ingest-log`: record the double opt-in
+ * confirmations and cancellations found in web server access logs.
+ *
+ *   ingest-log --confirm-path P --cancel-path P [--uid-param NAME] FILE...
+ *
+ * Each FILE ("-" is standard input) is an nginx or Apache access log in
+ * combined (or common) format:
+ *   IP - USER [24/Nov/2026:10:00:00 +0100] "GET /path?uid=abc HTTP/1.1" 200 ...
+ * A request whose path starts with the confirm or cancel path and whose
+ * answer was 2xx or 3xx names a record by the uid query parameter (uid by
+ * default, percent-decoded).  A confirmation moves a pending record to
+ * confirmed with the log's time (converted to UTC) and client IP; a
+ * cancellation withdraws a record.  A record already in that state is left
+ * alone, as is a confirmation of a withdrawn or customer record and a
+ * cancellation older than the record's confirmation.  Other requests are
+ * ignored.  Each change is stored with a consent-kind evidence record
+ * ("from access log FILE:LINE at=T", the client IP kept as personal data).
+ *
+ * A malformed line, a confirm or cancel request without uid and an unknown
+ * uid are reported on stderr with FILE:LINE and skipped; the rest is
+ * applied.  Exit 0 when every line was good, 1 when any was reported or
+ * the store failed, 2 usage.  Owns: the store handle, each open file and
+ * the line buffer of the run.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+struct ctl_ingest {
+	const char *confirm_path, *cancel_path, *uid_param;
+	uint64_t lines, confirmed, withdrawn, unchanged, skipped, ignored;
+	uint64_t malformed, unknown;
+};
+
+/* One parsed log line (pointers into the line, which is cut up). */
+struct ctl_logline {
+	const char *ip;
+	int64_t time;  /* UTC */
+	char *target;  /* path?query */
+	int status;
+};
+
+static const char ctl_months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/* "24/Nov/2026:10:00:00 +0100" into UTC seconds; NULL or a reason. */
+static const char *
+ctl_log_time(const char *s, int64_t *out)
+{
+	char iso[64], mon[4];
+	int d, y, h, mi, sec, off, n = 0;
+	const char *m;
+
+	if (sscanf(s, "%2d/%3[A-Za-z]/%4d:%2d:%2d:%2d %d%n", &d, mon, &y, &h,
+		   &mi, &sec, &off, &n) != 7 || s[n] != '\0' ||
+	    (s[21] != '+' && s[21] != '-') || strlen(s) != 26)
+		return "bad time";
+	if ((m = strstr(ctl_months, mon)) == NULL || (m - ctl_months) % 3)
+		return "bad month";
+	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ", y,
+		 (int)(m - ctl_months) / 3 + 1, d, h, mi, sec);
+	if (db_time_parse(iso, out) != DB_OK)
+		return "bad time";
+	off = off < 0 ? -off : off;
+	if (off % 100 > 59 || off / 100 > 23)
+		return "bad time zone";
+	/* Local time minus its offset east of UTC is UTC. */
+	*out -= (s[21] == '-' ? -1 : 1) * ((off / 100) * 3600 + off % 100 * 60);
+	return *out < 0 ? "bad time" : NULL;
+}
+
+/* Cut one log line into its fields; NULL or the reason it is malformed. */
+static const char *
+ctl_log_parse(char *line, struct ctl_logline *l)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char *p, *e, *req, *tz;
+	const char *why;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	if ((p = strchr(line, ' ')) == NULL)
+		return "no client address";
+	*p++ = '\0';
+	l->ip = line;
+	if (strlen(l->ip) > DB_IP_MAX || (inet_pton(AF_INET, l->ip, a) != 1 &&
+					  inet_pton(AF_INET6, l->ip, a) != 1))
+		return "bad client address";
+	if ((p = strchr(p, '[')) == NULL || (e = strchr(p, ']')) == NULL)
+		return "no [time]";
+	*e = '\0';
+	if ((why = ctl_log_time(p + 1, &l->time)) != NULL)
+		return why;
+	if (strncmp(e + 1, " \"", 2) != 0)
+		return "no \"request\"";
+	req = e + 3;
+	/* nginx writes a quote inside the request as \x22, so the first
+	 * '"' followed by a space ends it. */
+	if ((e = strstr(req, "\" ")) == NULL)
+		return "unterminated \"request\"";
+	*e = '\0';
+	if (sscanf(e + 2, "%3d", &l->status) != 1 || l->status < 100 ||
+	    (e[5] != ' ' && e[5] != '\0'))
+		return "bad status";
+	if ((tz = strchr(req, ' ')) == NULL) {
+		l->target = e; /* "-" for a request that never came: no match */
+		return NULL;
+	}
+	l->target = tz + 1;
+	l->target[strcspn(l->target, " ")] = '\0';
+	return NULL;
+}
+
+static int
+ctl_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The percent-decoded value of parameter name in query q into out; 0 when
+ * absent, -1 when it does not fit or does not decode. */
+static int
+ctl_query_param(const char *q, const char *name, char *out, size_t outsz)
+{
+	size_t n = strlen(name), o = 0;
+	const char *p;
+
+	for (p = q; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+		if (strncmp(p, name, n) != 0 || p[n] != '=')
+			continue;
+		for (p += n + 1; *p && *p != '&' && *p != '#'; p++) {
+			if (o + 1 >= outsz)
+				return -1;
+			if (*p == '%' && ctl_hexval(p[1]) >= 0 &&
+			    ctl_hexval(p[2]) >= 0) {
+				out[o++] = (char)(ctl_hexval(p[1]) * 16 +
+						  ctl_hexval(p[2]));
+				p += 2;
+			} else if (*p == '%') {
+				return -1;
+			} else {
+				out[o++] = *p == '+' ? ' ' : *p;
+			}
+		}
+		out[o] = '\0';
+		return o > 0 ? 1 : -1;
+	}
+	return 0;
+}
+
+/* Apply one confirmation or cancellation to the record of addr. */
+static int
+ctl_ingest_apply(struct db_store *s, struct ctl_ingest *in, const char *addr,
+		 int confirm, const struct ctl_logline *l, const char *where)
+{
+	struct db_consent c;
+	struct ctl_audit a;
+	char when[DB_TIME_MAX];
+	int r;
+
+	if ((r = db_consent_get(s, addr, &c)) != DB_OK) {
+		ctl_error("%s: cannot read %s: %s", where, addr, db_strerror(r));
+		return -1;
+	}
+	if ((confirm && c.state == DB_STATE_CONFIRMED) ||
+	    (!confirm && c.state == DB_STATE_WITHDRAWN)) {
+		in->unchanged++;
+		return 0;
+	}
+	if ((confirm && c.state != DB_STATE_PENDING) ||
+	    (!confirm && l->time < c.confirmed)) {
+		printf("%s: %s is %s; the %s is not applied\n", where, addr,
+		       db_state_name(c.state), confirm ? "confirmation"
+		       : "older cancellation");
+		in->skipped++;
+		return 0;
+	}
+	c.state = confirm ? DB_STATE_CONFIRMED : DB_STATE_WITHDRAWN;
+	if (confirm) {
+		c.confirmed = l->time;
+		snprintf(c.ip, sizeof(c.ip), "%s", l->ip);
+	} else {
+		c.withdrawn = l->time;
+	}
+	ctl_audit_init(&a, ctl_now(), confirm ? "confirm" : "withdraw", addr,
+		       l->ip, "from access log %s at=%s", where,
+		       db_time_format(l->time, when, sizeof(when)));
+	if ((r = db_consent_put_logged(s, addr, &c, &a.e)) != DB_OK) {
+		ctl_error("%s: cannot store %s: %s", where, addr,
+			  db_strerror(r));
+		return -1;
+	}
+	if (confirm)
+		in->confirmed++;
+	else
+		in->withdrawn++;
+	return 0;
+}
+
+/* Does path start with prefix (and is prefix not empty)? */
+static int
+ctl_path_is(const char *target, size_t pathlen, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return n > 0 && pathlen >= n && strncmp(target, prefix, n) == 0;
+}
+
+/* One line of one file; -1 on a store error (the run stops). */
+static int
+ctl_ingest_line(struct db_store *s, struct ctl_ingest *in, char *line,
+		const char *where)
+{
+	char uid[DB_UID_MAX + 1], addr[ADDR_MAX + 1];
+	struct ctl_logline l;
+	const char *why, *q;
+	size_t pathlen;
+	int confirm, r;
+
+	if ((why = ctl_log_parse(line, &l)) != NULL) {
+		ctl_error("%s: malformed line (%s); skipped", where, why);
+		in->malformed++;
+		return 0;
+	}
+	pathlen = strcspn(l.target, "?#");
+	confirm = ctl_path_is(l.target, pathlen, in->confirm_path);
+	if ((!confirm && !ctl_path_is(l.target, pathlen, in->cancel_path)) ||
+	    l.status < 200 || l.status > 399) {
+		in->ignored++;
+		return 0;
+	}
+	q = l.target[pathlen] == '?' ? l.target + pathlen + 1 : "";
+	if (ctl_query_param(q, in->uid_param, uid, sizeof(uid)) <= 0) {
+		ctl_error("%s: %s request without a usable %s parameter; "
+			  "skipped", where, confirm ? "confirm" : "cancel",
+			  in->uid_param);
+		in->unknown++;
+		return 0;
+	}
+	r = db_consent_by_uid(s, uid, addr, sizeof(addr));
+	if (r == DB_NOTFOUND || r == DB_ERR_INVALID) {
+		ctl_error("%s: unknown uid %s; skipped", where, uid);
+		in->unknown++;
+		return 0;
+	}
+	if (r != DB_OK) {
+		ctl_error("%s: cannot look up uid %s: %s", where, uid,
+			  db_strerror(r));
+		return -1;
+	}
+	return ctl_ingest_apply(s, in, addr, confirm, &l, where);
+}
+
+/* Every line of one file. */
+static int
+ctl_ingest_file(struct db_store *s, struct ctl_ingest *in, const char *name)
+{
+	FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
+	char *line = NULL, where[600];
+	size_t cap = 0, n = 0;
+	int rc = 0;
+
+	if (f == NULL) {
+		ctl_error("cannot open %s: %s", name, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && getline(&line, &cap, f) >= 0) {
+		n++;
+		in->lines++;
+		snprintf(where, sizeof(where), "%s:%zu", name, n);
+		rc = ctl_ingest_line(s, in, line, where);
+	}
+	if (rc == 0 && ferror(f)) {
+		ctl_error("read error on %s", name);
+		rc = -1;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+int
+ctl_cmd_ingest_log(struct ctl_ctx *ctx, const struct ctl_command *cmd,
+		   int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"confirm-path", required_argument, NULL, 'c'},
+		{"cancel-path", required_argument, NULL, 'x'},
+		{"uid-param", required_argument, NULL, 'u'},
+		{NULL, 0, NULL, 0}};
+	struct ctl_ingest in = {NULL, NULL, "uid"};
+	struct db_store *s = NULL;
+	int o, rc, i, failed = 0;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'c')
+			in.confirm_path = optarg;
+		else if (o == 'x')
+			in.cancel_path = optarg;
+		else if (o == 'u' && optarg[0] && !strpbrk(optarg, "&=#"))
+			in.uid_param = optarg;
+		else
+			return ctl_usage(cmd);
+	}
+	if (!in.confirm_path || !in.cancel_path || !in.confirm_path[0] ||
+	    !in.cancel_path[0] || optind == argc)
+		return ctl_usage(cmd);
+	if ((rc = ctl_store_open(ctx, 0, &s)) != CTL_EXIT_OK)
+		return rc;
+	for (i = optind; i < argc && !failed; i++)
+		failed = ctl_ingest_file(s, &in, argv[i]) < 0;
+	db_close(s);
+	printf("ingest-log: %llu lines: %llu confirmed, %llu withdrawn, %llu "
+	       "unchanged, %llu not applied, %llu unknown uid, %llu malformed, "
+	       "%llu ignored\n", (unsigned long long)in.lines,
+	       (unsigned long long)in.confirmed,
+	       (unsigned long long)in.withdrawn,
+	       (unsigned long long)in.unchanged,
+	       (unsigned long long)in.skipped, (unsigned long long)in.unknown,
+	       (unsigned long long)in.malformed,
+	       (unsigned long long)in.ignored);
+	return failed || in.unknown || in.malformed ? CTL_EXIT_REFUSED
+						   : CTL_EXIT_OK;
+}

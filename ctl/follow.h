@@ -1,0 +1,54 @@
+/*
+ * follow.h - what the two files of consentctl follow share: the follower's
+ * state (ctl/cmd_follow.c runs the loop, ctl/follow_sync.c talks SQL to the
+ * centre and hands rows to db/replica.h).  Only built with libpq.
+ */
+#ifndef CG_FOLLOW_H
+#define CG_FOLLOW_H
+
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "../db/replica.h"
+
+#define CTL_FOLLOW_BATCH 1000     /* default --batch */
+#define CTL_FOLLOW_FETCH 10000    /* rows per FETCH during a resync */
+#define CTL_FOLLOW_FETCH_TEXT "10000"
+#define CTL_FOLLOW_HOST_MAX 255
+
+/* One follower; everything borrowed is borrowed from argv or main. */
+struct ctl_follow {
+	struct db_store *store;  /* owned by the command */
+	PGconn *pg;              /* NULL while disconnected */
+	const char *conninfo;    /* --pg */
+	char host[CTL_FOLLOW_HOST_MAX + 1]; /* --host or gethostname */
+	int batch;               /* changes per LMDB transaction */
+	int resync;              /* a full resync is due */
+	int64_t last_id;         /* repl.last_id as last read or written */
+	uint64_t applied;        /* changes applied since start (for logs) */
+	uint64_t pushed;         /* outbox entries pushed since start */
+};
+
+/*
+ * The connection's last error as one line (libpq's are several, with
+ * tabs and a trailing newline).  Static buffer, valid until the next call.
+ */
+const char *ctl_pg_error(PGconn *pg);
+/* Route the server's notices and warnings to the log, one line each. */
+void ctl_pg_notices(PGconn *pg);
+
+/* Set by SIGTERM and SIGINT; every loop checks it. */
+extern volatile sig_atomic_t ctl_follow_stop;
+
+/*
+ * The steps of one cycle.  Each returns 0 when done, 1 when there may be
+ * more to do (a full batch), -1 for a failure of the centre or the
+ * connection (logged; the caller reconnects), -2 for a store failure
+ * (logged; the caller gives up).
+ */
+int ctl_follow_push(struct ctl_follow *f);
+int ctl_follow_pull(struct ctl_follow *f);
+int ctl_follow_resync(struct ctl_follow *f);
+
+#endif

@@ -1,0 +1,536 @@
+/*
+ * follow_sync.c - the SQL of consentctl follow: push the outbox to the
+ * centre, pull the centre's change log into the local store, and copy the
+ * whole consent table when the log cannot bridge the gap (a full resync).
+ * contrib/postgresql/schema.sql defines the tables and functions used.
+ *
+ * Exactly once, both ways: a pushed batch is one PostgreSQL transaction
+ * and its outbox entries are removed only after it committed (a push
+ * repeated after a crash is harmless: consent_push answers 'same' and
+ * evidence is inserted ON CONFLICT DO NOTHING); a pulled batch is one LMDB
+ * transaction that also stores the id of its last change.
+ *
+ * Owns: the PGresult of each query (cleared before return) and the arrays
+ * of one batch.  Logs every failure with log_warn or log_err (the caller
+ * only reconnects or stops) and routine progress with log_debug.
+ */
+#ifdef CG_HAVE_LIBPQ
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "follow.h"
+
+#define CTL_CONSENT_COLUMNS                                                    \
+	"address, state, coalesce(uid, ''), consent_secs(created), "           \
+	"consent_secs(confirmed), consent_secs(withdrawn), coalesce(ip, ''), " \
+	"coalesce(source, ''), coalesce(tracking, false), "                    \
+	"consent_secs(doi_sent), coalesce(doi_msgid, '')"
+
+/* Collapse s into one line of at most size-1 bytes in out. */
+static void
+ctl_one_line(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+	int space = 0;
+
+	for (; *s && n + 1 < size; s++) {
+		if (*s == '\n' || *s == '\r' || *s == '\t' || *s == ' ') {
+			space = n > 0;
+			continue;
+		}
+		if (space && n + 2 < size)
+			out[n++] = ' ';
+		space = 0;
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+}
+
+const char *
+ctl_pg_error(PGconn *pg)
+{
+	static char line[512];
+
+	ctl_one_line(pg ? PQerrorMessage(pg) : "no connection", line,
+		     sizeof(line));
+	return line;
+}
+
+static void
+ctl_pg_notice(void *arg, const char *message)
+{
+	char line[512];
+
+	(void)arg;
+	ctl_one_line(message, line, sizeof(line));
+	log_warn("centre says: %s", line);
+}
+
+void
+ctl_pg_notices(PGconn *pg)
+{
+	PQsetNoticeProcessor(pg, ctl_pg_notice, NULL);
+}
+
+/* Run a statement without parameters; 0 or -1 (logged). */
+static int
+ctl_pg_exec(struct ctl_follow *f, const char *sql, ExecStatusType want)
+{
+	PGresult *r = PQexec(f->pg, sql);
+	int ok = PQresultStatus(r) == want;
+
+	if (!ok)
+		log_warn("centre: %s: %s", sql, ctl_pg_error(f->pg));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* Copy a text cell into a field of size bytes; -1 when too long. */
+static int
+ctl_cell(const PGresult *r, int row, int col, char *dst, size_t size)
+{
+	const char *v = PQgetvalue(r, row, col);
+	size_t n = strlen(v);
+
+	if (n >= size)
+		return -1;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+/*
+ * One consent row (columns CTL_CONSENT_COLUMNS from col on) into ch.  A
+ * row that does not fit gets state 0, which db_consent_check refuses, so
+ * the replica skips it as invalid.
+ */
+static void
+ctl_row_consent(const PGresult *r, int row, int col,
+		struct db_replica_change *ch)
+{
+	struct db_consent *c = &ch->c;
+	int64_t *times[4] = {&c->created, &c->confirmed, &c->withdrawn,
+			     &c->doi_sent};
+	static const int tcol[4] = {3, 4, 5, 9};
+	int i, bad = 0;
+
+	memset(c, 0, sizeof(*c));
+	bad |= ctl_cell(r, row, col, ch->addr, sizeof(ch->addr));
+	c->state = db_state_parse(PQgetvalue(r, row, col + 1));
+	bad |= ctl_cell(r, row, col + 2, c->uid, sizeof(c->uid));
+	for (i = 0; i < 4; i++)
+		*times[i] = strtoll(PQgetvalue(r, row, col + tcol[i]), NULL,
+				    10);
+	bad |= ctl_cell(r, row, col + 6, c->ip, sizeof(c->ip));
+	bad |= ctl_cell(r, row, col + 7, c->source, sizeof(c->source));
+	c->tracking = PQgetvalue(r, row, col + 8)[0] == 't';
+	bad |= ctl_cell(r, row, col + 10, c->doi_msgid, sizeof(c->doi_msgid));
+	if (bad || c->state < 0)
+		c->state = DB_STATE_NONE;
+}
+
+/* ---------------------------------------------------------------- push */
+
+/* The centre's current row for addr, as a fix for the local store. */
+static int
+ctl_push_fix(struct ctl_follow *f, const char *addr,
+	     struct db_replica_fix *fix)
+{
+	const char *params[1] = {addr};
+	struct db_replica_change ch;
+	PGresult *r;
+	int rc = 0;
+
+	r = PQexecParams(f->pg, "SELECT " CTL_CONSENT_COLUMNS
+			 " FROM consent WHERE address = $1", 1, NULL, params,
+			 NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_warn("centre: reading %s: %s", addr, ctl_pg_error(f->pg));
+		rc = -1;
+	} else {
+		memset(fix, 0, sizeof(*fix));
+		snprintf(fix->addr, sizeof(fix->addr), "%s", addr);
+		fix->deleted = PQntuples(r) == 0;
+		if (!fix->deleted) {
+			ctl_row_consent(r, 0, 0, &ch);
+			fix->c = ch.c;
+		}
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Push one consent record; *refused set when the centre kept its own. */
+static int
+ctl_push_consent(struct ctl_follow *f, const struct db_outbox_entry *e,
+		 int *refused)
+{
+	char t[4][24];
+	const int64_t tv[4] = {e->c.created, e->c.confirmed, e->c.withdrawn,
+			       e->c.doi_sent};
+	const char *p[11];
+	const char *res;
+	PGresult *r;
+	int i, rc = 0;
+
+	for (i = 0; i < 4; i++)
+		snprintf(t[i], sizeof(t[i]), "%lld", (long long)tv[i]);
+	p[0] = e->addr;
+	p[1] = db_state_name(e->c.state);
+	p[2] = e->c.uid;
+	p[3] = t[0];
+	p[4] = t[1];
+	p[5] = t[2];
+	p[6] = e->c.ip;
+	p[7] = e->c.source;
+	p[8] = e->c.tracking ? "true" : "false";
+	p[9] = t[3];
+	p[10] = e->c.doi_msgid;
+	r = PQexecParams(f->pg, "SELECT consent_push($1, $2, $3, $4, $5, $6, "
+			 "$7, $8, $9, $10, $11)", 11, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		log_warn("centre: pushing %s: %s", e->addr,
+			 ctl_pg_error(f->pg));
+		rc = -1;
+	} else {
+		res = PQgetvalue(r, 0, 0);
+		*refused = strcmp(res, "refused") == 0;
+		if (strcmp(res, "invalid") == 0)
+			log_warn("outbox %llu: the centre refused the record "
+				 "of %s as invalid; dropped",
+				 (unsigned long long)e->key, e->addr);
+		else if (*refused)
+			log_info("outbox %llu: the centre keeps its "
+				 "withdrawal of %s; taking it",
+				 (unsigned long long)e->key, e->addr);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Push one delete or evidence entry. */
+static int
+ctl_push_other(struct ctl_follow *f, const struct db_outbox_entry *e)
+{
+	char seq[24];
+	const char *p[4] = {f->host, e->ref, seq, e->json};
+	const char *what;
+	PGresult *r;
+	int rc = 0;
+
+	if (e->kind == DB_OUTBOX_DELETE) {
+		p[0] = e->addr;
+		what = e->addr;
+		r = PQexecParams(f->pg, "DELETE FROM consent WHERE address = "
+				 "$1", 1, NULL, p, NULL, NULL, 0);
+	} else {
+		snprintf(seq, sizeof(seq), "%llu",
+			 (unsigned long long)e->seq);
+		what = e->ref;
+		r = PQexecParams(f->pg, "INSERT INTO evidence (host, ref, seq, "
+				 "record) VALUES ($1, $2, $3, $4::jsonb) ON "
+				 "CONFLICT (host, ref) DO NOTHING", 4, NULL, p,
+				 NULL, NULL, 0);
+	}
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		log_warn("centre: pushing %s: %s", what, ctl_pg_error(f->pg));
+		rc = -1;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Push entries e[0..n) inside the open transaction; fixes collected. */
+static int
+ctl_push_entries(struct ctl_follow *f, const struct db_outbox_entry *e,
+		 size_t n, struct db_replica_fix *fix, size_t *nfix)
+{
+	size_t i;
+	int refused;
+
+	for (i = 0; i < n; i++) {
+		refused = 0;
+		if (e[i].kind == DB_OUTBOX_CONSENT) {
+			if (ctl_push_consent(f, &e[i], &refused) < 0)
+				return -1;
+		} else if (ctl_push_other(f, &e[i]) < 0) {
+			return -1;
+		}
+		if (refused && ctl_push_fix(f, e[i].addr, &fix[(*nfix)++]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ctl_follow_push(struct ctl_follow *f)
+{
+	struct db_outbox_entry *e = NULL;
+	struct db_replica_fix *fix = NULL;
+	size_t n = 0, nfix = 0;
+	int rc;
+
+	rc = db_outbox_read(f->store, (size_t)f->batch, &e, &n);
+	if (rc != DB_OK) {
+		log_err("cannot read the outbox: %s", db_strerror(rc));
+		return -2;
+	}
+	if (n == 0)
+		return 0;
+	if ((fix = calloc(n, sizeof(*fix))) == NULL) {
+		log_err("out of memory");
+		db_outbox_free(e, n);
+		return -2;
+	}
+	rc = ctl_pg_exec(f, "BEGIN", PGRES_COMMAND_OK);
+	if (rc == 0)
+		rc = ctl_push_entries(f, e, n, fix, &nfix);
+	if (rc == 0)
+		rc = ctl_pg_exec(f, "COMMIT", PGRES_COMMAND_OK);
+	else
+		PQclear(PQexec(f->pg, "ROLLBACK"));
+	if (rc == 0 && (rc = db_outbox_ack(f->store, e[n - 1].key, fix,
+					   nfix)) != DB_OK) {
+		/* Committed centrally: the entries are pushed again later,
+		 * which the centre takes as a no-op. */
+		log_err("cannot remove pushed entries from the outbox: %s",
+			db_strerror(rc));
+		rc = -2;
+	}
+	if (rc == 0) {
+		f->pushed += n;
+		log_debug("pushed %zu outbox entries (%zu taken back)", n,
+			  nfix);
+	}
+	db_outbox_free(e, n);
+	free(fix);
+	return rc < 0 ? rc : n == (size_t)f->batch;
+}
+
+/* ---------------------------------------------------------------- pull */
+
+/* The changes after f->last_id, in one snapshot with the prune mark. */
+static PGresult *
+ctl_pull_query(struct ctl_follow *f, int64_t *pruned)
+{
+	char last[24], lim[16];
+	const char *p[2] = {last, lim};
+	PGresult *r;
+
+	snprintf(last, sizeof(last), "%lld", (long long)f->last_id);
+	snprintf(lim, sizeof(lim), "%d", f->batch);
+	if (ctl_pg_exec(f, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+			PGRES_COMMAND_OK) < 0)
+		return NULL;
+	r = PQexec(f->pg, "SELECT upto FROM consent_change_pruned");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		log_warn("centre: reading the prune mark: %s",
+			 ctl_pg_error(f->pg));
+		PQclear(r);
+		PQclear(PQexec(f->pg, "ROLLBACK"));
+		return NULL;
+	}
+	*pruned = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	r = PQexecParams(f->pg, "SELECT id, op, " CTL_CONSENT_COLUMNS
+			 " FROM consent_change WHERE id > $1 ORDER BY id "
+			 "LIMIT $2", 2, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_warn("centre: reading changes: %s", ctl_pg_error(f->pg));
+		PQclear(r);
+		r = NULL;
+	}
+	PQclear(PQexec(f->pg, "COMMIT"));
+	return r;
+}
+
+/* Log what a batch skipped. */
+static void
+ctl_pull_report(const struct db_replica_change *ch, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ch[i].result == DB_REPLICA_INVALID)
+			log_warn("change %lld for %s not applied: not a "
+				 "storable address or record",
+				 (long long)ch[i].id, ch[i].addr);
+		else if (ch[i].result == DB_REPLICA_LOCAL)
+			log_debug("change %lld for %s skipped: a local change "
+				  "waits in the outbox", (long long)ch[i].id,
+				  ch[i].addr);
+	}
+}
+
+int
+ctl_follow_pull(struct ctl_follow *f)
+{
+	struct db_replica_change *ch;
+	int64_t pruned = 0;
+	PGresult *r;
+	int i, n, rc;
+
+	if ((r = ctl_pull_query(f, &pruned)) == NULL)
+		return -1;
+	n = PQntuples(r);
+	if (f->last_id < pruned) {
+		log_info("the centre pruned its change log up to id %lld, "
+			 "past our last id %lld: full resync",
+			 (long long)pruned, (long long)f->last_id);
+		PQclear(r);
+		f->resync = 1;
+		return 1;
+	}
+	if (n == 0) {
+		PQclear(r);
+		rc = db_replica_touch(f->store, (int64_t)time(NULL));
+		if (rc != DB_OK)
+			log_err("cannot record the sync time: %s",
+				db_strerror(rc));
+		return rc == DB_OK ? 0 : -2;
+	}
+	if ((ch = calloc((size_t)n, sizeof(*ch))) == NULL) {
+		PQclear(r);
+		log_err("out of memory");
+		return -2;
+	}
+	for (i = 0; i < n; i++) {
+		ch[i].id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		ch[i].op = strcmp(PQgetvalue(r, i, 1), "delete") == 0
+				   ? DB_REPLICA_DELETE : DB_REPLICA_PUT;
+		ctl_row_consent(r, i, 2, &ch[i]);
+		if (ch[i].op == DB_REPLICA_DELETE) /* only the address */
+			memset(&ch[i].c, 0, sizeof(ch[i].c));
+	}
+	PQclear(r);
+	rc = db_replica_apply(f->store, f->last_id, ch, (size_t)n,
+			      ch[n - 1].id, (int64_t)time(NULL));
+	if (rc == DB_OK) {
+		ctl_pull_report(ch, (size_t)n);
+		log_debug("applied changes %lld..%lld (%d)",
+			  (long long)ch[0].id, (long long)ch[n - 1].id, n);
+		f->last_id = ch[n - 1].id;
+		f->applied += (uint64_t)n;
+	} else if (rc == DB_ERR_STALE) {
+		log_err("the store's last applied id changed under us: is "
+			"another follower running on this store?");
+	} else {
+		log_err("cannot apply changes %lld..%lld: %s",
+			(long long)ch[0].id, (long long)ch[n - 1].id,
+			db_strerror(rc));
+	}
+	free(ch);
+	if (rc != DB_OK)
+		return -2;
+	return n == f->batch;
+}
+
+/* -------------------------------------------------------------- resync */
+
+/* The last change id of the snapshot: max(id), else the prune mark. */
+static int
+ctl_resync_last(struct ctl_follow *f, int64_t *last)
+{
+	PGresult *r;
+
+	r = PQexec(f->pg, "SELECT greatest((SELECT coalesce(max(id), 0) FROM "
+		   "consent_change), (SELECT upto FROM consent_change_pruned))");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		log_warn("centre: reading the last change id: %s",
+			 ctl_pg_error(f->pg));
+		PQclear(r);
+		return -1;
+	}
+	*last = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+/* FETCH the cursor into the open resync until it is exhausted. */
+static int
+ctl_resync_copy(struct ctl_follow *f, struct db_replica_txn *t,
+		uint64_t *rows, uint64_t *skipped)
+{
+	struct db_replica_change ch;
+	PGresult *r;
+	int i, n, rc;
+
+	for (;;) {
+		if (ctl_follow_stop)
+			return -1;
+		r = PQexec(f->pg, "FETCH " CTL_FOLLOW_FETCH_TEXT
+			   " FROM consent_resync");
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			log_warn("centre: resync: %s", ctl_pg_error(f->pg));
+			PQclear(r);
+			return -1;
+		}
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			memset(&ch, 0, sizeof(ch));
+			ch.op = DB_REPLICA_PUT;
+			ctl_row_consent(r, i, 0, &ch);
+			if ((rc = db_replica_resync_put(t, &ch)) != DB_OK) {
+				log_err("resync: cannot store %s: %s", ch.addr,
+					db_strerror(rc));
+				PQclear(r);
+				return -2;
+			}
+			ctl_pull_report(&ch, 1);
+			*rows += 1;
+			*skipped += ch.result != DB_REPLICA_APPLIED;
+		}
+		PQclear(r);
+		if (n < CTL_FOLLOW_FETCH)
+			return 0;
+	}
+}
+
+int
+ctl_follow_resync(struct ctl_follow *f)
+{
+	struct db_replica_txn *t = NULL;
+	uint64_t rows = 0, skipped = 0;
+	int64_t last = 0;
+	int rc;
+
+	log_info("full resync from the centre begins");
+	if (ctl_pg_exec(f, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+			PGRES_COMMAND_OK) < 0)
+		return -1;
+	rc = ctl_resync_last(f, &last);
+	if (rc == 0)
+		rc = ctl_pg_exec(f, "DECLARE consent_resync NO SCROLL CURSOR "
+				 "FOR SELECT " CTL_CONSENT_COLUMNS
+				 " FROM consent", PGRES_COMMAND_OK);
+	if (rc == 0 && (rc = db_replica_resync_begin(f->store, &t)) != DB_OK) {
+		log_err("resync: cannot begin: %s", db_strerror(rc));
+		rc = -2;
+	}
+	if (rc == 0)
+		rc = ctl_resync_copy(f, t, &rows, &skipped);
+	if (rc == 0) {
+		rc = db_replica_resync_commit(t, last, (int64_t)time(NULL));
+		if (rc != DB_OK) {
+			log_err("resync: cannot commit: %s", db_strerror(rc));
+			rc = -2;
+		}
+	} else {
+		db_replica_resync_abort(t);
+	}
+	PQclear(PQexec(f->pg, "COMMIT"));
+	if (rc != 0)
+		return rc;
+	f->last_id = last;
+	f->resync = 0;
+	log_info("full resync done: %llu records, last id %lld, %llu not "
+		 "taken (local changes waiting or not storable)",
+		 (unsigned long long)rows, (long long)last,
+		 (unsigned long long)skipped);
+	return 0;
+}
+
+#endif /* CG_HAVE_LIBPQ */

@@ -1,0 +1,107 @@
+/*
+ * evpii.h - private to db/: personal data kept beside the evidence chain.
+ *
+ * A chained evidence record holds keyed hashes (HMAC-SHA256 with the
+ * store's secret, lower-case hex) of its personal fields: "sender_h",
+ * "recipients_h" (one hash per comma-separated recipient, in order) and
+ * "client_ip_h".  The plaintext lives in the named database evpii, keyed
+ * by the record's 8-byte sequence, as {"sender":..,"recipients":..,
+ * "client_ip":..}.  Forgetting an address blanks it in evpii (the chained
+ * hash stays) and lists the hash under the meta key "forgotten:" + seq, so
+ * `verify` can tell a forgotten field from a changed one.
+ *
+ * Every *_txn function works inside a transaction the caller owns; values
+ * read are copied into caller buffers before return.
+ */
+#ifndef CG_EVPII_H
+#define CG_EVPII_H
+
+#include "../common/buf.h"
+#include "store_int.h"
+
+/* The meta keys of the privacy layer. */
+#define DB_META_PII_KEY "pii-key"       /* DB_PII_KEY_LEN random bytes */
+#define DB_META_CHECKPOINT "checkpoint" /* "<seq> <sha256 hex>" */
+#define DB_META_FORGOTTEN "forgotten:"  /* + 8-byte seq -> "h1,h2" */
+#define DB_META_FORGOTTEN_LEN 10
+
+/* The plaintext of one record (strings malloc'd; db_pii_free). */
+struct db_pii {
+	char *sender;
+	char *recipients;
+	char *client_ip;
+};
+
+/* ---- evjson.c: fields of the flat JSON objects db/ writes ---- */
+
+/* The opening quote of the member "name" at top level, or NULL. */
+const char *db_json_find(const char *json, size_t len, const char *name);
+/* The decoded string value of member name into out (reset first).
+ * 1 found, 0 absent, DB_ERR_CORRUPT, DB_ERR_NOMEM. */
+int db_json_field(const char *json, size_t len, const char *name,
+		  struct buf *out);
+/* Just past the closing quote of member name's value, or NULL. */
+const char *db_json_field_end(const char *json, size_t len, const char *name);
+
+/* ---- pii.c ---- */
+
+/*
+ * Open (create when create) the evpii database and load the store's HMAC
+ * secret from meta into s; with create a missing secret is made from
+ * getrandom().  Errors are explained in err.
+ */
+int db_pii_open(struct db_store *s, MDB_txn *txn, int create,
+		const char *dir, char *err, size_t errsz);
+/* HMAC of text (already in its hashing form) as hex; "" for "". */
+int db_pii_hmac(const struct db_store *s, const char *text,
+		char out[DB_HASH_HEX]);
+/* The hashing form of one address-like field of n bytes at in: spaces
+ * trimmed, then normalised (addr_normalise_sender) when it is an address,
+ * else the trimmed text.  out is reset first. */
+int db_pii_form(const char *in, size_t n, struct buf *out);
+/* HMAC of the hashing form of n bytes at in. */
+int db_pii_hash_n(const struct db_store *s, const char *in, size_t n,
+		  char out[DB_HASH_HEX]);
+/* Append ,"sender_h":..,"recipients_h":..,"client_ip_h":.. for e. */
+int db_pii_json_hashes(const struct db_store *s, const struct db_evidence *e,
+		       struct buf *json);
+/* Store e's plaintext under seq (nothing when all three are empty). */
+int db_pii_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+		   const struct db_evidence *e);
+/* The plaintext of seq: DB_OK, DB_NOTFOUND or <0 (DB_ERR_CORRUPT). */
+int db_pii_get_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+		   struct db_pii *out);
+/* Encode p as an evpii value into b (reset first). */
+int db_pii_encode(struct buf *b, const struct db_pii *p);
+/* Decode an evpii value; DB_OK or DB_ERR_CORRUPT / DB_ERR_NOMEM. */
+int db_pii_decode(const void *v, size_t len, struct db_pii *out);
+void db_pii_free(struct db_pii *p);
+/* The forgotten hashes listed for seq into out: DB_OK, DB_NOTFOUND, <0. */
+int db_pii_forgotten_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+			 struct buf *out);
+/* The meta key for seq's forgotten list (DB_META_FORGOTTEN_LEN + 8). */
+void db_pii_forgotten_key(unsigned char key[DB_META_FORGOTTEN_LEN + 8],
+			  uint64_t seq);
+/*
+ * The merged view of the stored record json (len bytes) of seq into out:
+ * "sender", "recipients" and "client_ip" inserted before "sender_h", with
+ * the plaintext from evpii or "pseudonymised:<12 hex>" where it is gone.
+ * A record without "sender_h" is copied as it is.
+ */
+int db_pii_merge_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+		     const char *json, size_t len, struct buf *out);
+
+/* ---- evidence.c ---- */
+
+/* Lower-case hex SHA-256 of n bytes at p. */
+int db_sha256_hex(const void *p, size_t n, char out[DB_HASH_HEX]);
+/* The purge checkpoint: the seq and stored-text hash of the last record
+ * removed.  DB_OK, DB_NOTFOUND (nothing purged yet) or <0. */
+int db_checkpoint_get_txn(struct db_store *s, MDB_txn *txn, uint64_t *seq,
+			  char hash[DB_HASH_HEX]);
+/* Append n records inside txn (see db_evidence_append_many). */
+int db_evidence_append_txn(struct db_store *s, MDB_txn *txn,
+			   const struct db_evidence *e, size_t n,
+			   uint64_t *first_seq);
+
+#endif

@@ -1,0 +1,405 @@
+/*
+ * outbox.c - the outbox: local changes waiting to be pushed to the central
+ * PostgreSQL database.  Entries are written by hooks inside the very
+ * transaction that changes the store (db_consent_put, db_consent_del, the
+ * CSV import, evidence appends), so no committed change can miss its entry
+ * and no entry exists for a change that was rolled back.
+ *
+ * An entry is keyed by an 8-byte big-endian position (last + 1) and holds
+ * one kind byte and its payload:
+ *   'c' address NUL codec-value   a consent record was written
+ *   'd' address NUL               a consent record was removed
+ *   'e' seq(8) ref NUL json       an evidence record was appended
+ * Only consentctl follow removes entries (db_outbox_ack), after the centre
+ * has committed them; positions therefore only grow while entries wait.
+ *
+ * Owns: the transactions of db_outbox_open, db_outbox_read and
+ * db_outbox_ack, the scratch buffer of one entry, and the array handed to
+ * db_outbox_read's caller.  Never logs; returns DB_* codes.
+ */
+#include "outbox_int.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "replica.h"
+
+#define DB_OUTBOX_NAME "outbox"
+
+int
+db_outbox_open(struct db_store *s, const char *dir, char *err, size_t errsz)
+{
+	MDB_txn *txn;
+	int rc;
+
+	s->has_outbox = 0;
+	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
+		goto fail;
+	rc = mdb_dbi_open(txn, DB_OUTBOX_NAME, 0, &s->outbox);
+	if (rc == 0) {
+		/* Committing a read transaction keeps the handle. */
+		s->has_outbox = 1;
+		rc = db_txn_commit(txn);
+		goto done;
+	}
+	mdb_txn_abort(txn);
+	if (rc != MDB_NOTFOUND || s->rdonly) {
+		rc = rc == MDB_NOTFOUND ? DB_OK : db_from_mdb(rc);
+		goto done;
+	}
+	/* A store made before replication existed: add the database. */
+	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
+		goto fail;
+	rc = mdb_dbi_open(txn, DB_OUTBOX_NAME, MDB_CREATE, &s->outbox);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		rc = db_from_mdb(rc);
+		goto fail;
+	}
+	rc = db_txn_commit(txn);
+	s->has_outbox = rc == DB_OK;
+done:
+	if (rc == DB_OK)
+		return DB_OK;
+fail:
+	snprintf(err, errsz, "%s: cannot open the outbox: %s", dir,
+		 db_strerror(rc));
+	return rc;
+}
+
+int
+db_meta_get_int(struct db_store *s, MDB_txn *txn, const char *name,
+		int64_t *out)
+{
+	MDB_val k = {strlen(name), (void *)name}, v;
+	char text[24], *end;
+	long long n;
+	int rc;
+
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc != 0)
+		return db_from_mdb(rc);
+	if (v.mv_size == 0 || v.mv_size >= sizeof(text))
+		return DB_ERR_CORRUPT;
+	memcpy(text, v.mv_data, v.mv_size);
+	text[v.mv_size] = '\0';
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return DB_ERR_CORRUPT;
+	*out = (int64_t)n;
+	return DB_OK;
+}
+
+int
+db_meta_put_int(struct db_store *s, MDB_txn *txn, const char *name, int64_t v)
+{
+	char text[24];
+	MDB_val k = {strlen(name), (void *)name}, val;
+
+	val.mv_size = (size_t)snprintf(text, sizeof(text), "%lld",
+				       (long long)v);
+	val.mv_data = text;
+	return db_from_mdb(mdb_put(txn, s->meta, &k, &val, 0));
+}
+
+int
+db_outbox_enabled_txn(struct db_store *s, MDB_txn *txn)
+{
+	int64_t on;
+	int rc;
+
+	if (!s->has_outbox)
+		return 0;
+	rc = db_meta_get_int(s, txn, DB_META_REPL_OUTBOX, &on);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	return rc == DB_OK ? on != 0 : rc;
+}
+
+/* Append one entry (n bytes at p) after the last one. */
+static int
+db_outbox_append(struct db_store *s, MDB_txn *txn, const void *p, size_t n)
+{
+	unsigned char key[8];
+	uint64_t next = 1;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->outbox, &cur)) != 0)
+		return db_from_mdb(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		next = db_be64_get(k.mv_data) + 1;
+	else if (rc == 0)
+		rc = MDB_CORRUPTED;
+	if (rc == 0 || rc == MDB_NOTFOUND) {
+		db_be64_put(key, next);
+		k.mv_size = 8;
+		k.mv_data = key;
+		v.mv_size = n;
+		v.mv_data = (void *)p;
+		rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+	}
+	mdb_cursor_close(cur);
+	return db_from_mdb(rc);
+}
+
+/* The kind byte, the address and its NUL, then tail (tn bytes). */
+static int
+db_outbox_add_addr(struct db_store *s, MDB_txn *txn, int kind,
+		   const char *key, const void *tail, size_t tn)
+{
+	unsigned char entry[1 + ADDR_MAX + 1 + DB_CODEC_MAX];
+	size_t an = strlen(key);
+	int on;
+
+	if ((on = db_outbox_enabled_txn(s, txn)) <= 0)
+		return on;
+	if (an > ADDR_MAX || tn > DB_CODEC_MAX)
+		return DB_ERR_INVALID;
+	entry[0] = (unsigned char)kind;
+	memcpy(entry + 1, key, an + 1);
+	if (tn)
+		memcpy(entry + 2 + an, tail, tn);
+	return db_outbox_append(s, txn, entry, 2 + an + tn);
+}
+
+int
+db_outbox_add_consent_txn(struct db_store *s, MDB_txn *txn, const char *key,
+			  const struct db_consent *c)
+{
+	unsigned char enc[DB_CODEC_MAX];
+	int n;
+
+	if ((n = db_codec_encode(c, enc, sizeof(enc))) < 0)
+		return n;
+	return db_outbox_add_addr(s, txn, DB_OUTBOX_CONSENT, key, enc,
+				  (size_t)n);
+}
+
+int
+db_outbox_add_delete_txn(struct db_store *s, MDB_txn *txn, const char *key)
+{
+	return db_outbox_add_addr(s, txn, DB_OUTBOX_DELETE, key, NULL, 0);
+}
+
+int
+db_outbox_add_evidence_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+			   const char *ref, const void *json, size_t len)
+{
+	size_t rn = strlen(ref);
+	unsigned char *entry;
+	int on, rc;
+
+	if ((on = db_outbox_enabled_txn(s, txn)) <= 0)
+		return on;
+	if (rn == 0 || rn > DB_REF_MAX)
+		return DB_ERR_INVALID;
+	if ((entry = malloc(1 + 8 + rn + 1 + len)) == NULL)
+		return DB_ERR_NOMEM;
+	entry[0] = DB_OUTBOX_EVIDENCE;
+	db_be64_put(entry + 1, seq);
+	memcpy(entry + 9, ref, rn + 1);
+	memcpy(entry + 10 + rn, json, len);
+	rc = db_outbox_append(s, txn, entry, 10 + rn + len);
+	free(entry);
+	return rc;
+}
+
+/* Decode one stored entry into e (e->json malloc'd for evidence). */
+static int
+db_outbox_decode(const MDB_val *k, const MDB_val *v,
+		 struct db_outbox_entry *e)
+{
+	const unsigned char *p = v->mv_data, *nul;
+	size_t n = v->mv_size, off;
+
+	memset(e, 0, sizeof(*e));
+	if (k->mv_size != 8 || n < 2)
+		return DB_ERR_CORRUPT;
+	e->key = db_be64_get(k->mv_data);
+	e->kind = p[0];
+	off = e->kind == DB_OUTBOX_EVIDENCE ? 9 : 1;
+	if (n <= off || (nul = memchr(p + off, 0, n - off)) == NULL)
+		return DB_ERR_CORRUPT;
+	switch (e->kind) {
+	case DB_OUTBOX_CONSENT:
+	case DB_OUTBOX_DELETE:
+		if ((size_t)(nul - p - 1) > ADDR_MAX)
+			return DB_ERR_CORRUPT;
+		memcpy(e->addr, p + 1, (size_t)(nul - p));
+		if (e->kind == DB_OUTBOX_DELETE)
+			return nul + 1 == p + n ? DB_OK : DB_ERR_CORRUPT;
+		return db_codec_decode(nul + 1, (size_t)(p + n - nul - 1),
+				       &e->c);
+	case DB_OUTBOX_EVIDENCE:
+		if ((size_t)(nul - p - 9) > DB_REF_MAX)
+			return DB_ERR_CORRUPT;
+		e->seq = db_be64_get(p + 1);
+		memcpy(e->ref, p + 9, (size_t)(nul - p - 8));
+		n = (size_t)(p + n - nul - 1);
+		if ((e->json = malloc(n + 1)) == NULL)
+			return DB_ERR_NOMEM;
+		memcpy(e->json, nul + 1, n);
+		e->json[n] = '\0';
+		return DB_OK;
+	}
+	return DB_ERR_CORRUPT;
+}
+
+void
+db_outbox_free(struct db_outbox_entry *e, size_t n)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(e[i].json);
+	free(e);
+}
+
+int
+db_outbox_read(struct db_store *s, size_t max, struct db_outbox_entry **out,
+	       size_t *n)
+{
+	struct db_outbox_entry *e = NULL;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc, got;
+
+	*out = NULL;
+	*n = 0;
+	if (!s->has_outbox || max == 0)
+		return DB_OK;
+	if ((e = calloc(max, sizeof(*e))) == NULL)
+		return DB_ERR_NOMEM;
+	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK) {
+		free(e);
+		return rc;
+	}
+	if ((rc = db_from_mdb(mdb_cursor_open(txn, s->outbox, &cur)))) {
+		mdb_txn_abort(txn);
+		free(e);
+		return rc;
+	}
+	got = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; got == 0 && *n < max;
+	     got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((rc = db_outbox_decode(&k, &v, &e[*n])) != DB_OK) {
+			free(e[*n].json);
+			break;
+		}
+		(*n)++;
+	}
+	if (got != 0 && got != MDB_NOTFOUND)
+		rc = db_from_mdb(got);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc != DB_OK) {
+		db_outbox_free(e, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = e;
+	return DB_OK;
+}
+
+int
+db_outbox_addresses_txn(struct db_store *s, MDB_txn *txn, uint64_t after,
+			GHashTable **out)
+{
+	unsigned char start[8];
+	const unsigned char *p;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	const void *nul;
+	int got;
+
+	*out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (*out == NULL)
+		return DB_ERR_NOMEM;
+	if (!s->has_outbox)
+		return DB_OK;
+	if ((got = mdb_cursor_open(txn, s->outbox, &cur)) != 0)
+		return db_from_mdb(got);
+	db_be64_put(start, after + 1);
+	k.mv_size = 8;
+	k.mv_data = start;
+	got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (; got == 0; got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		p = v.mv_data;
+		if (v.mv_size < 2 || (p[0] != DB_OUTBOX_CONSENT &&
+				      p[0] != DB_OUTBOX_DELETE))
+			continue;
+		nul = memchr(p + 1, 0, v.mv_size - 1);
+		if (nul != NULL)
+			g_hash_table_add(*out, g_strndup((const char *)p + 1,
+				(size_t)((const unsigned char *)nul - p - 1)));
+	}
+	mdb_cursor_close(cur);
+	return got == MDB_NOTFOUND ? DB_OK : db_from_mdb(got);
+}
+
+/* Delete every entry with key <= upto. */
+static int
+db_outbox_trim(struct db_store *s, MDB_txn *txn, uint64_t upto)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->outbox, &cur)) != 0)
+		return db_from_mdb(rc);
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+		if (k.mv_size != 8 || db_be64_get(k.mv_data) > upto)
+			break;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? DB_OK : db_from_mdb(rc);
+}
+
+int
+db_outbox_ack(struct db_store *s, uint64_t upto,
+	      const struct db_replica_fix *fix, size_t nfix)
+{
+	GHashTable *newer = NULL;
+	char key[ADDR_MAX + 1];
+	MDB_txn *txn;
+	size_t i;
+	int rc;
+
+	if (!s->has_outbox)
+		return DB_OK;
+	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
+		return rc;
+	rc = db_outbox_trim(s, txn, upto);
+	if (rc == DB_OK && nfix > 0)
+		rc = db_outbox_addresses_txn(s, txn, upto, &newer);
+	for (i = 0; rc == DB_OK && i < nfix; i++) {
+		if (addr_normalise(fix[i].addr, key, sizeof(key)) < 0 ||
+		    g_hash_table_contains(newer, key))
+			continue;
+		if (fix[i].deleted)
+			rc = db_consent_remove_txn(s, txn, key);
+		else
+			rc = db_consent_write_txn(s, txn, key, &fix[i].c, 1);
+		if (rc == DB_NOTFOUND || rc == DB_ERR_INVALID)
+			rc = DB_OK; /* nothing to remove; unstorable: keep ours */
+	}
+	if (newer)
+		g_hash_table_destroy(newer);
+	if (rc != DB_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return db_txn_commit(txn);
+}

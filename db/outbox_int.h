@@ -1,0 +1,65 @@
+/*
+ * outbox_int.h - private to db/: the hooks through which every local write
+ * of the store also queues an outbox entry for the centre (db/replica.h),
+ * and the consent writes that bypass them for changes that come from the
+ * centre.
+ *
+ * Every *_txn function works inside a write transaction the caller began
+ * and still owns; when replication is not enabled (meta "repl.outbox"
+ * absent) the hooks write nothing and return DB_OK.
+ */
+#ifndef CG_OUTBOX_INT_H
+#define CG_OUTBOX_INT_H
+
+#include "store_int.h"
+
+/* Meta keys (db/replica.h describes them). */
+#define DB_META_REPL_OUTBOX "repl.outbox"
+#define DB_META_REPL_LAST "repl.last_id"
+#define DB_META_REPL_SYNCED "repl.synced"
+
+/*
+ * Open the outbox database of an open store, called once by db_open.  A
+ * writable store without one (made by an older version) gets it created;
+ * a read-only one then works without (s->has_outbox 0, length 0).
+ * On error writes a reason into err.
+ */
+int db_outbox_open(struct db_store *s, const char *dir, char *err,
+		   size_t errsz);
+
+/* The hooks: queue a written record, a removed record, an evidence record
+ * (json: the len stored bytes of the record with sequence seq). */
+int db_outbox_add_consent_txn(struct db_store *s, MDB_txn *txn,
+			      const char *key, const struct db_consent *c);
+int db_outbox_add_delete_txn(struct db_store *s, MDB_txn *txn,
+			     const char *key);
+int db_outbox_add_evidence_txn(struct db_store *s, MDB_txn *txn,
+			       uint64_t seq, const char *ref, const void *json,
+			       size_t len);
+
+/* Is replication enabled?  1, 0, or <0. */
+int db_outbox_enabled_txn(struct db_store *s, MDB_txn *txn);
+
+/*
+ * The normalised addresses that have consent or delete entries in the
+ * outbox with key > after, as a GHashTable of strings (caller destroys it
+ * with g_hash_table_destroy).  NULL when memory ran out.
+ */
+struct _GHashTable;
+int db_outbox_addresses_txn(struct db_store *s, MDB_txn *txn, uint64_t after,
+			    struct _GHashTable **out);
+
+/* store.c: write or remove a consent record without an outbox entry
+ * (db_consent_put_txn and db_consent_del add one).  remove: DB_NOTFOUND
+ * when there is no record. */
+int db_consent_write_txn(struct db_store *s, MDB_txn *txn, const char *key,
+			 const struct db_consent *c, int force);
+int db_consent_remove_txn(struct db_store *s, MDB_txn *txn, const char *key);
+
+/* Small decimal meta values: read (DB_NOTFOUND when absent) and write. */
+int db_meta_get_int(struct db_store *s, MDB_txn *txn, const char *name,
+		    int64_t *out);
+int db_meta_put_int(struct db_store *s, MDB_txn *txn, const char *name,
+		    int64_t v);
+
+#endif

@@ -1,0 +1,408 @@
+/*
+ * pii.c - personal data beside the evidence chain (db/evpii.h): the
+ * store's HMAC secret, the keyed hashes written into chained records, the
+ * evpii plaintext entries, and the merged view that readers get.
+ *
+ * Owns: the secret inside struct db_store (loaded at open, wiped by
+ * db_close; never printed, logged or exported), and the scratch buffers of
+ * each call.  Strings of a struct db_pii are malloc'd and released by
+ * db_pii_free.  Never logs; returns DB_* codes (DB_ERR_CORRUPT for an evpii
+ * value or secret that does not decode).
+ */
+#include "evpii.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "codec.h"
+
+/* Hex digits of a hash shown in a pseudonym. */
+#define DB_PSEUDONYM_HEX 12
+
+/* Fill the secret from the kernel's random source. */
+static int
+db_pii_random(unsigned char *key, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = getrandom(key + got, n - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return DB_ERR_IO;
+		got += (size_t)r;
+	}
+	return DB_OK;
+}
+
+int
+db_pii_open(struct db_store *s, MDB_txn *txn, int create, const char *dir,
+	    char *err, size_t errsz)
+{
+	MDB_val k = {sizeof(DB_META_PII_KEY) - 1, DB_META_PII_KEY}, v;
+	int rc;
+
+	rc = mdb_dbi_open(txn, "evpii", create ? MDB_CREATE : 0, &s->evpii);
+	if (rc != 0) {
+		snprintf(err, errsz, "%s: %s", dir, rc == MDB_NOTFOUND
+			 ? "not a consentgate store (no evpii database)"
+			 : mdb_strerror(rc));
+		return rc == MDB_NOTFOUND ? DB_ERR_IO : db_from_mdb(rc);
+	}
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND && create) {
+		if (db_pii_random(s->pii_key, DB_PII_KEY_LEN) != DB_OK) {
+			snprintf(err, errsz, "%s: no random bytes for the "
+				 "evidence secret", dir);
+			return DB_ERR_IO;
+		}
+		v.mv_size = DB_PII_KEY_LEN;
+		v.mv_data = s->pii_key;
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+	} else if (rc == 0 && v.mv_size == DB_PII_KEY_LEN) {
+		memcpy(s->pii_key, v.mv_data, DB_PII_KEY_LEN);
+	} else if (rc == 0 || rc == MDB_NOTFOUND) {
+		snprintf(err, errsz, "%s: the evidence secret is missing or "
+			 "damaged", dir);
+		return DB_ERR_CORRUPT;
+	}
+	if (rc != 0)
+		snprintf(err, errsz, "%s: %s", dir, mdb_strerror(rc));
+	return db_from_mdb(rc);
+}
+
+int
+db_pii_hmac(const struct db_store *s, const char *text,
+	    char out[DB_HASH_HEX])
+{
+	GHmac *h;
+
+	out[0] = '\0';
+	if (text == NULL || *text == '\0')
+		return DB_OK;
+	h = g_hmac_new(G_CHECKSUM_SHA256, s->pii_key, DB_PII_KEY_LEN);
+	if (h == NULL)
+		return DB_ERR_NOMEM;
+	g_hmac_update(h, (const guchar *)text, (gssize)strlen(text));
+	snprintf(out, DB_HASH_HEX, "%s", g_hmac_get_string(h));
+	g_hmac_unref(h);
+	return DB_OK;
+}
+
+int
+db_pii_form(const char *in, size_t n, struct buf *out)
+{
+	char norm[ADDR_MAX + 1];
+
+	while (n > 0 && (*in == ' ' || *in == '\t')) {
+		in++;
+		n--;
+	}
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+		n--;
+	buf_reset(out);
+	if (buf_append(out, in, n) < 0 || buf_reserve(out, 0) < 0)
+		return DB_ERR_NOMEM;
+	if (addr_normalise_sender(out->data, norm, sizeof(norm)) >= 0) {
+		buf_reset(out);
+		if (buf_puts(out, norm) < 0 || buf_reserve(out, 0) < 0)
+			return DB_ERR_NOMEM;
+	}
+	return DB_OK;
+}
+
+int
+db_pii_hash_n(const struct db_store *s, const char *in, size_t n,
+	      char out[DB_HASH_HEX])
+{
+	struct buf form = BUF_INIT;
+	int rc;
+
+	rc = db_pii_form(in, n, &form);
+	if (rc == DB_OK)
+		rc = db_pii_hmac(s, form.data, out);
+	buf_free(&form);
+	return rc;
+}
+
+int
+db_pii_hash(struct db_store *s, const char *addr, char out[DB_HASH_HEX])
+{
+	char norm[ADDR_MAX + 1];
+
+	out[0] = '\0';
+	if (addr == NULL || addr_normalise(addr, norm, sizeof(norm)) < 0)
+		return DB_ERR_INVALID;
+	return db_pii_hmac(s, norm, out);
+}
+
+/* Append the comma-separated hashes of the elements of list. */
+static int
+db_pii_hash_list(const struct db_store *s, const char *list, struct buf *b)
+{
+	char h[DB_HASH_HEX];
+	const char *p = list ? list : "", *e;
+	size_t n;
+	int rc;
+
+	do {
+		e = strchr(p, ',');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if ((rc = db_pii_hash_n(s, p, n, h)) != DB_OK)
+			return rc;
+		if (buf_puts(b, h) < 0 || (e && buf_putc(b, ',') < 0))
+			return DB_ERR_NOMEM;
+		p = e ? e + 1 : NULL;
+	} while (p);
+	return DB_OK;
+}
+
+int
+db_pii_json_hashes(const struct db_store *s, const struct db_evidence *e,
+		   struct buf *json)
+{
+	char h[DB_HASH_HEX];
+	const char *sender = e->sender ? e->sender : "";
+	int rc;
+
+	if ((rc = db_pii_hash_n(s, sender, strlen(sender), h)) != DB_OK)
+		return rc;
+	if (buf_printf(json, ",\"sender_h\":\"%s\",\"recipients_h\":\"", h))
+		return DB_ERR_NOMEM;
+	if ((rc = db_pii_hash_list(s, e->recipients, json)) != DB_OK)
+		return rc;
+	/* An IP is hashed as written, not as an address. */
+	if ((rc = db_pii_hmac(s, e->client_ip, h)) != DB_OK)
+		return rc;
+	if (buf_printf(json, "\",\"client_ip_h\":\"%s\"", h) < 0)
+		return DB_ERR_NOMEM;
+	return DB_OK;
+}
+
+int
+db_pii_encode(struct buf *b, const struct db_pii *p)
+{
+	int r;
+
+	buf_reset(b);
+	r = buf_puts(b, "{\"sender\":");
+	r |= db_json_string(b, p->sender);
+	r |= buf_puts(b, ",\"recipients\":");
+	r |= db_json_string(b, p->recipients);
+	r |= buf_puts(b, ",\"client_ip\":");
+	r |= db_json_string(b, p->client_ip);
+	r |= buf_putc(b, '}');
+	return r == 0 ? DB_OK : DB_ERR_NOMEM;
+}
+
+void
+db_pii_free(struct db_pii *p)
+{
+	free(p->sender);
+	free(p->recipients);
+	free(p->client_ip);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+db_pii_decode(const void *v, size_t len, struct db_pii *out)
+{
+	static const char *const names[3] = {"sender", "recipients",
+					     "client_ip"};
+	char **slots[3] = {&out->sender, &out->recipients, &out->client_ip};
+	struct buf b = BUF_INIT;
+	int i, rc = DB_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 2 || ((const char *)v)[0] != '{' ||
+	    ((const char *)v)[len - 1] != '}')
+		return DB_ERR_CORRUPT;
+	for (i = 0; i < 3 && rc == DB_OK; i++) {
+		rc = db_json_field(v, len, names[i], &b);
+		if (rc == 0)
+			rc = DB_ERR_CORRUPT; /* every field is written */
+		else if (rc == 1)
+			rc = (*slots[i] = buf_steal(&b)) ? DB_OK : DB_ERR_NOMEM;
+	}
+	buf_free(&b);
+	if (rc != DB_OK)
+		db_pii_free(out);
+	return rc;
+}
+
+int
+db_pii_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+	       const struct db_evidence *e)
+{
+	struct db_pii p = {(char *)(e->sender ? e->sender : ""),
+			   (char *)(e->recipients ? e->recipients : ""),
+			   (char *)(e->client_ip ? e->client_ip : "")};
+	struct buf b = BUF_INIT;
+	unsigned char key[8];
+	MDB_val k = {8, key}, v;
+	int rc;
+
+	if (!*p.sender && !*p.recipients && !*p.client_ip)
+		return DB_OK;
+	if ((rc = db_pii_encode(&b, &p)) != DB_OK)
+		return rc;
+	db_be64_put(key, seq);
+	v.mv_size = b.len;
+	v.mv_data = b.data;
+	rc = db_from_mdb(mdb_put(txn, s->evpii, &k, &v, MDB_APPEND));
+	buf_free(&b);
+	return rc;
+}
+
+int
+db_pii_get_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+	       struct db_pii *out)
+{
+	unsigned char key[8];
+	MDB_val k = {8, key}, v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	db_be64_put(key, seq);
+	if ((rc = db_from_mdb(mdb_get(txn, s->evpii, &k, &v))) != DB_OK)
+		return rc;
+	return db_pii_decode(v.mv_data, v.mv_size, out);
+}
+
+void
+db_pii_forgotten_key(unsigned char key[DB_META_FORGOTTEN_LEN + 8],
+		     uint64_t seq)
+{
+	memcpy(key, DB_META_FORGOTTEN, DB_META_FORGOTTEN_LEN);
+	db_be64_put(key + DB_META_FORGOTTEN_LEN, seq);
+}
+
+int
+db_pii_forgotten_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+		     struct buf *out)
+{
+	unsigned char key[DB_META_FORGOTTEN_LEN + 8];
+	MDB_val k = {sizeof(key), key}, v;
+	int rc;
+
+	buf_reset(out);
+	db_pii_forgotten_key(key, seq);
+	if ((rc = db_from_mdb(mdb_get(txn, s->meta, &k, &v))) != DB_OK)
+		return rc;
+	if (buf_append(out, v.mv_data, v.mv_size) < 0 ||
+	    buf_reserve(out, 0) < 0)
+		return DB_ERR_NOMEM;
+	return DB_OK;
+}
+
+/* The shown value of one field: its plaintext, or the pseudonym of its
+ * hash when the plaintext is gone. */
+static int
+db_pii_show(struct buf *out, const char *plain, size_t n, const char *h,
+	    size_t hn)
+{
+	const char *p = plain;
+	size_t i = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (i < n)
+		return buf_append(out, plain, n);
+	if (hn == 0)
+		return 0;
+	return buf_printf(out, "pseudonymised:%.*s",
+			  (int)(hn < DB_PSEUDONYM_HEX ? hn : DB_PSEUDONYM_HEX),
+			  h);
+}
+
+/* The shown recipients: element by element against the hash list. */
+static int
+db_pii_show_list(struct buf *out, const char *plain, const char *hashes)
+{
+	const char *p = plain, *h = hashes, *pe, *he;
+	size_t pn, hn;
+	int r = 0;
+
+	for (;;) {
+		pe = p ? strchr(p, ',') : NULL;
+		he = h ? strchr(h, ',') : NULL;
+		pn = p ? (pe ? (size_t)(pe - p) : strlen(p)) : 0;
+		hn = h ? (he ? (size_t)(he - h) : strlen(h)) : 0;
+		r |= db_pii_show(out, p ? p : "", pn, h ? h : "", hn);
+		p = pe ? pe + 1 : NULL;
+		h = he ? he + 1 : NULL;
+		if (p == NULL && h == NULL)
+			break;
+		r |= buf_putc(out, ',');
+	}
+	return r;
+}
+
+/* The three "name":"value" members of the merged view. */
+static int
+db_pii_members(struct buf *out, const struct db_pii *p, const char *sh,
+	       const char *rh, const char *ch)
+{
+	struct buf v = BUF_INIT;
+	int r;
+
+	r = db_pii_show(&v, p->sender ? p->sender : "",
+			p->sender ? strlen(p->sender) : 0, sh, strlen(sh));
+	r |= buf_reserve(&v, 0);
+	r |= buf_puts(out, "\"sender\":") | db_json_string(out, v.data);
+	buf_reset(&v);
+	r |= db_pii_show_list(&v, p->recipients ? p->recipients : "", rh);
+	r |= buf_reserve(&v, 0);
+	r |= buf_puts(out, ",\"recipients\":") | db_json_string(out, v.data);
+	buf_reset(&v);
+	r |= db_pii_show(&v, p->client_ip ? p->client_ip : "",
+			 p->client_ip ? strlen(p->client_ip) : 0, ch,
+			 strlen(ch));
+	r |= buf_reserve(&v, 0);
+	r |= buf_puts(out, ",\"client_ip\":") | db_json_string(out, v.data);
+	r |= buf_putc(out, ',');
+	buf_free(&v);
+	return r == 0 ? DB_OK : DB_ERR_NOMEM;
+}
+
+int
+db_pii_merge_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+		 const char *json, size_t len, struct buf *out)
+{
+	struct buf sh = BUF_INIT, rh = BUF_INIT, ch = BUF_INIT;
+	struct db_pii p = {NULL, NULL, NULL};
+	const char *at = db_json_find(json, len, "sender_h");
+	int rc;
+
+	buf_reset(out);
+	if (at == NULL) {
+		if (buf_append(out, json, len) < 0 || buf_reserve(out, 0) < 0)
+			return DB_ERR_NOMEM;
+		return DB_OK;
+	}
+	if ((rc = db_json_field(json, len, "sender_h", &sh)) >= 0 &&
+	    (rc = db_json_field(json, len, "recipients_h", &rh)) >= 0)
+		rc = db_json_field(json, len, "client_ip_h", &ch);
+	if (rc >= 0) {
+		rc = db_pii_get_txn(s, txn, seq, &p);
+		if (rc == DB_NOTFOUND)
+			rc = DB_OK;
+	}
+	if (rc == DB_OK && buf_append(out, json, (size_t)(at - json)) < 0)
+		rc = DB_ERR_NOMEM;
+	if (rc == DB_OK)
+		rc = db_pii_members(out, &p, sh.data, rh.data, ch.data);
+	if (rc == DB_OK && (buf_append(out, at, len - (size_t)(at - json)) < 0 ||
+			    buf_reserve(out, 0) < 0))
+		rc = DB_ERR_NOMEM;
+	db_pii_free(&p);
+	buf_free(&sh);
+	buf_free(&rh);
+	buf_free(&ch);
+	return rc;
+}

@@ -1,0 +1,332 @@
+/*
+ * replica.c - apply the centre's consent changes to the local store: in
+ * batches, each batch in one write transaction together with the id of its
+ * last change (exactly once, resumable), or as a full resync of the whole
+ * consent table in one transaction.  Also the small replication state read
+ * by consentctl status and the milter, and switching the outbox on.
+ *
+ * A central change for an address that has an entry waiting in the outbox
+ * is skipped: the local change is newer than anything the centre has seen
+ * of it, and once pushed the centre answers with a change of its own (or,
+ * when it refuses, consentctl follow applies the centre's row through
+ * db_outbox_ack).
+ *
+ * Owns: the transactions it begins (a resync's lives in struct
+ * db_replica_txn until commit or abort) and the set of outbox addresses of
+ * each.  Never logs; returns DB_* codes and per-change results.
+ */
+#include "outbox_int.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "replica.h"
+
+struct db_replica_txn {
+	struct db_store *s;
+	MDB_txn *txn;
+	GHashTable *local; /* addresses with outbox entries */
+};
+
+int
+db_replica_status(struct db_store *s, struct db_replica_state *out)
+{
+	MDB_stat st;
+	MDB_txn *txn;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
+		return rc;
+	rc = db_outbox_enabled_txn(s, txn);
+	if (rc >= 0) {
+		out->enabled = rc;
+		rc = db_meta_get_int(s, txn, DB_META_REPL_LAST, &out->last_id);
+	}
+	if (rc == DB_OK || rc == DB_NOTFOUND)
+		rc = db_meta_get_int(s, txn, DB_META_REPL_SYNCED, &out->synced);
+	if (rc == DB_NOTFOUND)
+		rc = DB_OK;
+	if (rc == DB_OK && s->has_outbox &&
+	    (rc = db_from_mdb(mdb_stat(txn, s->outbox, &st))) == DB_OK)
+		out->outbox = st.ms_entries;
+	if (rc == DB_OK && (rc = db_from_mdb(mdb_stat(txn, s->consent, &st))) ==
+	    DB_OK)
+		out->records = st.ms_entries;
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+db_replica_age(struct db_store *s, int64_t now, int64_t *age)
+{
+	int64_t synced = 0;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
+		return rc;
+	rc = db_meta_get_int(s, txn, DB_META_REPL_SYNCED, &synced);
+	mdb_txn_abort(txn);
+	if (rc == DB_OK)
+		*age = now > synced ? now - synced : 0;
+	return rc;
+}
+
+/* Queue every record the store holds (the first enable). */
+static int
+db_replica_queue_all(struct db_store *s, MDB_txn *txn, uint64_t *queued)
+{
+	char key[ADDR_MAX + 1];
+	struct db_consent c;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, got;
+
+	if ((rc = mdb_cursor_open(txn, s->consent, &cur)) != 0)
+		return db_from_mdb(rc);
+	rc = DB_OK;
+	got = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; got == 0; got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size == 0 || k.mv_size > ADDR_MAX ||
+		    db_codec_decode(v.mv_data, v.mv_size, &c) != DB_OK)
+			continue; /* verify reports it; it cannot be pushed */
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		if ((rc = db_outbox_add_consent_txn(s, txn, key, &c)) != DB_OK)
+			break;
+		(*queued)++;
+	}
+	if (rc == DB_OK && got != MDB_NOTFOUND)
+		rc = db_from_mdb(got);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int
+db_replica_enable(struct db_store *s, uint64_t *queued)
+{
+	uint64_t n = 0;
+	MDB_txn *txn;
+	int rc;
+
+	if (queued)
+		*queued = 0;
+	if (!s->has_outbox)
+		return s->rdonly ? DB_ERR_READONLY : DB_ERR_IO;
+	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
+		return rc;
+	rc = db_outbox_enabled_txn(s, txn);
+	if (rc == 1) {
+		mdb_txn_abort(txn);
+		return DB_OK;
+	}
+	if (rc == 0)
+		rc = db_meta_put_int(s, txn, DB_META_REPL_OUTBOX, 1);
+	if (rc == DB_OK)
+		rc = db_replica_queue_all(s, txn, &n);
+	if (rc != DB_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = db_txn_commit(txn)) == DB_OK && queued)
+		*queued = n;
+	return rc;
+}
+
+int
+db_replica_touch(struct db_store *s, int64_t now)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
+		return rc;
+	if ((rc = db_meta_put_int(s, txn, DB_META_REPL_SYNCED, now)) != DB_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return db_txn_commit(txn);
+}
+
+/* Apply one change inside txn; sets ch->result.  <0 only for store
+ * errors that must abort the transaction. */
+static int
+db_replica_one(struct db_store *s, MDB_txn *txn, GHashTable *local,
+	       struct db_replica_change *ch)
+{
+	char key[ADDR_MAX + 1];
+	int rc;
+
+	ch->result = DB_REPLICA_INVALID;
+	if (addr_normalise(ch->addr, key, sizeof(key)) < 0 ||
+	    strcmp(key, ch->addr) != 0)
+		return DB_OK;
+	if (g_hash_table_contains(local, key)) {
+		ch->result = DB_REPLICA_LOCAL;
+		return DB_OK;
+	}
+	if (ch->op == DB_REPLICA_DELETE) {
+		rc = db_consent_remove_txn(s, txn, key);
+		if (rc == DB_NOTFOUND)
+			rc = DB_OK;
+	} else {
+		if (db_consent_check(&ch->c) != NULL)
+			return DB_OK;
+		/* The centre's uids are unique; force moves a stale index
+		 * entry of a record that a later change moves off it. */
+		rc = db_consent_write_txn(s, txn, key, &ch->c, 1);
+	}
+	if (rc == DB_OK)
+		ch->result = DB_REPLICA_APPLIED;
+	return rc;
+}
+
+/* Is repl.last_id what the caller expects? */
+static int
+db_replica_expect(struct db_store *s, MDB_txn *txn, int64_t expect)
+{
+	int64_t last = 0;
+	int rc;
+
+	rc = db_meta_get_int(s, txn, DB_META_REPL_LAST, &last);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return rc;
+	return last == expect ? DB_OK : DB_ERR_STALE;
+}
+
+/* Set last_id and synced, then commit (aborting on failure). */
+static int
+db_replica_finish(struct db_store *s, MDB_txn *txn, int64_t last,
+		  int64_t now)
+{
+	int rc;
+
+	rc = db_meta_put_int(s, txn, DB_META_REPL_LAST, last);
+	if (rc == DB_OK)
+		rc = db_meta_put_int(s, txn, DB_META_REPL_SYNCED, now);
+	if (rc != DB_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return db_txn_commit(txn);
+}
+
+int
+db_replica_apply(struct db_store *s, int64_t expect,
+		 struct db_replica_change *ch, size_t n, int64_t last,
+		 int64_t now)
+{
+	GHashTable *local = NULL;
+	MDB_txn *txn;
+	size_t i;
+	int rc;
+
+	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
+		return rc;
+	rc = db_replica_expect(s, txn, expect);
+	if (rc == DB_OK)
+		rc = db_outbox_addresses_txn(s, txn, 0, &local);
+	for (i = 0; rc == DB_OK && i < n; i++)
+		rc = db_replica_one(s, txn, local, &ch[i]);
+	if (local)
+		g_hash_table_destroy(local);
+	if (rc != DB_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return db_replica_finish(s, txn, last, now);
+}
+
+/* Copy the local records of the addresses in local into a list. */
+static int
+db_replica_keep(struct db_replica_txn *t, GSList **kept)
+{
+	GHashTableIter it;
+	gpointer addr;
+	struct db_replica_change *ch;
+	int rc;
+
+	g_hash_table_iter_init(&it, t->local);
+	while (g_hash_table_iter_next(&it, &addr, NULL)) {
+		if ((ch = calloc(1, sizeof(*ch))) == NULL)
+			return DB_ERR_NOMEM;
+		snprintf(ch->addr, sizeof(ch->addr), "%s", (const char *)addr);
+		rc = db_consent_get_txn(t->s, t->txn, ch->addr, &ch->c);
+		if (rc != DB_OK) {
+			free(ch);
+			if (rc == DB_NOTFOUND || rc == DB_ERR_CORRUPT)
+				continue;
+			return rc;
+		}
+		*kept = g_slist_prepend(*kept, ch);
+	}
+	return DB_OK;
+}
+
+int
+db_replica_resync_begin(struct db_store *s, struct db_replica_txn **out)
+{
+	struct db_replica_txn *t;
+	GSList *kept = NULL, *l;
+	int rc;
+
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return DB_ERR_NOMEM;
+	t->s = s;
+	if ((rc = db_txn_begin(s, 0, &t->txn)) != DB_OK) {
+		free(t);
+		return rc;
+	}
+	rc = db_outbox_addresses_txn(s, t->txn, 0, &t->local);
+	if (rc == DB_OK)
+		rc = db_replica_keep(t, &kept);
+	if (rc == DB_OK)
+		rc = db_from_mdb(mdb_drop(t->txn, s->consent, 0));
+	if (rc == DB_OK)
+		rc = db_from_mdb(mdb_drop(t->txn, s->uid, 0));
+	for (l = kept; rc == DB_OK && l; l = l->next) {
+		struct db_replica_change *ch = l->data;
+
+		rc = db_consent_write_txn(s, t->txn, ch->addr, &ch->c, 1);
+	}
+	g_slist_free_full(kept, free);
+	if (rc != DB_OK) {
+		db_replica_resync_abort(t);
+		return rc;
+	}
+	*out = t;
+	return DB_OK;
+}
+
+int
+db_replica_resync_put(struct db_replica_txn *t, struct db_replica_change *ch)
+{
+	return db_replica_one(t->s, t->txn, t->local, ch);
+}
+
+int
+db_replica_resync_commit(struct db_replica_txn *t, int64_t last, int64_t now)
+{
+	int rc;
+
+	rc = db_replica_finish(t->s, t->txn, last, now);
+	t->txn = NULL;
+	db_replica_resync_abort(t);
+	return rc;
+}
+
+void
+db_replica_resync_abort(struct db_replica_txn *t)
+{
+	if (t == NULL)
+		return;
+	if (t->txn)
+		mdb_txn_abort(t->txn);
+	if (t->local)
+		g_hash_table_destroy(t->local);
+	free(t);
+}

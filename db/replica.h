@@ -1,0 +1,153 @@
+/*
+ * replica.h - the local side of replication between a host's LMDB store and
+ * the central PostgreSQL database (contrib/postgresql/schema.sql): the
+ * outbox of local changes (db/outbox.c) and the applying of central changes
+ * (db/replica.c).  consentctl follow is the only caller that moves data;
+ * consentctl status and the milter only read the small state.
+ *
+ * Once replication is enabled (db_replica_enable, meta key "repl.outbox"),
+ * every local consent write, consent delete and evidence append also
+ * writes an outbox entry in the same LMDB transaction, so a change reaches
+ * the centre exactly when it is committed locally.  Changes applied from
+ * the centre go through this module and write no outbox entry.
+ *
+ * The meta database holds, as decimal text:
+ *   repl.outbox   "1" when replication is enabled
+ *   repl.last_id  id of the last central change applied (consent_change.id)
+ *   repl.synced   unix seconds of the last successful exchange with the centre
+ * last_id is written in the same transaction as the changes it covers, so a
+ * change is applied exactly once even when the follower is killed.
+ *
+ * Like the rest of db/, nothing here logs; functions return DB_* codes.
+ */
+#ifndef CG_REPLICA_H
+#define CG_REPLICA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* An apply or resync found last_id other than the caller expected:
+ * another follower runs on the same store. */
+#define DB_ERR_STALE (-20)
+
+/* What replication knows about a store (db_replica_status). */
+struct db_replica_state {
+	int enabled;        /* the outbox is on */
+	int64_t last_id;    /* 0: nothing applied yet */
+	int64_t synced;     /* unix seconds; 0 never */
+	uint64_t outbox;    /* entries waiting to be pushed */
+	uint64_t records;   /* consent records held */
+};
+
+/* Read the state in one read transaction.  DB_OK or <0. */
+int db_replica_status(struct db_store *s, struct db_replica_state *out);
+/*
+ * Seconds since the last successful sync (now - repl.synced) into *age.
+ * DB_OK, DB_NOTFOUND when the store is no replica (never synced), or <0.
+ * Cheap: one read transaction, meant to be called per decision.
+ */
+int db_replica_age(struct db_store *s, int64_t now, int64_t *age);
+
+/*
+ * Turn the outbox on.  The first time, every consent record the store
+ * already holds is queued too (in the same transaction), so that a host
+ * joining with local data pushes it before it takes the centre's.
+ * *queued (may be NULL) gets that number, 0 when already enabled.
+ */
+int db_replica_enable(struct db_store *s, uint64_t *queued);
+/* Record a successful exchange with the centre: repl.synced = now. */
+int db_replica_touch(struct db_store *s, int64_t now);
+
+/* ---- outbox (db/outbox.c) ---- */
+
+enum db_outbox_kind {
+	DB_OUTBOX_CONSENT = 'c', /* a record was written: addr and c */
+	DB_OUTBOX_DELETE = 'd',  /* a record was removed: addr */
+	DB_OUTBOX_EVIDENCE = 'e' /* evidence appended: seq, ref, json */
+};
+
+/* One outbox entry as read by db_outbox_read. */
+struct db_outbox_entry {
+	uint64_t key;           /* outbox position */
+	int kind;               /* enum db_outbox_kind */
+	char addr[ADDR_MAX + 1];
+	struct db_consent c;
+	uint64_t seq;           /* evidence sequence */
+	char ref[DB_REF_MAX + 1];
+	char *json;             /* evidence text (NUL-terminated), or NULL */
+};
+
+/*
+ * Copy up to max of the oldest outbox entries into a new array *out (*n
+ * entries; caller frees with db_outbox_free).  An entry that does not
+ * decode is DB_ERR_CORRUPT.
+ */
+int db_outbox_read(struct db_store *s, size_t max,
+		   struct db_outbox_entry **out, size_t *n);
+void db_outbox_free(struct db_outbox_entry *e, size_t n);
+
+/* The centre's row for a pushed record that the centre refused, to be
+ * applied locally so both sides agree (deleted: the centre has none). */
+struct db_replica_fix {
+	char addr[ADDR_MAX + 1];
+	int deleted;
+	struct db_consent c;
+};
+
+/*
+ * After the centre committed the entries read: delete every entry with key
+ * <= upto, and in the same transaction apply the fixes, except for
+ * addresses that have a newer outbox entry (that one is pushed next).
+ */
+int db_outbox_ack(struct db_store *s, uint64_t upto,
+		  const struct db_replica_fix *fix, size_t nfix);
+
+/* ---- applying central changes (db/replica.c) ---- */
+
+enum db_replica_op { DB_REPLICA_PUT = 1, DB_REPLICA_DELETE = 2 };
+
+/* Outcome of one change, set by db_replica_apply and resync. */
+enum db_replica_result {
+	DB_REPLICA_APPLIED = 0,
+	DB_REPLICA_LOCAL = 1,  /* skipped: a local change waits in the outbox */
+	DB_REPLICA_INVALID = 2 /* skipped: address or record not storable */
+};
+
+struct db_replica_change {
+	int64_t id;
+	int op;                  /* enum db_replica_op */
+	char addr[ADDR_MAX + 1]; /* as the centre holds it */
+	struct db_consent c;     /* for DB_REPLICA_PUT */
+	int result;              /* out: enum db_replica_result */
+};
+
+/*
+ * Apply n changes (in id order) in one write transaction without outbox
+ * entries, and set repl.last_id = last and repl.synced = now in it.  The
+ * stored last_id must equal expect (DB_ERR_STALE otherwise; nothing
+ * written).  A change for an address with an outbox entry is skipped: the
+ * local change wins until the centre has judged it.  Each change's result
+ * says what happened; unstorable changes are skipped, not errors.
+ */
+int db_replica_apply(struct db_store *s, int64_t expect,
+		     struct db_replica_change *ch, size_t n, int64_t last,
+		     int64_t now);
+
+/*
+ * Full resync: begin empties the consent and uid databases (keeping the
+ * records that have outbox entries) inside one write transaction, put adds
+ * central rows to it, commit sets repl.last_id and repl.synced and
+ * commits.  Until commit or abort every other writer of the store waits.
+ * *out is freed by commit or abort.
+ */
+struct db_replica_txn;
+int db_replica_resync_begin(struct db_store *s, struct db_replica_txn **out);
+int db_replica_resync_put(struct db_replica_txn *t,
+			  struct db_replica_change *ch);
+int db_replica_resync_commit(struct db_replica_txn *t, int64_t last,
+			     int64_t now);
+void db_replica_resync_abort(struct db_replica_txn *t);
+
+#endif

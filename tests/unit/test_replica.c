@@ -1,0 +1,206 @@
+/*
+ * test_replica.c - the LMDB side of replication (db/outbox.c,
+ * db/replica.c): the outbox hooks write only once replication is on,
+ * central changes skip addresses with waiting local changes, a stale
+ * last id is refused, an acknowledgement applies the centre's row unless a
+ * newer local change waits, and a resync keeps waiting local records.
+ */
+#include "testlib.h"
+
+#include "../../db/replica.h"
+
+struct fixture {
+	char *dir;
+	struct db_store *s;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	f->dir = test_tmpdir();
+	assert_int_equal(db_open(f->dir, DB_OPEN_CREATE, &f->s, err,
+				 sizeof(err)), DB_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	db_close(f->s);
+	test_rmdir_r(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct db_consent
+rec(int st, const char *uid, int64_t t)
+{
+	struct db_consent c;
+
+	memset(&c, 0, sizeof(c));
+	c.state = st;
+	c.created = t;
+	if (st == DB_STATE_WITHDRAWN)
+		c.withdrawn = t;
+	snprintf(c.uid, sizeof(c.uid), "%s", uid);
+	return c;
+}
+
+static uint64_t
+outbox_len(struct db_store *s)
+{
+	struct db_replica_state st;
+
+	assert_int_equal(db_replica_status(s, &st), DB_OK);
+	return st.outbox;
+}
+
+static void
+test_hook_only_when_enabled(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c = rec(DB_STATE_CONFIRMED, "u1", 100);
+	struct db_outbox_entry *e;
+	uint64_t queued;
+	size_t n;
+
+	assert_int_equal(db_consent_put(f->s, "a@x.org", &c), DB_OK);
+	assert_int_equal(outbox_len(f->s), 0);
+	/* The first enable queues what the store holds. */
+	assert_int_equal(db_replica_enable(f->s, &queued), DB_OK);
+	assert_int_equal(queued, 1);
+	assert_int_equal(db_replica_enable(f->s, &queued), DB_OK);
+	assert_int_equal(queued, 0);
+	assert_int_equal(db_consent_del(f->s, "a@x.org"), DB_OK);
+	assert_int_equal(outbox_len(f->s), 2);
+	assert_int_equal(db_outbox_read(f->s, 10, &e, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[0].kind, DB_OUTBOX_CONSENT);
+	assert_string_equal(e[0].addr, "a@x.org");
+	assert_string_equal(e[0].c.uid, "u1");
+	assert_int_equal(e[1].kind, DB_OUTBOX_DELETE);
+	assert_int_equal(db_outbox_ack(f->s, e[1].key, NULL, 0), DB_OK);
+	db_outbox_free(e, n);
+	assert_int_equal(outbox_len(f->s), 0);
+}
+
+static void
+test_apply_skips_local_and_stale(void **state)
+{
+	struct fixture *f = *state;
+	struct db_replica_change ch[2];
+	struct db_replica_state st;
+	struct db_consent c = rec(DB_STATE_WITHDRAWN, "", 200), got;
+
+	assert_int_equal(db_replica_enable(f->s, NULL), DB_OK);
+	assert_int_equal(db_consent_put(f->s, "local@x.org", &c), DB_OK);
+	memset(ch, 0, sizeof(ch));
+	ch[0].id = 1;
+	ch[0].op = DB_REPLICA_PUT;
+	snprintf(ch[0].addr, sizeof(ch[0].addr), "local@x.org");
+	ch[0].c = rec(DB_STATE_CONFIRMED, "", 100);
+	ch[1].id = 2;
+	ch[1].op = DB_REPLICA_PUT;
+	snprintf(ch[1].addr, sizeof(ch[1].addr), "other@x.org");
+	ch[1].c = rec(DB_STATE_PENDING, "u2", 100);
+	assert_int_equal(db_replica_apply(f->s, 5, ch, 2, 2, 1000),
+			 DB_ERR_STALE);
+	assert_int_equal(db_replica_apply(f->s, 0, ch, 2, 2, 1000), DB_OK);
+	assert_int_equal(ch[0].result, DB_REPLICA_LOCAL);
+	assert_int_equal(ch[1].result, DB_REPLICA_APPLIED);
+	assert_int_equal(db_consent_get(f->s, "local@x.org", &got), DB_OK);
+	assert_int_equal(got.state, DB_STATE_WITHDRAWN);
+	/* Applied changes write no outbox entry; last id and sync time set. */
+	assert_int_equal(db_replica_status(f->s, &st), DB_OK);
+	assert_int_equal(st.outbox, 1);
+	assert_int_equal(st.last_id, 2);
+	assert_int_equal(st.synced, 1000);
+}
+
+static void
+test_ack_fix_unless_newer(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c = rec(DB_STATE_CONFIRMED, "", 100), got;
+	struct db_replica_fix fix;
+	struct db_outbox_entry *e;
+	size_t n;
+
+	assert_int_equal(db_replica_enable(f->s, NULL), DB_OK);
+	assert_int_equal(db_consent_put(f->s, "a@x.org", &c), DB_OK);
+	assert_int_equal(db_outbox_read(f->s, 10, &e, &n), DB_OK);
+	assert_int_equal(n, 1);
+	memset(&fix, 0, sizeof(fix));
+	snprintf(fix.addr, sizeof(fix.addr), "a@x.org");
+	fix.c = rec(DB_STATE_WITHDRAWN, "", 150);
+	/* A newer local change waits: the fix is not applied. */
+	c.source[0] = 'x';
+	assert_int_equal(db_consent_put(f->s, "a@x.org", &c), DB_OK);
+	assert_int_equal(db_outbox_ack(f->s, e[0].key, &fix, 1), DB_OK);
+	assert_int_equal(db_consent_get(f->s, "a@x.org", &got), DB_OK);
+	assert_int_equal(got.state, DB_STATE_CONFIRMED);
+	db_outbox_free(e, n);
+	/* Without one it is. */
+	assert_int_equal(db_outbox_read(f->s, 10, &e, &n), DB_OK);
+	assert_int_equal(db_outbox_ack(f->s, e[0].key, &fix, 1), DB_OK);
+	assert_int_equal(db_consent_get(f->s, "a@x.org", &got), DB_OK);
+	assert_int_equal(got.state, DB_STATE_WITHDRAWN);
+	db_outbox_free(e, n);
+	assert_int_equal(outbox_len(f->s), 0);
+}
+
+static void
+test_resync_keeps_waiting(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c = rec(DB_STATE_WITHDRAWN, "", 300), got;
+	struct db_replica_change ch;
+	struct db_replica_txn *t;
+	struct db_replica_state st;
+
+	assert_int_equal(db_consent_put(f->s, "old@x.org", &c), DB_OK);
+	assert_int_equal(db_replica_enable(f->s, NULL), DB_OK);
+	assert_int_equal(db_consent_put(f->s, "mine@x.org", &c), DB_OK);
+	assert_int_equal(db_outbox_ack(f->s, 1, NULL, 0), DB_OK); /* old@ */
+	assert_int_equal(db_replica_resync_begin(f->s, &t), DB_OK);
+	memset(&ch, 0, sizeof(ch));
+	ch.op = DB_REPLICA_PUT;
+	snprintf(ch.addr, sizeof(ch.addr), "mine@x.org");
+	ch.c = rec(DB_STATE_CONFIRMED, "m", 100);
+	assert_int_equal(db_replica_resync_put(t, &ch), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_LOCAL);
+	snprintf(ch.addr, sizeof(ch.addr), "new@x.org");
+	assert_int_equal(db_replica_resync_put(t, &ch), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_APPLIED);
+	assert_int_equal(db_replica_resync_commit(t, 77, 500), DB_OK);
+	assert_int_equal(db_consent_get(f->s, "old@x.org", &got), DB_NOTFOUND);
+	assert_int_equal(db_consent_get(f->s, "mine@x.org", &got), DB_OK);
+	assert_int_equal(got.state, DB_STATE_WITHDRAWN);
+	assert_int_equal(db_consent_get(f->s, "new@x.org", &got), DB_OK);
+	assert_int_equal(db_replica_status(f->s, &st), DB_OK);
+	assert_int_equal(st.last_id, 77);
+	assert_int_equal(st.records, 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hook_only_when_enabled,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_apply_skips_local_and_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_fix_unless_newer,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resync_keeps_waiting,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
