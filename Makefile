@@ -146,7 +146,11 @@ fuzz-build:
 fuzz: fuzz-build
 	@sh tests/fuzz/run.sh build-fuzz/fuzz_policy $(FUZZ_TIME)
 
-bench: all
+$(BUILD)/evidence_bench: bench/evidence_bench.c $(TESTABLE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTABLE_OBJ) $(MILTER_LIBS) \
+		$(PQ_LIBS) $(LDLIBS)
+
+bench: all $(BUILD)/evidence_bench
 	@sh bench/run.sh $(BUILD)
 
 check: deps
@@ -157,6 +161,7 @@ check: deps
 	$(MAKE) miltertest
 	$(MAKE) valgrind
 	$(MAKE) e2e
+	$(MAKE) replication
 	$(MAKE) corpus
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 corpus
 	$(MAKE) hostile

@@ -1,0 +1,120 @@
+#!/bin/sh
+# bench/replication.sh BUILD [SECONDS] [CATCHUP_ROWS] - replication numbers
+# against a private PostgreSQL (POSIX sh, run as root, bounded).
+#
+# 1. Lag under sustained load: one central transaction per change, paced
+#    at RATE (default 1,000) changes per second for SECONDS (default 30)
+#    while a follower runs; a sampler reads the replica's last applied id
+#    every few milliseconds.  The lag of a change is the first time the
+#    replica held it minus its central changed_at.  Prints median, p99 and
+#    max.
+# 2. Catch-up: the follower is stopped, CATCHUP_ROWS (default 1,000,000)
+#    changes are made centrally, the follower is started; prints the time
+#    until it holds the last one (and the rate).
+# 3. Full resync of the same table (--resync), timed.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CG_HERE=$ROOT/tests/e2e
+. "$CG_HERE/lib.sh"
+PG_SCHEMA=$ROOT/contrib/postgresql/schema.sql
+. "$CG_HERE/pglib.sh"
+
+SECONDS_LOAD=${2:-30}
+ROWS=${3:-1000000}
+RATE=${RATE:-1000}
+
+cg_setup "$1"
+trap 'pg_cleanup; cg_cleanup' EXIT
+cg_watchdog $((SECONDS_LOAD + 1200))
+B=$CG_TMP/storeB
+pg_setup || { cg_notok "setup: PostgreSQL"; exit 1; }
+timeout 20 "$CG_BUILD/consentctl" -d "$B" init >/dev/null || exit 1
+pg_sql "INSERT INTO consent (address, state, uid, created)
+	SELECT 'lag' || g || '@example.org', 'pending', 'l' || g, now()
+	FROM generate_series(1, 1000) g"
+fw_start B "$B"
+fw_wait_id "$B" "$(pg_sql "SELECT max(id) FROM consent_change")" 60 || exit 1
+
+# --- 1. lag at RATE changes per second.
+start=$(pg_sql "SELECT max(id) FROM consent_change")
+n=$((SECONDS_LOAD * RATE))
+"$CG_PY" - "$CG_BUILD/consentctl" "$B" "$((SECONDS_LOAD + 15))" \
+	>"$CG_TMP/samples" <<'EOF' &
+import subprocess, sys, time
+ctl, store, limit = sys.argv[1], sys.argv[2], float(sys.argv[3])
+end = time.time() + limit
+while time.time() < end:
+    out = subprocess.run([ctl, "-d", store, "status"], capture_output=True,
+                         text=True).stdout
+    t = time.time()
+    for line in out.splitlines():
+        if line.startswith("last applied id: "):
+            print("%.4f %s" % (t, line.split(": ")[1]), flush=True)
+EOF
+sampler=$!
+# One transaction per change, without waiting for the WAL flush (the
+# driver is not what is measured).
+PGOPTIONS="-c synchronous_commit=off" pg_sql "DO \$\$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+	FOR i IN 1..$n LOOP
+		UPDATE consent SET source = 'tick ' || i
+			WHERE address = 'lag' || (i % 1000 + 1) || '@example.org';
+		COMMIT;
+		PERFORM pg_sleep(greatest(0, extract(epoch FROM
+			t0 + i * interval '1 second' / $RATE - clock_timestamp())));
+	END LOOP;
+END \$\$" || cg_notok "load driver"
+last=$(pg_sql "SELECT max(id) FROM consent_change")
+fw_wait_id "$B" "$last" 60
+sleep 0.5
+kill "$sampler" 2>/dev/null
+wait "$sampler" 2>/dev/null
+pg_sql "SELECT id, extract(epoch FROM changed_at) FROM consent_change
+	WHERE id > $start ORDER BY id" | tr '|' ' ' >"$CG_TMP/changes"
+"$CG_PY" - "$CG_TMP/samples" "$CG_TMP/changes" "$RATE" <<'EOF'
+import bisect, sys
+samples = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+changes = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
+ids = [s[1] for s in samples]
+# last ids only grow; the first sample at or past each change id.
+lags = []
+for cid, t in changes:
+    i = bisect.bisect_left(ids, cid)
+    if i < len(samples):
+        lags.append(samples[i][0] - t)
+lags.sort()
+n = len(lags)
+span = changes[-1][1] - changes[0][1] if changes else 0
+gaps = [b[0] - a[0] for a, b in zip(samples, samples[1:])]
+print("lag: %d changes in %.1f s (%.0f/s), sampled every %.1f ms: "
+      "median %.1f ms, p99 %.1f ms, max %.1f ms" % (
+      n, span, n / span if span else 0,
+      1000 * sum(gaps) / len(gaps) if gaps else 0,
+      1000 * lags[n // 2], 1000 * lags[min(n - 1, int(n * 0.99))],
+      1000 * lags[-1]))
+EOF
+
+# --- 2. catch-up after downtime.
+fw_stop B
+t=$(date +%s%N)
+pg_sql "INSERT INTO consent (address, state, uid, created, source)
+	SELECT 'c' || g || '@example.net', 'confirmed', 'c' || g, now(), 'bulk'
+	FROM generate_series(1, $ROWS) g"
+echo "central insert of $ROWS rows (trigger + change log): $((($(date +%s%N) - t) / 1000000)) ms"
+last=$(pg_sql "SELECT max(id) FROM consent_change")
+t=$(date +%s%N)
+fw_start B "$B"
+fw_wait_id "$B" "$last" 1200 || cg_notok "catch-up did not finish"
+ms=$((($(date +%s%N) - t) / 1000000))
+echo "catch-up: $ROWS changes in $ms ms ($((ROWS * 1000 / (ms + 1))) changes/s, batch 1000)"
+fw_stop B
+
+# --- 3. full resync of the whole table.
+t=$(date +%s%N)
+timeout 1200 "$CG_BUILD/consentctl" -d "$B" follow --pg "$PG_CONN" --host B \
+	--once --resync >>"$CG_TMP/follow-B.log" 2>&1 || cg_notok "resync failed"
+ms=$((($(date +%s%N) - t) / 1000000))
+echo "full resync: $(pg_sql "SELECT count(*) FROM consent") records in $ms ms"
+du -sh "$B" | sed 's/^/store size: /'
+[ "$CG_FAILS" -eq 0 ] || { grep -v debug: "$CG_TMP/follow-B.log" | tail -20; exit 1; }
+exit 0
