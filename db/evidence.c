@@ -69,6 +69,9 @@ db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
 	r |= db_json_pair(b, "rules", e->rules);
 	r |= db_json_pair(b, "action", e->action);
 	r |= db_json_pair(b, "sha256", e->sha256);
+	if (e->replica)
+		r |= buf_printf(b, ",\"replica_age\":%lld",
+				(long long)e->replica_age);
 	r |= buf_putc(b, '}');
 	return r == 0 ? DB_OK : DB_ERR_NOMEM;
 }

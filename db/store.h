@@ -208,6 +208,8 @@ struct db_evidence {
 	const char *rules;   /* "rule: detail; rule: detail" */
 	const char *action;  /* pass, reject, tempfail, monitor, ... */
 	const char *sha256;  /* hex, or "" */
+	int replica;         /* 1: the store is a replica; replica_age valid */
+	int64_t replica_age; /* seconds since the replica last synced */
 };
 
 /*

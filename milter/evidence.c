@@ -8,6 +8,7 @@
  */
 #include <time.h>
 
+#include "../db/replica.h"
 #include "mf.h"
 
 int
@@ -46,6 +47,8 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 	e.rules = rules.data ? rules.data : "";
 	e.action = action;
 	e.sha256 = sha256 ? sha256 : "";
+	/* On a replica host, note how old the consent data decided on was. */
+	e.replica = db_replica_age(mf_store(), e.time, &e.replica_age) == DB_OK;
 	rc = mf_evidence_write(&e);
 	buf_free(&rules);
 	return rc == DB_OK ? 0 : -1;
