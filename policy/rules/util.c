@@ -160,16 +160,27 @@ pol_match_at(const char *h, const char *n)
 int
 pol_text_contains(const char *haystack, const char *needle)
 {
+	char first[64];
 	const char *h;
+	size_t n;
 
 	needle = pol_skip_space(needle);
 	if (*needle == '\0')
 		return 1;
 	if (haystack == NULL)
 		return 0;
-	for (h = haystack; *h; h++)
-		if (tolower((unsigned char)*h) == tolower((unsigned char)*needle) &&
-		    pol_match_at(h, needle))
+	/* Find candidates by the needle's first word with glibc's fast
+	 * case-insensitive search, then compare the rest with white-space
+	 * runs folded. */
+	n = 0;
+	while (needle[n] && !pol_is_space_at(needle + n) && n < sizeof(first) - 1) {
+		first[n] = needle[n];
+		n++;
+	}
+	first[n] = '\0';
+	for (h = strcasestr(haystack, first); h != NULL;
+	     h = strcasestr(h + 1, first))
+		if (pol_match_at(h, needle))
 			return 1;
 	return 0;
 }
