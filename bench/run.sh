@@ -83,7 +83,7 @@ mkdir -p "$W/bin" "$W/res" "$W/build/db" "$W/build/common"
 chmod 755 "$W" "$W/build"
 # Measure one snapshot of the build: a rebuild in the tree during the run
 # (another make) must not swap binaries or store formats under us.
-cp "$CG_BUILD/consentgate" "$CG_BUILD/consentctl" "$W/build/" &&
+cp "$CG_BUILD/consentgate" "$CG_BUILD/consentctl" "$CG_BUILD/evidence_bench" "$W/build/" &&
 	cp "$CG_BUILD"/db/*.o "$W/build/db/" && cp "$CG_BUILD"/common/*.o "$W/build/common/" ||
 	bench_die "cannot copy the build from $CG_BUILD"
 BENCH_SRC_BUILD=$CG_BUILD
