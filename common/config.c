@@ -43,6 +43,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Envelope or From addresses (or @domain) whose mail is marketing mail."),
 	K("ClassHeader", CFG_T_STRING, class_header, "X-Consent-Class", 0, 0,
 	  "Header a sending tool may set to doi, marketing or transactional."),
+	K("ClassHeuristics", CFG_T_BOOL, class_heuristics, "yes", 0, 0,
+	  "yes: unlisted mail with a ConfirmURL link is DOI, with one-click or bulk headers marketing."),
 	K("ConfirmURL", CFG_T_HTTPS_URL, confirm_url, "", 0, 0,
 	  "https prefix every DOI confirmation link must start with."),
 	K("PrivacyURL", CFG_T_HTTPS_URL, privacy_url, "", 0, 0,

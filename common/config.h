@@ -38,6 +38,7 @@ struct cfg {
 	struct cfg_list doi_senders;
 	struct cfg_list marketing_senders;
 	char *class_header;
+	int class_heuristics;
 	char *confirm_url;
 	char *privacy_url;
 	struct cfg_list imprint_text;

@@ -8,6 +8,10 @@
  * turn listed marketing mail into doi mail, but it can never turn a listed
  * sender's mail into transactional or other: a tool must not be able to
  * switch the gate off for a sender the administrator listed.
+ * With ClassHeuristics (default yes), mail neither listed nor labelled is
+ * DOI mail when it links to ConfirmURL, and marketing mail when it carries
+ * the bulk-mail markers: List-Unsubscribe-Post (RFC 8058 one-click) or
+ * Precedence: bulk.  Discussion lists (Precedence: list) are not marketing.
  * Pure functions; owns nothing.
  */
 #include <string.h>
@@ -88,6 +92,39 @@ pol_header_class(const struct cfg *cfg, const struct pol_message *msg)
 	return pol_class_parse(word);
 }
 
+/* 1 when some link of the message starts with ConfirmURL. */
+static int
+pol_has_confirm_link(const struct cfg *cfg, const struct pol_message *msg)
+{
+	size_t n, i;
+
+	if (cfg->confirm_url == NULL || cfg->confirm_url[0] == '\0')
+		return 0;
+	n = strlen(cfg->confirm_url);
+	for (i = 0; i < msg->nlinks; i++)
+		if (strncasecmp(msg->links[i].url, cfg->confirm_url, n) == 0)
+			return 1;
+	return 0;
+}
+
+static enum pol_class
+pol_classify_heuristic(const struct cfg *cfg, const struct pol_message *msg)
+{
+	const char *prec;
+
+	if (msg == NULL)
+		return POL_CLASS_OTHER;
+	if (pol_has_confirm_link(cfg, msg))
+		return POL_CLASS_DOI;
+	prec = pol_message_header(msg, "Precedence");
+	if (prec && strncasecmp(prec + strspn(prec, " \t"), "list", 4) == 0)
+		return POL_CLASS_OTHER;
+	if (pol_message_header(msg, "List-Unsubscribe-Post") != NULL ||
+	    (prec && strncasecmp(prec + strspn(prec, " \t"), "bulk", 4) == 0))
+		return POL_CLASS_MARKETING;
+	return POL_CLASS_OTHER;
+}
+
 enum pol_class
 pol_classify(const struct cfg *cfg, const struct pol_envelope *env,
 	     const struct pol_message *msg)
@@ -99,9 +136,12 @@ pol_classify(const struct cfg *cfg, const struct pol_envelope *env,
 	by_from = pol_classify_address(cfg, msg ? msg->from_addr : NULL);
 	listed = by_env > by_from ? by_env : by_from;
 	by_header = pol_header_class(cfg, msg);
-	if (listed == POL_CLASS_OTHER)
-		return by_header >= 0 ? (enum pol_class)by_header
-				      : POL_CLASS_OTHER;
+	if (listed == POL_CLASS_OTHER) {
+		if (by_header >= 0)
+			return (enum pol_class)by_header;
+		return cfg->class_heuristics ? pol_classify_heuristic(cfg, msg)
+					     : POL_CLASS_OTHER;
+	}
 	if (by_header == POL_CLASS_DOI)
 		return POL_CLASS_DOI;
 	return listed;

@@ -117,6 +117,47 @@ test_classify(void **state)
 	cfg_unref(c);
 }
 
+static void
+test_classify_heuristics(void **state)
+{
+	struct cfg *c = test_cfg("ConfirmURL https://news.example/confirm\n");
+	struct cfg *off = test_cfg("ConfirmURL https://news.example/confirm\n"
+				   "ClassHeuristics no\n");
+	struct pol_envelope env = {"crm@tool.example", "", 0, NULL, 0, 0, NULL};
+	struct pol_message *m;
+
+	(void)state;
+	/* A link to ConfirmURL makes unlisted mail DOI mail. */
+	m = test_msg("From: crm@tool.example\r\nSubject: Bitte bestaetigen\r\n\r\n"
+		     "https://news.example/confirm?uid=1\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_DOI);
+	assert_int_equal(pol_classify(off, &env, m), POL_CLASS_OTHER);
+	pol_message_free(m);
+	/* One-click unsubscribe or Precedence: bulk mark bulk marketing. */
+	m = test_msg("From: crm@tool.example\r\nList-Unsubscribe: <https://x.example/u>\r\n"
+		     "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	pol_message_free(m);
+	m = test_msg("From: crm@tool.example\r\nPrecedence: bulk\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	pol_message_free(m);
+	/* A discussion list is not marketing; a header can still say so. */
+	m = test_msg("From: list@lists.example\r\nPrecedence: list\r\n"
+		     "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_OTHER);
+	pol_message_free(m);
+	m = test_msg("From: crm@tool.example\r\nPrecedence: bulk\r\n"
+		     "X-Consent-Class: transactional\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_TRANSACTIONAL);
+	pol_message_free(m);
+	/* Plain person-to-person mail stays other. */
+	m = test_msg("From: anna@example.org\r\nSubject: lunch\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_OTHER);
+	pol_message_free(m);
+	cfg_unref(c);
+	cfg_unref(off);
+}
+
 static const char *const test_newsletter =
 	"From: Shop <news@shop.example>\r\n"
 	"To: kunde@example.org\r\n"
@@ -255,6 +296,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_normalise),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_classify_heuristics),
 		cmocka_unit_test(test_consent_rules),
 		cmocka_unit_test(test_rcpt_check_and_actions),
 		cmocka_unit_test(test_hostile),
