@@ -115,6 +115,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/marketing.sh $(BUILD)
 	@sh tests/e2e/parity.sh $(BUILD)
 	@sh tests/e2e/modes.sh $(BUILD)
+	@sh tests/e2e/sendmail.sh $(BUILD)
 	@sh tests/e2e/security.sh $(BUILD)
 	@sh tests/e2e/faults.sh $(BUILD)
 
