@@ -4,10 +4,11 @@
  *
  * Order: DoiSenders, then MarketingSenders, matched against the envelope
  * sender and the From address; then the ClassHeader the sending tool set.
- * The header may name any class for mail the lists do not cover, and may
- * turn listed marketing mail into doi mail, but it can never turn a listed
- * sender's mail into transactional or other: a tool must not be able to
- * switch the gate off for a sender the administrator listed.
+ * The header may name any class for mail the lists do not cover, but it
+ * never changes the class of a listed sender's mail: a tool must not be
+ * able to switch the gate off for a sender the administrator listed, and
+ * recipients refused at RCPT time for a listed marketing sender must stay
+ * refused whatever the message says later.
  * With ClassHeuristics (default yes), mail neither listed nor labelled is
  * DOI mail when it links to ConfirmURL, and marketing mail when it carries
  * the bulk-mail markers: List-Unsubscribe-Post (RFC 8058 one-click) or
@@ -142,7 +143,5 @@ pol_classify(const struct cfg *cfg, const struct pol_envelope *env,
 		return cfg->class_heuristics ? pol_classify_heuristic(cfg, msg)
 					     : POL_CLASS_OTHER;
 	}
-	if (by_header == POL_CLASS_DOI)
-		return POL_CLASS_DOI;
 	return listed;
 }
