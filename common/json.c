@@ -7,35 +7,8 @@
 #include <stdint.h>
 
 #include "json.h"
+#include "utf8.h"
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
-static size_t
-json_utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
 
 int
 json_put_string(struct buf *b, const char *s)
@@ -54,7 +27,7 @@ json_put_string(struct buf *b, const char *s)
 			p++;
 		} else if (*p < 0x20 || *p == 0x7f) {
 			r = buf_printf(b, "\\u%04x", *p++);
-		} else if ((n = json_utf8_len(p)) == 0) {
+		} else if ((n = utf8_seq_len(p, 4)) == 0) {
 			r = buf_puts(b, "\\ufffd");
 			p++;
 		} else {
@@ -65,3 +38,26 @@ json_put_string(struct buf *b, const char *s)
 	return r == 0 ? buf_putc(b, '"') : -1;
 }
 
+
+int
+json_hex4(const char *p, const char *end, unsigned *cp)
+{
+	int i, c;
+
+	if (end - p < 4)
+		return -1;
+	*cp = 0;
+	for (i = 0; i < 4; i++) {
+		c = (unsigned char)p[i];
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if (c >= 'a' && c <= 'f')
+			c -= 'a' - 10;
+		else if (c >= 'A' && c <= 'F')
+			c -= 'A' - 10;
+		else
+			return -1;
+		*cp = (*cp << 4) | (unsigned)c;
+	}
+	return 0;
+}

@@ -19,6 +19,8 @@
 #include <strings.h>
 
 #include "../common/buf.h"
+#include "../common/json.h"
+#include "../common/utf8.h"
 #include "ctl.h"
 
 /* The string fields by name, for the parser. */
@@ -81,56 +83,12 @@ ctl_jp_word(struct ctl_jp *jp, const char *w)
 static int
 ctl_jp_hex4(struct ctl_jp *jp, unsigned *cp)
 {
-	int i, c;
-
-	if (jp->end - jp->p < 4)
+	if (json_hex4(jp->p, jp->end, cp) < 0)
 		return -1;
-	*cp = 0;
-	for (i = 0; i < 4; i++) {
-		c = (unsigned char)*jp->p++;
-		if (c >= '0' && c <= '9')
-			c -= '0';
-		else if (c >= 'a' && c <= 'f')
-			c -= 'a' - 10;
-		else if (c >= 'A' && c <= 'F')
-			c -= 'A' - 10;
-		else
-			return -1;
-		*cp = (*cp << 4) | (unsigned)c;
-	}
+	jp->p += 4;
 	return 0;
 }
 
-/* Append the code point cp as UTF-8. */
-static int
-ctl_utf8_put(struct buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		cp = 0xfffd; /* keeps C strings whole and the text valid */
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return buf_append(b, u, n);
-}
 
 /* A \uXXXX escape (the "\u" consumed), joining a surrogate pair. */
 static int
@@ -149,7 +107,7 @@ ctl_jp_unicode(struct ctl_jp *jp, struct buf *b)
 		else
 			*jp = save; /* a lone high surrogate: U+FFFD */
 	}
-	return ctl_utf8_put(b, cp) == 0 ? CTL_EVREC_OK : CTL_EVREC_NOMEM;
+	return utf8_put(b, cp) == 0 ? CTL_EVREC_OK : CTL_EVREC_NOMEM;
 }
 
 /* One escape sequence (the backslash consumed). */

@@ -16,60 +16,8 @@
 
 #include <string.h>
 
-/* Four hex digits at p into *cp; -1 when they are not hex. */
-static int
-db_hex4(const char *p, const char *end, unsigned *cp)
-{
-	int i, c;
-
-	if (end - p < 4)
-		return -1;
-	*cp = 0;
-	for (i = 0; i < 4; i++) {
-		c = (unsigned char)p[i];
-		if (c >= '0' && c <= '9')
-			c -= '0';
-		else if (c >= 'a' && c <= 'f')
-			c -= 'a' - 10;
-		else if (c >= 'A' && c <= 'F')
-			c -= 'A' - 10;
-		else
-			return -1;
-		*cp = (*cp << 4) | (unsigned)c;
-	}
-	return 0;
-}
-
-/* Append code point cp as UTF-8 (U+FFFD for NUL and surrogates). */
-static int
-db_utf8_put(struct buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		cp = 0xfffd;
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return buf_append(b, u, n);
-}
+#include "../common/json.h"
+#include "../common/utf8.h"
 
 /* Decode the string body at *pp (after its opening quote) into out. */
 static int
@@ -88,10 +36,10 @@ db_json_unquote(const char **pp, const char *end, struct buf *out)
 		if (++p >= end)
 			return DB_ERR_CORRUPT;
 		if (*p == 'u') {
-			if (db_hex4(p + 1, end, &cp) < 0)
+			if (json_hex4(p + 1, end, &cp) < 0)
 				return DB_ERR_CORRUPT;
 			p += 5;
-			r = db_utf8_put(out, cp);
+			r = utf8_put(out, cp);
 			continue;
 		}
 		hit = *p ? strchr(from, *p) : NULL;

@@ -15,6 +15,7 @@
  * pol_message_parse() returns.  Failure: out of memory returns
  * POL_ERR_NOMEM and no model.  Never logs, no I/O.
  */
+#include "../common/utf8.h"
 #include "message.h"
 
 #include <errno.h>
@@ -66,52 +67,7 @@ static const uint16_t pol_cp1252[32] = {
     0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178,
 };
 
-/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0. */
-static size_t
-pol_utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
 
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* No overlong forms, surrogates or code points past U+10FFFF. */
-	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
-	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return len;
-}
-
-static size_t
-pol_utf8_put(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	o[0] = (char)(0xe0 | (cp >> 12));
-	o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[2] = (char)(0x80 | (cp & 0x3f));
-	return 3;
-}
 
 /*
  * A new NUL-terminated, valid UTF-8 copy of len bytes at in: valid UTF-8
@@ -138,12 +94,12 @@ pol_utf8_clean(const char *in, size_t len, int oneline, size_t *outlen)
 		    (oneline && (c == '\r' || c == '\n' || c == '\t'))) {
 			*o++ = ' ';
 			i++;
-		} else if ((k = pol_utf8_seq(s + i, len - i)) > 0) {
+		} else if ((k = utf8_seq_len(s + i, len - i)) > 0) {
 			memcpy(o, s + i, k);
 			o += k;
 			i += k;
 		} else {
-			o += pol_utf8_put(o,
+			o += utf8_encode(o,
 					  c < 0xa0 ? pol_cp1252[c - 0x80] : c);
 			i++;
 		}
