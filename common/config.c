@@ -284,17 +284,203 @@ cfg_check_socket(const char *s)
 	return -1;
 }
 
+/* Replace a string field with a copy of value. */
+static int
+cfg_set_str(struct cfg_ctx *x, void *field, const char *value)
+{
+	char *dup = strdup(value);
+
+	if (dup == NULL) {
+		cfg_error(x, "out of memory");
+		return -1;
+	}
+	free(*(char **)field);
+	*(char **)field = dup;
+	return 0;
+}
+
+/* The string-valued types: check the form, then store. */
+static int
+cfg_set_text(struct cfg_ctx *x, const struct cfg_key *k, void *field,
+	     const char *value)
+{
+	char norm[ADDR_MAX + 1];
+	unsigned char ipbuf[sizeof(struct in6_addr)];
+
+	switch (k->type) {
+	case CFG_T_SOCKET:
+		if (cfg_check_socket(value) < 0) {
+			cfg_error(x, "Socket: '%s' is not unix:/path or inet:PORT@HOST",
+				  value);
+			return -1;
+		}
+		break;
+	case CFG_T_PATH:
+		if (*value && *value != '/') {
+			cfg_error(x, "%s: '%s' is not an absolute path", k->name, value);
+			return -1;
+		}
+		break;
+	case CFG_T_ADDRESS:
+		if (*value && addr_normalise(value, norm, sizeof(norm)) < 0) {
+			cfg_error(x, "%s: '%s' is not an e-mail address", k->name, value);
+			return -1;
+		}
+		if (*value)
+			value = norm;
+		break;
+	case CFG_T_HTTPS_URL:
+		if (*value && (strncasecmp(value, "https://", 8) != 0 ||
+			       value[8] == '\0' || strpbrk(value, " \t\"<>"))) {
+			cfg_error(x, "%s: '%s' is not an https:// URL", k->name, value);
+			return -1;
+		}
+		break;
+	case CFG_T_IP:
+		if (*value && inet_pton(AF_INET, value, ipbuf) != 1 &&
+		    inet_pton(AF_INET6, value, ipbuf) != 1) {
+			cfg_error(x, "%s: '%s' is not an IPv4 or IPv6 address", k->name,
+				  value);
+			return -1;
+		}
+		break;
+	default:
+		break;
+	}
+	return cfg_set_str(x, field, value);
+}
+
+/* One entry of an address list: an address or an @domain, normalised in
+ * place into norm.  Returns the text to store, or NULL (reported). */
+static const char *
+cfg_list_address(struct cfg_ctx *x, const struct cfg_key *k, char *tok,
+		 char *norm, size_t normsz)
+{
+	int r;
+
+	if (tok[0] == '@') {
+		if (tok[1] == '\0' || strchr(tok + 1, '@')) {
+			cfg_error(x, "%s: '%s' is not an @domain", k->name, tok);
+			return NULL;
+		}
+		for (r = 0; tok[r]; r++)
+			tok[r] = (char)tolower((unsigned char)tok[r]);
+		return tok;
+	}
+	if (addr_normalise(tok, norm, normsz) < 0) {
+		cfg_error(x, "%s: '%s' is neither an address nor @domain", k->name,
+			  tok);
+		return NULL;
+	}
+	return norm;
+}
+
+/* Lists: comma-separated entries appended; ImprintText is one text per
+ * line, because commas belong to an imprint. */
+static int
+cfg_set_list(struct cfg_ctx *x, const struct cfg_key *k, void *field,
+	     char *value)
+{
+	char norm[ADDR_MAX + 1], *tok, *save = NULL;
+	const char *entry;
+
+	if (strcasecmp(k->name, "ImprintText") == 0) {
+		if (*value && cfg_list_add(field, value) < 0)
+			return cfg_error(x, "out of memory"), -1;
+		return 0;
+	}
+	for (tok = strtok_r(value, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		tok = cfg_trim(tok);
+		if (*tok == '\0')
+			continue;
+		entry = tok;
+		if (k->type == CFG_T_ADDRLIST &&
+		    (entry = cfg_list_address(x, k, tok, norm, sizeof(norm))) == NULL)
+			return -1;
+		if (cfg_list_add(field, entry) < 0)
+			return cfg_error(x, "out of memory"), -1;
+	}
+	return 0;
+}
+
+/* Numbers, yes/no, the mode and DoiResend. */
+static int
+cfg_set_scalar(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
+	       void *field, const char *value)
+{
+	long n;
+	int b;
+
+	switch (k->type) {
+	case CFG_T_BOOL:
+		if (cfg_parse_bool(value, &b) < 0) {
+			cfg_error(x, "%s: '%s' is not yes or no", k->name, value);
+			return -1;
+		}
+		*(int *)field = b;
+		return 0;
+	case CFG_T_MODE:
+		if (strcasecmp(value, "enforce") == 0)
+			c->mode = CFG_MODE_ENFORCE;
+		else if (strcasecmp(value, "monitor") == 0)
+			c->mode = CFG_MODE_MONITOR;
+		else
+			return cfg_error(x, "Mode: '%s' is not enforce or monitor",
+					 value), -1;
+		return 0;
+	case CFG_T_DAYS:
+		if (strcasecmp(value, "never") == 0) {
+			c->doi_resend_days = -1;
+			return 0;
+		}
+		if (cfg_parse_long(value, &n, 0) < 0 || n < k->min || n > k->max)
+			return cfg_error(x, "%s: '%s' is not never or a number of days "
+					 "(%ld-%ld)", k->name, value, k->min, k->max), -1;
+		c->doi_resend_days = n;
+		return 0;
+	default: /* CFG_T_INT, CFG_T_SIZE */
+		if (cfg_parse_long(value, &n, k->type == CFG_T_SIZE) < 0 ||
+		    n < k->min || n > k->max)
+			return cfg_error(x, "%s: '%s' is not a number from %ld to %ld",
+					 k->name, value, k->min, k->max), -1;
+		*(long *)field = n;
+		return 0;
+	}
+}
+
+/* RuleAction.<rule>, or (suffix NULL) the default for every rule. */
+static int
+cfg_set_ruleaction(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
+		   const char *suffix, const char *value)
+{
+	int a = pol_action_parse(value), r;
+
+	if (a < 0) {
+		cfg_error(x, "%s: '%s' is not reject, tempfail, quarantine, tag or off",
+			  k->name, value);
+		return -1;
+	}
+	if (suffix == NULL) {
+		for (r = 0; r < POL_RULE_COUNT; r++)
+			c->rule_action[r] = a;
+		return 0;
+	}
+	r = pol_rule_find(suffix);
+	if (r < 0) {
+		cfg_error(x, "RuleAction.%s: unknown rule id", suffix);
+		return -1;
+	}
+	c->rule_action[r] = a;
+	return 0;
+}
+
 /* Store one value for one key.  Returns 0 or -1 (error already reported). */
 static int
 cfg_set(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 	const char *suffix, char *value)
 {
 	void *field = (char *)c + k->offset;
-	char norm[ADDR_MAX + 1];
-	unsigned char ipbuf[sizeof(struct in6_addr)];
-	char *tok, *save = NULL;
-	long n;
-	int b, r;
 
 	if (strlen(value) > CFG_VALUE_MAX) {
 		cfg_error(x, "%s: value longer than %d characters", k->name,
@@ -303,147 +489,20 @@ cfg_set(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 	}
 	switch (k->type) {
 	case CFG_T_SOCKET:
-		if (cfg_check_socket(value) < 0) {
-			cfg_error(x, "Socket: '%s' is not unix:/path or inet:PORT@HOST",
-				  value);
-			return -1;
-		}
-		goto string;
 	case CFG_T_PATH:
-		if (*value && *value != '/') {
-			cfg_error(x, "%s: '%s' is not an absolute path", k->name, value);
-			return -1;
-		}
-		goto string;
 	case CFG_T_ADDRESS:
-		if (*value && addr_normalise(value, norm, sizeof(norm)) < 0) {
-			cfg_error(x, "%s: '%s' is not an e-mail address", k->name, value);
-			return -1;
-		}
-		if (*value)
-			value = norm;
-		goto string;
 	case CFG_T_HTTPS_URL:
-		if (*value && (strncasecmp(value, "https://", 8) != 0 ||
-			       value[8] == '\0' || strpbrk(value, " \t\"<>"))) {
-			cfg_error(x, "%s: '%s' is not an https:// URL", k->name, value);
-			return -1;
-		}
-		goto string;
 	case CFG_T_IP:
-		if (*value && inet_pton(AF_INET, value, ipbuf) != 1 &&
-		    inet_pton(AF_INET6, value, ipbuf) != 1) {
-			cfg_error(x, "%s: '%s' is not an IPv4 or IPv6 address", k->name,
-				  value);
-			return -1;
-		}
-		goto string;
 	case CFG_T_STRING:
-	string: {
-		char *dup = strdup(value);
-
-		if (dup == NULL) {
-			cfg_error(x, "out of memory");
-			return -1;
-		}
-		free(*(char **)field);
-		*(char **)field = dup;
-		return 0;
-	}
+		return cfg_set_text(x, k, field, value);
 	case CFG_T_LIST:
 	case CFG_T_ADDRLIST:
-		/* ImprintText is one text per line: commas belong to it. */
-		if (strcasecmp(k->name, "ImprintText") == 0) {
-			if (*value && cfg_list_add(field, value) < 0)
-				return cfg_error(x, "out of memory"), -1;
-			return 0;
-		}
-		for (tok = strtok_r(value, ",", &save); tok;
-		     tok = strtok_r(NULL, ",", &save)) {
-			tok = cfg_trim(tok);
-			if (*tok == '\0')
-				continue;
-			if (k->type == CFG_T_ADDRLIST) {
-				if (tok[0] == '@') {
-					if (tok[1] == '\0' || strchr(tok + 1, '@')) {
-						cfg_error(x, "%s: '%s' is not an @domain",
-							  k->name, tok);
-						return -1;
-					}
-					for (r = 0; tok[r]; r++)
-						tok[r] = (char)tolower((unsigned char)tok[r]);
-				} else if (addr_normalise(tok, norm, sizeof(norm)) < 0) {
-					cfg_error(x, "%s: '%s' is neither an address nor @domain",
-						  k->name, tok);
-					return -1;
-				} else {
-					tok = norm;
-				}
-			}
-			if (cfg_list_add(field, tok) < 0)
-				return cfg_error(x, "out of memory"), -1;
-		}
-		return 0;
-	case CFG_T_BOOL:
-		if (cfg_parse_bool(value, &b) < 0) {
-			cfg_error(x, "%s: '%s' is not yes or no", k->name, value);
-			return -1;
-		}
-		*(int *)field = b;
-		return 0;
-	case CFG_T_INT:
-	case CFG_T_SIZE:
-		if (cfg_parse_long(value, &n, k->type == CFG_T_SIZE) < 0 ||
-		    n < k->min || n > k->max) {
-			cfg_error(x, "%s: '%s' is not a number from %ld to %ld", k->name,
-				  value, k->min, k->max);
-			return -1;
-		}
-		*(long *)field = n;
-		return 0;
-	case CFG_T_MODE:
-		if (strcasecmp(value, "enforce") == 0)
-			c->mode = CFG_MODE_ENFORCE;
-		else if (strcasecmp(value, "monitor") == 0)
-			c->mode = CFG_MODE_MONITOR;
-		else {
-			cfg_error(x, "Mode: '%s' is not enforce or monitor", value);
-			return -1;
-		}
-		return 0;
-	case CFG_T_DAYS:
-		if (strcasecmp(value, "never") == 0) {
-			c->doi_resend_days = -1;
-			return 0;
-		}
-		if (cfg_parse_long(value, &n, 0) < 0 || n < k->min || n > k->max) {
-			cfg_error(x, "%s: '%s' is not never or a number of days (%ld-%ld)",
-				  k->name, value, k->min, k->max);
-			return -1;
-		}
-		c->doi_resend_days = n;
-		return 0;
+		return cfg_set_list(x, k, field, value);
 	case CFG_T_RULEACTION:
-		r = pol_action_parse(value);
-		if (r < 0) {
-			cfg_error(x, "%s: '%s' is not reject, tempfail, quarantine, tag or off",
-				  k->name, value);
-			return -1;
-		}
-		if (suffix == NULL) { /* the default: every rule */
-			for (b = 0; b < POL_RULE_COUNT; b++)
-				c->rule_action[b] = r;
-			return 0;
-		}
-		b = pol_rule_find(suffix);
-		if (b < 0) {
-			cfg_error(x, "RuleAction.%s: unknown rule id", suffix);
-			return -1;
-		}
-		c->rule_action[b] = r;
-		return 0;
+		return cfg_set_ruleaction(x, c, k, suffix, value);
+	default:
+		return cfg_set_scalar(x, c, k, field, value);
 	}
-	return -1;
 }
 
 static const struct cfg_key *
