@@ -471,6 +471,11 @@ cfg_set_ruleaction(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 		cfg_error(x, "RuleAction.%s: unknown rule id", suffix);
 		return -1;
 	}
+	if (r == POL_RULE_LIMIT) {
+		/* Mail that could not be inspected is never let through. */
+		cfg_error(x, "RuleAction.%s: this rule always refuses", suffix);
+		return -1;
+	}
 	c->rule_action[r] = a;
 	return 0;
 }

@@ -115,6 +115,9 @@ test_edge_values(void **state)
 	buf_reset(&err);
 	assert_null(cfg_parse_text("t.conf", "RuleAction. reject\n", &err));
 	buf_reset(&err);
+	assert_null(cfg_parse_text("t.conf", "RuleAction.message.limit off\n", &err));
+	assert_non_null(strstr(err.data, "t.conf:1: RuleAction.message.limit"));
+	buf_reset(&err);
 	/* Keys are case-insensitive; CRLF line ends are fine. */
 	c = cfg_parse_text("t.conf", "mode MONITOR\r\nmaxparts 7\r\n", &err);
 	assert_non_null(c);
