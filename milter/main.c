@@ -87,6 +87,27 @@ mf_drop_privileges(const char *name, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* A missing store directory is created (as root, for UserID) so that a
+ * fresh install starts with an empty store: every marketing recipient is
+ * then refused until consent is imported, the safe direction. */
+static int
+mf_prepare_store_dir(const char *dir, int have_user, uid_t uid, gid_t gid)
+{
+	if (access(dir, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	if (mkdir(dir, 0750) < 0) {
+		log_err("cannot create the consent store directory %s: %s", dir,
+			strerror(errno));
+		return -1;
+	}
+	if (have_user && chown(dir, uid, gid) < 0) {
+		log_err("cannot hand %s to UserID: %s", dir, strerror(errno));
+		return -1;
+	}
+	log_info("created an empty consent store in %s", dir);
+	return 0;
+}
+
 static struct cfg *
 mf_load_config(const char *path, int check_only)
 {
@@ -185,13 +206,15 @@ main(int argc, char **argv)
 	}
 	if (mf_open_socket(cfg, have_user, uid, gid) < 0)
 		return 1;
+	if (mf_prepare_store_dir(cfg->consent_db, have_user, uid, gid) < 0)
+		return 1;
 	if (have_user && mf_drop_privileges(uname, uid, gid) < 0)
 		return 1;
 	/* LMDB must not be used across fork(): detach first, then open.  A
 	 * trial open before detaching reports a broken store on the
 	 * terminal instead of only in syslog. */
 	if (!foreground) {
-		rc = db_open(cfg->consent_db, 0, &store, err, sizeof(err));
+		rc = db_open(cfg->consent_db, DB_OPEN_CREATE, &store, err, sizeof(err));
 		if (rc < 0)
 			goto store_failed;
 		db_close(store);
@@ -201,7 +224,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	rc = db_open(cfg->consent_db, 0, &store, err, sizeof(err));
+	rc = db_open(cfg->consent_db, DB_OPEN_CREATE, &store, err, sizeof(err));
 	if (rc < 0)
 		goto store_failed;
 	pol_init();

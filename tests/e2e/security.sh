@@ -3,7 +3,8 @@
 # root): it refuses to run as root without UserID; a unix socket is created
 # 0660 and handed to UserID; the process runs as UserID; at the default log
 # level no recipient address is logged (only queue ids and evidence refs),
-# with LogAddresses yes it is.
+# with LogAddresses yes it is; a missing store directory is created for
+# UserID.
 CG_HERE=$(cd "$(dirname "$0")" && pwd)
 . "$CG_HERE/lib.sh"
 
@@ -72,6 +73,21 @@ LUA
 			cg_notok "LogAddresses yes: the recipient is not logged"
 	fi
 done
+
+# 3. a missing store directory is created for UserID, empty.
+printf 'Socket inet:%s@127.0.0.1\nUserID nobody\nConsentDB %s/newstore\n' \
+	"$PORT" "$CG_TMP" >"$CG_TMP/new.conf"
+"$CG_BUILD/consentgate" -f -c "$CG_TMP/new.conf" >"$CG_TMP/new.log" 2>&1 </dev/null &
+pid=$!
+cg_wait_port "$PORT" 10 "$pid"
+owner=$(stat -c '%U' "$CG_TMP/newstore/data.mdb" 2>/dev/null)
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if [ "$owner" = nobody ] && grep -q "created an empty consent store" "$CG_TMP/new.log"; then
+	cg_ok "a missing store is created empty for UserID"
+else
+	cg_notok "missing store: owner '$owner', log: $(head -c 200 "$CG_TMP/new.log")"
+fi
 
 printf '# %d passed, %d failed\n' "$CG_PASSES" "$CG_FAILS"
 [ "$CG_FAILS" -eq 0 ] || exit 1
