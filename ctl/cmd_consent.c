@@ -370,21 +370,6 @@ ctl_cmd_withdraw(struct ctl_ctx *ctx, const struct ctl_command *cmd,
 	return ctl_change(ctx, cmd, argc, argv, DB_STATE_WITHDRAWN);
 }
 
-/* One "key: value" line; "-" for an empty value. */
-static void
-ctl_show_line(const char *key, const char *value)
-{
-	printf("%s: %s\n", key, value[0] ? value : "-");
-}
-
-static void
-ctl_show_time(const char *key, int64_t t)
-{
-	char when[DB_TIME_MAX];
-
-	ctl_show_line(key, t ? db_time_format(t, when, sizeof(when)) : "");
-}
-
 int
 ctl_cmd_show(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	     char **argv)
@@ -407,17 +392,8 @@ ctl_cmd_show(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		rc = CTL_EXIT_REFUSED;
 		goto done;
 	}
-	ctl_show_line("address", key);
-	ctl_show_line("state", db_state_name(c.state));
-	ctl_show_line("uid", c.uid);
-	ctl_show_time("created", c.created);
-	ctl_show_time("confirmed", c.confirmed);
-	ctl_show_line("ip", c.ip);
-	ctl_show_time("withdrawn", c.withdrawn);
-	ctl_show_line("source", c.source);
-	ctl_show_line("tracking", c.tracking ? "yes" : "no");
-	ctl_show_time("doi_sent", c.doi_sent);
-	ctl_show_line("doi_msgid", c.doi_msgid);
+	printf("address: %s\n", key);
+	ctl_print_consent("", &c);
 done:
 	db_close(s);
 	return rc;

@@ -74,21 +74,6 @@ done:
 	return rc;
 }
 
-/* One "  key: value" line of the subject report. */
-static void
-ctl_subject_line(const char *k, const char *v)
-{
-	printf("  %s: %s\n", k, v[0] ? v : "-");
-}
-
-static void
-ctl_subject_time(const char *k, int64_t t)
-{
-	char when[DB_TIME_MAX];
-
-	ctl_subject_line(k, t ? db_time_format(t, when, sizeof(when)) : "");
-}
-
 /* The consent part of the report. */
 static int
 ctl_subject_consent(struct db_store *s, const char *key)
@@ -106,16 +91,7 @@ ctl_subject_consent(struct db_store *s, const char *key)
 		return CTL_EXIT_REFUSED;
 	}
 	printf("consent record:\n");
-	ctl_subject_line("state", db_state_name(c.state));
-	ctl_subject_line("uid", c.uid);
-	ctl_subject_time("created", c.created);
-	ctl_subject_time("confirmed", c.confirmed);
-	ctl_subject_line("ip", c.ip);
-	ctl_subject_time("withdrawn", c.withdrawn);
-	ctl_subject_line("source", c.source);
-	ctl_subject_line("tracking", c.tracking ? "yes" : "no");
-	ctl_subject_time("doi_sent", c.doi_sent);
-	ctl_subject_line("doi_msgid", c.doi_msgid);
+	ctl_print_consent("  ", &c);
 	return CTL_EXIT_OK;
 }
 

@@ -71,6 +71,9 @@ int ctl_time_arg(const char *opt, const char *s, int64_t *out);
 /* Normalise an address argument into key (ADDR_MAX+1 bytes).  Prints the
  * problem; returns CTL_EXIT_OK or CTL_EXIT_USAGE. */
 int ctl_addr_arg(const char *s, char *key, size_t keysz);
+/* Print every field of a consent record, one "key: value" line each,
+ * each line starting with indent ("-" for an empty value). */
+void ctl_print_consent(const char *indent, const struct db_consent *c);
 /* The current time in UTC seconds. */
 int64_t ctl_now(void);
 

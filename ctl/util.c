@@ -110,3 +110,34 @@ ctl_now(void)
 {
 	return (int64_t)time(NULL);
 }
+
+/* One "key: value" line; "-" for an empty value. */
+static void
+ctl_print_line(const char *indent, const char *key, const char *value)
+{
+	printf("%s%s: %s\n", indent, key, value[0] ? value : "-");
+}
+
+static void
+ctl_print_time(const char *indent, const char *key, int64_t t)
+{
+	char when[DB_TIME_MAX];
+
+	ctl_print_line(indent, key,
+		       t ? db_time_format(t, when, sizeof(when)) : "");
+}
+
+void
+ctl_print_consent(const char *indent, const struct db_consent *c)
+{
+	ctl_print_line(indent, "state", db_state_name(c->state));
+	ctl_print_line(indent, "uid", c->uid);
+	ctl_print_time(indent, "created", c->created);
+	ctl_print_time(indent, "confirmed", c->confirmed);
+	ctl_print_line(indent, "ip", c->ip);
+	ctl_print_time(indent, "withdrawn", c->withdrawn);
+	ctl_print_line(indent, "source", c->source);
+	ctl_print_line(indent, "tracking", c->tracking ? "yes" : "no");
+	ctl_print_time(indent, "doi_sent", c->doi_sent);
+	ctl_print_line(indent, "doi_msgid", c->doi_msgid);
+}

@@ -132,12 +132,6 @@ mf_envfrom(SMFICTX *ctx, char **argv)
 	return MF_NOREPLY(c, SMFIP_NR_MAIL);
 }
 
-static const char *
-mf_qid(const struct mf_ctx *c)
-{
-	return c->queue_id[0] ? c->queue_id : "NOQUEUE";
-}
-
 /* Refuse one recipient for consent: evidence first, then the reply. */
 static sfsistat
 mf_refuse_rcpt(SMFICTX *ctx, struct mf_ctx *c, const char *addr,

@@ -76,3 +76,9 @@ mf_ctx_add_rcpt(struct mf_ctx *c, const char *addr)
 	c->nrcpts++;
 	return 0;
 }
+
+const char *
+mf_qid(const struct mf_ctx *c)
+{
+	return c->queue_id[0] ? c->queue_id : "NOQUEUE";
+}

@@ -29,8 +29,7 @@ mf_doi_archive(SMFICTX *ctx, struct mf_ctx *c)
 			return 0; /* already a recipient */
 	snprintf(rcpt, sizeof(rcpt), "<%s>", c->cfg->archive_address);
 	if (smfi_addrcpt(ctx, rcpt) != MI_SUCCESS) {
-		log_err("%s: cannot add the archive recipient",
-			c->queue_id[0] ? c->queue_id : "NOQUEUE");
+		log_err("%s: cannot add the archive recipient", mf_qid(c));
 		return -1;
 	}
 	return 0;

@@ -29,12 +29,6 @@ struct mf_eom_state {
 	struct buf rcpt_list;
 };
 
-static const char *
-mf_qid(const struct mf_ctx *c)
-{
-	return c->queue_id[0] ? c->queue_id : "NOQUEUE";
-}
-
 static sfsistat
 mf_tempfail(SMFICTX *ctx, struct mf_ctx *c, const char *why)
 {

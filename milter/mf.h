@@ -106,5 +106,7 @@ void mf_ctx_reset_message(struct mf_ctx *c);
 void mf_ctx_free(struct mf_ctx *c);
 int mf_ctx_add_rcpt(struct mf_ctx *c, const char *addr);
 int mf_ctx_add_withdraw(struct mf_ctx *c, const char *uid);
+/* The queue id for log lines, "NOQUEUE" before the MTA assigned one. */
+const char *mf_qid(const struct mf_ctx *c);
 
 #endif

@@ -90,7 +90,7 @@ mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref)
 		rc = db_consent_get(mf_store(), addr, &rec);
 	if (rc == DB_NOTFOUND) {
 		log_info("%s: ref=%s withdrawal by mail for an unknown %s",
-			 c->queue_id, ref, uid[0] ? "uid" : "sender");
+			 mf_qid(c), ref, uid[0] ? "uid" : "sender");
 		return mf_withdraw_evidence(c, ref, "", note, "unknown");
 	}
 	if (rc != DB_OK)
@@ -101,6 +101,6 @@ mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref)
 		if (db_consent_put(mf_store(), addr, &rec) != DB_OK)
 			return -1;
 	}
-	log_info("%s: ref=%s consent withdrawn by mail", c->queue_id, ref);
+	log_info("%s: ref=%s consent withdrawn by mail", mf_qid(c), ref);
 	return mf_withdraw_evidence(c, ref, addr, note, "withdrawn");
 }
