@@ -83,6 +83,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Deepest MIME nesting inspected; deeper mail is refused."),
 	K("MaxParts", CFG_T_INT, max_parts, "500", 1, 100000,
 	  "Most MIME parts inspected; mail with more is refused."),
+	K("UninspectedAction", CFG_T_ACTION, uninspected_action, "reject", 0, 0,
+	  "Mail over a Max* limit whose class stays undecided: reject, tempfail, quarantine or tag."),
 	K("RuleAction.<rule>", CFG_T_RULEACTION, rule_action, "reject", 0, 0,
 	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
 };
@@ -404,7 +406,7 @@ cfg_set_list(struct cfg_ctx *x, const struct cfg_key *k, void *field,
 	return 0;
 }
 
-/* Numbers, yes/no, the mode and DoiResend. */
+/* Numbers, yes/no, the mode, an action and DoiResend. */
 static int
 cfg_set_scalar(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 	       void *field, const char *value)
@@ -428,6 +430,13 @@ cfg_set_scalar(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 		else
 			return cfg_error(x, "Mode: '%s' is not enforce or monitor",
 					 value), -1;
+		return 0;
+	case CFG_T_ACTION:
+		b = pol_action_parse(value);
+		if (b < 0 || b == POL_ACTION_OFF)
+			return cfg_error(x, "%s: '%s' is not reject, tempfail, "
+					 "quarantine or tag", k->name, value), -1;
+		*(enum pol_action *)field = (enum pol_action)b;
 		return 0;
 	case CFG_T_DAYS:
 		if (strcasecmp(value, "never") == 0) {

@@ -58,6 +58,7 @@ struct cfg {
 	long max_message_size;
 	long max_mime_depth;
 	long max_parts;
+	enum pol_action uninspected_action; /* mail of undecided class over a limit */
 	enum pol_action rule_action[POL_RULE_COUNT];
 	struct pol_patterns *patterns;
 };
@@ -77,6 +78,7 @@ enum cfg_type {
 	CFG_T_MODE,
 	CFG_T_DAYS,     /* "never" or a number of days */
 	CFG_T_RULEACTION,
+	CFG_T_ACTION,   /* reject, tempfail, quarantine or tag */
 };
 
 struct cfg_key {

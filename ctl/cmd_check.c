@@ -25,6 +25,7 @@
 #include "../common/config.h"
 #include "../milter/consent.h"
 #include "../milter/spf.h"
+#include "../policy/restscan.h"
 #include "ctl.h"
 
 #define CHECK_MAX_RCPTS 64
@@ -45,7 +46,7 @@ struct check_opts {
 
 /* Read a whole file, bounded by MaxMessageSize (+1 to see "too large"). */
 static int
-check_read(const char *path, size_t max, struct buf *b, char *err, size_t errsz)
+check_read(const char *path, struct buf *b, char *err, size_t errsz)
 {
 	FILE *f = fopen(path, "rb");
 	char chunk[65536];
@@ -56,15 +57,11 @@ check_read(const char *path, size_t max, struct buf *b, char *err, size_t errsz)
 		return -1;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (b->len + n > max + 1)
-			n = max + 1 - b->len;
 		if (buf_append(b, chunk, n) < 0) {
 			snprintf(err, errsz, "out of memory");
 			fclose(f);
 			return -1;
 		}
-		if (b->len > max)
-			break;
 	}
 	if (ferror(f)) {
 		snprintf(err, errsz, "read error: %s", strerror(errno));
@@ -199,18 +196,26 @@ check_file(struct check_opts *o, const char *path)
 	struct pol_envelope env;
 	struct pol_verdict v = {POL_CLASS_OTHER, NULL, 0, POL_ACTION_PASS};
 	char err[256], sender[ADDR_MAX + 1];
+	struct pol_restscan rest;
+	size_t keep;
 	int rc = 1, cls;
 
 	o->started_ms = check_cpu_ms();
-	if (check_read(path, (size_t)o->cfg->max_message_size, &raw, err,
-		       sizeof(err)) < 0)
+	if (check_read(path, &raw, err, sizeof(err)) < 0)
 		goto error;
-	if (pol_message_parse(raw.data ? raw.data : "", raw.len, &lim, &m) != POL_OK) {
+	/* The same cut as the milter: headers whole, MaxMessageSize of body,
+	 * the rest only scanned for ConfirmURL. */
+	pol_restscan_init(&rest, o->cfg->confirm_url);
+	keep = pol_restscan_split(&rest, raw.data ? raw.data : "", raw.len,
+				  (size_t)o->cfg->max_message_size);
+	if (pol_message_parse(raw.data ? raw.data : "", keep, &lim, &m) != POL_OK) {
 		snprintf(err, sizeof(err), "out of memory parsing the message");
 		goto error;
 	}
-	if (raw.len > (size_t)o->cfg->max_message_size)
-		m->flags |= POL_MSG_TRUNCATED;
+	if (keep < raw.len)
+		m->flags |= POL_MSG_OVER_SIZE;
+	if (pol_restscan_found(&rest))
+		m->flags |= POL_MSG_REST_CONFIRM;
 	memset(&env, 0, sizeof(env));
 	if (o->from == NULL || addr_normalise_sender(o->from, sender, sizeof(sender)) < 0)
 		snprintf(sender, sizeof(sender), "%s", m->from_addr);

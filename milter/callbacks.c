@@ -129,6 +129,7 @@ mf_envfrom(SMFICTX *ctx, char **argv)
 	tls = smfi_getsymval(ctx, "{tls_version}");
 	c->tls = tls != NULL && *tls != '\0';
 	c->env_class = pol_classify_envelope(c->cfg, c->sender);
+	pol_restscan_init(&c->rest, c->cfg->confirm_url);
 	return MF_NOREPLY(c, SMFIP_NR_MAIL);
 }
 
@@ -217,21 +218,32 @@ mf_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * Headers are kept whole (up to MaxMessageSize of header text: the MTA's
+ * own limits come first); the body up to MaxMessageSize.  What lies past
+ * the limit is not kept but scanned for ConfirmURL, so classification still
+ * sees a confirmation link placed after the cut.
+ */
 static sfsistat
 mf_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct mf_ctx *c = mf_ctx_get(ctx);
+	size_t n;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	if (strcasecmp(name, "X-Consent-Gate") == 0)
 		c->gate_headers++;
-	if (!c->oversize && c->cfg) {
-		if (c->raw.len + strlen(name) + strlen(value) + 4 >
-		    (size_t)c->cfg->max_message_size)
-			c->oversize = 1;
-		else if (buf_printf(&c->raw, "%s: %s\r\n", name, value) < 0)
-			c->oversize = 2;
+	if (c->oversize || c->cfg == NULL)
+		return MF_NOREPLY(c, SMFIP_NR_HDR);
+	n = strlen(name) + strlen(value) + 4;
+	if (c->raw.len + n > (size_t)c->cfg->max_message_size) {
+		c->oversize = 1;
+		pol_restscan_prime(&c->rest, c->raw.data ? c->raw.data : "",
+				   c->raw.len);
+		pol_restscan_feed(&c->rest, value, strlen(value));
+	} else if (buf_printf(&c->raw, "%s: %s\r\n", name, value) < 0) {
+		c->oversize = 2;
 	}
 	return MF_NOREPLY(c, SMFIP_NR_HDR);
 }
@@ -252,15 +264,31 @@ static sfsistat
 mf_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct mf_ctx *c = mf_ctx_get(ctx);
+	size_t room;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	if (!c->oversize && c->cfg) {
-		if (c->raw.len + len > (size_t)c->cfg->max_message_size)
-			c->oversize = 1;
-		else if (buf_append(&c->raw, chunk, len) < 0)
-			c->oversize = 2;
+	if (c->cfg == NULL || c->oversize == 2)
+		return MF_NOREPLY(c, SMFIP_NR_BODY);
+	if (c->oversize == 1) {
+		pol_restscan_feed(&c->rest, chunk, len);
+		return MF_NOREPLY(c, SMFIP_NR_BODY);
 	}
+	room = (size_t)c->cfg->max_message_size - c->body_len;
+	if (len <= room) {
+		if (buf_append(&c->raw, chunk, len) < 0)
+			c->oversize = 2;
+		c->body_len += len;
+		return MF_NOREPLY(c, SMFIP_NR_BODY);
+	}
+	if (buf_append(&c->raw, chunk, room) < 0) {
+		c->oversize = 2;
+		return MF_NOREPLY(c, SMFIP_NR_BODY);
+	}
+	c->body_len += room;
+	c->oversize = 1;
+	pol_restscan_prime(&c->rest, c->raw.data ? c->raw.data : "", c->raw.len);
+	pol_restscan_feed(&c->rest, chunk + room, len - room);
 	return MF_NOREPLY(c, SMFIP_NR_BODY);
 }
 

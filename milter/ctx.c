@@ -17,6 +17,7 @@ mf_ctx_reset_message(struct mf_ctx *c)
 	c->nrcpts = c->caprcpts = 0;
 	c->refused_rcpts = 0;
 	buf_free(&c->raw);
+	c->body_len = 0;
 	c->oversize = 0;
 	c->gate_headers = 0;
 	c->sender[0] = '\0';

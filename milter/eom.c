@@ -54,7 +54,9 @@ mf_step_parse(struct mf_ctx *c, struct mf_eom_state *s)
 	if (rc != POL_OK)
 		return -1;
 	if (c->oversize)
-		s->msg->flags |= POL_MSG_TRUNCATED;
+		s->msg->flags |= POL_MSG_OVER_SIZE;
+	if (pol_restscan_found(&c->rest))
+		s->msg->flags |= POL_MSG_REST_CONFIRM;
 	return 0;
 }
 

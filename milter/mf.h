@@ -15,6 +15,7 @@
 #include "../common/config.h"
 #include "../db/store.h"
 #include "../policy/policy.h"
+#include "../policy/restscan.h"
 #include "consent.h"
 
 #define MF_REF_MAX 32
@@ -41,7 +42,9 @@ struct mf_ctx {
 	size_t nrcpts, caprcpts;
 	size_t refused_rcpts;  /* refused at RCPT time */
 	struct buf raw;        /* headers + body as received */
-	int oversize;          /* 1: raw hit MaxMessageSize, 2: out of memory */
+	size_t body_len;       /* body bytes kept in raw */
+	int oversize;          /* 1: over MaxMessageSize, 2: out of memory */
+	struct pol_restscan rest; /* ConfirmURL in the part past the limit */
 	int gate_headers;      /* X-Consent-Gate headers that came from outside */
 	int in_message;
 	int withdraw;          /* recipients that are the UnsubscribeAddress */

@@ -13,6 +13,8 @@
  * DOI mail when it links to ConfirmURL, and marketing mail when it carries
  * the bulk-mail markers: List-Unsubscribe-Post (RFC 8058 one-click) or
  * Precedence: bulk.  Discussion lists (Precedence: list) are not marketing.
+ * A ConfirmURL that the caller found in the unparsed rest of an oversize
+ * message (POL_MSG_REST_CONFIRM) counts like a ConfirmURL link.
  * Pure functions; owns nothing.
  */
 #include <string.h>
@@ -115,7 +117,7 @@ pol_classify_heuristic(const struct cfg *cfg, const struct pol_message *msg)
 
 	if (msg == NULL)
 		return POL_CLASS_OTHER;
-	if (pol_has_confirm_link(cfg, msg))
+	if (pol_has_confirm_link(cfg, msg) || (msg->flags & POL_MSG_REST_CONFIRM))
 		return POL_CLASS_DOI;
 	prec = pol_message_header(msg, "Precedence");
 	if (prec && strncasecmp(prec + strspn(prec, " \t"), "list", 4) == 0)

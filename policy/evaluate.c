@@ -6,6 +6,7 @@
  * check`, so both give the same verdict for the same input.  Owns nothing
  * beyond the verdict it fills.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "policy.h"
@@ -31,9 +32,14 @@ pol_verdict_combine(const struct cfg *cfg, struct pol_verdict *v)
 
 	v->action = POL_ACTION_PASS;
 	for (i = 0; i < v->nhits; i++) {
-		enum pol_action a = v->hits[i].rule == POL_RULE_LIMIT
-					    ? POL_ACTION_REJECT
-					    : cfg_rule_action(cfg, v->hits[i].rule);
+		enum pol_action a = cfg_rule_action(cfg, v->hits[i].rule);
+
+		/* Uninspectable DOI or marketing mail is always refused; for
+		 * mail of undecided class the administrator chooses. */
+		if (v->hits[i].rule == POL_RULE_LIMIT)
+			a = v->cls == POL_CLASS_DOI || v->cls == POL_CLASS_MARKETING
+				    ? POL_ACTION_REJECT
+				    : cfg->uninspected_action;
 
 		if (v->hits[i].temporary && a == POL_ACTION_REJECT)
 			a = POL_ACTION_TEMPFAIL;
@@ -61,21 +67,48 @@ pol_verdict_drop_off(const struct cfg *cfg, struct pol_verdict *v)
 	v->nhits = o;
 }
 
-/* A message the parser could not fully inspect cannot be declared
- * compliant: refuse it when it is DOI or marketing mail. */
+/* What limit kept the parser from seeing the whole message. */
+static void
+pol_limit_reason(const struct cfg *cfg, unsigned flags, char *out, size_t outsz)
+{
+	if (flags & POL_MSG_OVER_SIZE)
+		snprintf(out, outsz, "message larger than MaxMessageSize (%ld "
+			 "bytes); only the first %ld bytes were inspected",
+			 cfg->max_message_size, cfg->max_message_size);
+	else if (flags & POL_MSG_OVER_DEPTH)
+		snprintf(out, outsz, "MIME nesting deeper than MaxMimeDepth (%ld)",
+			 cfg->max_mime_depth);
+	else if (flags & POL_MSG_OVER_PARTS)
+		snprintf(out, outsz, "more MIME parts than MaxParts (%ld)",
+			 cfg->max_parts);
+	else
+		snprintf(out, outsz, "HTML too large or too deeply nested to "
+			 "inspect");
+}
+
+/*
+ * A message the parser could not fully inspect is never declared
+ * compliant.  DOI and marketing mail (by sender lists, ClassHeader, or a
+ * ConfirmURL found anywhere, even in the unparsed rest) is refused; mail
+ * whose class stays undecided gets UninspectedAction (see
+ * pol_verdict_combine), recorded with the same rule id.
+ */
 static int
 pol_check_limits(const struct pol_ctx *x, struct pol_verdict *v)
 {
-	const unsigned over = POL_MSG_OVER_DEPTH | POL_MSG_OVER_PARTS;
+	const unsigned cut = POL_MSG_OVER_DEPTH | POL_MSG_OVER_PARTS |
+			     POL_MSG_TRUNCATED | POL_MSG_OVER_SIZE;
+	char reason[160];
 
-	if (x->msg == NULL || !(x->msg->flags & (over | POL_MSG_TRUNCATED)))
+	if (x->msg == NULL || !(x->msg->flags & cut))
 		return 0;
-	if (x->cls != POL_CLASS_DOI && x->cls != POL_CLASS_MARKETING)
-		return 0;
-	return pol_verdict_add(v, POL_RULE_LIMIT, -1, "MIME structure",
-			       "message too deep, too many parts or HTML too "
-			       "complex to inspect (depth %u, parts %zu)",
-			       x->msg->depth, x->msg->total_parts);
+	pol_limit_reason(x->cfg, x->msg->flags, reason, sizeof(reason));
+	if (x->cls == POL_CLASS_DOI || x->cls == POL_CLASS_MARKETING)
+		return pol_verdict_add(v, POL_RULE_LIMIT, -1, "message",
+				       "%s", reason);
+	return pol_verdict_add(v, POL_RULE_LIMIT, -1, "message",
+			       "%s; class undecided (no sender list, class "
+			       "header or ConfirmURL decides it)", reason);
 }
 
 int

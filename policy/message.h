@@ -58,6 +58,10 @@ struct pol_attachment {
 #define POL_MSG_OVER_DEPTH 0x04
 #define POL_MSG_OVER_PARTS 0x08
 #define POL_MSG_BROKEN 0x10   /* parser warnings of a critical kind */
+/* Set by the caller that cut the message at MaxMessageSize (the milter,
+ * consentctl check), never by the parser: */
+#define POL_MSG_OVER_SIZE 0x20    /* only the first MaxMessageSize bytes parsed */
+#define POL_MSG_REST_CONFIRM 0x40 /* ConfirmURL seen in the unparsed rest */
 
 struct pol_message {
 	struct pol_header *headers;

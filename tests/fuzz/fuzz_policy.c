@@ -2,7 +2,9 @@
  * fuzz_policy.c - libFuzzer target over everything a hostile message
  * reaches: MIME parsing (GMime), HTML (gumbo), link extraction,
  * classification and every rule, with the fixture config, as the message
- * classifies itself and forced through the marketing and the DOI rules.
+ * classifies itself and forced through the marketing and the DOI rules;
+ * and the ConfirmURL scan of an oversize message's unparsed rest, cut after
+ * a quarter of the input.
  * Build and run with `make fuzz FUZZ_TIME=seconds`.
  */
 #include <stdint.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "../../policy/policy.h"
+#include "../../policy/restscan.h"
 
 static struct cfg *fuzz_cfg;
 
@@ -47,11 +50,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   r, 2, 1700086400, "pass"};
 	struct pol_message *m = NULL;
 	struct pol_verdict v;
+	struct pol_restscan rest;
+	size_t keep;
 	char *reply;
 	int cls;
 
+	pol_restscan_init(&rest, fuzz_cfg->confirm_url);
+	keep = pol_restscan_split(&rest, (const char *)data, size, size / 4);
 	if (pol_message_parse((const char *)data, size, &lim, &m) != POL_OK)
 		return 0;
+	if (keep < size)
+		m->flags |= POL_MSG_OVER_SIZE;
+	if (pol_restscan_found(&rest))
+		m->flags |= POL_MSG_REST_CONFIRM;
 	for (cls = -1; cls <= POL_CLASS_DOI; cls += 1) {
 		if (cls == POL_CLASS_OTHER || cls == POL_CLASS_TRANSACTIONAL)
 			continue;
