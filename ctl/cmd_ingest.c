@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/url.h"
 #include "ctl.h"
 
 struct ctl_ingest {
@@ -115,49 +116,6 @@ ctl_log_parse(char *line, struct ctl_logline *l)
 	return NULL;
 }
 
-static int
-ctl_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* The percent-decoded value of parameter name in query q into out; 0 when
- * absent, -1 when it does not fit or does not decode. */
-static int
-ctl_query_param(const char *q, const char *name, char *out, size_t outsz)
-{
-	size_t n = strlen(name), o = 0;
-	const char *p;
-
-	for (p = q; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-		if (strncmp(p, name, n) != 0 || p[n] != '=')
-			continue;
-		for (p += n + 1; *p && *p != '&' && *p != '#'; p++) {
-			if (o + 1 >= outsz)
-				return -1;
-			if (*p == '%' && ctl_hexval(p[1]) >= 0 &&
-			    ctl_hexval(p[2]) >= 0) {
-				out[o++] = (char)(ctl_hexval(p[1]) * 16 +
-						  ctl_hexval(p[2]));
-				p += 2;
-			} else if (*p == '%') {
-				return -1;
-			} else {
-				out[o++] = *p == '+' ? ' ' : *p;
-			}
-		}
-		out[o] = '\0';
-		return o > 0 ? 1 : -1;
-	}
-	return 0;
-}
-
 /* Apply one confirmation or cancellation to the record of addr. */
 static int
 ctl_ingest_apply(struct db_store *s, struct ctl_ingest *in, const char *addr,
@@ -223,7 +181,7 @@ ctl_ingest_line(struct db_store *s, struct ctl_ingest *in, char *line,
 {
 	char uid[DB_UID_MAX + 1], addr[ADDR_MAX + 1];
 	struct ctl_logline l;
-	const char *why, *q;
+	const char *why;
 	size_t pathlen;
 	int confirm, r;
 
@@ -239,8 +197,8 @@ ctl_ingest_line(struct db_store *s, struct ctl_ingest *in, char *line,
 		in->ignored++;
 		return 0;
 	}
-	q = l.target[pathlen] == '?' ? l.target + pathlen + 1 : "";
-	if (ctl_query_param(q, in->uid_param, uid, sizeof(uid)) <= 0) {
+	/* The same decoding as the milter's reading of a confirm link. */
+	if (url_query_param(l.target, in->uid_param, uid, sizeof(uid)) <= 0) {
 		ctl_error("%s: %s request without a usable %s parameter; "
 			  "skipped", where, confirm ? "confirm" : "cancel",
 			  in->uid_param);

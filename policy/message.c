@@ -390,6 +390,7 @@ pol_add_text(struct pol_parse *pp, enum pol_part_kind kind, const char *path,
 	struct pol_message *m = pp->m;
 	struct pol_text_part *parts, *p;
 	size_t idx = m->nparts;
+	int rc;
 
 	parts = pol_array_grow(m->parts, m->nparts, sizeof(*parts));
 	if (parts == NULL) {
@@ -413,8 +414,13 @@ pol_add_text(struct pol_parse *pp, enum pol_part_kind kind, const char *path,
 		return POL_ERR_NOMEM;
 	if (kind == POL_PART_PLAIN)
 		return pol_links_scan_text(m, idx, decoded, dlen);
-	return pol_html_scan(m, idx, decoded, dlen, pp->lim, &p->text,
-			     &p->text_len);
+	rc = pol_html_scan(m, idx, decoded, dlen, pp->lim, &p->text,
+			   &p->text_len);
+	/* A URL written out in the visible text is a link to the reader: mail
+	 * clients make it one, and a privacy URL so written is shown. */
+	if (rc == POL_OK && p->text)
+		rc = pol_links_scan_text(m, idx, p->text, p->text_len);
+	return rc;
 }
 
 /* A multipart without children keeps its body in the prologue (missing or

@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libmilter-dev libgmime-3.0-dev liblmdb-dev lmdb-utils libspf2-dev libpcre2-dev
-libgumbo-dev libcmocka-dev postfix miltertest swaks opendkim opendkim-tools
+libgumbo-dev libidn2-dev libcmocka-dev postfix miltertest swaks opendkim opendkim-tools
 python3 ca-certificates man-db groff-base bc valgrind m4
 libpq-dev postgresql"
 

@@ -19,6 +19,8 @@
 #include "../patterns.h"
 #include "util.h"
 
+#include "../../common/url.h"
+
 #define POL_LOGO_MAX_W 600
 #define POL_LOGO_MAX_H 300
 
@@ -248,28 +250,6 @@ pol_rule_doi_resend(const struct pol_ctx *x, struct pol_verdict *v)
 	return 0;
 }
 
-/* Copy the value of query parameter name from url into out; 1 when found. */
-static int
-pol_query_param(const char *url, const char *name, char *out, size_t outsz)
-{
-	const char *q = strchr(url, '?'), *p, *e;
-	size_t nl = strlen(name), n;
-
-	for (p = q; p && *p; p = strpbrk(p + 1, "&;")) {
-		if (strncmp(p + 1, name, nl) != 0 || p[1 + nl] != '=')
-			continue;
-		p += nl + 2;
-		e = p + strcspn(p, "&;#");
-		n = (size_t)(e - p);
-		if (n == 0 || n >= outsz)
-			return 0;
-		memcpy(out, p, n);
-		out[n] = '\0';
-		return 1;
-	}
-	return 0;
-}
-
 int
 pol_doi_confirm_uid(const struct cfg *cfg, const struct pol_message *m,
 		    char *out, size_t outsz)
@@ -282,7 +262,7 @@ pol_doi_confirm_uid(const struct cfg *cfg, const struct pol_message *m,
 		if (!pol_url_has_prefix(m->links[i].url, cfg->confirm_url))
 			continue;
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if (pol_query_param(m->links[i].url, names[k], out, outsz))
+			if (url_query_param(m->links[i].url, names[k], out, outsz))
 				return 1;
 		return 0;
 	}

@@ -9,6 +9,8 @@
 
 #include "util.h"
 
+#include "../../common/url.h"
+
 int
 pol_url_scheme_is(const char *url, const char *scheme)
 {
@@ -20,69 +22,13 @@ pol_url_scheme_is(const char *url, const char *scheme)
 int
 pol_url_host(const char *url, char *host, size_t hostsz)
 {
-	const char *p, *e, *at;
-	size_t n, i;
-
-	host[0] = '\0';
-	while (*url == ' ' || *url == '\t')
-		url++;
-	if (pol_url_scheme_is(url, "mailto:")) {
-		at = strchr(url, '@');
-		if (at == NULL)
-			return -1;
-		p = at + 1;
-		e = p + strcspn(p, "?&>, ");
-	} else {
-		p = strstr(url, "://");
-		if (p != NULL)
-			p += 3;
-		else if (strncasecmp(url, "www.", 4) == 0)
-			p = url;
-		else
-			return -1;
-		e = p + strcspn(p, "/?#\\ ");
-		/* user:password@host */
-		for (at = e; at > p && at[-1] != '@'; at--)
-			;
-		if (at > p)
-			p = at;
-		/* port, and the brackets of an IPv6 literal */
-		if (*p == '[') {
-			const char *close = memchr(p, ']', (size_t)(e - p));
-
-			if (close)
-				e = close + 1;
-		} else {
-			const char *colon = memchr(p, ':', (size_t)(e - p));
-
-			if (colon)
-				e = colon;
-		}
-	}
-	n = (size_t)(e - p);
-	while (n && p[n - 1] == '.')
-		n--;
-	if (n == 0 || n >= hostsz)
-		return -1;
-	for (i = 0; i < n; i++)
-		host[i] = (char)tolower((unsigned char)p[i]);
-	host[n] = '\0';
-	return 0;
+	return url_host(url, host, hostsz);
 }
 
 int
 pol_host_in_domain(const char *host, const char *domain)
 {
-	size_t hl = strlen(host), dl;
-
-	while (*domain == '.' || *domain == '@')
-		domain++;
-	dl = strlen(domain);
-	if (dl == 0 || hl < dl)
-		return 0;
-	if (strcasecmp(host + hl - dl, domain) != 0)
-		return 0;
-	return hl == dl || host[hl - dl - 1] == '.';
+	return url_host_in_domain(host, domain);
 }
 
 int
@@ -91,7 +37,7 @@ pol_host_in_list(const char *host, char *const *list, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (pol_host_in_domain(host, list[i]))
+		if (url_host_in_domain(host, list[i]))
 			return 1;
 	return 0;
 }
@@ -99,21 +45,7 @@ pol_host_in_list(const char *host, char *const *list, size_t n)
 int
 pol_url_has_prefix(const char *url, const char *prefix)
 {
-	const char *up, *pp;
-	size_t hostpart;
-
-	if (prefix == NULL || *prefix == '\0')
-		return 0;
-	while (*url == ' ' || *url == '\t')
-		url++;
-	/* scheme://host is case-insensitive, the path is not. */
-	pp = strstr(prefix, "://");
-	hostpart = pp ? (size_t)(pp + 3 - prefix) + strcspn(pp + 3, "/?#") : 0;
-	if (strncasecmp(url, prefix, hostpart) != 0)
-		return 0;
-	up = url + hostpart;
-	pp = prefix + hostpart;
-	return strncmp(up, pp, strlen(pp)) == 0;
+	return url_has_prefix(url, prefix);
 }
 
 /* Advance over a run of white space (ASCII and U+00A0). */

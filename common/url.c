@@ -1,0 +1,353 @@
+/*
+ * url.c - parse, normalise and compare URLs (see url.h).
+ *
+ * One pass prepares the text as a browser would (url_prepare), GLib's
+ * g_uri_split() splits it, and the host goes through percent-decoding and
+ * libidn2's UTS #46 mapping.  Owns nothing beyond the memory of one call:
+ * every GLib string is freed before returning.  Out of memory and
+ * unparseable input both give the documented failure value.
+ */
+#include "url.h"
+
+#include <ctype.h>
+#include <glib.h>
+#include <idn2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+
+/* The pieces of one parsed URL (GLib strings, freed by url_parts_clear). */
+struct url_parts {
+	char *scheme, *userinfo, *host, *path, *query, *fragment;
+	int port;
+};
+
+static void
+url_parts_clear(struct url_parts *p)
+{
+	g_free(p->scheme);
+	g_free(p->userinfo);
+	g_free(p->host);
+	g_free(p->path);
+	g_free(p->query);
+	g_free(p->fragment);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+url_scheme_is(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	while (*url == ' ' || *url == '\t' || *url == '\n' || *url == '\r')
+		url++;
+	return strncasecmp(url, scheme, n) == 0 && url[n] == ':';
+}
+
+/* May this byte stand in a URL as it is?  (RFC 3986 characters, '%' and
+ * '#'; everything else is percent-encoded before GUri sees it.) */
+static int
+url_byte_ok(unsigned char c)
+{
+	if (c <= 0x20 || c >= 0x7f)
+		return 0;
+	return strchr("\"<>\\^`{|}", c) == NULL;
+}
+
+/*
+ * The text a browser would resolve: tab, CR and LF dropped, surrounding
+ * spaces trimmed, "www." given http, backslash a slash in http(s) URLs,
+ * other bytes a URL may not hold percent-encoded.  malloc'd, or NULL.
+ */
+static char *
+url_prepare(const char *in)
+{
+	struct buf b = BUF_INIT;
+	size_t n;
+	int special;
+
+	while (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r' ||
+	       *in == '\f')
+		in++;
+	n = strlen(in);
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\f'))
+		n--;
+	if (strncasecmp(in, "www.", 4) == 0 && buf_puts(&b, "http://") < 0)
+		return NULL;
+	special = strncasecmp(in, "http:", 5) == 0 ||
+		  strncasecmp(in, "https:", 6) == 0 ||
+		  strncasecmp(in, "www.", 4) == 0;
+	for (; n > 0; in++, n--) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (c == '\\' && special)
+			c = '/';
+		if (url_byte_ok(c) ? buf_putc(&b, (char)c) < 0
+				   : buf_printf(&b, "%%%02X", c) < 0) {
+			buf_free(&b);
+			return NULL;
+		}
+	}
+	return buf_steal(&b);
+}
+
+/* Split a prepared URL.  0 or -1. */
+static int
+url_split(const char *prepared, struct url_parts *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->port = -1;
+	if (!g_uri_split(prepared, G_URI_FLAGS_ENCODED | G_URI_FLAGS_NON_DNS,
+			 &p->scheme, &p->userinfo, &p->host, &p->port, &p->path,
+			 &p->query, &p->fragment, NULL)) {
+		url_parts_clear(p);
+		return -1;
+	}
+	if (p->scheme)
+		for (char *s = p->scheme; *s; s++)
+			*s = (char)tolower((unsigned char)*s);
+	return 0;
+}
+
+/* Percent-decode, map with UTS #46, lower-case, drop one trailing dot. */
+static int
+url_map_host(const char *raw, char *out, size_t outsz)
+{
+	char *dec, *ascii = NULL;
+	size_t n;
+	int rc;
+
+	out[0] = '\0';
+	if (raw == NULL || *raw == '\0')
+		return -1;
+	if (strchr(raw, ':') != NULL) { /* IPv6 literal: kept, lower case */
+		n = strlen(raw);
+		if (n >= outsz)
+			return -1;
+		for (size_t i = 0; i <= n; i++)
+			out[i] = (char)tolower((unsigned char)raw[i]);
+		return 0;
+	}
+	dec = g_uri_unescape_string(raw, NULL);
+	if (dec == NULL)
+		return -1;
+	n = strlen(dec);
+	if (n > 0 && dec[n - 1] == '.')
+		dec[--n] = '\0';
+	rc = idn2_to_ascii_8z(dec, &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK)
+		rc = idn2_to_ascii_8z(dec, &ascii, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+	g_free(dec);
+	if (rc != IDN2_OK || ascii == NULL) {
+		idn2_free(ascii);
+		return -1;
+	}
+	n = strlen(ascii);
+	if (n == 0 || n >= outsz) {
+		idn2_free(ascii);
+		return -1;
+	}
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (char)tolower((unsigned char)ascii[i]);
+	idn2_free(ascii);
+	return 0;
+}
+
+int
+url_domain_normalise(const char *domain, char *out, size_t outsz)
+{
+	while (*domain == ' ' || *domain == '.' || *domain == '@')
+		domain++;
+	return url_map_host(domain, out, outsz);
+}
+
+/* The domain of a mailto: URL's first address. */
+static int
+url_mailto_host(const struct url_parts *p, char *host, size_t hostsz)
+{
+	const char *path = p->path ? p->path : "", *at;
+	char *addr;
+	size_t n;
+	int rc;
+
+	n = strcspn(path, ",;");
+	at = memchr(path, '@', n);
+	if (at == NULL)
+		return -1;
+	addr = g_strndup(at + 1, n - (size_t)(at + 1 - path));
+	rc = url_map_host(addr, host, hostsz);
+	g_free(addr);
+	return rc;
+}
+
+int
+url_host(const char *url, char *host, size_t hostsz)
+{
+	struct url_parts p;
+	char *prep;
+	int rc = -1;
+
+	host[0] = '\0';
+	prep = url_prepare(url ? url : "");
+	if (prep == NULL)
+		return -1;
+	if (url_split(prep, &p) == 0) {
+		if (p.scheme && strcmp(p.scheme, "mailto") == 0)
+			rc = url_mailto_host(&p, host, hostsz);
+		else
+			rc = url_map_host(p.host, host, hostsz);
+		url_parts_clear(&p);
+	}
+	free(prep);
+	if (rc < 0)
+		host[0] = '\0';
+	return rc;
+}
+
+int
+url_host_in_domain(const char *host, const char *domain)
+{
+	char h[URL_HOST_MAX], d[URL_HOST_MAX];
+	size_t hl, dl;
+
+	if (url_domain_normalise(host, h, sizeof(h)) < 0 ||
+	    url_domain_normalise(domain, d, sizeof(d)) < 0)
+		return 0;
+	hl = strlen(h);
+	dl = strlen(d);
+	if (hl < dl || strcmp(h + hl - dl, d) != 0)
+		return 0;
+	return hl == dl || h[hl - dl - 1] == '.';
+}
+
+static int
+url_default_port(const char *scheme)
+{
+	if (scheme == NULL)
+		return -1;
+	if (strcmp(scheme, "http") == 0)
+		return 80;
+	if (strcmp(scheme, "https") == 0)
+		return 443;
+	return -1;
+}
+
+/* Normalised text of split parts (see url.h); malloc'd or NULL. */
+static char *
+url_compose(const struct url_parts *p)
+{
+	struct buf b = BUF_INIT;
+	char host[URL_HOST_MAX];
+	int bad = 0;
+
+	if (p->scheme)
+		bad |= buf_printf(&b, "%s:", p->scheme) < 0;
+	if (p->host) {
+		if (url_map_host(p->host, host, sizeof(host)) < 0) {
+			buf_free(&b);
+			return NULL;
+		}
+		bad |= buf_puts(&b, "//") < 0;
+		if (p->userinfo)
+			bad |= buf_printf(&b, "%s@", p->userinfo) < 0;
+		bad |= buf_printf(&b, strchr(host, ':') ? "[%s]" : "%s", host) < 0;
+		if (p->port > 0 && p->port != url_default_port(p->scheme))
+			bad |= buf_printf(&b, ":%d", p->port) < 0;
+		if (p->path == NULL || p->path[0] == '\0')
+			bad |= buf_putc(&b, '/') < 0;
+	}
+	bad |= buf_puts(&b, p->path ? p->path : "") < 0;
+	if (p->query)
+		bad |= buf_printf(&b, "?%s", p->query) < 0;
+	if (bad) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+char *
+url_normalise(const char *url)
+{
+	struct url_parts p;
+	char *prep, *out = NULL;
+
+	prep = url_prepare(url ? url : "");
+	if (prep == NULL)
+		return NULL;
+	if (url_split(prep, &p) == 0) {
+		out = url_compose(&p);
+		url_parts_clear(&p);
+	}
+	free(prep);
+	return out;
+}
+
+int
+url_has_prefix(const char *url, const char *prefix)
+{
+	char *u, *pre;
+	size_t n;
+	int r = 0;
+
+	if (prefix == NULL || *prefix == '\0' || url == NULL)
+		return 0;
+	u = url_normalise(url);
+	pre = url_normalise(prefix);
+	if (u && pre) {
+		n = strlen(pre);
+		if (strncmp(u, pre, n) == 0)
+			r = strchr("/?&=", pre[n - 1]) != NULL ||
+			    strchr("/?#", u[n]) != NULL;
+	}
+	free(u);
+	free(pre);
+	return r;
+}
+
+int
+url_query_param(const char *url, const char *name, char *out, size_t outsz)
+{
+	struct url_parts p;
+	char *prep, **pairs, *val;
+	size_t nl = strlen(name), i;
+	int found = 0;
+
+	out[0] = '\0';
+	prep = url_prepare(url ? url : "");
+	if (prep == NULL)
+		return 0;
+	if (url_split(prep, &p) < 0) {
+		free(prep);
+		return 0;
+	}
+	if (p.query == NULL) {
+		url_parts_clear(&p);
+		free(prep);
+		return 0;
+	}
+	pairs = g_strsplit_set(p.query, "&;", -1);
+	for (i = 0; pairs && pairs[i] && !found; i++) {
+		if (strncmp(pairs[i], name, nl) != 0 || pairs[i][nl] != '=')
+			continue;
+		for (char *s = pairs[i] + nl + 1; *s; s++)
+			if (*s == '+')
+				*s = ' ';
+		val = g_uri_unescape_string(pairs[i] + nl + 1, NULL);
+		if (val && *val && strlen(val) < outsz) {
+			snprintf(out, outsz, "%s", val);
+			found = 1;
+		}
+		g_free(val);
+		break;
+	}
+	g_strfreev(pairs);
+	url_parts_clear(&p);
+	free(prep);
+	return found;
+}
