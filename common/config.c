@@ -83,6 +83,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Deepest MIME nesting inspected; deeper mail is refused."),
 	K("MaxParts", CFG_T_INT, max_parts, "500", 1, 100000,
 	  "Most MIME parts inspected; mail with more is refused."),
+	K("RcptRefusalLimit", CFG_T_INT, rcpt_refusal_limit, "9", 0, 100000,
+	  "Most recipients refused at RCPT time per SMTP connection between accepted messages; keep below smtpd_soft_error_limit."),
 	K("RuleAction.<rule>", CFG_T_RULEACTION, rule_action, "reject", 0, 0,
 	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
 };
