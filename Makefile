@@ -118,6 +118,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/sendmail.sh $(BUILD)
 	@sh tests/e2e/security.sh $(BUILD)
 	@sh tests/e2e/faults.sh $(BUILD)
+	@sh tests/e2e/rcpt-refusals.sh $(BUILD)
 
 corpus: $(PROGS)
 	@sh tests/corpus.sh $(BUILD)

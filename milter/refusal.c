@@ -144,9 +144,10 @@ mf_refusal_reply(SMFICTX *ctx, struct mf_ctx *c, const char *ref)
 				    "again to the recipients not yet refused",
 				c->ndeferred, c->ndeferred == 1 ? "" : "s");
 	else
-		rc = buf_printf(&b, "Marketing mail refused: no consent "
-				    "for %zu of its recipients: ",
-				c->ndeferred) < 0 ||
+		rc = buf_printf(&b, "Marketing mail refused: %zu of its %zu "
+				    "recipients %s no consent: ",
+				c->ndeferred, c->ndeferred + c->nrcpts,
+				c->ndeferred == 1 ? "has" : "have") < 0 ||
 			     mf_refusal_names(c, &b) < 0 ||
 			     buf_puts(&b, "; send it again without them") < 0
 			 ? -1
