@@ -138,20 +138,21 @@ mf_refusal_reply(SMFICTX *ctx, struct mf_ctx *c, const char *ref)
 	struct buf b = BUF_INIT;
 	int retry = mf_refusal_retry(c), rc;
 
-	if (retry)
+	if (retry) {
 		rc = buf_printf(&b, "%zu recipient%s could not be refused "
 				    "individually in this transaction; send "
 				    "again to the recipients not yet refused",
 				c->ndeferred, c->ndeferred == 1 ? "" : "s");
-	else
+	} else {
 		rc = buf_printf(&b, "Marketing mail refused: %zu of its %zu "
 				    "recipients %s no consent: ",
 				c->ndeferred, c->ndeferred + c->nrcpts,
-				c->ndeferred == 1 ? "has" : "have") < 0 ||
-			     mf_refusal_names(c, &b) < 0 ||
-			     buf_puts(&b, "; send it again without them") < 0
-			 ? -1
-			 : 0;
+				c->ndeferred == 1 ? "has" : "have");
+		if (rc >= 0)
+			rc = mf_refusal_names(c, &b);
+		if (rc >= 0)
+			rc = buf_puts(&b, "; send it again without them");
+	}
 	if (rc < 0 || mf_refusal_tail(c, ref, &b) < 0) {
 		buf_free(&b);
 		log_err("%s: ref=%s: out of memory composing the reply",
