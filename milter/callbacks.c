@@ -2,7 +2,9 @@
  * callbacks.c - the libmilter callbacks: collect the envelope, macros,
  * headers and body of each message into the connection context, refuse
  * recipients at RCPT time when the envelope already makes the mail
- * marketing, and hand the message to mf_eom() at the end.
+ * marketing (within the refusal budget of refusal.c; beyond it, and for
+ * non-SMTP submissions, the refusal waits for the end of the message), and
+ * hand the message to mf_eom() at the end.
  *
  * Owns: the struct mf_ctx of each connection (smfi_setpriv), created at
  * negotiate/connect and freed at close.  Negotiation drops every protocol
@@ -108,6 +110,7 @@ mf_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	mf_addr_text(sa, c->client_ip, sizeof(c->client_ip));
+	mf_refusal_connect(c, sa);
 	return MF_NOREPLY(c, SMFIP_NR_CONN);
 }
 
@@ -163,6 +166,7 @@ mf_refuse_rcpt(SMFICTX *ctx, struct mf_ctx *c, const char *addr,
 		mf_setreply(ctx, "550", "5.7.1", text ? text : "Policy refusal");
 	free(text);
 	c->refused_rcpts++;
+	c->refusals++;
 	return a == POL_ACTION_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
@@ -202,6 +206,21 @@ mf_envrcpt(SMFICTX *ctx, char **argv)
 		if (rc == 1) {
 			enum pol_action a = cfg_rule_action(c->cfg, hit.rule);
 
+			if ((a == POL_ACTION_REJECT || a == POL_ACTION_TEMPFAIL) &&
+			    mf_refusal_deferred(c)) {
+				/* The MTA could not carry out (non-SMTP) or
+				 * survive (error limit) one more refusal
+				 * here: accept the recipient now, refuse it
+				 * at the end of the message. */
+				rc = mf_ctx_add_deferred(c, addr, &hit);
+				pol_hit_clear(&hit);
+				if (rc < 0) {
+					mf_setreply(ctx, "451", "4.3.0",
+						    "Out of memory, try again later");
+					return SMFIS_TEMPFAIL;
+				}
+				return SMFIS_CONTINUE;
+			}
 			/* Quarantine and tag act on the whole message at its end. */
 			if (a == POL_ACTION_REJECT || a == POL_ACTION_TEMPFAIL) {
 				st = mf_refuse_rcpt(ctx, c, addr, &hit);

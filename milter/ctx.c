@@ -1,7 +1,8 @@
 /*
  * ctx.c - the per-connection context: reset between messages, freed at
- * close.  Owns: the recipient array, the raw message buffer and the config
- * reference of the current message.
+ * close.  Owns: the recipient array, the deferred refusals, the raw message
+ * buffer and the config reference of the current message.  The refusal
+ * count and the client facts belong to the connection and survive a reset.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,9 @@ mf_ctx_reset_message(struct mf_ctx *c)
 	c->rcpts = NULL;
 	c->nrcpts = c->caprcpts = 0;
 	c->refused_rcpts = 0;
+	free(c->deferred);
+	c->deferred = NULL;
+	c->ndeferred = c->capdeferred = 0;
 	buf_free(&c->raw);
 	c->body_len = 0;
 	c->oversize = 0;
@@ -75,6 +79,29 @@ mf_ctx_add_rcpt(struct mf_ctx *c, const char *addr)
 	}
 	snprintf(c->rcpts[c->nrcpts].addr, sizeof(c->rcpts[0].addr), "%s", addr);
 	c->nrcpts++;
+	return 0;
+}
+
+int
+mf_ctx_add_deferred(struct mf_ctx *c, const char *addr,
+		    const struct pol_hit *hit)
+{
+	struct mf_deferred *v, *d;
+	size_t cap;
+
+	if (c->ndeferred == c->capdeferred) {
+		cap = c->capdeferred ? c->capdeferred * 2 : 4;
+		v = realloc(c->deferred, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		c->deferred = v;
+		c->capdeferred = cap;
+	}
+	d = &c->deferred[c->ndeferred++];
+	snprintf(d->addr, sizeof(d->addr), "%s", addr);
+	d->rule = hit->rule;
+	snprintf(d->detail, sizeof(d->detail), "%s",
+		 hit->detail ? hit->detail : "");
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /*
  * eom.c - the end-of-message decision, as a sequence of named steps:
- * parse, look up consent, evaluate, record evidence, apply the verdict.
+ * parse, look up consent, evaluate, fold in the refusals deferred from RCPT
+ * time (refusal.c), record evidence, apply the verdict.
  *
  * Owns, for the duration of one call: the parsed message, the recipient
  * array handed to the policy, and the verdict.  Any internal failure
@@ -27,6 +28,7 @@ struct mf_eom_state {
 	char ref[MF_REF_MAX];
 	char sha256[65];
 	struct buf rcpt_list;
+	int deferred; /* 1: the deferred refusals decide the answer */
 };
 
 static sfsistat
@@ -109,6 +111,20 @@ mf_step_hash(struct mf_ctx *c, struct mf_eom_state *s)
 					  c->raw.len);
 	snprintf(s->sha256, sizeof(s->sha256), "%s", hex ? hex : "");
 	g_free(hex);
+}
+
+/* Recipients whose refusal waited for the end of the message (refusal
+ * budget used up, or a non-SMTP submission) are refused now: unless the
+ * message is refused as a whole anyway, they decide the answer. */
+static int
+mf_step_deferred(struct mf_ctx *c, struct mf_eom_state *s)
+{
+	int rc = mf_refusal_fold(c, &s->verdict, &s->rcpt_list);
+
+	if (rc < 0)
+		return -1;
+	s->deferred = rc;
+	return 0;
 }
 
 /* The word recorded as the action taken. */
@@ -268,6 +284,10 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 		st = mf_tempfail(ctx, c, "out of memory evaluating the policy");
 		goto done;
 	}
+	if (mf_step_deferred(c, &s) < 0) {
+		st = mf_tempfail(ctx, c, "out of memory folding deferred refusals");
+		goto done;
+	}
 	mf_step_hash(c, &s);
 	action = mf_action_word(c, &s.verdict);
 	if (mf_evidence_decision(c, s.ref, pol_class_name(s.verdict.cls),
@@ -286,8 +306,10 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 	log_info("%s: ref=%s class=%s action=%s%s%s", mf_qid(c), s.ref,
 		 pol_class_name(s.verdict.cls), action, rules[0] ? " rules=" : "",
 		 rules);
-	st = mf_step_apply(ctx, c, &s);
+	st = s.deferred ? mf_refusal_reply(ctx, c, s.ref)
+			: mf_step_apply(ctx, c, &s);
 done:
+	mf_refusal_account(c, st);
 	mf_eom_state_free(&s);
 	return st;
 }

@@ -25,6 +25,14 @@ struct mf_rcpt {
 	char addr[ADDR_MAX + 1];
 };
 
+/* A recipient the policy refuses whose refusal waits for the end of the
+ * message (refusal budget used up, or a non-SMTP submission). */
+struct mf_deferred {
+	char addr[ADDR_MAX + 1];
+	enum pol_rule rule;
+	char detail[64]; /* "consent state is none" */
+};
+
 /*
  * Per-connection context (smfi_setpriv).  Owns: everything in it.  The
  * message part is reset at MAIL FROM and after end of message or abort.
@@ -33,6 +41,10 @@ struct mf_ctx {
 	char client_ip[64];
 	int tls;
 	unsigned long pflags;   /* negotiated SMFIP_* flags */
+	int non_smtp;          /* connect without a client port: cleanup's
+				* emulation for sendmail/pickup mail */
+	long refusals;         /* refusals the MTA counted in this connection
+				* since the last accepted message */
 	struct cfg *cfg;       /* snapshot held for the current message */
 	/* message */
 	char sender[ADDR_MAX + 1];
@@ -41,6 +53,8 @@ struct mf_ctx {
 	struct mf_rcpt *rcpts;
 	size_t nrcpts, caprcpts;
 	size_t refused_rcpts;  /* refused at RCPT time */
+	struct mf_deferred *deferred; /* refusals kept for end of message */
+	size_t ndeferred, capdeferred;
 	struct buf raw;        /* headers + body as received */
 	size_t body_len;       /* body bytes kept in raw */
 	int oversize;          /* 1: over MaxMessageSize, 2: out of memory */
@@ -94,6 +108,26 @@ int mf_withdraw_match(const struct cfg *cfg, const char *rcpt, const char *raw,
  * 0 ok (also for an unknown one), -1 store failure. */
 int mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref);
 
+/* refusal.c: RCPT-time refusals within what the MTA can carry out.
+ * Must the refusal of one more recipient wait for the end of the message
+ * (non-SMTP submission, or RcptRefusalLimit used up)?  1 yes, 0 no. */
+int mf_refusal_deferred(const struct mf_ctx *c);
+/* Was the client address of this connection one an SMTP server passes
+ * (a port)?  Sets c->non_smtp from the connect information sa. */
+void mf_refusal_connect(struct mf_ctx *c, const struct sockaddr *sa);
+/* Fold the deferred refusals into v (hits) and rcpt_list (the evidence's
+ * recipients).  1 when they decide the answer (mf_refusal_reply), 0 when
+ * there are none or v refuses the whole message anyway, -1 no memory. */
+int mf_refusal_fold(struct mf_ctx *c, struct pol_verdict *v,
+		    struct buf *rcpt_list);
+/* The answer to a message with deferred refusals: 451 4.5.3 for SMTP
+ * (refuse them at RCPT on the retry), 550 5.7.1 for the whole message
+ * otherwise.  Returns SMFIS_TEMPFAIL or SMFIS_REJECT. */
+sfsistat mf_refusal_reply(SMFICTX *ctx, struct mf_ctx *c, const char *ref);
+/* Count the end-of-message answer st as the MTA does (an accepted message
+ * forgives earlier errors). */
+void mf_refusal_account(struct mf_ctx *c, sfsistat st);
+
 /* signals.c: run the milter until SIGTERM/SIGINT, reloading on SIGHUP.
  * Returns the exit status. */
 int mf_run(const char *config_path);
@@ -109,6 +143,9 @@ void mf_ctx_reset_message(struct mf_ctx *c);
 void mf_ctx_free(struct mf_ctx *c);
 int mf_ctx_add_rcpt(struct mf_ctx *c, const char *addr);
 int mf_ctx_add_withdraw(struct mf_ctx *c, const char *uid);
+/* Remember a refusal for the end of the message (hit borrowed).  0 or -1. */
+int mf_ctx_add_deferred(struct mf_ctx *c, const char *addr,
+			const struct pol_hit *hit);
 /* The queue id for log lines, "NOQUEUE" before the MTA assigned one. */
 const char *mf_qid(const struct mf_ctx *c);
 

@@ -8,6 +8,7 @@
 #   cg_start_sink PORT        smtp-sink, one file per received message
 #   cg_start_postfix SMTP SINK [MILTERPORT]
 #   cg_send NAME swaks-args   one SMTP transaction, transcript in $CG_TMP/NAME.swaks
+#   cg_sendmail FILE FROM RCPT...  a local submission (sendmail -> pickup)
 # Everything listens on 127.0.0.1 only. The EXIT trap (cg_cleanup) stops Postfix,
 # the milter and the sink (by the pids recorded here) and removes the temp dir,
 # whether the script succeeds, fails or is interrupted. CG_KEEP=1 keeps the dir.
@@ -573,6 +574,18 @@ cg_send() {
 	shift
 	timeout 60 swaks --server "127.0.0.1:$CG_SMTP_PORT" --helo client.consentgate.test \
 		--timeout 30 "$@" >"$CG_LAST" 2>&1 </dev/null
+}
+
+# cg_sendmail FILE FROM RCPT...: submit FILE (a cg_message file; its swaks
+# tokens %DATE% and %MESSAGEID% are filled in) with Postfix's sendmail(1) to
+# our instance: maildrop -> pickup -> cleanup, which runs non_smtpd_milters
+# and presents the mail to the milter as from localhost, client port 0.
+cg_sendmail() {
+	cg_file=$1
+	cg_from=$2
+	shift 2
+	sed -e "s/%DATE%/$(LC_ALL=C date -R)/" -e "s/%MESSAGEID%/$$.$(date +%s)@consentgate.test/" \
+		"$cg_file" | timeout 30 sendmail -C "$CG_PF_DIR/etc" -f "$cg_from" -i -- "$@"
 }
 
 # cg_reply FILE ERE: the server's reply (final line, prefix stripped) to the

@@ -4,6 +4,8 @@
 # b@rcpt.example no record, c@rcpt.example withdrawn), BUILD/consentgate -f on
 # inet:PORT@127.0.0.1, then one Lua case per behaviour:
 #   miltertest -s tests/miltertest/CASE.lua -D port=PORT -D libdir=tests/miltertest
+# Cases rcpt-limit and local-submission also name the decision the daemon
+# must log (action=tempfail / action=reject at end of message).
 # Prints "ok - CASE: ..." or "not ok - CASE: ..." per case; exits 1 if any failed.
 # Run as root (the daemon drops to UserID nobody): sh tests/miltertest/run.sh build
 #
@@ -39,14 +41,36 @@ cg_seed_store "$CG_TMP/store" "a@rcpt.example=confirmed" "c@rcpt.example=withdra
 cg_write_config "$CG_TMP/consentgate.conf" "$MILTER_PORT" "$CG_TMP/store"
 cg_start_milter "$CG_TMP/consentgate.conf" "$MILTER_PORT" || setup_fail "starting consentgate"
 
-for mt_case in consented unconsented withdrawn transactional mixed; do
+# mt_log_since N PATTERN...: true when every ERE PATTERN occurs in the milter log
+# after its first N lines.
+mt_log_since() {
+	mt_n=$1
+	shift
+	for mt_p in "$@"; do
+		tail -n "+$((mt_n + 1))" "$CG_MILTER_LOG" | grep -Eq -- "$mt_p" || return 1
+	done
+	return 0
+}
+
+# CASE[|PATTERN]: PATTERN, when given, must appear in the daemon's log.
+for mt_spec in consented unconsented withdrawn transactional mixed \
+	'rcpt-limit|class=marketing action=tempfail rules=consent\.missing$' \
+	'local-submission|class=marketing action=reject rules=consent\.missing,consent\.withdrawn$'; do
+	mt_case=${mt_spec%%|*}
+	mt_pat=
+	[ "$mt_case" = "$mt_spec" ] || mt_pat=${mt_spec#*|}
 	mt_out=$CG_TMP/$mt_case.out
+	mt_lines=$(wc -l <"$CG_MILTER_LOG" | tr -d ' ')
 	timeout 60 miltertest -s "$MT_HERE/$mt_case.lua" -D "port=$MILTER_PORT" \
 		-D "libdir=$MT_HERE" >"$mt_out" 2>&1
 	mt_rc=$?
 	mt_pass=$(grep '^PASS: ' "$mt_out" | head -n 1 | sed 's/^PASS: //')
 	mt_fail=$(grep '^FAIL: ' "$mt_out" | head -n 1 | sed 's/^FAIL: //')
-	if [ "$mt_rc" -eq 0 ] && [ -n "$mt_pass" ] && [ -z "$mt_fail" ]; then
+	if [ "$mt_rc" -eq 0 ] && [ -n "$mt_pass" ] && [ -z "$mt_fail" ] &&
+		[ -n "$mt_pat" ] && ! mt_log_since "$mt_lines" "$mt_pat"; then
+		cg_notok "$mt_case: the daemon's log lacks '$mt_pat'"
+		tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" | sed 's/^/#   log: /'
+	elif [ "$mt_rc" -eq 0 ] && [ -n "$mt_pass" ] && [ -z "$mt_fail" ]; then
 		cg_ok "$mt_pass"
 	else
 		[ -n "$mt_fail" ] || mt_fail="$mt_case: miltertest exited $mt_rc without PASS"
@@ -62,17 +86,6 @@ done
 # ---------------------------------------------------------------- rules.conf instance
 
 MT_DATA=$(cd "$MT_HERE/../data" && pwd)
-
-# mt_log_since N PATTERN...: true when every ERE PATTERN occurs in the milter log
-# after its first N lines.
-mt_log_since() {
-	mt_n=$1
-	shift
-	for mt_p in "$@"; do
-		tail -n "+$((mt_n + 1))" "$CG_MILTER_LOG" | grep -Eq -- "$mt_p" || return 1
-	done
-	return 0
-}
 
 cg_stop_pid "$CG_MILTER_PID" consentgate
 CG_MILTER_PID=
