@@ -47,6 +47,8 @@ static const struct cfg_key cfg_table[] = {
 	  "yes: unlisted mail with a ConfirmURL link is DOI, with one-click or bulk headers marketing."),
 	K("ConfirmURL", CFG_T_HTTPS_URL, confirm_url, "", 0, 0,
 	  "https prefix every DOI confirmation link must start with."),
+	K("DoiCancelURL", CFG_T_HTTPS_URL, doi_cancel_url, "", 0, 0,
+	  "Optional https prefix of the decline link a DOI mail may carry beside the confirmation link."),
 	K("PrivacyURL", CFG_T_HTTPS_URL, privacy_url, "", 0, 0,
 	  "Privacy policy URL that DOI and marketing mail must link."),
 	K("ImprintText", CFG_T_LIST, imprint_text, "", 0, 0,

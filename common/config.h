@@ -40,6 +40,7 @@ struct cfg {
 	char *class_header;
 	int class_heuristics;
 	char *confirm_url;
+	char *doi_cancel_url;
 	char *privacy_url;
 	struct cfg_list imprint_text;
 	char *advertising_list;

@@ -7,10 +7,13 @@
  * words (AdvertisingList or the shipped de/en lists, matched against the
  * subject, the plain text, the visible HTML text and image alt texts, never
  * against markup or URLs), no images but one small logo from an allowed
- * domain, and no links but the confirmation link, the privacy policy and
- * AllowedLinkDomains.  It carries exactly one https confirmation link
- * starting with ConfirmURL.  A still-pending address gets no second DOI
- * mail unless DoiResend days have passed.
+ * domain, and no links but to the hosts of ConfirmURL, PrivacyURL and
+ * DoiCancelURL, to AllowedLinkDomains, and mailto: links to the sender's own
+ * domains (From, envelope) or to the recipient.  It carries exactly one
+ * https confirmation link starting with ConfirmURL (the same normalised URL
+ * counts once; a decline link under DoiCancelURL, or under ConfirmURL
+ * worded as a decline, is not a second one).  A still-pending address gets
+ * no second DOI mail unless DoiResend days have passed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "../patterns.h"
 #include "util.h"
 
+#include "../../common/addr.h"
 #include "../../common/url.h"
 
 #define POL_LOGO_MAX_W 600
@@ -107,40 +111,74 @@ pol_doi_text(const struct pol_ctx *x, struct pol_verdict *v)
 	return r < 0 ? -1 : r;
 }
 
-/* Is the host one the DOI mail may point to? */
+/* Is the host one the DOI mail may point to: under the host of
+ * ConfirmURL, PrivacyURL or DoiCancelURL, or in AllowedLinkDomains? */
 static int
 pol_doi_host_allowed(const struct cfg *cfg, const char *host)
 {
+	const char *const own[] = {cfg->confirm_url, cfg->privacy_url,
+				   cfg->doi_cancel_url};
 	char h[POL_HOST_MAX];
+	size_t i;
 
 	if (pol_host_in_list(host, cfg->allowed_link_domains.v,
 			     cfg->allowed_link_domains.n))
 		return 1;
-	if (pol_url_host(cfg->confirm_url, h, sizeof(h)) == 0 &&
-	    pol_host_in_domain(host, h))
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (own[i] && *own[i] &&
+		    pol_url_host(own[i], h, sizeof(h)) == 0 &&
+		    pol_host_in_domain(host, h))
+			return 1;
+	return 0;
+}
+
+/* A mailto: link is allowed to an allowed host, to the sender's own
+ * domains (From and envelope: the imprint must name an e-mail address,
+ * section 5 DDG) and to the recipient's own address. */
+static int
+pol_doi_mailto_allowed(const struct pol_ctx *x, const char *url,
+		       const char *host)
+{
+	const char *from = x->msg->from_addr, *env = x->env->sender;
+	char addr[ADDR_MAX + 1], *raw;
+	size_t i, n;
+
+	if (pol_doi_host_allowed(x->cfg, host))
 		return 1;
-	if (pol_url_host(cfg->privacy_url, h, sizeof(h)) == 0 &&
-	    pol_host_in_domain(host, h))
+	if ((from && *from && pol_host_in_domain(host, addr_domain(from))) ||
+	    (env && *env && pol_host_in_domain(host, addr_domain(env))))
 		return 1;
+	url += strspn(url, " \t") + strlen("mailto:");
+	n = strcspn(url, "?,;");
+	raw = strndup(url, n);
+	if (raw == NULL || addr_normalise(raw, addr, sizeof(addr)) < 0) {
+		free(raw);
+		return 0;
+	}
+	free(raw);
+	for (i = 0; i < x->env->nrcpts; i++)
+		if (strcmp(x->env->rcpts[i].addr, addr) == 0)
+			return 1;
 	return 0;
 }
 
 static int
-pol_doi_link_allowed(const struct cfg *cfg, const char *url)
+pol_doi_link_allowed(const struct pol_ctx *x, const char *url)
 {
+	const struct cfg *cfg = x->cfg;
 	char host[POL_HOST_MAX];
 
 	if (pol_url_has_prefix(url, cfg->confirm_url) ||
-	    pol_url_has_prefix(url, cfg->privacy_url))
+	    pol_url_has_prefix(url, cfg->privacy_url) ||
+	    pol_url_has_prefix(url, cfg->doi_cancel_url))
 		return 1;
 	if (pol_url_scheme_is(url, "tel:") || url[0] == '#' || url[0] == '\0')
 		return 1;
 	if (pol_url_host(url, host, sizeof(host)) < 0)
 		return 0;
 	if (pol_url_scheme_is(url, "mailto:"))
-		return pol_doi_host_allowed(cfg, host);
-	return pol_host_in_list(host, cfg->allowed_link_domains.v,
-				cfg->allowed_link_domains.n);
+		return pol_doi_mailto_allowed(x, url, host);
+	return pol_doi_host_allowed(cfg, host);
 }
 
 static int
@@ -151,7 +189,7 @@ pol_doi_structure(const struct pol_ctx *x, struct pol_verdict *v)
 	size_t i, logos = 0;
 
 	for (i = 0; i < m->nlinks; i++) {
-		if (pol_doi_link_allowed(x->cfg, m->links[i].url))
+		if (pol_doi_link_allowed(x, m->links[i].url))
 			continue;
 		pol_where_part(m, m->links[i].part, m->links[i].line, where,
 			       sizeof(where));
@@ -192,36 +230,109 @@ pol_rule_doi_advertising(const struct pol_ctx *x, struct pol_verdict *v)
 	return pol_doi_structure(x, v);
 }
 
+/* Words that make a link under ConfirmURL a decline ("not me") link when
+ * they are its link text or its last path segment: tools route "confirm"
+ * and "cancel" under one prefix. */
+static const char *const pol_decline_words[] = {
+	"cancel", "decline", "reject", "not me", "not you", "notme",
+	"abbrechen", "ablehnen", "nicht angemeldet", "nicht ich", "abmelden",
+	"unsubscribe", "widerruf", "storn",
+};
+
+static int
+pol_says_decline(const char *text)
+{
+	char buf[200];
+	size_t i, n;
+
+	if (text == NULL || *text == '\0')
+		return 0;
+	n = strlen(text) < sizeof(buf) - 1 ? strlen(text) : sizeof(buf) - 1;
+	for (i = 0; i < n; i++)
+		buf[i] = text[i] == '-' || text[i] == '_' ? ' ' : text[i];
+	buf[n] = '\0';
+	for (i = 0; i < sizeof(pol_decline_words) / sizeof(pol_decline_words[0]); i++)
+		if (pol_text_contains(buf, pol_decline_words[i]))
+			return 1;
+	return 0;
+}
+
+/* Is link l the decline link: under DoiCancelURL, or under ConfirmURL with
+ * decline wording in its text or last path segment? */
+static int
+pol_doi_is_decline(const struct cfg *cfg, const struct pol_link *l)
+{
+	const char *q, *seg;
+	char last[128];
+	size_t n;
+
+	if (pol_url_has_prefix(l->url, cfg->doi_cancel_url))
+		return 1;
+	if (pol_says_decline(l->text))
+		return 1;
+	n = strcspn(l->url, "?#");
+	for (q = l->url + n; q > l->url && q[-1] == '/'; q--)
+		;
+	for (seg = q; seg > l->url && seg[-1] != '/'; seg--)
+		;
+	n = (size_t)(q - seg);
+	if (n == 0 || n >= sizeof(last))
+		return 0;
+	memcpy(last, seg, n);
+	last[n] = '\0';
+	return pol_says_decline(last);
+}
+
 int
 pol_rule_doi_confirm_link(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	const char *cu = x->cfg->confirm_url;
+	char **seen = NULL;
 	size_t i, j, distinct = 0;
+	int rc = 0;
 
 	if (cu == NULL || *cu == '\0')
 		return pol_verdict_add(v, POL_RULE_DOI_CONFIRM_LINK, -1, "config",
 				       "ConfirmURL is not configured, so no "
 				       "confirmation link can be accepted");
-	/* The same link in the plain and the HTML part counts once. */
+	seen = calloc(m->nlinks ? m->nlinks : 1, sizeof(*seen));
+	if (seen == NULL)
+		return -1;
+	/* The same link (as normalised URL) in the plain and the HTML part
+	 * counts once; the decline link is not a confirmation link. */
 	for (i = 0; i < m->nlinks; i++) {
-		if (!pol_url_has_prefix(m->links[i].url, cu))
+		char *norm;
+
+		if (!pol_url_has_prefix(m->links[i].url, cu) ||
+		    pol_doi_is_decline(x->cfg, &m->links[i]))
 			continue;
-		for (j = 0; j < i; j++)
-			if (pol_url_has_prefix(m->links[j].url, cu) &&
-			    strcmp(m->links[j].url, m->links[i].url) == 0)
+		norm = url_normalise(m->links[i].url);
+		if (norm == NULL) {
+			rc = -1;
+			goto done;
+		}
+		for (j = 0; j < distinct; j++)
+			if (strcmp(seen[j], norm) == 0)
 				break;
-		if (j == i)
-			distinct++;
+		if (j < distinct) {
+			free(norm);
+			continue;
+		}
+		seen[distinct++] = norm;
 	}
-	if (distinct == 1)
-		return 0;
 	if (distinct == 0)
-		return pol_verdict_add(v, POL_RULE_DOI_CONFIRM_LINK, -1, "body",
-				       "no confirmation link starting with %s", cu);
-	return pol_verdict_add(v, POL_RULE_DOI_CONFIRM_LINK, -1, "body",
-			       "%zu different confirmation links; exactly one "
-			       "is allowed", distinct);
+		rc = pol_verdict_add(v, POL_RULE_DOI_CONFIRM_LINK, -1, "body",
+				     "no confirmation link starting with %s", cu);
+	else if (distinct > 1)
+		rc = pol_verdict_add(v, POL_RULE_DOI_CONFIRM_LINK, -1, "body",
+				     "%zu different confirmation links; exactly "
+				     "one is allowed", distinct);
+done:
+	for (j = 0; j < distinct; j++)
+		free(seen[j]);
+	free(seen);
+	return rc < 0 ? -1 : 0;
 }
 
 int
@@ -259,7 +370,8 @@ pol_doi_confirm_uid(const struct cfg *cfg, const struct pol_message *m,
 
 	out[0] = '\0';
 	for (i = 0; i < m->nlinks; i++) {
-		if (!pol_url_has_prefix(m->links[i].url, cfg->confirm_url))
+		if (!pol_url_has_prefix(m->links[i].url, cfg->confirm_url) ||
+		    pol_doi_is_decline(cfg, &m->links[i]))
 			continue;
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 			if (url_query_param(m->links[i].url, names[k], out, outsz))
