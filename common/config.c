@@ -59,6 +59,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Domains a DOI mail may link to besides ConfirmURL's and PrivacyURL's."),
 	K("DoiResend", CFG_T_DAYS, doi_resend_days, "never", 0, 3650,
 	  "never, or days after which a new DOI mail to a pending address is allowed."),
+	K("DoiRetryWindow", CFG_T_INT, doi_retry_window, "5", 0, 365,
+	  "Days the same DOI mail (Message-ID and content) may be handed over again after a 4xx; 0 off."),
 	K("UnsubscribeAddress", CFG_T_ADDRESS, unsubscribe_address, "", 0, 0,
 	  "Inbound address; mail to it or its +uid form withdraws consent."),
 	K("TrackingDomains", CFG_T_LIST, tracking_domains, "", 0, 0,

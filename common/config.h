@@ -46,6 +46,7 @@ struct cfg {
 	char *advertising_list;
 	struct cfg_list allowed_link_domains;
 	long doi_resend_days; /* -1 = never */
+	long doi_retry_window; /* days a retry of the same DOI mail passes */
 	char *unsubscribe_address;
 	struct cfg_list tracking_domains;
 	int require_tls;

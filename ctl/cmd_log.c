@@ -9,7 +9,8 @@
  * exclusive.  --rule names a rule id of the rules field, --recipient one
  * address of the recipient list and --sender the sender (both compared
  * normalised).  text is one line per record (time ref kind class action
- * sender -> recipients rules, control characters shown as '?'); csv is a
+ * sender -> recipients rules, and retry-of=REF for a doi-retry; control
+ * characters shown as '?'); csv is a
  * header and one RFC 4180 row per record with CRLF line ends; json is an
  * array of the record objects as db_evidence_foreach presents them (the
  * stored text with the personal fields merged in).
@@ -69,7 +70,7 @@ ctl_log_csv_cell(FILE *out, const char *s, int last)
 
 #define CTL_LOG_CSV_HEADER \
 	"seq,time,ref,kind,queue_id,message_id,sender,recipients," \
-	"client_ip,tls,class,rules,action,sha256\r\n"
+	"client_ip,tls,class,rules,action,sha256,retry_of\r\n"
 
 static void
 ctl_log_csv(FILE *out, const struct ctl_evrec *r)
@@ -77,7 +78,8 @@ ctl_log_csv(FILE *out, const struct ctl_evrec *r)
 	const char *cells[] = {r->time_text, r->ref, r->kind, r->queue_id,
 			       r->message_id, r->sender, r->recipients,
 			       r->client_ip, r->tls ? "true" : "false",
-			       r->cls, r->rules, r->action, r->sha256};
+			       r->cls, r->rules, r->action, r->sha256,
+			       r->retry_of};
 	size_t i, n = sizeof(cells) / sizeof(cells[0]);
 
 	fprintf(out, "%llu,", (unsigned long long)r->seq);

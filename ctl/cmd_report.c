@@ -38,7 +38,7 @@
 /* One pass over the records. */
 struct ctl_agg {
 	uint64_t records, decisions, refused, passed, held, doi_sent,
-		withdrawals;
+		doi_retries, withdrawals;
 	int has_time;
 	int64_t first, last; /* record times seen */
 	GHashTable *cls, *rule, *action, *day; /* all records */
@@ -273,7 +273,9 @@ ctl_agg_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
 		a->held += strcmp(r->action, "quarantine") == 0 ||
 			   strcmp(r->action, "tag") == 0;
 	}
+	/* A retry of the same DOI mail after a 4xx is not another send. */
 	a->doi_sent += strcmp(r->kind, "doi-send") == 0;
+	a->doi_retries += strcmp(r->kind, "doi-retry") == 0;
 	a->withdrawals += strcmp(r->kind, "withdrawal") == 0;
 	if (refused)
 		ctl_agg_refusal(a, r);
@@ -375,9 +377,13 @@ ctl_cmd_stats(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	if (a.has_time)
 		printf(" (%s to %s)", db_time_format(a.first, t1, sizeof(t1)),
 		       db_time_format(a.last, t2, sizeof(t2)));
-	printf("\nrefused: %llu of %llu decisions\n\n",
+	printf("\nrefused: %llu of %llu decisions\n",
 	       (unsigned long long)a.refused,
 	       (unsigned long long)a.decisions);
+	printf("doi mails passed to the MTA: %llu (plus %llu retries of the "
+	       "same mail after a temporary failure)\n\n",
+	       (unsigned long long)a.doi_sent,
+	       (unsigned long long)a.doi_retries);
 	ctl_stats_table(stdout, "by class", "class", a.cls, 0, a.records);
 	ctl_stats_table(stdout, "by rule (records naming it)", "rule", a.rule,
 			0, a.records);
@@ -551,7 +557,10 @@ ctl_report_totals(FILE *out, const struct ctl_agg *a)
 	ctl_report_card(out, "Quarantined / tagged", a->held, "", 0);
 	ctl_report_card(out, "Senders refused",
 			g_hash_table_size(a->ref_sender), "", 0);
-	ctl_report_card(out, "Opt-in mails sent", a->doi_sent, "", 0);
+	ctl_report_card(out, "Opt-in mails passed to the MTA", a->doi_sent, "",
+			0);
+	ctl_report_card(out, "Opt-in retries (same mail, not counted)",
+			a->doi_retries, "", 0);
 	ctl_report_card(out, "Withdrawals", a->withdrawals, "", 0);
 	fputs("</section>\n", out);
 }

@@ -44,6 +44,7 @@ static const struct {
 	{"rules", offsetof(struct ctl_evrec, rules)},
 	{"action", offsetof(struct ctl_evrec, action)},
 	{"sha256", offsetof(struct ctl_evrec, sha256)},
+	{"retry_of", offsetof(struct ctl_evrec, retry_of)},
 };
 
 #define CTL_EVREC_NFIELDS (sizeof(ctl_evrec_fields) / sizeof(ctl_evrec_fields[0]))
@@ -394,6 +395,10 @@ ctl_evrec_print(FILE *out, const struct ctl_evrec *r)
 	ctl_evrec_text_field(out, r->recipients, "-");
 	fputc(' ', out);
 	ctl_evrec_text_field(out, r->rules, "-");
+	if (r->retry_of[0]) {
+		fputs(" retry-of=", out);
+		ctl_evrec_text_field(out, r->retry_of, "-");
+	}
 	fputc('\n', out);
 }
 
@@ -454,9 +459,9 @@ ctl_word_in(const char *word, const char *list)
 }
 
 #define CTL_EV_ACTIONS \
-	"pass|reject|tempfail|quarantine|tag|monitor|sent|withdrawn|unknown|" \
-	"add|confirm|withdraw|import|forget|purge"
-#define CTL_EV_KINDS "decision|doi-send|withdrawal|consent"
+	"pass|reject|tempfail|quarantine|tag|monitor|passed-to-mta|sent|" \
+	"withdrawn|unknown|add|confirm|withdraw|import|forget|purge"
+#define CTL_EV_KINDS "decision|doi-send|doi-retry|withdrawal|consent"
 
 int
 ctl_evfilter_option(struct ctl_evfilter *f, int opt, const char *arg)

@@ -27,7 +27,7 @@ struct ctl_evrec {
 	int64_t time;     /* time_text in UTC seconds */
 	int time_ok;      /* 0 when time_text is missing or does not parse */
 	char *ref;
-	char *kind;       /* decision, doi-send, withdrawal, consent */
+	char *kind;       /* decision, doi-send, doi-retry, withdrawal, consent */
 	char *queue_id;
 	char *message_id;
 	char *sender;
@@ -41,6 +41,8 @@ struct ctl_evrec {
 	char *rules;      /* "rule.id: detail @ where; rule.id: detail" */
 	char *action;
 	char *sha256;
+	char *retry_of;   /* doi-retry: ref of the doi-send record of the same
+			   * mail; "" for every other record */
 };
 
 /* Return codes of ctl_evrec_parse. */
@@ -71,7 +73,8 @@ int ctl_evrec_rule_next(const char **p, const char **id, size_t *idlen,
  * recipient, or in its rules text (a forget record)?  1 or 0. */
 int ctl_evrec_names_hash(const struct ctl_evrec *r, const char *h);
 /* Write r as one text line (time ref kind class action sender ->
- * recipients rules; control characters as '?', empty fields as '-'). */
+ * recipients rules, then "retry-of=REF" for a doi-retry; control
+ * characters as '?', empty fields as '-'). */
 void ctl_evrec_print(FILE *out, const struct ctl_evrec *r);
 /* Does r name rule id (exact, case-sensitive)?  1 or 0. */
 int ctl_evrec_has_rule(const struct ctl_evrec *r, const char *id);

@@ -140,4 +140,6 @@ ctl_print_consent(const char *indent, const struct db_consent *c)
 	ctl_print_line(indent, "tracking", c->tracking ? "yes" : "no");
 	ctl_print_time(indent, "doi_sent", c->doi_sent);
 	ctl_print_line(indent, "doi_msgid", c->doi_msgid);
+	ctl_print_line(indent, "doi_hash", c->doi_hash);
+	ctl_print_line(indent, "doi_ref", c->doi_ref);
 }

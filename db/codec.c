@@ -16,11 +16,14 @@
 #include <string.h>
 #include <time.h>
 
-/* The string fields in their stored order, with their limits. */
-#define DB_CODEC_FIELDS 4
+/* The string fields in their stored order, with their limits: version 1
+ * has the first four, version 2 all six. */
+#define DB_CODEC_FIELDS 6
+#define DB_CODEC_FIELDS_V1 4
 
 _Static_assert(DB_UID_MAX <= 255 && DB_IP_MAX <= 255 &&
-	       DB_SOURCE_MAX <= 255 && DB_MSGID_MAX <= 255,
+	       DB_SOURCE_MAX <= 255 && DB_MSGID_MAX <= 255 &&
+	       DB_DOI_HASH_HEX <= 256 && DB_DOI_REF_MAX <= 255,
 	       "string lengths are stored in one byte");
 
 void
@@ -91,13 +94,19 @@ db_consent_check(const struct db_consent *c)
 		return "source too long";
 	if (db_codec_strlen(c->doi_msgid, sizeof(c->doi_msgid)) < 0)
 		return "DOI message-id too long";
+	if (db_codec_strlen(c->doi_ref, sizeof(c->doi_ref)) < 0)
+		return "DOI evidence ref too long";
+	if (db_codec_strlen(c->doi_hash, sizeof(c->doi_hash)) < 0 ||
+	    strspn(c->doi_hash, "0123456789abcdef") != strlen(c->doi_hash))
+		return "DOI content hash is not lower-case hex";
 	for (p = c->uid; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '@')
 			return "uid contains a space, control character or '@'";
 	if (!db_codec_valid_ip(c->ip))
 		return "ip is not an IPv4 or IPv6 address";
 	if (db_codec_has_control(c->source) ||
-	    db_codec_has_control(c->doi_msgid))
+	    db_codec_has_control(c->doi_msgid) ||
+	    db_codec_has_control(c->doi_ref))
 		return "text contains a control character";
 	return NULL;
 }
@@ -105,8 +114,9 @@ db_consent_check(const struct db_consent *c)
 int
 db_codec_encode(const struct db_consent *c, unsigned char *out, size_t outsz)
 {
-	const char *str[DB_CODEC_FIELDS] = {c->uid, c->ip, c->source,
-					    c->doi_msgid};
+	const char *str[DB_CODEC_FIELDS] = {c->uid,       c->ip,
+					    c->source,    c->doi_msgid,
+					    c->doi_hash, c->doi_ref};
 	int64_t times[4] = {c->created, c->confirmed, c->withdrawn,
 			    c->doi_sent};
 	size_t pos = 0, n;
@@ -134,20 +144,24 @@ int
 db_codec_decode(const void *p, size_t len, struct db_consent *out)
 {
 	const unsigned char *in = p;
-	char *str[DB_CODEC_FIELDS] = {out->uid, out->ip, out->source,
-				      out->doi_msgid};
-	const size_t max[DB_CODEC_FIELDS] = {DB_UID_MAX, DB_IP_MAX,
-					     DB_SOURCE_MAX, DB_MSGID_MAX};
+	char *str[DB_CODEC_FIELDS] = {out->uid,      out->ip,
+				      out->source,   out->doi_msgid,
+				      out->doi_hash, out->doi_ref};
+	const size_t max[DB_CODEC_FIELDS] = {
+	    DB_UID_MAX,   DB_IP_MAX,           DB_SOURCE_MAX,
+	    DB_MSGID_MAX, DB_DOI_HASH_HEX - 1, DB_DOI_REF_MAX};
+	int nfields;
 	int64_t *times[4] = {&out->created, &out->confirmed, &out->withdrawn,
 			     &out->doi_sent};
 	size_t pos = 3, n;
 	int i;
 
 	memset(out, 0, sizeof(*out));
-	if (len < 3 + 4 * 8 + DB_CODEC_FIELDS || in[0] == 0)
+	if (len < 3 + 4 * 8 + DB_CODEC_FIELDS_V1 || in[0] == 0)
 		return DB_ERR_CORRUPT;
 	if (in[0] > DB_CODEC_VERSION)
 		return DB_ERR_VERSION;
+	nfields = in[0] == 1 ? DB_CODEC_FIELDS_V1 : DB_CODEC_FIELDS;
 	if (in[1] < DB_STATE_PENDING || in[1] > DB_STATE_CUSTOMER || in[2] > 1)
 		return DB_ERR_CORRUPT;
 	out->state = in[1];
@@ -156,7 +170,7 @@ db_codec_decode(const void *p, size_t len, struct db_consent *out)
 		*times[i] = (int64_t)db_be64_get(in + pos);
 		pos += 8;
 	}
-	for (i = 0; i < DB_CODEC_FIELDS; i++) {
+	for (i = 0; i < nfields; i++) {
 		if (pos >= len)
 			goto corrupt;
 		n = in[pos++];

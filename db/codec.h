@@ -9,6 +9,9 @@
  *   bytes 3-34  created, confirmed, withdrawn, doi_sent: int64, big-endian
  *   then        uid, ip, source, doi_msgid: each one length byte + bytes
  *               (no NUL; every length is checked against its DB_*_MAX)
+ *   version 2:  then doi_hash, doi_ref the same way
+ * Version 1 values (without the last two) still decode, with both "";
+ * every write uses DB_CODEC_VERSION.
  * Decoding checks every length and the total, so a truncated, padded or
  * foreign value is DB_ERR_CORRUPT rather than a half-filled struct.
  *
@@ -24,10 +27,11 @@
 #include "../common/buf.h"
 #include "store.h"
 
-#define DB_CODEC_VERSION 1
+#define DB_CODEC_VERSION 2
 /* Longest encoded consent value. */
-#define DB_CODEC_MAX (3 + 4 * 8 + 4 + DB_UID_MAX + DB_IP_MAX + \
-		      DB_SOURCE_MAX + DB_MSGID_MAX)
+#define DB_CODEC_MAX (3 + 4 * 8 + 6 + DB_UID_MAX + DB_IP_MAX + \
+		      DB_SOURCE_MAX + DB_MSGID_MAX + DB_DOI_HASH_HEX - 1 + \
+		      DB_DOI_REF_MAX)
 
 /*
  * Encode c into out (outsz bytes, at least DB_CODEC_MAX).  Returns the

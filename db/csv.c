@@ -582,6 +582,12 @@ db_import_merge(struct db_consent *out, const struct db_consent *in,
 		memcpy(out->source, in->source, sizeof(out->source));
 	if (mask & DB_BIT(DB_COL_DOI_MSGID))
 		memcpy(out->doi_msgid, in->doi_msgid, sizeof(out->doi_msgid));
+	/* The content hash and evidence ref belong to the DOI send the
+	 * milter recorded; an imported send has neither. */
+	if (mask & (DB_BIT(DB_COL_DOI_SENT) | DB_BIT(DB_COL_DOI_MSGID))) {
+		out->doi_hash[0] = '\0';
+		out->doi_ref[0] = '\0';
+	}
 }
 
 /* Write row i over the stored record (or a new one). */

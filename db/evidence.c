@@ -69,6 +69,8 @@ db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
 	r |= db_json_pair(b, "rules", e->rules);
 	r |= db_json_pair(b, "action", e->action);
 	r |= db_json_pair(b, "sha256", e->sha256);
+	if (e->retry_of && e->retry_of[0])
+		r |= db_json_pair(b, "retry_of", e->retry_of);
 	if (e->replica)
 		r |= buf_printf(b, ",\"replica_age\":%lld",
 				(long long)e->replica_age);

@@ -505,19 +505,31 @@ db_consent_write_txn(struct db_store *s, MDB_txn *txn, const char *key,
 		     const struct db_consent *c, int force)
 {
 	unsigned char enc[DB_CODEC_MAX];
-	struct db_consent old;
+	struct db_consent old, keep;
 	MDB_val k = {strlen(key), (void *)key}, v;
 	int n, rc;
 
-	n = db_codec_encode(c, enc, sizeof(enc));
-	if (n < 0)
-		return n;
 	/* A corrupt old value may be overwritten; its uid is unknown. */
 	rc = db_consent_get_txn(s, txn, key, &old);
 	if (rc == DB_NOTFOUND || rc == DB_ERR_CORRUPT)
 		old.uid[0] = '\0';
 	else if (rc != DB_OK)
 		return rc;
+	/* A record without DOI content hash for the same DOI send (the
+	 * centre's copy, which has no such columns) keeps the local hash
+	 * and evidence ref: the milter needs them to tell a retry of that
+	 * mail from a second DOI mail. */
+	if (rc == DB_OK && c->doi_hash[0] == '\0' && c->doi_sent != 0 &&
+	    c->doi_sent == old.doi_sent &&
+	    strcmp(c->doi_msgid, old.doi_msgid) == 0) {
+		keep = *c;
+		memcpy(keep.doi_hash, old.doi_hash, sizeof(keep.doi_hash));
+		memcpy(keep.doi_ref, old.doi_ref, sizeof(keep.doi_ref));
+		c = &keep;
+	}
+	n = db_codec_encode(c, enc, sizeof(enc));
+	if (n < 0)
+		return n;
 	if (c->uid[0] && (rc = db_uid_index_set(s, txn, c->uid, key, force)))
 		return rc;
 	if (old.uid[0] && strcmp(old.uid, c->uid) != 0 &&

@@ -47,6 +47,8 @@ enum db_state {
 #define DB_IP_MAX 45
 #define DB_SOURCE_MAX 200
 #define DB_MSGID_MAX 250
+#define DB_DOI_REF_MAX 64 /* evidence ref of a doi-send record */
+#define DB_DOI_HASH_HEX 65 /* SHA-256 in hex and its NUL */
 
 struct db_consent {
 	int state;          /* enum db_state */
@@ -54,11 +56,18 @@ struct db_consent {
 	int64_t created;    /* UTC seconds, 0 unknown */
 	int64_t confirmed;
 	int64_t withdrawn;
-	int64_t doi_sent;   /* last DOI mail sent */
+	int64_t doi_sent;   /* last DOI mail handed to the MTA (a retry of
+			     * the same mail leaves it) */
 	char uid[DB_UID_MAX + 1];
 	char ip[DB_IP_MAX + 1];       /* confirming IP */
 	char source[DB_SOURCE_MAX + 1];
 	char doi_msgid[DB_MSGID_MAX + 1];
+	/* The last DOI mail's content hash (policy's pol_message_content_hash,
+	 * lower-case hex or "") and the ref of its doi-send evidence record
+	 * (or ""): how the milter recognises that mail handed over again
+	 * after a temporary failure.  Records of codec version 1 have "". */
+	char doi_hash[DB_DOI_HASH_HEX];
+	char doi_ref[DB_DOI_REF_MAX + 1];
 };
 
 struct db_store;
@@ -197,7 +206,8 @@ int db_export(struct db_store *s, FILE *out, int json);
 struct db_evidence {
 	int64_t time;        /* UTC seconds */
 	const char *ref;     /* evidence reference, as in the SMTP reply */
-	const char *kind;    /* "decision", "doi-send", "withdrawal", "consent" */
+	const char *kind;    /* "decision", "doi-send", "doi-retry",
+			      * "withdrawal", "consent" */
 	const char *queue_id;
 	const char *message_id;
 	const char *sender;
@@ -208,6 +218,8 @@ struct db_evidence {
 	const char *rules;   /* "rule: detail; rule: detail" */
 	const char *action;  /* pass, reject, tempfail, monitor, ... */
 	const char *sha256;  /* hex, or "" */
+	const char *retry_of; /* doi-retry: ref of the doi-send record of the
+			       * same mail, else NULL (not written) */
 	int replica;         /* 1: the store is a replica; replica_age valid */
 	int64_t replica_age; /* seconds since the replica last synced */
 };
@@ -217,7 +229,8 @@ struct db_evidence {
  * is stored as one JSON object text: {"seq":N,"prev":"<hex>","time":"<ISO
  * 8601>","ref":...,"kind":...,"queue_id":...,"message_id":...,"sender_h":
  * ...,"recipients_h":...,"client_ip_h":...,"tls":true|false,"class":...,
- * "rules":...,"action":...,"sha256":...} (NULL strings written as "").
+ * "rules":...,"action":...,"sha256":...} (NULL strings written as ""),
+ * and "retry_of":... after sha256 only when e->retry_of is set.
  * seq counts from 1; prev is the SHA-256 (lower-case hex) of the previous
  * record's stored bytes, "" for the first, so the records form a hash
  * chain.  The key is seq as 8 bytes big-endian; evref maps ref to seq.  ref

@@ -3,14 +3,25 @@
  * ArchiveAddress (an envelope recipient, never a header), and the record of
  * the DOI send in each recipient's consent record and in the evidence.
  *
- * A recipient without a record, or with a withdrawn one, becomes pending (a
- * new subscription waiting for its click); confirmed and customer records
- * keep their state.  Every record gets the send time and message-id, and
- * the uid of the confirmation link when it has none yet.  Any failure
- * returns -1 and the caller tempfails: the archive copy and the proof of
- * the send are part of the law's demand, not extras.
+ * This runs at end of message, before the MTA has taken the mail: a later
+ * milter, the MTA's own queue file write or our own tempfail half-way
+ * through the recipients may still answer 4xx, and the sender's MTA then
+ * hands the same mail over again.  So the evidence says the mail was
+ * handed to the MTA (action passed-to-mta, with the queue id), and the
+ * same mail handed over again (same Message-ID and content hash, within
+ * DoiRetryWindow days; pol_doi_same_mail) is recorded as a doi-retry
+ * naming the earlier doi-send record, never as a second send.
+ *
+ * On a send, a recipient without a record, or with a withdrawn one,
+ * becomes pending (a new subscription waiting for its click); confirmed
+ * and customer records keep their state.  Every record gets the send
+ * time, message-id, content hash and evidence ref, and the uid of the
+ * confirmation link when it has none yet.  A retry leaves the record as it
+ * is.  Any failure returns -1 and the caller tempfails: the archive copy
+ * and the proof of the send are part of the law's demand, not extras.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/log.h"
@@ -35,43 +46,115 @@ mf_doi_archive(SMFICTX *ctx, struct mf_ctx *c)
 	return 0;
 }
 
+/*
+ * Is rec the record of this very mail, handed over again (a retry after a
+ * temporary failure)?  Then evref gets the ref of its doi-send record.  A
+ * withdrawn record is never a retry: only a new send after a withdrawal
+ * may lead to a new consent.  A ref that the evidence does not hold (the
+ * first attempt failed between the record and its evidence) makes this a
+ * send, so every retry record points at a send record that exists.
+ */
 static int
-mf_doi_update(struct mf_ctx *c, const char *addr, const char *message_id,
-	      const char *uid, int64_t now)
+mf_doi_is_retry(struct mf_ctx *c, const struct db_consent *rec,
+		const struct pol_message *msg, int64_t now)
 {
-	struct db_consent rec;
+	char *json = NULL;
 	int rc;
 
-	rc = db_consent_get(mf_store(), addr, &rec);
-	if (rc == DB_NOTFOUND) {
-		memset(&rec, 0, sizeof(rec));
-		rec.created = now;
-		snprintf(rec.source, sizeof(rec.source), "doi-mail from %s",
-			 c->client_ip[0] ? c->client_ip : "local");
-	} else if (rc != DB_OK) {
+	if (rec->state == DB_STATE_WITHDRAWN || rec->doi_ref[0] == '\0' ||
+	    !pol_doi_same_mail(c->cfg, rec->doi_msgid, rec->doi_hash,
+			       rec->doi_sent, msg, now))
+		return 0;
+	rc = db_evidence_get(mf_store(), rec->doi_ref, &json);
+	free(json);
+	if (rc < 0)
 		return rc;
+	return rc == DB_OK;
+}
+
+/* Record a new DOI send of msg to addr in rec (read by the caller, or
+ * DB_NOTFOUND): pending unless confirmed or customer, send time, mail. */
+static int
+mf_doi_update(struct mf_ctx *c, const char *addr, struct db_consent *rec,
+	      int found, const struct pol_message *msg, const char *evref,
+	      const char *uid, int64_t now)
+{
+	int rc;
+
+	if (!found) {
+		memset(rec, 0, sizeof(*rec));
+		rec->created = now;
+		snprintf(rec->source, sizeof(rec->source), "doi-mail from %s",
+			 c->client_ip[0] ? c->client_ip : "local");
 	}
-	if (rec.state != DB_STATE_CONFIRMED && rec.state != DB_STATE_CUSTOMER)
-		rec.state = DB_STATE_PENDING;
-	rec.doi_sent = now;
-	snprintf(rec.doi_msgid, sizeof(rec.doi_msgid), "%s", message_id);
-	if (rec.uid[0] == '\0' && uid[0])
-		snprintf(rec.uid, sizeof(rec.uid), "%s", uid);
-	rc = db_consent_put(mf_store(), addr, &rec);
-	if (rc == DB_ERR_INVALID && uid[0] && strcmp(rec.uid, uid) == 0) {
+	if (rec->state != DB_STATE_CONFIRMED && rec->state != DB_STATE_CUSTOMER)
+		rec->state = DB_STATE_PENDING;
+	rec->doi_sent = now;
+	snprintf(rec->doi_msgid, sizeof(rec->doi_msgid), "%s", msg->message_id);
+	snprintf(rec->doi_hash, sizeof(rec->doi_hash), "%s", msg->content_sha256);
+	snprintf(rec->doi_ref, sizeof(rec->doi_ref), "%s", evref);
+	if (rec->uid[0] == '\0' && uid[0])
+		snprintf(rec->uid, sizeof(rec->uid), "%s", uid);
+	rc = db_consent_put(mf_store(), addr, rec);
+	if (rc == DB_ERR_INVALID && uid[0] && strcmp(rec->uid, uid) == 0) {
 		/* The uid belongs to another address: keep the send anyway. */
-		rec.uid[0] = '\0';
-		rc = db_consent_put(mf_store(), addr, &rec);
+		rec->uid[0] = '\0';
+		rc = db_consent_put(mf_store(), addr, rec);
 	}
 	return rc;
+}
+
+/*
+ * One recipient: a send updates the consent record; a retry of the same
+ * mail leaves it as it is (state and first hand-over time) and only names
+ * the earlier doi-send record.  Then the evidence, which says the mail was
+ * handed to the MTA (with its queue id), not that it left: the MTA may
+ * still answer 4xx after the gate.  0 ok, <0 failure.
+ */
+static int
+mf_doi_one(struct mf_ctx *c, const char *addr, const struct pol_message *msg,
+	   const char *evref, const char *uid, const char *sha256, int64_t now)
+{
+	char note[DB_UID_MAX + 16], retry_of[DB_DOI_REF_MAX + 1] = "";
+	struct db_consent rec;
+	struct db_evidence e;
+	int rc, retry;
+
+	rc = db_consent_get(mf_store(), addr, &rec);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return rc;
+	retry = rc == DB_OK ? mf_doi_is_retry(c, &rec, msg, now) : 0;
+	if (retry < 0)
+		return retry;
+	if (retry)
+		snprintf(retry_of, sizeof(retry_of), "%s", rec.doi_ref);
+	else if ((rc = mf_doi_update(c, addr, &rec, rc == DB_OK, msg, evref,
+				     uid, now)) < 0)
+		return rc;
+	snprintf(note, sizeof(note), "uid=%s", uid);
+	memset(&e, 0, sizeof(e));
+	e.time = now;
+	e.ref = evref;
+	e.kind = retry ? "doi-retry" : "doi-send";
+	e.queue_id = c->queue_id;
+	e.message_id = msg->message_id;
+	e.sender = c->sender;
+	e.recipients = addr;
+	e.client_ip = c->client_ip;
+	e.tls = c->tls;
+	e.cls = "doi";
+	e.rules = note;
+	e.action = "passed-to-mta";
+	e.sha256 = sha256;
+	e.retry_of = retry ? retry_of : NULL;
+	return mf_evidence_write(&e) == DB_OK ? 0 : -1;
 }
 
 int
 mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
 	      const char *ref, const char *sha256, int64_t now)
 {
-	char uid[DB_UID_MAX + 1], evref[MF_REF_MAX + 8], note[DB_UID_MAX + 16];
-	struct db_evidence e;
+	char uid[DB_UID_MAX + 1], evref[MF_REF_MAX + 8];
 	size_t i;
 
 	pol_doi_confirm_uid(c->cfg, msg, uid, sizeof(uid));
@@ -82,25 +165,8 @@ mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
 			continue;
 		if (strchr(addr, '@') == NULL)
 			continue;
-		if (mf_doi_update(c, addr, msg->message_id, uid, now) < 0)
-			return -1;
 		snprintf(evref, sizeof(evref), "%s-d%zu", ref, i + 1);
-		snprintf(note, sizeof(note), "uid=%s", uid);
-		memset(&e, 0, sizeof(e));
-		e.time = now;
-		e.ref = evref;
-		e.kind = "doi-send";
-		e.queue_id = c->queue_id;
-		e.message_id = msg->message_id;
-		e.sender = c->sender;
-		e.recipients = addr;
-		e.client_ip = c->client_ip;
-		e.tls = c->tls;
-		e.cls = "doi";
-		e.rules = note;
-		e.action = "sent";
-		e.sha256 = sha256;
-		if (mf_evidence_write(&e) != DB_OK)
+		if (mf_doi_one(c, addr, msg, evref, uid, sha256, now) < 0)
 			return -1;
 	}
 	return 0;

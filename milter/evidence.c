@@ -6,6 +6,7 @@
  * could not commit; the caller then tempfails (never accepts without
  * evidence).
  */
+#include <string.h>
 #include <time.h>
 
 #include "../db/replica.h"
@@ -22,6 +23,7 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 	size_t i;
 	int rc;
 
+	memset(&e, 0, sizeof(e));
 	for (i = 0; i < v->nhits; i++) {
 		const struct pol_hit *h = &v->hits[i];
 

@@ -4,7 +4,13 @@
  * milter and `consentctl check` both use it, so both see the same consent.
  * Owns nothing; returns <0 when the store failed (the caller tempfails).
  */
+#include <stdio.h>
+
 #include "mf.h"
+
+_Static_assert(POL_MSGID_MAX == DB_MSGID_MAX &&
+	       POL_HASH_HEX == DB_DOI_HASH_HEX,
+	       "the policy's copy of a consent record holds the store's");
 
 int
 mf_consent_lookup_in(struct db_store *store, const char *addr,
@@ -16,6 +22,8 @@ mf_consent_lookup_in(struct db_store *store, const char *addr,
 	out->state = POL_CONSENT_NONE;
 	out->tracking = 0;
 	out->doi_sent_at = 0;
+	out->doi_msgid[0] = '\0';
+	out->doi_hash[0] = '\0';
 	rc = db_consent_get(store, addr, &rec);
 	if (rc == DB_NOTFOUND || rc == DB_ERR_INVALID)
 		return 0; /* no record (or an address that cannot have one) */
@@ -30,6 +38,8 @@ mf_consent_lookup_in(struct db_store *store, const char *addr,
 	}
 	out->tracking = rec.tracking;
 	out->doi_sent_at = rec.doi_sent;
+	snprintf(out->doi_msgid, sizeof(out->doi_msgid), "%s", rec.doi_msgid);
+	snprintf(out->doi_hash, sizeof(out->doi_hash), "%s", rec.doi_hash);
 	return 0;
 }
 

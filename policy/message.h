@@ -63,6 +63,9 @@ struct pol_attachment {
 #define POL_MSG_OVER_SIZE 0x20    /* only the first MaxMessageSize bytes parsed */
 #define POL_MSG_REST_CONFIRM 0x40 /* ConfirmURL seen in the unparsed rest */
 
+/* Room for a SHA-256 in hex and its NUL. */
+#define POL_HASH_HEX 65
+
 struct pol_message {
 	struct pol_header *headers;
 	size_t nheaders;
@@ -79,6 +82,9 @@ struct pol_message {
 	size_t nimages;
 	struct pol_attachment *attachments;
 	size_t nattachments;
+	/* SHA-256 hex of the message without trace header fields (see
+	 * pol_message_content_hash), "" when it could not be computed. */
+	char content_sha256[POL_HASH_HEX];
 	unsigned depth;    /* deepest MIME nesting seen */
 	size_t total_parts;
 	unsigned flags;
@@ -106,6 +112,15 @@ void pol_shutdown(void);
 int pol_message_parse(const char *data, size_t len,
 		      const struct pol_limits *lim, struct pol_message **out);
 void pol_message_free(struct pol_message *m);
+
+/*
+ * SHA-256 (lower-case hex) of len bytes at data without the header fields
+ * Received, Return-Path and X-Consent-Gate, into out: the same for a mail
+ * the sender's MTA hands over again after a temporary failure, different
+ * for any other change (msghash.c).  out is "" when memory ran out.
+ */
+void pol_message_content_hash(const char *data, size_t len,
+			      char out[POL_HASH_HEX]);
 
 /* First header named name (case-insensitive), borrowed, or NULL. */
 const char *pol_message_header(const struct pol_message *m, const char *name);

@@ -28,11 +28,18 @@ enum pol_consent_state {
 	POL_CONSENT_CUSTOMER
 };
 
+/* Longest Message-ID the store keeps for the last DOI mail. */
+#define POL_MSGID_MAX 250
+
 /* What the store knows about one recipient, as plain data. */
 struct pol_consent {
 	enum pol_consent_state state;
 	int tracking;        /* 1 when the record has tracking consent */
 	int64_t doi_sent_at; /* UTC seconds of the last DOI mail, 0 never */
+	/* That DOI mail's Message-ID (no angle brackets) and content hash
+	 * (pol_message_content_hash), "" when unknown. */
+	char doi_msgid[POL_MSGID_MAX + 1];
+	char doi_hash[POL_HASH_HEX];
 };
 
 struct pol_recipient {
@@ -110,6 +117,17 @@ int pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
  */
 int pol_doi_confirm_uid(const struct cfg *cfg, const struct pol_message *m,
 			char *out, size_t outsz);
+
+/*
+ * Is msg the same DOI mail as the one recorded (Message-ID sent_msgid,
+ * content hash sent_hash, handed to the MTA at sent_at), handed over again
+ * within DoiRetryWindow days of sent_at?  That is a retry after a
+ * temporary failure, not a second DOI mail.  An empty Message-ID or hash
+ * never matches; a window of 0 turns recognition off.  1 or 0.
+ */
+int pol_doi_same_mail(const struct cfg *cfg, const char *sent_msgid,
+		      const char *sent_hash, int64_t sent_at,
+		      const struct pol_message *msg, int64_t now);
 
 void pol_hit_clear(struct pol_hit *h);
 void pol_verdict_clear(struct pol_verdict *v);

@@ -73,6 +73,8 @@ source: web form
 tracking: yes
 doi_sent: -
 doi_msgid: -
+doi_hash: -
+doi_ref: -
 EOF
 cmp -s "$tmp/out" "$tmp/want" || bad "show output differs: $(diff "$tmp/want" "$tmp/out")"
 expect 1 "$ctl" -d "$store" withdraw --uid nobody

@@ -13,7 +13,10 @@
  * https confirmation link starting with ConfirmURL (the same normalised URL
  * counts once; a decline link under DoiCancelURL, or under ConfirmURL
  * worded as a decline, is not a second one).  A still-pending address gets
- * no second DOI mail unless DoiResend days have passed.
+ * no second DOI mail unless DoiResend days have passed; the same mail
+ * handed over again (same Message-ID and content hash, within
+ * DoiRetryWindow days of the first hand-over) is a retry after a temporary
+ * failure, not a second one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +339,23 @@ done:
 }
 
 int
+pol_doi_same_mail(const struct cfg *cfg, const char *sent_msgid,
+		  const char *sent_hash, int64_t sent_at,
+		  const struct pol_message *msg, int64_t now)
+{
+	const int64_t day = 86400;
+
+	if (cfg->doi_retry_window <= 0 || sent_at <= 0 || now < sent_at ||
+	    now - sent_at >= cfg->doi_retry_window * day)
+		return 0;
+	if (sent_msgid == NULL || sent_hash == NULL || sent_msgid[0] == '\0' ||
+	    sent_hash[0] == '\0' || msg->message_id[0] == '\0')
+		return 0;
+	return strcmp(sent_msgid, msg->message_id) == 0 &&
+	       strcmp(sent_hash, msg->content_sha256) == 0;
+}
+
+int
 pol_rule_doi_resend(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const int64_t day = 86400;
@@ -346,6 +366,11 @@ pol_rule_doi_resend(const struct pol_ctx *x, struct pol_verdict *v)
 		const struct pol_consent *c = &x->env->rcpts[i].consent;
 
 		if (c->state != POL_CONSENT_PENDING || c->doi_sent_at <= 0)
+			continue;
+		/* The sender's MTA handing the same mail over again after a
+		 * 4xx (later in the MTA, or ours) is no second DOI mail. */
+		if (pol_doi_same_mail(x->cfg, c->doi_msgid, c->doi_hash,
+				      c->doi_sent_at, x->msg, x->env->now))
 			continue;
 		if (days >= 0 && x->env->now - c->doi_sent_at >= days * day)
 			continue;

@@ -9,8 +9,10 @@
 #      doi-archive@shop.example as an envelope recipient; no header names the
 #      archive address; consentctl show new@example.org: pending, doi_sent,
 #      doi_msgid = the fixture's Message-ID.
-#   b. the same DOI mail again: 550 5.7.1 ... (rule=doi.resend ref=...) at the
-#      end of DATA, nothing more reaches the sink, the record is unchanged.
+#   b. a second DOI mail (the fixture with another Message-ID): 550 5.7.1 ...
+#      (rule=doi.resend ref=...) at the end of DATA, nothing more reaches the
+#      sink, the record is unchanged. (The very same mail handed over again
+#      is a retry: tests/e2e/doiretry.sh.)
 #   c. an advertising DOI fixture: 550 5.7.1 ... (rule=doi.advertising ref=...),
 #      nothing delivered, no record created for its recipient.
 #   d. consentctl verify passes; consentctl evidence REF finds every ref handed
@@ -134,9 +136,10 @@ else
 fi
 cp "$CG_TMP/show-new.txt" "$CG_TMP/show-new-a.txt"
 
-# --- b. the same DOI mail again: doi.resend, nothing more in the sink.
+# --- b. a second DOI mail: doi.resend, nothing more in the sink.
 before=$(cg_sink_count)
-cg_fixture "$CLEAN" "$CG_TMP/doi-again.eml" cg-doi-again "s/^To: .*/To: <$NEW>/"
+cg_fixture "$CLEAN" "$CG_TMP/doi-again.eml" cg-doi-again "s/^To: .*/To: <$NEW>/" \
+	"s/^Message-ID: <[^>]*>/Message-ID: <again.$MSGID>/"
 cg_send doi-again --from "$DOI_SENDER" --to "$NEW" --data "@$CG_TMP/doi-again.eml"
 data=$(cg_reply "$CG_LAST" '^\.$')
 why=

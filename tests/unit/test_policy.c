@@ -260,6 +260,113 @@ test_rcpt_check_and_actions(void **state)
 	cfg_unref(c);
 }
 
+/* Does doi.resend fire for one recipient with consent c at time now? */
+static int
+test_resend_fires(const struct cfg *cfg, const struct pol_message *m,
+		  const struct pol_consent *c, int64_t now)
+{
+	struct pol_recipient r = {"new@example.org", *c};
+	struct pol_envelope env = {"confirm@shop.example", "", 0, &r, 1, now};
+	struct pol_verdict v;
+	size_t i;
+	int fired = 0;
+
+	assert_int_equal(pol_evaluate(cfg, &env, m, POL_CLASS_DOI, &v), POL_OK);
+	for (i = 0; i < v.nhits; i++)
+		fired |= v.hits[i].rule == POL_RULE_DOI_RESEND;
+	pol_verdict_clear(&v);
+	return fired;
+}
+
+/* A pending recipient whose record holds the DOI mail m, handed over at t. */
+static struct pol_consent
+test_sent(const struct pol_message *m, int64_t t)
+{
+	struct pol_consent c = {POL_CONSENT_PENDING, 0, t};
+
+	snprintf(c.doi_msgid, sizeof(c.doi_msgid), "%s", m->message_id);
+	snprintf(c.doi_hash, sizeof(c.doi_hash), "%s", m->content_sha256);
+	return c;
+}
+
+/* Replace the first occurrence of from in text by to (a new string). */
+static char *
+test_subst(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	struct buf b = BUF_INIT;
+
+	assert_non_null(at);
+	buf_append(&b, text, (size_t)(at - text));
+	buf_puts(&b, to);
+	buf_puts(&b, at + strlen(from));
+	return b.data;
+}
+
+/*
+ * doi.resend and a retry: the same DOI mail (same Message-ID and content)
+ * handed over again within DoiRetryWindow days is not a second DOI mail,
+ * also when the MTA added trace fields; another Message-ID, other content,
+ * an old send or a record without content hash is.
+ */
+static void
+test_doi_retry(void **state)
+{
+	const int64_t now = 1770000000, day = 86400;
+	struct cfg *c = test_cfg(NULL), *off = test_cfg("DoiRetryWindow 0\n");
+	char *raw = test_read_file("tests/data/doi/clean-en-plain-utf8-qp.eml",
+				   NULL);
+	char *traced, *other_id, *other_text;
+	struct pol_message *m = test_msg(raw), *m2;
+	struct pol_consent sent = test_sent(m, now - 3600), none = {0};
+
+	(void)state;
+	assert_int_equal(c->doi_retry_window, 5);
+	assert_int_equal(strlen(m->content_sha256), 64);
+	assert_false(test_resend_fires(c, m, &none, now));
+	/* The same mail an hour later: a retry, not a resend. */
+	assert_false(test_resend_fires(c, m, &sent, now));
+	/* ... also with the MTA's Received and Return-Path in front. */
+	traced = test_subst(raw, "Received:",
+			    "Return-Path: <confirm@shop.example>\r\n"
+			    "Received: from client (client [127.0.0.1])\r\n"
+			    "\tby mta.example (Postfix) with ESMTP id 4ABCDEF;\r\n"
+			    "\tMon, 2 Feb 2026 03:04:05 +0100\r\n"
+			    "X-Consent-Gate: pass class=doi ref=x\r\nReceived:");
+	m2 = test_msg(traced);
+	assert_string_equal(m2->content_sha256, m->content_sha256);
+	assert_false(test_resend_fires(c, m2, &sent, now));
+	pol_message_free(m2);
+	/* A different Message-ID: a second DOI mail. */
+	other_id = test_subst(raw, "Message-ID: <2025", "Message-ID: <2026");
+	m2 = test_msg(other_id);
+	assert_true(test_resend_fires(c, m2, &sent, now));
+	pol_message_free(m2);
+	/* The same Message-ID with other content: a second DOI mail. */
+	other_text = test_subst(raw, "Hello,", "Hello again,");
+	m2 = test_msg(other_text);
+	assert_string_equal(m2->message_id, m->message_id);
+	assert_string_not_equal(m2->content_sha256, m->content_sha256);
+	assert_true(test_resend_fires(c, m2, &sent, now));
+	pol_message_free(m2);
+	/* Outside the window (5 days), or with the window off. */
+	sent = test_sent(m, now - 5 * day);
+	assert_true(test_resend_fires(c, m, &sent, now));
+	sent = test_sent(m, now - 5 * day + 60);
+	assert_false(test_resend_fires(c, m, &sent, now));
+	assert_true(test_resend_fires(off, m, &sent, now));
+	/* A record without content hash (written before it was kept). */
+	sent.doi_hash[0] = '\0';
+	assert_true(test_resend_fires(c, m, &sent, now));
+	pol_message_free(m);
+	free(raw);
+	free(traced);
+	free(other_id);
+	free(other_text);
+	cfg_unref(c);
+	cfg_unref(off);
+}
+
 /* Hostile input through the whole policy: never a crash, always a class. */
 static void
 test_hostile(void **state)
@@ -300,6 +407,7 @@ main(void)
 		cmocka_unit_test(test_consent_rules),
 		cmocka_unit_test(test_rcpt_check_and_actions),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_doi_retry),
 	};
 
 	pol_init();

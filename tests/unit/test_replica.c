@@ -187,6 +187,50 @@ test_resync_keeps_waiting(void **state)
 	assert_int_equal(st.last_id, 77);
 	assert_int_equal(st.records, 2);
 }
+/* The centre has no DOI content hash or evidence ref: its copy of the same
+ * DOI send keeps the local ones (retry recognition), another send not. */
+static void
+test_apply_keeps_doi_retry_data(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c = rec(DB_STATE_PENDING, "u3", 100), got;
+	struct db_replica_change ch;
+	struct db_outbox_entry *e;
+	size_t n;
+
+	assert_int_equal(db_replica_enable(f->s, NULL), DB_OK);
+	c.doi_sent = 300;
+	snprintf(c.doi_msgid, sizeof(c.doi_msgid), "m1@shop.example");
+	snprintf(c.doi_hash, sizeof(c.doi_hash), "%064d", 7);
+	snprintf(c.doi_ref, sizeof(c.doi_ref), "r1-d1");
+	assert_int_equal(db_consent_put(f->s, "doi@x.org", &c), DB_OK);
+	assert_int_equal(db_outbox_read(f->s, 10, &e, &n), DB_OK);
+	assert_int_equal(db_outbox_ack(f->s, e[n - 1].key, NULL, 0), DB_OK);
+	db_outbox_free(e, n);
+	memset(&ch, 0, sizeof(ch));
+	ch.id = 1;
+	ch.op = DB_REPLICA_PUT;
+	snprintf(ch.addr, sizeof(ch.addr), "doi@x.org");
+	ch.c = c;
+	ch.c.doi_hash[0] = '\0';
+	ch.c.doi_ref[0] = '\0';
+	ch.c.tracking = 1;
+	assert_int_equal(db_replica_apply(f->s, 0, &ch, 1, 1, 1000), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_APPLIED);
+	assert_int_equal(db_consent_get(f->s, "doi@x.org", &got), DB_OK);
+	assert_int_equal(got.tracking, 1);
+	assert_string_equal(got.doi_hash, c.doi_hash);
+	assert_string_equal(got.doi_ref, "r1-d1");
+	/* Another DOI send at the centre: the local hash no longer applies. */
+	ch.id = 2;
+	snprintf(ch.c.doi_msgid, sizeof(ch.c.doi_msgid), "m2@shop.example");
+	ch.c.doi_sent = 400;
+	assert_int_equal(db_replica_apply(f->s, 1, &ch, 1, 2, 1000), DB_OK);
+	assert_int_equal(db_consent_get(f->s, "doi@x.org", &got), DB_OK);
+	assert_string_equal(got.doi_hash, "");
+	assert_string_equal(got.doi_ref, "");
+}
+
 
 int
 main(void)
@@ -200,6 +244,8 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resync_keeps_waiting,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_apply_keeps_doi_retry_data, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

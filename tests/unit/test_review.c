@@ -447,13 +447,15 @@ test_log_csv(void **state)
 	assert_int_equal(rc, CTL_EXIT_OK);
 	p = out;
 	n = test_csv_row(&p, cells, 32);
-	assert_int_equal(n, 14);
+	assert_int_equal(n, 15);
 	assert_string_equal(cells[0], "seq");
 	assert_string_equal(cells[11], "rules");
+	assert_string_equal(cells[14], "retry_of");
 	for (i = 0; i < n; i++)
 		free(cells[i]);
 	while ((n = test_csv_row(&p, cells, 32)) > 0) {
-		assert_int_equal(n, 14);
+		assert_int_equal(n, 15);
+		assert_string_equal(cells[14], ""); /* no doi-retry records */
 		assert_true(row < TEST_NRECS);
 		snprintf(seq, sizeof(seq), "%zu", row + 1);
 		assert_string_equal(cells[0], seq);
@@ -699,6 +701,73 @@ test_report_latest(void **state)
 	test_rmdir_r(dir);
 }
 
+/*
+ * The readers and DOI retries: an old doi-send (action sent), a new one
+ * (passed-to-mta) and a doi-retry of it.  stats and report count two DOI
+ * mails and one retry; log shows and filters the retry with its retry_of.
+ */
+static void
+test_doi_retry_readers(void **state)
+{
+	static const struct {
+		const char *ref, *kind, *action, *retry_of;
+	} recs[] = {
+		{"old-d1", "doi-send", "sent", NULL},
+		{"new-d1", "doi-send", "passed-to-mta", NULL},
+		{"again-d1", "doi-retry", "passed-to-mta", "new-d1"},
+	};
+	char *dir = test_tmpdir(), err[256], path[512], *out, *html;
+	struct db_store *s;
+	struct db_evidence e;
+	size_t i;
+	int rc;
+
+	(void)state;
+	assert_int_equal(db_open(dir, DB_OPEN_CREATE, &s, err, sizeof(err)),
+			 DB_OK);
+	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		e.time = 1700000000 + (int64_t)i * 60;
+		e.ref = recs[i].ref;
+		e.kind = recs[i].kind;
+		e.queue_id = "Q1";
+		e.sender = "confirm@shop.example";
+		e.recipients = "new@example.org";
+		e.cls = "doi";
+		e.rules = "uid=u1";
+		e.action = recs[i].action;
+		e.retry_of = recs[i].retry_of;
+		assert_int_equal(db_evidence_append(s, &e), DB_OK);
+	}
+	db_close(s);
+	out = test_run(dir, ctl_cmd_stats, "stats", &rc, NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	assert_non_null(strstr(out, "doi mails passed to the MTA: 2 (plus 1 "
+				    "retries"));
+	free(out);
+	out = test_run(dir, ctl_cmd_log, "log", &rc, "--kind", "doi-retry",
+		       NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	assert_non_null(strstr(out, " again-d1 doi-retry doi passed-to-mta "));
+	assert_non_null(strstr(out, " uid=u1 retry-of=new-d1\n"));
+	assert_null(strstr(out, "old-d1"));
+	free(out);
+	out = test_run(dir, ctl_cmd_log, "log", &rc, "--action", "sent", NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	assert_non_null(strstr(out, " old-d1 doi-send doi sent "));
+	assert_null(strstr(out, "retry-of"));
+	free(out);
+	snprintf(path, sizeof(path), "%s/r.html", dir);
+	out = test_run(dir, ctl_cmd_report, "report", &rc, "--html", path, NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	free(out);
+	html = test_read_file(path, NULL);
+	assert_non_null(strstr(html, "<div class=\"v\">2</div>"
+				     "<div class=\"l\">Opt-in mails passed"));
+	free(html);
+	test_rmdir_r(dir);
+}
+
 /* Overwrite record seq of the store in dir with text, as a damaged or
  * tampered file would hold it. */
 static void
@@ -759,6 +828,7 @@ main(void)
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_report_latest),
 		cmocka_unit_test(test_unparsable),
+		cmocka_unit_test(test_doi_retry_readers),
 	};
 
 	return cmocka_run_group_tests_name("review", tests, test_setup,

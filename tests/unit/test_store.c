@@ -102,6 +102,8 @@ assert_same(const struct db_consent *a, const struct db_consent *b)
 	assert_string_equal(a->ip, b->ip);
 	assert_string_equal(a->source, b->source);
 	assert_string_equal(a->doi_msgid, b->doi_msgid);
+	assert_string_equal(a->doi_hash, b->doi_hash);
+	assert_string_equal(a->doi_ref, b->doi_ref);
 }
 
 /* Import text (written to a file) with fresh error text. */
@@ -350,6 +352,48 @@ test_codec_corrupt(void **state)
 			bad[rand() % n] = (unsigned char)rand();
 		(void)db_codec_decode(bad, (size_t)n, &got);
 	}
+}
+
+/*
+ * Version 2 keeps the DOI mail's content hash and evidence ref; a value
+ * written by version 1 (the same bytes without those two fields) still
+ * decodes, with both empty, so existing stores keep working.
+ */
+static void
+test_codec_v1(void **state)
+{
+	unsigned char enc[DB_CODEC_MAX];
+	struct db_consent c, got;
+	int n;
+
+	(void)state;
+	fill(&c, DB_STATE_PENDING, "u-9");
+	c.doi_sent = NOW;
+	snprintf(c.doi_msgid, sizeof(c.doi_msgid), "m1@shop.example");
+	memset(c.doi_hash, 'a', DB_DOI_HASH_HEX - 1);
+	c.doi_hash[DB_DOI_HASH_HEX - 1] = '\0';
+	snprintf(c.doi_ref, sizeof(c.doi_ref), "67a1b2c3-0000002a-d1");
+	n = db_codec_encode(&c, enc, sizeof(enc));
+	assert_true(n > 0);
+	assert_int_equal(enc[0], 2);
+	assert_int_equal(db_codec_decode(enc, (size_t)n, &got), DB_OK);
+	assert_same(&c, &got);
+	/* Not lower-case hex: refused before it reaches the store. */
+	c.doi_hash[0] = 'G';
+	assert_int_equal(db_codec_encode(&c, enc, sizeof(enc)),
+			 DB_ERR_INVALID);
+	/* The version 1 value of the same record without hash and ref. */
+	c.doi_hash[0] = '\0';
+	c.doi_ref[0] = '\0';
+	n = db_codec_encode(&c, enc, sizeof(enc));
+	assert_true(n > 2);
+	enc[0] = 1;
+	assert_int_equal(db_codec_decode(enc, (size_t)n - 2, &got), DB_OK);
+	assert_same(&c, &got);
+	assert_string_equal(got.doi_msgid, "m1@shop.example");
+	/* A version 1 value may not carry the version 2 fields. */
+	assert_int_equal(db_codec_decode(enc, (size_t)n, &got),
+			 DB_ERR_CORRUPT);
 }
 
 /* A value that does not decode is DB_ERR_CORRUPT from the store. */
@@ -957,6 +1001,7 @@ main(void)
 		T(test_uid_index),
 		T(test_withdraw_keeps_record),
 		T(test_codec_corrupt),
+		T(test_codec_v1),
 		T(test_store_corrupt),
 		T(test_time),
 		T(test_import_header),
