@@ -123,6 +123,8 @@ pol_text_part_clear(struct pol_text_part *p)
 	free(p->content_type);
 	free(p->text);
 	free(p->html);
+	free(p->hidden);
+	free(p->extra);
 }
 
 void
@@ -140,6 +142,7 @@ pol_message_free(struct pol_message *m)
 	free(m->subject);
 	free(m->message_id);
 	free(m->from_addr);
+	free(m->from_name);
 	for (i = 0; i < m->nto_cc; i++)
 		free(m->to_cc[i]);
 	free(m->to_cc);
@@ -329,8 +332,8 @@ pol_add_rcpt_list(struct pol_message *m, InternetAddressList *list)
 }
 
 /* The first mailbox of list (looking into groups), or NULL. */
-static const char *
-pol_first_mailbox(InternetAddressList *list)
+static InternetAddress *
+pol_first_mailbox_ia(InternetAddressList *list)
 {
 	int i, j, n = list ? internet_address_list_length(list) : 0;
 
@@ -340,8 +343,7 @@ pol_first_mailbox(InternetAddressList *list)
 		InternetAddressList *mem;
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
-			return internet_address_mailbox_get_addr(
-			    INTERNET_ADDRESS_MAILBOX(ia));
+			return ia;
 		if (!INTERNET_ADDRESS_IS_GROUP(ia))
 			continue;
 		mem = internet_address_group_get_members(
@@ -349,17 +351,34 @@ pol_first_mailbox(InternetAddressList *list)
 		for (j = 0; mem && j < internet_address_list_length(mem); j++) {
 			ia = internet_address_list_get_address(mem, j);
 			if (INTERNET_ADDRESS_IS_MAILBOX(ia))
-				return internet_address_mailbox_get_addr(
-				    INTERNET_ADDRESS_MAILBOX(ia));
+				return ia;
 		}
 	}
 	return NULL;
 }
 
+static const char *
+pol_first_mailbox(InternetAddressList *list)
+{
+	InternetAddress *ia = pol_first_mailbox_ia(list);
+
+	return ia ? internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia))
+		  : NULL;
+}
+
+/* The display name of the first mailbox of list, or NULL. */
+static const char *
+pol_first_mailbox_name(InternetAddressList *list)
+{
+	InternetAddress *ia = pol_first_mailbox_ia(list);
+
+	return ia ? internet_address_get_name(ia) : NULL;
+}
+
 static int
 pol_collect_envelope_headers(struct pol_message *m, GMimeMessage *msg)
 {
-	const char *from, *subject;
+	const char *from, *subject, *name;
 	char norm[ADDR_MAX + 1];
 
 	subject = pol_message_header(m, "Subject");
@@ -367,6 +386,15 @@ pol_collect_envelope_headers(struct pol_message *m, GMimeMessage *msg)
 		return POL_ERR_NOMEM;
 	if (pol_collect_message_id(m, msg) != POL_OK)
 		return POL_ERR_NOMEM;
+	name = pol_first_mailbox_name(g_mime_message_get_from(msg));
+	if (name != NULL && *name) {
+		char *clean = pol_clean_str(name, 1);
+
+		if (clean == NULL)
+			return POL_ERR_NOMEM;
+		free(m->from_name);
+		m->from_name = clean;
+	}
 	from = pol_first_mailbox(g_mime_message_get_from(msg));
 	if (from != NULL && g_utf8_validate(from, -1, NULL) &&
 	    addr_normalise(from, norm, sizeof(norm)) >= 0 &&
@@ -801,8 +829,9 @@ pol_message_new(void)
 	m->subject = strdup("");
 	m->message_id = strdup("");
 	m->from_addr = strdup("");
+	m->from_name = strdup("");
 	if (m->subject == NULL || m->message_id == NULL ||
-	    m->from_addr == NULL) {
+	    m->from_addr == NULL || m->from_name == NULL) {
 		pol_message_free(m);
 		return NULL;
 	}

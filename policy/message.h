@@ -27,6 +27,16 @@ struct pol_text_part {
 	char *text;         /* decoded text; for HTML the visible text */
 	size_t text_len;
 	char *html;         /* HTML only: decoded source (UTF-8), else NULL */
+	/* HTML only, NULL when there is none: text in the DOM that common
+	 * clients do not show (display:none, visibility:hidden, opacity:0,
+	 * font-size:0, zero height with overflow hidden, mso-hide:all, the
+	 * hidden attribute, <template>), and text a client shows besides the
+	 * DOM text (title tooltips, CSS generated content, image alt), each
+	 * piece on a line of its own. */
+	char *hidden;
+	size_t hidden_len;
+	char *extra;
+	size_t extra_len;
 };
 
 struct pol_link {
@@ -34,6 +44,7 @@ struct pol_link {
 	char *text;   /* visible link text (HTML), or NULL for plain-text URLs */
 	size_t part;  /* index into pol_message.parts */
 	unsigned line; /* 1-based line in the part's text (plain) or 0 */
+	int hidden;    /* 1: the reader does not see the link (hidden element) */
 };
 
 struct pol_image {
@@ -72,6 +83,7 @@ struct pol_message {
 	char *subject;     /* "" when absent */
 	char *message_id;  /* without angle brackets, "" when absent */
 	char *from_addr;   /* normalised first From mailbox, "" when none */
+	char *from_name;   /* its display name, decoded, "" when none */
 	char **to_cc;      /* normalised mailboxes of To and Cc, in order */
 	size_t nto_cc;
 	struct pol_text_part *parts;
