@@ -83,6 +83,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Deepest MIME nesting inspected; deeper mail is refused."),
 	K("MaxParts", CFG_T_INT, max_parts, "500", 1, 100000,
 	  "Most MIME parts inspected; mail with more is refused."),
+	K("DrainTimeout", CFG_T_INT, drain_timeout, "30", 0, 3600,
+	  "Seconds SIGTERM waits for open connections to finish their mail."),
 	K("RuleAction.<rule>", CFG_T_RULEACTION, rule_action, "reject", 0, 0,
 	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
 };

@@ -58,6 +58,7 @@ struct cfg {
 	long max_message_size;
 	long max_mime_depth;
 	long max_parts;
+	long drain_timeout;   /* seconds SIGTERM waits for open connections */
 	enum pol_action rule_action[POL_RULE_COUNT];
 	struct pol_patterns *patterns;
 };

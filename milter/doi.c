@@ -36,13 +36,13 @@ mf_doi_archive(SMFICTX *ctx, struct mf_ctx *c)
 }
 
 static int
-mf_doi_update(struct mf_ctx *c, const char *addr, const char *message_id,
-	      const char *uid, int64_t now)
+mf_doi_update(struct db_store *store, struct mf_ctx *c, const char *addr,
+	      const char *message_id, const char *uid, int64_t now)
 {
 	struct db_consent rec;
 	int rc;
 
-	rc = db_consent_get(mf_store(), addr, &rec);
+	rc = db_consent_get(store, addr, &rec);
 	if (rc == DB_NOTFOUND) {
 		memset(&rec, 0, sizeof(rec));
 		rec.created = now;
@@ -57,11 +57,11 @@ mf_doi_update(struct mf_ctx *c, const char *addr, const char *message_id,
 	snprintf(rec.doi_msgid, sizeof(rec.doi_msgid), "%s", message_id);
 	if (rec.uid[0] == '\0' && uid[0])
 		snprintf(rec.uid, sizeof(rec.uid), "%s", uid);
-	rc = db_consent_put(mf_store(), addr, &rec);
+	rc = db_consent_put(store, addr, &rec);
 	if (rc == DB_ERR_INVALID && uid[0] && strcmp(rec.uid, uid) == 0) {
 		/* The uid belongs to another address: keep the send anyway. */
 		rec.uid[0] = '\0';
-		rc = db_consent_put(mf_store(), addr, &rec);
+		rc = db_consent_put(store, addr, &rec);
 	}
 	return rc;
 }
@@ -72,7 +72,9 @@ mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
 {
 	char uid[DB_UID_MAX + 1], evref[MF_REF_MAX + 8], note[DB_UID_MAX + 16];
 	struct db_evidence e;
+	struct db_store *store;
 	size_t i;
+	int rc;
 
 	pol_doi_confirm_uid(c->cfg, msg, uid, sizeof(uid));
 	for (i = 0; i < c->nrcpts; i++) {
@@ -82,7 +84,11 @@ mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
 			continue;
 		if (strchr(addr, '@') == NULL)
 			continue;
-		if (mf_doi_update(c, addr, msg->message_id, uid, now) < 0)
+		store = mf_store_get();
+		rc = store ? mf_doi_update(store, c, addr, msg->message_id,
+					   uid, now) : DB_ERR_IO;
+		mf_store_put(store);
+		if (rc < 0)
 			return -1;
 		snprintf(evref, sizeof(evref), "%s-d%zu", ref, i + 1);
 		snprintf(note, sizeof(note), "uid=%s", uid);
