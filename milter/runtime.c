@@ -10,8 +10,11 @@
  * and gives it back with mf_store_put().  A reload that changes ConsentDB
  * opens the new store, swaps it in (from then on every mf_store_get() returns
  * it) and retires the old one; a retired store is closed by whoever gives
- * back its last use, so no lookup or evidence write ever runs on a closed
- * store.  At most one store per directory is open (LMDB forbids opening an
+ * back its last use (or by mf_store_reap() right after the swap when it has
+ * none), so no lookup or evidence write ever runs on a closed store.  Each
+ * db/ call uses the store current when it starts: a message in progress
+ * during the switch may have looked up consent in the old store at RCPT and
+ * read the new one at end of message and write its evidence there.  At most one store per directory is open (LMDB forbids opening an
  * environment twice in one process): the caller of mf_store_swap() checks
  * that the new directory is another one.
  *
