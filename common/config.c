@@ -91,6 +91,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Mail over a Max* limit whose class stays undecided: reject, tempfail, quarantine or tag."),
 	K("RcptRefusalLimit", CFG_T_INT, rcpt_refusal_limit, "9", 0, 100000,
 	  "Most recipients refused at RCPT time per SMTP connection between accepted messages; keep below smtpd_soft_error_limit."),
+	K("DrainTimeout", CFG_T_INT, drain_timeout, "30", 0, 3600,
+	  "Seconds SIGTERM waits for open connections to finish their mail."),
 	K("RuleAction.<rule>", CFG_T_RULEACTION, rule_action, "reject", 0, 0,
 	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
 };

@@ -62,6 +62,7 @@ struct cfg {
 	long max_parts;
 	enum pol_action uninspected_action; /* mail of undecided class over a limit */
 	long rcpt_refusal_limit; /* RCPT refusals per connection; 0: none */
+	long drain_timeout;   /* seconds SIGTERM waits for open connections */
 	enum pol_action rule_action[POL_RULE_COUNT];
 	struct pol_patterns *patterns;
 };

@@ -65,8 +65,15 @@ mf_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			"actions; refusing the connection");
 		return SMFIS_REJECT;
 	}
-	if (mf_ctx_get(ctx) == NULL)
+	if (mf_conn_open() < 0) {
+		log_info("stopping: refusing a new connection from the MTA");
 		return SMFIS_TEMPFAIL;
+	}
+	if (mf_ctx_get(ctx) == NULL) {
+		mf_conn_close();
+		return SMFIS_TEMPFAIL;
+	}
+	mf_ctx_get(ctx)->counted = 1; /* mf_close gives it back */
 	*pf0 = f0 & want_actions;
 	*pf1 = f1 & (drop | noreply);
 	*pf2 = *pf3 = 0;
@@ -341,6 +348,8 @@ mf_close(SMFICTX *ctx)
 {
 	struct mf_ctx *c = smfi_getpriv(ctx);
 
+	if (c && c->counted)
+		mf_conn_close();
 	mf_ctx_free(c);
 	smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;

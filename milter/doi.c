@@ -55,8 +55,9 @@ mf_doi_archive(SMFICTX *ctx, struct mf_ctx *c)
  * send, so every retry record points at a send record that exists.
  */
 static int
-mf_doi_is_retry(struct mf_ctx *c, const struct db_consent *rec,
-		const struct pol_message *msg, int64_t now)
+mf_doi_is_retry(struct db_store *store, struct mf_ctx *c,
+		const struct db_consent *rec, const struct pol_message *msg,
+		int64_t now)
 {
 	char *json = NULL;
 	int rc;
@@ -65,7 +66,7 @@ mf_doi_is_retry(struct mf_ctx *c, const struct db_consent *rec,
 	    !pol_doi_same_mail(c->cfg, rec->doi_msgid, rec->doi_hash,
 			       rec->doi_sent, msg, now))
 		return 0;
-	rc = db_evidence_get(mf_store(), rec->doi_ref, &json);
+	rc = db_evidence_get(store, rec->doi_ref, &json);
 	free(json);
 	if (rc < 0)
 		return rc;
@@ -75,8 +76,8 @@ mf_doi_is_retry(struct mf_ctx *c, const struct db_consent *rec,
 /* Record a new DOI send of msg to addr in rec (read by the caller, or
  * DB_NOTFOUND): pending unless confirmed or customer, send time, mail. */
 static int
-mf_doi_update(struct mf_ctx *c, const char *addr, struct db_consent *rec,
-	      int found, const struct pol_message *msg, const char *evref,
+mf_doi_update(struct db_store *store, struct mf_ctx *c, const char *addr,
+	      struct db_consent *rec, int found, const struct pol_message *msg, const char *evref,
 	      const char *uid, int64_t now)
 {
 	int rc;
@@ -95,11 +96,11 @@ mf_doi_update(struct mf_ctx *c, const char *addr, struct db_consent *rec,
 	snprintf(rec->doi_ref, sizeof(rec->doi_ref), "%s", evref);
 	if (rec->uid[0] == '\0' && uid[0])
 		snprintf(rec->uid, sizeof(rec->uid), "%s", uid);
-	rc = db_consent_put(mf_store(), addr, rec);
+	rc = db_consent_put(store, addr, rec);
 	if (rc == DB_ERR_INVALID && uid[0] && strcmp(rec->uid, uid) == 0) {
 		/* The uid belongs to another address: keep the send anyway. */
 		rec->uid[0] = '\0';
-		rc = db_consent_put(mf_store(), addr, rec);
+		rc = db_consent_put(store, addr, rec);
 	}
 	return rc;
 }
@@ -118,18 +119,21 @@ mf_doi_one(struct mf_ctx *c, const char *addr, const struct pol_message *msg,
 	char note[DB_UID_MAX + 16], retry_of[DB_DOI_REF_MAX + 1] = "";
 	struct db_consent rec;
 	struct db_evidence e;
-	int rc, retry;
+	struct db_store *store = mf_store_get();
+	int rc, retry = 0;
 
-	rc = db_consent_get(mf_store(), addr, &rec);
-	if (rc != DB_OK && rc != DB_NOTFOUND)
-		return rc;
-	retry = rc == DB_OK ? mf_doi_is_retry(c, &rec, msg, now) : 0;
+	rc = store ? db_consent_get(store, addr, &rec) : DB_ERR_IO;
+	if (rc == DB_OK)
+		retry = mf_doi_is_retry(store, c, &rec, msg, now);
+	if (retry > 0)
+		snprintf(retry_of, sizeof(retry_of), "%s", rec.doi_ref);
+	else if (retry == 0 && (rc == DB_OK || rc == DB_NOTFOUND))
+		rc = mf_doi_update(store, c, addr, &rec, rc == DB_OK, msg, evref,
+				   uid, now);
+	mf_store_put(store);
 	if (retry < 0)
 		return retry;
-	if (retry)
-		snprintf(retry_of, sizeof(retry_of), "%s", rec.doi_ref);
-	else if ((rc = mf_doi_update(c, addr, &rec, rc == DB_OK, msg, evref,
-				     uid, now)) < 0)
+	if (rc < 0 && rc != DB_NOTFOUND)
 		return rc;
 	snprintf(note, sizeof(note), "uid=%s", uid);
 	memset(&e, 0, sizeof(e));

@@ -20,6 +20,7 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 {
 	struct db_evidence e;
 	struct buf rules = BUF_INIT;
+	struct db_store *store;
 	size_t i;
 	int rc;
 
@@ -50,7 +51,10 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 	e.action = action;
 	e.sha256 = sha256 ? sha256 : "";
 	/* On a replica host, note how old the consent data decided on was. */
-	e.replica = db_replica_age(mf_store(), e.time, &e.replica_age) == DB_OK;
+	store = mf_store_get();
+	e.replica = store != NULL &&
+		    db_replica_age(store, e.time, &e.replica_age) == DB_OK;
+	mf_store_put(store);
 	rc = mf_evidence_write(&e);
 	buf_free(&rules);
 	return rc == DB_OK ? 0 : -1;

@@ -10,7 +10,10 @@
  *
  * Owns: the writer thread, the queue (requests live on the callers' stacks
  * and are only touched under the lock until marked done), its mutex and
- * condition variables.  A batch that fails as a whole is retried record by
+ * condition variables.  The writer holds no store of its own: each request
+ * carries the caller's counted use of the store current when it was made
+ * (mf_store_get), so after a ConsentDB reload new records go to the new
+ * store and the old one stays open until its last record is committed.  A batch that fails as a whole is retried record by
  * record, so one bad record cannot fail its neighbours.  Returns the db/
  * code to each caller; the caller tempfails on any error.
  */
@@ -23,6 +26,7 @@
 
 struct mf_ev_req {
 	const struct db_evidence *e;
+	struct db_store *store; /* the caller's counted use */
 	int rc;
 	int done;
 	struct mf_ev_req *next;
@@ -34,26 +38,43 @@ static pthread_cond_t mf_ev_done = PTHREAD_COND_INITIALIZER;
 static struct mf_ev_req *mf_ev_head, *mf_ev_tail;
 static int mf_ev_stop, mf_ev_running;
 static pthread_t mf_ev_thread;
-static struct db_store *mf_ev_store;
 
-/* Commit one batch; fills each request's rc. */
+/* Commit one batch (all requests of one store); fills each request's rc. */
 static void
-mf_ev_commit(struct mf_ev_req **reqs, size_t n)
+mf_ev_commit_one_store(struct mf_ev_req **reqs, size_t n)
 {
 	static struct db_evidence batch[MF_EV_BATCH_MAX];
+	struct db_store *store = reqs[0]->store;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < n; i++)
 		batch[i] = *reqs[i]->e;
-	rc = db_evidence_append_many(mf_ev_store, batch, n, NULL);
+	rc = db_evidence_append_many(store, batch, n, NULL);
 	if (rc == DB_OK || n == 1) {
 		for (i = 0; i < n; i++)
 			reqs[i]->rc = rc;
 		return;
 	}
 	for (i = 0; i < n; i++)
-		reqs[i]->rc = db_evidence_append(mf_ev_store, reqs[i]->e);
+		reqs[i]->rc = db_evidence_append(store, reqs[i]->e);
+}
+
+/* Commit what was taken from the queue.  Around a reload the queue may hold
+ * records for the old and the new store: each run of one store is its own
+ * transaction in its own store. */
+static void
+mf_ev_commit(struct mf_ev_req **reqs, size_t n)
+{
+	size_t start = 0, end;
+
+	while (start < n) {
+		for (end = start + 1;
+		     end < n && reqs[end]->store == reqs[start]->store; end++)
+			;
+		mf_ev_commit_one_store(reqs + start, end - start);
+		start = end;
+	}
 }
 
 static void *
@@ -89,9 +110,8 @@ mf_ev_main(void *arg)
 }
 
 int
-mf_evwriter_start(struct db_store *store)
+mf_evwriter_start(void)
 {
-	mf_ev_store = store;
 	mf_ev_stop = 0;
 	if (pthread_create(&mf_ev_thread, NULL, mf_ev_main, NULL) != 0)
 		return -1;
@@ -115,10 +135,16 @@ mf_evwriter_stop(void)
 int
 mf_evidence_write(const struct db_evidence *e)
 {
-	struct mf_ev_req req = {e, DB_ERR_IO, 0, NULL};
+	struct mf_ev_req req = {e, NULL, DB_ERR_IO, 0, NULL};
 
-	if (!mf_ev_running)
-		return db_evidence_append(mf_store(), e);
+	req.store = mf_store_get();
+	if (req.store == NULL)
+		return DB_ERR_IO;
+	if (!mf_ev_running) {
+		req.rc = db_evidence_append(req.store, e);
+		mf_store_put(req.store);
+		return req.rc;
+	}
 	pthread_mutex_lock(&mf_ev_lock);
 	if (mf_ev_tail)
 		mf_ev_tail->next = &req;
@@ -129,5 +155,6 @@ mf_evidence_write(const struct db_evidence *e)
 	while (!req.done)
 		pthread_cond_wait(&mf_ev_done, &mf_ev_lock);
 	pthread_mutex_unlock(&mf_ev_lock);
+	mf_store_put(req.store);
 	return req.rc;
 }

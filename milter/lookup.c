@@ -46,5 +46,10 @@ mf_consent_lookup_in(struct db_store *store, const char *addr,
 int
 mf_consent_lookup(const char *addr, struct pol_consent *out)
 {
-	return mf_consent_lookup_in(mf_store(), addr, out);
+	struct db_store *store = mf_store_get();
+	int rc;
+
+	rc = store ? mf_consent_lookup_in(store, addr, out) : DB_ERR_IO;
+	mf_store_put(store);
+	return rc;
 }

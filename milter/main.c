@@ -16,9 +16,10 @@
  * in a root-owned directory), made 0660 and handed to that user; then
  * groups, gid and uid are dropped, in that order, and checked; only then is
  * the store opened, so its files belong to the unprivileged user.  No
- * shell is ever run.  SIGTERM and SIGINT stop the milter cleanly (libmilter
- * finishes the connections in progress); the store is closed on the way out.
- * SIGHUP reloads the configuration (see signals.c).
+ * shell is ever run.  SIGTERM and SIGINT stop accepting connections and
+ * let the open ones finish, for at most DrainTimeout seconds (signals.c);
+ * the store is closed on the way out unless a connection is still open.
+ * SIGHUP reloads the configuration (reload.c).
  */
 #include <errno.h>
 #include <grp.h>
@@ -170,7 +171,7 @@ main(int argc, char **argv)
 	struct cfg *cfg;
 	struct db_store *store = NULL;
 	char err[512];
-	int rc;
+	int rc, drained;
 
 	while ((ch = getopt(argc, argv, "c:fnV")) != -1) {
 		switch (ch) {
@@ -232,14 +233,25 @@ main(int argc, char **argv)
 		log_err("cannot initialise libspf2");
 		return 1;
 	}
-	mf_runtime_init(cfg, store);
-	if (mf_evwriter_start(store) < 0) {
+	if (mf_runtime_init(cfg, store) < 0) {
+		log_err("out of memory");
+		return 1;
+	}
+	if (mf_evwriter_start() < 0) {
 		log_err("cannot start the evidence writer");
 		return 1;
 	}
 	log_info("consentgate %s starting on %s (mode %s)", CG_VERSION,
 		 cfg->socket, cfg->mode == CFG_MODE_MONITOR ? "monitor" : "enforce");
-	rc = mf_run(config);
+	rc = mf_run(config, &drained);
+	if (!drained) {
+		/* Sessions still run on their threads: closing the store
+		 * under them could crash; LMDB needs no close to stay
+		 * consistent, and an uncommitted transaction is discarded. */
+		log_info("consentgate stopped (exit %d)", rc);
+		log_close();
+		_exit(rc);
+	}
 	log_info("consentgate stopping");
 	mf_evwriter_stop();
 	mf_runtime_shutdown();

@@ -63,13 +63,34 @@ struct mf_ctx {
 	int in_message;
 	int withdraw;          /* recipients that are the UnsubscribeAddress */
 	char **withdraw_uids;  /* their uids ("" for the plain address) */
+	int counted;           /* 1: counted by mf_conn_open() */
 };
 
-/* runtime.c: the current config and the store. */
-int mf_runtime_init(struct cfg *cfg, struct db_store *store);
+/* runtime.c: the current config, the store, the open connections. */
+int mf_runtime_init(struct cfg *cfg, struct db_store *store); /* 0 or -1 */
 struct cfg *mf_cfg_acquire(void); /* a reference; cfg_unref when done */
 void mf_cfg_swap(struct cfg *fresh); /* takes ownership of fresh */
-struct db_store *mf_store(void);
+/* A counted use of the current store (NULL after shutdown): every db/ call
+ * of the milter runs between mf_store_get() and mf_store_put() of the same
+ * pointer, so a reload never closes a store under a running call. */
+struct db_store *mf_store_get(void);
+void mf_store_put(struct db_store *store);
+/* Make fresh (opened from dir, a directory other than the current store's)
+ * and cfg the current store and configuration in one step; takes ownership
+ * of both.  The old store is closed when its last use is given back, or by
+ * mf_store_reap() when it has none now.  0 ok, -1 out of memory (nothing
+ * changed, the caller still owns both). */
+int mf_store_swap(struct db_store *fresh, const char *dir, struct cfg *cfg);
+void mf_store_reap(void);
+/* Is dir (by device and inode) the current store (1), a retired store still
+ * in use (2), or neither (0)?  -1 when dir cannot be stat()ed (errno set). */
+int mf_store_which(const char *dir);
+/* Connection count for SIGTERM: mf_conn_open() is 0, or -1 once the drain
+ * began (refuse the connection); mf_conn_drain() begins it and returns the
+ * number of connections open. */
+int mf_conn_open(void);
+void mf_conn_close(void);
+long mf_conn_drain(void);
 void mf_runtime_shutdown(void);
 
 /* ref.c: a new evidence reference into ref (MF_REF_MAX bytes). */
@@ -86,8 +107,8 @@ int mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 			 const char *sha256);
 
 /* evwriter.c: group commit.  mf_evidence_write blocks until e (borrowed
- * until then) is durable and returns the db/ code. */
-int mf_evwriter_start(struct db_store *store);
+ * until then) is durable in the current store and returns the db/ code. */
+int mf_evwriter_start(void);
 void mf_evwriter_stop(void);
 int mf_evidence_write(const struct db_evidence *e);
 
@@ -129,8 +150,29 @@ sfsistat mf_refusal_reply(SMFICTX *ctx, struct mf_ctx *c, const char *ref);
 void mf_refusal_account(struct mf_ctx *c, sfsistat st);
 
 /* signals.c: run the milter until SIGTERM/SIGINT, reloading on SIGHUP.
- * Returns the exit status. */
-int mf_run(const char *config_path);
+ * Returns the exit status; *drained is 1 when no connection is open any
+ * more (the caller may then close the store), 0 when the drain bound ran
+ * out with connections still open. */
+int mf_run(const char *config_path, int *drained);
+
+/* reload.c: SIGHUP.  Load config_path and apply it whole, or refuse it
+ * whole and log why; every outcome is logged. */
+void mf_reload(const char *config_path);
+/* How a reload treats a config key (name as in the config table). */
+enum mf_reload_kind {
+	MF_RELOAD_APPLY,   /* the new snapshot applies to the next message */
+	MF_RELOAD_STORE,   /* ConsentDB: open the new store, then switch */
+	MF_RELOAD_RESTART, /* bound at start: a change refuses the reload */
+};
+/* The enum mf_reload_kind of key, or -1 for a key not classified (treated
+ * as MF_RELOAD_RESTART). */
+int mf_reload_kind(const char *key);
+/* Compare running and fresh key by key: appends the names of changed keys a
+ * reload applies to changed ("A, B"), and one line per changed key it
+ * cannot apply to refused ("Key cannot change ... (running X, file Y)\n").
+ * Returns the number of refused keys. */
+int mf_reload_check(const struct cfg *running, const struct cfg *fresh,
+		    struct buf *changed, struct buf *refused);
 
 /* callbacks.c */
 extern struct smfiDesc mf_desc;

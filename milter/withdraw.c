@@ -71,23 +71,44 @@ mf_withdraw_evidence(struct mf_ctx *c, const char *ref, const char *addr,
 	return mf_evidence_write(&e) == DB_OK ? 0 : -1;
 }
 
-int
-mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref)
+/* Look up and withdraw the record in store; fills addr (empty when the uid
+ * is unknown).  DB_OK, DB_NOTFOUND or a store error. */
+static int
+mf_withdraw_in(struct db_store *store, struct mf_ctx *c, const char *uid,
+	       char *addr, size_t addrsz)
 {
-	char addr[ADDR_MAX + 1], note[DB_UID_MAX + 64];
 	struct db_consent rec;
 	int rc;
 
 	if (uid[0]) {
-		rc = db_consent_by_uid(mf_store(), uid, addr, sizeof(addr));
-		snprintf(note, sizeof(note), "by mail, uid=%s", uid);
+		rc = db_consent_by_uid(store, uid, addr, addrsz);
 	} else {
-		snprintf(addr, sizeof(addr), "%s", c->sender);
+		snprintf(addr, addrsz, "%s", c->sender);
 		rc = addr[0] ? DB_OK : DB_NOTFOUND;
-		snprintf(note, sizeof(note), "by mail from the address itself");
 	}
 	if (rc == DB_OK)
-		rc = db_consent_get(mf_store(), addr, &rec);
+		rc = db_consent_get(store, addr, &rec);
+	if (rc != DB_OK || rec.state == DB_STATE_WITHDRAWN)
+		return rc;
+	rec.state = DB_STATE_WITHDRAWN;
+	rec.withdrawn = (int64_t)time(NULL);
+	return db_consent_put(store, addr, &rec);
+}
+
+int
+mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref)
+{
+	char addr[ADDR_MAX + 1] = "", note[DB_UID_MAX + 64];
+	struct db_store *store = mf_store_get();
+	int rc;
+
+	if (uid[0])
+		snprintf(note, sizeof(note), "by mail, uid=%s", uid);
+	else
+		snprintf(note, sizeof(note), "by mail from the address itself");
+	rc = store ? mf_withdraw_in(store, c, uid, addr, sizeof(addr))
+		   : DB_ERR_IO;
+	mf_store_put(store);
 	if (rc == DB_NOTFOUND) {
 		log_info("%s: ref=%s withdrawal by mail for an unknown %s",
 			 mf_qid(c), ref, uid[0] ? "uid" : "sender");
@@ -95,12 +116,6 @@ mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref)
 	}
 	if (rc != DB_OK)
 		return -1;
-	if (rec.state != DB_STATE_WITHDRAWN) {
-		rec.state = DB_STATE_WITHDRAWN;
-		rec.withdrawn = (int64_t)time(NULL);
-		if (db_consent_put(mf_store(), addr, &rec) != DB_OK)
-			return -1;
-	}
 	log_info("%s: ref=%s consent withdrawn by mail", mf_qid(c), ref);
 	return mf_withdraw_evidence(c, ref, addr, note, "withdrawn");
 }
