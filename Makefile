@@ -117,6 +117,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/modes.sh $(BUILD)
 	@sh tests/e2e/sendmail.sh $(BUILD)
 	@sh tests/e2e/security.sh $(BUILD)
+	@sh tests/e2e/privs.sh $(BUILD)
 	@sh tests/e2e/faults.sh $(BUILD)
 
 corpus: $(PROGS)

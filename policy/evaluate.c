@@ -6,6 +6,7 @@
  * check`, so both give the same verdict for the same input.  Owns nothing
  * beyond the verdict it fills.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "policy.h"
@@ -61,21 +62,48 @@ pol_verdict_drop_off(const struct cfg *cfg, struct pol_verdict *v)
 	v->nhits = o;
 }
 
+/* The first limit that was exceeded, with its value, into d. */
+static void
+pol_limit_detail(const struct pol_ctx *x, char *d, size_t dsz)
+{
+	unsigned f = x->msg->flags;
+
+	if (f & POL_MSG_OVER_DEPTH)
+		snprintf(d, dsz, "MIME nesting deeper than MaxMimeDepth %ld "
+			 "(depth %u)", x->cfg->max_mime_depth, x->msg->depth);
+	else if (f & POL_MSG_OVER_PARTS)
+		snprintf(d, dsz, "more MIME parts than MaxParts %ld",
+			 x->cfg->max_parts);
+	else if (f & POL_MSG_OVER_HTML)
+		snprintf(d, dsz, "HTML too large or too deeply nested to "
+			 "inspect");
+	else if (f & POL_MSG_OVER_TEXT)
+		snprintf(d, dsz, "more text than can be inspected");
+	else
+		snprintf(d, dsz, "message larger than MaxMessageSize %ld bytes: "
+			 "only its beginning could be inspected",
+			 x->cfg->max_message_size);
+}
+
 /* A message the parser could not fully inspect cannot be declared
- * compliant: refuse it when it is DOI or marketing mail. */
+ * compliant: refuse it when it is DOI or marketing mail.  The detail
+ * names the limit that was exceeded. */
 static int
 pol_check_limits(const struct pol_ctx *x, struct pol_verdict *v)
 {
-	const unsigned over = POL_MSG_OVER_DEPTH | POL_MSG_OVER_PARTS;
+	const unsigned over = POL_MSG_OVER_DEPTH | POL_MSG_OVER_PARTS |
+			      POL_MSG_OVER_HTML | POL_MSG_OVER_TEXT;
+	char detail[200];
 
 	if (x->msg == NULL || !(x->msg->flags & (over | POL_MSG_TRUNCATED)))
 		return 0;
 	if (x->cls != POL_CLASS_DOI && x->cls != POL_CLASS_MARKETING)
 		return 0;
-	return pol_verdict_add(v, POL_RULE_LIMIT, -1, "MIME structure",
-			       "message too deep, too many parts or HTML too "
-			       "complex to inspect (depth %u, parts %zu)",
-			       x->msg->depth, x->msg->total_parts);
+	pol_limit_detail(x, detail, sizeof(detail));
+	return pol_verdict_add(v, POL_RULE_LIMIT, -1,
+			       x->msg->flags & over ? "MIME structure"
+						    : "message size",
+			       "%s", detail);
 }
 
 int
