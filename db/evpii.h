@@ -20,6 +20,7 @@
 #include "store_int.h"
 
 /* The meta keys of the privacy layer. */
+/* Where stores before the secret file kept the secret (migrated on open). */
 #define DB_META_PII_KEY "pii-key"       /* DB_PII_KEY_LEN random bytes */
 #define DB_META_CHECKPOINT "checkpoint" /* "<seq> <sha256 hex>" */
 #define DB_META_FORGOTTEN "forgotten:"  /* + 8-byte seq -> "h1,h2" */
@@ -43,12 +44,38 @@ int db_json_field(const char *json, size_t len, const char *name,
 /* Just past the closing quote of member name's value, or NULL. */
 const char *db_json_field_end(const char *json, size_t len, const char *name);
 
+/* ---- secret.c: the file of the HMAC secret ---- */
+
+/* The secret's file in the store directory, readable by its owner only. */
+#define DB_SECRET_FILE "pii.key"
+#define DB_SECRET_MODE 0400
+/*
+ * Read dir/DB_SECRET_FILE (DB_PII_KEY_LEN bytes, never through a symlink)
+ * into key.  DB_OK, DB_NOTFOUND (no file), DB_ERR_CORRUPT (not a regular
+ * file of the right size), DB_ERR_READONLY (no permission) or DB_ERR_IO;
+ * errors other than DB_NOTFOUND are explained in err.
+ */
+int db_secret_read(const char *dir, unsigned char key[DB_PII_KEY_LEN],
+		   char *err, size_t errsz);
+/*
+ * Write key to dir/DB_SECRET_FILE, mode DB_SECRET_MODE, atomically (a
+ * temporary file renamed into place).  Run as root, the file is given to
+ * uid:gid first.  DB_OK or a DB_* code explained in err.
+ */
+int db_secret_write(const char *dir, uid_t uid, gid_t gid,
+		    const unsigned char key[DB_PII_KEY_LEN], char *err,
+		    size_t errsz);
+
 /* ---- pii.c ---- */
 
 /*
  * Open (create when create) the evpii database and load the store's HMAC
- * secret from meta into s; with create a missing secret is made from
- * getrandom().  Errors are explained in err.
+ * secret into s: from DB_SECRET_FILE, or from meta in a store made before
+ * the file existed.  A store opened for writing keeps the secret only in
+ * the file: a secret found in meta is written to the file (same bytes, so
+ * every pseudonym stays the same) and removed from meta in txn.  With
+ * create a missing secret is made from getrandom().  Errors are explained
+ * in err.
  */
 int db_pii_open(struct db_store *s, MDB_txn *txn, int create,
 		const char *dir, char *err, size_t errsz);

@@ -3,7 +3,8 @@
  * store's HMAC secret, the keyed hashes written into chained records, the
  * evpii plaintext entries, and the merged view that readers get.
  *
- * Owns: the secret inside struct db_store (loaded at open, wiped by
+ * Owns: the secret inside struct db_store (loaded at open from its own
+ * file, secret.c, or moved there from meta of an older store; wiped by
  * db_close; never printed, logged or exported), and the scratch buffers of
  * each call.  Strings of a struct db_pii are malloc'd and released by
  * db_pii_free.  Never logs; returns DB_* codes (DB_ERR_CORRUPT for an evpii
@@ -40,11 +41,81 @@ db_pii_random(unsigned char *key, size_t n)
 	return DB_OK;
 }
 
+/*
+ * The secret in meta of a store made before the secret file: 1 found
+ * (copied into key), 0 absent, <0 an error explained in err.
+ */
+static int
+db_pii_meta_secret(struct db_store *s, MDB_txn *txn, const char *dir,
+		   unsigned char key[DB_PII_KEY_LEN], char *err, size_t errsz)
+{
+	MDB_val k = {sizeof(DB_META_PII_KEY) - 1, DB_META_PII_KEY}, v;
+	int rc;
+
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		snprintf(err, errsz, "%s: %s", dir, mdb_strerror(rc));
+		return db_from_mdb(rc);
+	}
+	if (v.mv_size != DB_PII_KEY_LEN) {
+		snprintf(err, errsz, "%s: the evidence secret is damaged", dir);
+		return DB_ERR_CORRUPT;
+	}
+	memcpy(key, v.mv_data, DB_PII_KEY_LEN);
+	return 1;
+}
+
+/* Load the secret into s->pii_key; see db_pii_open. */
+static int
+db_pii_load_secret(struct db_store *s, MDB_txn *txn, int create,
+		   const char *dir, char *err, size_t errsz)
+{
+	MDB_val k = {sizeof(DB_META_PII_KEY) - 1, DB_META_PII_KEY};
+	unsigned char old[DB_PII_KEY_LEN];
+	int infile, inmeta, rc;
+
+	rc = db_secret_read(dir, s->pii_key, err, errsz);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return rc;
+	infile = rc == DB_OK;
+	inmeta = db_pii_meta_secret(s, txn, dir, old, err, errsz);
+	if (inmeta < 0)
+		return inmeta;
+	rc = DB_OK;
+	if (inmeta && infile && memcmp(old, s->pii_key, DB_PII_KEY_LEN) != 0) {
+		snprintf(err, errsz, "%s: %s and the secret inside the store "
+			 "differ", dir, DB_SECRET_FILE);
+		rc = DB_ERR_CORRUPT;
+	} else if (inmeta && !infile) {
+		memcpy(s->pii_key, old, DB_PII_KEY_LEN);
+	} else if (!infile && !create) {
+		snprintf(err, errsz, "%s: the evidence secret %s is missing",
+			 dir, DB_SECRET_FILE);
+		rc = DB_ERR_CORRUPT;
+	} else if (!infile && db_pii_random(s->pii_key, DB_PII_KEY_LEN)) {
+		snprintf(err, errsz, "%s: no random bytes for the evidence "
+			 "secret", dir);
+		rc = DB_ERR_IO;
+	}
+	explicit_bzero(old, sizeof(old));
+	if (rc != DB_OK || s->rdonly)
+		return rc;
+	if (!infile)
+		rc = db_secret_write(dir, s->dir_uid, s->dir_gid, s->pii_key,
+				     err, errsz);
+	if (rc == DB_OK && inmeta &&
+	    (rc = db_from_mdb(mdb_del(txn, s->meta, &k, NULL))) != DB_OK)
+		snprintf(err, errsz, "%s: cannot move the evidence secret out "
+			 "of the store: %s", dir, db_strerror(rc));
+	return rc;
+}
+
 int
 db_pii_open(struct db_store *s, MDB_txn *txn, int create, const char *dir,
 	    char *err, size_t errsz)
 {
-	MDB_val k = {sizeof(DB_META_PII_KEY) - 1, DB_META_PII_KEY}, v;
 	int rc;
 
 	rc = mdb_dbi_open(txn, "evpii", create ? MDB_CREATE : 0, &s->evpii);
@@ -54,26 +125,7 @@ db_pii_open(struct db_store *s, MDB_txn *txn, int create, const char *dir,
 			 : mdb_strerror(rc));
 		return rc == MDB_NOTFOUND ? DB_ERR_IO : db_from_mdb(rc);
 	}
-	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == MDB_NOTFOUND && create) {
-		if (db_pii_random(s->pii_key, DB_PII_KEY_LEN) != DB_OK) {
-			snprintf(err, errsz, "%s: no random bytes for the "
-				 "evidence secret", dir);
-			return DB_ERR_IO;
-		}
-		v.mv_size = DB_PII_KEY_LEN;
-		v.mv_data = s->pii_key;
-		rc = mdb_put(txn, s->meta, &k, &v, 0);
-	} else if (rc == 0 && v.mv_size == DB_PII_KEY_LEN) {
-		memcpy(s->pii_key, v.mv_data, DB_PII_KEY_LEN);
-	} else if (rc == 0 || rc == MDB_NOTFOUND) {
-		snprintf(err, errsz, "%s: the evidence secret is missing or "
-			 "damaged", dir);
-		return DB_ERR_CORRUPT;
-	}
-	if (rc != 0)
-		snprintf(err, errsz, "%s: %s", dir, mdb_strerror(rc));
-	return db_from_mdb(rc);
+	return db_pii_load_secret(s, txn, create, dir, err, errsz);
 }
 
 int

@@ -26,8 +26,10 @@
 
 #define DB_MAXREADERS 512
 #define DB_MAXDBS 16
-#define DB_FILE_MODE 0640
-#define DB_DIR_MODE 0750
+/* The store is its owner's alone: the daemon's group may be the one the
+ * MTA joins for the socket, and must not read addresses or evidence. */
+#define DB_FILE_MODE 0600
+#define DB_DIR_MODE 0700
 
 static const char *const db_state_names[] = {"none", "pending", "confirmed",
 					     "withdrawn", "customer"};
@@ -259,6 +261,38 @@ db_chown_new(const char *dir, const struct stat *dirst, const int existed[2],
 	return DB_OK;
 }
 
+/*
+ * A store made when its files were 0640 is narrowed to 0600 (0700 for the
+ * directory) by its owner, through descriptors, never by path as root.
+ * Best effort: a failure leaves the modes as they were.
+ */
+static void
+db_tighten(struct db_store *s, const char *dir)
+{
+	struct stat st;
+	int fd, dfd;
+
+	if (s->rdonly || geteuid() != s->dir_uid)
+		return;
+	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0 &&
+	    st.st_uid == geteuid() && (st.st_mode & 077))
+		(void)fchmod(fd, st.st_mode & 0700);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	if (fstat(dfd, &st) == 0 && st.st_uid == geteuid() &&
+	    (st.st_mode & 077))
+		(void)fchmod(dfd, st.st_mode & 0700);
+	fd = openat(dfd, "lock.mdb", O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 077))
+		(void)fchmod(fd, st.st_mode & 0700);
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+}
+
 /* Check (or, when creating, record) the store format version. */
 static int
 db_check_version(struct db_store *s, MDB_txn *txn, int create,
@@ -313,7 +347,8 @@ db_open_dbis(struct db_store *s, int create, const char *dir, char *err,
 	size_t i;
 	int rc;
 
-	rc = db_txn_begin(s, !create, &txn);
+	/* A writable open may move the secret out of meta (pii.c). */
+	rc = db_txn_begin(s, s->rdonly, &txn);
 	if (rc != DB_OK) {
 		snprintf(err, errsz, "%s: %s", dir, db_strerror(rc));
 		return rc;
@@ -373,6 +408,8 @@ db_open(const char *dir, int flags, struct db_store **out, char *err,
 		return DB_ERR_NOMEM;
 	}
 	s->rdonly = (flags & DB_OPEN_RDONLY) != 0;
+	s->dir_uid = dirst.st_uid;
+	s->dir_gid = dirst.st_gid;
 	existed[0] = db_file_exists(dir, "data.mdb");
 	existed[1] = db_file_exists(dir, "lock.mdb");
 	rc = db_env_open(s, dir, mapsize, err, errsz);
@@ -381,6 +418,8 @@ db_open(const char *dir, int flags, struct db_store **out, char *err,
 			   rc == DB_OK ? errsz : 0);
 	if (rc == DB_OK)
 		rc = rc2;
+	if (rc == DB_OK)
+		db_tighten(s, dir);
 	if (rc == DB_OK)
 		rc = db_open_dbis(s, (flags & DB_OPEN_CREATE) != 0, dir, err,
 				  errsz);

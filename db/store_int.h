@@ -10,6 +10,7 @@
 #define CG_STORE_INT_H
 
 #include <lmdb.h>
+#include <sys/types.h>
 
 #include "store.h"
 
@@ -27,6 +28,8 @@ struct db_store {
 	MDB_dbi outbox;   /* 8-byte position -> local change (outbox.c) */
 	int has_outbox;   /* 0: a read-only store made before the outbox */
 	int rdonly;
+	uid_t dir_uid;    /* owner of the store directory: new files get it */
+	gid_t dir_gid;
 	unsigned char pii_key[DB_PII_KEY_LEN]; /* wiped by db_close */
 };
 

@@ -12,18 +12,20 @@
  * Owns: the process.  Startup errors are printed (and logged) and exit 1.
  *
  * SECURITY: the daemon refuses to run as root unless UserID names an
- * unprivileged user to switch to.  The socket is opened first (it may live
- * in a root-owned directory), made 0660 and handed to that user; then
- * groups, gid and uid are dropped, in that order, and checked; only then is
- * the store opened, so its files belong to the unprivileged user.  No
+ * unprivileged user and group (uid 0 and gid 0 are refused, at -n too), and
+ * checks that this user can read every file the config names.  The socket
+ * is bound with UserID's effective ids (privs.c), so it is created 0660,
+ * owned by UserID and its group, with no chown or chmod by path as root;
+ * its directory must be writable by UserID.  Then groups, gid and uid are
+ * dropped, in that order, and checked; only then is the store opened
+ * (umask 077: store files 0600), so its files belong to UserID alone.  No
  * shell is ever run.  SIGTERM and SIGINT stop accepting connections and
  * let the open ones finish, for at most DrainTimeout seconds (signals.c);
  * the store is closed on the way out unless a connection is still open.
  * SIGHUP reloads the configuration (reload.c).
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,7 @@
 
 #include "../common/log.h"
 #include "mf.h"
+#include "privs.h"
 #include "spf.h"
 
 #define MF_DEFAULT_CONFIG "/etc/consentgate/consentgate.conf"
@@ -41,72 +44,6 @@ mf_usage(void)
 {
 	fprintf(stderr, "usage: consentgate [-f] [-n] [-V] [-c config]\n");
 	exit(2);
-}
-
-/* Look up UserID ("user" or "user:group"). */
-static int
-mf_lookup_user(const char *spec, uid_t *uid, gid_t *gid, char *name,
-	       size_t namesz)
-{
-	char user[256];
-	const char *colon = strchr(spec, ':');
-	struct passwd *pw;
-	struct group *gr;
-
-	snprintf(user, sizeof(user), "%.*s",
-		 colon ? (int)(colon - spec) : (int)strlen(spec), spec);
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		log_err("UserID: unknown user '%s'", user);
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	snprintf(name, namesz, "%s", pw->pw_name);
-	if (colon) {
-		gr = getgrnam(colon + 1);
-		if (gr == NULL) {
-			log_err("UserID: unknown group '%s'", colon + 1);
-			return -1;
-		}
-		*gid = gr->gr_gid;
-	}
-	return 0;
-}
-
-static int
-mf_drop_privileges(const char *name, uid_t uid, gid_t gid)
-{
-	if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-		log_err("cannot switch to user %s: %s", name, strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0 || getuid() != uid || geteuid() != uid) {
-		log_err("privilege drop to %s did not stick", name);
-		return -1;
-	}
-	return 0;
-}
-
-/* A missing store directory is created (as root, for UserID) so that a
- * fresh install starts with an empty store: every marketing recipient is
- * then refused until consent is imported, the safe direction. */
-static int
-mf_prepare_store_dir(const char *dir, int have_user, uid_t uid, gid_t gid)
-{
-	if (access(dir, F_OK) == 0 || errno != ENOENT)
-		return 0;
-	if (mkdir(dir, 0750) < 0) {
-		log_err("cannot create the consent store directory %s: %s", dir,
-			strerror(errno));
-		return -1;
-	}
-	if (have_user && chown(dir, uid, gid) < 0) {
-		log_err("cannot hand %s to UserID: %s", dir, strerror(errno));
-		return -1;
-	}
-	log_info("created an empty consent store in %s", dir);
-	return 0;
 }
 
 static struct cfg *
@@ -126,12 +63,44 @@ mf_load_config(const char *path, int check_only)
 	return cfg;
 }
 
-/* Open the socket, give it to the user, drop privileges. */
+/* The directory of a unix socket, into dir (dirsz bytes); 0 or -1. */
 static int
-mf_open_socket(const struct cfg *cfg, int have_user, uid_t uid, gid_t gid)
+mf_socket_dir(const char *socket, char *dir, size_t dirsz)
 {
-	const char *path = NULL;
+	const char *path = NULL, *slash;
+
+	if (strncmp(socket, "unix:", 5) == 0)
+		path = socket + 5;
+	else if (strncmp(socket, "local:", 6) == 0)
+		path = socket + 6;
+	else if (strchr(socket, ':') == NULL)
+		path = socket;
+	if (path == NULL)
+		return -1;
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		snprintf(dir, dirsz, ".");
+	else if (slash == path)
+		snprintf(dir, dirsz, "/");
+	else
+		snprintf(dir, dirsz, "%.*s", (int)(slash - path), path);
+	return 0;
+}
+
+/*
+ * Bind the socket.  Run as root with UserID, the bind happens with
+ * UserID's effective ids and a umask of 0117: a unix socket is born
+ * 0660, owned by UserID and its group, in a directory UserID can write,
+ * and root never touches the path (a chown there would follow whatever
+ * UserID put in its place).
+ */
+static int
+mf_open_socket(const struct cfg *cfg, const struct mf_user *u)
+{
+	struct mf_user_saved saved;
+	char dir[4096];
 	mode_t old;
+	int rc, bad_dir = 0;
 
 	if (smfi_register(mf_desc) != MI_SUCCESS) {
 		log_err("smfi_register failed");
@@ -141,33 +110,94 @@ mf_open_socket(const struct cfg *cfg, int have_user, uid_t uid, gid_t gid)
 		log_err("cannot use socket %s", cfg->socket);
 		return -1;
 	}
+	if (u != NULL && mf_user_enter(u, &saved) < 0) {
+		log_err("cannot act as UserID %s to open the socket: %s",
+			u->name, strerror(errno));
+		return -1;
+	}
+	if (mf_socket_dir(cfg->socket, dir, sizeof(dir)) == 0 &&
+	    faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+		bad_dir = errno;
 	old = umask(0117);
-	if (smfi_opensocket(1) != MI_SUCCESS) {
-		umask(old);
+	rc = bad_dir ? MI_FAILURE : smfi_opensocket(1);
+	umask(old);
+	if (u != NULL && mf_user_leave(&saved) < 0) {
+		log_err("cannot become root again: %s", strerror(errno));
+		return -1;
+	}
+	if (bad_dir) {
+		log_err("cannot open socket %s: its directory %s must be "
+			"writable by %s%s: %s", cfg->socket, dir,
+			u ? "UserID " : "this user", u ? u->name : "",
+			strerror(bad_dir));
+		return -1;
+	}
+	if (rc != MI_SUCCESS) {
 		log_err("cannot open socket %s", cfg->socket);
 		return -1;
 	}
-	umask(old);
-	if (strncmp(cfg->socket, "unix:", 5) == 0)
-		path = cfg->socket + 5;
-	else if (strncmp(cfg->socket, "local:", 6) == 0)
-		path = cfg->socket + 6;
-	if (path && have_user && chown(path, uid, gid) < 0) {
-		log_err("cannot hand socket %s to UserID: %s", path,
-			strerror(errno));
-		return -1;
-	}
 	return 0;
+}
+
+/* Log (or, for -n, print) each line of a list of problems. */
+static void
+mf_report(const struct buf *lines, int check_only)
+{
+	const char *p = lines->data ? lines->data : "", *nl;
+
+	for (; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p) - 1;
+		if (check_only)
+			fprintf(stderr, "%.*s\n", (int)(nl - p), p);
+		else
+			log_err("%.*s", (int)(nl - p), p);
+	}
+}
+
+/*
+ * UserID resolved (uid 0 and gid 0 refused) and every file the config
+ * names checked for the user the daemon will run as.  *u is NULL when the
+ * daemon does not switch users.  0 or -1 reported.
+ */
+static int
+mf_check_user(const struct cfg *cfg, int check_only, struct mf_user *user,
+	      const struct mf_user **u)
+{
+	struct buf errors = BUF_INIT;
+	char err[512];
+	int rc = 0;
+
+	*u = NULL;
+	if (cfg->user_id[0]) {
+		if (mf_user_lookup(cfg->user_id, user, err, sizeof(err)) < 0) {
+			buf_printf(&errors, "%s\n", err);
+			rc = -1;
+		} else {
+			*u = user;
+		}
+	} else if (geteuid() == 0 && !check_only) {
+		buf_puts(&errors, "refusing to run as root: set UserID to an "
+			 "unprivileged user\n");
+		rc = -1;
+	}
+	if (rc == 0 && mf_user_check_paths(cfg, *u, &errors) < 0)
+		rc = -1;
+	mf_report(&errors, check_only);
+	buf_free(&errors);
+	if (geteuid() != 0)
+		*u = NULL; /* not root: runs as itself */
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *config = MF_DEFAULT_CONFIG;
-	int foreground = 0, check_only = 0, ch, have_user = 0;
-	char uname[256] = "";
-	uid_t uid = 0;
-	gid_t gid = 0;
+	int foreground = 0, check_only = 0, ch;
+	struct mf_user user;
+	const struct mf_user *u;
 	struct cfg *cfg;
 	struct db_store *store = NULL;
 	char err[512];
@@ -190,26 +220,22 @@ main(int argc, char **argv)
 	cfg = mf_load_config(config, check_only);
 	if (cfg == NULL)
 		return 1;
+	if (mf_check_user(cfg, check_only, &user, &u) < 0) {
+		cfg_unref(cfg);
+		return 1;
+	}
 	if (check_only) {
 		printf("%s: configuration OK\n", config);
 		cfg_unref(cfg);
 		return 0;
 	}
-	if (cfg->user_id[0]) {
-		if (mf_lookup_user(cfg->user_id, &uid, &gid, uname,
-				   sizeof(uname)) < 0)
-			return 1;
-		have_user = geteuid() == 0;
-	} else if (geteuid() == 0) {
-		log_err("refusing to run as root: set UserID to an unprivileged "
-			"user");
+	if (mf_open_socket(cfg, u) < 0)
 		return 1;
-	}
-	if (mf_open_socket(cfg, have_user, uid, gid) < 0)
+	/* Whatever the daemon creates from here on is its own alone. */
+	umask(0077);
+	if (mf_user_store_dir(cfg->consent_db, u) < 0)
 		return 1;
-	if (mf_prepare_store_dir(cfg->consent_db, have_user, uid, gid) < 0)
-		return 1;
-	if (have_user && mf_drop_privileges(uname, uid, gid) < 0)
+	if (u != NULL && mf_user_drop(u) < 0)
 		return 1;
 	/* LMDB must not be used across fork(): detach first, then open.  A
 	 * trial open before detaching reports a broken store on the

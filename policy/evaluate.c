@@ -69,21 +69,28 @@ pol_verdict_drop_off(const struct cfg *cfg, struct pol_verdict *v)
 
 /* What limit kept the parser from seeing the whole message. */
 static void
-pol_limit_reason(const struct cfg *cfg, unsigned flags, char *out, size_t outsz)
+pol_limit_reason(const struct cfg *cfg, const struct pol_message *m, char *out,
+		 size_t outsz)
 {
-	if (flags & POL_MSG_OVER_SIZE)
+	unsigned f = m->flags;
+
+	if (f & POL_MSG_OVER_DEPTH)
+		snprintf(out, outsz, "MIME nesting deeper than MaxMimeDepth (%ld)",
+			 cfg->max_mime_depth);
+	else if (f & POL_MSG_OVER_PARTS)
+		snprintf(out, outsz, "more MIME parts than MaxParts (%ld)",
+			 cfg->max_parts);
+	else if (f & POL_MSG_OVER_HTML)
+		snprintf(out, outsz, "HTML too large or too deeply nested to "
+			 "inspect");
+	else if (f & POL_MSG_OVER_TEXT)
+		snprintf(out, outsz, "more text than can be inspected");
+	else if (f & POL_MSG_OVER_SIZE)
 		snprintf(out, outsz, "message larger than MaxMessageSize (%ld "
 			 "bytes); only the first %ld bytes were inspected",
 			 cfg->max_message_size, cfg->max_message_size);
-	else if (flags & POL_MSG_OVER_DEPTH)
-		snprintf(out, outsz, "MIME nesting deeper than MaxMimeDepth (%ld)",
-			 cfg->max_mime_depth);
-	else if (flags & POL_MSG_OVER_PARTS)
-		snprintf(out, outsz, "more MIME parts than MaxParts (%ld)",
-			 cfg->max_parts);
 	else
-		snprintf(out, outsz, "HTML too large or too deeply nested to "
-			 "inspect");
+		snprintf(out, outsz, "a limit cut the inspection short");
 }
 
 /*
@@ -91,18 +98,20 @@ pol_limit_reason(const struct cfg *cfg, unsigned flags, char *out, size_t outsz)
  * compliant.  DOI and marketing mail (by sender lists, ClassHeader, or a
  * ConfirmURL found anywhere, even in the unparsed rest) is refused; mail
  * whose class stays undecided gets UninspectedAction (see
- * pol_verdict_combine), recorded with the same rule id.
+ * pol_verdict_combine), recorded with the same rule id.  The detail names
+ * the limit that was hit.
  */
 static int
 pol_check_limits(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const unsigned cut = POL_MSG_OVER_DEPTH | POL_MSG_OVER_PARTS |
+			     POL_MSG_OVER_HTML | POL_MSG_OVER_TEXT |
 			     POL_MSG_TRUNCATED | POL_MSG_OVER_SIZE;
 	char reason[160];
 
 	if (x->msg == NULL || !(x->msg->flags & cut))
 		return 0;
-	pol_limit_reason(x->cfg, x->msg->flags, reason, sizeof(reason));
+	pol_limit_reason(x->cfg, x->msg, reason, sizeof(reason));
 	if (x->cls == POL_CLASS_DOI || x->cls == POL_CLASS_MARKETING)
 		return pol_verdict_add(v, POL_RULE_LIMIT, -1, "message",
 				       "%s", reason);

@@ -678,7 +678,7 @@ pol_html_mso(struct pol_message *m, size_t part, const struct buf *mso,
 	w.part = part;
 	rc = pol_html_run(&w, mso->data, mso->len, lim, &refused);
 	if (refused)
-		m->flags |= POL_MSG_TRUNCATED;
+		m->flags |= POL_MSG_TRUNCATED | POL_MSG_OVER_HTML;
 	pol_walk_free(&w);
 	return rc;
 }
@@ -698,7 +698,7 @@ pol_html_scan(struct pol_message *m, size_t part, const char *html, size_t len,
 	w.want_mso = 1;
 	rc = pol_html_run(&w, html, len, lim, &refused);
 	if (rc == POL_OK && refused) {
-		m->flags |= POL_MSG_TRUNCATED;
+		m->flags |= POL_MSG_TRUNCATED | POL_MSG_OVER_HTML;
 		buf_reset(&w.text);
 	}
 	if (rc == POL_OK && !refused && w.mso.len > 0)

@@ -636,7 +636,7 @@ pol_add_leaf(struct pol_parse *pp, GMimePart *part, const char *path)
 	if (kind < 0 || attached) {
 		rc = pol_add_attachment(pp, part, path, ctype);
 	} else if (pp->text_bytes >= POL_TEXT_BUDGET) {
-		pp->m->flags |= POL_MSG_TRUNCATED;
+		pp->m->flags |= POL_MSG_TRUNCATED | POL_MSG_OVER_TEXT;
 		rc = POL_OK;
 	} else {
 		text = pol_part_text(part, &n);

@@ -65,10 +65,14 @@ struct pol_attachment {
 
 /* Flags about how the parse went. */
 #define POL_MSG_UNPARSED 0x01 /* not MIME at all: body kept as one plain part */
-#define POL_MSG_TRUNCATED 0x02 /* a limit cut the walk short */
+/* A limit cut the walk short.  The parser sets it with one of the OVER_
+ * flags naming its limit. */
+#define POL_MSG_TRUNCATED 0x02
 #define POL_MSG_OVER_DEPTH 0x04
 #define POL_MSG_OVER_PARTS 0x08
 #define POL_MSG_BROKEN 0x10   /* parser warnings of a critical kind */
+#define POL_MSG_OVER_HTML 0x80 /* HTML too large or too deep for gumbo */
+#define POL_MSG_OVER_TEXT 0x100 /* text beyond the inspected budget */
 /* Set by the caller that cut the message at MaxMessageSize (the milter,
  * consentctl check), never by the parser: */
 #define POL_MSG_OVER_SIZE 0x20    /* only the first MaxMessageSize bytes parsed */

@@ -154,8 +154,10 @@ chmod 0644 "$STORE"/*.mdb
 if timeout 20 "$CG_BUILD/consentgate" -f -c "$CONF" >"$CG_TMP/ro.log" 2>&1; then
 	cg_notok "read-only store: the daemon started"
 else
-	if grep -q "cannot open consent store" "$CG_TMP/ro.log"; then
-		cg_ok "read-only store: the daemon refuses to start ($(grep -m1 'cannot open' "$CG_TMP/ro.log" | cut -c1-100))"
+	# Refused by the start-up check of UserID's access (ConsentDB) or
+	# when the store itself is opened.
+	if grep -q "cannot open consent store\|ConsentDB .*not readable, writable" "$CG_TMP/ro.log"; then
+		cg_ok "read-only store: the daemon refuses to start ($(grep -m1 'cannot open\|ConsentDB' "$CG_TMP/ro.log" | cut -c1-100))"
 	else
 		cg_notok "read-only store: no clear error: $(head -c 200 "$CG_TMP/ro.log")"
 	fi

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/e2e/security.sh BUILD - the daemon's security promises (POSIX sh, as
 # root): it refuses to run as root without UserID; a unix socket is created
-# 0660 and handed to UserID; the process runs as UserID; at the default log
+# 0660 by UserID in a directory UserID can write (a root-only one is refused
+# with a clear error); the process runs as UserID; at the default log
 # level no recipient address is logged (only queue ids and evidence refs),
 # with LogAddresses yes it is; a missing store directory is created for
 # UserID.
@@ -25,7 +26,22 @@ else
 fi
 
 # 2. unix socket mode and owner, process user, log privacy
+# 2a. the socket's directory must be writable by UserID (the socket is
+# bound as UserID): a root-only directory is refused with a clear error.
+mkdir -p "$CG_TMP/rootrun"
+chmod 0755 "$CG_TMP/rootrun"
+printf 'Socket unix:%s/cg.sock\nUserID nobody\nConsentDB %s\n' \
+	"$CG_TMP/rootrun" "$STORE" >"$CG_TMP/rootrun.conf"
+if timeout 10 "$CG_BUILD/consentgate" -f -c "$CG_TMP/rootrun.conf" >"$CG_TMP/rootrun.log" 2>&1 </dev/null; then
+	cg_notok "socket in a root-only directory: the daemon ran"
+elif grep -q "must be writable by UserID nobody" "$CG_TMP/rootrun.log"; then
+	cg_ok "socket in a root-only directory: refused ($(grep -m1 'must be writable' "$CG_TMP/rootrun.log" | cut -c1-100))"
+else
+	cg_notok "socket in a root-only directory: no clear error: $(head -c 200 "$CG_TMP/rootrun.log")"
+fi
+
 mkdir -p "$CG_TMP/run"
+chown nobody "$CG_TMP/run"
 chmod 0755 "$CG_TMP/run"
 SOCK=$CG_TMP/run/cg.sock
 set -- $(cg_free_ports 1)

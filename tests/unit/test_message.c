@@ -619,11 +619,11 @@ test_html_limits(void **state)
 
 	(void)state;
 	m = parse_mem(msg, sizeof(msg) - 1, &(struct pol_limits){0, 0, 16, 0});
-	assert_int_equal(m->flags, POL_MSG_TRUNCATED);
+	assert_int_equal(m->flags, POL_MSG_TRUNCATED | POL_MSG_OVER_HTML);
 	assert_string_equal(m->parts[0].text, "");
 	pol_message_free(m);
 	m = parse_mem(msg, sizeof(msg) - 1, &(struct pol_limits){0, 0, 0, 2});
-	assert_int_equal(m->flags, POL_MSG_TRUNCATED);
+	assert_int_equal(m->flags, POL_MSG_TRUNCATED | POL_MSG_OVER_HTML);
 	pol_message_free(m);
 	m = parse_mem(msg, sizeof(msg) - 1, &(struct pol_limits){0, 0, 0, 4});
 	assert_int_equal(m->flags, 0);

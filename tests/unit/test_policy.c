@@ -397,6 +397,43 @@ test_hostile(void **state)
 	cfg_unref(c);
 }
 
+/* message.limit names the limit that was exceeded: the size (cut by the
+ * caller, POL_MSG_OVER_SIZE) with MaxMessageSize, or MIME depth. */
+static void
+test_limit_detail(void **state)
+{
+	struct cfg *c = test_cfg("MaxMessageSize 2048\nMaxMimeDepth 7\n");
+	struct pol_recipient ok = {"a@example.org", {POL_CONSENT_CONFIRMED, 0, 0}};
+	struct pol_envelope env = {"news@shop.example", "", 0, &ok, 1, 0};
+	struct pol_verdict v;
+	struct pol_message *m;
+	size_t i;
+	const char *detail = NULL;
+
+	(void)state;
+	m = test_msg("From: news@shop.example\nSubject: x\n\nHello\n");
+	m->flags |= POL_MSG_OVER_SIZE;
+	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	for (i = 0; i < v.nhits; i++)
+		if (v.hits[i].rule == POL_RULE_LIMIT)
+			detail = v.hits[i].detail;
+	assert_non_null(detail);
+	assert_non_null(strstr(detail, "larger than MaxMessageSize (2048 bytes)"));
+	assert_null(strstr(detail, "depth"));
+	assert_null(strstr(detail, "parts"));
+	pol_verdict_clear(&v);
+	m->flags |= POL_MSG_OVER_DEPTH;
+	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	for (i = 0, detail = NULL; i < v.nhits; i++)
+		if (v.hits[i].rule == POL_RULE_LIMIT)
+			detail = v.hits[i].detail;
+	assert_non_null(detail);
+	assert_non_null(strstr(detail, "deeper than MaxMimeDepth (7)"));
+	pol_verdict_clear(&v);
+	pol_message_free(m);
+	cfg_unref(c);
+}
+
 int
 main(void)
 {
@@ -408,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_rcpt_check_and_actions),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_doi_retry),
+		cmocka_unit_test(test_limit_detail),
 	};
 
 	pol_init();

@@ -129,9 +129,9 @@ test_open_create(void **state)
 	struct stat st;
 	char path[600], err[256];
 
-	/* The fixture's store exists; its directory is 0750. */
+	/* The fixture's store exists; its directory is its owner's alone. */
 	assert_int_equal(stat(f->store, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0750 & ~0022 & 0777);
+	assert_int_equal(st.st_mode & 0777, 0700);
 	db_close(f->s);
 	f->s = NULL;
 	assert_int_equal(db_open(f->store, 0, &f->s, err, sizeof(err)), DB_OK);
@@ -989,12 +989,84 @@ test_owner(void **state)
 	assert_int_equal(st.st_uid, 65534);
 }
 
+/* The HMAC secret lives in its own 0400 file; a store that kept it in
+ * meta has it moved out on a writable open, with every pseudonym kept. */
+static void
+test_secret_file(void **state)
+{
+	struct fixture *f = *state;
+	char path[600], data[600], err[256], before[DB_HASH_HEX];
+	char after[DB_HASH_HEX];
+	unsigned char key[32];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {7, "pii-key"}, v;
+	struct stat st;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/pii.key", f->store);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0400);
+	snprintf(data, sizeof(data), "%s/data.mdb", f->store);
+	assert_int_equal(stat(data, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(db_pii_hash(f->s, "a@example.com", before), DB_OK);
+	db_close(f->s);
+	f->s = NULL;
+	/* Make it a store of before: the secret in meta, no file. */
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(key, 1, sizeof(key), fp), sizeof(key));
+	fclose(fp);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, f->store, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	v.mv_size = sizeof(key);
+	v.mv_data = key;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	/* Read-only: the secret is used where it is, nothing is written. */
+	assert_int_equal(db_open(f->store, DB_OPEN_RDONLY, &f->s, err,
+				 sizeof(err)), DB_OK);
+	assert_int_equal(db_pii_hash(f->s, "a@example.com", after), DB_OK);
+	assert_string_equal(before, after);
+	db_close(f->s);
+	assert_int_equal(stat(path, &st), -1);
+	/* Writable: moved to the file, gone from meta, same pseudonyms. */
+	assert_int_equal(db_open(f->store, 0, &f->s, err, sizeof(err)), DB_OK);
+	assert_int_equal(db_pii_hash(f->s, "a@example.com", after), DB_OK);
+	assert_string_equal(before, after);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0400);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, f->store, MDB_RDONLY, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	/* A store without its secret file is refused, not given a new one. */
+	db_close(f->s);
+	f->s = NULL;
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(db_open(f->store, 0, &f->s, err, sizeof(err)),
+			 DB_ERR_CORRUPT);
+	assert_non_null(strstr(err, "pii.key is missing"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_open_create),
+		T(test_secret_file),
 		T(test_open_version),
 		T(test_roundtrip),
 		T(test_normalised_key),
