@@ -5,6 +5,7 @@
  * common/url.c and looked into by urlscan.c.
  */
 #include <ctype.h>
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -269,4 +270,22 @@ pol_url_unwrap(const char *url, char *out, size_t outsz)
 	}
 	snprintf(out, outsz, "%s", found ? cur : url);
 	return found;
+}
+
+int
+pol_url_path_query(const char *url, char *path, size_t pathsz, char *query,
+		   size_t querysz)
+{
+	GUri *u = g_uri_parse(url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_PARSE_RELAXED,
+			      NULL);
+
+	path[0] = '\0';
+	query[0] = '\0';
+	if (u == NULL)
+		return -1;
+	snprintf(path, pathsz, "%s", g_uri_get_path(u) ? g_uri_get_path(u) : "");
+	snprintf(query, querysz, "%s",
+		 g_uri_get_query(u) ? g_uri_get_query(u) : "");
+	g_uri_unref(u);
+	return 0;
 }

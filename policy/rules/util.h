@@ -58,5 +58,9 @@ const char *pol_header_value_raw(const struct pol_message *m,
  * A privacy or unsubscribe link behind a click tracker is still that link.
  */
 int pol_url_unwrap(const char *url, char *out, size_t outsz);
+/* Path and query of url as written (GUri, not decoded) into path and
+ * query ("" when absent).  Returns 0, or -1 when url does not parse. */
+int pol_url_path_query(const char *url, char *path, size_t pathsz, char *query,
+		       size_t querysz);
 
 #endif
