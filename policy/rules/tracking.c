@@ -156,23 +156,23 @@ pol_brevo_host(const char *host)
 	return 0;
 }
 
-/* The name of the tool whose default open (open=1) or click (open=0) URL
- * this is, or NULL. */
+/* The name of the tool whose default open-tracking (pixel=1) or click
+ * (pixel=0) URL this is, or NULL. */
 static const char *
-pol_tool_url(const char *url, const char *host, int open)
+pol_tool_url(const char *url, const char *host, int pixel)
 {
 	char path[1024], query[1024];
 
 	if (pol_url_path_query(url, path, sizeof(path), query, sizeof(query)) < 0)
 		return NULL;
 	if (pol_host_in_domain(host, "list-manage.com") &&
-	    strncmp(path, open ? "/track/open" : "/track/click", 11) == 0)
+	    strncmp(path, pixel ? "/track/open" : "/track/click", 11) == 0)
 		return "Mailchimp";
 	if (pol_brevo_host(host) &&
-	    (strncmp(path, open ? "/tr/op/" : "/tr/cl/", 7) == 0 ||
-	     strncmp(path, open ? "/mk/op/" : "/mk/cl/", 7) == 0))
+	    (strncmp(path, pixel ? "/tr/op/" : "/tr/cl/", 7) == 0 ||
+	     strncmp(path, pixel ? "/mk/op/" : "/mk/cl/", 7) == 0))
 		return "Sendinblue/Brevo";
-	if (open) {
+	if (pixel) {
 		if (strncmp(path, "/campaign/", 10) == 0 &&
 		    pol_ends_with(path, "/px.png"))
 			return "listmonk";
