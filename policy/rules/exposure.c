@@ -4,7 +4,8 @@
  * classic "whole list in CC" incident).
  *
  * Every address a recipient can read counts: To, Cc, a Bcc header left in
- * the mail, Reply-To, and addresses written as display names
+ * the mail (Postfix's cleanup removes Bcc before a milter sees it; consentctl
+ * check sees it), Reply-To, and addresses written as display names
  * ("anna@x.example" <b@y.example>).  The sender's own addresses (From,
  * Sender, the envelope sender; in Reply-To also any address of their
  * domains) do not count, and one person named twice is one address
