@@ -63,6 +63,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Days the same DOI mail (Message-ID and content) may be handed over again after a 4xx; 0 off."),
 	K("UnsubscribeAddress", CFG_T_ADDRESS, unsubscribe_address, "", 0, 0,
 	  "Inbound address; mail to it or its +uid form withdraws consent."),
+	K("UnsubscribeURL", CFG_T_HTTPS_URL, unsubscribe_url, "", 0, 0,
+	  "https prefix of the unsubscribe endpoint the visible unsubscribe link must target (default: the List-Unsubscribe https URI without its query)."),
 	K("TrackingDomains", CFG_T_LIST, tracking_domains, "", 0, 0,
 	  "Link and pixel domains that count as tracking."),
 	K("RequireTLS", CFG_T_BOOL, require_tls, "no", 0, 0,

@@ -48,6 +48,7 @@ struct cfg {
 	long doi_resend_days; /* -1 = never */
 	long doi_retry_window; /* days a retry of the same DOI mail passes */
 	char *unsubscribe_address;
+	char *unsubscribe_url; /* https prefix of the unsubscribe endpoint */
 	struct cfg_list tracking_domains;
 	int require_tls;
 	char *spf_egress_address;

@@ -96,6 +96,7 @@ pol_link_add(struct pol_message *m, const char *url, size_t url_len,
 	}
 	l->part = part;
 	l->line = line;
+	l->hidden = 0; /* the caller marks links the reader does not see */
 	m->nlinks++;
 	return POL_OK;
 }

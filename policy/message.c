@@ -137,6 +137,7 @@ pol_message_free(struct pol_message *m)
 	for (i = 0; i < m->nheaders; i++) {
 		free(m->headers[i].name);
 		free(m->headers[i].value);
+		free(m->headers[i].raw);
 	}
 	free(m->headers);
 	free(m->subject);
@@ -181,6 +182,19 @@ pol_message_header(const struct pol_message *m, const char *name)
 	return NULL;
 }
 
+const char *
+pol_message_header_raw(const struct pol_message *m, const char *name)
+{
+	size_t i;
+
+	if (m == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < m->nheaders; i++)
+		if (strcasecmp(m->headers[i].name, name) == 0)
+			return m->headers[i].raw;
+	return NULL;
+}
+
 /* Replace *dst (a model string) with a clean copy of s. */
 static int
 pol_set_str(char **dst, const char *s)
@@ -198,7 +212,7 @@ static int
 pol_add_header(struct pol_message *m, GMimeHeader *h)
 {
 	struct pol_header *hs;
-	char *name, *value;
+	char *name, *value, *raw;
 
 	hs = pol_array_grow(m->headers, m->nheaders, sizeof(*hs));
 	if (hs == NULL)
@@ -206,13 +220,18 @@ pol_add_header(struct pol_message *m, GMimeHeader *h)
 	m->headers = hs;
 	name = pol_clean_str(g_mime_header_get_name(h), 1);
 	value = pol_clean_str(g_mime_header_get_value(h), 1);
-	if (name == NULL || value == NULL) {
+	/* The raw value, for rules that must see what was written (RFC
+	 * 8058 compares List-Unsubscribe-Post byte for byte). */
+	raw = pol_clean_str(g_mime_header_get_raw_value(h), 0);
+	if (name == NULL || value == NULL || raw == NULL) {
 		free(name);
 		free(value);
+		free(raw);
 		return POL_ERR_NOMEM;
 	}
 	hs[m->nheaders].name = name;
 	hs[m->nheaders].value = value;
+	hs[m->nheaders].raw = raw;
 	m->nheaders++;
 	return POL_OK;
 }

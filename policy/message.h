@@ -18,6 +18,7 @@ enum pol_part_kind { POL_PART_PLAIN, POL_PART_HTML };
 struct pol_header {
 	char *name;  /* as written ("List-Unsubscribe") */
 	char *value; /* unfolded, RFC 2047-decoded UTF-8 */
+	char *raw;   /* as written: not decoded, folding kept, UTF-8 cleaned */
 };
 
 struct pol_text_part {
@@ -140,5 +141,8 @@ void pol_message_content_hash(const char *data, size_t len,
 
 /* First header named name (case-insensitive), borrowed, or NULL. */
 const char *pol_message_header(const struct pol_message *m, const char *name);
+/* Its raw value (no RFC 2047 decoding, folding kept), borrowed, or NULL. */
+const char *pol_message_header_raw(const struct pol_message *m,
+				   const char *name);
 
 #endif

@@ -2,83 +2,64 @@
  * urls.c - rules url.insecure and url.address-leak for DOI and marketing
  * mail.
  *
- * url.insecure: an http:// link or image travels and tracks in clear text
- * (Art. 32(1)(a) GDPR).  url.address-leak: a recipient's e-mail address in
- * a URL ends up in web server logs, referrers and analytics; a uid must be
- * used instead.  The address is searched for in every link, image source
- * and List-Unsubscribe URI: as written, percent-decoded (once and twice)
- * and case-insensitively.  mailto: URIs are exempt: they reach only the
- * sender, who knows the address.
+ * url.insecure: an http:// reference (link, image, or any other URL the
+ * reader's client follows or loads) travels and tracks in clear text (Art.
+ * 32(1)(a) GDPR).  url.address-leak: a recipient's e-mail address in a URL
+ * ends up in web server logs, referrers and analytics; a uid must be used
+ * instead.  Every link, image and List-Unsubscribe URI is read by
+ * urlscan.c: each component decoded until nothing changes (percent, HTML
+ * entities, JSON, base64, base64url, hex), and the address found whole,
+ * with a +tag, or split over two parameters.  mailto: URIs are exempt:
+ * they reach only the sender, who knows the address.
+ *
+ * Each rule reports every reference at fault, up to POL_RULE_MAX_HITS.
+ * Owns nothing beyond a call; returns -1 only when memory ran out.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../../common/buf.h"
+#include "../../common/url.h"
+#include "urlscan.h"
 #include "util.h"
+
+static int
+pol_insecure_hit(struct pol_verdict *v, const struct pol_message *m,
+		 size_t part, unsigned line, const char *kind, const char *url)
+{
+	char where[160];
+
+	if (!pol_url_scheme_is(url, "http://") ||
+	    pol_rule_hits(v, POL_RULE_URL_INSECURE) >= POL_RULE_MAX_HITS)
+		return 0;
+	pol_where_part(m, part, line, where, sizeof(where));
+	return pol_verdict_add(v, POL_RULE_URL_INSECURE, -1, where,
+			       "insecure %s %.200s", kind, url);
+}
 
 int
 pol_rule_insecure(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
-	char where[160];
 	size_t i;
 
-	for (i = 0; i < m->nlinks; i++) {
-		if (!pol_url_scheme_is(m->links[i].url, "http://"))
-			continue;
-		pol_where_part(m, m->links[i].part, m->links[i].line, where,
-			       sizeof(where));
-		return pol_verdict_add(v, POL_RULE_URL_INSECURE, -1, where,
-				       "insecure link %.200s", m->links[i].url);
-	}
-	for (i = 0; i < m->nimages; i++) {
-		if (!pol_url_scheme_is(m->images[i].src, "http://"))
-			continue;
-		pol_where_part(m, m->images[i].part, 0, where, sizeof(where));
-		return pol_verdict_add(v, POL_RULE_URL_INSECURE, -1, where,
-				       "insecure image %.200s", m->images[i].src);
-	}
-	return 0;
-}
-
-static int
-pol_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Percent-decode and lower-case s into b. */
-static int
-pol_decode_lower(const char *s, struct buf *b)
-{
-	int h, l;
-
-	buf_reset(b);
-	for (; *s; s++) {
-		if (*s == '%' && (h = pol_hexval((unsigned char)s[1])) >= 0 &&
-		    (l = pol_hexval((unsigned char)s[2])) >= 0) {
-			if (buf_putc(b, (char)tolower(h * 16 + l)) < 0)
-				return -1;
-			s += 2;
-		} else if (buf_putc(b, (char)tolower((unsigned char)*s)) < 0) {
+	for (i = 0; i < m->nlinks; i++)
+		if (pol_insecure_hit(v, m, m->links[i].part, m->links[i].line,
+				     "link", m->links[i].url) < 0)
 			return -1;
-		}
-	}
+	for (i = 0; i < m->nimages; i++)
+		if (pol_insecure_hit(v, m, m->images[i].part, 0, "image",
+				     m->images[i].src) < 0)
+			return -1;
 	return 0;
 }
 
-/* Index of the first recipient whose address is in url, or -1; -2 on
+/* Index of the first recipient whose address is in url, -1 none, -2 on
  * memory failure. */
 static int
 pol_url_leaks(const struct pol_ctx *x, const char *url)
 {
-	struct buf once = BUF_INIT, twice = BUF_INIT;
+	struct pol_scan s;
+	char host[POL_HOST_MAX];
 	size_t i;
 	int found = -1;
 
@@ -86,30 +67,43 @@ pol_url_leaks(const struct pol_ctx *x, const char *url)
 	 * up in no server log or referrer. */
 	if (pol_url_scheme_is(url, "mailto:"))
 		return -1;
-	if (pol_decode_lower(url, &once) < 0 ||
-	    pol_decode_lower(once.data ? once.data : "", &twice) < 0) {
-		found = -2;
-		goto out;
+	if (pol_scan_url(url, &s) < 0) {
+		pol_scan_free(&s);
+		return -2;
 	}
+	if (pol_url_host(url, host, sizeof(host)) < 0)
+		host[0] = '\0';
 	for (i = 0; i < x->env->nrcpts && found == -1; i++) {
 		const char *a = x->env->rcpts[i].addr;
 
-		if (a == NULL || strchr(a, '@') == NULL)
-			continue;
-		if ((once.data && strstr(once.data, a)) ||
-		    (twice.data && strstr(twice.data, a)))
+		if (a != NULL && strchr(a, '@') != NULL &&
+		    pol_scan_has_address(&s, a, host[0] ? host : NULL))
 			found = (int)i;
 	}
-out:
-	buf_free(&once);
-	buf_free(&twice);
+	pol_scan_free(&s);
 	return found;
+}
+
+static int
+pol_leak_check(const struct pol_ctx *x, struct pol_verdict *v,
+	       const char *where, const char *url)
+{
+	int r;
+
+	if (pol_rule_hits(v, POL_RULE_URL_ADDRESS_LEAK) >= POL_RULE_MAX_HITS)
+		return 0;
+	if ((r = pol_url_leaks(x, url)) == -1)
+		return 0;
+	if (r == -2)
+		return -1;
+	return pol_verdict_add(v, POL_RULE_URL_ADDRESS_LEAK, r, where,
+			       "the recipient's address appears in %.200s", url);
 }
 
 struct pol_leak_arg {
 	const struct pol_ctx *x;
-	int rcpt;
-	char uri[256];
+	struct pol_verdict *v;
+	int rc;
 };
 
 static int
@@ -117,51 +111,35 @@ pol_leak_header_cb(const char *uri, void *arg)
 {
 	struct pol_leak_arg *a = arg;
 
-	/* A mailto: unsubscribe address naming the list is not a leak of the
-	 * recipient unless the recipient's address is inside it. */
-	a->rcpt = pol_url_leaks(a->x, uri);
-	if (a->rcpt != -1) {
-		snprintf(a->uri, sizeof(a->uri), "%s", uri);
+	if (pol_leak_check(a->x, a->v, "header List-Unsubscribe", uri) < 0) {
+		a->rc = -1;
 		return 1;
 	}
 	return 0;
-}
-
-static int
-pol_leak_hit(struct pol_verdict *v, int rcpt, const char *where,
-	     const char *url)
-{
-	if (rcpt == -2)
-		return -1;
-	return pol_verdict_add(v, POL_RULE_URL_ADDRESS_LEAK, rcpt, where,
-			       "the recipient's address appears in %.200s", url);
 }
 
 int
 pol_rule_address_leak(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
-	struct pol_leak_arg a = {x, -1, ""};
+	struct pol_leak_arg a = {x, v, 0};
 	char where[160];
 	const char *lu;
 	size_t i;
-	int r;
 
 	for (i = 0; i < m->nlinks; i++) {
-		if ((r = pol_url_leaks(x, m->links[i].url)) == -1)
-			continue;
 		pol_where_part(m, m->links[i].part, m->links[i].line, where,
 			       sizeof(where));
-		return pol_leak_hit(v, r, where, m->links[i].url);
+		if (pol_leak_check(x, v, where, m->links[i].url) < 0)
+			return -1;
 	}
 	for (i = 0; i < m->nimages; i++) {
-		if ((r = pol_url_leaks(x, m->images[i].src)) == -1)
-			continue;
 		pol_where_part(m, m->images[i].part, 0, where, sizeof(where));
-		return pol_leak_hit(v, r, where, m->images[i].src);
+		if (pol_leak_check(x, v, where, m->images[i].src) < 0)
+			return -1;
 	}
-	lu = pol_message_header(m, "List-Unsubscribe");
-	if (lu && pol_header_uris(lu, pol_leak_header_cb, &a) && a.rcpt != -1)
-		return pol_leak_hit(v, a.rcpt, "header List-Unsubscribe", a.uri);
-	return 0;
+	lu = pol_header_value_raw(m, "List-Unsubscribe");
+	if (lu)
+		pol_header_uris(lu, pol_leak_header_cb, &a);
+	return a.rc;
 }

@@ -1,8 +1,11 @@
 /*
  * util.c - helpers shared by the rules (see util.h).  Pure functions over
- * borrowed strings; owns nothing.
+ * borrowed strings; owns nothing beyond a call.  Header fields are read as
+ * their RFCs say (RFC 2369 for List-* URIs); URLs are parsed by
+ * common/url.c and looked into by urlscan.c.
  */
 #include <ctype.h>
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,6 +13,7 @@
 #include "util.h"
 
 #include "../../common/url.h"
+#include "urlscan.h"
 
 int
 pol_url_scheme_is(const char *url, const char *scheme)
@@ -171,28 +175,117 @@ pol_part_line(const struct pol_text_part *p, unsigned line, char *out,
 	out[len] = '\0';
 }
 
+/* Skip an RFC 5322 comment starting at p ('('); nested comments and
+ * quoted pairs included.  Returns the byte after it. */
+static const char *
+pol_skip_comment(const char *p)
+{
+	int depth = 0;
+
+	for (; *p; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p + 1;
+	}
+	return p;
+}
+
 int
 pol_header_uris(const char *value, int (*cb)(const char *uri, void *arg),
 		void *arg)
 {
-	const char *p = value, *lt, *gt;
+	const char *p = value;
 	char uri[2048];
 	size_t n;
 	int rc;
 
-	while ((lt = strchr(p, '<')) != NULL) {
-		gt = strchr(lt, '>');
-		if (gt == NULL)
+	/* RFC 2369 section 2: URIs only in angle brackets, white space inside
+	 * them ignored, comments in parentheses anywhere else skipped. */
+	while (p && *p) {
+		if (*p == '(') {
+			p = pol_skip_comment(p);
+			continue;
+		}
+		if (*p++ != '<')
+			continue;
+		n = 0;
+		while (*p && *p != '>') {
+			if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' &&
+			    n < sizeof(uri) - 1)
+				uri[n++] = *p;
+			p++;
+		}
+		if (*p != '>')
 			break;
-		n = (size_t)(gt - lt - 1);
-		if (n >= sizeof(uri))
-			n = sizeof(uri) - 1;
-		memcpy(uri, lt + 1, n);
+		p++;
 		uri[n] = '\0';
-		rc = cb(uri, arg);
-		if (rc)
+		if (n && (rc = cb(uri, arg)) != 0)
 			return rc;
-		p = gt + 1;
 	}
+	return 0;
+}
+
+size_t
+pol_rule_hits(const struct pol_verdict *v, enum pol_rule rule)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->nhits; i++)
+		if (v->hits[i].rule == rule)
+			n++;
+	return n;
+}
+
+const char *
+pol_header_value_raw(const struct pol_message *m, const char *name)
+{
+	const char *raw = pol_message_header_raw(m, name);
+
+	return raw ? raw : pol_message_header(m, name);
+}
+
+int
+pol_url_unwrap(const char *url, char *out, size_t outsz)
+{
+	struct pol_scan s;
+	char cur[2048], next[2048];
+	int level, found = 0;
+
+	snprintf(cur, sizeof(cur), "%s", url);
+	for (level = 0; level < 4; level++) {
+		if (pol_scan_url(cur, &s) < 0) {
+			pol_scan_free(&s);
+			return -1;
+		}
+		if (!pol_scan_inner_url(&s, cur, next, sizeof(next))) {
+			pol_scan_free(&s);
+			break;
+		}
+		pol_scan_free(&s);
+		found = 1;
+		snprintf(cur, sizeof(cur), "%s", next);
+	}
+	snprintf(out, outsz, "%s", found ? cur : url);
+	return found;
+}
+
+int
+pol_url_path_query(const char *url, char *path, size_t pathsz, char *query,
+		   size_t querysz)
+{
+	GUri *u = g_uri_parse(url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_PARSE_RELAXED,
+			      NULL);
+
+	path[0] = '\0';
+	query[0] = '\0';
+	if (u == NULL)
+		return -1;
+	snprintf(path, pathsz, "%s", g_uri_get_path(u) ? g_uri_get_path(u) : "");
+	snprintf(query, querysz, "%s",
+		 g_uri_get_query(u) ? g_uri_get_query(u) : "");
+	g_uri_unref(u);
 	return 0;
 }

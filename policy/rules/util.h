@@ -11,6 +11,8 @@
 #include "rules.h"
 
 #define POL_HOST_MAX 256
+/* Each rule reports every cause it finds, up to this many hits. */
+#define POL_RULE_MAX_HITS 10
 
 /* Host of url, lower-cased, without user info or port, into host.  mailto:
  * URLs give the domain of the address.  Returns 0, or -1 when url has no
@@ -35,8 +37,30 @@ int pol_has_part_kind(const struct pol_message *m, enum pol_part_kind k);
 /* The text of line `line` (1-based) of part text into out (truncated). */
 void pol_part_line(const struct pol_text_part *p, unsigned line, char *out,
 		   size_t outsz);
-/* URIs in a List-Unsubscribe style header value: calls cb for each <...>. */
+/*
+ * URIs in a List-* header value as RFC 2369 defines them: only those in
+ * angle brackets, white space inside the brackets removed, comments in
+ * parentheses skipped.  Calls cb for each; stops at and returns the first
+ * non-zero cb result, else 0.
+ */
 int pol_header_uris(const char *value, int (*cb)(const char *uri, void *arg),
 		    void *arg);
+/* How many hits of rule v holds so far. */
+size_t pol_rule_hits(const struct pol_verdict *v, enum pol_rule rule);
+/* The raw value of header name (else the decoded one), borrowed, or NULL. */
+const char *pol_header_value_raw(const struct pol_message *m,
+				 const char *name);
+/*
+ * The target of a redirect link: when url carries another http(s) URL in
+ * its path or a parameter (in any encoding urlscan.c reads), that URL,
+ * unwrapped again up to four levels, goes into out and 1 is returned; else
+ * url itself goes into out and 0 is returned.  -1 when memory ran out.
+ * A privacy or unsubscribe link behind a click tracker is still that link.
+ */
+int pol_url_unwrap(const char *url, char *out, size_t outsz);
+/* Path and query of url as written (GUri, not decoded) into path and
+ * query ("" when absent).  Returns 0, or -1 when url does not parse. */
+int pol_url_path_query(const char *url, char *path, size_t pathsz, char *query,
+		       size_t querysz);
 
 #endif

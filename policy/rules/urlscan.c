@@ -1,0 +1,442 @@
+/*
+ * urlscan.c - decode a URL's components until nothing changes (see
+ * urlscan.h), and the searches the rules run over the result: a
+ * recipient's address, a token, an embedded URL.
+ *
+ * Owns the pieces of one scan (malloc'd, freed by pol_scan_free).  The work
+ * is bounded by the POL_SCAN_* limits; hitting one sets truncated and
+ * stops decoding, it never fails.  Returns -1 only when memory runs out.
+ * Syntax comes from common/url.c (url_host); decoding of the components is
+ * done here, once, for every rule that looks inside URLs.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../../common/buf.h"
+#include "../../common/url.h"
+#include "urlscan.h"
+
+/* Coarse delimiters: between query parameters, JSON members, quoted
+ * strings.  Fine ones add the path, key/value and scheme separators. */
+static const char pol_coarse[] = "?&#;,\"'{}[]|<> \t\r\n";
+static const char pol_fine[] = "?&#;,\"'{}[]|<> \t\r\n/:=";
+
+static int
+pol_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Text a person or a server would read: no control bytes. */
+static int
+pol_printable(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Add n bytes at p as a new piece unless known; 0, or -1 out of memory. */
+static int
+pol_scan_add(struct pol_scan *s, const char *p, size_t n, unsigned depth,
+	     int whole)
+{
+	size_t i;
+	char *c;
+
+	if (n == 0 || n > POL_SCAN_MAX_LEN || depth > POL_SCAN_MAX_DEPTH)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		if (strlen(s->v[i]) == n && memcmp(s->v[i], p, n) == 0)
+			return 0;
+	if (s->n >= POL_SCAN_MAX_PIECES) {
+		s->truncated = 1;
+		return 0;
+	}
+	if ((c = malloc(n + 1)) == NULL)
+		return -1;
+	memcpy(c, p, n);
+	c[n] = '\0';
+	s->v[s->n] = c;
+	s->depth[s->n] = (unsigned char)depth;
+	s->whole[s->n] = (unsigned char)whole;
+	s->n++;
+	return 0;
+}
+
+static int
+pol_decode_percent(const char *p, struct buf *b)
+{
+	int h, l;
+
+	for (; *p; p++) {
+		if (*p == '%' && (h = pol_hex((unsigned char)p[1])) >= 0 &&
+		    (l = pol_hex((unsigned char)p[2])) >= 0) {
+			if (buf_putc(b, (char)(h * 16 + l)) < 0)
+				return -1;
+			p += 2;
+		} else if (buf_putc(b, *p) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Numeric and the few named entities that spell an address or a URL. */
+static int
+pol_decode_entities(const char *p, struct buf *b)
+{
+	static const struct {
+		const char *name;
+		char c;
+	} named[] = {{"amp;", '&'},   {"commat;", '@'}, {"period;", '.'},
+		     {"colon;", ':'}, {"sol;", '/'},    {"quot;", '"'},
+		     {"plus;", '+'},  {"equals;", '='}, {"quest;", '?'},
+		     {"lowbar;", '_'}, {"hyphen;", '-'}, {"percnt;", '%'}};
+	size_t i;
+
+	for (; *p; p++) {
+		unsigned long cp;
+		char *end;
+
+		if (*p != '&')
+			goto plain;
+		if (p[1] == '#') {
+			int hex = p[2] == 'x' || p[2] == 'X';
+
+			cp = strtoul(p + 2 + hex, &end, hex ? 16 : 10);
+			if (end == p + 2 + hex || cp == 0 || cp > 0x7e)
+				goto plain;
+			if (buf_putc(b, (char)cp) < 0)
+				return -1;
+			p = *end == ';' ? end : end - 1;
+			continue;
+		}
+		for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+			if (strncasecmp(p + 1, named[i].name,
+					strlen(named[i].name)) == 0)
+				break;
+		if (i == sizeof(named) / sizeof(named[0]))
+			goto plain;
+		if (buf_putc(b, named[i].c) < 0)
+			return -1;
+		p += strlen(named[i].name);
+		continue;
+plain:
+		if (buf_putc(b, *p) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* JSON string escapes of ASCII characters (\u0040, \/, \"). */
+static int
+pol_decode_json(const char *p, struct buf *b)
+{
+	int a, c, d, e;
+
+	for (; *p; p++) {
+		if (p[0] == '\\' && p[1] == 'u' && (a = pol_hex(p[2])) >= 0 &&
+		    (c = pol_hex(p[3])) >= 0 && (d = pol_hex(p[4])) >= 0 &&
+		    (e = pol_hex(p[5])) >= 0 && a == 0 && c == 0 &&
+		    d * 16 + e >= 0x20) {
+			if (buf_putc(b, (char)(d * 16 + e)) < 0)
+				return -1;
+			p += 5;
+		} else if (p[0] == '\\' && p[1] != '\0' && strchr("/\"\\", p[1])) {
+			if (buf_putc(b, p[1]) < 0)
+				return -1;
+			p++;
+		} else if (buf_putc(b, *p) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+pol_b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* base64 or base64url, padding optional; 0 with text in b, 1 when p is
+ * not base64 of printable text, -1 out of memory. */
+static int
+pol_decode_base64(const char *p, struct buf *b)
+{
+	size_t n = strlen(p), i, k = 0;
+	unsigned acc = 0;
+	int v;
+
+	while (n > 0 && p[n - 1] == '=')
+		n--;
+	if (n < 8 || n % 4 == 1)
+		return 1;
+	for (i = 0; i < n; i++) {
+		if ((v = pol_b64val((unsigned char)p[i])) < 0)
+			return 1;
+		acc = (acc << 6) | (unsigned)v;
+		if (++k == 4) {
+			char o[3] = {(char)(acc >> 16), (char)(acc >> 8), (char)acc};
+
+			if (buf_append(b, o, 3) < 0)
+				return -1;
+			k = 0;
+			acc = 0;
+		}
+	}
+	if (k == 2 && buf_putc(b, (char)(acc >> 4)) < 0)
+		return -1;
+	if (k == 3 && (buf_putc(b, (char)(acc >> 10)) < 0 ||
+		       buf_putc(b, (char)(acc >> 2)) < 0))
+		return -1;
+	return pol_printable(b->data ? b->data : "", b->len) ? 0 : 1;
+}
+
+static int
+pol_decode_hex(const char *p, struct buf *b)
+{
+	size_t n = strlen(p), i;
+
+	if (n < 8 || n % 2)
+		return 1;
+	for (i = 0; i < n; i += 2) {
+		if (pol_hex((unsigned char)p[i]) < 0 ||
+		    pol_hex((unsigned char)p[i + 1]) < 0)
+			return 1;
+		if (buf_putc(b, (char)(pol_hex((unsigned char)p[i]) * 16 +
+				       pol_hex((unsigned char)p[i + 1]))) < 0)
+			return -1;
+	}
+	return pol_printable(b->data, b->len) ? 0 : 1;
+}
+
+/* Add the tokens of p between delimiters (of 3 bytes or more). */
+static int
+pol_scan_split(struct pol_scan *s, const char *p, const char *delims,
+	       unsigned depth)
+{
+	size_t n;
+
+	while (*p) {
+		n = strcspn(p, delims);
+		if (n >= 3 && pol_scan_add(s, p, n, depth, 0) < 0)
+			return -1;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+/* Each decoder applied once to piece i; new results become pieces. */
+static int
+pol_scan_expand(struct pol_scan *s, size_t i)
+{
+	int (*const text[])(const char *, struct buf *) = {
+	    pol_decode_percent, pol_decode_entities, pol_decode_json};
+	int (*const bin[])(const char *, struct buf *) = {pol_decode_base64,
+							  pol_decode_hex};
+	struct buf b = BUF_INIT;
+	unsigned d = s->depth[i] + 1u;
+	size_t k;
+	int rc = 0;
+	const char *p = s->v[i];
+
+	for (k = 0; k < 3 && rc == 0; k++) {
+		buf_reset(&b);
+		if ((rc = text[k](p, &b)) == 0 && b.len && strcmp(b.data, p) &&
+		    pol_printable(b.data, b.len))
+			rc = pol_scan_add(s, b.data, b.len, d, s->whole[i]);
+	}
+	for (k = 0; k < 2 && rc == 0; k++) {
+		buf_reset(&b);
+		if ((rc = bin[k](p, &b)) == 0)
+			rc = pol_scan_add(s, b.data, b.len, d, 0);
+		else if (rc == 1)
+			rc = 0;
+	}
+	if (rc == 0)
+		rc = pol_scan_split(s, p, pol_coarse, d);
+	if (rc == 0)
+		rc = pol_scan_split(s, p, pol_fine, d);
+	/* key=value: the value whole, padding and slashes included. */
+	if (rc == 0 && !s->whole[i] && strchr(p, '=') &&
+	    strcspn(p, pol_coarse) == strlen(p))
+		rc = pol_scan_add(s, strchr(p, '=') + 1,
+				  strlen(strchr(p, '=') + 1), d, 0);
+	buf_free(&b);
+	return rc;
+}
+
+int
+pol_scan_url(const char *url, struct pol_scan *s)
+{
+	size_t i, n = strlen(url);
+
+	memset(s, 0, sizeof(*s));
+	if (n > POL_SCAN_MAX_LEN) {
+		n = POL_SCAN_MAX_LEN;
+		s->truncated = 1;
+	}
+	if (pol_scan_add(s, url, n, 0, 1) < 0)
+		return -1;
+	for (i = 0; i < s->n; i++)
+		if (s->depth[i] < POL_SCAN_MAX_DEPTH &&
+		    pol_scan_expand(s, i) < 0)
+			return -1;
+	return 0;
+}
+
+void
+pol_scan_free(struct pol_scan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	s->n = 0;
+}
+
+/* A byte a local part written into a URL is made of. */
+static int
+pol_local_byte(unsigned char c)
+{
+	return isalnum(c) || c == '.' || c == '_' || c == '-' || c == '+' ||
+	       c >= 0x80;
+}
+
+/* Does the local part before `at` (a position in p) equal local, or
+ * local+tag? */
+static int
+pol_local_before(const char *p, const char *at, const char *local, size_t ln)
+{
+	const char *b = at;
+
+	while (b > p && pol_local_byte((unsigned char)b[-1]))
+		b--;
+	if ((size_t)(at - b) < ln || strncasecmp(b, local, ln) != 0)
+		return 0;
+	return at - b == (long)ln || b[ln] == '+';
+}
+
+/* 1 when piece equals local or local+tag (any case). */
+static int
+pol_is_local(const char *piece, const char *local, size_t ln)
+{
+	return strncasecmp(piece, local, ln) == 0 &&
+	       (piece[ln] == '\0' ||
+		(piece[ln] == '+' && piece[ln + 1] != '\0' &&
+		 strspn(piece + ln + 1, "abcdefghijklmnopqrstuvwxyz"
+					"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+		     strlen(piece + ln + 1)));
+}
+
+int
+pol_scan_has_address(const struct pol_scan *s, const char *addr,
+		     const char *url_host)
+{
+	const char *at = strrchr(addr, '@'), *dom, *h;
+	size_t ln, i;
+	int local = 0, domain = 0;
+
+	if (at == NULL || at == addr || at[1] == '\0')
+		return 0;
+	ln = (size_t)(at - addr);
+	dom = at + 1;
+	for (i = 0; i < s->n; i++) {
+		const char *p = s->v[i];
+
+		if (strcasestr(p, addr))
+			return 1;
+		for (h = strcasestr(p, at); h; h = strcasestr(h + 1, at))
+			if ((h[strlen(at)] == '\0' ||
+			     !isalnum((unsigned char)h[strlen(at)])) &&
+			    pol_local_before(p, h, addr, ln))
+				return 1;
+		if (ln >= 3 && pol_is_local(p, addr, ln))
+			local = 1;
+		if ((strcasecmp(p, dom) == 0 ||
+		     (p[0] == '@' && strcasecmp(p + 1, dom) == 0)) &&
+		    (url_host == NULL || strcasecmp(url_host, dom) != 0))
+			domain = 1;
+	}
+	return local && domain;
+}
+
+int
+pol_scan_has_token(const struct pol_scan *s, const char *token)
+{
+	size_t i;
+
+	if (strlen(token) < 6)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		if (strcasestr(s->v[i], token))
+			return 1;
+	return 0;
+}
+
+/* Is c a prefix (any case) of a piece that is the whole URL decoded? */
+static int
+pol_prefix_of_whole(const struct pol_scan *s, const char *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->whole[i] && strncasecmp(s->v[i], c, n) == 0)
+			return 1;
+	return 0;
+}
+
+int
+pol_scan_inner_url(const struct pol_scan *s, const char *url, char *out,
+		   size_t outsz)
+{
+	char host[URL_HOST_MAX];
+	size_t i, n;
+	const char *c;
+
+	(void)url;
+	for (i = 0; i < s->n; i++) {
+		for (c = strcasestr(s->v[i], "http"); c;
+		     c = strcasestr(c + 1, "http")) {
+			if (strncasecmp(c, "http://", 7) &&
+			    strncasecmp(c, "https://", 8))
+				continue;
+			n = strcspn(c, " \t\r\n\"'<>");
+			if (c == s->v[i] && pol_prefix_of_whole(s, c, n))
+				continue;
+			if (n >= outsz)
+				continue;
+			memcpy(out, c, n);
+			out[n] = '\0';
+			if (url_host(out, host, sizeof(host)) == 0)
+				return 1;
+		}
+	}
+	if (outsz)
+		out[0] = '\0';
+	return 0;
+}
