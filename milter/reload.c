@@ -51,6 +51,7 @@ static const struct {
 	{"AllowedLinkDomains", MF_RELOAD_APPLY},
 	{"DoiResend", MF_RELOAD_APPLY},
 	{"UnsubscribeAddress", MF_RELOAD_APPLY},
+	{"UnsubscribeURL", MF_RELOAD_APPLY},
 	{"TrackingDomains", MF_RELOAD_APPLY},
 	{"RequireTLS", MF_RELOAD_APPLY},
 	{"SpfEgressAddress", MF_RELOAD_APPLY},
