@@ -53,7 +53,7 @@ TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC)) \
 	$(BUILD)/gen/advertising_lists.o
 MILTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MILTER_SRC))
-CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC))
+CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(BUILD)/gen/scanner_agents.o
 # Everything but the two main() files, for the unit tests.
 TESTABLE_OBJ := $(LIB_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ)) \
 	$(filter-out $(BUILD)/ctl/main.o,$(CTL_OBJ))
@@ -77,6 +77,11 @@ $(BUILD)/gen/advertising_lists.c: policy/advertising-de.txt \
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh pol_builtin_advertising policy/advertising-de.txt \
 		policy/advertising-en.txt > $@
+
+# The shipped list of link-scanner user agents (consentctl ingest-log).
+$(BUILD)/gen/scanner_agents.c: ctl/scanner-agents.txt scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh ctl_builtin_scanner_agents ctl/scanner-agents.txt > $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -114,6 +119,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/doi.sh $(BUILD)
 	@sh tests/e2e/doiretry.sh $(BUILD)
 	@sh tests/e2e/marketing.sh $(BUILD)
+	@sh tests/e2e/smtputf8.sh $(BUILD)
 	@sh tests/e2e/parity.sh $(BUILD)
 	@sh tests/e2e/modes.sh $(BUILD)
 	@sh tests/e2e/reload.sh $(BUILD)

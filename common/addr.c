@@ -1,14 +1,32 @@
 /*
- * addr.c - e-mail address normalisation and sender-list matching.
+ * addr.c - the one e-mail address normaliser of consentgate and the
+ * sender-list matcher built on it.
  *
- * Owns nothing: pure functions over caller buffers.  Never logs.
+ * The rules (README "Addresses"): surrounding spaces, angle brackets and a
+ * "mailto:" prefix go; the address splits at its last '@'.  The domain is
+ * mapped with UTS #46 to lower-case A-labels (url_domain_normalise, the
+ * same mapping as URL hosts), so "bücher.example" and
+ * "xn--bcher-kva.example" are one domain; an ASCII domain without an
+ * "xn--" label is only lower-cased, exactly as before, and an address
+ * literal ("[192.0.2.1]") is kept lower-cased.  The local part must be
+ * UTF-8; it is put in Unicode NFC and lower-cased: ASCII letters as before
+ * (existing stores keep their keys), other letters by Unicode's simple
+ * lower-case mapping ("Jürgen" -> "jürgen"), not full case folding ("ß"
+ * stays "ß", it is not "ss").
+ *
+ * Owns nothing beyond the GLib strings of one call, freed before return.
+ * Never logs: a malformed address is -1.
  */
 #include "addr.h"
 
 #include <ctype.h>
+#include <glib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "url.h"
+
+/* Trim, drop brackets and mailto:, check the bytes; copy into out. */
 static int
 addr_copy_trimmed(const char *in, char *out, size_t outsz)
 {
@@ -44,27 +62,114 @@ addr_copy_trimmed(const char *in, char *out, size_t outsz)
 
 		if (c <= ' ' || c == 0x7f || c == '<' || c == '>')
 			return -1;
-		out[i] = (char)tolower(c);
+		out[i] = (char)c;
 	}
 	out[n] = '\0';
 	return (int)n;
 }
 
+static int
+addr_is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* The local part (NUL-terminated) in NFC, lower-cased, into out. */
+static int
+addr_local_normalise(const char *local, char *out, size_t outsz)
+{
+	char *nfc, *low;
+	GString *g;
+	size_t n;
+
+	if (addr_is_ascii(local)) {
+		n = strlen(local);
+		if (n + 1 > outsz)
+			return -1;
+		for (size_t i = 0; i <= n; i++)
+			out[i] = (char)tolower((unsigned char)local[i]);
+		return 0;
+	}
+	if (!g_utf8_validate(local, -1, NULL))
+		return -1;
+	nfc = g_utf8_normalize(local, -1, G_NORMALIZE_NFC);
+	if (nfc == NULL)
+		return -1;
+	/* Simple per-character mapping: locale-independent, unlike
+	 * g_utf8_strdown, and never changes the number of characters. */
+	g = g_string_sized_new(strlen(nfc));
+	for (const char *p = nfc; *p; p = g_utf8_next_char(p))
+		g_string_append_unichar(g, g_unichar_tolower(
+						   g_utf8_get_char(p)));
+	g_free(nfc);
+	/* Lower-casing may leave a sequence that NFC composes further. */
+	low = g_utf8_normalize(g->str, -1, G_NORMALIZE_NFC);
+	g_string_free(g, TRUE);
+	if (low == NULL || strlen(low) + 1 > outsz) {
+		g_free(low);
+		return -1;
+	}
+	memcpy(out, low, strlen(low) + 1);
+	g_free(low);
+	return 0;
+}
+
+/* The domain (after '@') as A-labels, lower case, into out. */
+static int
+addr_domain_normalise(const char *dom, char *out, size_t outsz)
+{
+	size_t n = strlen(dom);
+
+	if (n == 0 || strchr(dom, '%') || strchr(dom, '@'))
+		return -1;
+	if ((dom[0] == '[' && dom[n - 1] == ']') ||
+	    (addr_is_ascii(dom) && strcasestr(dom, "xn--") == NULL)) {
+		if (n + 1 > outsz)
+			return -1;
+		for (size_t i = 0; i <= n; i++)
+			out[i] = (char)tolower((unsigned char)dom[i]);
+		return 0;
+	}
+	if (!g_utf8_validate(dom, -1, NULL) || dom[0] == '.' ||
+	    url_domain_normalise(dom, out, outsz) < 0)
+		return -1;
+	/* UTS #46 keeps empty labels and maps some characters to nothing
+	 * ("a..b", a lone zero-width space): neither is a mailbox domain. */
+	if (out[0] == '\0' || out[0] == '.' || strstr(out, "..") ||
+	    out[strlen(out) - 1] == '.') {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 int
 addr_normalise(const char *in, char *out, size_t outsz)
 {
-	int n;
+	char raw[ADDR_MAX + 1], local[ADDR_MAX + 1], dom[URL_HOST_MAX];
 	char *at;
+	size_t ln, dn;
 
-	if (in == NULL)
-		return -1;
-	n = addr_copy_trimmed(in, out, outsz);
-	if (n <= 0)
+	if (in == NULL || addr_copy_trimmed(in, raw, sizeof(raw)) <= 0)
 		goto bad;
-	at = strrchr(out, '@');
-	if (at == NULL || at == out || at[1] == '\0')
+	at = strrchr(raw, '@');
+	if (at == NULL || at == raw || at[1] == '\0')
 		goto bad;
-	return n;
+	*at = '\0';
+	if (addr_local_normalise(raw, local, sizeof(local)) < 0 ||
+	    addr_domain_normalise(at + 1, dom, sizeof(dom)) < 0)
+		goto bad;
+	ln = strlen(local);
+	dn = strlen(dom);
+	if (ln + 1 + dn > ADDR_MAX || ln + dn + 2 > outsz)
+		goto bad;
+	memcpy(out, local, ln);
+	out[ln] = '@';
+	memcpy(out + ln + 1, dom, dn + 1);
+	return (int)(ln + 1 + dn);
 bad:
 	if (outsz)
 		out[0] = '\0';
@@ -88,6 +193,19 @@ addr_normalise_sender(const char *in, char *out, size_t outsz)
 	return addr_normalise(in, out, outsz);
 }
 
+int
+addr_domain_entry_normalise(const char *entry, char *out, size_t outsz)
+{
+	if (entry == NULL || entry[0] != '@' || entry[1] == '\0' || outsz < 2)
+		return -1;
+	out[0] = '@';
+	if (addr_domain_normalise(entry + 1, out + 1, outsz - 1) < 0) {
+		out[0] = '\0';
+		return -1;
+	}
+	return (int)strlen(out);
+}
+
 const char *
 addr_domain(const char *addr)
 {
@@ -96,24 +214,41 @@ addr_domain(const char *addr)
 	return at ? at + 1 : "";
 }
 
+/* Does list entry e match addr (normalised) with domain dom? */
+static int
+addr_entry_matches(const char *addr, const char *dom, const char *e)
+{
+	char norm[ADDR_MAX + 2];
+
+	/* Entries from the config are normalised when it is read; an entry
+	 * from elsewhere is normalised here when it is not plain ASCII. */
+	if (!addr_is_ascii(e) || strcasestr(e, "xn--")) {
+		if (e[0] == '@' ? addr_domain_entry_normalise(e, norm,
+							       sizeof(norm)) < 0
+				: addr_normalise(e, norm, sizeof(norm)) < 0)
+			return 0;
+		e = norm;
+	}
+	if (e[0] == '@')
+		return strcasecmp(dom, e + 1) == 0;
+	return strcasecmp(addr, e) == 0;
+}
+
 int
 addr_match_list(const char *addr, char *const *list, size_t n)
 {
-	const char *dom;
+	char norm[ADDR_MAX + 1];
 	size_t i;
 
 	if (addr == NULL || *addr == '\0')
 		return 0;
-	dom = addr_domain(addr);
-	for (i = 0; i < n; i++) {
-		const char *e = list[i];
-
-		if (e[0] == '@') {
-			if (strcasecmp(dom, e + 1) == 0)
-				return 1;
-		} else if (strcasecmp(addr, e) == 0) {
-			return 1;
-		}
+	if (!addr_is_ascii(addr) || strcasestr(addr, "xn--")) {
+		if (addr_normalise(addr, norm, sizeof(norm)) < 0)
+			return 0;
+		addr = norm;
 	}
+	for (i = 0; i < n; i++)
+		if (addr_entry_matches(addr, addr_domain(addr), list[i]))
+			return 1;
 	return 0;
 }

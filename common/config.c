@@ -368,16 +368,14 @@ static const char *
 cfg_list_address(struct cfg_ctx *x, const struct cfg_key *k, char *tok,
 		 char *norm, size_t normsz)
 {
-	int r;
-
+	/* A domain is mapped to A-labels like an address's domain, so an
+	 * entry in either form matches mail in the other. */
 	if (tok[0] == '@') {
-		if (tok[1] == '\0' || strchr(tok + 1, '@')) {
+		if (addr_domain_entry_normalise(tok, norm, normsz) < 0) {
 			cfg_error(x, "%s: '%s' is not an @domain", k->name, tok);
 			return NULL;
 		}
-		for (r = 0; tok[r]; r++)
-			tok[r] = (char)tolower((unsigned char)tok[r]);
-		return tok;
+		return norm;
 	}
 	if (addr_normalise(tok, norm, normsz) < 0) {
 		cfg_error(x, "%s: '%s' is neither an address nor @domain", k->name,

@@ -460,7 +460,7 @@ ctl_word_in(const char *word, const char *list)
 
 #define CTL_EV_ACTIONS \
 	"pass|reject|tempfail|quarantine|tag|monitor|passed-to-mta|sent|" \
-	"withdrawn|unknown|add|confirm|withdraw|import|forget|purge"
+	"withdrawn|unknown|add|confirm|withdraw|import|forget|purge|migrate"
 #define CTL_EV_KINDS "decision|doi-send|doi-retry|withdrawal|consent"
 
 int

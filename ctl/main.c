@@ -34,7 +34,8 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"subject", ctl_cmd_subject, "ADDR"},
 	{"purge", ctl_cmd_purge, "[--dry-run] [--now T]"},
 	{"ingest-log", ctl_cmd_ingest_log, "--confirm-path P --cancel-path P "
-	 "[--uid-param NAME] FILE..."},
+	 "[--uid-param NAME] [--require-post] [--scanner-agents FILE]... "
+	 "FILE..."},
 	{"check", ctl_cmd_check, "FILE... [--from S] [--to R]... [--class C] "
 				 "[--tracking yes|no] [--format text|json]"},
 	{"log", ctl_cmd_log, "[--since T] [--until T] [--rule R] [--action A] "

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addrkey.h"
 #include "codec.h"
 #include "evpii.h"
 #include "outbox_int.h"
@@ -425,6 +426,8 @@ db_open(const char *dir, int flags, struct db_store **out, char *err,
 				  errsz);
 	if (rc == DB_OK)
 		rc = db_outbox_open(s, dir, err, errsz);
+	if (rc == DB_OK)
+		rc = db_addrkey_migrate(s, dir, err, errsz);
 	if (rc != DB_OK) {
 		db_close(s);
 		return rc;

@@ -1,9 +1,12 @@
 #!/bin/sh
 # ctl.sh [BUILD] - end-to-end test of consentctl in a temporary directory:
 # init, add, a refused duplicate, confirm by uid, withdraw, show, exit codes
-# for unknown addresses and bad usage, and a timed import of 100,000 CSV
-# lines (must finish in under 10 s); a file with a bad line 50,001 must
-# import nothing.  Prints each failure and exits non-zero if any failed.
+# for unknown addresses and bad usage; ingest-log's clean click evidence
+# (HEAD and OPTIONS skipped, the path matched at a segment boundary, gzip
+# logs, scanner user agents skipped, --require-post, the skip summary);
+# U-label and A-label spellings of one address naming one record; and a
+# timed import of 100,000 CSV lines (must finish in under 10 s); a file
+# with a bad line 50,001 must import nothing.  Prints each failure and exits non-zero if any failed.
 set -u
 build=${1:-build}
 ctl="$build/consentctl"
@@ -89,6 +92,83 @@ expect 2 "$ctl" -d "$store" export --format xml
 expect 2 "$ctl" -d "$store" import
 expect 0 "$ctl" -d "$store" export --format json
 has "$tmp/out" '"state":"withdrawn"'
+
+# ingest-log: only a subscriber's GET or POST on the confirm path counts.
+st2="$tmp/store2"
+expect 0 "$ctl" -d "$st2" init
+for u in h-1 o-1 b-1 b-2 s-1 s-2 p-1 p-2 g-1 g-2; do
+	expect 0 "$ctl" -d "$st2" add "$u@example.org" --uid "$u"
+done
+ua='"-" "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"'
+line() { # METHOD TARGET [AGENT-FIELDS]
+	printf '192.0.2.9 - - [24/Nov/2026:10:00:00 +0100] "%s %s HTTP/1.1" 200 5 %s\n' \
+		"$1" "$2" "${3:-$ua}"
+}
+{
+	line HEAD '/newsletter/confirm?uid=h-1'
+	line OPTIONS '/newsletter/confirm?uid=o-1'
+	line GET '/newsletter/confirmation-page?uid=b-1'
+	line GET '/newsletter/confirm/?uid=b-2'
+	line GET '/newsletter/confirm?uid=s-1' \
+		'"-" "Mozilla/5.0 (Windows NT 10.0) BingPreview/1.0b"'
+} >"$tmp/a.log"
+expect 0 "$ctl" -d "$st2" ingest-log --confirm-path /newsletter/confirm \
+	--cancel-path /newsletter/cancel "$tmp/a.log"
+has "$tmp/out" "5 lines: 1 confirmed, 0 withdrawn"
+has "$tmp/out" "1 ignored"
+has "$tmp/out" "clicks skipped: 2 method not GET or POST, 1 scanner agent, 0 not POST"
+# The admin's own list extends the shipped one.
+line GET '/newsletter/confirm?uid=s-2' '"-" "AcmeLinkGuard/2.1"' >"$tmp/s.log"
+echo "# our own gateway" >"$tmp/agents.txt"
+echo "acmelinkguard" >>"$tmp/agents.txt"
+expect 0 "$ctl" -d "$st2" ingest-log --confirm-path /newsletter/confirm \
+	--cancel-path /newsletter/cancel --scanner-agents "$tmp/agents.txt" \
+	"$tmp/s.log"
+has "$tmp/out" "0 method not GET or POST, 1 scanner agent, 0 not POST"
+for u in h-1 o-1 b-1 s-1 s-2; do
+	expect 0 "$ctl" -d "$st2" show "$u@example.org"
+	has "$tmp/out" "state: pending"
+done
+expect 0 "$ctl" -d "$st2" show b-2@example.org
+has "$tmp/out" "state: confirmed"
+expect 2 "$ctl" -d "$st2" ingest-log --confirm-path /newsletter/confirm \
+	--cancel-path /newsletter/cancel --scanner-agents "$tmp/none.txt" \
+	"$tmp/a.log"
+# --require-post: the GET of the mailed link is not the confirmation.
+{
+	line GET '/newsletter/confirm?uid=p-1'
+	line POST '/newsletter/confirm?uid=p-2'
+} >"$tmp/p.log"
+expect 0 "$ctl" -d "$st2" ingest-log --confirm-path /newsletter/confirm \
+	--cancel-path /newsletter/cancel --require-post "$tmp/p.log"
+has "$tmp/out" "2 lines: 1 confirmed"
+has "$tmp/out" "0 method not GET or POST, 0 scanner agent, 1 not POST"
+expect 0 "$ctl" -d "$st2" show p-1@example.org
+has "$tmp/out" "state: pending"
+expect 0 "$ctl" -d "$st2" show p-2@example.org
+has "$tmp/out" "state: confirmed"
+# A rotated log of two gzip members, read without a .gz name too.
+line GET '/newsletter/confirm?uid=g-1' | gzip -c >"$tmp/r.log.gz"
+line GET '/newsletter/cancel?uid=g-2' | gzip -c >>"$tmp/r.log.gz"
+cp "$tmp/r.log.gz" "$tmp/rotated"
+expect 0 "$ctl" -d "$st2" ingest-log --confirm-path /newsletter/confirm \
+	--cancel-path /newsletter/cancel "$tmp/rotated"
+has "$tmp/out" "2 lines: 1 confirmed, 1 withdrawn, 0 unchanged"
+expect 0 "$ctl" -d "$st2" show g-1@example.org
+has "$tmp/out" "state: confirmed"
+head -c 40 "$tmp/r.log.gz" >"$tmp/cut.gz"
+expect 1 "$ctl" -d "$st2" ingest-log --confirm-path /newsletter/confirm \
+	--cancel-path /newsletter/cancel "$tmp/cut.gz"
+has "$tmp/err" "not readable as gzip"
+
+# One mailbox, however its domain and local part are written.
+expect 0 "$ctl" -d "$st2" add "$(printf 'J\303\234rgen@xn--bcher-kva.example')"
+has "$tmp/out" "$(printf 'added j\303\274rgen@xn--bcher-kva.example')"
+expect 1 "$ctl" -d "$st2" add "$(printf 'ju\314\210rgen@B\303\274cher.example')"
+has "$tmp/err" "already has a record"
+expect 0 "$ctl" -d "$st2" show "$(printf 'j\303\274rgen@b\303\274cher.example')"
+has "$tmp/out" "$(printf 'address: j\303\274rgen@xn--bcher-kva.example')"
+expect 2 "$ctl" -d "$st2" show "$(printf 'a@\357\277\275.example')"
 
 # 100,000 lines with a header, timed.
 awk 'BEGIN { print "address,state,uid,created,source,tracking";

@@ -6,7 +6,7 @@
 #   cg_write_config ...       a consentgate config for inet:PORT@127.0.0.1
 #   cg_start_milter CONF      build/consentgate -f, waits until the port answers
 #   cg_start_sink PORT        smtp-sink, one file per received message
-#   cg_start_postfix SMTP SINK [MILTERPORT]
+#   cg_start_postfix SMTP SINK [MILTERPORT]   (extra main.cf lines: CG_PF_MAIN_EXTRA)
 #   cg_send NAME swaks-args   one SMTP transaction, transcript in $CG_TMP/NAME.swaks
 #   cg_sendmail FILE FROM RCPT...  a local submission (sendmail -> pickup)
 # Everything listens on 127.0.0.1 only. The EXIT trap (cg_cleanup) stops Postfix,
@@ -404,6 +404,11 @@ milter_content_timeout = 30s
 smtpd_milters = inet:127.0.0.1:$3
 non_smtpd_milters = inet:127.0.0.1:$3
 EOF
+	fi
+	# CG_PF_MAIN_EXTRA: further main.cf lines of one test (e.g.
+	# "smtputf8_enable = yes"); they come last, so they win.
+	if [ -n "${CG_PF_MAIN_EXTRA:-}" ]; then
+		printf '%s\n' "$CG_PF_MAIN_EXTRA" >>"$cg_etc/main.cf"
 	fi
 	cat >"$cg_etc/master.cf" <<EOF
 # private test instance written by tests/e2e/lib.sh (chroot n everywhere)
