@@ -191,10 +191,12 @@ pol_doi_deslug(const char *url, char *out, size_t outsz)
 		p += 4;
 		e = p + strcspn(p, "@");
 	} else {
-		const char *ss = strstr(p, "//");
+		const char *ss = strstr(p, "://");
 
-		if (ss && ss < p + strcspn(p, "/?#"))
-			p = ss + 2 + strcspn(ss + 2, "/?#");
+		if (p[0] == '/' && p[1] == '/')
+			p += 2 + strcspn(p + 2, "/?#"); /* scheme-relative */
+		else if (ss && ss < p + strcspn(p, "?#"))
+			p = ss + 3 + strcspn(ss + 3, "/?#");
 		e = p + strcspn(p, "?#");
 	}
 	dot = NULL;
