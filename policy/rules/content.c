@@ -3,70 +3,130 @@
  * marketing mail.
  *
  * The imprint (§5 DDG) must appear in every text form of the mail: each
- * ImprintText in the plain part and in the visible HTML text.  Without
+ * ImprintText in the plain part and in the visible HTML text, compared as
+ * the reader sees it (normalised: a soft hyphen, a no-break or narrow
+ * no-break space, a look-alike letter or another case do not hide an
+ * imprint, nor make one up).  Each part is normalised once.  Without
  * ImprintText configured, the word Impressum/Imprint must appear.  The
  * privacy information (Art. 13 GDPR) must be linked: a link starting with
  * PrivacyURL in each text form (plain: the URL written out), or, without
  * PrivacyURL, a link whose text or URL says privacy/Datenschutz.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 
+#include "../../common/textnorm.h"
+
 static const char *const pol_kind_names[] = {"text/plain", "text/html"};
 
-/* Does some part of this kind contain needle (or, without needle, the
- * word imprint in German or English)? */
-static int
-pol_kind_contains(const struct pol_message *m, enum pol_part_kind kind,
-		  const char *needle, size_t *first)
+/* The parts' visible texts, each normalised once for all needles. */
+struct pol_norm_parts {
+	char **v;
+	size_t n;
+};
+
+static void
+pol_norm_parts_free(struct pol_norm_parts *np)
 {
 	size_t i;
 
+	for (i = 0; i < np->n; i++)
+		free(np->v[i]);
+	free(np->v);
+}
+
+static int
+pol_norm_parts_make(const struct pol_message *m, struct pol_norm_parts *np)
+{
+	size_t i;
+
+	np->n = 0;
+	np->v = calloc(m->nparts ? m->nparts : 1, sizeof(*np->v));
+	if (np->v == NULL)
+		return -1;
+	for (np->n = 0; np->n < m->nparts; np->n++) {
+		i = np->n;
+		np->v[i] = textnorm_string(m->parts[i].text ? m->parts[i].text : "");
+		if (np->v[i] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Does some part of this kind contain needle (or, without needle, the
+ * word imprint in German or English)?  1, 0, or -1 out of memory. */
+static int
+pol_kind_contains(const struct pol_message *m, const struct pol_norm_parts *np,
+		  enum pol_part_kind kind, const char *needle, size_t *first)
+{
+	static const char *const words[] = {"impressum", "imprint",
+					    "legal notice"};
+	size_t i, k;
+	int r;
+
 	*first = m->nparts;
 	for (i = 0; i < m->nparts; i++) {
-		const char *t = m->parts[i].text;
-
 		if (m->parts[i].kind != kind)
 			continue;
 		if (*first == m->nparts)
 			*first = i;
-		if (needle ? pol_text_contains(t, needle)
-			   : (pol_text_contains(t, "impressum") ||
-			      pol_text_contains(t, "imprint") ||
-			      pol_text_contains(t, "legal notice")))
-			return 1;
+		for (k = 0; k < (needle ? 1 : 3); k++) {
+			r = pol_norm_contains(np->v[i], needle ? needle : words[k]);
+			if (r != 0)
+				return r;
+		}
 	}
 	return 0;
 }
 
 static int
-pol_check_imprint_kind(const struct pol_ctx *x, struct pol_verdict *v,
-		       enum pol_part_kind kind)
+pol_check_imprint_kind(const struct pol_ctx *x, const struct pol_norm_parts *np,
+		       struct pol_verdict *v, enum pol_part_kind kind)
 {
 	const struct cfg_list *l = &x->cfg->imprint_text;
 	char where[128];
 	size_t k, first;
+	int r;
 
 	if (!pol_has_part_kind(x->msg, kind))
 		return 0;
 	if (l->n == 0) {
-		if (pol_kind_contains(x->msg, kind, NULL, &first))
-			return 0;
+		if ((r = pol_kind_contains(x->msg, np, kind, NULL, &first)) != 0)
+			return r < 0 ? -1 : 0;
 		pol_where_part(x->msg, first, 0, where, sizeof(where));
 		return pol_verdict_add(v, POL_RULE_CONTENT_IMPRINT, -1, where,
 				       "no imprint (Impressum) in the %s part",
 				       pol_kind_names[kind]);
 	}
 	for (k = 0; k < l->n; k++) {
-		if (pol_kind_contains(x->msg, kind, l->v[k], &first))
+		if ((r = pol_kind_contains(x->msg, np, kind, l->v[k], &first)) != 0) {
+			if (r < 0)
+				return -1;
 			continue;
+		}
 		pol_where_part(x->msg, first, 0, where, sizeof(where));
 		return pol_verdict_add(v, POL_RULE_CONTENT_IMPRINT, -1, where,
 				       "imprint text \"%s\" missing in the %s part",
 				       l->v[k], pol_kind_names[kind]);
 	}
 	return 0;
+}
+
+/* content.imprint over both text forms, each part normalised once. */
+static int
+pol_check_imprint(const struct pol_ctx *x, struct pol_verdict *v)
+{
+	struct pol_norm_parts np = {NULL, 0};
+	int rc = -1;
+
+	if (pol_norm_parts_make(x->msg, &np) == 0 &&
+	    pol_check_imprint_kind(x, &np, v, POL_PART_PLAIN) == 0 &&
+	    pol_check_imprint_kind(x, &np, v, POL_PART_HTML) == 0)
+		rc = 0;
+	pol_norm_parts_free(&np);
+	return rc;
 }
 
 static int
@@ -120,8 +180,7 @@ pol_rule_content(const struct pol_ctx *x, struct pol_verdict *v)
 
 	if (cfg_rule_action(x->cfg, POL_RULE_CONTENT_IMPRINT) != POL_ACTION_OFF) {
 		any = x->msg->nparts > 0;
-		if (pol_check_imprint_kind(x, v, POL_PART_PLAIN) < 0 ||
-		    pol_check_imprint_kind(x, v, POL_PART_HTML) < 0)
+		if (pol_check_imprint(x, v) < 0)
 			return -1;
 		if (!any && pol_verdict_add(v, POL_RULE_CONTENT_IMPRINT, -1, "body",
 					    "the mail has no text part") < 0)

@@ -26,10 +26,15 @@
 #include "util.h"
 
 #include "../../common/addr.h"
+#include "../../common/textnorm.h"
 #include "../../common/url.h"
 
 #define POL_LOGO_MAX_W 600
 #define POL_LOGO_MAX_H 300
+/* Advertising words reported per mail at most, and the bytes quoted of
+ * each. */
+#define POL_DOI_MAX_WORDS 10
+#define POL_DOI_QUOTE_MAX 120
 
 static const struct pol_patterns *
 pol_doi_patterns(const struct cfg *cfg)
@@ -37,81 +42,217 @@ pol_doi_patterns(const struct cfg *cfg)
 	return cfg->patterns ? cfg->patterns : pol_patterns_builtin();
 }
 
-/* Match the patterns against one text; report the first word. */
-static int
-pol_doi_words(const struct pol_ctx *x, struct pol_verdict *v, const char *text,
-	      size_t len, const char *where)
-{
-	char word[120];
-	int r;
+/* The advertising words of one mail: how many were reported so far. */
+struct pol_doi_scan {
+	const struct pol_ctx *x;
+	struct pol_verdict *v;
+	unsigned words;
+};
 
-	if (text == NULL || len == 0)
-		return 0;
-	r = pol_patterns_match(pol_doi_patterns(x->cfg), text, len, word,
-			       sizeof(word));
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		return 0;
-	return pol_verdict_add(v, POL_RULE_DOI_ADVERTISING, -1, where,
-			       "advertising wording \"%s\"", word) < 0 ? -1 : 1;
-}
-
-/* Point the last hit at the line of its word in part i's decoded text. */
+/* The word as written: bytes [os, oe) of text, cut at POL_DOI_QUOTE_MAX
+ * bytes on a character boundary, line breaks as spaces, into out. */
 static void
-pol_doi_add_line(struct pol_verdict *v, const struct pol_message *m, size_t i)
+pol_doi_quote(const char *text, size_t os, size_t oe, char *out, size_t outsz)
 {
-	struct pol_hit *h = &v->hits[v->nhits - 1];
-	const char *text = m->parts[i].text, *q, *at, *p;
-	char where[160], *dup;
-	unsigned line = 1;
-	char word[120];
-	size_t n;
+	size_t n = oe - os, i;
 
-	/* The detail reads: advertising wording "WORD". */
-	q = strchr(h->detail, '"');
-	if (q == NULL || text == NULL)
-		return;
-	n = strcspn(q + 1, "\"");
-	if (n == 0 || n >= sizeof(word))
-		return;
-	memcpy(word, q + 1, n);
-	word[n] = '\0';
-	at = strstr(text, word);
-	if (at == NULL)
-		return;
-	for (p = text; p < at; p++)
-		line += *p == '\n';
-	pol_where_part(m, i, line, where, sizeof(where));
-	dup = strdup(where);
-	if (dup) {
-		free(h->where);
-		h->where = dup;
-	}
+	if (n >= outsz)
+		n = outsz - 1;
+	while (n > 0 && n < oe - os && ((unsigned char)text[os + n] & 0xc0) == 0x80)
+		n--;
+	for (i = 0; i < n; i++)
+		out[i] = text[os + i] == '\n' || text[os + i] == '\r' ||
+				 text[os + i] == '\t'
+			 ? ' '
+			 : text[os + i];
+	out[n] = '\0';
 }
 
+/* 1-based line of byte offset off in text. */
+static unsigned
+pol_doi_line_of(const char *text, size_t off)
+{
+	unsigned line = 1;
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+/*
+ * Run the patterns once over the normalised copy of text and report each
+ * place they match, as written, at where (with " line N" added when
+ * lines is set), until POL_DOI_MAX_WORDS are reported.  0, or -1 (memory).
+ */
+static int
+pol_doi_scan_text(struct pol_doi_scan *sc, const char *text, size_t len,
+		  const char *where, int lines)
+{
+	struct pol_pattern_hit hits[POL_DOI_MAX_WORDS];
+	char word[POL_DOI_QUOTE_MAX], place[240];
+	struct textnorm tn;
+	size_t os, oe;
+	int n, k, rc = 0;
+
+	if (text == NULL || len == 0 || sc->words >= POL_DOI_MAX_WORDS)
+		return 0;
+	if (textnorm_make(&tn, text, len) < 0)
+		return -1;
+	n = pol_patterns_find(pol_doi_patterns(sc->x->cfg), tn.text, tn.len,
+			      hits, POL_DOI_MAX_WORDS - sc->words);
+	for (k = 0; k < n && rc == 0; k++) {
+		textnorm_span(&tn, hits[k].start, hits[k].end, &os, &oe);
+		pol_doi_quote(text, os, oe, word, sizeof(word));
+		if (lines)
+			snprintf(place, sizeof(place), "%s line %u", where,
+				 pol_doi_line_of(text, os));
+		else
+			snprintf(place, sizeof(place), "%s", where);
+		rc = pol_verdict_add(sc->v, POL_RULE_DOI_ADVERTISING, -1, place,
+				     "advertising wording \"%s\"", word);
+		sc->words++;
+	}
+	textnorm_free(&tn);
+	return n < 0 || rc < 0 ? -1 : 0;
+}
+
+/* Visible, hidden and extra text of part i, each with its lines. */
+static int
+pol_doi_scan_part(struct pol_doi_scan *sc, size_t i)
+{
+	const struct pol_message *m = sc->x->msg;
+	const struct pol_text_part *p = &m->parts[i];
+	char where[200];
+
+	pol_where_part(m, i, 0, where, sizeof(where));
+	if (pol_doi_scan_text(sc, p->text, p->text_len, where, 1) < 0)
+		return -1;
+	snprintf(where, sizeof(where), "hidden text of part %s %s", p->path,
+		 p->content_type);
+	if (pol_doi_scan_text(sc, p->hidden, p->hidden_len, where, 1) < 0)
+		return -1;
+	snprintf(where, sizeof(where),
+		 "title, alt or generated text of part %s %s", p->path,
+		 p->content_type);
+	return pol_doi_scan_text(sc, p->extra, p->extra_len, where, 1);
+}
+
+/*
+ * Every kind of text a reader meets: Subject, From display name, each
+ * part's visible, hidden and extra text (title tooltips, CSS generated
+ * content, image alt), and the alt text of images whose part has no extra
+ * text (where extra is filled, it holds the alt texts already).  Every
+ * place is reported, up to POL_DOI_MAX_WORDS.
+ */
 static int
 pol_doi_text(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
+	struct pol_doi_scan sc = {x, v, 0};
+	const struct pol_image *im;
 	char where[160];
 	size_t i;
-	int r;
 
-	r = pol_doi_words(x, v, m->subject, strlen(m->subject), "header Subject");
-	for (i = 0; i < m->nparts && r == 0; i++) {
-		pol_where_part(m, i, 0, where, sizeof(where));
-		r = pol_doi_words(x, v, m->parts[i].text, m->parts[i].text_len,
-				  where);
-		if (r == 1)
-			pol_doi_add_line(v, m, i);
+	if (pol_doi_scan_text(&sc, m->subject, strlen(m->subject),
+			      "header Subject", 0) < 0 ||
+	    (m->from_name && pol_doi_scan_text(&sc, m->from_name,
+					       strlen(m->from_name), "From name",
+					       0) < 0))
+		return -1;
+	for (i = 0; i < m->nparts; i++)
+		if (pol_doi_scan_part(&sc, i) < 0)
+			return -1;
+	for (i = 0; i < m->nimages; i++) {
+		im = &m->images[i];
+		if (im->part < m->nparts && m->parts[im->part].extra != NULL)
+			continue;
+		pol_where_part(m, im->part, 0, where, sizeof(where));
+		snprintf(where + strlen(where), sizeof(where) - strlen(where),
+			 " image alt text");
+		if (pol_doi_scan_text(&sc, im->alt, strlen(im->alt), where, 0) < 0)
+			return -1;
 	}
-	for (i = 0; i < m->nimages && r == 0; i++) {
-		pol_where_part(m, m->images[i].part, 0, where, sizeof(where));
-		r = pol_doi_words(x, v, m->images[i].alt,
-				  strlen(m->images[i].alt), where);
+	return 0;
+}
+
+/* The path of url (no scheme, host, query or fragment; for cid: the id
+ * before '@'), percent-decoded, with '-', '_', '.', '/', '+' and '%20' as
+ * spaces and the file name's extension dropped, into out. */
+static void
+pol_doi_deslug(const char *url, char *out, size_t outsz)
+{
+	const char *p = url, *e, *dot;
+	size_t n = 0;
+	unsigned hi, lo;
+
+	p += strspn(p, " \t");
+	if (pol_url_scheme_is(p, "cid:")) {
+		p += 4;
+		e = p + strcspn(p, "@");
+	} else {
+		const char *ss = strstr(p, "://");
+
+		if (p[0] == '/' && p[1] == '/')
+			p += 2 + strcspn(p + 2, "/?#"); /* scheme-relative */
+		else if (ss && ss < p + strcspn(p, "?#"))
+			p = ss + 3 + strcspn(ss + 3, "/?#");
+		e = p + strcspn(p, "?#");
 	}
-	return r < 0 ? -1 : r;
+	dot = NULL;
+	for (const char *q = p; q < e; q++)
+		if (*q == '.')
+			dot = q;
+		else if (*q == '/')
+			dot = NULL;
+	if (dot && e - dot <= 6)
+		e = dot;
+	for (; p < e && n + 1 < outsz; p++) {
+		char c = *p;
+
+		if (c == '%' && e - p > 2 && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
+			c = (char)(hi * 16 + lo);
+			p += 2;
+		}
+		if (strchr("-_./+", c) || c == ' ')
+			c = ' ';
+		if (c == ' ' && (n == 0 || out[n - 1] == ' '))
+			continue;
+		out[n++] = c;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+int
+pol_doi_words_in_slug(const struct cfg *cfg, const char *url, char *slug,
+		      size_t slugsz)
+{
+	const struct pol_patterns *sets[2];
+	struct pol_pattern_hit h;
+	struct textnorm tn;
+	char name[512];
+	size_t k;
+	int r = 0;
+
+	if (slugsz)
+		slug[0] = '\0';
+	if (url == NULL || url[0] == '\0')
+		return 0;
+	sets[0] = cfg->patterns ? cfg->patterns : pol_patterns_builtin();
+	sets[1] = pol_patterns_image_names();
+	pol_doi_deslug(url, name, sizeof(name));
+	if (slugsz)
+		snprintf(slug, slugsz, "%s", name);
+	if (name[0] == '\0')
+		return 0;
+	if (textnorm_make(&tn, name, strlen(name)) < 0)
+		return -1;
+	for (k = 0; k < 2 && r == 0; k++)
+		r = pol_patterns_find(sets[k], tn.text, tn.len, &h, 1);
+	textnorm_free(&tn);
+	return r < 0 ? -1 : r > 0;
 }
 
 /* Is the host one the DOI mail may point to: under the host of
@@ -211,11 +352,24 @@ pol_doi_structure(const struct pol_ctx *x, struct pol_verdict *v)
 			      (pol_url_host(im->src, host, sizeof(host)) == 0 &&
 			       pol_doi_host_allowed(x->cfg, host));
 
+		int slug = 0;
+		char name[200];
+
 		if (tiny || im->hidden)
 			continue; /* a tracking matter, see tracking.no-consent */
-		if (allowed && small && logos++ == 0)
+		/* A logo is not named like a campaign picture. */
+		if (allowed && small && logos == 0 &&
+		    (slug = pol_doi_words_in_slug(x->cfg, im->src, name,
+						  sizeof(name))) < 0)
+			return -1;
+		if (allowed && small && !slug && logos++ == 0)
 			continue;
 		pol_where_part(m, im->part, 0, where, sizeof(where));
+		if (slug)
+			return pol_verdict_add(v, POL_RULE_DOI_ADVERTISING, -1,
+					       where, "image named like a campaign "
+					       "picture, not a logo: \"%s\" "
+					       "(%.200s)", name, im->src);
 		return pol_verdict_add(v, POL_RULE_DOI_ADVERTISING, -1, where,
 				       "image other than one small logo from an "
 				       "allowed domain: %.200s", im->src);
@@ -226,11 +380,9 @@ pol_doi_structure(const struct pol_ctx *x, struct pol_verdict *v)
 int
 pol_rule_doi_advertising(const struct pol_ctx *x, struct pol_verdict *v)
 {
-	int r = pol_doi_text(x, v);
-
-	if (r != 0)
-		return r < 0 ? -1 : 0;
-	return pol_doi_structure(x, v);
+	if (pol_doi_text(x, v) < 0)
+		return -1;
+	return pol_doi_structure(x, v) < 0 ? -1 : 0;
 }
 
 /* Words that make a link under ConfirmURL a decline ("not me") link when

@@ -53,4 +53,15 @@ int pol_rule_spf(const struct pol_ctx *x, struct pol_verdict *v);
 int pol_consent_refuses(enum pol_class cls, const struct pol_consent *c,
 			enum pol_rule *rule);
 
+/*
+ * Does the image URL's path or file name, written as words ("fruehjahr-
+ * 2026-banner.png" reads "fruehjahr 2026 banner"), hold advertising
+ * wording (AdvertisingList or the shipped lists) or a campaign picture's
+ * name (banner, hero, a season...)?  The words read are written into slug
+ * (truncated).  1 yes, 0 no, -1 out of memory.  doi.c; the DOI logo
+ * decision asks it before accepting an image as the logo.
+ */
+int pol_doi_words_in_slug(const struct cfg *cfg, const char *url, char *slug,
+			  size_t slugsz);
+
 #endif

@@ -7,11 +7,13 @@
 #include <ctype.h>
 #include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "util.h"
 
+#include "../../common/textnorm.h"
 #include "../../common/url.h"
 #include "urlscan.h"
 
@@ -52,73 +54,52 @@ pol_url_has_prefix(const char *url, const char *prefix)
 	return url_has_prefix(url, prefix);
 }
 
-/* Advance over a run of white space (ASCII and U+00A0). */
-static const char *
-pol_skip_space(const char *s)
+/* The normalised needle without leading and trailing space, malloc'd. */
+static char *
+pol_norm_needle(const char *needle)
 {
-	for (;;) {
-		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-			s++;
-		else if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0)
-			s += 2;
-		else
-			return s;
-	}
+	char *n = textnorm_string(needle), *p;
+	size_t len;
+
+	if (n == NULL)
+		return NULL;
+	for (p = n; *p == ' '; p++)
+		;
+	len = strlen(p);
+	while (len && p[len - 1] == ' ')
+		len--;
+	memmove(n, p, len);
+	n[len] = '\0';
+	return n;
 }
 
-static int
-pol_is_space_at(const char *s)
+int
+pol_norm_contains(const char *norm_haystack, const char *needle)
 {
-	return *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
-	       ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0);
-}
+	char *n;
+	int r;
 
-/* Does needle match at h?  Both sides' white-space runs compare equal. */
-static int
-pol_match_at(const char *h, const char *n)
-{
-	while (*n) {
-		if (pol_is_space_at(n)) {
-			if (!pol_is_space_at(h))
-				return 0;
-			h = pol_skip_space(h);
-			n = pol_skip_space(n);
-			continue;
-		}
-		if (tolower((unsigned char)*h) != tolower((unsigned char)*n))
-			return 0;
-		h++;
-		n++;
-	}
-	return 1;
+	if ((n = pol_norm_needle(needle)) == NULL)
+		return -1;
+	r = n[0] == '\0' ||
+	    (norm_haystack != NULL && strstr(norm_haystack, n) != NULL);
+	free(n);
+	return r;
 }
 
 int
 pol_text_contains(const char *haystack, const char *needle)
 {
-	char first[64];
-	const char *h;
-	size_t n;
+	char *h;
+	int r;
 
-	needle = pol_skip_space(needle);
-	if (*needle == '\0')
-		return 1;
 	if (haystack == NULL)
+		return pol_norm_contains(NULL, needle) == 1;
+	if ((h = textnorm_string(haystack)) == NULL)
 		return 0;
-	/* Find candidates by the needle's first word with glibc's fast
-	 * case-insensitive search, then compare the rest with white-space
-	 * runs folded. */
-	n = 0;
-	while (needle[n] && !pol_is_space_at(needle + n) && n < sizeof(first) - 1) {
-		first[n] = needle[n];
-		n++;
-	}
-	first[n] = '\0';
-	for (h = strcasestr(haystack, first); h != NULL;
-	     h = strcasestr(h + 1, first))
-		if (pol_match_at(h, needle))
-			return 1;
-	return 0;
+	r = pol_norm_contains(h, needle);
+	free(h);
+	return r == 1;
 }
 
 void

@@ -26,9 +26,17 @@ int pol_host_in_domain(const char *host, const char *domain);
 int pol_host_in_list(const char *host, char *const *list, size_t n);
 /* 1 when url starts with prefix (scheme and host case-insensitive). */
 int pol_url_has_prefix(const char *url, const char *prefix);
-/* 1 when needle occurs in haystack, comparing runs of white space as one
- * space and ASCII case-insensitively. */
+/* 1 when needle occurs in haystack as a reader sees them: both compared
+ * in their normalised form (common/textnorm.h: case folded, any run of
+ * Unicode white space as one space, soft hyphens and zero-width characters
+ * ignored, NFKC, look-alike letters folded).  Leading and trailing space of
+ * needle does not count; an empty needle is always found.  0 also when
+ * memory ran out. */
 int pol_text_contains(const char *haystack, const char *needle);
+/* The same against a haystack normalised already (textnorm_string or
+ * textnorm_make, so a text is normalised once for many needles):
+ * 1 found, 0 not, -1 out of memory. */
+int pol_norm_contains(const char *norm_haystack, const char *needle);
 /* "part 1.2 text/html" style location of a part. */
 void pol_where_part(const struct pol_message *m, size_t part, unsigned line,
 		    char *out, size_t outsz);

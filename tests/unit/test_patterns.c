@@ -92,7 +92,7 @@ test_advertising_matches(void **state)
 		if (test_match(ads[i], what, sizeof(what)) != 1)
 			fail_msg("not recognised as advertising: %s", ads[i]);
 	assert_int_equal(test_match("Jetzt 20 % RABATT", what, sizeof(what)), 1);
-	assert_string_equal(what, "RABATT");
+	assert_string_equal(what, "20 % RABATT");
 }
 
 static void
@@ -123,6 +123,65 @@ test_clean_wording(void **state)
 			fail_msg("false positive \"%s\" in: %s", what, clean[i]);
 }
 
+/* Run every sentence of file through the shipped lists; count those whose
+ * outcome is want (1 match, 0 no match) and print the others. */
+static void
+test_sentence_file(const char *file, int want, unsigned *good, unsigned *all)
+{
+	char *text, *line, *save = NULL, what[100];
+	size_t len;
+	int r;
+
+	text = test_read_file(file, &len);
+	*good = *all = 0;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		(*all)++;
+		r = test_match(line, what, sizeof(what));
+		assert_true(r >= 0);
+		if (r == want)
+			(*good)++;
+		else if (want)
+			printf("  not recognised as advertising: %s\n", line);
+		else
+			printf("  false positive \"%s\" in: %s\n", what, line);
+	}
+	free(text);
+}
+
+/* The legal set must pass completely: a DOI mail written in these words
+ * is refused otherwise. */
+static void
+test_legal_sentences(void **state)
+{
+	unsigned good, all;
+
+	(void)state;
+	test_sentence_file("tests/data/patterns/legal-sentences.txt", 0, &good,
+			   &all);
+	printf("legal sentences: %u/%u pass\n", good, all);
+	assert_true(all >= 200);
+	assert_int_equal(good, all);
+}
+
+/* The promotional set is reported with its rate; it must stay at the rate
+ * reached (TEST_PROMO_MIN_PERCENT). */
+#define TEST_PROMO_MIN_PERCENT 100
+static void
+test_promotional_sentences(void **state)
+{
+	unsigned good, all;
+
+	(void)state;
+	test_sentence_file("tests/data/patterns/promotional-sentences.txt", 1,
+			   &good, &all);
+	printf("promotional sentences: %u/%u match\n", good, all);
+	assert_true(all >= 60);
+	assert_true(good * 100 >= all * TEST_PROMO_MIN_PERCENT);
+}
+
 int
 main(void)
 {
@@ -131,6 +190,8 @@ main(void)
 		cmocka_unit_test(test_bad_pattern_at_load),
 		cmocka_unit_test(test_advertising_matches),
 		cmocka_unit_test(test_clean_wording),
+		cmocka_unit_test(test_legal_sentences),
+		cmocka_unit_test(test_promotional_sentences),
 	};
 
 	return cmocka_run_group_tests_name("patterns", tests, NULL, NULL);

@@ -1,0 +1,291 @@
+/*
+ * textnorm.c - the normalised copy of a text for matching, with a map back
+ * to the original (see textnorm.h).
+ *
+ * Owns: the copy and its two offset arrays (caller frees with
+ * textnorm_free).  The text is walked once: ASCII goes a fast path; any
+ * other character, with the combining marks that follow it, goes through
+ * GLib's NFKC (g_utf8_normalize), the look-alike table and full case
+ * folding (g_utf8_casefold).  The look-alike table is applied before case
+ * folding, so an upper-case Greek Eta (looks like H) and a lower-case eta
+ * (looks like n) keep their own letters.  Fails only for memory (-1);
+ * invalid UTF-8 is dropped, never an error.
+ */
+#include "textnorm.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+/* Default_Ignorable_Code_Point (Unicode DerivedCoreProperties), the ones a
+ * mail can carry: the reader sees nothing there. */
+int
+textnorm_is_ignorable(uint32_t cp)
+{
+	static const uint32_t r[][2] = {
+		{0x00ad, 0x00ad},   {0x034f, 0x034f},   {0x061c, 0x061c},
+		{0x115f, 0x1160},   {0x17b4, 0x17b5},   {0x180b, 0x180f},
+		{0x200b, 0x200f},   {0x202a, 0x202e},   {0x2060, 0x206f},
+		{0x3164, 0x3164},   {0xfe00, 0xfe0f},   {0xfeff, 0xfeff},
+		{0xffa0, 0xffa0},   {0xfff0, 0xfff8},   {0x1bca0, 0x1bca3},
+		{0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (cp >= r[i][0] && cp <= r[i][1])
+			return 1;
+	return 0;
+}
+
+/* White space of any kind: ASCII, NEL, and the separators Zs, Zl, Zp
+ * (no-break, en/em/thin/hair, narrow no-break, ideographic...). */
+int
+textnorm_is_space(uint32_t cp)
+{
+	if (cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0x85)
+		return 1;
+	return cp >= 0x80 && g_unichar_isspace((gunichar)cp);
+}
+
+/* Letters of other scripts that look like a Latin letter (after UTS #39
+ * confusables, the ones used to disguise words), by case. */
+static const uint32_t textnorm_alike[][2] = {
+	/* Greek capitals and small letters */
+	{0x0391, 'A'}, {0x0392, 'B'}, {0x0395, 'E'}, {0x0396, 'Z'},
+	{0x0397, 'H'}, {0x0399, 'I'}, {0x039a, 'K'}, {0x039c, 'M'},
+	{0x039d, 'N'}, {0x039f, 'O'}, {0x03a1, 'P'}, {0x03a4, 'T'},
+	{0x03a5, 'Y'}, {0x03a7, 'X'}, {0x03b1, 'a'}, {0x03b3, 'y'},
+	{0x03b5, 'e'}, {0x03b7, 'n'}, {0x03b9, 'i'}, {0x03ba, 'k'},
+	{0x03bd, 'v'}, {0x03bf, 'o'}, {0x03c1, 'p'}, {0x03c4, 't'},
+	{0x03c5, 'u'}, {0x03c7, 'x'},
+	/* Cyrillic capitals */
+	{0x0405, 'S'}, {0x0406, 'I'}, {0x0408, 'J'}, {0x0410, 'A'},
+	{0x0412, 'B'}, {0x0415, 'E'}, {0x041a, 'K'}, {0x041c, 'M'},
+	{0x041d, 'H'}, {0x041e, 'O'}, {0x0420, 'P'}, {0x0421, 'C'},
+	{0x0422, 'T'}, {0x0423, 'Y'}, {0x0425, 'X'}, {0x04ae, 'Y'},
+	{0x04ba, 'H'}, {0x04c0, 'I'}, {0x051a, 'Q'}, {0x051c, 'W'},
+	/* Cyrillic small letters */
+	{0x0430, 'a'}, {0x0432, 'b'}, {0x0435, 'e'}, {0x043a, 'k'},
+	{0x043c, 'm'}, {0x043d, 'h'}, {0x043e, 'o'}, {0x0440, 'p'},
+	{0x0441, 'c'}, {0x0442, 't'}, {0x0443, 'y'}, {0x0445, 'x'},
+	{0x0455, 's'}, {0x0456, 'i'}, {0x0458, 'j'}, {0x04af, 'y'},
+	{0x04bb, 'h'}, {0x04cf, 'l'}, {0x0501, 'd'}, {0x051b, 'q'},
+	{0x051d, 'w'},
+	/* Latin and Armenian letters that pass for plain ones */
+	{0x0131, 'i'}, {0x0251, 'a'}, {0x0261, 'g'}, {0x0585, 'o'},
+	{0x0578, 'n'}, {0x057d, 'u'},
+};
+
+uint32_t
+textnorm_skeleton(uint32_t cp)
+{
+	size_t i;
+
+	if (cp < 0x0131)
+		return cp;
+	for (i = 0; i < sizeof(textnorm_alike) / sizeof(textnorm_alike[0]); i++)
+		if (textnorm_alike[i][0] == cp)
+			return textnorm_alike[i][1];
+	return cp;
+}
+
+/* The output being built. */
+struct textnorm_out {
+	char *text;
+	uint32_t *start, *end;
+	size_t len, cap;
+	int space; /* the last byte written is a folded space */
+};
+
+static int
+textnorm_grow(struct textnorm_out *o, size_t n)
+{
+	size_t cap = o->cap ? o->cap : 64;
+	void *p;
+
+	if (o->len + n + 1 <= o->cap)
+		return 0;
+	while (cap < o->len + n + 1)
+		cap *= 2;
+	if ((p = realloc(o->text, cap)) == NULL)
+		return -1;
+	o->text = p;
+	if ((p = realloc(o->start, cap * sizeof(uint32_t))) == NULL)
+		return -1;
+	o->start = p;
+	if ((p = realloc(o->end, cap * sizeof(uint32_t))) == NULL)
+		return -1;
+	o->end = p;
+	o->cap = cap;
+	return 0;
+}
+
+/* Append cp (already folded), coming from original bytes [os, oe). */
+static int
+textnorm_put(struct textnorm_out *o, uint32_t cp, size_t os, size_t oe)
+{
+	char u[4];
+	size_t n, i;
+
+	if (textnorm_is_ignorable(cp))
+		return 0;
+	if (textnorm_is_space(cp)) {
+		if (o->space) { /* one space stands for the whole run */
+			o->end[o->len - 1] = (uint32_t)oe;
+			return 0;
+		}
+		cp = ' ';
+	}
+	n = utf8_encode(u, cp);
+	if (textnorm_grow(o, n) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		o->text[o->len] = u[i];
+		o->start[o->len] = (uint32_t)os;
+		o->end[o->len] = (uint32_t)oe;
+		o->len++;
+	}
+	o->space = cp == ' ';
+	return 0;
+}
+
+/* Code point of the valid sequence at s (n bytes left) and its length in
+ * *len; *len is 0 for an invalid byte. */
+static uint32_t
+textnorm_decode(const char *s, size_t n, size_t *len)
+{
+	*len = utf8_seq_len((const unsigned char *)s, n);
+	if (*len == 0)
+		return 0;
+	return (uint32_t)g_utf8_get_char(s);
+}
+
+/* One non-ASCII character with its combining marks, [i, j) of s. */
+static int
+textnorm_cluster(struct textnorm_out *o, const char *s, size_t i, size_t j)
+{
+	gchar *nf, *skel, *fold, *p;
+	GString *g;
+	int rc = 0;
+
+	nf = g_utf8_normalize(s + i, (gssize)(j - i), G_NORMALIZE_NFKC);
+	if (nf == NULL)
+		return 0;
+	g = g_string_sized_new(j - i + 8);
+	for (p = nf; *p; p = g_utf8_next_char(p))
+		g_string_append_unichar(g, textnorm_skeleton(g_utf8_get_char(p)));
+	skel = g_string_free(g, FALSE);
+	fold = g_utf8_casefold(skel, -1);
+	for (p = fold; *p && rc == 0; p = g_utf8_next_char(p))
+		rc = textnorm_put(o, g_utf8_get_char(p), i, j);
+	g_free(fold);
+	g_free(skel);
+	g_free(nf);
+	return rc;
+}
+
+static int
+textnorm_walk(struct textnorm_out *o, const char *s, size_t len)
+{
+	size_t i = 0, j, n, m;
+	uint32_t cp;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0) {
+			i++;
+			continue;
+		}
+		if (c < 0x80 && (i + 1 == len || (unsigned char)s[i + 1] < 0x80)) {
+			if (textnorm_put(o, c >= 'A' && c <= 'Z' ? c + 32u : c,
+					 i, i + 1) < 0)
+				return -1;
+			i++;
+			continue;
+		}
+		cp = textnorm_decode(s + i, len - i, &n);
+		if (n == 0 || cp == 0) {
+			i++; /* invalid or NUL: nothing a reader sees */
+			continue;
+		}
+		if (textnorm_is_ignorable(cp) || textnorm_is_space(cp)) {
+			if (textnorm_put(o, cp, i, i + n) < 0)
+				return -1;
+			i += n;
+			continue;
+		}
+		for (j = i + n; j < len; j += m) {
+			cp = textnorm_decode(s + j, len - j, &m);
+			if (m == 0 || g_unichar_combining_class((gunichar)cp) == 0)
+				break;
+		}
+		if (textnorm_cluster(o, s, i, j) < 0)
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+int
+textnorm_make(struct textnorm *tn, const char *s, size_t len)
+{
+	struct textnorm_out o = {NULL, NULL, NULL, 0, 0, 0};
+
+	memset(tn, 0, sizeof(*tn));
+	if (s == NULL)
+		len = 0;
+	if (len >= UINT32_MAX || textnorm_grow(&o, 0) < 0 ||
+	    textnorm_walk(&o, s, len) < 0) {
+		free(o.text);
+		free(o.start);
+		free(o.end);
+		return -1;
+	}
+	o.text[o.len] = '\0';
+	o.start[o.len] = (uint32_t)len;
+	o.end[o.len] = (uint32_t)len;
+	tn->text = o.text;
+	tn->len = o.len;
+	tn->start = o.start;
+	tn->end = o.end;
+	return 0;
+}
+
+void
+textnorm_free(struct textnorm *tn)
+{
+	free(tn->text);
+	free(tn->start);
+	free(tn->end);
+	memset(tn, 0, sizeof(*tn));
+}
+
+void
+textnorm_span(const struct textnorm *tn, size_t start, size_t end,
+	      size_t *ostart, size_t *oend)
+{
+	if (end > tn->len)
+		end = tn->len;
+	if (start >= end) {
+		*ostart = *oend = tn->start[start < tn->len ? start : tn->len];
+		return;
+	}
+	*ostart = tn->start[start];
+	*oend = tn->end[end - 1];
+}
+
+char *
+textnorm_string(const char *s)
+{
+	struct textnorm tn;
+
+	if (textnorm_make(&tn, s, s ? strlen(s) : 0) < 0)
+		return NULL;
+	free(tn.start);
+	free(tn.end);
+	return tn.text;
+}

@@ -1,0 +1,52 @@
+/*
+ * textnorm.h - the normalised copy of a text that every matcher reads.
+ *
+ * What a reader sees and what the bytes say differ: "Ra\u00ADbatt" shows as
+ * "Rabatt", a narrow no-break space looks like a space, a Cyrillic "а" like
+ * a Latin "a".  textnorm_make() builds, once per text, a copy for matching:
+ * NFKC, default-ignorable code points dropped (soft hyphen, zero-width and
+ * bidi controls, variation selectors...), every run of Unicode white space
+ * as one ASCII space, full case folding (so "ß" is "ss"), and Cyrillic,
+ * Greek and other look-alike letters folded to the Latin letter they
+ * imitate (a small UTS #39-style skeleton).  Invalid UTF-8 bytes are
+ * dropped.  A map leads from every byte of the copy back to the original,
+ * so a match is quoted as written and placed where it is.
+ */
+#ifndef CG_TEXTNORM_H
+#define CG_TEXTNORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct textnorm {
+	char *text;      /* normalised UTF-8, NUL-terminated */
+	size_t len;      /* bytes in text */
+	uint32_t *start; /* start[i]: original offset of the character that
+			  * produced byte i; start[len] = original length */
+	uint32_t *end;   /* end[i]: original offset just past that character */
+};
+
+/*
+ * Normalise len bytes at s into *tn (owned by the caller, released with
+ * textnorm_free).  Returns 0, or -1 when memory ran out or the text is
+ * longer than 4 GiB (*tn is then empty and safe to free).
+ */
+int textnorm_make(struct textnorm *tn, const char *s, size_t len);
+void textnorm_free(struct textnorm *tn);
+
+/* Original byte span [*ostart, *oend) of the normalised span [start, end)
+ * of tn (end > start, end <= tn->len). */
+void textnorm_span(const struct textnorm *tn, size_t start, size_t end,
+		   size_t *ostart, size_t *oend);
+
+/* The normalised form of the NUL-terminated s as a new string (caller
+ * frees with free()), or NULL when memory ran out. */
+char *textnorm_string(const char *s);
+
+/* The code point classes the normaliser uses, for tests and callers. */
+int textnorm_is_ignorable(uint32_t cp);
+int textnorm_is_space(uint32_t cp);
+/* The Latin letter a look-alike letter imitates (lower case), or cp. */
+uint32_t textnorm_skeleton(uint32_t cp);
+
+#endif
