@@ -87,7 +87,7 @@ $(BUILD)/consentgate: $(LIB_OBJ) $(MILTER_OBJ)
 $(BUILD)/consentctl: $(LIB_OBJ) $(CTL_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ))
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS) $(PQ_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h $(TESTABLE_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(TESTABLE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTABLE_OBJ) $(CMOCKA_LIBS) \
 		$(MILTER_LIBS) $(LDLIBS) $(PQ_LIBS)
