@@ -3,8 +3,11 @@
  *
  * Tracking pixels and personalised click tracking need the recipient's
  * consent (§25 TDDDG, GDPR).  Tracking is: an image of at most 1x1 pixel,
- * a hidden image, or any image or link whose host lies in TrackingDomains.
- * Each recipient whose record lacks tracking consent is a hit.
+ * a hidden image, or any image or link whose host lies in TrackingDomains,
+ * except the DOI links themselves (under ConfirmURL or DoiCancelURL): a
+ * mailing tool serves them from the same host it tracks with, and their
+ * click is the recipient's answer, recorded as consent evidence, not
+ * tracking.  Each recipient whose record lacks tracking consent is a hit.
  */
 #include <stdio.h>
 
@@ -36,6 +39,9 @@ pol_find_tracking(const struct pol_ctx *x, char *what, size_t whatsz)
 		}
 	}
 	for (i = 0; i < m->nlinks; i++) {
+		if (pol_url_has_prefix(m->links[i].url, x->cfg->confirm_url) ||
+		    pol_url_has_prefix(m->links[i].url, x->cfg->doi_cancel_url))
+			continue;
 		if (pol_url_host(m->links[i].url, host, sizeof(host)) == 0 &&
 		    pol_host_in_list(host, td->v, td->n)) {
 			snprintf(what, whatsz, "link through tracking domain %s",
