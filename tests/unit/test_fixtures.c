@@ -75,12 +75,14 @@ fix_run_dir(const char *dir, enum pol_class want_cls, struct fix_stats *st,
 {
 	size_t n, i;
 	char **names = fix_list_dir(dir, &n);
-	DIR *d;
 
-	if (names == NULL && !optional && (d = opendir(dir)) == NULL)
-		fail_msg("cannot open fixture directory %s", dir);
-	else if (names == NULL && !optional)
+	if (names == NULL && !optional) {
+		DIR *d = opendir(dir);
+
+		if (d == NULL)
+			fail_msg("cannot open fixture directory %s", dir);
 		closedir(d);
+	}
 	for (i = 0; i < n; i++) {
 		st->files++;
 		if (fix_run_one(dir, names[i], want_cls, st) == 0)
