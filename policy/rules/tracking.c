@@ -12,7 +12,10 @@
  *    urlscan.c reads, a recipient's address or the recipient's uid
  *    (tokens of the List-Unsubscribe URIs, the DOI confirmation uid, the
  *    Message-ID's local part);
- *  - any image or link under TrackingDomains (label boundary);
+ *  - any image or link under TrackingDomains (label boundary), except the
+ *    DOI links themselves (under ConfirmURL or DoiCancelURL): a mailing
+ *    tool serves them from the host it tracks with, and their click is
+ *    the recipient's answer, recorded as consent evidence;
  *  - a redirect link (one that carries another URL): the wrapper is click
  *    tracking, whatever the URL it leads to;
  *  - the open and click URLs that common tools insert by default
@@ -307,6 +310,12 @@ pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
 
 	if (pol_url_host(l->url, host, sizeof(host)) < 0 ||
 	    pol_url_scheme_is(l->url, "mailto:"))
+		return 0;
+	/* The DOI links themselves: a mailing tool serves them from the host
+	 * it tracks with, and their click is the recipient's answer, recorded
+	 * as consent evidence, not tracking. */
+	if (pol_url_has_prefix(l->url, x->cfg->confirm_url) ||
+	    pol_url_has_prefix(l->url, x->cfg->doi_cancel_url))
 		return 0;
 	if (pol_host_in_list(host, td->v, td->n)) {
 		snprintf(what, whatsz, "link through tracking domain %s", host);
