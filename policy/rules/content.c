@@ -130,16 +130,33 @@ pol_check_imprint(const struct pol_ctx *x, struct pol_verdict *v)
 }
 
 static int
-pol_is_privacy_link(const struct pol_ctx *x, const struct pol_link *l)
+pol_is_privacy_url(const struct pol_ctx *x, const struct pol_link *l,
+		   const char *url)
 {
 	const char *pu = x->cfg->privacy_url;
 
 	if (pu && *pu)
-		return pol_url_has_prefix(l->url, pu);
-	return pol_text_contains(l->url, "datenschutz") ||
-	       pol_text_contains(l->url, "privacy") ||
+		return pol_url_has_prefix(url, pu);
+	return pol_text_contains(url, "datenschutz") ||
+	       pol_text_contains(url, "privacy") ||
 	       pol_text_contains(l->text, "datenschutz") ||
 	       pol_text_contains(l->text, "privacy");
+}
+
+/* A privacy link behind a click tracker is still the privacy link: the
+ * reader lands on the policy.  1 yes, 0 no, -1 out of memory. */
+static int
+pol_is_privacy_link(const struct pol_ctx *x, const struct pol_link *l)
+{
+	char target[2048];
+	int r;
+
+	if (pol_is_privacy_url(x, l, l->url))
+		return 1;
+	r = pol_url_unwrap(l->url, target, sizeof(target));
+	if (r <= 0)
+		return r;
+	return pol_is_privacy_url(x, l, target);
 }
 
 static int
@@ -153,8 +170,13 @@ pol_check_privacy(const struct pol_ctx *x, struct pol_verdict *v)
 		want[x->msg->parts[i].kind] = 1;
 	for (i = 0; i < x->msg->nlinks; i++) {
 		const struct pol_link *l = &x->msg->links[i];
+		int r;
 
-		if (l->part < x->msg->nparts && pol_is_privacy_link(x, l))
+		if (l->part >= x->msg->nparts || l->hidden)
+			continue;
+		if ((r = pol_is_privacy_link(x, l)) < 0)
+			return -1;
+		if (r)
 			have[x->msg->parts[l->part].kind] = 1;
 	}
 	for (k = 0; k < 2; k++) {

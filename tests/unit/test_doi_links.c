@@ -127,6 +127,11 @@ test_privacy_written_out(void **state)
 	(void)state;
 	expect(c, CONFIRM "Datenschutz: https://www.example.com/datenschutz", "");
 	expect(c, CONFIRM "Datenschutz: siehe Website", "content.privacy-link");
+	/* Behind a click tracker it is still the privacy link (the tracker
+	 * itself is a foreign link in a DOI mail). */
+	expect(c, CONFIRM "<a href=\"https://click.tracker.example/r?u=https%3A%2F%2Fwww.example.com%2Fdatenschutz\">Datenschutz</a>",
+	       "doi.advertising,tracking.no-consent");
+
 	cfg_unref(c);
 }
 
