@@ -27,7 +27,7 @@ pol_kind_contains(const struct pol_message *m, enum pol_part_kind kind,
 	for (i = 0; i < m->nparts; i++) {
 		const char *t = m->parts[i].text;
 
-		if (m->parts[i].kind != kind)
+		if (m->parts[i].kind != kind || m->parts[i].attached)
 			continue;
 		if (*first == m->nparts)
 			*first = i;
@@ -90,11 +90,13 @@ pol_check_privacy(const struct pol_ctx *x, struct pol_verdict *v)
 	size_t i, k;
 
 	for (i = 0; i < x->msg->nparts; i++)
-		want[x->msg->parts[i].kind] = 1;
+		if (!x->msg->parts[i].attached)
+			want[x->msg->parts[i].kind] = 1;
 	for (i = 0; i < x->msg->nlinks; i++) {
 		const struct pol_link *l = &x->msg->links[i];
 
-		if (l->part < x->msg->nparts && pol_is_privacy_link(x, l))
+		if (l->part < x->msg->nparts &&
+		    !x->msg->parts[l->part].attached && pol_is_privacy_link(x, l))
 			have[x->msg->parts[l->part].kind] = 1;
 	}
 	for (k = 0; k < 2; k++) {

@@ -105,6 +105,13 @@ pol_doi_text(const struct pol_ctx *x, struct pol_verdict *v)
 				  where);
 		if (r == 1)
 			pol_doi_add_line(v, m, i);
+		/* Hidden text (a preheader) and extra text are read too. */
+		if (r == 0 && m->parts[i].hidden)
+			r = pol_doi_words(x, v, m->parts[i].hidden,
+					  m->parts[i].hidden_len, where);
+		if (r == 0 && m->parts[i].extra)
+			r = pol_doi_words(x, v, m->parts[i].extra,
+					  m->parts[i].extra_len, where);
 	}
 	for (i = 0; i < m->nimages && r == 0; i++) {
 		pol_where_part(m, m->images[i].part, 0, where, sizeof(where));

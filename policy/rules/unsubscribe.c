@@ -68,7 +68,7 @@ pol_part_has_unsub(const struct pol_message *m, enum pol_part_kind kind,
 		const struct pol_link *l = &m->links[i];
 		const struct pol_text_part *p = &m->parts[l->part];
 
-		if (l->part >= m->nparts || p->kind != kind)
+		if (l->part >= m->nparts || p->kind != kind || p->attached)
 			continue;
 		if (pol_is_unsub_text(l->url) || pol_is_unsub_text(l->text))
 			return 1;
