@@ -219,6 +219,13 @@ pol_text_put(struct pol_walk *w, struct buf *b, const char *s, size_t len)
 {
 	const char *e = s + len;
 
+	/* Hidden runs between visible text are separate fragments: keep
+	 * their words apart (the visible text is joined as shown). */
+	if (b == &w->hidden && w->last_put != b && b->len > 0 &&
+	    !pol_is_space(b->data[b->len - 1]) && len > 0 &&
+	    buf_putc(b, ' ') < 0)
+		w->status = POL_ERR_NOMEM;
+	w->last_put = b;
 	while (s < e && w->status == POL_OK) {
 		size_t n = 0;
 
@@ -514,7 +521,11 @@ pol_walk_close(struct pol_walk *w, const struct pol_frame *f)
 	if (f->node->type != GUMBO_NODE_ELEMENT &&
 	    f->node->type != GUMBO_NODE_TEMPLATE)
 		return;
-	pol_text_generated(w, b, f->after, f->after_len);
+	pol_text_generated(w,
+			   f->vis.notext		  ? NULL
+			   : POL_VIS_TEXT_HIDDEN(f->vis) ? &w->hidden
+							 : &w->extra,
+			   f->after, f->after_len);
 	if (f->rtl_override && w->status == POL_OK) {
 		pol_text_reverse(w->text.data + f->text_start,
 				 w->text.len - f->text_start);
@@ -566,7 +577,8 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 	default:
 		break;
 	}
-	pol_text_generated(w, b, c->content[0], c->content_len[0]);
+	pol_text_generated(w, POL_VIS_TEXT_HIDDEN(vis) ? b : box, c->content[0],
+			   c->content_len[0]);
 	return 1;
 }
 

@@ -55,6 +55,7 @@ struct pol_walk {
 	long css_budget;		/* rule look-ups left */
 	size_t generated;		/* bytes of ::before/::after so far */
 	size_t visible_images;		/* images appended not hidden */
+	const struct buf *last_put;	/* the buffer text went to last */
 	int status;
 };
 
