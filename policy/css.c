@@ -430,6 +430,7 @@ struct pol_css_sheet {
 	struct pol_css_rule *rules;
 	size_t nrules, cap;
 	int nomem;
+	int overflow; /* rules beyond POL_CSS_MAX_RULES were dropped */
 	int bucket[POL_CSS_BUCKETS]; /* first rule, -1 when empty */
 	int universal;		     /* rules keyed by nothing */
 };
@@ -555,8 +556,12 @@ pol_css_add_rule(struct pol_css_sheet *sh, const char *sel, size_t n,
 	}
 	while (n > 0 && pol_css_space(sel[n - 1]))
 		n--;
-	if (sh->nrules >= POL_CSS_MAX_RULES || n == 0)
+	if (n == 0)
 		return;
+	if (sh->nrules >= POL_CSS_MAX_RULES) {
+		sh->overflow = 1;
+		return;
+	}
 	if (sh->nrules == sh->cap) {
 		size_t cap = sh->cap ? sh->cap * 2 : 16;
 
@@ -748,6 +753,12 @@ pol_css_sheet_parse(const char *css, size_t len, pol_css_url_fn fn, void *ud,
 	}
 	*out = sh;
 	return 0;
+}
+
+int
+pol_css_sheet_overflow(const struct pol_css_sheet *sheet)
+{
+	return sheet->overflow;
 }
 
 void

@@ -74,6 +74,8 @@ struct pol_css_sheet;
 int pol_css_sheet_parse(const char *css, size_t len, pol_css_url_fn fn,
 			void *ud, struct pol_css_sheet **out);
 void pol_css_sheet_free(struct pol_css_sheet *sheet);
+/* 1 when the sheet had more rules than it keeps. */
+int pol_css_sheet_overflow(const struct pol_css_sheet *sheet);
 
 /*
  * Fold the rules of sheet that match an element (tag: lower-case tag

@@ -527,10 +527,12 @@ pol_walk_close(struct pol_walk *w, const struct pol_frame *f)
 							 : &w->extra,
 			   f->after, f->after_len);
 	if (f->rtl_override && w->status == POL_OK) {
-		pol_text_reverse(w->text.data + f->text_start,
-				 w->text.len - f->text_start);
-		pol_text_reverse(w->hidden.data + f->hidden_start,
-				 w->hidden.len - f->hidden_start);
+		if (w->text.len > f->text_start)
+			pol_text_reverse(w->text.data + f->text_start,
+					 w->text.len - f->text_start);
+		if (w->hidden.len > f->hidden_start)
+			pol_text_reverse(w->hidden.data + f->hidden_start,
+					 w->hidden.len - f->hidden_start);
 	}
 	if (el->tag == GUMBO_TAG_PRE && w->pre > 0)
 		w->pre--;
@@ -835,6 +837,10 @@ pol_html_run(struct pol_walk *w, const char *html, size_t len,
 	pol_prepass(w, out->document);
 	if (w->status == POL_OK)
 		pol_walk_tree(w, out->document);
+	/* A sheet too large to apply in full: what is hidden is not known. */
+	if (w->css_budget <= 0 ||
+	    (w->sheet != NULL && pol_css_sheet_overflow(w->sheet)))
+		w->m->flags |= POL_MSG_TRUNCATED;
 	gumbo_destroy_output(&arena.opts, out);
 	pol_arena_release(&arena);
 	return w->status;

@@ -31,6 +31,8 @@ struct pol_html_view {
  * (not for text).  HTML larger than lim->max_html or nested deeper than
  * lim->max_html_depth (0 or a NULL lim: the defaults above) never reaches
  * gumbo: the text is then "" and POL_MSG_TRUNCATED is set in m->flags.
+ * POL_MSG_TRUNCATED is also set when a <style> sheet has more rules than
+ * css.c keeps or needs more matching than a part may take.
  * Returns POL_OK or POL_ERR_NOMEM (*view is then all NULL).
  */
 int pol_html_scan(struct pol_message *m, size_t part, const char *html,

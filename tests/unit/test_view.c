@@ -481,6 +481,32 @@ test_attached_imprint(void **state)
 	buf_free(&err);
 }
 
+/* A sheet with more hiding rules than are kept: the view is incomplete,
+ * and the message says so; one within the bound does not. */
+static void
+test_sheet_limits(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct pol_message *m;
+	int i;
+
+	(void)state;
+	buf_puts(&b, "<style>");
+	for (i = 0; i < 2000; i++)
+		buf_printf(&b, ".c%d{display:none}", i);
+	buf_puts(&b, "</style><p class=\"c1999\">x</p>");
+	m = view_html(b.data);
+	assert_int_equal(m->flags & POL_MSG_TRUNCATED, 0);
+	assert_string_equal(hidden_of(m), "x");
+	pol_message_free(m);
+	for (; i < 2100; i++)
+		buf_printf(&b, "<style>.c%d{display:none}</style>", i);
+	m = view_html(b.data);
+	assert_int_equal(m->flags & POL_MSG_TRUNCATED, POL_MSG_TRUNCATED);
+	pol_message_free(m);
+	buf_free(&b);
+}
+
 static int
 setup(void **state)
 {
@@ -513,6 +539,7 @@ main(void)
 	    cmocka_unit_test(test_bidi),
 	    cmocka_unit_test(test_attached_parts),
 	    cmocka_unit_test(test_attached_imprint),
+	    cmocka_unit_test(test_sheet_limits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
