@@ -27,15 +27,20 @@
 #include <strings.h>
 
 #include "../common/buf.h"
+#include "css.h"
+#include "html_walk.h"
 #include "links.h"
-/* How a tag shows in the visible text. */
-enum { W_BLOCK = 1, W_HIDE = 2 };
+
+/* How a tag shows in the text: a block (line breaks around it), or an
+ * element whose content is no text at all (W_SKIP: neither shown nor
+ * hidden content). */
+enum { W_BLOCK = 1, W_SKIP = 2 };
 
 static const uint8_t pol_walk_flags[GUMBO_TAG_LAST + 1] = {
-    [GUMBO_TAG_HEAD] = W_HIDE,	    [GUMBO_TAG_TITLE] = W_HIDE,
-    [GUMBO_TAG_STYLE] = W_HIDE,	    [GUMBO_TAG_SCRIPT] = W_HIDE,
-    [GUMBO_TAG_TEMPLATE] = W_HIDE,  [GUMBO_TAG_IFRAME] = W_HIDE,
-    [GUMBO_TAG_NOEMBED] = W_HIDE,   [GUMBO_TAG_NOFRAMES] = W_HIDE,
+    [GUMBO_TAG_TITLE] = W_SKIP,
+    [GUMBO_TAG_STYLE] = W_SKIP,	    [GUMBO_TAG_SCRIPT] = W_SKIP,
+    [GUMBO_TAG_IFRAME] = W_SKIP,
+    [GUMBO_TAG_NOEMBED] = W_SKIP,   [GUMBO_TAG_NOFRAMES] = W_SKIP,
     [GUMBO_TAG_ADDRESS] = W_BLOCK,  [GUMBO_TAG_ARTICLE] = W_BLOCK,
     [GUMBO_TAG_ASIDE] = W_BLOCK,    [GUMBO_TAG_BLOCKQUOTE] = W_BLOCK,
     [GUMBO_TAG_CAPTION] = W_BLOCK,  [GUMBO_TAG_CENTER] = W_BLOCK,
@@ -165,134 +170,17 @@ pol_html_gumbo(struct pol_arena *a, const char *html, size_t len)
 }
 
 /* ------------------------------------------------------------------ */
-/* Inline style and size attributes.                                   */
-/* ------------------------------------------------------------------ */
-
-/*
- * The value of the last declaration of prop in an inline style, copied to
- * val (lower-cased, trimmed, "!important" dropped).  Returns 1 when found.
- */
-static int
-pol_css_get(const char *style, const char *prop, char *val, size_t valsz)
-{
-	size_t plen = strlen(prop);
-	const char *s = style;
-	int found = 0;
-
-	while (*s) {
-		const char *d = s, *colon, *end = strchr(s, ';');
-		size_t n, i;
-
-		if (end == NULL)
-			end = s + strlen(s);
-		s = *end ? end + 1 : end;
-		while (d < end && pol_is_space(*d))
-			d++;
-		colon = memchr(d, ':', (size_t)(end - d));
-		if (colon == NULL)
-			continue;
-		n = (size_t)(colon - d);
-		while (n > 0 && pol_is_space(d[n - 1]))
-			n--;
-		if (n != plen || strncasecmp(d, prop, plen) != 0)
-			continue;
-		for (d = colon + 1; d < end && pol_is_space(*d); d++)
-			;
-		for (i = 0; d < end && *d != '!' && i + 1 < valsz; d++)
-			val[i++] =
-			    (*d >= 'A' && *d <= 'Z') ? (char)(*d + 32) : *d;
-		while (i > 0 && pol_is_space(val[i - 1]))
-			i--;
-		val[i] = '\0';
-		found = 1;
-	}
-	return found;
-}
-
-/*
- * A pixel length: "1", "1px", "1.5px" give 1; zero in any unit gives 0;
- * "100%", "auto" or other units give -1.
- */
-static int
-pol_css_length(const char *v)
-{
-	long n = 0;
-	int digits = 0, nonzero = 0;
-
-	while (pol_is_space(*v))
-		v++;
-	for (; *v >= '0' && *v <= '9'; v++, digits++)
-		if (n < 100000)
-			n = n * 10 + (*v - '0');
-	if (*v == '.')
-		for (v++; *v >= '0' && *v <= '9'; v++, digits++)
-			nonzero |= *v != '0';
-	if (digits == 0)
-		return -1;
-	if (n == 0 && !nonzero)
-		return 0;
-	while (pol_is_space(*v))
-		v++;
-	if (*v == '\0' || strncmp(v, "px", 2) == 0)
-		return (int)n;
-	return -1;
-}
-
-/* Is a CSS number zero ("0", "0.0", ".0", "0%")? */
-static int
-pol_css_is_zero(const char *v)
-{
-	int digits = 0;
-
-	for (; *v == '0' || *v == '.'; v++)
-		digits += *v == '0';
-	return digits > 0 && (*v == '\0' || *v == '%' || pol_is_space(*v));
-}
-
-/* Does an inline style hide the element and its content? */
-static int
-pol_style_hides(const char *style)
-{
-	char v[64];
-
-	if (style == NULL)
-		return 0;
-	if (pol_css_get(style, "display", v, sizeof(v)) &&
-	    strncmp(v, "none", 4) == 0)
-		return 1;
-	if (pol_css_get(style, "visibility", v, sizeof(v)) &&
-	    (strcmp(v, "hidden") == 0 || strcmp(v, "collapse") == 0))
-		return 1;
-	return pol_css_get(style, "opacity", v, sizeof(v)) &&
-	       pol_css_is_zero(v);
-}
-
-/* ------------------------------------------------------------------ */
-/* The walk.                                                           */
+/* Text: visible, hidden, extra.                                       */
 /* ------------------------------------------------------------------ */
 
 #define POL_LINK_TEXT_MAX 1024
+/* Generated content (::before/::after) per part: a short rule applied to
+ * every element of a large document must not multiply it. */
+#define POL_GENERATED_MAX ((size_t)64 * 1024)
+/* Sheet rules looked at per part (see pol_css_sheet_match). */
+#define POL_CSS_BUDGET 4000000L
 
-struct pol_frame {
-	GumboNode *node;
-	unsigned next;	   /* next child to visit */
-	size_t text_start; /* visible text offset when the element opened */
-	int hidden;	   /* an ancestor or the element is hidden */
-};
-
-struct pol_walk {
-	struct pol_message *m;
-	size_t part;
-	struct buf text;
-	struct buf mso; /* contents of MSO conditional comments */
-	int want_mso;	/* collect MSO comments (not in a re-parse) */
-	int pre;	/* inside <pre> */
-	struct pol_frame *stack;
-	size_t depth, cap;
-	int status;
-};
-
-static const char *
+const char *
 pol_attr(const GumboElement *el, const char *name)
 {
 	const GumboAttribute *a = gumbo_get_attribute(&el->attributes, name);
@@ -300,12 +188,21 @@ pol_attr(const GumboElement *el, const char *name)
 	return a ? a->value : NULL;
 }
 
-/* End the current line (at most one empty line when hard). */
-static void
-pol_text_newline(struct pol_walk *w, int hard)
+/* Where the text of an element in state v goes: NULL inside <head>. */
+static struct buf *
+pol_text_buf(struct pol_walk *w, struct pol_vis v)
 {
-	struct buf *b = &w->text;
+	if (v.notext)
+		return NULL;
+	return POL_VIS_TEXT_HIDDEN(v) ? &w->hidden : &w->text;
+}
 
+/* End the current line of b (at most one empty line when hard). */
+static void
+pol_text_newline(struct pol_walk *w, struct buf *b, int hard)
+{
+	if (b == NULL)
+		return;
 	while (b->len > 0 && b->data[b->len - 1] == ' ')
 		b->len--;
 	if (b->len == 0 ||
@@ -316,18 +213,25 @@ pol_text_newline(struct pol_walk *w, int hard)
 		w->status = POL_ERR_NOMEM;
 }
 
-/* Append text with white space collapsed (kept inside <pre>). */
+/* Append text to b with white space collapsed (kept inside <pre>). */
 static void
-pol_text_add(struct pol_walk *w, const char *s)
+pol_text_put(struct pol_walk *w, struct buf *b, const char *s, size_t len)
 {
-	struct buf *b = &w->text;
+	const char *e = s + len;
 
-	while (*s && w->status == POL_OK) {
+	/* Hidden runs between visible text are separate fragments: keep
+	 * their words apart (the visible text is joined as shown). */
+	if (b == &w->hidden && w->last_put != b && b->len > 0 &&
+	    !pol_is_space(b->data[b->len - 1]) && len > 0 &&
+	    buf_putc(b, ' ') < 0)
+		w->status = POL_ERR_NOMEM;
+	w->last_put = b;
+	while (s < e && w->status == POL_OK) {
 		size_t n = 0;
 
 		if (pol_is_space(*s)) {
 			if (w->pre && *s == '\n')
-				pol_text_newline(w, 1);
+				pol_text_newline(w, b, 1);
 			else if (b->len > 0 && b->data[b->len - 1] != ' ' &&
 				 b->data[b->len - 1] != '\n' &&
 				 buf_putc(b, ' ') < 0)
@@ -335,7 +239,7 @@ pol_text_add(struct pol_walk *w, const char *s)
 			s++;
 			continue;
 		}
-		while (s[n] && !pol_is_space(s[n]))
+		while (s + n < e && !pol_is_space(s[n]))
 			n++;
 		if (buf_append(b, s, n) < 0)
 			w->status = POL_ERR_NOMEM;
@@ -343,16 +247,117 @@ pol_text_add(struct pol_walk *w, const char *s)
 	}
 }
 
+/* Reverse the characters (not the bytes) of s[0..n), valid UTF-8. */
+static void
+pol_text_reverse(char *s, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0, j = n; i + 1 < j; i++, j--) {
+		char t = s[i];
+
+		s[i] = s[j - 1];
+		s[j - 1] = t;
+	}
+	/* Each multi-byte sequence now reads continuation bytes first. */
+	for (i = 0; i < n; i = j + 1) {
+		for (j = i; j < n && ((unsigned char)s[j] & 0xc0) == 0x80; j++)
+			;
+		if (j >= n)
+			break;
+		if (j > i)
+			pol_text_reverse(s + i, j - i + 1);
+	}
+}
+
+#define POL_RLO "\xe2\x80\xae" /* RIGHT-TO-LEFT OVERRIDE */
+#define POL_LRO "\xe2\x80\xad" /* LEFT-TO-RIGHT OVERRIDE */
+#define POL_PDF "\xe2\x80\xac" /* POP DIRECTIONAL FORMATTING */
+
 /*
- * The visible text since start, trimmed, line breaks as spaces, at most
+ * Append a text node.  A run after U+202E (up to U+202C or the end of the
+ * node) is shown reversed, so it is stored reversed: in reading order.
+ * The override characters themselves are dropped.
+ */
+static void
+pol_text_add(struct pol_walk *w, struct buf *b, const char *s)
+{
+	size_t len = strlen(s), i = 0, start = 0;
+
+	if (b == NULL)
+		return;
+	if (strstr(s, "\xe2\x80") == NULL) {
+		pol_text_put(w, b, s, len);
+		return;
+	}
+	while (i + 3 <= len && w->status == POL_OK) {
+		int rlo = memcmp(s + i, POL_RLO, 3) == 0;
+		const char *pdf;
+		size_t end, at;
+
+		if (!rlo && memcmp(s + i, POL_LRO, 3) != 0 &&
+		    memcmp(s + i, POL_PDF, 3) != 0) {
+			i++;
+			continue;
+		}
+		pol_text_put(w, b, s + start, i - start);
+		start = i += 3;
+		if (!rlo)
+			continue;
+		pdf = strstr(s + i, POL_PDF);
+		end = pdf ? (size_t)(pdf - s) : len;
+		at = b->len;
+		pol_text_put(w, b, s + i, end - i);
+		if (w->status == POL_OK && b->len > at)
+			pol_text_reverse(b->data + at, b->len - at);
+		start = i = pdf ? end + 3 : len;
+	}
+	pol_text_put(w, b, s + start, len - start);
+}
+
+/* A piece of extra text (a title, an alt text, generated content) on a
+ * line of its own in b. */
+static void
+pol_text_piece(struct pol_walk *w, struct buf *b, const char *s, size_t n)
+{
+	size_t at;
+
+	if (b == NULL || n == 0)
+		return;
+	pol_text_newline(w, b, 0);
+	at = b->len;
+	pol_text_put(w, b, s, n);
+	while (b->len > at && b->data[b->len - 1] == ' ')
+		b->len--;
+	if (b->len > at && b->data[b->len - 1] != '\n' && buf_putc(b, '\n') < 0)
+		w->status = POL_ERR_NOMEM;
+}
+
+/* Generated content of a ::before/::after rule as a piece. */
+static void
+pol_text_generated(struct pol_walk *w, struct buf *b, const char *v,
+		   size_t n)
+{
+	char text[1024];
+	size_t len;
+
+	if (v == NULL || b == NULL || w->generated >= POL_GENERATED_MAX)
+		return;
+	len = pol_css_content_text(v, n, text, sizeof(text));
+	w->generated += len;
+	pol_text_piece(w, b, text, len);
+}
+
+/*
+ * The text of b since start, trimmed, line breaks as spaces, at most
  * POL_LINK_TEXT_MAX bytes (cut at a character boundary): svg links can
  * nest, and each would otherwise copy all the text of the ones inside.
  */
 static char *
-pol_text_since(const struct pol_walk *w, size_t start)
+pol_text_since(const struct buf *b, size_t start)
 {
-	const char *s = w->text.data ? w->text.data + start : "";
-	size_t n = w->text.len - start, i;
+	const char *s = b->data && start <= b->len ? b->data + start : "";
+	size_t n = b->data && start <= b->len ? b->len - start : 0, i;
 	char *t;
 
 	while (n > 0 && pol_is_space(*s)) {
@@ -374,140 +379,208 @@ pol_text_since(const struct pol_walk *w, size_t start)
 	return t;
 }
 
+/* ------------------------------------------------------------------ */
+/* What the reader sees of an element.                                 */
+/* ------------------------------------------------------------------ */
+
+/* Does a non-zero font-size not depend on the parent's (px, pt, rem,
+ * keywords)?  Then it shows text a zero-sized parent hid. */
 static int
-pol_image_dim(const GumboElement *el, const char *style, const char *name)
+pol_font_size_absolute(const char *v)
 {
-	char v[64];
-	const char *a;
+	size_t n = strlen(v);
 
-	if (style != NULL && pol_css_get(style, name, v, sizeof(v)) &&
-	    pol_css_length(v) >= 0)
-		return pol_css_length(v);
-	a = pol_attr(el, name);
-	return a ? pol_css_length(a) : -1;
+	if (strstr(v, "%") || strstr(v, "larger") || strstr(v, "smaller") ||
+	    strstr(v, "inherit") || strstr(v, "unset") ||
+	    (n >= 2 && (strcmp(v + n - 2, "ex") == 0 ||
+			strcmp(v + n - 2, "ch") == 0)))
+		return 0;
+	return !(n >= 2 && strcmp(v + n - 2, "em") == 0 &&
+		 (n < 3 || v[n - 3] != 'r'));
 }
 
+/* Fold the computed properties c of an element into v. */
 static void
-pol_walk_image(struct pol_walk *w, const GumboElement *el, int hidden)
+pol_vis_apply(struct pol_vis *v, const struct pol_css_computed *c)
 {
-	struct pol_message *m = w->m;
-	struct pol_image *imgs, *im;
+	const char(*val)[POL_CSS_VALUE_MAX] = c->value;
+
+#define POL_SET(p) (c->rank[p] != 0)
+	if (POL_SET(POL_CSS_DISPLAY) && strncmp(val[POL_CSS_DISPLAY], "none", 4) == 0)
+		v->hard = 1;
+	if (POL_SET(POL_CSS_OPACITY) && pol_css_is_zero(val[POL_CSS_OPACITY]))
+		v->hard = 1;
+	if (POL_SET(POL_CSS_MSO_HIDE) && strcmp(val[POL_CSS_MSO_HIDE], "all") == 0)
+		v->hard = 1;
+	if (POL_SET(POL_CSS_OVERFLOW) &&
+	    strncmp(val[POL_CSS_OVERFLOW], "hidden", 6) == 0 &&
+	    ((POL_SET(POL_CSS_MAX_HEIGHT) &&
+	      pol_css_is_zero(val[POL_CSS_MAX_HEIGHT])) ||
+	     (POL_SET(POL_CSS_HEIGHT) && pol_css_is_zero(val[POL_CSS_HEIGHT]))))
+		v->hard = 1;
+	if (POL_SET(POL_CSS_VISIBILITY)) {
+		if (strcmp(val[POL_CSS_VISIBILITY], "hidden") == 0 ||
+		    strcmp(val[POL_CSS_VISIBILITY], "collapse") == 0)
+			v->vis = 1;
+		else if (strcmp(val[POL_CSS_VISIBILITY], "visible") == 0)
+			v->vis = 0;
+	}
+	if (POL_SET(POL_CSS_FONT_SIZE)) {
+		if (pol_css_is_zero(val[POL_CSS_FONT_SIZE]))
+			v->fsz = 1;
+		else if (pol_font_size_absolute(val[POL_CSS_FONT_SIZE]))
+			v->fsz = 0;
+	}
+#undef POL_SET
+}
+
+/*
+ * The state of element node under a parent in state parent: the
+ * element's <style> rules, then its inline style (the cascade's order),
+ * the hidden attribute and <template>.  c gets the computed properties.
+ */
+static struct pol_vis
+pol_vis_of(struct pol_walk *w, GumboNode *node, struct pol_vis parent,
+	   struct pol_css_computed *c)
+{
+	const GumboElement *el = &node->v.element;
 	const char *style = pol_attr(el, "style");
-	const char *src = pol_attr(el, "src"), *alt = pol_attr(el, "alt");
+	struct pol_vis v = parent;
 
-	imgs = pol_array_grow(m->images, m->nimages, sizeof(*m->images));
-	if (imgs == NULL) {
-		w->status = POL_ERR_NOMEM;
-		return;
-	}
-	m->images = imgs;
-	im = &imgs[m->nimages];
-	memset(im, 0, sizeof(*im));
-	im->width = pol_image_dim(el, style, "width");
-	im->height = pol_image_dim(el, style, "height");
-	im->hidden = hidden || pol_style_hides(style) ||
-		     pol_attr(el, "hidden") != NULL || im->width == 0 ||
-		     im->height == 0;
-	im->part = w->part;
-	im->src = strdup(src ? src + strspn(src, " \t\r\n\f") : "");
-	im->alt = strdup(alt ? alt : "");
-	if (im->src == NULL || im->alt == NULL) {
-		free(im->src);
-		free(im->alt);
-		w->status = POL_ERR_NOMEM;
-		return;
-	}
-	m->nimages++;
+	memset(c->rank, 0, sizeof(c->rank));
+	memset(c->content, 0, sizeof(c->content));
+	memset(c->content_rank, 0, sizeof(c->content_rank));
+	if (w->sheet != NULL)
+		pol_css_sheet_match(w->sheet, gumbo_normalized_tagname(el->tag),
+				    pol_attr(el, "id"), pol_attr(el, "class"),
+				    c, &w->css_budget);
+	if (style != NULL)
+		pol_css_apply_decls(style, strlen(style), POL_CSS_RANK_INLINE,
+				    c);
+	if (node->type == GUMBO_NODE_TEMPLATE ||
+	    pol_attr(el, "hidden") != NULL)
+		v.hard = 1;
+	if (el->tag == GUMBO_TAG_HEAD)
+		v.notext = 1;
+	pol_vis_apply(&v, c);
+	return v;
 }
 
-static void
-pol_walk_link(struct pol_walk *w, const char *href, const char *text)
+/* Is the element shown with its characters in reverse order? */
+static int
+pol_rtl_override(const GumboElement *el, const struct pol_css_computed *c)
 {
-	if (href != NULL && text != NULL && w->status == POL_OK)
-		w->status =
-		    pol_link_add(w->m, href, strlen(href), text, w->part, 0);
-	else if (href != NULL && text == NULL)
-		w->status = POL_ERR_NOMEM;
+	const char *dir = pol_attr(el, "dir");
+
+	if (el->tag == GUMBO_TAG_BDO)
+		return dir != NULL && strcasecmp(dir, "rtl") == 0;
+	return c->rank[POL_CSS_DIRECTION] && c->rank[POL_CSS_UNICODE_BIDI] &&
+	       strcmp(c->value[POL_CSS_DIRECTION], "rtl") == 0 &&
+	       strcmp(c->value[POL_CSS_UNICODE_BIDI], "bidi-override") == 0;
 }
 
-/* An element closes: line breaks, <a> links. */
+/* ------------------------------------------------------------------ */
+/* The walk.                                                           */
+/* ------------------------------------------------------------------ */
+
+/* An <a> closes: a link with its visible text (its hidden text when the
+ * whole link is hidden). */
+static void
+pol_walk_anchor(struct pol_walk *w, const struct pol_frame *f)
+{
+	const GumboElement *el = &f->node->v.element;
+	char *text = pol_text_since(&w->text, f->text_start);
+	int hidden = POL_VIS_BOX_HIDDEN(f->vis);
+
+	if (text == NULL) {
+		w->status = POL_ERR_NOMEM;
+		return;
+	}
+	if (*text == '\0' && POL_VIS_TEXT_HIDDEN(f->vis)) {
+		free(text);
+		if ((text = pol_text_since(&w->hidden, f->hidden_start)) ==
+		    NULL) {
+			w->status = POL_ERR_NOMEM;
+			return;
+		}
+		/* No text shown and no image: the reader sees nothing. */
+		if (w->visible_images == f->images_start)
+			hidden = 1;
+	}
+	pol_refs_link(w, pol_attr(el, "href"), text, hidden);
+	free(text);
+}
+
+/* An element closes: ::after, bidi override, links, line breaks. */
 static void
 pol_walk_close(struct pol_walk *w, const struct pol_frame *f)
 {
 	const GumboElement *el = &f->node->v.element;
-	char *text;
+	struct buf *b = pol_text_buf(w, f->vis);
 
-	if (f->node->type != GUMBO_NODE_ELEMENT)
+	if (f->node->type != GUMBO_NODE_ELEMENT &&
+	    f->node->type != GUMBO_NODE_TEMPLATE)
 		return;
+	pol_text_generated(w,
+			   f->vis.notext		  ? NULL
+			   : POL_VIS_TEXT_HIDDEN(f->vis) ? &w->hidden
+							 : &w->extra,
+			   f->after, f->after_len);
+	if (f->rtl_override && w->status == POL_OK) {
+		if (w->text.len > f->text_start)
+			pol_text_reverse(w->text.data + f->text_start,
+					 w->text.len - f->text_start);
+		if (w->hidden.len > f->hidden_start)
+			pol_text_reverse(w->hidden.data + f->hidden_start,
+					 w->hidden.len - f->hidden_start);
+	}
 	if (el->tag == GUMBO_TAG_PRE && w->pre > 0)
 		w->pre--;
-	if (el->tag == GUMBO_TAG_A && pol_attr(el, "href") != NULL) {
-		text = pol_text_since(w, f->text_start);
-		pol_walk_link(w, pol_attr(el, "href"), text);
-		free(text);
-	}
+	if (el->tag == GUMBO_TAG_A && pol_attr(el, "href") != NULL)
+		pol_walk_anchor(w, f);
 	if (pol_walk_flags[el->tag] & W_BLOCK)
-		pol_text_newline(w, 0);
+		pol_text_newline(w, b, 0);
 }
 
-/* Outlook's VML: <v:roundrect href=...> buttons and <v:fill src=...>,
- * <v:image src=...>, <v:imagedata src=...> backgrounds are links and
- * images like any other, and Outlook users click exactly those. */
-static void
-pol_walk_vml(struct pol_walk *w, const GumboElement *el, int hidden)
-{
-	GumboStringPiece name = el->original_tag;
-	char tag[32];
-	size_t n;
-
-	if (name.data == NULL || name.length < 3)
-		return;
-	gumbo_tag_from_original_text(&name);
-	n = name.length < sizeof(tag) - 1 ? name.length : sizeof(tag) - 1;
-	memcpy(tag, name.data, n);
-	tag[n] = '\0';
-	if (strncasecmp(tag, "v:", 2) != 0)
-		return;
-	if (pol_attr(el, "href") != NULL)
-		pol_walk_link(w, pol_attr(el, "href"), "");
-	if (pol_attr(el, "src") != NULL &&
-	    (strcasecmp(tag, "v:fill") == 0 || strcasecmp(tag, "v:image") == 0 ||
-	     strcasecmp(tag, "v:imagedata") == 0))
-		pol_walk_image(w, el, hidden);
-}
-
-/* An element opens.  Returns 1 when its children are to be visited. */
+/* An element opens in state vis.  Returns 1 when its children are to be
+ * visited. */
 static int
-pol_walk_open(struct pol_walk *w, GumboNode *node, int hidden)
+pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
+	      const struct pol_css_computed *c)
 {
 	const GumboElement *el = &node->v.element;
-	const char *alt;
+	struct buf *b = pol_text_buf(w, vis);
+	struct buf *box = vis.notext		   ? NULL
+			  : POL_VIS_BOX_HIDDEN(vis) ? &w->hidden
+						    : &w->extra;
+	const char *title = pol_attr(el, "title"), *alt;
 
-	if (node->type == GUMBO_NODE_TEMPLATE ||
-	    (pol_walk_flags[el->tag] & W_HIDE))
+	if (pol_walk_flags[el->tag] & W_SKIP) {
+		if (el->tag == GUMBO_TAG_IFRAME)
+			pol_refs_element(w, el, pol_attr(el, "style"), vis);
 		return 0;
+	}
 	if (pol_walk_flags[el->tag] & W_BLOCK)
-		pol_text_newline(w, 0);
+		pol_text_newline(w, b, 0);
+	if (title != NULL)
+		pol_text_piece(w, box, title, strlen(title));
+	pol_refs_element(w, el, pol_attr(el, "style"), vis);
 	switch (el->tag) {
 	case GUMBO_TAG_BR:
-		pol_text_newline(w, 1);
+		pol_text_newline(w, b, 1);
 		break;
 	case GUMBO_TAG_IMG:
-		pol_walk_image(w, el, hidden);
-		break;
-	case GUMBO_TAG_AREA:
-		alt = pol_attr(el, "alt");
-		pol_walk_link(w, pol_attr(el, "href"), alt ? alt : "");
+		if ((alt = pol_attr(el, "alt")) != NULL)
+			pol_text_piece(w, box, alt, strlen(alt));
 		break;
 	case GUMBO_TAG_PRE:
 		w->pre++;
 		break;
-	case GUMBO_TAG_UNKNOWN:
-		pol_walk_vml(w, el, hidden);
-		break;
 	default:
 		break;
 	}
+	pol_text_generated(w, POL_VIS_TEXT_HIDDEN(vis) ? b : box, c->content[0],
+			   c->content_len[0]);
 	return 1;
 }
 
@@ -539,8 +612,8 @@ pol_walk_comment(struct pol_walk *w, const char *c)
 		w->status = POL_ERR_NOMEM;
 }
 
-static int
-pol_walk_push(struct pol_walk *w, GumboNode *node, int hidden)
+static struct pol_frame *
+pol_walk_push(struct pol_walk *w, GumboNode *node, struct pol_vis vis)
 {
 	struct pol_frame *f;
 
@@ -548,47 +621,71 @@ pol_walk_push(struct pol_walk *w, GumboNode *node, int hidden)
 		size_t cap = w->cap ? w->cap * 2 : 64;
 
 		f = realloc(w->stack, cap * sizeof(*f));
-		if (f == NULL)
-			return POL_ERR_NOMEM;
+		if (f == NULL) {
+			w->status = POL_ERR_NOMEM;
+			return NULL;
+		}
 		w->stack = f;
 		w->cap = cap;
 	}
 	f = &w->stack[w->depth++];
+	memset(f, 0, sizeof(*f));
 	f->node = node;
-	f->next = 0;
 	f->text_start = w->text.len;
-	f->hidden = hidden;
-	return POL_OK;
+	f->hidden_start = w->hidden.len;
+	f->images_start = w->visible_images;
+	f->vis = vis;
+	return f;
 }
 
 static void
-pol_walk_child(struct pol_walk *w, GumboNode *c, int hidden)
+pol_walk_element(struct pol_walk *w, GumboNode *c, struct pol_vis parent)
+{
+	struct pol_css_computed css;
+	struct pol_frame *f, local;
+	struct pol_vis vis = pol_vis_of(w, c, parent, &css);
+
+	/* The frame is pushed first so that the element's own text
+	 * (::before) counts for its link text and bidi override. */
+	if (c->v.element.children.length > 0) {
+		if ((f = pol_walk_push(w, c, vis)) == NULL)
+			return;
+	} else {
+		memset(&local, 0, sizeof(local));
+		local.node = c;
+		local.text_start = w->text.len;
+		local.hidden_start = w->hidden.len;
+		local.images_start = w->visible_images;
+		local.vis = vis;
+		f = &local;
+	}
+	f->rtl_override = pol_rtl_override(&c->v.element, &css);
+	f->after = css.content[1];
+	f->after_len = css.content_len[1];
+	if (!pol_walk_open(w, c, vis, &css)) {
+		if (f != &local)
+			w->depth--;
+		return;
+	}
+	if (f == &local)
+		pol_walk_close(w, &local);
+}
+
+static void
+pol_walk_child(struct pol_walk *w, GumboNode *c, struct pol_vis vis)
 {
 	switch (c->type) {
 	case GUMBO_NODE_TEXT:
 	case GUMBO_NODE_WHITESPACE:
 	case GUMBO_NODE_CDATA:
-		pol_text_add(w, c->v.text.text);
+		pol_text_add(w, pol_text_buf(w, vis), c->v.text.text);
 		break;
 	case GUMBO_NODE_COMMENT:
 		pol_walk_comment(w, c->v.text.text);
 		break;
 	case GUMBO_NODE_ELEMENT:
 	case GUMBO_NODE_TEMPLATE:
-		if (c->type == GUMBO_NODE_ELEMENT && !hidden)
-			hidden =
-			    pol_style_hides(pol_attr(&c->v.element, "style")) ||
-			    pol_attr(&c->v.element, "hidden") != NULL;
-		if (!pol_walk_open(w, c, hidden))
-			break;
-		if (c->v.element.children.length > 0) {
-			if (pol_walk_push(w, c, hidden) != POL_OK)
-				w->status = POL_ERR_NOMEM;
-		} else {
-			struct pol_frame f = {c, 0, w->text.len, hidden};
-
-			pol_walk_close(w, &f);
-		}
+		pol_walk_element(w, c, vis);
 		break;
 	default:
 		break;
@@ -599,10 +696,10 @@ pol_walk_child(struct pol_walk *w, GumboNode *c, int hidden)
 static void
 pol_walk_tree(struct pol_walk *w, GumboNode *root)
 {
-	if (pol_walk_push(w, root, 0) != POL_OK) {
-		w->status = POL_ERR_NOMEM;
+	struct pol_vis none = {0, 0, 0, 0};
+
+	if (pol_walk_push(w, root, none) == NULL)
 		return;
-	}
 	while (w->depth > 0 && w->status == POL_OK) {
 		struct pol_frame *f = &w->stack[w->depth - 1];
 		const GumboVector *kids = f->node->type == GUMBO_NODE_DOCUMENT
@@ -612,7 +709,7 @@ pol_walk_tree(struct pol_walk *w, GumboNode *root)
 		if (f->next < kids->length) {
 			GumboNode *c = kids->data[f->next++];
 
-			pol_walk_child(w, c, f->hidden);
+			pol_walk_child(w, c, f->vis);
 		} else {
 			struct pol_frame done = *f;
 
@@ -620,6 +717,91 @@ pol_walk_tree(struct pol_walk *w, GumboNode *root)
 			pol_walk_close(w, &done);
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Before the walk: <style> sheets and <base href>.                    */
+/* ------------------------------------------------------------------ */
+
+static const GumboVector *
+pol_kids(const GumboNode *n)
+{
+	static const GumboVector none = {NULL, 0, 0};
+
+	if (n->type == GUMBO_NODE_DOCUMENT)
+		return &n->v.document.children;
+	if (n->type == GUMBO_NODE_ELEMENT)
+		return &n->v.element.children;
+	return &none; /* text, and <template> whose rules do not apply */
+}
+
+/* One node of the pre-pass. */
+static void
+pol_prepass_node(struct pol_walk *w, const GumboNode *n, struct buf *css)
+{
+	const GumboElement *el = &n->v.element;
+	const char *href;
+	unsigned i;
+
+	if (n->type != GUMBO_NODE_ELEMENT)
+		return;
+	if (el->tag == GUMBO_TAG_STYLE) {
+		for (i = 0; i < el->children.length; i++) {
+			const GumboNode *t = el->children.data[i];
+
+			if (t->type == GUMBO_NODE_TEXT &&
+			    (buf_puts(css, t->v.text.text) < 0 ||
+			     buf_putc(css, '\n') < 0))
+				w->status = POL_ERR_NOMEM;
+		}
+	} else if (el->tag == GUMBO_TAG_BASE && w->base == NULL &&
+		   (href = pol_attr(el, "href")) != NULL &&
+		   strstr(href, "://") != NULL) {
+		if ((w->base = strdup(href + strspn(href, " \t\r\n\f"))) ==
+		    NULL)
+			w->status = POL_ERR_NOMEM;
+	}
+}
+
+/* Visit every node in document order without a stack (gumbo keeps parent
+ * links): collect the <style> text and the first <base href>, then parse
+ * the sheet, whose url() references are images. */
+static void
+pol_prepass(struct pol_walk *w, GumboNode *root)
+{
+	struct buf css = BUF_INIT;
+	GumboNode *n = root;
+
+	while (n != NULL && w->status == POL_OK) {
+		const GumboVector *k = pol_kids(n);
+
+		pol_prepass_node(w, n, &css);
+		if (k->length > 0 && !(n->type == GUMBO_NODE_ELEMENT &&
+				       n->v.element.tag == GUMBO_TAG_STYLE)) {
+			n = k->data[0];
+			continue;
+		}
+		while (n != root) {
+			GumboNode *p = n->parent;
+			size_t next = n->index_within_parent + 1;
+
+			if (next < pol_kids(p)->length) {
+				n = pol_kids(p)->data[next];
+				break;
+			}
+			n = p;
+		}
+		if (n == root)
+			break;
+	}
+	if (w->status == POL_OK && css.len > 0 && w->sheet == NULL) {
+		int rc = pol_css_sheet_parse(css.data, css.len, pol_refs_css_url,
+					     w, &w->sheet);
+
+		if (rc < 0 && w->status == POL_OK)
+			w->status = POL_ERR_NOMEM;
+	}
+	buf_free(&css);
 }
 
 /*
@@ -651,7 +833,14 @@ pol_html_run(struct pol_walk *w, const char *html, size_t len,
 		*refused = 1;
 		return POL_OK;
 	}
-	pol_walk_tree(w, out->document);
+	w->css_budget = POL_CSS_BUDGET;
+	pol_prepass(w, out->document);
+	if (w->status == POL_OK)
+		pol_walk_tree(w, out->document);
+	/* A sheet too large to apply in full: what is hidden is not known. */
+	if (w->css_budget <= 0 ||
+	    (w->sheet != NULL && pol_css_sheet_overflow(w->sheet)))
+		w->m->flags |= POL_MSG_TRUNCATED;
 	gumbo_destroy_output(&arena.opts, out);
 	pol_arena_release(&arena);
 	return w->status;
@@ -661,13 +850,18 @@ static void
 pol_walk_free(struct pol_walk *w)
 {
 	buf_free(&w->text);
+	buf_free(&w->hidden);
+	buf_free(&w->extra);
 	buf_free(&w->mso);
 	free(w->stack);
+	free(w->base);
+	pol_css_sheet_free(w->sheet);
 }
 
-/* Links and images of the collected MSO comments, in a second parse. */
+/* Links and images of the collected MSO comments, in a second parse
+ * (with the document's <base href>). */
 static int
-pol_html_mso(struct pol_message *m, size_t part, const struct buf *mso,
+pol_html_mso(struct pol_message *m, size_t part, const struct pol_walk *main,
 	     const struct pol_limits *lim)
 {
 	struct pol_walk w;
@@ -676,22 +870,40 @@ pol_html_mso(struct pol_message *m, size_t part, const struct buf *mso,
 	memset(&w, 0, sizeof(w));
 	w.m = m;
 	w.part = part;
-	rc = pol_html_run(&w, mso->data, mso->len, lim, &refused);
+	if (main->base != NULL && (w.base = strdup(main->base)) == NULL)
+		return POL_ERR_NOMEM;
+	rc = pol_html_run(&w, main->mso.data, main->mso.len, lim, &refused);
 	if (refused)
 		m->flags |= POL_MSG_TRUNCATED | POL_MSG_OVER_HTML;
 	pol_walk_free(&w);
 	return rc;
 }
 
+/* b trimmed, handed over (NULL when empty unless keep). */
+static int
+pol_html_take(struct buf *b, int keep, char **out, size_t *len)
+{
+	while (b->len > 0 && pol_is_space(b->data[b->len - 1]))
+		b->len--;
+	*len = b->len;
+	*out = NULL;
+	if (b->len == 0 && !keep)
+		return POL_OK;
+	if (b->data)
+		b->data[b->len] = '\0';
+	if ((*out = buf_steal(b)) == NULL)
+		return POL_ERR_NOMEM;
+	return POL_OK;
+}
+
 int
 pol_html_scan(struct pol_message *m, size_t part, const char *html, size_t len,
-	      const struct pol_limits *lim, char **text, size_t *text_len)
+	      const struct pol_limits *lim, struct pol_html_view *view)
 {
 	struct pol_walk w;
 	int rc, refused;
 
-	*text = NULL;
-	*text_len = 0;
+	memset(view, 0, sizeof(*view));
 	memset(&w, 0, sizeof(w));
 	w.m = m;
 	w.part = part;
@@ -700,18 +912,23 @@ pol_html_scan(struct pol_message *m, size_t part, const char *html, size_t len,
 	if (rc == POL_OK && refused) {
 		m->flags |= POL_MSG_TRUNCATED | POL_MSG_OVER_HTML;
 		buf_reset(&w.text);
+		buf_reset(&w.hidden);
+		buf_reset(&w.extra);
 	}
 	if (rc == POL_OK && !refused && w.mso.len > 0)
-		rc = pol_html_mso(m, part, &w.mso, lim);
-	if (rc == POL_OK) {
-		while (w.text.len > 0 &&
-		       pol_is_space(w.text.data[w.text.len - 1]))
-			w.text.len--;
-		if (w.text.data)
-			w.text.data[w.text.len] = '\0';
-		*text_len = w.text.len;
-		if ((*text = buf_steal(&w.text)) == NULL)
-			rc = POL_ERR_NOMEM;
+		rc = pol_html_mso(m, part, &w, lim);
+	if (rc == POL_OK)
+		rc = pol_html_take(&w.text, 1, &view->text, &view->text_len);
+	if (rc == POL_OK)
+		rc = pol_html_take(&w.hidden, 0, &view->hidden,
+				   &view->hidden_len);
+	if (rc == POL_OK)
+		rc = pol_html_take(&w.extra, 0, &view->extra, &view->extra_len);
+	if (rc != POL_OK) {
+		free(view->text);
+		free(view->hidden);
+		free(view->extra);
+		memset(view, 0, sizeof(*view));
 	}
 	pol_walk_free(&w);
 	return rc;

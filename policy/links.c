@@ -12,6 +12,7 @@
 
 #include "links.h"
 
+#include <glib.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -99,6 +100,54 @@ pol_link_add(struct pol_message *m, const char *url, size_t url_len,
 	l->hidden = 0; /* the caller marks links the reader does not see */
 	m->nlinks++;
 	return POL_OK;
+}
+
+/* Does ref (n bytes) start with a URI scheme ("https:", "cid:")? */
+static int
+pol_url_has_scheme(const char *ref, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || !g_ascii_isalpha(ref[0]))
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (ref[i] == ':')
+			return 1;
+		if (!g_ascii_isalnum(ref[i]) && ref[i] != '+' &&
+		    ref[i] != '-' && ref[i] != '.')
+			return 0;
+	}
+	return 0;
+}
+
+char *
+pol_url_resolve(const char *base, const char *ref, size_t n)
+{
+	char *copy, *abs;
+	size_t i = 0;
+
+	while (i < n && (ref[i] == ' ' || ref[i] == '\t' || ref[i] == '\r' ||
+			 ref[i] == '\n' || ref[i] == '\f'))
+		i++;
+	ref += i;
+	n -= i;
+	if ((copy = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(copy, ref, n);
+	copy[n] = '\0';
+	if (base == NULL || *base == '\0' || n == 0 ||
+	    pol_url_has_scheme(copy, n) || memchr(copy, '\0', n) != NULL)
+		return copy;
+	abs = g_uri_resolve_relative(base, copy,
+				     G_URI_FLAGS_ENCODED |
+					 G_URI_FLAGS_PARSE_RELAXED,
+				     NULL);
+	if (abs == NULL)
+		return copy;
+	free(copy);
+	copy = strdup(abs);
+	g_free(abs);
+	return copy;
 }
 
 /* Count c in s[0..n). */

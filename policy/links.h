@@ -22,10 +22,18 @@ void *pol_array_grow(void *arr, size_t n, size_t size);
 /*
  * Append a link to m->links.  url (url_len bytes) is copied with
  * surrounding spaces and embedded tabs/newlines removed; an empty URL is
- * skipped.  text is copied when not NULL.  Returns POL_OK or POL_ERR_NOMEM.
+ * skipped.  text is copied when not NULL.  The link's hidden is 0.  Returns POL_OK or POL_ERR_NOMEM.
  */
 int pol_link_add(struct pol_message *m, const char *url, size_t url_len,
 		 const char *text, size_t part, unsigned line);
+
+/*
+ * A new copy (caller frees) of the reference ref (n bytes, leading spaces
+ * dropped) resolved against base (GLib's RFC 3986 resolution) when base is
+ * not NULL or "" and ref has no scheme of its own; otherwise, or when the
+ * resolution fails, ref as it is.  NULL when out of memory.
+ */
+char *pol_url_resolve(const char *base, const char *ref, size_t n);
 
 /*
  * Find http://, https://, mailto: and www. URLs in the plain text of part

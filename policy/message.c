@@ -40,6 +40,8 @@ struct pol_parse {
 	size_t max_parts;
 	unsigned max_depth;
 	size_t text_bytes; /* decoded text inspected so far */
+	int attached;	   /* the part being added is not a main body */
+	char *in_message;  /* path of the attached message being walked */
 };
 
 /* Decoded text inspected per message, across all parts: more is a
@@ -428,7 +430,8 @@ pol_collect_envelope_headers(struct pol_message *m, GMimeMessage *msg)
 /*
  * Append a text part.  decoded (dlen bytes, clean UTF-8) passes to the
  * model, even on failure.  Plain text is searched for URLs; HTML goes to
- * html.c for its visible text, links and images.
+ * html.c for its visible, hidden and extra text, links and images.  The
+ * part is marked attached when pp->attached says so.
  */
 static int
 pol_add_text(struct pol_parse *pp, enum pol_part_kind kind, const char *path,
@@ -436,6 +439,7 @@ pol_add_text(struct pol_parse *pp, enum pol_part_kind kind, const char *path,
 {
 	struct pol_message *m = pp->m;
 	struct pol_text_part *parts, *p;
+	struct pol_html_view view;
 	size_t idx = m->nparts;
 	int rc;
 
@@ -448,6 +452,7 @@ pol_add_text(struct pol_parse *pp, enum pol_part_kind kind, const char *path,
 	p = &parts[idx];
 	memset(p, 0, sizeof(*p));
 	p->kind = kind;
+	p->attached = pp->attached;
 	m->nparts++;
 	if (kind == POL_PART_PLAIN) {
 		p->text = decoded;
@@ -461,8 +466,13 @@ pol_add_text(struct pol_parse *pp, enum pol_part_kind kind, const char *path,
 		return POL_ERR_NOMEM;
 	if (kind == POL_PART_PLAIN)
 		return pol_links_scan_text(m, idx, decoded, dlen);
-	rc = pol_html_scan(m, idx, decoded, dlen, pp->lim, &p->text,
-			   &p->text_len);
+	rc = pol_html_scan(m, idx, decoded, dlen, pp->lim, &view);
+	p->text = view.text;
+	p->text_len = view.text_len;
+	p->hidden = view.hidden;
+	p->hidden_len = view.hidden_len;
+	p->extra = view.extra;
+	p->extra_len = view.extra_len;
 	/* A URL written out in the visible text is a link to the reader: mail
 	 * clients make it one, and a privacy URL so written is shown. */
 	if (rc == POL_OK && p->text)
@@ -627,8 +637,29 @@ pol_add_attachment(struct pol_parse *pp, GMimePart *part, const char *path,
 	return POL_OK;
 }
 
-/* A leaf: text/plain and text/html that are not attachments become text
- * parts, everything else an attachment. */
+/* The kind a text leaf is read as, or -1 for none.  *body is 1 for the
+ * message's own bodies (text/plain, text/html), 0 for text read besides
+ * them (calendar invitations, the AMP alternative). */
+static int
+pol_leaf_kind(const char *ctype, int *body)
+{
+	*body = 1;
+	if (strcmp(ctype, "text/plain") == 0)
+		return POL_PART_PLAIN;
+	if (strcmp(ctype, "text/html") == 0)
+		return POL_PART_HTML;
+	*body = 0;
+	if (strcmp(ctype, "text/calendar") == 0)
+		return POL_PART_PLAIN;
+	if (strcmp(ctype, "text/x-amp-html") == 0)
+		return POL_PART_HTML;
+	return -1;
+}
+
+/* A leaf: text/plain and text/html that are not attachments become the
+ * body's text parts; text attachments, text/calendar and text/x-amp-html
+ * become attached text parts (and stay attachments, as every other
+ * leaf). */
 static int
 pol_add_leaf(struct pol_parse *pp, GMimePart *part, const char *path)
 {
@@ -638,7 +669,7 @@ pol_add_leaf(struct pol_parse *pp, GMimePart *part, const char *path)
 	char *ctype =
 	    pol_clean_str(mime ? mime : "application/octet-stream", 1);
 	const char *fn = g_mime_part_get_filename(part);
-	int rc, kind = -1, attached;
+	int rc = POL_OK, kind, attached, body;
 	char *text, *c;
 	size_t n;
 
@@ -648,20 +679,21 @@ pol_add_leaf(struct pol_parse *pp, GMimePart *part, const char *path)
 	for (c = ctype; *c; c++)
 		*c = g_ascii_tolower(*c);
 	attached = g_mime_part_is_attachment(part) && fn != NULL && *fn != '\0';
-	if (strcmp(ctype, "text/plain") == 0)
-		kind = POL_PART_PLAIN;
-	else if (strcmp(ctype, "text/html") == 0)
-		kind = POL_PART_HTML;
-	if (kind < 0 || attached) {
+	kind = pol_leaf_kind(ctype, &body);
+	if (kind < 0 || attached || !body)
 		rc = pol_add_attachment(pp, part, path, ctype);
+	if (rc != POL_OK || kind < 0) {
+		/* nothing to read */
 	} else if (pp->text_bytes >= POL_TEXT_BUDGET) {
 		pp->m->flags |= POL_MSG_TRUNCATED | POL_MSG_OVER_TEXT;
 		rc = POL_OK;
 	} else {
 		text = pol_part_text(part, &n);
 		pp->text_bytes += n;
+		pp->attached = pp->in_message != NULL || attached || !body;
 		rc = pol_add_text(pp, (enum pol_part_kind)kind, path, ctype,
 				  text, n);
+		pp->attached = 0;
 	}
 	free(ctype);
 	return rc;
@@ -693,6 +725,30 @@ pol_note_depth(struct pol_parse *pp, unsigned depth)
 		pp->m->flags |= POL_MSG_OVER_DEPTH;
 }
 
+/*
+ * Is the object at path inside an attached message (message/rfc822)?
+ * The iterator goes depth first, so the outermost attached message's path
+ * is kept until a path outside it comes; everything below it is read as
+ * attached text.
+ */
+static int
+pol_note_message(struct pol_parse *pp, GMimeObject *obj, const char *path)
+{
+	size_t n;
+
+	if (pp->in_message != NULL) {
+		n = strlen(pp->in_message);
+		if (strncmp(path, pp->in_message, n) == 0 && path[n] == '.')
+			return POL_OK;
+		free(pp->in_message);
+		pp->in_message = NULL;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj) &&
+	    (pp->in_message = strdup(path)) == NULL)
+		return POL_ERR_NOMEM;
+	return POL_OK;
+}
+
 /* One object the iterator reached, at path ("0" for a lone part). */
 static int
 pol_visit(struct pol_parse *pp, GMimeObject *obj, const char *path)
@@ -708,17 +764,24 @@ pol_visit(struct pol_parse *pp, GMimeObject *obj, const char *path)
 	for (p = path; *p; p++)
 		depth += *p == '.';
 	pol_note_depth(pp, depth);
+	if ((rc = pol_note_message(pp, obj, path)) != POL_OK)
+		return rc;
 	if (GMIME_IS_PART(obj))
 		return pol_add_leaf(pp, GMIME_PART(obj), path);
 	if ((empty = pol_empty_multipart(obj)) == NULL)
 		return POL_OK;
-	if (GMIME_IS_MULTIPART(obj))
-		return pol_add_prologue(pp, empty, path);
+	pp->attached = pp->in_message != NULL;
+	if (GMIME_IS_MULTIPART(obj)) {
+		rc = pol_add_prologue(pp, empty, path);
+		pp->attached = 0;
+		return rc;
+	}
 	/* The iterator skips the top of an attached message; its own
 	 * children would be numbered path.1, so its prologue is too. */
 	sub = g_strconcat(path, ".1", NULL);
 	pol_note_depth(pp, depth + 1);
 	rc = pol_add_prologue(pp, empty, sub);
+	pp->attached = 0;
 	g_free(sub);
 	return rc;
 }
@@ -757,6 +820,8 @@ pol_walk_parts(struct pol_parse *pp, GMimeMessage *msg)
 		g_free(path);
 	} while (rc == POL_OK && g_mime_part_iter_next(it));
 	g_mime_part_iter_free(it);
+	free(pp->in_message);
+	pp->in_message = NULL;
 	return rc;
 }
 

@@ -38,6 +38,14 @@ struct pol_text_part {
 	size_t hidden_len;
 	char *extra;
 	size_t extra_len;
+	/* 0: one of the message's own bodies, the text a client shows as the
+	 * message (text/plain, text/html).  1: text read besides them: a text
+	 * attachment (text/plain, text/html with a file name), text/calendar,
+	 * the AMP alternative text/x-amp-html, or any text part of an attached
+	 * message (message/rfc822).  Rules that require content in the text
+	 * bodies (imprint, privacy and unsubscribe links) look at parts with
+	 * attached 0 only; rules about what the mail contains read all. */
+	int attached;
 };
 
 struct pol_link {

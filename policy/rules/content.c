@@ -68,7 +68,7 @@ pol_kind_contains(const struct pol_message *m, const struct pol_norm_parts *np,
 
 	*first = m->nparts;
 	for (i = 0; i < m->nparts; i++) {
-		if (m->parts[i].kind != kind)
+		if (m->parts[i].kind != kind || m->parts[i].attached)
 			continue;
 		if (*first == m->nparts)
 			*first = i;
@@ -167,12 +167,14 @@ pol_check_privacy(const struct pol_ctx *x, struct pol_verdict *v)
 	size_t i, k;
 
 	for (i = 0; i < x->msg->nparts; i++)
-		want[x->msg->parts[i].kind] = 1;
+		if (!x->msg->parts[i].attached)
+			want[x->msg->parts[i].kind] = 1;
 	for (i = 0; i < x->msg->nlinks; i++) {
 		const struct pol_link *l = &x->msg->links[i];
 		int r;
 
-		if (l->part >= x->msg->nparts || l->hidden)
+		if (l->part >= x->msg->nparts || l->hidden ||
+		    x->msg->parts[l->part].attached)
 			continue;
 		if ((r = pol_is_privacy_link(x, l)) < 0)
 			return -1;

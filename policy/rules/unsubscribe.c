@@ -196,7 +196,7 @@ pol_kind_has_link(const struct pol_ctx *x, const struct pol_unsub *u,
 		const struct pol_link *l = &m->links[i];
 
 		if (l->part >= m->nparts || m->parts[l->part].kind != kind ||
-		    l->hidden)
+		    m->parts[l->part].attached || l->hidden)
 			continue;
 		if (!known && pol_link_worded(m, l))
 			return 1;

@@ -126,7 +126,7 @@ pol_has_part_kind(const struct pol_message *m, enum pol_part_kind k)
 	size_t i;
 
 	for (i = 0; i < m->nparts; i++)
-		if (m->parts[i].kind == k)
+		if (m->parts[i].kind == k && !m->parts[i].attached)
 			return 1;
 	return 0;
 }

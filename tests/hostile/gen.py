@@ -3,7 +3,9 @@
 for the hostile-input test: MIME nesting 1,000 deep, 100,000 parts, broken
 boundaries, bad base64 and quoted-printable, 1 MB header lines, NUL bytes,
 invalid UTF-8, charset lies, deep HTML, zip-bomb-like repeated parts, and
-random mutations of the project's fixtures.  Deterministic (fixed seed),
+huge and deeply nested <style> sheets, pathological url() and srcset
+strings, 10,000+ references in one mail, and random mutations of the
+project's fixtures.  Deterministic (fixed seed),
 so a failure can be reproduced by file name."""
 import glob
 import os
@@ -90,6 +92,53 @@ def zip_bomb():
     return b"".join(out)
 
 
+def html_msg(body):
+    return HDR + b"Content-Type: text/html; charset=utf-8\r\n\r\n" + body
+
+
+def huge_style():
+    kind = R.randrange(6)
+    if kind == 0:    # many rules, each hiding a class used everywhere
+        css = b"".join(b".c%d{display:none}" % i for i in range(60000))
+        body = b"".join(b'<p class="c1 c2 c3 c%d">x</p>' % i for i in range(20000))
+    elif kind == 1:  # deeply nested braces and at-rules
+        css = b"@media x{" * 50000 + b".a{display:none}" + b"}" * 20000
+        body = b'<p class="a">x</p>' * 1000
+    elif kind == 2:  # unterminated comments, strings and url(
+        css = R.choice([b"/*", b"'", b'"', b"url(", b"url('"]) * 200000
+        body = b"<p>x</p>"
+    elif kind == 3:  # generated content on every element
+        css = b"p::before{content:'" + b"A" * 900 + b"'}p::after{content:'\\41 \\42'}"
+        body = b"<p>x</p>" * 50000
+    elif kind == 4:  # one rule, thousands of classes on each element
+        css = b".z{visibility:hidden}" * 2000
+        body = (b'<p class="' + b"z " * 5000 + b'">x</p>') * 50
+    else:            # a 1 MB declaration block matched by every element
+        css = b"div{" + b"opacity:0;" * 100000 + b"}"
+        body = b"<div>x</div>" * 30000
+    return html_msg(b"<html><head><style>" + css + b"</style></head><body>" + body + b"</body></html>")
+
+
+def pathological_refs():
+    kind = R.randrange(5)
+    if kind == 0:    # url(url(url(... and unterminated url() in a style attribute
+        body = b'<div style="background:' + b"url(" * 100000 + b'">x</div>'
+    elif kind == 1:  # a srcset with 100,000 candidates, commas without spaces
+        body = b'<img src="a.png" srcset="' + b",".join(b"https://i.example/%d.png %dw" % (i, i) for i in range(50000)) + b'">'
+    elif kind == 2:  # srcset of commas and spaces only
+        body = b'<img srcset="' + b" , ,," * 200000 + b'">'
+    elif kind == 3:  # 12,000 references of every kind, relative to a base
+        refs = [b'<base href="https://b.example/x/">']
+        for i in range(2000):
+            refs.append(b'<a href="l%d">a</a><img src="i%d.png" srcset="s%d.png 2x">'
+                        b'<td background="b%d.png"></td><form action="f%d"></form>'
+                        b'<div style="background:url(u%d.png)">y</div>' % ((i,) * 6))
+        body = b"".join(refs)
+    else:            # bidi overrides and bdo nested deeply
+        body = b"<bdo dir=rtl>" * 400 + "\u202e".encode() * 50000 + b"abc" * 10000
+    return html_msg(body)
+
+
 def mutate(seeds):
     data = bytearray(R.choice(seeds))
     for _ in range(R.randint(1, 40)):
@@ -120,6 +169,8 @@ def main():
             ("long-header", 3, long_header),
             ("zip-bomb", 3, zip_bomb),
             ("deep-html", 30, lambda: deep_html(R.choice([5000, 20000, 50000]))),
+            ("css", 30, huge_style),
+            ("refs", 30, pathological_refs),
             ("boundary", 1500, broken_boundary),
             ("encoding", 1500, bad_encoding),
             ("nul", 1000, nul_bytes),

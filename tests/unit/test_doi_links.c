@@ -131,6 +131,9 @@ test_privacy_written_out(void **state)
 	 * itself is a foreign link in a DOI mail). */
 	expect(c, CONFIRM "<a href=\"https://click.tracker.example/r?u=https%3A%2F%2Fwww.example.com%2Fdatenschutz\">Datenschutz</a>",
 	       "doi.advertising,tracking.no-consent");
+	/* A hidden privacy link is not seen. */
+	expect(c, CONFIRM "<span style=\"display:none\"><a href=\"https://www.example.com/datenschutz\">x</a></span>",
+	       "content.privacy-link");
 
 	cfg_unref(c);
 }

@@ -200,8 +200,13 @@ test_mixed_pdf(void **state)
 	struct pol_message *m = parse_file("mixed-pdf.eml");
 
 	(void)state;
-	assert_int_equal(m->nparts, 1);
+	/* The text attachment is read as an attached part. */
+	assert_int_equal(m->nparts, 2);
 	assert_string_equal(m->parts[0].text, "Anbei Ihre Rechnung.\n");
+	assert_int_equal(m->parts[0].attached, 0);
+	assert_string_equal(m->parts[1].path, "3");
+	assert_int_equal(m->parts[1].attached, 1);
+	assert_int_equal(m->parts[1].kind, POL_PART_PLAIN);
 	assert_int_equal(m->nattachments, 2);
 	assert_string_equal(m->attachments[0].path, "2");
 	assert_string_equal(m->attachments[0].content_type, "application/pdf");

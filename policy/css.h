@@ -1,0 +1,107 @@
+/*
+ * css.h - the little CSS a mail reader's view needs (css.c): the
+ * declarations that hide content or generate it, url() references, and
+ * <style> sheets with simple selectors.  Internal to policy/.
+ */
+#ifndef CG_POL_CSS_H
+#define CG_POL_CSS_H
+
+#include <stddef.h>
+
+/* The properties the view cares about. */
+enum pol_css_prop {
+	POL_CSS_DISPLAY,
+	POL_CSS_VISIBILITY,
+	POL_CSS_OPACITY,
+	POL_CSS_FONT_SIZE,
+	POL_CSS_MAX_HEIGHT,
+	POL_CSS_HEIGHT,
+	POL_CSS_OVERFLOW,
+	POL_CSS_MSO_HIDE,
+	POL_CSS_DIRECTION,
+	POL_CSS_UNICODE_BIDI,
+	POL_CSS_NPROPS
+};
+
+#define POL_CSS_VALUE_MAX 32
+
+/* A declaration's rank in the cascade: !important, then inline, then
+ * selector specificity, then order in the sheet.  0 means "not set". */
+#define POL_CSS_RANK_IMPORTANT (1ul << 40)
+#define POL_CSS_RANK_INLINE (1ul << 39)
+
+/* The winning value (lower-cased, trimmed, without !important) of each
+ * property for one element, and the raw content of its ::before and
+ * ::after rules (borrowed from the sheet, NULL when none). */
+struct pol_css_computed {
+	char value[POL_CSS_NPROPS][POL_CSS_VALUE_MAX];
+	unsigned long rank[POL_CSS_NPROPS];
+	const char *content[2]; /* 0: ::before, 1: ::after */
+	size_t content_len[2];
+	unsigned long content_rank[2];
+};
+
+/* Called for each url() (and @import "...") found: url is the raw
+ * reference, n bytes, not NUL-terminated.  Returns 0, or <0 to stop. */
+typedef int (*pol_css_url_fn)(void *ud, const char *url, size_t n);
+
+/*
+ * Fold the relevant declarations of an inline style or rule block (len
+ * bytes at s) into c with rank (POL_CSS_RANK_IMPORTANT is added for
+ * "!important" ones).  A higher rank replaces a lower one.  Linear.
+ */
+void pol_css_apply_decls(const char *s, size_t len, unsigned long rank,
+			 struct pol_css_computed *c);
+
+/* Every url() in len bytes at s, to fn.  Returns 0 or what fn returned
+ * when it stopped the scan.  Linear. */
+int pol_css_urls(const char *s, size_t len, pol_css_url_fn fn, void *ud);
+
+struct pol_css_sheet;
+
+/*
+ * Parse the text of all <style> elements of a document (len bytes at css,
+ * copied) into *out (free with pol_css_sheet_free), giving every url() and
+ * @import reference to fn.  Only rules whose selector is a list of simple
+ * selectors (tag, .class, #id, combinations without spaces, optional
+ * ::before/::after) and whose block sets one of the properties above or
+ * content are kept; rules inside @media and other at-rules are not (what
+ * they apply to depends on the client).  Linear in len; at most
+ * POL_CSS_MAX_RULES rules are kept.  Returns 0, -1 when out of memory, or
+ * what fn returned when it stopped.
+ */
+#define POL_CSS_MAX_RULES 2048
+int pol_css_sheet_parse(const char *css, size_t len, pol_css_url_fn fn,
+			void *ud, struct pol_css_sheet **out);
+void pol_css_sheet_free(struct pol_css_sheet *sheet);
+/* 1 when the sheet had more rules than it keeps. */
+int pol_css_sheet_overflow(const struct pol_css_sheet *sheet);
+
+/*
+ * Fold the rules of sheet that match an element (tag: lower-case tag
+ * name; id and class: its attributes or NULL) into c.  At most 32 class
+ * names are looked at.  *budget is decremented per rule looked at; when
+ * it reaches 0 nothing more matches (hostile sheets).
+ */
+void pol_css_sheet_match(const struct pol_css_sheet *sheet, const char *tag,
+			 const char *id, const char *cls,
+			 struct pol_css_computed *c, long *budget);
+
+/* The text of a content value ("a" "b" attr(x) -> "ab"), CSS escapes
+ * decoded, into out (outsz bytes, NUL-terminated, cut at a character
+ * boundary).  Returns the length. */
+size_t pol_css_content_text(const char *v, size_t len, char *out,
+			    size_t outsz);
+
+/* "0", "0px", "0.0em", "0%": a zero length in any unit. */
+int pol_css_is_zero(const char *v);
+
+/* A pixel length: "1", "1px", "1.5px" give 1; zero in any unit gives 0;
+ * other units, percentages and keywords give -1. */
+int pol_css_length(const char *v);
+
+/* The value of the last declaration of prop in an inline style, into val
+ * (lower-cased, trimmed, without !important).  Returns 1 when found. */
+int pol_css_get(const char *style, const char *prop, char *val, size_t valsz);
+
+#endif
