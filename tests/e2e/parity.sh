@@ -31,6 +31,9 @@
 #              unit test's default recipient kunde@example.org outside its To/Cc
 #              header (a link, a text, List-Unsubscribe): its verdict depends on
 #              that address (url.address-leak), so kunde@example.org is used.
+#   MTA        X-Test-MTA-Removes: header names the MTA drops before any
+#              milter sees them (Postfix: Bcc); check is given the message
+#              without them, as the milter receives it
 #   consent    X-Test-Consent (default confirmed in marketing/, none in doi/),
 #              tracking X-Test-Tracking (default no), seeded before the fixture
 #              with "consentctl add ADDR --state S --tracking T --force". State
@@ -209,6 +212,26 @@ def cmd_fixture(path, n, out):
     data = re.sub(rb"(?m)^\.", b"..", data)
     with open(out + ".wire", "wb") as f:
         f.write(data + b".")
+    # Headers the MTA removes before any milter sees them (Postfix drops
+    # Bcc): check judges the message as the milter receives it.
+    check_file = path
+    removes = [h.strip().lower()
+               for h in split_list(header(raw, "X-Test-MTA-Removes") or "")]
+    if removes:
+        end = header_end(raw)
+        kept, drop = [], False
+        for line in raw[:end].split(b"\n"):
+            if line[:1] in (b" ", b"\t"):
+                if not drop:
+                    kept.append(line)
+                continue
+            name = line.split(b":", 1)[0].strip().decode("latin-1").lower()
+            drop = name in removes
+            if not drop:
+                kept.append(line)
+        check_file = out + ".check.eml"
+        with open(check_file, "wb") as f:
+            f.write(b"\n".join(kept) + raw[end:])
     meta = {"file": path, "kind": kind, "expect_verdict": verdict,
             "expect_ids": sorted(set(ids)), "sender": sender, "rcpts": rcpts,
             "rcpt_source": how, "state": state, "tracking": tracking,
@@ -221,6 +244,7 @@ def cmd_fixture(path, n, out):
     print("FX_STATE=%s" % q(state))
     print("FX_TRACKING=%s" % q(tracking))
     print("FX_BAD=%s" % q("; ".join(bad)))
+    print("FX_CHECK_FILE=%s" % q(check_file))
 
 
 REPLY = re.compile(r"^<[-~*]*\s+(\d{3})([ -])(.*)$")
@@ -503,7 +527,7 @@ for PT_F in $(for pt_d in $PT_DIRS; do ls "$pt_d"/*.eml 2>/dev/null; done); do
 	[ -f "$PT_F" ] || continue
 	N=$((N + 1))
 	printf '%s\n' "$PT_F" >"$PT_FX/$N.name"
-	FX_SENDER='' FX_RCPTS='' FX_STATE='' FX_TRACKING='' FX_BAD=''
+	FX_SENDER='' FX_RCPTS='' FX_STATE='' FX_TRACKING='' FX_BAD='' FX_CHECK_FILE=''
 	pt_vars=$("$CG_PY" "$PT_PY" fixture "$PT_F" "$N" "$PT_FX/$N") ||
 		setup_fail "reading the headers of $PT_F"
 	eval "$pt_vars"
@@ -516,7 +540,7 @@ for PT_F in $(for pt_d in $PT_DIRS; do ls "$pt_d"/*.eml 2>/dev/null; done); do
 		set -- "$@" --to "$pt_a"
 	done
 	timeout 30 "$CG_BUILD/consentctl" -c "$PT_CONF" -d "$PT_STORE" check \
-		--from "$FX_SENDER" "$@" --format json "$PT_F" \
+		--from "$FX_SENDER" "$@" --format json "${FX_CHECK_FILE:-$PT_F}" \
 		>"$PT_FX/$N.check.json" 2>"$PT_FX/$N.check.err"
 
 	# (a) the same file through Postfix and the milter.
