@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../db/store.h"
+#include "../db/consent_sm.h"
 
 /* Exit codes (CONTRACT.md). */
 #define CTL_EXIT_OK 0
@@ -90,6 +91,9 @@ struct ctl_audit {
 	char ip[DB_IP_MAX + 1];
 	char rules[1024];
 };
+/* The invoking user for evidence: the login name of the real uid, with
+ * " (sudo by NAME)" when run through sudo (SUDO_USER). */
+void ctl_invoking_user(char *out, size_t outsz);
 void ctl_audit_init(struct ctl_audit *a, int64_t now, const char *action,
 		    const char *addr, const char *ip, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

@@ -45,6 +45,8 @@ static const struct {
 	{"action", offsetof(struct ctl_evrec, action)},
 	{"sha256", offsetof(struct ctl_evrec, sha256)},
 	{"retry_of", offsetof(struct ctl_evrec, retry_of)},
+	{"before", offsetof(struct ctl_evrec, before)},
+	{"after", offsetof(struct ctl_evrec, after)},
 };
 
 #define CTL_EVREC_NFIELDS (sizeof(ctl_evrec_fields) / sizeof(ctl_evrec_fields[0]))
@@ -398,6 +400,12 @@ ctl_evrec_print(FILE *out, const struct ctl_evrec *r)
 	if (r->retry_of[0]) {
 		fputs(" retry-of=", out);
 		ctl_evrec_text_field(out, r->retry_of, "-");
+	}
+	if (r->before[0] || r->after[0]) {
+		fputs(" state=", out);
+		ctl_evrec_text_field(out, r->before, "-");
+		fputs("->", out);
+		ctl_evrec_text_field(out, r->after, "-");
 	}
 	fputc('\n', out);
 }

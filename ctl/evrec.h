@@ -43,6 +43,8 @@ struct ctl_evrec {
 	char *sha256;
 	char *retry_of;   /* doi-retry: ref of the doi-send record of the same
 			   * mail; "" for every other record */
+	char *before;     /* a consent change: the state before and after */
+	char *after;      /* ("" in records of other kinds and older ones) */
 };
 
 /* Return codes of ctl_evrec_parse. */

@@ -50,7 +50,8 @@ mf_withdraw_match(const struct cfg *cfg, const char *rcpt, const char *raw,
 
 static int
 mf_withdraw_evidence(struct mf_ctx *c, const char *ref, const char *addr,
-		     const char *note, const char *action)
+		     const char *note, const char *action,
+		     const struct db_sm_result *res)
 {
 	struct db_evidence e;
 
@@ -68,6 +69,10 @@ mf_withdraw_evidence(struct mf_ctx *c, const char *ref, const char *addr,
 	e.rules = note;
 	e.action = action;
 	e.sha256 = "";
+	if (res) {
+		e.before = db_state_name(res->before);
+		e.after = db_state_name(res->after);
+	}
 	return mf_evidence_write(&e) == DB_OK ? 0 : -1;
 }
 
@@ -75,7 +80,8 @@ int
 mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref)
 {
 	char addr[ADDR_MAX + 1], note[DB_UID_MAX + 64];
-	struct db_consent rec;
+	struct db_event ev;
+	struct db_sm_result res;
 	int rc;
 
 	if (uid[0]) {
@@ -86,21 +92,30 @@ mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref)
 		rc = addr[0] ? DB_OK : DB_NOTFOUND;
 		snprintf(note, sizeof(note), "by mail from the address itself");
 	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = DB_EV_WITHDRAW;
+	ev.at = (int64_t)time(NULL);
+	ev.note = note;
+	/* The state machine decides (db/consent_sm.h); the evidence goes
+	 * through the milter's writer, with the states before and after. */
 	if (rc == DB_OK)
-		rc = db_consent_get(mf_store(), addr, &rec);
-	if (rc == DB_NOTFOUND) {
+		rc = db_consent_apply(mf_store(), addr, &ev, NULL, 0, &res);
+	if (rc == DB_OK && res.outcome == DB_SM_REFUSED &&
+	    strcmp(res.code, "no-record") == 0)
+		rc = DB_NOTFOUND;
+	if (rc == DB_NOTFOUND || rc == DB_ERR_INVALID) {
 		log_info("%s: ref=%s withdrawal by mail for an unknown %s",
 			 mf_qid(c), ref, uid[0] ? "uid" : "sender");
-		return mf_withdraw_evidence(c, ref, "", note, "unknown");
+		return mf_withdraw_evidence(c, ref, "", note, "unknown", NULL);
 	}
 	if (rc != DB_OK)
 		return -1;
-	if (rec.state != DB_STATE_WITHDRAWN) {
-		rec.state = DB_STATE_WITHDRAWN;
-		rec.withdrawn = (int64_t)time(NULL);
-		if (db_consent_put(mf_store(), addr, &rec) != DB_OK)
-			return -1;
+	if (res.outcome == DB_SM_REFUSED) {
+		/* Cannot happen with the time of now; recorded all the same. */
+		log_warn("%s: ref=%s withdrawal by mail not applied: %s",
+			 mf_qid(c), ref, res.why);
+		return mf_withdraw_evidence(c, ref, addr, note, "refused", &res);
 	}
 	log_info("%s: ref=%s consent withdrawn by mail", mf_qid(c), ref);
-	return mf_withdraw_evidence(c, ref, addr, note, "withdrawn");
+	return mf_withdraw_evidence(c, ref, addr, note, "withdrawn", &res);
 }
