@@ -295,9 +295,8 @@ db_consent_lacks_doi(const struct db_consent *c)
 	       (c->doi_sent == 0 || c->doi_sent > c->confirmed);
 }
 
-/* Add a confirmation to the history unless it is there; 1 when added. */
-static int
-db_sm_history_add(struct db_consent *c, int64_t at, const char *ip,
+int
+db_consent_history_add(struct db_consent *c, int64_t at, const char *ip,
 		  const char *source)
 {
 	struct db_confirmation *h;
@@ -351,8 +350,8 @@ db_sm_effect_confirm(const struct db_consent *cur, const struct db_event *ev,
 	}
 	if (cur->nhistory == 0 && cur->confirmed != 0 &&
 	    ev->at != cur->confirmed)
-		db_sm_history_add(out, cur->confirmed, cur->ip, cur->source);
-	db_sm_history_add(out, ev->at, ev->ip, src);
+		db_consent_history_add(out, cur->confirmed, cur->ip, cur->source);
+	db_consent_history_add(out, ev->at, ev->ip, src);
 }
 
 static void
@@ -377,7 +376,7 @@ db_sm_effect_add(const struct db_consent *cur, const struct db_event *ev,
 			db_sm_copy(src, sizeof(src), r->source[0] &&
 				 !ev->admin ? r->source : ev->note ? ev->note
 				 : "");
-		db_sm_history_add(out, r->confirmed, r->ip, src);
+		db_consent_history_add(out, r->confirmed, r->ip, src);
 	}
 }
 
@@ -593,7 +592,11 @@ db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 			tmp = *out;
 		ev.msgid = NULL;
 	}
-	if (db_sm_row_event(row, mask, now, &ev)) {
+	/* A row that repeats the record's state (a confirmed row without
+	 * its time or with the same one) has no event. */
+	if (db_sm_row_event(row, mask, now, &ev) &&
+	    !(row->state == db_consent_effective_state(&tmp) &&
+	      (row->state != C || ev.at == 0 || ev.at == tmp.confirmed))) {
 		if (db_sm_step(&tmp, &ev, out, res) == DB_SM_REFUSED)
 			return DB_SM_REFUSED;
 		tmp = *out;
@@ -605,6 +608,42 @@ db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 	res->before = cur->state;
 	res->after = out->state;
 	res->outcome = db_sm_equal(cur, out) ? DB_SM_SAME : DB_SM_CHANGED;
+	return res->outcome;
+}
+
+int
+db_sm_replica_check(const struct db_consent *cur, const struct db_consent *row,
+		    struct db_sm_result *res)
+{
+	struct db_consent seen = *cur;
+	struct db_event ev;
+
+	memset(res, 0, sizeof(*res));
+	memset(&ev, 0, sizeof(ev));
+	res->before = cur->state;
+	res->after = row->state;
+	res->outcome = DB_SM_CHANGED;
+	if (db_consent_effective_state(cur) != W ||
+	    db_consent_effective_state(row) == W)
+		return res->outcome;
+	/* The row's DOI send, then its state, judged by the table. */
+	ev.kind = DB_EV_DOI_SEND;
+	ev.at = row->doi_sent;
+	if (row->doi_sent == 0 || db_sm_doi_after(cur, &ev, res) < 0) {
+		db_sm_undo_withdrawal(cur, &ev, res);
+		if (row->state == C)
+			db_sm_reoptin(cur, &ev, res);
+		res->outcome = DB_SM_REFUSED;
+		return res->outcome;
+	}
+	if (row->state != C)
+		return res->outcome;
+	if (row->doi_sent > seen.doi_sent)
+		seen.doi_sent = row->doi_sent;
+	ev.kind = DB_EV_CONFIRM;
+	ev.at = row->confirmed;
+	if (db_sm_reoptin(&seen, &ev, res) < 0)
+		res->outcome = DB_SM_REFUSED;
 	return res->outcome;
 }
 

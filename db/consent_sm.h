@@ -102,6 +102,22 @@ int db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 		    struct db_sm_result *res);
 
 /*
+ * May the centre's row (replication) replace cur?  Only a row that leaves
+ * a withdrawal alone, or one that carries a DOI send at or after the
+ * withdrawal (and for a confirmed row, a confirmation at or after that
+ * send), may replace a withdrawn record; the guards are the table's.
+ * DB_SM_CHANGED (allowed) or DB_SM_REFUSED (res says why).
+ */
+int db_sm_replica_check(const struct db_consent *cur,
+			const struct db_consent *row,
+			struct db_sm_result *res);
+/* Add a confirmation to c's history unless the same time and IP are
+ * there (the second oldest entry makes room when it is full); 1 when
+ * added, 0 when already there. */
+int db_consent_history_add(struct db_consent *c, int64_t at, const char *ip,
+			   const char *source);
+
+/*
  * The state a reader must act on.  A record that says confirmed but holds
  * a withdrawal later than its confirmation (left by an import or confirm
  * of a version before the state machine) is withdrawn.
