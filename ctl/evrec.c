@@ -440,6 +440,18 @@ ctl_evrec_refused(const struct ctl_evrec *r)
 		strcmp(r->action, "tempfail") == 0);
 }
 
+int
+ctl_evrec_is_withdrawal(const struct ctl_evrec *r)
+{
+	if (r->after[0])
+		return strcmp(r->after, "withdrawn") == 0 &&
+		       strcmp(r->before, "withdrawn") != 0;
+	return (strcmp(r->kind, "withdrawal") == 0 &&
+		strcmp(r->action, "withdrawn") == 0) ||
+	       (strcmp(r->kind, "consent") == 0 &&
+		strcmp(r->action, "withdraw") == 0);
+}
+
 void
 ctl_evrec_day(const struct ctl_evrec *r, char out[DB_TIME_MAX])
 {
