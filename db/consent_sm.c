@@ -617,29 +617,35 @@ db_sm_replica_check(const struct db_consent *cur, const struct db_consent *row,
 {
 	struct db_consent seen = *cur;
 	struct db_event ev;
+	int from = db_consent_effective_state(cur);
+	int to = db_consent_effective_state(row);
 
 	memset(res, 0, sizeof(*res));
 	memset(&ev, 0, sizeof(ev));
 	res->before = cur->state;
 	res->after = row->state;
 	res->outcome = DB_SM_CHANGED;
-	if (db_consent_effective_state(cur) != W ||
-	    db_consent_effective_state(row) == W)
+	/* Nothing to guard: no withdrawal here, the row withdraws, or the
+	 * record already holds a consent given after its withdrawal. */
+	if (cur->withdrawn == 0 || to == W ||
+	    (from == C && cur->confirmed >= cur->withdrawn))
 		return res->outcome;
-	/* The row's DOI send, then its state, judged by the table. */
+	seen.state = W;
 	ev.kind = DB_EV_DOI_SEND;
-	ev.at = row->doi_sent;
-	if (row->doi_sent == 0 || db_sm_doi_after(cur, &ev, res) < 0) {
-		db_sm_undo_withdrawal(cur, &ev, res);
-		if (row->state == C)
-			db_sm_reoptin(cur, &ev, res);
+	ev.at = row->doi_sent > cur->doi_sent ? row->doi_sent : cur->doi_sent;
+	if (from == W && (ev.at == 0 || db_sm_doi_after(&seen, &ev, res) < 0)) {
+		/* Out of withdrawn only with a DOI send after it. */
+		db_sm_undo_withdrawal(&seen, &ev, res);
+		if (to == C)
+			db_sm_refuse(res, "re-confirm-withdrawal", "would "
+				     "re-confirm a withdrawal without a DOI "
+				     "mail sent after it");
 		res->outcome = DB_SM_REFUSED;
 		return res->outcome;
 	}
-	if (row->state != C)
+	if (to != C)
 		return res->outcome;
-	if (row->doi_sent > seen.doi_sent)
-		seen.doi_sent = row->doi_sent;
+	seen.doi_sent = ev.at;
 	ev.kind = DB_EV_CONFIRM;
 	ev.at = row->confirmed;
 	if (db_sm_reoptin(&seen, &ev, res) < 0)

@@ -102,10 +102,11 @@ int db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 		    struct db_sm_result *res);
 
 /*
- * May the centre's row (replication) replace cur?  Only a row that leaves
- * a withdrawal alone, or one that carries a DOI send at or after the
- * withdrawal (and for a confirmed row, a confirmation at or after that
- * send), may replace a withdrawn record; the guards are the table's.
+ * May the centre's row (replication) replace cur?  When cur holds a
+ * withdrawal that no later confirmation followed, a row that is not
+ * withdrawn needs a DOI send at or after the withdrawal (its own or the
+ * record's) to leave withdrawn, and a confirmed row a confirmation at or
+ * after that send; the guards are the table's.
  * DB_SM_CHANGED (allowed) or DB_SM_REFUSED (res says why).
  */
 int db_sm_replica_check(const struct db_consent *cur,

@@ -164,8 +164,8 @@ db_replica_touch(struct db_store *s, int64_t now)
  * local withdrawal (cur) into consent without a DOI send at or after the
  * withdrawal and a confirmation after that send (DB_REPLICA_REFUSED, the
  * local record stays).  An allowed row is written as the centre has it,
- * keeping the local confirmation history and adding the row's
- * confirmation to it.
+ * keeping the local confirmation history (the row's confirmation added),
+ * and the later of the local and the central withdrawal and DOI send.
  */
 static int
 db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
@@ -183,7 +183,18 @@ db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
 	if (cur) {
 		c.nhistory = cur->nhistory;
 		memcpy(c.history, cur->history, sizeof(c.history));
+		/* A withdrawal and a DOI send are never forgotten. */
+		if (cur->withdrawn > c.withdrawn)
+			c.withdrawn = cur->withdrawn;
+		if (cur->doi_sent > c.doi_sent) {
+			c.doi_sent = cur->doi_sent;
+			memcpy(c.doi_msgid, cur->doi_msgid, sizeof(c.doi_msgid));
+			memcpy(c.doi_hash, cur->doi_hash, sizeof(c.doi_hash));
+			memcpy(c.doi_ref, cur->doi_ref, sizeof(c.doi_ref));
+		}
 	}
+	/* Confirmed with a later withdrawal is withdrawn (consent_sm.h). */
+	c.state = db_consent_effective_state(&c);
 	if (c.state == DB_STATE_CONFIRMED && c.confirmed != 0)
 		db_consent_history_add(&c, c.confirmed, c.ip,
 				       "replicated from the centre");
