@@ -423,54 +423,6 @@ ctl_cmd_stats(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 
 /* ---- The HTML report. ---- */
 
-/* Write s (n bytes) escaped for HTML text and attribute values.  Control
- * characters become spaces (newline, tab) or U+FFFD. */
-static void
-ctl_html_n(FILE *out, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
-
-	for (i = 0; i < n && p[i]; i++) {
-		if (p[i] == '&')
-			fputs("&amp;", out);
-		else if (p[i] == '<')
-			fputs("&lt;", out);
-		else if (p[i] == '>')
-			fputs("&gt;", out);
-		else if (p[i] == '"')
-			fputs("&quot;", out);
-		else if (p[i] == '\'')
-			fputs("&#39;", out);
-		else if (p[i] == '\n' || p[i] == '\t' || p[i] == '\r')
-			fputc(' ', out);
-		else if (p[i] < 0x20 || p[i] == 0x7f)
-			fputs("\xef\xbf\xbd", out); /* U+FFFD */
-		else
-			fputc(p[i], out);
-	}
-}
-
-static void
-ctl_html(FILE *out, const char *s)
-{
-	ctl_html_n(out, s, strlen(s));
-}
-
-/* s escaped, cut after max characters (UTF-8) with an ellipsis. */
-static void
-ctl_html_cut(FILE *out, const char *s, size_t max)
-{
-	size_t i, chars = 0;
-
-	for (i = 0; s[i]; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max)
-			break;
-	ctl_html_n(out, s, i);
-	if (s[i])
-		fputs("\xe2\x80\xa6", out);
-}
-
 static const char ctl_report_css[] =
 	":root{--ink:#1f2933;--muted:#616e7c;--line:#e4e7eb;--bg:#f4f6f9;"
 	"--accent:#2f5d8a;--bad:#b42318}\n"
