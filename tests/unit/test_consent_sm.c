@@ -130,6 +130,21 @@ test_confirm_keeps_history(void **state)
 	assert_int_equal(c.nhistory, DB_HISTORY_MAX);
 	assert_int_equal(c.history[0].at, 100);
 	assert_int_equal(c.history[DB_HISTORY_MAX - 1].at, 1039);
+	/* The history survives the codec (version 3), and a truncated
+	 * value is corrupt rather than half a history. */
+	{
+		unsigned char enc[DB_CODEC_MAX];
+		struct db_consent got;
+		int n = db_codec_encode(&c, enc, sizeof(enc));
+
+		assert_true(n > 0);
+		assert_int_equal(db_codec_decode(enc, (size_t)n, &got), DB_OK);
+		assert_int_equal(got.nhistory, DB_HISTORY_MAX);
+		assert_int_equal(got.history[1].at, c.history[1].at);
+		assert_string_equal(got.history[1].ip, "192.0.2.2");
+		assert_int_equal(db_codec_decode(enc, (size_t)n - 1, &got),
+				 DB_ERR_CORRUPT);
+	}
 }
 
 static void
