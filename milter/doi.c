@@ -12,12 +12,13 @@
  * DoiRetryWindow days; pol_doi_same_mail) is recorded as a doi-retry
  * naming the earlier doi-send record, never as a second send.
  *
- * On a send, a recipient without a record, or with a withdrawn one,
- * becomes pending (a new subscription waiting for its click); confirmed
+ * On a send, decided by the consent state machine (db/consent_sm.h), a
+ * recipient without a record, or with a withdrawn one, becomes pending (a new subscription waiting for its click); confirmed
  * and customer records keep their state.  Every record gets the send
  * time, message-id, content hash and evidence ref, and the uid of the
  * confirmation link when it has none yet.  A retry leaves the record as it
- * is.  Any failure returns -1 and the caller tempfails: the archive copy
+ * is.  The doi-send evidence names the record's state before and after.
+ * Any failure returns -1 and the caller tempfails: the archive copy
  * and the proof of the send are part of the law's demand, not extras.
  */
 #include <stdio.h>

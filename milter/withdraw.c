@@ -5,7 +5,9 @@
  * itself is accepted and delivered as usual.
  *
  * Every such recipient of a message counts (several uids may be withdrawn
- * by one mail).  An unknown uid or sender is logged, not an error.  A store failure
+ * by one mail).  The change goes through the consent state machine
+ * (db/consent_sm.h) and its evidence record names the state before and
+ * after.  An unknown uid or sender is logged, not an error.  A store failure
  * returns -1 and the caller tempfails, so the sender retries and no
  * withdrawal is lost.
  */
