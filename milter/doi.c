@@ -13,8 +13,9 @@
  * naming the earlier doi-send record, never as a second send.
  *
  * On a send, decided by the consent state machine (db/consent_sm.h), a
- * recipient without a record, or with a withdrawn one, becomes pending (a new subscription waiting for its click); confirmed
- * and customer records keep their state.  Every record gets the send
+ * recipient without a record, or with a withdrawn one, becomes pending (a
+ * new subscription waiting for its click); confirmed and customer records
+ * keep their state.  Every record gets the send
  * time, message-id, content hash and evidence ref, and the uid of the
  * confirmation link when it has none yet.  A retry leaves the record as it
  * is.  The doi-send evidence names the record's state before and after.
