@@ -15,28 +15,34 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 /* The login name of the real user, for the "by=" part of the detail. */
-static void
-ctl_audit_user(char *out, size_t outsz)
+void
+ctl_invoking_user(char *out, size_t outsz)
 {
 	struct passwd pw, *res = NULL;
+	const char *sudo = getenv("SUDO_USER");
 	char buf[1024];
+	size_t n;
 
 	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res)
 		snprintf(out, outsz, "%s", res->pw_name);
 	else
 		snprintf(out, outsz, "uid %u", (unsigned)getuid());
+	n = strlen(out);
+	if (sudo && sudo[0] && strcmp(sudo, out) != 0)
+		snprintf(out + n, outsz - n, " (sudo by %.64s)", sudo);
 }
 
 void
 ctl_audit_init(struct ctl_audit *a, int64_t now, const char *action,
 	       const char *addr, const char *ip, const char *fmt, ...)
 {
-	char user[64];
+	char user[160];
 	unsigned int rnd = 0;
 	va_list ap;
 	size_t n;
@@ -51,7 +57,7 @@ ctl_audit_init(struct ctl_audit *a, int64_t now, const char *action,
 	va_start(ap, fmt);
 	vsnprintf(a->rules, sizeof(a->rules), fmt, ap);
 	va_end(ap);
-	ctl_audit_user(user, sizeof(user));
+	ctl_invoking_user(user, sizeof(user));
 	n = strlen(a->rules);
 	snprintf(a->rules + n, sizeof(a->rules) - n, "%sby=%s",
 		 n ? ", " : "", user);

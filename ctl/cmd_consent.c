@@ -4,8 +4,11 @@
  *
  * Owns: the store handle of each run (closed before return).  Arguments are
  * checked before the store is opened, so a usage error never touches it.
- * Every change is stored together with a consent-kind evidence record
- * (ctl/audit.c) in one transaction.
+ * Every change goes through the consent state machine (db/consent_sm.h)
+ * and is stored together with a consent-kind evidence record (ctl/audit.c)
+ * naming the state before and after, in one transaction.  A change the
+ * machine refuses is exit 1 with its reason; --force --reason TEXT
+ * (add, confirm) overrides it and the evidence names who and why.
  * Problems go to stderr via ctl_error; the result is an exit code:
  * 0 done, 1 refused (unknown address, existing record, uid in use, store
  * error), 2 usage.
@@ -24,7 +27,35 @@ struct ctl_change {
 	const char *uid;
 	const char *ip;
 	int64_t at;
+	int force;
+	const char *reason;
 };
+
+/* The administrator's override: --force needs --reason TEXT. */
+static int
+ctl_force_check(int force, const char *reason)
+{
+	if (force && (reason == NULL || reason[0] == '\0')) {
+		ctl_error("--force needs --reason TEXT (kept in the evidence)");
+		return CTL_EXIT_USAGE;
+	}
+	if (!force && reason != NULL) {
+		ctl_error("--reason goes with --force");
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* Print a refusal of the state machine; CTL_EXIT_REFUSED. */
+static int
+ctl_refused(const char *key, const struct db_sm_result *res)
+{
+	ctl_error("%s: %s; not changed%s", key, res->why,
+		  strcmp(res->code, "no-record") == 0 ? "" :
+		  " (an administrator may override with --force --reason "
+		  "TEXT)");
+	return CTL_EXIT_REFUSED;
+}
 
 /* Copy an option's value into a field of size bytes. */
 static int
@@ -95,7 +126,8 @@ ctl_cmd_init(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 /* Parse add's options into the record c. */
 static int
 ctl_add_parse(const struct ctl_command *cmd, int argc, char **argv,
-	      struct db_consent *c, int *force, const char **addr)
+	      struct db_consent *c, int *force, const char **reason,
+	      const char **addr)
 {
 	static const struct option opts[] = {
 		{"state", required_argument, NULL, 's'},
@@ -105,6 +137,7 @@ ctl_add_parse(const struct ctl_command *cmd, int argc, char **argv,
 		{"source", required_argument, NULL, 'S'},
 		{"tracking", required_argument, NULL, 't'},
 		{"force", no_argument, NULL, 'f'},
+		{"reason", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0}};
 	int o, rc = CTL_EXIT_OK;
 
@@ -150,6 +183,9 @@ ctl_add_parse(const struct ctl_command *cmd, int argc, char **argv,
 		case 'f':
 			*force = 1;
 			break;
+		case 'r':
+			*reason = optarg;
+			break;
 		default:
 			return ctl_usage(cmd);
 		}
@@ -159,28 +195,17 @@ ctl_add_parse(const struct ctl_command *cmd, int argc, char **argv,
 	if (argc - optind != 1)
 		return ctl_usage(cmd);
 	*addr = argv[optind];
-	return CTL_EXIT_OK;
+	return ctl_force_check(*force, *reason);
 }
 
-/* Check the new record against the store: existing record, uid owner. */
+/* The uid of the new record must not belong to another address. */
 static int
-ctl_add_allowed(struct db_store *s, const char *key,
-		const struct db_consent *c, int force)
+ctl_add_uid_free(struct db_store *s, const char *key,
+		 const struct db_consent *c)
 {
-	struct db_consent old;
 	char owner[ADDR_MAX + 1];
 	int r;
 
-	r = db_consent_get(s, key, &old);
-	if (r == DB_OK && !force) {
-		ctl_error("%s already has a record (state %s); use --force to "
-			  "replace it", key, db_state_name(old.state));
-		return CTL_EXIT_REFUSED;
-	}
-	if (r < 0 && !(r == DB_ERR_CORRUPT && force)) {
-		ctl_error("cannot read %s: %s", key, db_strerror(r));
-		return CTL_EXIT_REFUSED;
-	}
 	if (c->uid[0] == '\0')
 		return CTL_EXIT_OK;
 	r = db_consent_by_uid(s, c->uid, owner, sizeof(owner));
@@ -195,18 +220,37 @@ ctl_add_allowed(struct db_store *s, const char *key,
 	return CTL_EXIT_OK;
 }
 
+/* Fill the event of an administrator's change. */
+static void
+ctl_event_init(struct db_event *ev, int kind, int force, const char *reason,
+	       char *user, size_t usersz, char *note, size_t notesz,
+	       const char *cmd)
+{
+	memset(ev, 0, sizeof(*ev));
+	ctl_invoking_user(user, usersz);
+	snprintf(note, notesz, "consentctl %s by %s", cmd, user);
+	ev->kind = kind;
+	ev->note = note;
+	ev->force = force;
+	ev->force_by = user;
+	ev->force_reason = reason;
+}
+
 int
 ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	    char **argv)
 {
 	struct db_store *s = NULL;
 	struct db_consent c;
+	struct db_event ev;
+	struct db_sm_result res;
 	struct ctl_audit a;
-	char key[ADDR_MAX + 1], when[DB_TIME_MAX];
-	const char *addr = NULL, *why;
+	char key[ADDR_MAX + 1], when[DB_TIME_MAX], user[160], note[200];
+	const char *addr = NULL, *why, *reason = NULL;
 	int force = 0, rc, r;
 
-	if ((rc = ctl_add_parse(cmd, argc, argv, &c, &force, &addr)) ||
+	if ((rc = ctl_add_parse(cmd, argc, argv, &c, &force, &reason,
+				&addr)) ||
 	    (rc = ctl_addr_arg(addr, key, sizeof(key))))
 		return rc;
 	/* --at is the time of the recorded state as well. */
@@ -218,20 +262,28 @@ ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		ctl_error("%s", why);
 		return CTL_EXIT_USAGE;
 	}
-	if ((rc = ctl_store_open(ctx, 0, &s)) != CTL_EXIT_OK)
+	if ((rc = ctl_store_open(ctx, 0, &s)) != CTL_EXIT_OK ||
+	    (rc = ctl_add_uid_free(s, key, &c)) != CTL_EXIT_OK)
 		goto done;
-	if ((rc = ctl_add_allowed(s, key, &c, force)) != CTL_EXIT_OK)
-		goto done;
-	ctl_audit_init(&a, ctl_now(), "add", key, c.ip, "state=%s, at=%s%s",
+	ctl_event_init(&ev, DB_EV_ADD, force, reason, user, sizeof(user),
+		       note, sizeof(note), "add");
+	ev.rec = &c;
+	ev.admin = 1;
+	ctl_audit_init(&a, ctl_now(), "add", key, c.ip, "state=%s, at=%s%s%s",
 		       db_state_name(c.state),
 		       db_time_format(c.created, when, sizeof(when)),
-		       force ? ", replaced" : "");
-	if ((r = db_consent_put_logged(s, key, &c, &a.e)) != DB_OK) {
+		       force ? ", forced, reason=" : "", force ? reason : "");
+	if ((r = db_consent_apply(s, key, &ev, &a.e, 0, &res)) != DB_OK) {
 		ctl_error("cannot store %s: %s", key, db_strerror(r));
 		rc = CTL_EXIT_REFUSED;
-		goto done;
+	} else if (res.outcome == DB_SM_REFUSED) {
+		rc = ctl_refused(key, &res);
+	} else if (res.outcome == DB_SM_SAME) {
+		printf("%s unchanged (%s)\n", key, db_state_name(c.state));
+	} else {
+		printf("added %s (%s)%s\n", key, db_state_name(c.state),
+		       res.forced ? ", forced" : "");
 	}
-	printf("added %s (%s)\n", key, db_state_name(c.state));
 done:
 	db_close(s);
 	return rc;
@@ -246,6 +298,8 @@ ctl_change_parse(const struct ctl_command *cmd, int argc, char **argv,
 		{"uid", required_argument, NULL, 'u'},
 		{"ip", required_argument, NULL, 'i'},
 		{"at", required_argument, NULL, 'a'},
+		{"force", no_argument, NULL, 'f'},
+		{"reason", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0}};
 	int o, rc = CTL_EXIT_OK;
 
@@ -267,6 +321,16 @@ ctl_change_parse(const struct ctl_command *cmd, int argc, char **argv,
 		case 'a':
 			rc = ctl_time_arg("--at", optarg, &ch->at);
 			break;
+		case 'f':
+			if (!want_ip)
+				return ctl_usage(cmd);
+			ch->force = 1;
+			break;
+		case 'r':
+			if (!want_ip)
+				return ctl_usage(cmd);
+			ch->reason = optarg;
+			break;
 		default:
 			return ctl_usage(cmd);
 		}
@@ -278,7 +342,7 @@ ctl_change_parse(const struct ctl_command *cmd, int argc, char **argv,
 		return ctl_usage(cmd);
 	if (argc - optind == 1)
 		ch->addr = argv[optind];
-	return CTL_EXIT_OK;
+	return ctl_force_check(ch->force, ch->reason);
 }
 
 /* Find the record named by address or uid; key gets its address. */
@@ -306,6 +370,27 @@ ctl_change_find(struct db_store *s, const struct ctl_change *ch, char *key,
 	return r == DB_OK ? CTL_EXIT_OK : CTL_EXIT_REFUSED;
 }
 
+/* What confirm and withdraw say about their outcome. */
+static int
+ctl_change_report(const char *key, int state, const struct ctl_change *ch,
+		  const struct db_consent *c, const struct db_sm_result *res)
+{
+	char when[DB_TIME_MAX];
+
+	if (res->outcome == DB_SM_REFUSED)
+		return ctl_refused(key, res);
+	if (res->outcome == DB_SM_SAME && state == DB_STATE_WITHDRAWN)
+		printf("%s was already withdrawn at %s\n", key,
+		       db_time_format(c->withdrawn, when, sizeof(when)));
+	else if (res->outcome == DB_SM_SAME)
+		printf("%s: this confirmation is already recorded\n", key);
+	else
+		printf("%s %s at %s%s\n", state == DB_STATE_CONFIRMED ?
+		       "confirmed" : "withdrew", key, db_time_format(ch->at,
+		       when, sizeof(when)), res->forced ? ", forced" : "");
+	return CTL_EXIT_OK;
+}
+
 /* confirm and withdraw: find the record, apply the change, store it. */
 static int
 ctl_change(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
@@ -314,12 +399,13 @@ ctl_change(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	struct db_store *s = NULL;
 	struct ctl_change ch;
 	struct db_consent c;
+	struct db_event ev;
+	struct db_sm_result res;
 	struct ctl_audit a;
-	char key[ADDR_MAX + 1] = "", when[DB_TIME_MAX];
-	int rc, r;
+	char key[ADDR_MAX + 1] = "", when[DB_TIME_MAX], user[160], note[200];
+	int confirm = state == DB_STATE_CONFIRMED, rc, r;
 
-	rc = ctl_change_parse(cmd, argc, argv, state == DB_STATE_CONFIRMED,
-			      &ch);
+	rc = ctl_change_parse(cmd, argc, argv, confirm, &ch);
 	if (rc == CTL_EXIT_OK && ch.addr)
 		rc = ctl_addr_arg(ch.addr, key, sizeof(key));
 	if (rc != CTL_EXIT_OK)
@@ -327,30 +413,22 @@ ctl_change(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	if ((rc = ctl_store_open(ctx, 0, &s)) != CTL_EXIT_OK ||
 	    (rc = ctl_change_find(s, &ch, key, &c)) != CTL_EXIT_OK)
 		goto done;
-	if (state == DB_STATE_WITHDRAWN && c.state == DB_STATE_WITHDRAWN) {
-		printf("%s was already withdrawn at %s\n", key,
-		       db_time_format(c.withdrawn, when, sizeof(when)));
-		goto done;
-	}
-	c.state = state;
-	if (state == DB_STATE_CONFIRMED) {
-		c.confirmed = ch.at;
-		snprintf(c.ip, sizeof(c.ip), "%s", ch.ip);
-	} else {
-		c.withdrawn = ch.at;
-	}
-	ctl_audit_init(&a, ctl_now(), state == DB_STATE_CONFIRMED ? "confirm"
-		       : "withdraw", key, ch.ip, "at=%s%s",
-		       db_time_format(ch.at, when, sizeof(when)),
-		       ch.uid ? ", by uid" : "");
-	if ((r = db_consent_put_logged(s, key, &c, &a.e)) != DB_OK) {
+	ctl_event_init(&ev, confirm ? DB_EV_CONFIRM : DB_EV_WITHDRAW,
+		       ch.force, ch.reason, user, sizeof(user), note,
+		       sizeof(note), confirm ? "confirm" : "withdraw");
+	ev.at = ch.at;
+	ev.ip = ch.ip;
+	ctl_audit_init(&a, ctl_now(), confirm ? "confirm" : "withdraw", key,
+		       ch.ip, "at=%s%s%s%s", db_time_format(ch.at, when,
+		       sizeof(when)), ch.uid ? ", by uid" : "",
+		       ch.force ? ", forced, reason=" : "",
+		       ch.force ? ch.reason : "");
+	if ((r = db_consent_apply(s, key, &ev, &a.e, 0, &res)) != DB_OK) {
 		ctl_error("cannot store %s: %s", key, db_strerror(r));
 		rc = CTL_EXIT_REFUSED;
 		goto done;
 	}
-	printf("%s %s at %s\n", state == DB_STATE_CONFIRMED ? "confirmed"
-			: "withdrew", key, db_time_format(ch.at, when,
-							  sizeof(when)));
+	rc = ctl_change_report(key, state, &ch, &c, &res);
 done:
 	db_close(s);
 	return rc;

@@ -22,9 +22,11 @@
  * by the uid query parameter (uid by default, percent-decoded by
  * url_query_param, the milter's decoder).  A confirmation moves a pending record to
  * confirmed with the log's time (converted to UTC) and client IP; a
- * cancellation withdraws a record.  A record already in that state is left
- * alone, as is a confirmation of a withdrawn or customer record and a
- * cancellation older than the record's confirmation.  Other requests are
+ * cancellation withdraws a record.  Both go through the consent state
+ * machine (db/consent_sm.h): a confirmation of a withdrawn record counts
+ * only after a DOI mail sent after the withdrawal, a cancellation older
+ * than the record's confirmation is not applied, and a confirmation of a
+ * confirmed record is added to its history.  Other requests are
  * ignored.  Each change is stored with a consent-kind evidence record
  * ("from access log FILE:LINE at=T", the client IP kept as personal data).
  *
@@ -159,52 +161,44 @@ ctl_log_parse(char *line, struct ctl_logline *l)
 	return NULL;
 }
 
-/* Apply one confirmation or cancellation to the record of addr. */
+/* Apply one confirmation or cancellation to the record of addr, through
+ * the consent state machine (db/consent_sm.h). */
 static int
 ctl_ingest_apply(struct db_store *s, struct ctl_ingest *in, const char *addr,
 		 int confirm, const struct ctl_logline *l, const char *where)
 {
-	struct db_consent c;
+	struct db_event ev;
+	struct db_sm_result res;
 	struct ctl_audit a;
-	char when[DB_TIME_MAX];
+	char when[DB_TIME_MAX], note[700];
 	int r;
 
-	if ((r = db_consent_get(s, addr, &c)) != DB_OK) {
-		ctl_error("%s: cannot read %s: %s", where, addr, db_strerror(r));
-		return -1;
-	}
-	if ((confirm && c.state == DB_STATE_CONFIRMED) ||
-	    (!confirm && c.state == DB_STATE_WITHDRAWN)) {
-		in->unchanged++;
-		return 0;
-	}
-	if ((confirm && c.state != DB_STATE_PENDING) ||
-	    (!confirm && l->time < c.confirmed)) {
-		printf("%s: %s is %s; the %s is not applied\n", where, addr,
-		       db_state_name(c.state), confirm ? "confirmation"
-		       : "older cancellation");
-		in->skipped++;
-		return 0;
-	}
-	c.state = confirm ? DB_STATE_CONFIRMED : DB_STATE_WITHDRAWN;
-	if (confirm) {
-		c.confirmed = l->time;
-		snprintf(c.ip, sizeof(c.ip), "%s", l->ip);
-	} else {
-		c.withdrawn = l->time;
-	}
+	memset(&ev, 0, sizeof(ev));
+	snprintf(note, sizeof(note), "access log %s", where);
+	ev.kind = confirm ? DB_EV_CONFIRM : DB_EV_WITHDRAW;
+	ev.at = l->time;
+	ev.ip = l->ip;
+	ev.note = note;
 	ctl_audit_init(&a, ctl_now(), confirm ? "confirm" : "withdraw", addr,
 		       l->ip, "from access log %s at=%s", where,
 		       db_time_format(l->time, when, sizeof(when)));
-	if ((r = db_consent_put_logged(s, addr, &c, &a.e)) != DB_OK) {
+	if ((r = db_consent_apply(s, addr, &ev, &a.e, 0, &res)) != DB_OK) {
 		ctl_error("%s: cannot store %s: %s", where, addr,
 			  db_strerror(r));
 		return -1;
 	}
-	if (confirm)
+	if (res.outcome == DB_SM_SAME) {
+		in->unchanged++;
+	} else if (res.outcome == DB_SM_REFUSED) {
+		printf("%s: %s is %s; the %s is not applied: %s\n", where,
+		       addr, db_state_name(res.before), confirm ?
+		       "confirmation" : "cancellation", res.why);
+		in->skipped++;
+	} else if (confirm) {
 		in->confirmed++;
-	else
+	} else {
 		in->withdrawn++;
+	}
 	return 0;
 }
 

@@ -70,7 +70,7 @@ ctl_log_csv_cell(FILE *out, const char *s, int last)
 
 #define CTL_LOG_CSV_HEADER \
 	"seq,time,ref,kind,queue_id,message_id,sender,recipients," \
-	"client_ip,tls,class,rules,action,sha256,retry_of\r\n"
+	"client_ip,tls,class,rules,action,sha256,retry_of,before,after\r\n"
 
 static void
 ctl_log_csv(FILE *out, const struct ctl_evrec *r)
@@ -79,7 +79,7 @@ ctl_log_csv(FILE *out, const struct ctl_evrec *r)
 			       r->message_id, r->sender, r->recipients,
 			       r->client_ip, r->tls ? "true" : "false",
 			       r->cls, r->rules, r->action, r->sha256,
-			       r->retry_of};
+			       r->retry_of, r->before, r->after};
 	size_t i, n = sizeof(cells) / sizeof(cells[0]);
 
 	fprintf(out, "%llu,", (unsigned long long)r->seq);

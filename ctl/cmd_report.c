@@ -39,6 +39,8 @@
 struct ctl_agg {
 	uint64_t records, decisions, refused, passed, held, doi_sent,
 		doi_retries, withdrawals;
+	uint64_t confirmed, no_doi; /* consent records now (not windowed) */
+	GHashTable *wd_day;         /* withdrawals per day */
 	int has_time;
 	int64_t first, last; /* record times seen */
 	GHashTable *cls, *rule, *action, *day; /* all records */
@@ -138,6 +140,7 @@ ctl_agg_init(struct ctl_agg *a, int keep)
 	a->ref_rule_day = ctl_tally_new();
 	a->ref_sender = ctl_tally_new();
 	a->ref_sender_last = ctl_tally_new(); /* values are g_strdup'd */
+	a->wd_day = ctl_tally_new();
 	a->keep = keep;
 }
 
@@ -146,7 +149,7 @@ ctl_agg_free(struct ctl_agg *a)
 {
 	GHashTable *all[] = {a->cls, a->rule, a->action, a->day, a->ref_rule,
 			     a->ref_rule_day, a->ref_sender,
-			     a->ref_sender_last};
+			     a->ref_sender_last, a->wd_day};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -276,7 +279,12 @@ ctl_agg_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
 	/* A retry of the same DOI mail after a 4xx is not another send. */
 	a->doi_sent += strcmp(r->kind, "doi-send") == 0;
 	a->doi_retries += strcmp(r->kind, "doi-retry") == 0;
-	a->withdrawals += strcmp(r->kind, "withdrawal") == 0;
+	/* Withdrawals of every writer (mail, consentctl, ingest-log,
+	 * import), not only those by mail. */
+	if (ctl_evrec_is_withdrawal(r)) {
+		a->withdrawals++;
+		ctl_tally_add(a->wd_day, day, 1);
+	}
 	if (refused)
 		ctl_agg_refusal(a, r);
 	return 0;
@@ -313,6 +321,18 @@ ctl_window_options(const struct ctl_command *cmd, int argc, char **argv,
 	return CTL_EXIT_OK;
 }
 
+/* Count confirmed records and those without DOI proof. */
+static int
+ctl_agg_consent(const char *addr, const struct db_consent *c, void *arg)
+{
+	struct ctl_agg *a = arg;
+
+	(void)addr;
+	a->confirmed += db_consent_effective_state(c) == DB_STATE_CONFIRMED;
+	a->no_doi += db_consent_lacks_doi(c);
+	return 0;
+}
+
 /* Open the store and count the records of the window f. */
 static int
 ctl_agg_run(struct ctl_ctx *ctx, const struct ctl_evfilter *f,
@@ -325,6 +345,8 @@ ctl_agg_run(struct ctl_ctx *ctx, const struct ctl_evfilter *f,
 	if ((rc = ctl_store_open(ctx, DB_OPEN_RDONLY, &s)) != CTL_EXIT_OK)
 		return rc;
 	rc = ctl_evrec_walk(s, f, ctl_agg_one, a, &bad);
+	if (rc == DB_OK)
+		rc = db_consent_foreach(s, ctl_agg_consent, a);
 	db_close(s);
 	return rc == DB_OK && bad == 0 ? CTL_EXIT_OK : CTL_EXIT_REFUSED;
 }
@@ -384,64 +406,22 @@ ctl_cmd_stats(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	       "same mail after a temporary failure)\n\n",
 	       (unsigned long long)a.doi_sent,
 	       (unsigned long long)a.doi_retries);
+	printf("withdrawals: %llu\nconfirmed records now: %llu, of them "
+	       "without DOI proof (no DOI mail sent before the "
+	       "confirmation): %llu\n\n", (unsigned long long)a.withdrawals,
+	       (unsigned long long)a.confirmed, (unsigned long long)a.no_doi);
 	ctl_stats_table(stdout, "by class", "class", a.cls, 0, a.records);
 	ctl_stats_table(stdout, "by rule (records naming it)", "rule", a.rule,
 			0, a.records);
 	ctl_stats_table(stdout, "by action", "action", a.action, 0, a.records);
 	ctl_stats_table(stdout, "by day (UTC)", "day", a.day, 1, a.records);
+	ctl_stats_table(stdout, "withdrawals by day (UTC)", "day", a.wd_day, 1,
+			a.withdrawals);
 	ctl_agg_free(&a);
 	return rc;
 }
 
 /* ---- The HTML report. ---- */
-
-/* Write s (n bytes) escaped for HTML text and attribute values.  Control
- * characters become spaces (newline, tab) or U+FFFD. */
-static void
-ctl_html_n(FILE *out, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
-
-	for (i = 0; i < n && p[i]; i++) {
-		if (p[i] == '&')
-			fputs("&amp;", out);
-		else if (p[i] == '<')
-			fputs("&lt;", out);
-		else if (p[i] == '>')
-			fputs("&gt;", out);
-		else if (p[i] == '"')
-			fputs("&quot;", out);
-		else if (p[i] == '\'')
-			fputs("&#39;", out);
-		else if (p[i] == '\n' || p[i] == '\t' || p[i] == '\r')
-			fputc(' ', out);
-		else if (p[i] < 0x20 || p[i] == 0x7f)
-			fputs("\xef\xbf\xbd", out); /* U+FFFD */
-		else
-			fputc(p[i], out);
-	}
-}
-
-static void
-ctl_html(FILE *out, const char *s)
-{
-	ctl_html_n(out, s, strlen(s));
-}
-
-/* s escaped, cut after max characters (UTF-8) with an ellipsis. */
-static void
-ctl_html_cut(FILE *out, const char *s, size_t max)
-{
-	size_t i, chars = 0;
-
-	for (i = 0; s[i]; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max)
-			break;
-	ctl_html_n(out, s, i);
-	if (s[i])
-		fputs("\xe2\x80\xa6", out);
-}
 
 static const char ctl_report_css[] =
 	":root{--ink:#1f2933;--muted:#616e7c;--line:#e4e7eb;--bg:#f4f6f9;"
@@ -541,6 +521,26 @@ ctl_report_card(FILE *out, const char *label, uint64_t v, const char *extra,
 		(unsigned long long)v, label, extra);
 }
 
+/* Withdrawals per day, as a small table. */
+static void
+ctl_report_withdrawals(FILE *out, const struct ctl_agg *a)
+{
+	struct ctl_row *rows;
+	size_t i, n;
+
+	rows = ctl_tally_rows(a->wd_day, 1, &n);
+	fputs("<section><h2>Withdrawals per day (UTC)</h2>\n<table>\n"
+	      "<thead><tr><th>day</th><th>withdrawals</th></tr></thead>\n"
+	      "<tbody>\n", out);
+	for (i = 0; i < n; i++)
+		fprintf(out, "<tr><td>%s</td><td>%llu</td></tr>\n", rows[i].key,
+			(unsigned long long)rows[i].count);
+	if (n == 0)
+		fputs("<tr><td colspan=\"2\">none</td></tr>\n", out);
+	fputs("</tbody>\n</table>\n</section>\n", out);
+	g_free(rows);
+}
+
 static void
 ctl_report_totals(FILE *out, const struct ctl_agg *a)
 {
@@ -562,7 +562,11 @@ ctl_report_totals(FILE *out, const struct ctl_agg *a)
 	ctl_report_card(out, "Opt-in retries (same mail, not counted)",
 			a->doi_retries, "", 0);
 	ctl_report_card(out, "Withdrawals", a->withdrawals, "", 0);
+	ctl_report_card(out, "Confirmed records now", a->confirmed, "", 0);
+	ctl_report_card(out, "Confirmed without DOI proof", a->no_doi, "",
+			a->no_doi > 0);
 	fputs("</section>\n", out);
+	ctl_report_withdrawals(out, a);
 }
 
 /* Colours of the chart series (the last one for "other rules"). */

@@ -12,8 +12,10 @@
 #define CG_CTL_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../db/store.h"
+#include "../db/consent_sm.h"
 
 /* Exit codes (CONTRACT.md). */
 #define CTL_EXIT_OK 0
@@ -90,9 +92,19 @@ struct ctl_audit {
 	char ip[DB_IP_MAX + 1];
 	char rules[1024];
 };
+/* The invoking user for evidence: the login name of the real uid, with
+ * " (sudo by NAME)" when run through sudo (SUDO_USER). */
+void ctl_invoking_user(char *out, size_t outsz);
 void ctl_audit_init(struct ctl_audit *a, int64_t now, const char *action,
 		    const char *addr, const char *ip, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+
+/* HTML escaping of the report (ctl/html.c): s (n bytes, or up to its
+ * NUL) for text and attribute values, control characters as a space or
+ * U+FFFD; ctl_html_cut stops after max characters with an ellipsis. */
+void ctl_html_n(FILE *out, const char *s, size_t n);
+void ctl_html(FILE *out, const char *s);
+void ctl_html_cut(FILE *out, const char *s, size_t max);
 
 /* The subcommands (ctl/cmd_consent.c, ctl/cmd_io.c, ctl/cmd_check.c). */
 int ctl_cmd_check(struct ctl_ctx *, const struct ctl_command *, int, char **);

@@ -45,6 +45,8 @@ static const struct {
 	{"action", offsetof(struct ctl_evrec, action)},
 	{"sha256", offsetof(struct ctl_evrec, sha256)},
 	{"retry_of", offsetof(struct ctl_evrec, retry_of)},
+	{"before", offsetof(struct ctl_evrec, before)},
+	{"after", offsetof(struct ctl_evrec, after)},
 };
 
 #define CTL_EVREC_NFIELDS (sizeof(ctl_evrec_fields) / sizeof(ctl_evrec_fields[0]))
@@ -399,6 +401,12 @@ ctl_evrec_print(FILE *out, const struct ctl_evrec *r)
 		fputs(" retry-of=", out);
 		ctl_evrec_text_field(out, r->retry_of, "-");
 	}
+	if (r->before[0] || r->after[0]) {
+		fputs(" state=", out);
+		ctl_evrec_text_field(out, r->before, "-");
+		fputs("->", out);
+		ctl_evrec_text_field(out, r->after, "-");
+	}
 	fputc('\n', out);
 }
 
@@ -430,6 +438,18 @@ ctl_evrec_refused(const struct ctl_evrec *r)
 	return strcmp(r->kind, "decision") == 0 &&
 	       (strcmp(r->action, "reject") == 0 ||
 		strcmp(r->action, "tempfail") == 0);
+}
+
+int
+ctl_evrec_is_withdrawal(const struct ctl_evrec *r)
+{
+	if (r->after[0])
+		return strcmp(r->after, "withdrawn") == 0 &&
+		       strcmp(r->before, "withdrawn") != 0;
+	return (strcmp(r->kind, "withdrawal") == 0 &&
+		strcmp(r->action, "withdrawn") == 0) ||
+	       (strcmp(r->kind, "consent") == 0 &&
+		strcmp(r->action, "withdraw") == 0);
 }
 
 void

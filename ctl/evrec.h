@@ -43,6 +43,8 @@ struct ctl_evrec {
 	char *sha256;
 	char *retry_of;   /* doi-retry: ref of the doi-send record of the same
 			   * mail; "" for every other record */
+	char *before;     /* a consent change: the state before and after */
+	char *after;      /* ("" in records of other kinds and older ones) */
 };
 
 /* Return codes of ctl_evrec_parse. */
@@ -85,6 +87,14 @@ int ctl_evrec_refused(const struct ctl_evrec *r);
 /* The UTC day of r as "2026-11-24" into out (11 bytes); "unknown" when
  * its time did not parse. */
 void ctl_evrec_day(const struct ctl_evrec *r, char out[DB_TIME_MAX]);
+/*
+ * Does r record a withdrawal that took effect?  A consent change whose
+ * state after is withdrawn and before was not; in records written before
+ * the states were kept, a withdrawal by mail (kind withdrawal, action
+ * withdrawn) or consentctl's and ingest-log's (kind consent, action
+ * withdraw).  1 or 0.
+ */
+int ctl_evrec_is_withdrawal(const struct ctl_evrec *r);
 
 /*
  * The filters of `log` (and the time window of `stats` and `report`).  A

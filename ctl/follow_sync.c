@@ -358,6 +358,10 @@ ctl_pull_report(const struct db_replica_change *ch, size_t n)
 			log_warn("change %lld for %s not applied: not a "
 				 "storable address or record",
 				 (long long)ch[i].id, ch[i].addr);
+		else if (ch[i].result == DB_REPLICA_REFUSED)
+			log_warn("change %lld for %s not applied: %s; the local "
+				 "withdrawal stays", (long long)ch[i].id,
+				 ch[i].addr, ch[i].why);
 		else if (ch[i].result == DB_REPLICA_LOCAL)
 			log_debug("change %lld for %s skipped: a local change "
 				  "waits in the outbox", (long long)ch[i].id,

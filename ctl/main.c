@@ -22,11 +22,12 @@
 static const struct ctl_command ctl_dispatch[] = {
 	{"init", ctl_cmd_init, ""},
 	{"add", ctl_cmd_add, "ADDR [--state S] [--uid U] [--ip IP] "
-	 "[--at T] [--source TXT] [--tracking yes|no] [--force]"},
-	{"confirm", ctl_cmd_confirm, "ADDR|--uid U --ip IP [--at T]"},
+	 "[--at T] [--source TXT] [--tracking yes|no] [--force --reason TEXT]"},
+	{"confirm", ctl_cmd_confirm, "ADDR|--uid U --ip IP [--at T] "
+	 "[--force --reason TEXT]"},
 	{"withdraw", ctl_cmd_withdraw, "ADDR|--uid U [--at T]"},
 	{"show", ctl_cmd_show, "ADDR"},
-	{"import", ctl_cmd_import, "FILE.csv"},
+	{"import", ctl_cmd_import, "[--dry-run] [--force --reason TEXT] FILE.csv"},
 	{"export", ctl_cmd_export, "[--format csv|json]"},
 	{"evidence", ctl_cmd_evidence, "REF"},
 	{"verify", ctl_cmd_verify, ""},

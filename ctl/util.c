@@ -130,7 +130,21 @@ ctl_print_time(const char *indent, const char *key, int64_t t)
 void
 ctl_print_consent(const char *indent, const struct db_consent *c)
 {
-	ctl_print_line(indent, "state", db_state_name(c->state));
+	char line[DB_HIST_SOURCE_MAX + DB_IP_MAX + DB_TIME_MAX + 16];
+	char when[DB_TIME_MAX];
+	unsigned int i;
+	int eff = db_consent_effective_state(c);
+
+	/* A record left "confirmed" with a later withdrawal (by a version
+	 * before the state machine) is withdrawn, and says so. */
+	if (eff != c->state) {
+		snprintf(line, sizeof(line), "%s (stored as %s; the withdrawal "
+			 "is later than the confirmation)", db_state_name(eff),
+			 db_state_name(c->state));
+		ctl_print_line(indent, "state", line);
+	} else {
+		ctl_print_line(indent, "state", db_state_name(c->state));
+	}
 	ctl_print_line(indent, "uid", c->uid);
 	ctl_print_time(indent, "created", c->created);
 	ctl_print_time(indent, "confirmed", c->confirmed);
@@ -142,4 +156,11 @@ ctl_print_consent(const char *indent, const struct db_consent *c)
 	ctl_print_line(indent, "doi_msgid", c->doi_msgid);
 	ctl_print_line(indent, "doi_hash", c->doi_hash);
 	ctl_print_line(indent, "doi_ref", c->doi_ref);
+	for (i = 0; i < c->nhistory; i++) {
+		snprintf(line, sizeof(line), "%s ip=%s source=%s",
+			 db_time_format(c->history[i].at, when, sizeof(when)),
+			 c->history[i].ip[0] ? c->history[i].ip : "-",
+			 c->history[i].source[0] ? c->history[i].source : "-");
+		ctl_print_line(indent, "confirmation", line);
+	}
 }

@@ -23,7 +23,8 @@
 
 _Static_assert(DB_UID_MAX <= 255 && DB_IP_MAX <= 255 &&
 	       DB_SOURCE_MAX <= 255 && DB_MSGID_MAX <= 255 &&
-	       DB_DOI_HASH_HEX <= 256 && DB_DOI_REF_MAX <= 255,
+	       DB_DOI_HASH_HEX <= 256 && DB_DOI_REF_MAX <= 255 &&
+	       DB_HIST_SOURCE_MAX <= 255 && DB_HISTORY_MAX <= 255,
 	       "string lengths are stored in one byte");
 
 void
@@ -77,6 +78,28 @@ db_codec_valid_ip(const char *ip)
 	       inet_pton(AF_INET6, ip, addr) == 1;
 }
 
+/* The confirmation history: count, strings, IPs, text. */
+static const char *
+db_history_check(const struct db_consent *c)
+{
+	const struct db_confirmation *h;
+	unsigned int i;
+
+	if (c->nhistory > DB_HISTORY_MAX)
+		return "too many confirmations in the history";
+	for (i = 0; i < c->nhistory; i++) {
+		h = &c->history[i];
+		if (db_codec_strlen(h->ip, sizeof(h->ip)) < 0 ||
+		    db_codec_strlen(h->source, sizeof(h->source)) < 0)
+			return "history entry too long";
+		if (!db_codec_valid_ip(h->ip))
+			return "history ip is not an IPv4 or IPv6 address";
+		if (db_codec_has_control(h->source))
+			return "history text contains a control character";
+	}
+	return NULL;
+}
+
 const char *
 db_consent_check(const struct db_consent *c)
 {
@@ -108,7 +131,62 @@ db_consent_check(const struct db_consent *c)
 	    db_codec_has_control(c->doi_msgid) ||
 	    db_codec_has_control(c->doi_ref))
 		return "text contains a control character";
-	return NULL;
+	return db_history_check(c);
+}
+
+/* One length-prefixed string. */
+static size_t
+db_codec_put_str(unsigned char *out, size_t pos, const char *s)
+{
+	size_t n = strlen(s);
+
+	out[pos++] = (unsigned char)n;
+	memcpy(out + pos, s, n);
+	return pos + n;
+}
+
+/* One length-prefixed string of at most max bytes into dst; the new
+ * position, or 0 when it does not fit. */
+static size_t
+db_codec_get_str(const unsigned char *in, size_t len, size_t pos, char *dst,
+		 size_t max)
+{
+	size_t n;
+
+	if (pos >= len)
+		return 0;
+	n = in[pos++];
+	if (n > max || n > len - pos || memchr(in + pos, 0, n))
+		return 0;
+	memcpy(dst, in + pos, n);
+	dst[n] = '\0';
+	return pos + n;
+}
+
+/* Version 3's history after pos; the end position or 0 when corrupt. */
+static size_t
+db_codec_get_history(const unsigned char *in, size_t len, size_t pos,
+		     struct db_consent *out)
+{
+	struct db_confirmation *h;
+	unsigned int i;
+
+	if (pos >= len || in[pos] > DB_HISTORY_MAX)
+		return 0;
+	out->nhistory = in[pos++];
+	for (i = 0; i < out->nhistory; i++) {
+		h = &out->history[i];
+		if (len - pos < 8)
+			return 0;
+		h->at = (int64_t)db_be64_get(in + pos);
+		pos += 8;
+		if ((pos = db_codec_get_str(in, len, pos, h->ip, DB_IP_MAX)) ==
+			0 ||
+		    (pos = db_codec_get_str(in, len, pos, h->source,
+					    DB_HIST_SOURCE_MAX)) == 0)
+			return 0;
+	}
+	return pos;
 }
 
 int
@@ -131,11 +209,14 @@ db_codec_encode(const struct db_consent *c, unsigned char *out, size_t outsz)
 		db_be64_put(out + pos, (uint64_t)times[i]);
 		pos += 8;
 	}
-	for (i = 0; i < DB_CODEC_FIELDS; i++) {
-		n = strlen(str[i]);
-		out[pos++] = (unsigned char)n;
-		memcpy(out + pos, str[i], n);
-		pos += n;
+	for (i = 0; i < DB_CODEC_FIELDS; i++)
+		pos = db_codec_put_str(out, pos, str[i]);
+	out[pos++] = (unsigned char)c->nhistory;
+	for (n = 0; n < c->nhistory; n++) {
+		db_be64_put(out + pos, (uint64_t)c->history[n].at);
+		pos += 8;
+		pos = db_codec_put_str(out, pos, c->history[n].ip);
+		pos = db_codec_put_str(out, pos, c->history[n].source);
 	}
 	return (int)pos;
 }
@@ -153,7 +234,7 @@ db_codec_decode(const void *p, size_t len, struct db_consent *out)
 	int nfields;
 	int64_t *times[4] = {&out->created, &out->confirmed, &out->withdrawn,
 			     &out->doi_sent};
-	size_t pos = 3, n;
+	size_t pos = 3;
 	int i;
 
 	memset(out, 0, sizeof(*out));
@@ -170,16 +251,11 @@ db_codec_decode(const void *p, size_t len, struct db_consent *out)
 		*times[i] = (int64_t)db_be64_get(in + pos);
 		pos += 8;
 	}
-	for (i = 0; i < nfields; i++) {
-		if (pos >= len)
+	for (i = 0; i < nfields; i++)
+		if ((pos = db_codec_get_str(in, len, pos, str[i], max[i])) == 0)
 			goto corrupt;
-		n = in[pos++];
-		if (n > max[i] || n > len - pos || memchr(in + pos, 0, n))
-			goto corrupt;
-		memcpy(str[i], in + pos, n);
-		str[i][n] = '\0';
-		pos += n;
-	}
+	if (in[0] >= 3 && (pos = db_codec_get_history(in, len, pos, out)) == 0)
+		goto corrupt;
 	if (pos != len)
 		goto corrupt;
 	return DB_OK;

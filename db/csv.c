@@ -4,8 +4,12 @@
  * An import runs in two phases.  The first reads the whole file (RFC 4180
  * quoting, fields may span lines), checks every field and holds each row
  * compactly encoded in memory; the first bad line stops it with
- * "name:LINE: reason" before anything is written.  The second writes the
- * last row of each address in transactions of DB_IMPORT_BATCH records.
+ * "name:LINE: reason" before anything is written.  The second merges
+ * every row, in file order, into the stored record through the consent
+ * state machine (db_sm_merge_row, consent_sm.h) and writes each changed
+ * record with its own evidence record, in transactions of
+ * DB_IMPORT_BATCH records.  A row the machine refuses is reported and
+ * skipped.
  *
  * Owns: the import's buffers and hash tables (freed before return) and the
  * transactions it begins.  Never logs; returns DB_* codes, with the reason
@@ -21,6 +25,8 @@
 #include <strings.h>
 
 #include "codec.h"
+#include "consent_sm.h"
+#include "evpii.h"
 
 enum db_col {
 	DB_COL_ADDRESS,
@@ -81,6 +87,9 @@ struct db_import {
 	struct buf rows;            /* struct db_import_row[] */
 	size_t nrows;
 	GHashTable *last;           /* address -> index + 1 of its last row */
+	const struct db_import_opts *opts;
+	struct db_import_count *count;
+	size_t nevidence;           /* evidence records written */
 };
 
 static struct db_import_row *
@@ -557,104 +566,120 @@ db_import_check_uids(struct db_import *im)
 	return rc;
 }
 
-/* Copy the fields the row sets from in to out. */
-static void
-db_import_merge(struct db_consent *out, const struct db_consent *in,
-		unsigned int mask)
+_Static_assert(DB_COL_STATE - 1 == DB_ROW_STATE &&
+	       DB_COL_DOI_MSGID - 1 == DB_ROW_DOI_MSGID &&
+	       DB_COL_SOURCE - 1 == DB_ROW_SOURCE,
+	       "the row fields of consent_sm.h follow the CSV columns");
+
+/* The evidence record of one changed row, inside txn. */
+static int
+db_import_evidence(struct db_import *im, MDB_txn *txn, size_t i,
+		   const struct db_consent *out, const struct db_sm_result *res)
 {
-	if (mask & DB_BIT(DB_COL_STATE))
-		out->state = in->state;
-	if (mask & DB_BIT(DB_COL_TRACKING))
-		out->tracking = in->tracking;
-	if (mask & DB_BIT(DB_COL_CREATED))
-		out->created = in->created;
-	if (mask & DB_BIT(DB_COL_CONFIRMED))
-		out->confirmed = in->confirmed;
-	if (mask & DB_BIT(DB_COL_WITHDRAWN))
-		out->withdrawn = in->withdrawn;
-	if (mask & DB_BIT(DB_COL_DOI_SENT))
-		out->doi_sent = in->doi_sent;
-	if (mask & DB_BIT(DB_COL_UID))
-		memcpy(out->uid, in->uid, sizeof(out->uid));
-	if (mask & DB_BIT(DB_COL_IP))
-		memcpy(out->ip, in->ip, sizeof(out->ip));
-	if (mask & DB_BIT(DB_COL_SOURCE))
-		memcpy(out->source, in->source, sizeof(out->source));
-	if (mask & DB_BIT(DB_COL_DOI_MSGID))
-		memcpy(out->doi_msgid, in->doi_msgid, sizeof(out->doi_msgid));
-	/* The content hash and evidence ref belong to the DOI send the
-	 * milter recorded; an imported send has neither. */
-	if (mask & (DB_BIT(DB_COL_DOI_SENT) | DB_BIT(DB_COL_DOI_MSGID))) {
-		out->doi_hash[0] = '\0';
-		out->doi_ref[0] = '\0';
-	}
+	const struct db_evidence *t = im->opts->e;
+	char ref[DB_REF_MAX + 1], rules[1200];
+	struct db_evidence e;
+
+	if (t == NULL)
+		return DB_OK;
+	e = *t;
+	snprintf(ref, sizeof(ref), "%.200s-%zu", t->ref, ++im->nevidence);
+	snprintf(rules, sizeof(rules), "%s:%lu, %s%s%s", im->name,
+		 db_row(im, i)->line, res->forced ? "forced, " : "",
+		 t->rules ? t->rules : "", "");
+	e.ref = ref;
+	e.rules = rules;
+	e.recipients = db_import_addr(im, i);
+	e.client_ip = out->ip;
+	e.before = db_state_name(res->before);
+	e.after = db_state_name(res->after);
+	return db_evidence_append_txn(im->s, txn, &e, 1, NULL);
 }
 
-/* Write row i over the stored record (or a new one). */
+/* Merge row i into the stored record (or a new one) through the state
+ * machine; write it and its evidence when it changed. */
 static int
 db_import_put(struct db_import *im, MDB_txn *txn, size_t i)
 {
 	const char *addr = db_import_addr(im, i);
-	struct db_consent in, out;
-	int rc;
+	struct db_consent in, cur, out;
+	struct db_sm_result res;
+	char where[300];
+	int rc, have;
 
 	if ((rc = db_import_decode(im, i, &in)) != DB_OK)
 		return rc;
-	rc = db_consent_get_txn(im->s, txn, addr, &out);
-	if (rc == DB_NOTFOUND || rc == DB_ERR_CORRUPT) {
-		memset(&out, 0, sizeof(out));
-		out.state = DB_STATE_PENDING;
-		out.created = im->now;
-	} else if (rc != DB_OK) {
+	rc = db_consent_get_txn(im->s, txn, addr, &cur);
+	if (rc != DB_OK && rc != DB_NOTFOUND && rc != DB_ERR_CORRUPT)
 		return rc;
+	have = rc == DB_OK;
+	snprintf(where, sizeof(where), "import %.200s:%lu", im->name,
+		 db_row(im, i)->line);
+	db_sm_merge_row(have ? &cur : NULL, &in, db_row(im, i)->mask >> 1,
+			im->now, where, im->opts->force, &out, &res);
+	if (im->opts->note)
+		im->opts->note(im->opts->arg, db_row(im, i)->line, addr, &res);
+	if (res.outcome == DB_SM_REFUSED) {
+		im->count->refused++;
+		im->count->no_proof += strcmp(res.code, "no-proof") == 0;
+		return DB_OK;
 	}
-	db_import_merge(&out, &in, db_row(im, i)->mask);
-	return db_consent_put_txn(im->s, txn, addr, &out, 1);
+	if (res.outcome == DB_SM_SAME) {
+		im->count->same++;
+		return DB_OK;
+	}
+	im->count->changed++;
+	if (im->opts->dry_run)
+		return DB_OK;
+	rc = db_consent_put_txn(im->s, txn, addr, &out, 1);
+	return rc == DB_OK ? db_import_evidence(im, txn, i, &out, &res) : rc;
 }
 
-/* Phase two: write the winning rows, DB_IMPORT_BATCH per transaction. */
+/* Phase two: every row in file order, DB_IMPORT_BATCH per transaction
+ * (one transaction, never committed, for a dry run). */
 static int
-db_import_write(struct db_import *im, size_t *count)
+db_import_write(struct db_import *im)
 {
 	MDB_txn *txn = NULL;
-	size_t i, batch = 0;
+	size_t i, batch = 0, written = 0;
 	int rc = DB_OK;
 
 	for (i = 0; rc == DB_OK && i < im->nrows; i++) {
-		if (!db_import_final(im, i))
-			continue;
 		if (txn == NULL && (rc = db_txn_begin(im->s, 0, &txn)))
 			break;
 		rc = db_import_put(im, txn, i);
-		if (rc == DB_OK && ++batch == DB_IMPORT_BATCH) {
+		if (rc == DB_OK && ++batch == DB_IMPORT_BATCH &&
+		    !im->opts->dry_run) {
 			rc = db_txn_commit(txn);
 			txn = NULL;
-			*count += rc == DB_OK ? batch : 0;
+			written = im->count->changed;
 			batch = 0;
 		}
 	}
-	if (txn != NULL && rc == DB_OK) {
+	if (txn != NULL && rc == DB_OK && !im->opts->dry_run) {
 		rc = db_txn_commit(txn);
 		txn = NULL;
-		*count += rc == DB_OK ? batch : 0;
 	}
 	if (txn != NULL)
 		mdb_txn_abort(txn);
-	if (rc != DB_OK)
+	if (rc != DB_OK) {
 		snprintf(im->err, im->errsz,
 			 "%s: %s after %zu records were written", im->name,
-			 db_strerror(rc), *count);
+			 db_strerror(rc), written);
+		im->count->changed = written;
+	}
 	return rc;
 }
 
 int
-db_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
-	      size_t *count, char *err, size_t errsz)
+db_import_csv_opts(struct db_store *s, FILE *f, const char *name,
+		   int64_t now, const struct db_import_opts *opts,
+		   struct db_import_count *count, char *err, size_t errsz)
 {
 	struct db_import im;
 	int rc;
 
-	*count = 0;
+	memset(count, 0, sizeof(*count));
 	if (errsz)
 		err[0] = '\0';
 	memset(&im, 0, sizeof(im));
@@ -663,6 +688,8 @@ db_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
 	im.now = now;
 	im.err = err;
 	im.errsz = errsz;
+	im.opts = opts;
+	im.count = count;
 	if (s->rdonly) {
 		snprintf(err, errsz, "%s: the store is open read-only",
 			 im.name);
@@ -674,11 +701,25 @@ db_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
 		rc = db_import_check_uids(&im);
 	}
 	if (rc == DB_OK)
-		rc = db_import_write(&im, count);
+		rc = db_import_write(&im);
 	if (im.last)
 		g_hash_table_destroy(im.last);
 	buf_free(&im.arena);
 	buf_free(&im.rows);
+	return rc;
+}
+
+int
+db_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
+	      size_t *count, char *err, size_t errsz)
+{
+	struct db_import_opts opts;
+	struct db_import_count n;
+	int rc;
+
+	memset(&opts, 0, sizeof(opts));
+	rc = db_import_csv_opts(s, f, name, now, &opts, &n, err, errsz);
+	*count = n.changed;
 	return rc;
 }
 

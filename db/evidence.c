@@ -71,6 +71,10 @@ db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
 	r |= db_json_pair(b, "sha256", e->sha256);
 	if (e->retry_of && e->retry_of[0])
 		r |= db_json_pair(b, "retry_of", e->retry_of);
+	if (e->before) {
+		r |= db_json_pair(b, "before", e->before);
+		r |= db_json_pair(b, "after", e->after ? e->after : "");
+	}
 	if (e->replica)
 		r |= buf_printf(b, ",\"replica_age\":%lld",
 				(long long)e->replica_age);

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "consent_sm.h"
 #include "replica.h"
 
 #define DB_OUTBOX_NAME "outbox"
@@ -367,6 +368,20 @@ db_outbox_trim(struct db_store *s, MDB_txn *txn, uint64_t upto)
 	return rc == 0 || rc == MDB_NOTFOUND ? DB_OK : db_from_mdb(rc);
 }
 
+/* Would the centre's row turn the local withdrawal into consent without
+ * a new double opt-in (consent_sm.h)?  Then the local record stays. */
+static int
+db_outbox_fix_refused(struct db_store *s, MDB_txn *txn, const char *key,
+		      const struct db_consent *c)
+{
+	struct db_consent cur;
+	struct db_sm_result res;
+
+	if (db_consent_get_txn(s, txn, key, &cur) != DB_OK)
+		return 0;
+	return db_sm_replica_check(&cur, c, &res) == DB_SM_REFUSED;
+}
+
 int
 db_outbox_ack(struct db_store *s, uint64_t upto,
 	      const struct db_replica_fix *fix, size_t nfix)
@@ -390,7 +405,7 @@ db_outbox_ack(struct db_store *s, uint64_t upto,
 			continue;
 		if (fix[i].deleted)
 			rc = db_consent_remove_txn(s, txn, key);
-		else
+		else if (!db_outbox_fix_refused(s, txn, key, &fix[i].c))
 			rc = db_consent_write_txn(s, txn, key, &fix[i].c, 1);
 		if (rc == DB_NOTFOUND || rc == DB_ERR_INVALID)
 			rc = DB_OK; /* nothing to remove; unstorable: keep ours */

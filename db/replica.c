@@ -5,6 +5,12 @@
  * consent table in one transaction.  Also the small replication state read
  * by consentctl status and the milter, and switching the outbox on.
  *
+ * A central row goes through the consent state machine
+ * (db_sm_replica_check): it may not turn a local withdrawal into consent
+ * unless it carries a DOI send at or after the withdrawal and a
+ * confirmation after that send; such a row is skipped (result
+ * DB_REPLICA_REFUSED) and the local record stays, in a resync too.
+ *
  * A central change for an address that has an entry waiting in the outbox
  * is skipped: the local change is newer than anything the centre has seen
  * of it, and once pushed the centre answers with a change of its own (or,
@@ -22,12 +28,14 @@
 #include <string.h>
 
 #include "codec.h"
+#include "consent_sm.h"
 #include "replica.h"
 
 struct db_replica_txn {
 	struct db_store *s;
 	MDB_txn *txn;
-	GHashTable *local; /* addresses with outbox entries */
+	GHashTable *local;     /* addresses with outbox entries */
+	GHashTable *withdrawn; /* address -> its withdrawn local record */
 };
 
 int
@@ -151,13 +159,63 @@ db_replica_touch(struct db_store *s, int64_t now)
 	return db_txn_commit(txn);
 }
 
+/*
+ * The centre's row for key through the state machine: it may not turn the
+ * local withdrawal (cur) into consent without a DOI send at or after the
+ * withdrawal and a confirmation after that send (DB_REPLICA_REFUSED, the
+ * local record stays).  An allowed row is written as the centre has it,
+ * keeping the local confirmation history (the row's confirmation added),
+ * and the later of the local and the central withdrawal and DOI send.
+ */
+static int
+db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
+	       const struct db_consent *cur, struct db_replica_change *ch)
+{
+	struct db_consent c = ch->c;
+	struct db_sm_result res;
+	int rc;
+
+	if (cur && db_sm_replica_check(cur, &ch->c, &res) == DB_SM_REFUSED) {
+		ch->result = DB_REPLICA_REFUSED;
+		snprintf(ch->why, sizeof(ch->why), "%s", res.why);
+		return DB_OK;
+	}
+	if (cur) {
+		c.nhistory = cur->nhistory;
+		memcpy(c.history, cur->history, sizeof(c.history));
+		/* A withdrawal and a DOI send are never forgotten. */
+		if (cur->withdrawn > c.withdrawn)
+			c.withdrawn = cur->withdrawn;
+		if (cur->doi_sent > c.doi_sent) {
+			c.doi_sent = cur->doi_sent;
+			memcpy(c.doi_msgid, cur->doi_msgid, sizeof(c.doi_msgid));
+			memcpy(c.doi_hash, cur->doi_hash, sizeof(c.doi_hash));
+			memcpy(c.doi_ref, cur->doi_ref, sizeof(c.doi_ref));
+		}
+	}
+	/* Confirmed with a later withdrawal is withdrawn (consent_sm.h). */
+	c.state = db_consent_effective_state(&c);
+	if (c.state == DB_STATE_CONFIRMED && c.confirmed != 0)
+		db_consent_history_add(&c, c.confirmed, c.ip,
+				       "replicated from the centre");
+	/* The centre's uids are unique; force moves a stale index entry of
+	 * a record that a later change moves off it. */
+	rc = db_consent_write_txn(s, txn, key, &c, 1);
+	if (rc == DB_OK)
+		ch->result = DB_REPLICA_APPLIED;
+	return rc;
+}
+
 /* Apply one change inside txn; sets ch->result.  <0 only for store
- * errors that must abort the transaction. */
+ * errors that must abort the transaction.  withdrawn (resync) holds the
+ * local withdrawn records the resync emptied; NULL reads the store. */
 static int
 db_replica_one(struct db_store *s, MDB_txn *txn, GHashTable *local,
-	       struct db_replica_change *ch)
+	       GHashTable *withdrawn, struct db_replica_change *ch)
 {
 	char key[ADDR_MAX + 1];
+	struct db_consent cur;
+	const struct db_consent *have = NULL;
 	int rc;
 
 	ch->result = DB_REPLICA_INVALID;
@@ -172,15 +230,23 @@ db_replica_one(struct db_store *s, MDB_txn *txn, GHashTable *local,
 		rc = db_consent_remove_txn(s, txn, key);
 		if (rc == DB_NOTFOUND)
 			rc = DB_OK;
-	} else {
-		if (db_consent_check(&ch->c) != NULL)
-			return DB_OK;
-		/* The centre's uids are unique; force moves a stale index
-		 * entry of a record that a later change moves off it. */
-		rc = db_consent_write_txn(s, txn, key, &ch->c, 1);
+		if (rc == DB_OK)
+			ch->result = DB_REPLICA_APPLIED;
+		return rc;
 	}
-	if (rc == DB_OK)
-		ch->result = DB_REPLICA_APPLIED;
+	if (db_consent_check(&ch->c) != NULL)
+		return DB_OK;
+	if (withdrawn) {
+		have = g_hash_table_lookup(withdrawn, key);
+	} else {
+		rc = db_consent_get_txn(s, txn, key, &cur);
+		if (rc != DB_OK && rc != DB_NOTFOUND && rc != DB_ERR_CORRUPT)
+			return rc;
+		have = rc == DB_OK ? &cur : NULL;
+	}
+	rc = db_replica_put(s, txn, key, have, ch);
+	if (rc == DB_OK && withdrawn && ch->result == DB_REPLICA_REFUSED)
+		rc = db_consent_write_txn(s, txn, key, have, 1);
 	return rc;
 }
 
@@ -230,7 +296,7 @@ db_replica_apply(struct db_store *s, int64_t expect,
 	if (rc == DB_OK)
 		rc = db_outbox_addresses_txn(s, txn, 0, &local);
 	for (i = 0; rc == DB_OK && i < n; i++)
-		rc = db_replica_one(s, txn, local, &ch[i]);
+		rc = db_replica_one(s, txn, local, NULL, &ch[i]);
 	if (local)
 		g_hash_table_destroy(local);
 	if (rc != DB_OK) {
@@ -266,6 +332,34 @@ db_replica_keep(struct db_replica_txn *t, GSList **kept)
 	return DB_OK;
 }
 
+/* Remember the local withdrawn records (without outbox entries) before
+ * the resync empties the store: the centre's rows are judged against
+ * them. */
+static int
+db_replica_withdrawn_cb(const char *addr, const struct db_consent *c,
+			void *arg)
+{
+	struct db_replica_txn *t = arg;
+	struct db_consent *copy;
+
+	if (db_consent_effective_state(c) != DB_STATE_WITHDRAWN ||
+	    g_hash_table_contains(t->local, addr))
+		return 0;
+	if ((copy = malloc(sizeof(*copy))) == NULL)
+		return DB_ERR_NOMEM;
+	*copy = *c;
+	g_hash_table_replace(t->withdrawn, g_strdup(addr), copy);
+	return 0;
+}
+
+static int
+db_replica_keep_withdrawn(struct db_replica_txn *t)
+{
+	t->withdrawn = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     free);
+	return db_consent_foreach_txn(t->s, t->txn, db_replica_withdrawn_cb, t);
+}
+
 int
 db_replica_resync_begin(struct db_store *s, struct db_replica_txn **out)
 {
@@ -284,6 +378,8 @@ db_replica_resync_begin(struct db_store *s, struct db_replica_txn **out)
 	rc = db_outbox_addresses_txn(s, t->txn, 0, &t->local);
 	if (rc == DB_OK)
 		rc = db_replica_keep(t, &kept);
+	if (rc == DB_OK)
+		rc = db_replica_keep_withdrawn(t);
 	if (rc == DB_OK)
 		rc = db_from_mdb(mdb_drop(t->txn, s->consent, 0));
 	if (rc == DB_OK)
@@ -305,7 +401,7 @@ db_replica_resync_begin(struct db_store *s, struct db_replica_txn **out)
 int
 db_replica_resync_put(struct db_replica_txn *t, struct db_replica_change *ch)
 {
-	return db_replica_one(t->s, t->txn, t->local, ch);
+	return db_replica_one(t->s, t->txn, t->local, t->withdrawn, ch);
 }
 
 int
@@ -328,5 +424,7 @@ db_replica_resync_abort(struct db_replica_txn *t)
 		mdb_txn_abort(t->txn);
 	if (t->local)
 		g_hash_table_destroy(t->local);
+	if (t->withdrawn)
+		g_hash_table_destroy(t->withdrawn);
 	free(t);
 }

@@ -112,7 +112,9 @@ enum db_replica_op { DB_REPLICA_PUT = 1, DB_REPLICA_DELETE = 2 };
 enum db_replica_result {
 	DB_REPLICA_APPLIED = 0,
 	DB_REPLICA_LOCAL = 1,  /* skipped: a local change waits in the outbox */
-	DB_REPLICA_INVALID = 2 /* skipped: address or record not storable */
+	DB_REPLICA_INVALID = 2, /* skipped: address or record not storable */
+	DB_REPLICA_REFUSED = 3  /* skipped: it would turn a local withdrawal
+				 * into consent (why says how) */
 };
 
 struct db_replica_change {
@@ -121,6 +123,7 @@ struct db_replica_change {
 	char addr[ADDR_MAX + 1]; /* as the centre holds it */
 	struct db_consent c;     /* for DB_REPLICA_PUT */
 	int result;              /* out: enum db_replica_result */
+	char why[240];           /* out: the reason of DB_REPLICA_REFUSED */
 };
 
 /*

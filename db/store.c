@@ -688,21 +688,17 @@ db_consent_del(struct db_store *s, const char *addr)
 }
 
 int
-db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg)
+db_consent_foreach_txn(struct db_store *s, MDB_txn *txn, db_consent_cb cb,
+		       void *arg)
 {
 	char addr[ADDR_MAX + 1];
 	struct db_consent c;
-	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc, got;
 
-	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
+	if ((rc = db_from_mdb(mdb_cursor_open(txn, s->consent, &cur))))
 		return rc;
-	if ((rc = db_from_mdb(mdb_cursor_open(txn, s->consent, &cur)))) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
 	got = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	for (; got == 0; got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size == 0 || k.mv_size > ADDR_MAX) {
@@ -717,8 +713,19 @@ db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg)
 	}
 	if (got != 0 && got != MDB_NOTFOUND)
 		rc = db_from_mdb(got);
-	/* A cursor of a read-only transaction is closed explicitly. */
 	mdb_cursor_close(cur);
+	return rc;
+}
+
+int
+db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
+		return rc;
+	rc = db_consent_foreach_txn(s, txn, cb, arg);
 	mdb_txn_abort(txn);
 	return rc;
 }

@@ -50,6 +50,23 @@ enum db_state {
 #define DB_DOI_REF_MAX 64 /* evidence ref of a doi-send record */
 #define DB_DOI_HASH_HEX 65 /* SHA-256 in hex and its NUL */
 
+/*
+ * The confirmations a record has seen, oldest first (codec version 3).  A
+ * confirmation never overwrites an earlier one: each click, log line,
+ * imported or replicated confirmation and forced confirmation adds one
+ * entry (the same time and IP twice is one entry).  When all
+ * DB_HISTORY_MAX entries are used, the second oldest is dropped, so the
+ * first proof and the latest ones stay.  source says where the proof is
+ * ("access log FILE:LINE", "import FILE:LINE", "forced by USER: REASON").
+ */
+#define DB_HISTORY_MAX 16
+#define DB_HIST_SOURCE_MAX 160
+struct db_confirmation {
+	int64_t at;                    /* UTC seconds */
+	char ip[DB_IP_MAX + 1];        /* "" when not known */
+	char source[DB_HIST_SOURCE_MAX + 1];
+};
+
 struct db_consent {
 	int state;          /* enum db_state */
 	int tracking;       /* 0 or 1 */
@@ -68,6 +85,10 @@ struct db_consent {
 	 * after a temporary failure.  Records of codec version 1 have "". */
 	char doi_hash[DB_DOI_HASH_HEX];
 	char doi_ref[DB_DOI_REF_MAX + 1];
+	/* Every confirmation, oldest first; records of codec versions 1 and
+	 * 2 have none. */
+	unsigned int nhistory;
+	struct db_confirmation history[DB_HISTORY_MAX];
 };
 
 struct db_store;
@@ -176,20 +197,50 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
  * unix seconds, tracking yes/no/1/0.  An empty state or created cell counts
  * as absent; other empty cells clear their field.
  *
- * A row replaces the fields of its columns: columns the file lacks keep the
- * stored value of an existing record, and a new record gets state pending
- * and created = now.  When an address appears several times, the last line
- * wins.  A uid given to two addresses, or already held by an address the
+ * Rows merge by time through the consent state machine (consent_sm.h,
+ * db_sm_merge_row), each in file order against the record as the rows
+ * before left it: a newer doi_sent is a DOI send, the state is an event
+ * (confirmed: a confirmation at the row's confirmed time with its ip or
+ * source as proof; withdrawn: a withdrawal at its withdrawn time, or now;
+ * pending, customer), and uid, tracking, created and source are taken as
+ * given.  A row the machine refuses (it would undo a newer withdrawal or
+ * confirmation, or a confirmed row lacks its time or both ip and source)
+ * is skipped and counted; a new record without state is pending, created
+ * now.  A uid given to two addresses, or already held by an address the
  * file does not move off it, is an error.
  *
  * The whole file is validated (and held in memory, compactly encoded)
  * before anything is written; then records are written in transactions of
- * DB_IMPORT_BATCH records.  A malformed line: returns DB_ERR_INVALID, err
- * says "name:LINE: reason", nothing is written.  A store error while writing
- * (e.g. DB_ERR_FULL) leaves the batches already committed in place and says
- * so in err.  *count gets the number of distinct records written.
+ * DB_IMPORT_BATCH rows, each changed record with one consent-kind evidence
+ * record made from opts->e (its ref with "-N" appended, rules prefixed
+ * with "FILE:LINE, ", recipients the address, client_ip the record's ip,
+ * before and after its states); unchanged rows write nothing.  With
+ * opts->dry_run nothing is written.  opts->note (may be NULL) hears the
+ * outcome of every row.  A malformed line: returns DB_ERR_INVALID, err
+ * says "name:LINE: reason", nothing is written.  A store error while
+ * writing (e.g. DB_ERR_FULL) leaves the batches already committed in
+ * place and says so in err.
  */
 #define DB_IMPORT_BATCH 10000
+struct db_sm_result;
+struct db_event;
+struct db_import_opts {
+	int dry_run;
+	const struct db_event *force;  /* NULL, or force, force_by, reason */
+	const struct db_evidence *e;   /* template, or NULL: no evidence */
+	void (*note)(void *arg, unsigned long line, const char *addr,
+		     const struct db_sm_result *res);
+	void *arg;
+};
+struct db_import_count {
+	size_t changed, same, refused;
+	size_t no_proof; /* of refused: confirmed rows without proof */
+};
+int db_import_csv_opts(struct db_store *s, FILE *f, const char *name,
+		       int64_t now, const struct db_import_opts *opts,
+		       struct db_import_count *count, char *err,
+		       size_t errsz);
+/* The same without evidence or notes; *count gets the changed rows. */
 int db_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
 		  size_t *count, char *err, size_t errsz);
 /*
@@ -220,6 +271,9 @@ struct db_evidence {
 	const char *sha256;  /* hex, or "" */
 	const char *retry_of; /* doi-retry: ref of the doi-send record of the
 			       * same mail, else NULL (not written) */
+	const char *before;  /* a consent change: the state before and after
+			      * (db_state_name), else NULL (not written) */
+	const char *after;
 	int replica;         /* 1: the store is a replica; replica_age valid */
 	int64_t replica_age; /* seconds since the replica last synced */
 };
@@ -230,7 +284,8 @@ struct db_evidence {
  * 8601>","ref":...,"kind":...,"queue_id":...,"message_id":...,"sender_h":
  * ...,"recipients_h":...,"client_ip_h":...,"tls":true|false,"class":...,
  * "rules":...,"action":...,"sha256":...} (NULL strings written as ""),
- * and "retry_of":... after sha256 only when e->retry_of is set.
+ * and "retry_of":... after sha256 only when e->retry_of is set, then
+ * "before":...,"after":... only when e->before is set (a consent change).
  * seq counts from 1; prev is the SHA-256 (lower-case hex) of the previous
  * record's stored bytes, "" for the first, so the records form a hash
  * chain.  The key is seq as 8 bytes big-endian; evref maps ref to seq.  ref

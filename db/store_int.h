@@ -53,6 +53,10 @@ int db_consent_get_txn(struct db_store *s, MDB_txn *txn, const char *key,
  */
 int db_consent_put_txn(struct db_store *s, MDB_txn *txn, const char *key,
 		       const struct db_consent *c, int force);
+/* db_consent_foreach inside txn (the caller's; it may be a write
+ * transaction, cb must not write). */
+int db_consent_foreach_txn(struct db_store *s, MDB_txn *txn, db_consent_cb cb,
+			   void *arg);
 /*
  * The address whose record holds uid, into addr (addrsz bytes).  An index
  * entry whose record no longer carries the uid counts as DB_NOTFOUND.

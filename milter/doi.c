@@ -12,12 +12,14 @@
  * DoiRetryWindow days; pol_doi_same_mail) is recorded as a doi-retry
  * naming the earlier doi-send record, never as a second send.
  *
- * On a send, a recipient without a record, or with a withdrawn one,
- * becomes pending (a new subscription waiting for its click); confirmed
- * and customer records keep their state.  Every record gets the send
+ * On a send, decided by the consent state machine (db/consent_sm.h), a
+ * recipient without a record, or with a withdrawn one, becomes pending (a
+ * new subscription waiting for its click); confirmed and customer records
+ * keep their state.  Every record gets the send
  * time, message-id, content hash and evidence ref, and the uid of the
  * confirmation link when it has none yet.  A retry leaves the record as it
- * is.  Any failure returns -1 and the caller tempfails: the archive copy
+ * is.  The doi-send evidence names the record's state before and after.
+ * Any failure returns -1 and the caller tempfails: the archive copy
  * and the proof of the send are part of the law's demand, not extras.
  */
 #include <stdio.h>
@@ -73,34 +75,35 @@ mf_doi_is_retry(struct db_store *store, struct mf_ctx *c,
 	return rc == DB_OK;
 }
 
-/* Record a new DOI send of msg to addr in rec (read by the caller, or
- * DB_NOTFOUND): pending unless confirmed or customer, send time, mail. */
+/* Record a new DOI send of msg to addr through the consent state machine
+ * (db/consent_sm.h): a new record is pending, a withdrawn one becomes
+ * pending (the send after the withdrawal that a new consent needs),
+ * confirmed and customer records keep their state; every record gets the
+ * send time, mail and the uid when it has none.  res says what changed. */
 static int
 mf_doi_update(struct db_store *store, struct mf_ctx *c, const char *addr,
-	      struct db_consent *rec, int found, const struct pol_message *msg, const char *evref,
-	      const char *uid, int64_t now)
+	      const struct pol_message *msg, const char *evref,
+	      const char *uid, int64_t now, struct db_sm_result *res)
 {
+	char source[DB_SOURCE_MAX + 1];
+	struct db_event ev;
 	int rc;
 
-	if (!found) {
-		memset(rec, 0, sizeof(*rec));
-		rec->created = now;
-		snprintf(rec->source, sizeof(rec->source), "doi-mail from %s",
-			 c->client_ip[0] ? c->client_ip : "local");
-	}
-	if (rec->state != DB_STATE_CONFIRMED && rec->state != DB_STATE_CUSTOMER)
-		rec->state = DB_STATE_PENDING;
-	rec->doi_sent = now;
-	snprintf(rec->doi_msgid, sizeof(rec->doi_msgid), "%s", msg->message_id);
-	snprintf(rec->doi_hash, sizeof(rec->doi_hash), "%s", msg->content_sha256);
-	snprintf(rec->doi_ref, sizeof(rec->doi_ref), "%s", evref);
-	if (rec->uid[0] == '\0' && uid[0])
-		snprintf(rec->uid, sizeof(rec->uid), "%s", uid);
-	rc = db_consent_put(store, addr, rec);
-	if (rc == DB_ERR_INVALID && uid[0] && strcmp(rec->uid, uid) == 0) {
+	snprintf(source, sizeof(source), "doi-mail from %s",
+		 c->client_ip[0] ? c->client_ip : "local");
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = DB_EV_DOI_SEND;
+	ev.at = now;
+	ev.msgid = msg->message_id;
+	ev.hash = msg->content_sha256;
+	ev.ref = evref;
+	ev.uid = uid[0] ? uid : NULL;
+	ev.source = source;
+	rc = db_consent_apply(store, addr, &ev, NULL, 0, res);
+	if (rc == DB_ERR_INVALID && uid[0]) {
 		/* The uid belongs to another address: keep the send anyway. */
-		rec->uid[0] = '\0';
-		rc = db_consent_put(store, addr, rec);
+		ev.uid = NULL;
+		rc = db_consent_apply(store, addr, &ev, NULL, 0, res);
 	}
 	return rc;
 }
@@ -118,6 +121,7 @@ mf_doi_one(struct mf_ctx *c, const char *addr, const struct pol_message *msg,
 {
 	char note[DB_UID_MAX + 16], retry_of[DB_DOI_REF_MAX + 1] = "";
 	struct db_consent rec;
+	struct db_sm_result res;
 	struct db_evidence e;
 	struct db_store *store = mf_store_get();
 	int rc, retry = 0;
@@ -128,12 +132,11 @@ mf_doi_one(struct mf_ctx *c, const char *addr, const struct pol_message *msg,
 	if (retry > 0)
 		snprintf(retry_of, sizeof(retry_of), "%s", rec.doi_ref);
 	else if (retry == 0 && (rc == DB_OK || rc == DB_NOTFOUND))
-		rc = mf_doi_update(store, c, addr, &rec, rc == DB_OK, msg, evref,
-				   uid, now);
+		rc = mf_doi_update(store, c, addr, msg, evref, uid, now, &res);
 	mf_store_put(store);
 	if (retry < 0)
 		return retry;
-	if (rc < 0 && rc != DB_NOTFOUND)
+	if (rc < 0)
 		return rc;
 	snprintf(note, sizeof(note), "uid=%s", uid);
 	memset(&e, 0, sizeof(e));
@@ -151,6 +154,10 @@ mf_doi_one(struct mf_ctx *c, const char *addr, const struct pol_message *msg,
 	e.action = "passed-to-mta";
 	e.sha256 = sha256;
 	e.retry_of = retry ? retry_of : NULL;
+	if (!retry && res.outcome != DB_SM_REFUSED) {
+		e.before = db_state_name(res.before);
+		e.after = db_state_name(res.after);
+	}
 	return mf_evidence_write(&e) == DB_OK ? 0 : -1;
 }
 

@@ -29,7 +29,7 @@ mf_consent_lookup_in(struct db_store *store, const char *addr,
 		return 0; /* no record (or an address that cannot have one) */
 	if (rc != DB_OK)
 		return rc;
-	switch (rec.state) {
+	switch (db_consent_effective_state(&rec)) {
 	case DB_STATE_PENDING: out->state = POL_CONSENT_PENDING; break;
 	case DB_STATE_CONFIRMED: out->state = POL_CONSENT_CONFIRMED; break;
 	case DB_STATE_WITHDRAWN: out->state = POL_CONSENT_WITHDRAWN; break;

@@ -13,6 +13,7 @@
 #include "../common/addr.h"
 #include "../common/buf.h"
 #include "../common/config.h"
+#include "../db/consent_sm.h"
 #include "../db/store.h"
 #include "../policy/policy.h"
 #include "../policy/restscan.h"

@@ -5,7 +5,9 @@
  * itself is accepted and delivered as usual.
  *
  * Every such recipient of a message counts (several uids may be withdrawn
- * by one mail).  An unknown uid or sender is logged, not an error.  A store failure
+ * by one mail).  The change goes through the consent state machine
+ * (db/consent_sm.h) and its evidence record names the state before and
+ * after.  An unknown uid or sender is logged, not an error.  A store failure
  * returns -1 and the caller tempfails, so the sender retries and no
  * withdrawal is lost.
  */
@@ -50,7 +52,8 @@ mf_withdraw_match(const struct cfg *cfg, const char *rcpt, const char *raw,
 
 static int
 mf_withdraw_evidence(struct mf_ctx *c, const char *ref, const char *addr,
-		     const char *note, const char *action)
+		     const char *note, const char *action,
+		     const struct db_sm_result *res)
 {
 	struct db_evidence e;
 
@@ -68,54 +71,57 @@ mf_withdraw_evidence(struct mf_ctx *c, const char *ref, const char *addr,
 	e.rules = note;
 	e.action = action;
 	e.sha256 = "";
-	return mf_evidence_write(&e) == DB_OK ? 0 : -1;
-}
-
-/* Look up and withdraw the record in store; fills addr (empty when the uid
- * is unknown).  DB_OK, DB_NOTFOUND or a store error. */
-static int
-mf_withdraw_in(struct db_store *store, struct mf_ctx *c, const char *uid,
-	       char *addr, size_t addrsz)
-{
-	struct db_consent rec;
-	int rc;
-
-	if (uid[0]) {
-		rc = db_consent_by_uid(store, uid, addr, addrsz);
-	} else {
-		snprintf(addr, addrsz, "%s", c->sender);
-		rc = addr[0] ? DB_OK : DB_NOTFOUND;
+	if (res) {
+		e.before = db_state_name(res->before);
+		e.after = db_state_name(res->after);
 	}
-	if (rc == DB_OK)
-		rc = db_consent_get(store, addr, &rec);
-	if (rc != DB_OK || rec.state == DB_STATE_WITHDRAWN)
-		return rc;
-	rec.state = DB_STATE_WITHDRAWN;
-	rec.withdrawn = (int64_t)time(NULL);
-	return db_consent_put(store, addr, &rec);
+	return mf_evidence_write(&e) == DB_OK ? 0 : -1;
 }
 
 int
 mf_withdraw_apply(struct mf_ctx *c, const char *uid, const char *ref)
 {
-	char addr[ADDR_MAX + 1] = "", note[DB_UID_MAX + 64];
+	char addr[ADDR_MAX + 1], note[DB_UID_MAX + 64];
+	struct db_event ev;
+	struct db_sm_result res;
 	struct db_store *store = mf_store_get();
 	int rc;
 
-	if (uid[0])
+	if (store == NULL)
+		return -1;
+	if (uid[0]) {
+		rc = db_consent_by_uid(store, uid, addr, sizeof(addr));
 		snprintf(note, sizeof(note), "by mail, uid=%s", uid);
-	else
+	} else {
+		snprintf(addr, sizeof(addr), "%s", c->sender);
+		rc = addr[0] ? DB_OK : DB_NOTFOUND;
 		snprintf(note, sizeof(note), "by mail from the address itself");
-	rc = store ? mf_withdraw_in(store, c, uid, addr, sizeof(addr))
-		   : DB_ERR_IO;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = DB_EV_WITHDRAW;
+	ev.at = (int64_t)time(NULL);
+	ev.note = note;
+	/* The state machine decides (db/consent_sm.h); the evidence goes
+	 * through the milter's writer, with the states before and after. */
+	if (rc == DB_OK)
+		rc = db_consent_apply(store, addr, &ev, NULL, 0, &res);
 	mf_store_put(store);
-	if (rc == DB_NOTFOUND) {
+	if (rc == DB_OK && res.outcome == DB_SM_REFUSED &&
+	    strcmp(res.code, "no-record") == 0)
+		rc = DB_NOTFOUND;
+	if (rc == DB_NOTFOUND || rc == DB_ERR_INVALID) {
 		log_info("%s: ref=%s withdrawal by mail for an unknown %s",
 			 mf_qid(c), ref, uid[0] ? "uid" : "sender");
-		return mf_withdraw_evidence(c, ref, "", note, "unknown");
+		return mf_withdraw_evidence(c, ref, "", note, "unknown", NULL);
 	}
 	if (rc != DB_OK)
 		return -1;
+	if (res.outcome == DB_SM_REFUSED) {
+		/* Cannot happen with the time of now; recorded all the same. */
+		log_warn("%s: ref=%s withdrawal by mail not applied: %s",
+			 mf_qid(c), ref, res.why);
+		return mf_withdraw_evidence(c, ref, addr, note, "refused", &res);
+	}
 	log_info("%s: ref=%s consent withdrawn by mail", mf_qid(c), ref);
-	return mf_withdraw_evidence(c, ref, addr, note, "withdrawn");
+	return mf_withdraw_evidence(c, ref, addr, note, "withdrawn", &res);
 }

@@ -52,7 +52,7 @@ has "$tmp/out" "added a@example.com (pending)"
 expect 1 "$ctl" -d "$store" add a@example.com
 has "$tmp/err" "already has a record"
 expect 1 "$ctl" -d "$store" add b@example.com --uid u-1
-expect 0 "$ctl" -d "$store" add a@example.com --force --uid u-1 \
+expect 0 "$ctl" -d "$store" add a@example.com --force --reason "test: replace" --uid u-1 \
 	--source "web form" --tracking yes --at 2026-01-02T03:04:05Z
 expect 0 "$ctl" -d "$store" confirm --uid u-1 --ip 192.0.2.10 \
 	--at 2026-01-03T00:00:00Z
@@ -79,6 +79,8 @@ doi_msgid: -
 doi_hash: -
 doi_ref: -
 EOF
+printf 'confirmation: 2026-01-03T00:00:00Z ip=192.0.2.10 source=consentctl confirm by %s\n' \
+	"$(id -un)" >>"$tmp/want"
 cmp -s "$tmp/out" "$tmp/want" || bad "show output differs: $(diff "$tmp/want" "$tmp/out")"
 expect 1 "$ctl" -d "$store" withdraw --uid nobody
 expect 1 "$ctl" -d "$store" show unknown@example.com
@@ -171,16 +173,17 @@ has "$tmp/out" "$(printf 'address: j\303\274rgen@xn--bcher-kva.example')"
 expect 2 "$ctl" -d "$st2" show "$(printf 'a@\357\277\275.example')"
 
 # 100,000 lines with a header, timed.
-awk 'BEGIN { print "address,state,uid,created,source,tracking";
+awk 'BEGIN { print "address,state,uid,created,confirmed,ip,source,tracking";
 	for (i = 1; i <= 100000; i++)
-		printf "user%d@example.com,%s,uid%d,%d,\"list, %d\",%s\n", i,
-		    (i % 3 ? "confirmed" : "pending"), i, 1767000000 + i, i % 7,
-		    (i % 2 ? "yes" : "no") }' >"$tmp/big.csv"
+		printf "user%d@example.com,%s,uid%d,%d,%s,%s,\"list, %d\",%s\n", i,
+		    (i % 3 ? "confirmed" : "pending"), i, 1767000000 + i,
+		    (i % 3 ? 1767000000 + i : ""), (i % 3 ? "192.0.2.8" : ""),
+		    i % 7, (i % 2 ? "yes" : "no") }' >"$tmp/big.csv"
 start=$(date +%s.%N)
 expect 0 "$ctl" -d "$store" import "$tmp/big.csv"
 end=$(date +%s.%N)
 cat "$tmp/out"
-has "$tmp/out" "imported 100000 records from $tmp/big.csv in"
+has "$tmp/out" "changed 100000 records from $tmp/big.csv (0 unchanged, 0 skipped) in"
 secs=$(echo "$start $end" | awk '{ printf "%.2f", $2 - $1 }')
 echo "ctl.sh: import of 100,000 lines took $secs s (wall clock)"
 echo "$secs" | awk '{ exit !($1 < 10) }' || bad "import took $secs s (limit 10 s)"
@@ -201,6 +204,69 @@ expect 1 "$ctl" -d "$store" show other1@example.com
 expect 0 "$ctl" -d "$store" export
 lines=$(wc -l <"$tmp/out")
 [ "$lines" = 100002 ] || bad "after the bad import, $lines lines (want 100002)"
+
+# ---- The state machine: merge by time, dry run, --force. ----
+m="$tmp/merge"
+lacks() { ! grep -qF -- "$2" "$1" || bad "$1 has '$2'"; }
+expect 0 "$ctl" -d "$m" init
+expect 0 "$ctl" -d "$m" add anna@example.com --state confirmed --ip 192.0.2.1 \
+	--at 2026-01-01T00:00:00Z --uid u-a
+expect 0 "$ctl" -d "$m" add bert@example.com --uid u-b
+expect 0 "$ctl" -d "$m" export
+cp "$tmp/out" "$tmp/old.csv"
+expect 0 "$ctl" -d "$m" withdraw anna@example.com --at 2026-02-01T00:00:00Z
+# The old export would undo the withdrawal: skipped, with line and reason.
+expect 0 "$ctl" -d "$m" import --dry-run "$tmp/old.csv"
+has "$tmp/out" "$tmp/old.csv:2: anna@example.com: would re-confirm a withdrawal of 2026-02-01T00:00:00Z"
+has "$tmp/out" "dry run: would change 0 records"
+has "$tmp/out" "skipped, re-confirm-withdrawal: 1"
+expect 0 "$ctl" -d "$m" import "$tmp/old.csv"
+has "$tmp/out" "changed 0 records from $tmp/old.csv (1 unchanged, 1 skipped)"
+expect 0 "$ctl" -d "$m" show anna@example.com
+has "$tmp/out" "state: withdrawn"
+expect 0 "$ctl" -d "$m" log --recipient anna@example.com
+lacks "$tmp/out" " consent - import "
+has "$tmp/out" "state=confirmed->withdrawn"
+# A dry run names each change and writes nothing.
+printf 'address,state,confirmed,ip,source\ncarl@example.com,confirmed,2026-03-01T00:00:00Z,,paper form 2026-03\ndora@example.com,confirmed,,192.0.2.4,\n' >"$tmp/new.csv"
+expect 1 "$ctl" -d "$m" import --dry-run "$tmp/new.csv"
+has "$tmp/out" "$tmp/new.csv:2: carl@example.com: would change none -> confirmed"
+has "$tmp/out" "$tmp/new.csv:3: dora@example.com: a confirmation needs its time; skipped"
+has "$tmp/out" "skipped, no-proof: 1"
+expect 1 "$ctl" -d "$m" show carl@example.com
+# A confirmed row without time, or without IP and source, is refused.
+expect 1 "$ctl" -d "$m" import "$tmp/new.csv"
+expect 0 "$ctl" -d "$m" show carl@example.com
+has "$tmp/out" "confirmation: 2026-03-01T00:00:00Z ip=- source=paper form 2026-03"
+expect 1 "$ctl" -d "$m" show dora@example.com
+# One evidence record per changed record, with the states.
+expect 0 "$ctl" -d "$m" log --action import
+has "$tmp/out" "carl@example.com $tmp/new.csv:2, by="
+has "$tmp/out" "state=none->confirmed"
+# confirm of a withdrawn record without a new DOI: refused; --force
+# needs --reason and records who and why.
+expect 1 "$ctl" -d "$m" confirm anna@example.com --ip 192.0.2.9
+has "$tmp/err" "would re-confirm a withdrawal of 2026-02-01T00:00:00Z"
+expect 2 "$ctl" -d "$m" confirm anna@example.com --ip 192.0.2.9 --force
+expect 0 "$ctl" -d "$m" confirm anna@example.com --ip 192.0.2.9 --force \
+	--reason "signed form, ticket 42"
+has "$tmp/out" ", forced"
+expect 0 "$ctl" -d "$m" show anna@example.com
+has "$tmp/out" "state: confirmed"
+has "$tmp/out" "confirmation: 2026-01-01T00:00:00Z ip=192.0.2.1"
+has "$tmp/out" "source=forced by $(id -un): signed form, ticket 42"
+expect 0 "$ctl" -d "$m" log --recipient anna@example.com
+has "$tmp/out" "forced, reason=signed form, ticket 42, by=$(id -un) state=withdrawn->confirmed"
+# import --force --reason overrides the merge rule, evidenced.
+expect 0 "$ctl" -d "$m" withdraw bert@example.com
+expect 2 "$ctl" -d "$m" import --force "$tmp/old.csv"
+expect 0 "$ctl" -d "$m" import --force --reason "CRM is the master" "$tmp/old.csv"
+has "$tmp/out" "changed 1 records"
+expect 0 "$ctl" -d "$m" show bert@example.com
+has "$tmp/out" "state: pending"
+expect 0 "$ctl" -d "$m" stats
+has "$tmp/out" "withdrawals: 2"
+has "$tmp/out" "without DOI proof (no DOI mail sent before the confirmation): 2"
 
 if [ "$fail" = 0 ]; then
 	echo "ctl.sh: all consentctl checks passed"

@@ -511,7 +511,7 @@ seed() {
 				printf '%s already has a record (state %s) but X-Test-Consent none is wanted\n' \
 					"$pt_a" "${pt_st:-?}" >>"$PT_FX/$1.conflict"
 			fi
-		elif ! cg_ctl add "$pt_a" --state "$FX_STATE" --tracking "$FX_TRACKING" --force \
+		elif ! cg_ctl add "$pt_a" --state "$FX_STATE" --tracking "$FX_TRACKING" --force --reason "test fixture" \
 			>>"$PT_FX/$1.seed" 2>&1; then
 			printf 'consentctl add %s --state %s --tracking %s --force failed: %s\n' \
 				"$pt_a" "$FX_STATE" "$FX_TRACKING" "$(tail -n 1 "$PT_FX/$1.seed")" \

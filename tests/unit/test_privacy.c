@@ -94,6 +94,16 @@ test_has(const char *text, const char *want)
 		fail_msg("missing '%s' in:\n%s", want, text);
 }
 
+static size_t
+test_lines(const char *text)
+{
+	size_t n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
 static void
 test_lacks(const char *text, const char *unwanted)
 {
@@ -235,14 +245,36 @@ test_audit_records(void **state)
 		     "json", NULL);
 	test_has(o.out, "\"client_ip\":\"192.0.2.44\"");
 	test_out_free(&o);
-	/* An import is summed up in one record, without the addresses. */
+	/* An import writes one record per changed record, with the states
+	 * before and after; an unchanged row writes none. */
 	csv = strdup(test_write(dir, "in.csv", "x@example.org\ny@example.org\n"));
 	o = test_run(dir, ctl_cmd_import, "import", csv, NULL);
 	assert_int_equal(o.rc, CTL_EXIT_OK);
 	test_out_free(&o);
 	o = test_run(dir, ctl_cmd_log, "log", "--action", "import", NULL);
-	test_has(o.out, " consent - import <> -> - 2 records from ");
-	test_lacks(o.out, "x@example.org");
+	test_has(o.out, " consent - import <> -> x@example.org ");
+	test_has(o.out, "in.csv:2, by=");
+	test_has(o.out, "state=none->pending");
+	test_lacks(o.out, "records from");
+	assert_int_equal(test_lines(o.out), 2);
+	test_out_free(&o);
+	o = test_run(dir, ctl_cmd_import, "import", csv, NULL);
+	assert_int_equal(o.rc, CTL_EXIT_OK);
+	test_has(o.out, "changed 0 records");
+	test_out_free(&o);
+	o = test_run(dir, ctl_cmd_log, "log", "--action", "import", NULL);
+	assert_int_equal(test_lines(o.out), 2);
+	test_out_free(&o);
+	/* The withdrawal is not undone by an old row, and says why. */
+	free(csv);
+	csv = strdup(test_write(dir, "old.csv", "address,state,confirmed,ip\n"
+				"c@example.org,confirmed,2026-03-01T10:00:00Z,"
+				"192.0.2.44\n"));
+	o = test_run(dir, ctl_cmd_import, "import", csv, NULL);
+	assert_int_equal(o.rc, CTL_EXIT_OK);
+	test_has(o.out, "old.csv:2: c@example.org: would re-confirm a "
+			"withdrawal of 2026-04-01T10:00:00Z");
+	test_has(o.out, "skipped, re-confirm-withdrawal: 1");
 	test_out_free(&o);
 	free(csv);
 	test_rmdir_r(dir);

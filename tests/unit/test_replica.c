@@ -232,6 +232,57 @@ test_apply_keeps_doi_retry_data(void **state)
 }
 
 
+/*
+ * A central row does not turn a local withdrawal into consent without a
+ * DOI send at or after it and a confirmation after that send; in a batch
+ * and in a resync alike, the local record then stays.
+ */
+static void
+test_apply_keeps_withdrawal(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c = rec(DB_STATE_WITHDRAWN, "w1", 300), got;
+	struct db_replica_change ch;
+	struct db_replica_txn *t;
+
+	assert_int_equal(db_consent_put(f->s, "w@x.org", &c), DB_OK);
+	memset(&ch, 0, sizeof(ch));
+	ch.id = 1;
+	ch.op = DB_REPLICA_PUT;
+	snprintf(ch.addr, sizeof(ch.addr), "w@x.org");
+	/* An older confirmation from the centre (the old export case). */
+	ch.c = rec(DB_STATE_CONFIRMED, "w1", 100);
+	ch.c.confirmed = 100;
+	assert_int_equal(db_replica_apply(f->s, 0, &ch, 1, 1, 500), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_REFUSED);
+	assert_non_null(strstr(ch.why, "withdrawal"));
+	assert_int_equal(db_consent_get(f->s, "w@x.org", &got), DB_OK);
+	assert_int_equal(got.state, DB_STATE_WITHDRAWN);
+	/* A later click without a DOI mail after the withdrawal: refused. */
+	ch.id = 2;
+	ch.c.confirmed = 400;
+	assert_int_equal(db_replica_apply(f->s, 1, &ch, 1, 2, 500), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_REFUSED);
+	/* The same in a resync. */
+	assert_int_equal(db_replica_resync_begin(f->s, &t), DB_OK);
+	assert_int_equal(db_replica_resync_put(t, &ch), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_REFUSED);
+	assert_int_equal(db_replica_resync_commit(t, 3, 500), DB_OK);
+	assert_int_equal(db_consent_get(f->s, "w@x.org", &got), DB_OK);
+	assert_int_equal(got.state, DB_STATE_WITHDRAWN);
+	assert_int_equal(got.withdrawn, 300);
+	/* A DOI mail after the withdrawal and the click after it: applied,
+	 * the withdrawal time kept as proof. */
+	ch.id = 4;
+	ch.c.doi_sent = 350;
+	assert_int_equal(db_replica_apply(f->s, 3, &ch, 1, 4, 500), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_APPLIED);
+	assert_int_equal(db_consent_get(f->s, "w@x.org", &got), DB_OK);
+	assert_int_equal(got.state, DB_STATE_CONFIRMED);
+	assert_int_equal(got.withdrawn, 300);
+	assert_int_equal(got.confirmed, 400);
+}
+
 int
 main(void)
 {
@@ -241,6 +292,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_apply_skips_local_and_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_fix_unless_newer,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_keeps_withdrawal,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resync_keeps_waiting,
 						setup, teardown),

@@ -447,14 +447,16 @@ test_log_csv(void **state)
 	assert_int_equal(rc, CTL_EXIT_OK);
 	p = out;
 	n = test_csv_row(&p, cells, 32);
-	assert_int_equal(n, 15);
+	assert_int_equal(n, 17);
 	assert_string_equal(cells[0], "seq");
 	assert_string_equal(cells[11], "rules");
 	assert_string_equal(cells[14], "retry_of");
+	assert_string_equal(cells[15], "before");
+	assert_string_equal(cells[16], "after");
 	for (i = 0; i < n; i++)
 		free(cells[i]);
 	while ((n = test_csv_row(&p, cells, 32)) > 0) {
-		assert_int_equal(n, 15);
+		assert_int_equal(n, 17);
 		assert_string_equal(cells[14], ""); /* no doi-retry records */
 		assert_true(row < TEST_NRECS);
 		snprintf(seq, sizeof(seq), "%zu", row + 1);

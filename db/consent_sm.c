@@ -1,0 +1,707 @@
+/*
+ * consent_sm.c - the consent state machine (consent_sm.h): one table of
+ * allowed changes of a consent record, per state and event, and the
+ * effects of each event.  Every writer of consent records calls it.
+ *
+ * The table (state before x event -> state after, or refused):
+ *
+ *              ADD       CONFIRM     WITHDRAW    DOI_SEND   PENDING   CUSTOMER
+ *   none       rec [1]   refused     refused     pending    refused   refused
+ *   pending    refused   confirmed   withdrawn   pending    pending   customer
+ *                        [2]
+ *   confirmed  refused   confirmed   withdrawn   confirmed  refused   refused
+ *                        [3]         [4]                    [5]       [5]
+ *   withdrawn  refused   confirmed   withdrawn   pending    refused   refused
+ *                        [6]         (same)      [7]        [8]       [8]
+ *   customer   refused   confirmed   withdrawn   customer   pending   customer
+ *                        [2]
+ *
+ * [1] a confirmed record needs a confirmation time and an IP or a source
+ *     naming the proof; [2] the same, and a record withdrawn before needs
+ *     the DOI mail after the withdrawal and the click after that mail;
+ * [3] the confirmation is added to the history, the first stays the
+ *     record's confirmation; [4] not with a time before the confirmation;
+ * [5] would undo the confirmation; [6] only with a DOI mail sent after
+ *     the withdrawal and the click at or after that send; [7] only a send
+ *     after the withdrawal; [8] would undo the withdrawal.
+ * An ADD on an existing record is refused ("exists").  Any refusal but
+ * "no-record", "doi-before-withdrawal" and "forced-too-early" may be
+ * overridden by ev->force with a reason; the confirmation's history entry
+ * then says who forced it and why.  Even forced, a record never says
+ * confirmed with a withdrawal later than its confirmation.
+ * Times are UTC seconds; within the same second, a send counts as after
+ * the withdrawal and a click as after the send (the order within a second
+ * is not recorded).
+ *
+ * Owns nothing beyond one write transaction in db_consent_apply.  Never
+ * logs; refusals are outcomes with a sentence, store failures DB_* codes.
+ */
+#include "store_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codec.h"
+#include "consent_sm.h"
+#include "evpii.h"
+
+#define DB_SM_REC (-1) /* ADD: the state of ev->rec */
+#define DB_SM_NO (-2)  /* refused by the guard, which always refuses */
+
+typedef int (*db_sm_guard)(const struct db_consent *cur,
+			   const struct db_event *ev,
+			   struct db_sm_result *res);
+
+struct db_sm_rule {
+	int to;            /* a state, DB_SM_REC or DB_SM_NO */
+	db_sm_guard guard; /* NULL, or 0 allowed / -1 refused (res set) */
+};
+
+static int db_sm_refuse(struct db_sm_result *res, const char *code,
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+db_sm_refuse(struct db_sm_result *res, const char *code, const char *fmt,
+	     ...)
+{
+	va_list ap;
+
+	res->code = code;
+	va_start(ap, fmt);
+	vsnprintf(res->why, sizeof(res->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Copy src into dst (size bytes), cut short when longer. */
+static void
+db_sm_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+static const char *
+db_sm_time(int64_t t, char *buf)
+{
+	if (t == 0)
+		return "an unknown time";
+	return db_time_format(t, buf, DB_TIME_MAX);
+}
+
+/* A confirmation needs its time and an IP or a source naming the proof. */
+static int
+db_sm_proof(int64_t at, const char *ip, const char *source,
+	    struct db_sm_result *res)
+{
+	if (at != 0 && ((ip && ip[0]) || (source && source[0])))
+		return 0;
+	return db_sm_refuse(res, "no-proof", "a confirmation needs %s",
+			    at == 0 ? "its time" :
+			    "an IP or a source naming the proof");
+}
+
+static int
+db_sm_no_record(const struct db_consent *cur, const struct db_event *ev,
+		struct db_sm_result *res)
+{
+	(void)cur;
+	(void)ev;
+	return db_sm_refuse(res, "no-record", "there is no record to change");
+}
+
+static int
+db_sm_exists(const struct db_consent *cur, const struct db_event *ev,
+	     struct db_sm_result *res)
+{
+	(void)ev;
+	return db_sm_refuse(res, "exists", "the address already has a record "
+			    "(state %s)", db_state_name(cur->state));
+}
+
+static int
+db_sm_add_new(const struct db_consent *cur, const struct db_event *ev,
+	      struct db_sm_result *res)
+{
+	const struct db_consent *r = ev->rec;
+
+	(void)cur;
+	if (r->state == DB_STATE_CONFIRMED)
+		return db_sm_proof(r->confirmed, r->ip, ev->admin ? ev->note :
+				   r->source, res);
+	return 0;
+}
+
+/* The new double opt-in after a withdrawal: send after it, click after
+ * the send. */
+static int
+db_sm_reoptin(const struct db_consent *cur, const struct db_event *ev,
+	      struct db_sm_result *res)
+{
+	char w[DB_TIME_MAX], d[DB_TIME_MAX], c[DB_TIME_MAX];
+
+	if (cur->doi_sent < cur->withdrawn || cur->doi_sent == 0)
+		return db_sm_refuse(res, "re-confirm-withdrawal",
+				    "would re-confirm a withdrawal of %s "
+				    "(no DOI mail was sent after it)",
+				    db_sm_time(cur->withdrawn, w));
+	if (ev->at < cur->doi_sent)
+		return db_sm_refuse(res, "re-confirm-withdrawal",
+				    "would re-confirm a withdrawal of %s (the "
+				    "confirmation of %s is before the DOI mail "
+				    "of %s)", db_sm_time(cur->withdrawn, w),
+				    db_sm_time(ev->at, c),
+				    db_sm_time(cur->doi_sent, d));
+	return 0;
+}
+
+static int
+db_sm_confirm(const struct db_consent *cur, const struct db_event *ev,
+	      struct db_sm_result *res)
+{
+	if (db_sm_proof(ev->at, ev->ip, ev->source, res) < 0)
+		return -1;
+	return cur->withdrawn ? db_sm_reoptin(cur, ev, res) : 0;
+}
+
+static int
+db_sm_confirm_again(const struct db_consent *cur, const struct db_event *ev,
+		    struct db_sm_result *res)
+{
+	(void)cur;
+	return db_sm_proof(ev->at, ev->ip, ev->source, res);
+}
+
+static int
+db_sm_withdraw_confirmed(const struct db_consent *cur,
+			 const struct db_event *ev, struct db_sm_result *res)
+{
+	char w[DB_TIME_MAX], c[DB_TIME_MAX];
+
+	if (ev->at >= cur->confirmed)
+		return 0;
+	return db_sm_refuse(res, "older-than-confirmation", "the withdrawal "
+			    "of %s is older than the confirmation of %s",
+			    db_sm_time(ev->at, w), db_sm_time(cur->confirmed, c));
+}
+
+static int
+db_sm_doi_after(const struct db_consent *cur, const struct db_event *ev,
+		struct db_sm_result *res)
+{
+	char w[DB_TIME_MAX], d[DB_TIME_MAX];
+
+	if (ev->at >= cur->withdrawn)
+		return 0;
+	return db_sm_refuse(res, "doi-before-withdrawal", "the DOI mail of %s "
+			    "is before the withdrawal of %s",
+			    db_sm_time(ev->at, d), db_sm_time(cur->withdrawn, w));
+}
+
+static int
+db_sm_undo_withdrawal(const struct db_consent *cur, const struct db_event *ev,
+		      struct db_sm_result *res)
+{
+	char w[DB_TIME_MAX];
+
+	(void)ev;
+	return db_sm_refuse(res, "undo-withdrawal", "would undo the withdrawal "
+			    "of %s", db_sm_time(cur->withdrawn, w));
+}
+
+static int
+db_sm_undo_confirmation(const struct db_consent *cur,
+			const struct db_event *ev, struct db_sm_result *res)
+{
+	char c[DB_TIME_MAX];
+
+	(void)ev;
+	return db_sm_refuse(res, "undo-confirmation", "would undo the "
+			    "confirmation of %s", db_sm_time(cur->confirmed, c));
+}
+
+#define P DB_STATE_PENDING
+#define C DB_STATE_CONFIRMED
+#define W DB_STATE_WITHDRAWN
+#define K DB_STATE_CUSTOMER
+#define NO(g) {DB_SM_NO, g}
+
+/* The table: [state before][event]. */
+static const struct db_sm_rule db_sm_table[DB_STATE_CUSTOMER + 1][DB_EV_COUNT] = {
+	[DB_STATE_NONE] = {
+		[DB_EV_ADD] = {DB_SM_REC, db_sm_add_new},
+		[DB_EV_CONFIRM] = NO(db_sm_no_record),
+		[DB_EV_WITHDRAW] = NO(db_sm_no_record),
+		[DB_EV_DOI_SEND] = {P, NULL},
+		[DB_EV_PENDING] = NO(db_sm_no_record),
+		[DB_EV_CUSTOMER] = NO(db_sm_no_record)},
+	[P] = {
+		[DB_EV_ADD] = NO(db_sm_exists),
+		[DB_EV_CONFIRM] = {C, db_sm_confirm},
+		[DB_EV_WITHDRAW] = {W, NULL},
+		[DB_EV_DOI_SEND] = {P, NULL},
+		[DB_EV_PENDING] = {P, NULL},
+		[DB_EV_CUSTOMER] = {K, NULL}},
+	[C] = {
+		[DB_EV_ADD] = NO(db_sm_exists),
+		[DB_EV_CONFIRM] = {C, db_sm_confirm_again},
+		[DB_EV_WITHDRAW] = {W, db_sm_withdraw_confirmed},
+		[DB_EV_DOI_SEND] = {C, NULL},
+		[DB_EV_PENDING] = NO(db_sm_undo_confirmation),
+		[DB_EV_CUSTOMER] = NO(db_sm_undo_confirmation)},
+	[W] = {
+		[DB_EV_ADD] = NO(db_sm_exists),
+		[DB_EV_CONFIRM] = {C, db_sm_confirm},
+		[DB_EV_WITHDRAW] = {W, NULL},
+		[DB_EV_DOI_SEND] = {P, db_sm_doi_after},
+		[DB_EV_PENDING] = NO(db_sm_undo_withdrawal),
+		[DB_EV_CUSTOMER] = NO(db_sm_undo_withdrawal)},
+	[K] = {
+		[DB_EV_ADD] = NO(db_sm_exists),
+		[DB_EV_CONFIRM] = {C, db_sm_confirm},
+		[DB_EV_WITHDRAW] = {W, NULL},
+		[DB_EV_DOI_SEND] = {K, NULL},
+		[DB_EV_PENDING] = {P, NULL},
+		[DB_EV_CUSTOMER] = {K, NULL}},
+};
+
+/* The state an event leads to when forced. */
+static int
+db_sm_forced_to(const struct db_event *ev)
+{
+	static const int to[DB_EV_COUNT] = {
+		[DB_EV_CONFIRM] = C, [DB_EV_WITHDRAW] = W, [DB_EV_DOI_SEND] = P,
+		[DB_EV_PENDING] = P, [DB_EV_CUSTOMER] = K};
+
+	return ev->kind == DB_EV_ADD ? ev->rec->state : to[ev->kind];
+}
+
+int
+db_consent_effective_state(const struct db_consent *c)
+{
+	if (c->state == DB_STATE_CONFIRMED && c->withdrawn > c->confirmed)
+		return DB_STATE_WITHDRAWN;
+	return c->state;
+}
+
+int
+db_consent_lacks_doi(const struct db_consent *c)
+{
+	return db_consent_effective_state(c) == DB_STATE_CONFIRMED &&
+	       (c->doi_sent == 0 || c->doi_sent > c->confirmed);
+}
+
+int
+db_consent_history_add(struct db_consent *c, int64_t at, const char *ip,
+		  const char *source)
+{
+	struct db_confirmation *h;
+	unsigned int i;
+
+	ip = ip ? ip : "";
+	for (i = 0; i < c->nhistory; i++)
+		if (c->history[i].at == at && strcmp(c->history[i].ip, ip) == 0)
+			return 0;
+	if (c->nhistory == DB_HISTORY_MAX) {
+		/* Keep the first proof; drop the second oldest. */
+		memmove(&c->history[1], &c->history[2],
+			(DB_HISTORY_MAX - 2) * sizeof(c->history[0]));
+		c->nhistory--;
+	}
+	h = &c->history[c->nhistory++];
+	memset(h, 0, sizeof(*h));
+	h->at = at;
+	db_sm_copy(h->ip, sizeof(h->ip), ip);
+	db_sm_copy(h->source, sizeof(h->source), source ? source : "");
+	return 1;
+}
+
+/* The history source of a confirmation event. */
+static void
+db_sm_history_source(const struct db_event *ev, int forced, char *out,
+		     size_t outsz)
+{
+	const char *src = ev->source && ev->source[0] ? ev->source : ev->note;
+
+	if (forced)
+		snprintf(out, outsz, "forced by %s: %s", ev->force_by ?
+			 ev->force_by : "?", ev->force_reason);
+	else
+		snprintf(out, outsz, "%s", src ? src : "");
+}
+
+static void
+db_sm_effect_confirm(const struct db_consent *cur, const struct db_event *ev,
+		     int forced, struct db_consent *out)
+{
+	char src[DB_HIST_SOURCE_MAX + 1];
+
+	db_sm_history_source(ev, forced, src, sizeof(src));
+	if (db_consent_effective_state(cur) != C) {
+		out->confirmed = ev->at;
+		db_sm_copy(out->ip, sizeof(out->ip), ev->ip ? ev->ip : "");
+		out->state = C;
+	} else if (ev->at == cur->confirmed && cur->nhistory == 0) {
+		return; /* the confirmation the record already names */
+	}
+	if (cur->nhistory == 0 && cur->confirmed != 0 &&
+	    ev->at != cur->confirmed)
+		db_consent_history_add(out, cur->confirmed, cur->ip, cur->source);
+	db_consent_history_add(out, ev->at, ev->ip, src);
+}
+
+static void
+db_sm_effect_add(const struct db_consent *cur, const struct db_event *ev,
+		 int forced, struct db_consent *out)
+{
+	char src[DB_HIST_SOURCE_MAX + 1];
+	const struct db_consent *r = ev->rec;
+
+	*out = *r;
+	out->nhistory = 0;
+	if (cur) {
+		out->nhistory = cur->nhistory;
+		memcpy(out->history, cur->history, sizeof(out->history));
+		if (cur->withdrawn > out->withdrawn)
+			out->withdrawn = cur->withdrawn;
+	}
+	if (r->state == C) {
+		if (forced)
+			db_sm_history_source(ev, 1, src, sizeof(src));
+		else
+			db_sm_copy(src, sizeof(src), r->source[0] &&
+				 !ev->admin ? r->source : ev->note ? ev->note
+				 : "");
+		db_consent_history_add(out, r->confirmed, r->ip, src);
+	}
+}
+
+static void
+db_sm_effect_doi(const struct db_consent *cur, const struct db_event *ev,
+		 struct db_consent *out)
+{
+	if (cur == NULL) {
+		out->created = ev->at;
+		db_sm_copy(out->source, sizeof(out->source), ev->source ? ev->source : "");
+	}
+	out->doi_sent = ev->at;
+	db_sm_copy(out->doi_msgid, sizeof(out->doi_msgid), ev->msgid ? ev->msgid : "");
+	db_sm_copy(out->doi_hash, sizeof(out->doi_hash), ev->hash ? ev->hash : "");
+	db_sm_copy(out->doi_ref, sizeof(out->doi_ref), ev->ref ? ev->ref : "");
+	if (out->uid[0] == '\0' && ev->uid)
+		db_sm_copy(out->uid, sizeof(out->uid), ev->uid);
+}
+
+/* Apply the event's effect to out (a copy of cur, or zero). */
+static void
+db_sm_effect(const struct db_consent *cur, const struct db_event *ev, int to,
+	     int forced, struct db_consent *out)
+{
+	switch (ev->kind) {
+	case DB_EV_ADD:
+		db_sm_effect_add(cur, ev, forced, out);
+		return;
+	case DB_EV_CONFIRM:
+		db_sm_effect_confirm(cur, ev, forced, out);
+		return;
+	case DB_EV_WITHDRAW:
+		if (db_consent_effective_state(cur) == W && cur->state == W)
+			return;
+		out->state = W;
+		if (ev->at > out->withdrawn)
+			out->withdrawn = ev->at;
+		return;
+	case DB_EV_DOI_SEND:
+		db_sm_effect_doi(cur, ev, out);
+		break;
+	}
+	out->state = to;
+}
+
+/* Do a and b encode to the same bytes? */
+static int
+db_sm_equal(const struct db_consent *a, const struct db_consent *b)
+{
+	unsigned char ea[DB_CODEC_MAX], eb[DB_CODEC_MAX];
+	int na = db_codec_encode(a, ea, sizeof(ea));
+	int nb = db_codec_encode(b, eb, sizeof(eb));
+
+	return na > 0 && na == nb && memcmp(ea, eb, (size_t)na) == 0;
+}
+
+/* Is a refusal of this code one that --force may override? */
+static int
+db_sm_forceable(const struct db_event *ev, const char *code)
+{
+	if (!ev->force || ev->force_reason == NULL || !ev->force_reason[0])
+		return 0;
+	return strcmp(code, "no-record") != 0 &&
+	       strcmp(code, "forced-too-early") != 0 &&
+	       strcmp(code, "doi-before-withdrawal") != 0;
+}
+
+int
+db_sm_step(const struct db_consent *cur, const struct db_event *ev,
+	   struct db_consent *out, struct db_sm_result *res)
+{
+	const struct db_sm_rule *rule;
+	int from, to;
+
+	memset(res, 0, sizeof(*res));
+	from = cur ? db_consent_effective_state(cur) : DB_STATE_NONE;
+	res->before = cur ? cur->state : DB_STATE_NONE;
+	res->after = res->before;
+	res->outcome = DB_SM_REFUSED;
+	if (ev->kind < DB_EV_ADD || ev->kind >= DB_EV_COUNT || from < 0 ||
+	    from > K || (ev->kind == DB_EV_ADD && ev->rec == NULL)) {
+		db_sm_refuse(res, "invalid", "not a consent event");
+		return res->outcome;
+	}
+	rule = &db_sm_table[from][ev->kind];
+	to = rule->to == DB_SM_REC ? ev->rec->state : rule->to;
+	if (rule->guard && rule->guard(cur, ev, res) < 0) {
+		if (!db_sm_forceable(ev, res->code))
+			return res->outcome;
+		res->forced = 1;
+		to = db_sm_forced_to(ev);
+		if (ev->kind == DB_EV_CONFIRM && cur && ev->at < cur->withdrawn) {
+			char w[DB_TIME_MAX];
+
+			db_sm_refuse(res, "forced-too-early", "a forced "
+				     "confirmation must not be older than the "
+				     "withdrawal of %s",
+				     db_sm_time(cur->withdrawn, w));
+			return res->outcome;
+		}
+		res->code = NULL;
+		res->why[0] = '\0';
+	}
+	if (cur)
+		*out = *cur;
+	else
+		memset(out, 0, sizeof(*out));
+	db_sm_effect(cur, ev, to, res->forced, out);
+	if (out->state == C && out->withdrawn > out->confirmed) {
+		char w[DB_TIME_MAX];
+
+		db_sm_refuse(res, "forced-too-early", "a confirmation must not "
+			     "be older than the withdrawal of %s",
+			     db_sm_time(out->withdrawn, w));
+		res->forced = 0;
+		return res->outcome;
+	}
+	res->after = out->state;
+	res->outcome = cur && db_sm_equal(cur, out) ? DB_SM_SAME : DB_SM_CHANGED;
+	return res->outcome;
+}
+
+/* The event of an imported row's state, or 0 for a row without one. */
+static int
+db_sm_row_event(const struct db_consent *row, unsigned int mask,
+		int64_t now, struct db_event *ev)
+{
+	if (!(mask & (1u << DB_ROW_STATE)))
+		return 0;
+	switch (row->state) {
+	case C:
+		ev->kind = DB_EV_CONFIRM;
+		ev->at = mask & (1u << DB_ROW_CONFIRMED) ? row->confirmed : 0;
+		ev->ip = mask & (1u << DB_ROW_IP) ? row->ip : NULL;
+		ev->source = mask & (1u << DB_ROW_SOURCE) ? row->source : NULL;
+		return 1;
+	case W:
+		ev->kind = DB_EV_WITHDRAW;
+		ev->at = mask & (1u << DB_ROW_WITHDRAWN) && row->withdrawn ?
+			 row->withdrawn : now;
+		return 1;
+	case K:
+		ev->kind = DB_EV_CUSTOMER;
+		return 1;
+	default:
+		ev->kind = DB_EV_PENDING;
+		return 1;
+	}
+}
+
+/* A row for an address without a record: one ADD of the merged row. */
+static int
+db_sm_row_new(const struct db_consent *row, unsigned int mask, int64_t now,
+	      struct db_event *ev, struct db_consent *rec,
+	      struct db_consent *out, struct db_sm_result *res)
+{
+	*rec = *row;
+	rec->nhistory = 0;
+	if (!(mask & (1u << DB_ROW_STATE)))
+		rec->state = P;
+	if (!(mask & (1u << DB_ROW_CREATED)))
+		rec->created = now;
+	if (rec->state == W && rec->withdrawn == 0)
+		rec->withdrawn = now;
+	ev->kind = DB_EV_ADD;
+	ev->rec = rec;
+	return db_sm_step(NULL, ev, out, res);
+}
+
+/* Copy the row's fields without a state meaning. */
+static void
+db_sm_row_fields(const struct db_consent *row, unsigned int mask,
+		 struct db_consent *out)
+{
+	if (mask & (1u << DB_ROW_UID))
+		memcpy(out->uid, row->uid, sizeof(out->uid));
+	if (mask & (1u << DB_ROW_TRACKING))
+		out->tracking = row->tracking;
+	if (mask & (1u << DB_ROW_CREATED))
+		out->created = row->created;
+	if (mask & (1u << DB_ROW_SOURCE))
+		memcpy(out->source, row->source, sizeof(out->source));
+}
+
+int
+db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
+		unsigned int mask, int64_t now, const char *where,
+		const struct db_event *force, struct db_consent *out,
+		struct db_sm_result *res)
+{
+	struct db_consent tmp, rec;
+	struct db_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	memset(res, 0, sizeof(*res));
+	ev.note = where;
+	if (force) {
+		ev.force = force->force;
+		ev.force_by = force->force_by;
+		ev.force_reason = force->force_reason;
+	}
+	if (cur == NULL)
+		return db_sm_row_new(row, mask, now, &ev, &rec, out, res);
+	tmp = *cur;
+	/* A DOI send the record has not seen comes first; one the machine
+	 * refuses (not after the withdrawal) is left out. */
+	if ((mask & (1u << DB_ROW_DOI_SENT)) && row->doi_sent > cur->doi_sent) {
+		ev.kind = DB_EV_DOI_SEND;
+		ev.at = row->doi_sent;
+		ev.msgid = mask & (1u << DB_ROW_DOI_MSGID) ? row->doi_msgid
+							  : cur->doi_msgid;
+		if (db_sm_step(cur, &ev, out, res) == DB_SM_CHANGED)
+			tmp = *out;
+		ev.msgid = NULL;
+	}
+	/* A row that repeats the record's state (a confirmed row without
+	 * its time or with the same one) has no event. */
+	if (db_sm_row_event(row, mask, now, &ev) &&
+	    !(row->state == db_consent_effective_state(&tmp) &&
+	      (row->state != C || ev.at == 0 || ev.at == tmp.confirmed))) {
+		if (db_sm_step(&tmp, &ev, out, res) == DB_SM_REFUSED)
+			return DB_SM_REFUSED;
+		tmp = *out;
+	}
+	*out = tmp;
+	db_sm_row_fields(row, mask, out);
+	res->code = NULL;
+	res->why[0] = '\0';
+	res->before = cur->state;
+	res->after = out->state;
+	res->outcome = db_sm_equal(cur, out) ? DB_SM_SAME : DB_SM_CHANGED;
+	return res->outcome;
+}
+
+int
+db_sm_replica_check(const struct db_consent *cur, const struct db_consent *row,
+		    struct db_sm_result *res)
+{
+	struct db_consent seen = *cur;
+	struct db_event ev;
+	int from = db_consent_effective_state(cur);
+	int to = db_consent_effective_state(row);
+
+	memset(res, 0, sizeof(*res));
+	memset(&ev, 0, sizeof(ev));
+	res->before = cur->state;
+	res->after = row->state;
+	res->outcome = DB_SM_CHANGED;
+	/* Nothing to guard: no withdrawal here, the row withdraws, or the
+	 * record already holds a consent given after its withdrawal. */
+	if (cur->withdrawn == 0 || to == W ||
+	    (from == C && cur->confirmed >= cur->withdrawn))
+		return res->outcome;
+	seen.state = W;
+	ev.kind = DB_EV_DOI_SEND;
+	ev.at = row->doi_sent > cur->doi_sent ? row->doi_sent : cur->doi_sent;
+	if (from == W && (ev.at == 0 || db_sm_doi_after(&seen, &ev, res) < 0)) {
+		/* Out of withdrawn only with a DOI send after it. */
+		db_sm_undo_withdrawal(&seen, &ev, res);
+		if (to == C)
+			db_sm_refuse(res, "re-confirm-withdrawal", "would "
+				     "re-confirm a withdrawal without a DOI "
+				     "mail sent after it");
+		res->outcome = DB_SM_REFUSED;
+		return res->outcome;
+	}
+	if (to != C)
+		return res->outcome;
+	seen.doi_sent = ev.at;
+	ev.kind = DB_EV_CONFIRM;
+	ev.at = row->confirmed;
+	if (db_sm_reoptin(&seen, &ev, res) < 0)
+		res->outcome = DB_SM_REFUSED;
+	return res->outcome;
+}
+
+/* Store out and its evidence inside txn. */
+static int
+db_sm_store(struct db_store *s, MDB_txn *txn, const char *key,
+	    const struct db_consent *out, const struct db_evidence *e,
+	    const struct db_sm_result *res)
+{
+	struct db_evidence ev;
+	int rc;
+
+	if ((rc = db_consent_put_txn(s, txn, key, out, 0)) != DB_OK ||
+	    e == NULL)
+		return rc;
+	ev = *e;
+	ev.before = db_state_name(res->before);
+	ev.after = db_state_name(res->after);
+	return db_evidence_append_txn(s, txn, &ev, 1, NULL);
+}
+
+int
+db_consent_apply(struct db_store *s, const char *addr,
+		 const struct db_event *ev, const struct db_evidence *e,
+		 int dry_run, struct db_sm_result *res)
+{
+	char key[ADDR_MAX + 1];
+	struct db_consent cur, out;
+	MDB_txn *txn;
+	int rc, have;
+
+	memset(res, 0, sizeof(*res));
+	if (addr_normalise(addr, key, sizeof(key)) < 0)
+		return DB_ERR_INVALID;
+	if ((rc = db_txn_begin(s, dry_run, &txn)) != DB_OK)
+		return rc;
+	rc = db_consent_get_txn(s, txn, key, &cur);
+	have = rc == DB_OK;
+	if (rc == DB_ERR_CORRUPT && ev->force && ev->kind == DB_EV_ADD)
+		rc = DB_NOTFOUND; /* a forced add replaces what cannot be read */
+	if (rc != DB_OK && rc != DB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if (db_sm_step(have ? &cur : NULL, ev, &out, res) != DB_SM_CHANGED ||
+	    dry_run) {
+		mdb_txn_abort(txn);
+		return DB_OK;
+	}
+	if ((rc = db_sm_store(s, txn, key, &out, e, res)) != DB_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return db_txn_commit(txn);
+}
