@@ -49,6 +49,8 @@ static const struct cfg_key cfg_table[] = {
 	  "https prefix every DOI confirmation link must start with."),
 	K("DoiCancelURL", CFG_T_HTTPS_URL, doi_cancel_url, "", 0, 0,
 	  "Optional https prefix of the decline link a DOI mail may carry beside the confirmation link."),
+	K("DoiLogoURL", CFG_T_LIST, doi_logo_urls, "", 0, 0,
+	  "Repeatable; https URLs (prefixes) of images a DOI mail may show as its logo."),
 	K("PrivacyURL", CFG_T_HTTPS_URL, privacy_url, "", 0, 0,
 	  "Privacy policy URL that DOI and marketing mail must link."),
 	K("ImprintText", CFG_T_LIST, imprint_text, "", 0, 0,

@@ -41,6 +41,7 @@ struct cfg {
 	int class_heuristics;
 	char *confirm_url;
 	char *doi_cancel_url;
+	struct cfg_list doi_logo_urls;
 	char *privacy_url;
 	struct cfg_list imprint_text;
 	char *advertising_list;

@@ -45,6 +45,7 @@ static const struct {
 	{"ClassHeuristics", MF_RELOAD_APPLY},
 	{"ConfirmURL", MF_RELOAD_APPLY},
 	{"DoiCancelURL", MF_RELOAD_APPLY},
+	{"DoiLogoURL", MF_RELOAD_APPLY},
 	{"PrivacyURL", MF_RELOAD_APPLY},
 	{"ImprintText", MF_RELOAD_APPLY},
 	{"AdvertisingList", MF_RELOAD_APPLY}, /* compiled into the snapshot */

@@ -166,6 +166,7 @@ pol_message_free(struct pol_message *m)
 		free(m->attachments[i].path);
 		free(m->attachments[i].content_type);
 		free(m->attachments[i].filename);
+		free(m->attachments[i].content_id);
 	}
 	free(m->attachments);
 	free(m);
@@ -632,7 +633,10 @@ pol_add_attachment(struct pol_parse *pp, GMimePart *part, const char *path,
 	a->path = strdup(path);
 	a->content_type = strdup(ctype);
 	a->filename = pol_clean_str(g_mime_part_get_filename(part), 1);
-	if (a->path == NULL || a->content_type == NULL || a->filename == NULL)
+	a->content_id = pol_clean_str(
+	    g_mime_object_get_content_id(GMIME_OBJECT(part)), 1);
+	if (a->path == NULL || a->content_type == NULL || a->filename == NULL ||
+	    a->content_id == NULL)
 		return POL_ERR_NOMEM;
 	return POL_OK;
 }

@@ -70,6 +70,7 @@ struct pol_attachment {
 	char *content_type;
 	char *filename; /* "" when absent */
 	size_t size;    /* decoded size in bytes */
+	char *content_id; /* Content-ID without angle brackets, "" when absent */
 };
 
 /* Flags about how the parse went. */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../patterns.h"
 #include "util.h"
@@ -325,23 +326,67 @@ pol_doi_link_allowed(const struct pol_ctx *x, const char *url)
 	return pol_doi_host_allowed(cfg, host);
 }
 
+/* Add one structural hit unless the rule already has its fill. */
 static int
-pol_doi_structure(const struct pol_ctx *x, struct pol_verdict *v)
+pol_doi_structure_hit(struct pol_verdict *v, const char *where,
+		      const char *what, const char *name, const char *url)
+{
+	if (pol_rule_hits(v, POL_RULE_DOI_ADVERTISING) >= POL_RULE_MAX_HITS)
+		return 0;
+	if (name)
+		return pol_verdict_add(v, POL_RULE_DOI_ADVERTISING, -1, where,
+				       "%s: \"%s\" (%.200s)", what, name, url);
+	return pol_verdict_add(v, POL_RULE_DOI_ADVERTISING, -1, where, "%s: %.200s",
+			       what, url);
+}
+
+/* Is src one of the logos DoiLogoURL lists? */
+static int
+pol_doi_listed_logo(const struct cfg *cfg, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->doi_logo_urls.n; i++)
+		if (pol_url_has_prefix(src, cfg->doi_logo_urls.v[i]))
+			return 1;
+	return 0;
+}
+
+/* Every link outside the allowed set. */
+static int
+pol_doi_links(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
-	char where[160], host[POL_HOST_MAX];
-	size_t i, logos = 0;
+	char where[160];
+	size_t i;
 
 	for (i = 0; i < m->nlinks; i++) {
 		if (pol_doi_link_allowed(x, m->links[i].url))
 			continue;
 		pol_where_part(m, m->links[i].part, m->links[i].line, where,
 			       sizeof(where));
-		return pol_verdict_add(v, POL_RULE_DOI_ADVERTISING, -1, where,
-				       "link outside the confirmation, privacy "
-				       "and allowed domains: %.200s",
-				       m->links[i].url);
+		if (pol_doi_structure_hit(v, where, "link outside the "
+					  "confirmation, privacy and allowed "
+					  "domains", NULL, m->links[i].url) < 0)
+			return -1;
 	}
+	return 0;
+}
+
+/*
+ * Images: the one logo is an inline image (cid:) or one from an allowed
+ * domain, small by its declared size and not named like a campaign
+ * picture; images DoiLogoURL lists are logos whatever their size.  1x1 and
+ * hidden images are a tracking matter (tracking.no-consent).
+ */
+static int
+pol_doi_images(const struct pol_ctx *x, struct pol_verdict *v)
+{
+	const struct pol_message *m = x->msg;
+	char where[160], host[POL_HOST_MAX], name[200];
+	size_t i, logos = 0;
+	int slug;
+
 	for (i = 0; i < m->nimages; i++) {
 		const struct pol_image *im = &m->images[i];
 		int tiny = im->width >= 0 && im->height >= 0 && im->width <= 1 &&
@@ -352,29 +397,94 @@ pol_doi_structure(const struct pol_ctx *x, struct pol_verdict *v)
 			      (pol_url_host(im->src, host, sizeof(host)) == 0 &&
 			       pol_doi_host_allowed(x->cfg, host));
 
-		int slug = 0;
-		char name[200];
-
-		if (tiny || im->hidden)
-			continue; /* a tracking matter, see tracking.no-consent */
+		if (tiny || im->hidden || pol_doi_listed_logo(x->cfg, im->src))
+			continue;
+		slug = 0;
 		/* A logo is not named like a campaign picture. */
-		if (allowed && small && logos == 0 &&
+		if (allowed && small &&
 		    (slug = pol_doi_words_in_slug(x->cfg, im->src, name,
 						  sizeof(name))) < 0)
 			return -1;
 		if (allowed && small && !slug && logos++ == 0)
 			continue;
 		pol_where_part(m, im->part, 0, where, sizeof(where));
-		if (slug)
-			return pol_verdict_add(v, POL_RULE_DOI_ADVERTISING, -1,
-					       where, "image named like a campaign "
-					       "picture, not a logo: \"%s\" "
-					       "(%.200s)", name, im->src);
-		return pol_verdict_add(v, POL_RULE_DOI_ADVERTISING, -1, where,
-				       "image other than one small logo from an "
-				       "allowed domain: %.200s", im->src);
+		if (pol_doi_structure_hit(v, where, slug ? "image named like a "
+					  "campaign picture, not a logo" :
+					  "image other than one small logo from "
+					  "an allowed domain",
+					  slug ? name : NULL, im->src) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+/* Is attachment a an inline image the HTML shows (src="cid:...")? */
+static int
+pol_doi_inline_image(const struct pol_message *m, const struct pol_attachment *a)
+{
+	size_t i, n = strlen(a->content_id);
+
+	if (strncasecmp(a->content_type, "image/", 6) != 0 || n == 0)
+		return 0;
+	for (i = 0; i < m->nimages; i++)
+		if (pol_url_scheme_is(m->images[i].src, "cid:") &&
+		    strncmp(m->images[i].src + 4, a->content_id, n) == 0 &&
+		    m->images[i].src[4 + n] == '\0')
+			return 1;
+	return 0;
+}
+
+/*
+ * Parts: a DOI mail is its text bodies and the inline images they show.
+ * Anything else (an attachment, an invitation, an AMP alternative, a
+ * forwarded message) is refused with its name.
+ */
+static int
+pol_doi_parts(const struct pol_ctx *x, struct pol_verdict *v)
+{
+	const struct pol_message *m = x->msg;
+	char where[160];
+	size_t i;
+
+	for (i = 0; i < m->nparts; i++) {
+		size_t k;
+
+		if (!m->parts[i].attached)
+			continue;
+		/* Named once: most such parts are also attachments. */
+		for (k = 0; k < m->nattachments; k++)
+			if (strcmp(m->attachments[k].path, m->parts[i].path) == 0)
+				break;
+		if (k < m->nattachments)
+			continue;
+		pol_where_part(m, i, 0, where, sizeof(where));
+		if (pol_doi_structure_hit(v, where, "part besides the text "
+					  "bodies (attachment, invitation, AMP "
+					  "or attached message)", NULL,
+					  m->parts[i].content_type) < 0)
+			return -1;
+	}
+	for (i = 0; i < m->nattachments; i++) {
+		const struct pol_attachment *a = &m->attachments[i];
+
+		if (pol_doi_inline_image(m, a))
+			continue;
+		snprintf(where, sizeof(where), "part %s %s", a->path,
+			 a->content_type);
+		if (pol_doi_structure_hit(v, where, "attachment in a DOI mail",
+					  a->filename[0] ? a->filename : NULL,
+					  a->content_type) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+pol_doi_structure(const struct pol_ctx *x, struct pol_verdict *v)
+{
+	if (pol_doi_links(x, v) < 0 || pol_doi_images(x, v) < 0)
+		return -1;
+	return pol_doi_parts(x, v);
 }
 
 int

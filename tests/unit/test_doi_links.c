@@ -138,6 +138,84 @@ test_privacy_written_out(void **state)
 	cfg_unref(c);
 }
 
+/* The rule ids of a whole raw DOI mail (multipart built by the caller). */
+static char *
+judge_raw(const struct cfg *c, const char *raw)
+{
+	struct buf ids = BUF_INIT;
+	struct pol_limits lim = {100, 20, 0, 0};
+	struct pol_recipient r = {"anna@kunde.example", {POL_CONSENT_NONE, 0, 0}};
+	struct pol_envelope env = {"newsletter@example.com", "", 1, &r, 1,
+				   1700000000, NULL};
+	struct pol_message *m = NULL;
+	struct pol_verdict v;
+	size_t i;
+
+	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
+	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	for (i = 0; i < v.nhits; i++)
+		buf_printf(&ids, "%s%s", ids.len ? "," : "",
+			   pol_rule_info(v.hits[i].rule)->id);
+	pol_verdict_clear(&v);
+	pol_message_free(m);
+	return buf_steal(&ids);
+}
+
+#define MP_HEAD "From: Beispiel <newsletter@example.com>\r\nTo: anna@kunde.example\r\n" \
+	"Subject: Bitte bestaetigen Sie Ihre Anmeldung\r\nMIME-Version: 1.0\r\n" \
+	"Content-Type: multipart/related; boundary=\"b1\"\r\n\r\n" \
+	"--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" \
+	"<p>Bitte bestaetigen: " CONFIRM PRIVACY "Beispiel GmbH %s</p>\r\n"
+
+static void
+expect_raw(const struct cfg *c, const char *img, const char *part,
+	   const char *want)
+{
+	struct buf raw = BUF_INIT;
+	char *got;
+
+	buf_printf(&raw, MP_HEAD, img);
+	buf_printf(&raw, "%s--b1--\r\n", part);
+	got = judge_raw(c, raw.data);
+	if (strcmp(got, want) != 0)
+		fail_msg("for %s\n  want [%s]\n  got  [%s]", part, want, got);
+	free(got);
+	buf_free(&raw);
+}
+
+#define LOGO_PART "--b1\r\nContent-Type: image/png\r\nContent-ID: <logo1@example.com>\r\n" \
+	"Content-Disposition: inline; filename=logo.png\r\nContent-Transfer-Encoding: base64\r\n\r\n" \
+	"iVBORw0KGgo=\r\n"
+
+static void
+test_parts_and_logos(void **state)
+{
+	struct cfg *c = doi_cfg(NULL), *logo = doi_cfg("DoiLogoURL https://cdn.example.net/brand/\n");
+	char *got;
+
+	(void)state;
+	/* The inline logo the HTML shows passes. */
+	expect_raw(c, "<img src=\"cid:logo1@example.com\" alt=\"Beispiel\">", LOGO_PART, "");
+	/* A PDF attachment, a calendar invitation, an image nobody shows: refused. */
+	expect_raw(c, "", "--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+		   "filename=katalog.pdf\r\n\r\n%PDF-1.4\r\n", "doi.advertising");
+	expect_raw(c, "", "--b1\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\n"
+		   "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "doi.advertising");
+	expect_raw(c, "", LOGO_PART, "doi.advertising");
+	/* A large image is a logo only when DoiLogoURL lists it. */
+	got = judge(c, CONFIRM PRIVACY "<img src=\"https://cdn.example.net/brand/logo.png\" width=\"800\" height=\"400\">");
+	assert_string_equal(got, "doi.advertising");
+	free(got);
+	expect(logo, CONFIRM PRIVACY "<img src=\"https://cdn.example.net/brand/logo.png\" width=\"800\" height=\"400\">", "");
+	/* Every structural cause is named, not only the first. */
+	got = judge(c, CONFIRM PRIVACY "<a href=\"https://a.example/\">a</a><a href=\"https://b.example/\">b</a>"
+		    "<img src=\"https://c.example/x.png\">");
+	assert_string_equal(got, "doi.advertising,doi.advertising,doi.advertising");
+	free(got);
+	cfg_unref(c);
+	cfg_unref(logo);
+}
+
 int
 main(void)
 {
@@ -145,6 +223,7 @@ main(void)
 		cmocka_unit_test(test_own_hosts_and_mailto),
 		cmocka_unit_test(test_confirm_link_counting),
 		cmocka_unit_test(test_privacy_written_out),
+		cmocka_unit_test(test_parts_and_logos),
 	};
 
 	pol_init();
