@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libmilter-dev libgmime-3.0-dev liblmdb-dev lmdb-utils libspf2-dev libpcre2-dev
 libgumbo-dev libidn2-dev libcmocka-dev postfix miltertest swaks opendkim opendkim-tools
 python3 ca-certificates man-db groff-base bc valgrind m4
-libpq-dev postgresql"
+libpq-dev postgresql
+debhelper lintian dpkg-dev fakeroot"
 
 missing=""
 for p in $PKGS; do
