@@ -5,6 +5,7 @@
 #   make check      deps + build + every test (unit, ASan/UBSan, miltertest,
 #                   Postfix end to end, corpus)
 #   make demo       a private Postfix with consentgate, four sample mails
+#                   (installs only build deps, Postfix and swaks)
 #   make deb        ../consentgate_*.deb with dpkg-buildpackage (in a copy
 #                   under /tmp: DEBDIR=/tmp/consentgate-deb)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -193,7 +194,9 @@ check: deps
 	$(MAKE) fuzz FUZZ_TIME=60
 	@echo "check: all tests passed"
 
-demo: deps
+# Only what the demo needs (scripts/deps.sh demo), not the test tool chain.
+demo:
+	@sh scripts/deps.sh demo
 	$(MAKE) all
 	@sh tests/e2e/demo.sh $(BUILD)
 
