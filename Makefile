@@ -5,6 +5,9 @@
 #   make check      deps + build + every test (unit, ASan/UBSan, miltertest,
 #                   Postfix end to end, corpus)
 #   make demo       a private Postfix with consentgate, four sample mails
+#                   (installs only build deps, Postfix and swaks)
+#   make deb        ../consentgate_*.deb with dpkg-buildpackage (in a copy
+#                   under /tmp: DEBDIR=/tmp/consentgate-deb)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -62,7 +65,7 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 PROGS = $(BUILD)/consentgate $(BUILD)/consentctl
 
 .PHONY: all deps check unit unit-asan layering miltertest e2e corpus demo \
-	replication \
+	replication deb deb-test \
 	install clean bench fuzz fuzz-build hostile valgrind
 
 all: $(PROGS)
@@ -168,6 +171,20 @@ $(BUILD)/evidence_bench: bench/evidence_bench.c $(TESTABLE_OBJ)
 bench: all $(BUILD)/evidence_bench
 	@sh bench/run.sh $(BUILD)
 
+# The Debian package, built in a copy of the tree (dpkg-buildpackage writes
+# its output to ..): the .deb ends up in $(DEBDIR).
+DEBDIR ?= /tmp/consentgate-deb
+deb:
+	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/src
+	git ls-files -co --exclude-standard | grep -Ev '^build' | \
+		tar -cf - -T - | tar -xf - -C $(DEBDIR)/src
+	cd $(DEBDIR)/src && dpkg-buildpackage -us -uc -b
+	@ls -l $(DEBDIR)/*.deb
+
+# Build, lintian, dpkg -i, run the installed daemon, dpkg --purge (root).
+deb-test: $(PROGS)
+	@sh tests/deb.sh
+
 check: deps
 	$(MAKE) all
 	$(MAKE) layering
@@ -181,10 +198,13 @@ check: deps
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 corpus
 	$(MAKE) hostile
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 hostile
+	$(MAKE) deb-test
 	$(MAKE) fuzz FUZZ_TIME=60
 	@echo "check: all tests passed"
 
-demo: deps
+# Only what the demo needs (scripts/deps.sh demo), not the test tool chain.
+demo:
+	@sh scripts/deps.sh demo
 	$(MAKE) all
 	@sh tests/e2e/demo.sh $(BUILD)
 

@@ -103,6 +103,11 @@ static const struct cfg_key cfg_table[] = {
 
 #undef K
 
+/* cfg_parse_lines keeps one slot per key. */
+#define CFG_KEYS_MAX 128
+_Static_assert(sizeof(cfg_table) / sizeof(cfg_table[0]) <= CFG_KEYS_MAX,
+	       "raise CFG_KEYS_MAX");
+
 const struct cfg_key *
 cfg_keys(size_t *n)
 {
@@ -387,6 +392,41 @@ cfg_list_address(struct cfg_ctx *x, const struct cfg_key *k, char *tok,
 	return norm;
 }
 
+/* The lists of bare domain names (a host matches itself and its
+ * subdomains).  A URL or a host with a port there would never match. */
+static int
+cfg_is_domain_list(const struct cfg_key *k)
+{
+	return strcasecmp(k->name, "AllowedLinkDomains") == 0 ||
+	       strcasecmp(k->name, "TrackingDomains") == 0;
+}
+
+/* One entry of a domain list: a bare host name.  0, or -1 reported with
+ * a hint at what to write instead. */
+static int
+cfg_check_domain(struct cfg_ctx *x, const struct cfg_key *k, const char *tok)
+{
+	const char *host = strstr(tok, "://");
+	size_t n;
+
+	if (host == NULL && strpbrk(tok, "/:@ \t") == NULL)
+		return 0;
+	if (host == NULL) {
+		cfg_error(x, "%s: '%s' is not a domain name (write only the "
+			  "host, e.g. shop.example)", k->name, tok);
+		return -1;
+	}
+	host += 3;
+	n = strcspn(host, "/:?#@");
+	if (n == 0) {
+		host = "its host name";
+		n = strlen(host);
+	}
+	cfg_error(x, "%s: '%s' is a URL, not a domain: write %.*s", k->name,
+		  tok, (int)n, host);
+	return -1;
+}
+
 /* Lists: comma-separated entries appended; ImprintText is one text per
  * line, because commas belong to an imprint. */
 static int
@@ -407,6 +447,8 @@ cfg_set_list(struct cfg_ctx *x, const struct cfg_key *k, void *field,
 		if (*tok == '\0')
 			continue;
 		entry = tok;
+		if (cfg_is_domain_list(k) && cfg_check_domain(x, k, tok) < 0)
+			return -1;
 		if (k->type == CFG_T_ADDRLIST &&
 		    (entry = cfg_list_address(x, k, tok, norm, sizeof(norm))) == NULL)
 			return -1;
@@ -571,6 +613,62 @@ cfg_new_defaults(struct cfg_ctx *x)
 	return c;
 }
 
+/* Cut a trailing comment off a value, in place: a '#' at the start or
+ * after white space begins one; "\#" stands for a literal '#'.  A '#'
+ * inside a word (https://shop.example/#top) is kept. */
+static void
+cfg_strip_comment(char *value)
+{
+	char *r, *w;
+
+	for (r = w = value; *r; r++) {
+		if (r[0] == '\\' && r[1] == '#') {
+			*w++ = '#';
+			r++;
+			continue;
+		}
+		if (*r == '#' && (r == value || r[-1] == ' ' || r[-1] == '\t'))
+			break;
+		*w++ = *r;
+	}
+	*w = '\0';
+	while (w > value && (w[-1] == ' ' || w[-1] == '\t'))
+		*--w = '\0';
+}
+
+/* Lists append line by line; every other key may be given once.  seen
+ * holds the line each key (each RuleAction.<rule>) was first set on, so
+ * a second line names both places.  0, or -1 reported. */
+static int
+cfg_check_repeat(struct cfg_ctx *x, const struct cfg_key *k,
+		 const char *suffix, unsigned *seen, unsigned *rule_seen)
+{
+	unsigned *first = seen;
+	int r;
+
+	if (k->type == CFG_T_LIST || k->type == CFG_T_ADDRLIST)
+		return 0;
+	if (k->type == CFG_T_RULEACTION) {
+		r = pol_rule_find(suffix);
+		if (r < 0)
+			return 0; /* cfg_set reports the unknown rule */
+		first = &rule_seen[r];
+	}
+	if (*first == 0) {
+		*first = x->line;
+		return 0;
+	}
+	if (k->type == CFG_T_RULEACTION)
+		cfg_error(x, "RuleAction.%s: given twice, here and at %s:%u "
+			  "(only lists may be repeated; remove one)", suffix,
+			  x->file, *first);
+	else
+		cfg_error(x, "%s: given twice, here and at %s:%u (only lists "
+			  "may be repeated; remove one)", k->name, x->file,
+			  *first);
+	return -1;
+}
+
 /* Parse the lines of text into c.  text is modified. */
 static void
 cfg_parse_lines(struct cfg_ctx *x, struct cfg *c, char *text)
@@ -578,10 +676,13 @@ cfg_parse_lines(struct cfg_ctx *x, struct cfg *c, char *text)
 	char *line, *next, *key, *value, *p;
 	const struct cfg_key *k;
 	const char *suffix;
-	int seen[64] = {0};
+	unsigned seen[CFG_KEYS_MAX] = {0}, rule_seen[POL_RULE_COUNT] = {0};
 	size_t nkeys;
 	const struct cfg_key *keys = cfg_keys(&nkeys);
 
+	/* A UTF-8 byte order mark, as some editors write one. */
+	if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+		text += 3;
 	for (line = text; line; line = next) {
 		x->line++;
 		next = strchr(line, '\n');
@@ -598,6 +699,7 @@ cfg_parse_lines(struct cfg_ctx *x, struct cfg *c, char *text)
 			;
 		value = cfg_trim(p);
 		*p = '\0';
+		cfg_strip_comment(value);
 		k = cfg_find(key, &suffix);
 		if (k == NULL) {
 			cfg_error(x, "unknown key '%s'", key);
@@ -611,8 +713,10 @@ cfg_parse_lines(struct cfg_ctx *x, struct cfg *c, char *text)
 		if ((k->type == CFG_T_LIST || k->type == CFG_T_ADDRLIST) &&
 		    !seen[k - keys]) {
 			cfg_list_free((struct cfg_list *)((char *)c + k->offset));
+			seen[k - keys] = x->line;
 		}
-		seen[k - keys] = 1;
+		if (cfg_check_repeat(x, k, suffix, &seen[k - keys], rule_seen) < 0)
+			continue;
 		if (*value == '\0' && k->type != CFG_T_STRING &&
 		    k->type != CFG_T_LIST && k->type != CFG_T_ADDRLIST &&
 		    k->type != CFG_T_ADDRESS && k->type != CFG_T_HTTPS_URL &&

@@ -3,11 +3,15 @@
  *
  * Owns: nothing but three flags set once at start.  syslog(3) is only called
  * here.  Logging never fails visibly: a line that cannot be written is lost,
- * the caller goes on.
+ * the caller goes on.  Under systemd, whose journal reads syslog too, a
+ * standard error that is the journal's stream (JOURNAL_STREAM names its
+ * device and inode) gets no copy, so each line is logged once.
  */
 #include "log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 static int log_to_syslog;
@@ -15,9 +19,26 @@ static int log_to_stderr = 1;
 static int log_debug_on;
 static const char *log_ident = "consentgate";
 
+/* Standard error is the systemd journal's stream ("DEV:INO"). */
+static int
+log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(2, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_open(const char *ident, int to_syslog, int to_stderr)
 {
+	if (to_syslog && to_stderr && log_stderr_is_journal())
+		to_stderr = 0;
 	log_ident = ident;
 	log_to_syslog = to_syslog;
 	log_to_stderr = to_stderr;

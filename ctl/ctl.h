@@ -51,6 +51,11 @@ struct ctl_command {
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the subcommand's usage line to stderr; returns CTL_EXIT_USAGE. */
 int ctl_usage(const struct ctl_command *cmd);
+/* `COMMAND --help` (ctl/help.c): the explanation printed after the usage
+ * line ("" when there is none), and whether argv (argv[0] the command)
+ * asks for it with -h or --help before any "--". */
+const char *ctl_help_text(const char *name);
+int ctl_wants_help(int argc, char **argv);
 
 /*
  * Load the config named by -c, or else the default config when it exists
@@ -67,8 +72,10 @@ int ctl_config_load(struct ctl_ctx *ctx);
  */
 int ctl_store_open(struct ctl_ctx *ctx, int flags, struct db_store **out);
 
-/* Parse the time argument of option opt (ISO 8601 UTC or unix seconds).
- * Prints the problem; returns CTL_EXIT_OK or CTL_EXIT_USAGE. */
+/* Parse the time argument of option opt: ISO 8601 with Z or an offset
+ * (2026-01-02T03:04:05Z, 2026-01-02T04:04:05+01:00, seconds optional), a
+ * date (2026-01-02: midnight UTC) or unix seconds.  Prints the problem;
+ * returns CTL_EXIT_OK or CTL_EXIT_USAGE. */
 int ctl_time_arg(const char *opt, const char *s, int64_t *out);
 /* Normalise an address argument into key (ADDR_MAX+1 bytes).  Prints the
  * problem; returns CTL_EXIT_OK or CTL_EXIT_USAGE. */

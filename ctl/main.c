@@ -3,6 +3,7 @@
  * options, then one subcommand from the ctl_dispatch table.
  *
  *   consentctl [-d DIR] [-c FILE] COMMAND [ARGS]
+ *   consentctl -h|--help, -V|--version, COMMAND -h|--help
  *
  * -d selects the store directory; otherwise the ConsentDB of the config
  * given with -c (or of CTL_DEFAULT_CONFIG when that file exists).  A new
@@ -51,16 +52,25 @@ static const struct ctl_command ctl_dispatch[] = {
 
 #define CTL_NCOMMANDS (sizeof(ctl_dispatch) / sizeof(ctl_dispatch[0]))
 
+static const struct option ctl_longopts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
 static void
 ctl_main_usage(FILE *out)
 {
 	size_t i;
 
 	fprintf(out, "usage: consentctl [-d DIR] [-c FILE] COMMAND [ARGS]\n"
+		"       consentctl -h | -V | COMMAND --help\n"
 		"  -d DIR   store directory (default: ConsentDB of the config)\n"
 		"  -c FILE  config file (default " CTL_DEFAULT_CONFIG
 		" if it exists)\n"
-		"times are 2026-01-02T03:04:05Z (UTC) or unix seconds\n"
+		"  -h, --help     this text; -V, --version  the version\n"
+		"times are 2026-01-02T03:04:05Z, 2026-01-02T04:04:05+01:00, "
+		"2026-01-02\n(midnight UTC) or unix seconds\n"
 		"commands:\n");
 	for (i = 0; i < CTL_NCOMMANDS; i++)
 		fprintf(out, "  %s%s%s\n", ctl_dispatch[i].name,
@@ -87,7 +97,8 @@ main(int argc, char **argv)
 	int c, rc;
 
 	/* '+': stop at the subcommand; its options are its own. */
-	while ((c = getopt(argc, argv, "+d:c:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "+d:c:hV", ctl_longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'd':
 			ctx.dir = optarg;
@@ -97,6 +108,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			ctl_main_usage(stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("consentctl %s\n", CG_VERSION);
 			return CTL_EXIT_OK;
 		default:
 			ctl_main_usage(stderr);
@@ -112,6 +126,12 @@ main(int argc, char **argv)
 		ctl_error("unknown command '%s'", argv[optind]);
 		ctl_main_usage(stderr);
 		return CTL_EXIT_USAGE;
+	}
+	if (ctl_wants_help(argc - optind, argv + optind)) {
+		printf("usage: consentctl [-d DIR] [-c FILE] %s%s%s\n%s"
+		       "see consentctl(8)\n", cmd->name, cmd->usage[0] ? " " : "",
+		       cmd->usage, ctl_help_text(cmd->name));
+		return CTL_EXIT_OK;
 	}
 	/* A config named with -c must be valid even when -d is given. */
 	rc = ctx.config ? ctl_config_load(&ctx) : CTL_EXIT_OK;

@@ -2,12 +2,14 @@
  * main.c - the consentgate daemon: options, configuration, socket,
  * privilege drop, and the libmilter main loop.
  *
- *   consentgate [-f] [-n] [-V] [-c FILE]
+ *   consentgate [-f] [-n] [-V] [-h] [-c FILE]
  *
  * -c FILE  configuration (default /etc/consentgate/consentgate.conf)
  * -f       stay in the foreground and log to stderr as well as syslog
- * -n       check the configuration, print every problem, exit 0 or 1
+ * -n       check that it would start (file, UserID, store read-only,
+ *          socket directory: startcheck.c), print every problem, exit 0 or 1
  * -V       print the version and exit
+ * -h, --help  usage on stdout, exit 0
  *
  * Owns: the process.  Startup errors are printed (and logged) and exit 1.
  *
@@ -26,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +38,30 @@
 #include "../common/log.h"
 #include "mf.h"
 #include "privs.h"
+#include "startcheck.h"
 #include "spf.h"
 
 #define MF_DEFAULT_CONFIG "/etc/consentgate/consentgate.conf"
 
+static const struct option mf_longopts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
 static void
-mf_usage(void)
+mf_usage(FILE *out, int status)
 {
-	fprintf(stderr, "usage: consentgate [-f] [-n] [-V] [-c config]\n");
-	exit(2);
+	fprintf(out, "usage: consentgate [-f] [-n] [-V] [-h] [-c config]\n"
+		"  -c FILE  configuration (default " MF_DEFAULT_CONFIG ")\n"
+		"  -f       stay in the foreground, log to stderr as well\n"
+		"  -n       check that it would start: the file, UserID, the "
+		"store\n"
+		"           (read-only) and the socket directory; exit 0 or 1\n"
+		"  -V       print the version\n"
+		"  -h, --help  this text\n"
+		"see consentgate(8) and consentgate.conf(5)\n");
+	exit(status);
 }
 
 static struct cfg *
@@ -63,30 +81,6 @@ mf_load_config(const char *path, int check_only)
 	return cfg;
 }
 
-/* The directory of a unix socket, into dir (dirsz bytes); 0 or -1. */
-static int
-mf_socket_dir(const char *socket, char *dir, size_t dirsz)
-{
-	const char *path = NULL, *slash;
-
-	if (strncmp(socket, "unix:", 5) == 0)
-		path = socket + 5;
-	else if (strncmp(socket, "local:", 6) == 0)
-		path = socket + 6;
-	else if (strchr(socket, ':') == NULL)
-		path = socket;
-	if (path == NULL)
-		return -1;
-	slash = strrchr(path, '/');
-	if (slash == NULL)
-		snprintf(dir, dirsz, ".");
-	else if (slash == path)
-		snprintf(dir, dirsz, "/");
-	else
-		snprintf(dir, dirsz, "%.*s", (int)(slash - path), path);
-	return 0;
-}
-
 /*
  * Bind the socket.  Run as root with UserID, the bind happens with
  * UserID's effective ids and a umask of 0117: a unix socket is born
@@ -100,7 +94,7 @@ mf_open_socket(const struct cfg *cfg, const struct mf_user *u)
 	struct mf_user_saved saved;
 	char dir[4096];
 	mode_t old;
-	int rc, bad_dir = 0;
+	int rc, bad_dir = 0, sock_errno;
 
 	if (smfi_register(mf_desc) != MI_SUCCESS) {
 		log_err("smfi_register failed");
@@ -119,7 +113,9 @@ mf_open_socket(const struct cfg *cfg, const struct mf_user *u)
 	    faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
 		bad_dir = errno;
 	old = umask(0117);
+	errno = 0;
 	rc = bad_dir ? MI_FAILURE : smfi_opensocket(1);
+	sock_errno = errno;
 	umask(old);
 	if (u != NULL && mf_user_leave(&saved) < 0) {
 		log_err("cannot become root again: %s", strerror(errno));
@@ -133,7 +129,9 @@ mf_open_socket(const struct cfg *cfg, const struct mf_user *u)
 		return -1;
 	}
 	if (rc != MI_SUCCESS) {
-		log_err("cannot open socket %s", cfg->socket);
+		log_err("cannot open socket %s: %s", cfg->socket, sock_errno ?
+			strerror(sock_errno) : "unknown reason (see libmilter's "
+			"message before this one)");
 		return -1;
 	}
 	return 0;
@@ -191,6 +189,22 @@ mf_check_user(const struct cfg *cfg, int check_only, struct mf_user *user,
 	return rc;
 }
 
+/* -n: the store and the socket directory, as the daemon would see them.
+ * Notes and problems are printed; 0, or -1 when it would not start. */
+static int
+mf_check_would_start(const struct cfg *cfg, const struct mf_user *u)
+{
+	struct buf errors = BUF_INIT, notes = BUF_INIT;
+	int rc = mf_check_start(cfg, u, &errors, &notes);
+
+	if (notes.len)
+		fputs(notes.data, stdout);
+	mf_report(&errors, 1);
+	buf_free(&errors);
+	buf_free(&notes);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -203,7 +217,7 @@ main(int argc, char **argv)
 	char err[512];
 	int rc, drained;
 
-	while ((ch = getopt(argc, argv, "c:fnV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fnVh", mf_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config = optarg; break;
 		case 'f': foreground = 1; break;
@@ -211,11 +225,12 @@ main(int argc, char **argv)
 		case 'V':
 			printf("consentgate %s\n", CG_VERSION);
 			return 0;
-		default: mf_usage();
+		case 'h': mf_usage(stdout, 0); break;
+		default: mf_usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		mf_usage();
+		mf_usage(stderr, 2);
 	log_open("consentgate", !check_only, foreground || check_only);
 	cfg = mf_load_config(config, check_only);
 	if (cfg == NULL)
@@ -225,6 +240,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		if (mf_check_would_start(cfg, u) < 0) {
+			cfg_unref(cfg);
+			return 1;
+		}
 		printf("%s: configuration OK\n", config);
 		cfg_unref(cfg);
 		return 0;

@@ -1,14 +1,25 @@
 #!/bin/sh
-# deps.sh - install every build and test dependency of consentgate on Debian
-# 12, without prompts.  Idempotent: packages already present are not touched,
-# and apt-get runs only when something is missing.
+# deps.sh [demo] - install every build and test dependency of consentgate on
+# Debian 12, without prompts (make deps, make check).  With "demo", only
+# what `make demo` uses: the build dependencies, Postfix, swaks and python3
+# (no PostgreSQL, clang, valgrind, debhelper...), so that the demo can be
+# seen on a mail host without the test tool chain.  Idempotent: packages
+# already present are not touched, and apt-get runs only when something is
+# missing.
 set -eu
+
+DEMO_PKGS="build-essential pkg-config
+libmilter-dev libgmime-3.0-dev liblmdb-dev libspf2-dev libpcre2-dev
+libgumbo-dev libidn2-dev postfix swaks python3 ca-certificates"
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libmilter-dev libgmime-3.0-dev liblmdb-dev lmdb-utils libspf2-dev libpcre2-dev
 libgumbo-dev libidn2-dev libcmocka-dev postfix miltertest swaks opendkim opendkim-tools
 python3 ca-certificates man-db groff-base bc valgrind m4
-libpq-dev postgresql"
+libpq-dev postgresql
+debhelper lintian dpkg-dev fakeroot"
+
+[ "${1:-}" = demo ] && PKGS=$DEMO_PKGS
 
 missing=""
 for p in $PKGS; do

@@ -6,7 +6,9 @@
 # logs, scanner user agents skipped, --require-post, the skip summary);
 # U-label and A-label spellings of one address naming one record; and a
 # timed import of 100,000 CSV lines (must finish in under 10 s); a file
-# with a bad line 50,001 must import nothing.  Prints each failure and exits non-zero if any failed.
+# with a bad line 50,001 must import nothing.  --help/-h/-V of both programs and of
+# every subcommand, and times with Z, an offset or as a date.  Prints each
+# failure and exits non-zero if any failed.
 set -u
 build=${1:-build}
 ctl="$build/consentctl"
@@ -171,6 +173,61 @@ has "$tmp/err" "already has a record"
 expect 0 "$ctl" -d "$st2" show "$(printf 'j\303\274rgen@b\303\274cher.example')"
 has "$tmp/out" "$(printf 'address: j\303\274rgen@xn--bcher-kva.example')"
 expect 2 "$ctl" -d "$st2" show "$(printf 'a@\357\277\275.example')"
+
+# --help and -h: usage on stdout, exit 0, for both programs and every
+# subcommand (listed by consentctl --help itself, so a new one is covered).
+cmds=$("$ctl" --help | awk '/^commands:/ { on = 1; next } on { print $1 }')
+[ -n "$cmds" ] || bad "consentctl --help lists no commands"
+expect 0 "$ctl" --help
+has "$tmp/out" "usage: consentctl"
+expect 0 "$ctl" -h
+has "$tmp/out" "usage: consentctl"
+for c in $cmds; do
+	for h in --help -h; do
+		expect 0 "$ctl" -d "$store" "$c" "$h"
+		has "$tmp/out" "usage: consentctl [-d DIR] [-c FILE] $c"
+		[ -s "$tmp/err" ] && bad "$c $h wrote to stderr: $(cat "$tmp/err")"
+	done
+done
+expect 0 "$ctl" add --help
+has "$tmp/out" "--force --reason TEXT"
+expect 0 "$ctl" -V
+grep -Eq '^consentctl [0-9]+\.[0-9]+' "$tmp/out" || bad "consentctl -V: $(cat "$tmp/out")"
+expect 0 "$ctl" --version
+cg=$(dirname "$ctl")/consentgate
+expect 0 "$cg" --help
+has "$tmp/out" "usage: consentgate"
+expect 0 "$cg" -h
+has "$tmp/out" "usage: consentgate"
+expect 0 "$cg" -V
+has "$tmp/out" "consentgate "
+expect 2 "$cg" --frobnicate
+
+# Times: Z, an offset, a date (midnight UTC), unix seconds; bad ones refused.
+expect 0 "$ctl" -d "$store" add t1@example.com --at 2026-03-01T10:00:00+01:00
+expect 0 "$ctl" -d "$store" show t1@example.com
+has "$tmp/out" "created: 2026-03-01T09:00:00Z"
+expect 0 "$ctl" -d "$store" add t2@example.com --at 2026-03-01
+expect 0 "$ctl" -d "$store" show t2@example.com
+has "$tmp/out" "created: 2026-03-01T00:00:00Z"
+expect 0 "$ctl" -d "$store" add t3@example.com --at 2026-03-01T23:30-02:30
+expect 0 "$ctl" -d "$store" show t3@example.com
+has "$tmp/out" "created: 2026-03-02T02:00:00Z"
+expect 0 "$ctl" -d "$store" confirm t3@example.com --ip 192.0.2.3 \
+	--at 2026-03-02T12:00:00z
+expect 0 "$ctl" -d "$store" withdraw t3@example.com --at 2026-03-03T00:00:00+0000
+expect 0 "$ctl" -d "$store" show t3@example.com
+has "$tmp/out" "withdrawn: 2026-03-03T00:00:00Z"
+expect 2 "$ctl" -d "$store" add t4@example.com --at 2026-02-30
+expect 2 "$ctl" -d "$store" add t4@example.com --at 2026-03-01T10:00:00
+has "$tmp/err" "2026-01-02T04:04:05+01:00"
+expect 2 "$ctl" -d "$store" add t4@example.com --at 2026-03-01T10:00:00+25:00
+expect 0 "$ctl" -d "$store" log --since 2026-03-01 --until 2026-03-02T00:00:00+01:00
+expect 0 "$ctl" -d "$store" stats --since 2026-03-01
+expect 0 "$ctl" -d "$store" purge --dry-run --now 2030-01-01T00:00:00+01:00
+expect 0 "$ctl" -d "$store" forget t1@example.com
+expect 0 "$ctl" -d "$store" forget t2@example.com
+expect 0 "$ctl" -d "$store" forget t3@example.com
 
 # 100,000 lines with a header, timed.
 awk 'BEGIN { print "address,state,uid,created,confirmed,ip,source,tracking";

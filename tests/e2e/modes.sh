@@ -25,7 +25,7 @@ CONF=$CG_TMP/consentgate.conf
 
 cg_seed_store "$STORE" "a@rcpt.example=confirmed" || { cg_notok "setup: store"; exit 1; }
 cg_write_config "$CONF" "$MILTER_PORT" "$STORE"
-echo "Mode monitor" >>"$CONF"
+sed -i "s/^Mode enforce$/Mode monitor/" "$CONF"
 cg_start_milter "$CONF" "$MILTER_PORT" || { cg_notok "setup: milter"; exit 1; }
 cg_start_sink "$SINK_PORT" || { cg_notok "setup: sink"; exit 1; }
 cg_start_postfix "$SMTP_PORT" "$SINK_PORT" "$MILTER_PORT" ||

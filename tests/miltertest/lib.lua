@@ -5,6 +5,7 @@
 -- against the consentgate that tests/miltertest/run.sh started on
 -- inet:PORT@127.0.0.1 (store: a@rcpt.example confirmed, b@rcpt.example no record,
 -- c@rcpt.example withdrawn; MarketingSenders news@shop.example).
+-- -D socket=unix:PATH (instead of port) connects there (tests/deb.sh).
 --
 -- miltertest may exit 1 without printing a Lua error, so every failure first
 -- prints "FAIL: <case>: <why>" and success prints "PASS: <case>: ...".
@@ -73,10 +74,10 @@ end
 -- that mt.test_option() knows which steps the filter asked to skip.
 function cg.connect(case)
 	cg.case = case
-	if port == nil then
-		cg.fail("no port: run with -D port=PORT")
+	if port == nil and socket == nil then
+		cg.fail("no port: run with -D port=PORT (or -D socket=unix:PATH)")
 	end
-	local sock = "inet:" .. port .. "@127.0.0.1"
+	local sock = socket or ("inet:" .. port .. "@127.0.0.1")
 	local ok, conn = pcall(mt.connect, sock, 40, 0.25)
 	if not ok or conn == nil then
 		cg.fail("mt.connect(" .. sock .. ") failed: " .. tostring(conn))

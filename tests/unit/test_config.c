@@ -1,11 +1,17 @@
 /*
  * test_config.c - the config parser: a complete good file, unknown keys and
  * bad values reported with file:line, defaults, and the promise that every
- * key is documented in milter.conf.sample and the README.
+ * key is documented in milter.conf.sample and the README.  Also: a key
+ * given twice (lists excepted), trailing comments, a UTF-8 BOM, URLs in
+ * domain lists, and the store and socket checks of consentgate -n.
  */
 #include "testlib.h"
 
+#include <sys/stat.h>
+
 #include "../../common/config.h"
+#include "../../db/store.h"
+#include "../../milter/startcheck.h"
 
 static void
 test_good_file(void **state)
@@ -127,6 +133,137 @@ test_edge_values(void **state)
 	buf_free(&err);
 }
 
+/* parse text; expect failure with every string of want in the errors. */
+static void
+expect_refused(const char *text, const char *const *want)
+{
+	struct buf err = BUF_INIT;
+
+	if (cfg_parse_text("t.conf", text, &err) != NULL)
+		fail_msg("accepted: %s", text);
+	for (; *want; want++)
+		if (err.data == NULL || strstr(err.data, *want) == NULL)
+			fail_msg("'%s' not in: %s", *want, err.data ? err.data : "");
+	buf_free(&err);
+}
+
+static void
+test_key_twice(void **state)
+{
+	static const char *const mode[] = {
+		"t.conf:3: Mode: given twice, here and at t.conf:1", NULL};
+	static const char *const rule[] = {
+		"t.conf:2: RuleAction.url.insecure: given twice, here and at "
+		"t.conf:1", NULL};
+	static const char *const sock[] = {"t.conf:2: Socket: given twice",
+					   NULL};
+	struct buf err = BUF_INIT;
+	struct cfg *c;
+
+	(void)state;
+	expect_refused("Mode enforce\nRequireTLS yes\nMode monitor\n", mode);
+	expect_refused("RuleAction.url.insecure tag\n"
+		       "RuleAction.url.insecure off\n", rule);
+	expect_refused("Socket inet:1@h\nsocket inet:2@h\n", sock);
+	/* Lists stay repeatable; different rules are different keys. */
+	c = cfg_parse_text("t.conf",
+			   "ImprintText A GmbH\nImprintText Berlin\n"
+			   "TrackingDomains a.example\nTrackingDomains b.example\n"
+			   "MarketingSenders a@x.example\nMarketingSenders @y.example\n"
+			   "RuleAction.url.insecure tag\n"
+			   "RuleAction.spf.fail tempfail\n", &err);
+	if (c == NULL)
+		fail_msg("%s", err.data);
+	assert_int_equal(c->imprint_text.n, 2);
+	assert_int_equal(c->tracking_domains.n, 2);
+	assert_int_equal(c->marketing_senders.n, 2);
+	cfg_unref(c);
+	buf_free(&err);
+}
+
+static void
+test_comments_and_bom(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct cfg *c;
+
+	(void)state;
+	c = cfg_parse_text("t.conf",
+			   "\xef\xbb\xbfMode monitor # until the go-live\n"
+			   "MaxParts 7\t# fewer\n"
+			   "PrivacyURL https://shop.example/legal#privacy  # anchor kept\n"
+			   "ImprintText Shop \\# 1 GmbH # the imprint\n"
+			   "TrackingDomains a.example, b.example # two\n", &err);
+	if (c == NULL)
+		fail_msg("%s", err.data);
+	assert_int_equal(c->mode, CFG_MODE_MONITOR);
+	assert_int_equal(c->max_parts, 7);
+	assert_string_equal(c->privacy_url, "https://shop.example/legal#privacy");
+	assert_string_equal(c->imprint_text.v[0], "Shop # 1 GmbH");
+	assert_int_equal(c->tracking_domains.n, 2);
+	assert_string_equal(c->tracking_domains.v[1], "b.example");
+	cfg_unref(c);
+	buf_free(&err);
+}
+
+static void
+test_domain_lists(void **state)
+{
+	static const char *const url[] = {
+		"t.conf:1: AllowedLinkDomains: 'https://shop.example/' is a URL, "
+		"not a domain: write shop.example", NULL};
+	static const char *const port[] = {
+		"t.conf:2: TrackingDomains: 'pixel.example:443' is not a domain",
+		NULL};
+
+	(void)state;
+	expect_refused("AllowedLinkDomains ok.example, https://shop.example/\n",
+		       url);
+	expect_refused("\nTrackingDomains pixel.example:443\n", port);
+}
+
+/* -n: a missing store is created at start (a note), an existing one must
+ * open, a unix socket's directory must exist. */
+static void
+test_would_start(void **state)
+{
+	char *dir = test_tmpdir(), text[512];
+	struct buf err = BUF_INIT, notes = BUF_INIT;
+	struct db_store *s = NULL;
+	struct cfg *c;
+	char msg[256];
+
+	(void)state;
+	snprintf(text, sizeof(text), "Socket unix:%s/run/s.sock\n"
+		 "ConsentDB %s/store\n", dir, dir);
+	c = cfg_parse_text("t.conf", text, &err);
+	assert_non_null(c);
+	assert_int_equal(mf_check_start(c, NULL, &err, &notes), -1);
+	assert_non_null(strstr(err.data, "/run must exist and be writable"));
+	assert_non_null(strstr(err.data, "No such file or directory"));
+	assert_non_null(strstr(notes.data, "/store does not exist: an empty "
+			       "store is created at start"));
+	buf_reset(&err);
+	buf_reset(&notes);
+	snprintf(text, sizeof(text), "%s/run", dir);
+	assert_int_equal(mkdir(text, 0700), 0);
+	snprintf(text, sizeof(text), "%s/store", dir);
+	assert_int_equal(db_open(text, DB_OPEN_CREATE, &s, msg, sizeof(msg)),
+			 DB_OK);
+	db_close(s);
+	assert_int_equal(mf_check_start(c, NULL, &err, &notes), 0);
+	assert_int_equal(notes.len, 0);
+	/* A directory that is not a store. */
+	snprintf(text, sizeof(text), "%s/store/data.mdb", dir);
+	assert_int_equal(truncate(text, 0), 0);
+	assert_int_equal(mf_check_start(c, NULL, &err, &notes), -1);
+	assert_non_null(strstr(err.data, "cannot open the store"));
+	cfg_unref(c);
+	buf_free(&err);
+	buf_free(&notes);
+	test_rmdir_r(dir);
+}
+
 /* Every key of the table appears in milter.conf.sample with its default,
  * and in the README. */
 static void
@@ -180,6 +317,10 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_edge_values),
 		cmocka_unit_test(test_keys_documented),
+		cmocka_unit_test(test_key_twice),
+		cmocka_unit_test(test_comments_and_bom),
+		cmocka_unit_test(test_domain_lists),
+		cmocka_unit_test(test_would_start),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
