@@ -4,7 +4,8 @@
  *
  * Splitting, in one pass over the original text: a sentence ends at '.',
  * '!' or '?' followed by white space and not by a lower-case letter or a
- * digit (so "z. B. diese" and "ca. 5" stay whole) and not after a day
+ * digit (so "ca. 5" stays whole), not after a single letter ("Z. B.",
+ * "u. a.") and not after a day
  * of one or two digits ("am 24. November"), at a blank line, at a
  * line break after a short line (a heading, a button, a list item) or
  * before a list bullet, and after POL_AD_SENTENCE_MAX bytes; a line break
@@ -150,6 +151,11 @@ ads_stop_ends(const char *t, size_t i, size_t len)
 	    j < len && (t[j] == ' ' || t[j] == '\n') && j + 1 < len &&
 	    t[j + 1] >= 'A' &&
 	    t[j + 1] <= 'Z')
+		return 0;
+	/* "Z. B.", "u. a.": a single letter and a dot abbreviate. */
+	if (t[i] == '.' && i > 0 && ((t[i - 1] | 0x20) >= 'a' &&
+				     (t[i - 1] | 0x20) <= 'z') &&
+	    (i < 2 || t[i - 2] == ' ' || t[i - 2] == '\n' || t[i - 2] == '.'))
 		return 0;
 	while (j < len && (t[j] == '.' || t[j] == '!' || t[j] == '?' ||
 			   t[j] == ')' || t[j] == '"'))
