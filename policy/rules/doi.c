@@ -6,7 +6,10 @@
  * with advertising as unsolicited advertising; LfDI BW): no advertising
  * words (AdvertisingList or the shipped de/en lists, matched against the
  * subject, the plain text, the visible HTML text and image alt texts, never
- * against markup or URLs), no images but one small logo from an allowed
+ * against markup or URLs), no sentence the advertising model (adwalk.h,
+ * adscore.h) scores at or above AdvertisingThreshold in the same texts
+ * (unless an AdvertisingAllowList phrase is in it, or a pattern names it
+ * already), no images but one small logo from an allowed
  * domain, and no links but to the hosts of ConfirmURL, PrivacyURL and
  * DoiCancelURL, to AllowedLinkDomains, and mailto: links to the sender's own
  * domains (From, envelope) or to the recipient.  It carries exactly one
