@@ -131,7 +131,7 @@ static const char *const adf_for[] = {"für", "fur", "for", "zum", "x", NULL};
 static const char *const adf_buy[] = {
 	"bestell", "kauf", "shoppe", "buch", "sicher", "entdeck", "schau",
 	"spar", "hol", "gönn", "probier", "teste", "stöber", "order", "buy",
-	"shop", "book", "grab", "discover", "check", "save", "get", "claim",
+	"shopping", "book", "grab", "discover", "check", "save", "get", "claim",
 	"treat", "browse", "explore", "try", "reserv", "upgrade", "redeem",
 	"lös", "nutz", "profitier", NULL};
 static const char *const adf_shop[] = {

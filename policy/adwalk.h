@@ -1,7 +1,7 @@
 /*
  * adwalk.h - every sentence a reader of a message meets, scored by the
- * advertising detector (adscore.h): the Subject, the From display name,
- * each part's visible, hidden and extra text (title tooltips, CSS
+ * advertising detector (adscore.h): the Subject (not the From display
+ * name, which the patterns read: a name is no sentence), each part's visible, hidden and extra text (title tooltips, CSS
  * generated content, image alt) and the alt text of images whose part has
  * no extra text.  doi.advertising refuses a DOI mail for each sentence at
  * or above the threshold; consentctl check --explain prints them all.

@@ -136,10 +136,11 @@ pol_ad_walk(const struct cfg *cfg, const struct pol_message *m,
 
 	if (pol_admodel_builtin() == NULL)
 		return 0;
+	/* The From display name is a name, not a sentence: the patterns
+	 * read it, the model does not (a shop's name would weigh as an
+	 * offer). */
 	if ((r = adw_text(&w, m->subject, strlen(m->subject), "header Subject",
-			  0)) != 0 ||
-	    (m->from_name && (r = adw_text(&w, m->from_name, strlen(m->from_name),
-					   "From name", 0)) != 0))
+			  0)) != 0)
 		return r;
 	for (i = 0; i < m->nparts; i++)
 		if ((r = adw_part(&w, i)) != 0)
