@@ -38,7 +38,7 @@ CFLAGS ?= $(OPT) -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wno-missing-field-initializers -DCG_VERSION='"$(VERSION)"' $(PKG_CFLAGS) \
 	$(PQ_CFLAGS)
-LDLIBS = $(PKG_LIBS) -lspf2 -lpthread
+LDLIBS = $(PKG_LIBS) -lspf2 -lpthread -lm
 
 ifeq ($(SAN),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -54,7 +54,7 @@ CTL_SRC := $(sort $(wildcard ctl/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC)) \
-	$(BUILD)/gen/advertising_lists.o
+	$(BUILD)/gen/advertising_lists.o $(BUILD)/gen/admodel.o
 MILTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MILTER_SRC))
 CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(BUILD)/gen/scanner_agents.o
 # Everything but the two main() files, for the unit tests.
@@ -64,7 +64,7 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 PROGS = $(BUILD)/consentgate $(BUILD)/consentctl
 
-.PHONY: all deps check unit unit-asan layering miltertest e2e corpus demo \
+.PHONY: all deps check unit model unit-asan layering miltertest e2e corpus demo \
 	replication deb deb-test \
 	install clean bench fuzz fuzz-build hostile valgrind
 
@@ -80,6 +80,23 @@ $(BUILD)/gen/advertising_lists.c: policy/advertising-de.txt \
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh pol_builtin_advertising policy/advertising-de.txt \
 		policy/advertising-en.txt > $@
+
+# The shipped advertising detector model (make model writes it).
+$(BUILD)/gen/admodel.c: policy/admodel.txt scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh pol_builtin_admodel policy/admodel.txt > $@
+
+# The model's trainer and its data: make model retrains deterministically
+# and writes policy/admodel.txt; the unit target checks that the shipped
+# model equals a fresh run and prints the cross-validation.
+ADMODEL_DATA := $(sort $(wildcard data/admodel/*.tsv))
+$(BUILD)/admodel-train: tools/admodel-train.c $(BUILD)/common/textnorm.o \
+		$(BUILD)/common/utf8.o $(BUILD)/common/buf.o \
+		$(BUILD)/policy/adfeatures.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+model: $(BUILD)/admodel-train
+	$(BUILD)/admodel-train -k 5 -v -o policy/admodel.txt $(ADMODEL_DATA)
 
 # The shipped list of link-scanner user agents (consentctl ingest-log).
 $(BUILD)/gen/scanner_agents.c: ctl/scanner-agents.txt scripts/embed.sh
@@ -103,8 +120,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(TESTABLE_OBJ)
 deps:
 	@sh scripts/deps.sh
 
-unit: $(TEST_BIN) $(PROGS)
+unit: $(TEST_BIN) $(PROGS) $(BUILD)/admodel-train
 	@sh tests/run-unit.sh $(BUILD)
+	@sh tests/admodel.sh $(BUILD)
 	@sh tests/ctl.sh $(BUILD)
 
 unit-asan:

@@ -57,6 +57,10 @@ static const struct cfg_key cfg_table[] = {
 	  "Repeatable; each text must appear in DOI and marketing mail."),
 	K("AdvertisingList", CFG_T_PATH, advertising_list, "", 0, 0,
 	  "File of advertising patterns (PCRE2, one per line); empty: shipped lists."),
+	K("AdvertisingThreshold", CFG_T_STRING, advertising_threshold_text, "", 0, 0,
+	  "Score (0 to 1, exclusive) at or above which a DOI mail sentence counts as advertising; empty: the shipped model's."),
+	K("AdvertisingAllowList", CFG_T_PATH, advertising_allow_list, "", 0, 0,
+	  "File of phrases, one per line; a DOI mail sentence holding one never counts as advertising by the model."),
 	K("AllowedLinkDomains", CFG_T_LIST, allowed_link_domains, "", 0, 0,
 	  "Domains a DOI mail may link to besides ConfirmURL's and PrivacyURL's."),
 	K("DoiResend", CFG_T_DAYS, doi_resend_days, "never", 0, 3650,
@@ -154,6 +158,7 @@ cfg_free(struct cfg *c)
 		}
 	}
 	pol_patterns_free(c->patterns);
+	cfg_list_free(&c->advertising_allow);
 	free(c->path);
 	free(c);
 }
@@ -759,6 +764,52 @@ cfg_load_patterns(struct cfg_ctx *x, struct cfg *c)
 	return r;
 }
 
+/* Read AdvertisingAllowList: one phrase a line, '#' comments, blank
+ * lines skipped. */
+static int
+cfg_load_allow(struct cfg_ctx *x, struct cfg *c)
+{
+	FILE *f = fopen(c->advertising_allow_list, "r");
+	char line[1024];
+
+	if (f == NULL) {
+		cfg_error(x, "AdvertisingAllowList: cannot open %s: %s",
+			  c->advertising_allow_list, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *t = cfg_trim(line);
+
+		if (*t == '\0' || *t == '#')
+			continue;
+		if (cfg_list_add(&c->advertising_allow, t) < 0) {
+			cfg_error(x, "out of memory");
+			break;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* AdvertisingThreshold: empty, or a number strictly between 0 and 1. */
+static void
+cfg_threshold(struct cfg_ctx *x, struct cfg *c)
+{
+	const char *s = c->advertising_threshold_text;
+	char *end;
+	double d;
+
+	c->advertising_threshold = -1;
+	if (s == NULL || *s == '\0')
+		return;
+	d = strtod(s, &end);
+	if (end == s || *end != '\0' || !(d > 0 && d < 1))
+		cfg_error(x, "AdvertisingThreshold: a number between 0 and 1 "
+			  "(exclusive), not '%s'", s);
+	else
+		c->advertising_threshold = d;
+}
+
 /* Cross-key checks and derived data, after all lines are read. */
 static void
 cfg_finish(struct cfg_ctx *x, struct cfg *c)
@@ -767,6 +818,10 @@ cfg_finish(struct cfg_ctx *x, struct cfg *c)
 	if (c->class_header == NULL || c->class_header[0] == '\0' ||
 	    strpbrk(c->class_header, ": \t"))
 		cfg_error(x, "ClassHeader: not a valid header name");
+	cfg_threshold(x, c);
+	if (c->advertising_allow_list && c->advertising_allow_list[0] &&
+	    cfg_load_allow(x, c) < 0)
+		return;
 	if (c->advertising_list && c->advertising_list[0] &&
 	    cfg_load_patterns(x, c) < 0)
 		return;

@@ -45,6 +45,10 @@ struct cfg {
 	char *privacy_url;
 	struct cfg_list imprint_text;
 	char *advertising_list;
+	char *advertising_threshold_text; /* AdvertisingThreshold as written */
+	double advertising_threshold;     /* -1: the model's own */
+	char *advertising_allow_list;
+	struct cfg_list advertising_allow; /* phrases of AdvertisingAllowList */
 	struct cfg_list allowed_link_domains;
 	long doi_resend_days; /* -1 = never */
 	long doi_retry_window; /* days a retry of the same DOI mail passes */

@@ -5,7 +5,11 @@
  * gate will give before a campaign goes out.
  *
  *   check FILE... [--from S] [--to R]... [--class C] [--tracking yes|no]
- *                 [--format text|json]
+ *                 [--format text|json] [--explain]
+ *
+ * --explain prints, after each verdict, every sentence the advertising
+ * detector reads (policy/adwalk.h) with its place, score and the features
+ * that weighed most, '*' marking the sentences that count.
  *
  * Consent comes from the store when -d is given or the config's ConsentDB
  * opens; otherwise marketing recipients are treated as consenting (and DOI
@@ -25,6 +29,7 @@
 #include "../common/config.h"
 #include "../milter/consent.h"
 #include "../milter/spf.h"
+#include "../policy/adwalk.h"
 #include "../policy/restscan.h"
 #include "ctl.h"
 
@@ -37,6 +42,7 @@ struct check_opts {
 	int cls;      /* -1: classify */
 	int tracking; /* assumed tracking consent without a store */
 	int json;
+	int explain;
 	struct cfg *cfg;
 	struct db_store *store;
 	int nfiles;   /* files printed so far (JSON commas) */
@@ -184,6 +190,30 @@ check_print_json(struct check_opts *o, const char *file,
 	buf_free(&b);
 }
 
+/* One line per sentence for --explain. */
+static int
+check_explain_sentence(void *arg, const struct pol_ad_seen *seen)
+{
+	char quote[400], top[200];
+
+	(void)arg;
+	pol_ad_quote(seen->text, seen->s->start, seen->s->end, quote,
+		     sizeof(quote));
+	pol_ad_top_features(seen->s, top, sizeof(top));
+	printf("  %c %.3f  %s: \"%s\"%s%s\n", seen->counts ? '*' : ' ',
+	       seen->s->score, seen->where, quote, top[0] ? "  <- " : "", top);
+	return 0;
+}
+
+static void
+check_explain(const struct check_opts *o, const struct pol_message *m)
+{
+	printf("  sentences (score; * at or above the threshold %.4f):\n",
+	       pol_ad_threshold(o->cfg));
+	if (pol_ad_walk(o->cfg, m, check_explain_sentence, NULL) < 0)
+		printf("  (out of memory while scoring)\n");
+}
+
 /* Check one file; returns 0 pass, 1 refused or unreadable, 2 internal. */
 static int
 check_file(struct check_opts *o, const char *path)
@@ -244,6 +274,8 @@ check_file(struct check_opts *o, const char *path)
 		check_print_json(o, path, &v, r, NULL);
 	else
 		check_print_text(o, path, &v, r);
+	if (o->explain && !o->json)
+		check_explain(o, m);
 	rc = v.action == POL_ACTION_PASS ? 0 : 1;
 	goto out;
 error:
@@ -268,6 +300,7 @@ check_options(struct check_opts *o, const struct ctl_command *cmd, int argc,
 		{"class", required_argument, NULL, 'C'},
 		{"tracking", required_argument, NULL, 'T'},
 		{"format", required_argument, NULL, 'F'},
+		{"explain", no_argument, NULL, 'E'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -276,6 +309,7 @@ check_options(struct check_opts *o, const struct ctl_command *cmd, int argc,
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': o->from = optarg; break;
+		case 'E': o->explain = 1; break;
 		case 't':
 			if (o->nto == CHECK_MAX_RCPTS)
 				return ctl_error("at most %d --to", CHECK_MAX_RCPTS),

@@ -49,6 +49,8 @@ static const struct {
 	{"PrivacyURL", MF_RELOAD_APPLY},
 	{"ImprintText", MF_RELOAD_APPLY},
 	{"AdvertisingList", MF_RELOAD_APPLY}, /* compiled into the snapshot */
+	{"AdvertisingThreshold", MF_RELOAD_APPLY},
+	{"AdvertisingAllowList", MF_RELOAD_APPLY}, /* read into the snapshot */
 	{"AllowedLinkDomains", MF_RELOAD_APPLY},
 	{"DoiResend", MF_RELOAD_APPLY},
 	{"UnsubscribeAddress", MF_RELOAD_APPLY},

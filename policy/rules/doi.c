@@ -6,7 +6,10 @@
  * with advertising as unsolicited advertising; LfDI BW): no advertising
  * words (AdvertisingList or the shipped de/en lists, matched against the
  * subject, the plain text, the visible HTML text and image alt texts, never
- * against markup or URLs), no images but one small logo from an allowed
+ * against markup or URLs), no sentence the advertising model (adwalk.h,
+ * adscore.h) scores at or above AdvertisingThreshold in the same texts
+ * (unless an AdvertisingAllowList phrase is in it, or a pattern names it
+ * already), no images but one small logo from an allowed
  * domain, and no links but to the hosts of ConfirmURL, PrivacyURL and
  * DoiCancelURL, to AllowedLinkDomains, and mailto: links to the sender's own
  * domains (From, envelope) or to the recipient.  It carries exactly one
@@ -23,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../adwalk.h"
 #include "../patterns.h"
 #include "util.h"
 
@@ -487,10 +491,60 @@ pol_doi_structure(const struct pol_ctx *x, struct pol_verdict *v)
 	return pol_doi_parts(x, v);
 }
 
+/* The features that weighed most, as "a, b, c", into out. */
+void
+pol_ad_top_features(const struct pol_ad_sentence *s, char *out, size_t outsz)
+{
+	size_t n = 0;
+	unsigned k;
+
+	out[0] = '\0';
+	for (k = 0; k < s->ntop && n + 1 < outsz; k++)
+		n += (size_t)snprintf(out + n, outsz - n, "%s\"%s\"",
+				      k ? ", " : "", s->top[k].name);
+}
+
+/*
+ * A sentence the model scores as advertising is a hit quoting it, unless
+ * an advertising pattern matches in it (the pattern's hit names it
+ * already).
+ */
+static int
+pol_doi_sentence_hit(void *arg, const struct pol_ad_seen *seen)
+{
+	struct pol_doi_scan *sc = arg;
+	struct pol_verdict *v = sc->v;
+	char quote[POL_DOI_QUOTE_MAX * 2], top[200];
+	struct pol_pattern_hit h;
+	int r;
+
+	if (!seen->counts)
+		return 0;
+	if (pol_rule_hits(v, POL_RULE_DOI_ADVERTISING) >= POL_RULE_MAX_HITS)
+		return 1;
+	r = pol_patterns_find(pol_doi_patterns(sc->x->cfg), seen->s->norm,
+			      seen->s->norm_len, &h, 1);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	pol_ad_quote(seen->text, seen->s->start, seen->s->end, quote,
+		     sizeof(quote));
+	pol_ad_top_features(seen->s, top, sizeof(top));
+	return pol_verdict_add(v, POL_RULE_DOI_ADVERTISING, -1, seen->where,
+			       "advertising sentence \"%s\" (score %.2f, "
+			       "threshold %.2f; weighed most: %s)", quote,
+			       seen->s->score, seen->threshold, top) < 0
+		       ? -1
+		       : 0;
+}
+
 int
 pol_rule_doi_advertising(const struct pol_ctx *x, struct pol_verdict *v)
 {
+	struct pol_doi_scan sc = {x, v, 0};
+
 	if (pol_doi_text(x, v) < 0)
+		return -1;
+	if (pol_ad_walk(x->cfg, x->msg, pol_doi_sentence_hit, &sc) < 0)
 		return -1;
 	return pol_doi_structure(x, v) < 0 ? -1 : 0;
 }

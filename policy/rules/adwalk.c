@@ -1,0 +1,159 @@
+/*
+ * adwalk.c - walk every text of a message sentence by sentence with the
+ * advertising detector (policy/adwalk.h).
+ *
+ * The threshold is AdvertisingThreshold when set, else the one the model
+ * file carries.  A sentence holding a phrase of AdvertisingAllowList (both
+ * compared in their normalised form) never counts.  Owns nothing beyond
+ * one call; fails only when memory runs out.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../../common/config.h"
+#include "../adwalk.h"
+#include "util.h"
+
+struct adw {
+	const struct cfg *cfg;
+	const struct pol_message *m;
+	const char *where;
+	int lines;
+	double threshold;
+	int (*cb)(void *, const struct pol_ad_seen *);
+	void *arg;
+};
+
+double
+pol_ad_threshold(const struct cfg *cfg)
+{
+	const struct pol_admodel *m = pol_admodel_builtin();
+
+	if (cfg && cfg->advertising_threshold > 0)
+		return cfg->advertising_threshold;
+	return m ? pol_admodel_threshold(m) : 1.0;
+}
+
+void
+pol_ad_quote(const char *text, size_t os, size_t oe, char *out, size_t outsz)
+{
+	size_t n = oe - os, i;
+
+	if (n >= outsz)
+		n = outsz - 1;
+	while (n > 0 && n < oe - os && ((unsigned char)text[os + n] & 0xc0) == 0x80)
+		n--;
+	for (i = 0; i < n; i++)
+		out[i] = text[os + i] == '\n' || text[os + i] == '\r' ||
+				 text[os + i] == '\t'
+			 ? ' '
+			 : text[os + i];
+	out[n] = '\0';
+}
+
+/* Does the normalised sentence hold an allow-listed phrase?  -1 memory. */
+static int
+adw_allowed(const struct cfg *cfg, const char *norm)
+{
+	size_t i;
+	int r;
+
+	if (cfg == NULL)
+		return 0;
+	for (i = 0; i < cfg->advertising_allow.n; i++)
+		if ((r = pol_norm_contains(norm, cfg->advertising_allow.v[i])) != 0)
+			return r;
+	return 0;
+}
+
+static int
+adw_sentence(void *arg, const char *text, const struct pol_ad_sentence *s)
+{
+	struct adw *w = arg;
+	struct pol_ad_seen seen;
+	char place[240];
+	unsigned line = 1;
+	size_t i;
+	int allowed = 0;
+
+	if (w->lines) {
+		for (i = 0; i < s->start; i++)
+			line += text[i] == '\n';
+		snprintf(place, sizeof(place), "%s line %u", w->where, line);
+	} else
+		snprintf(place, sizeof(place), "%s", w->where);
+	if (s->score >= w->threshold &&
+	    (allowed = adw_allowed(w->cfg, s->norm)) < 0)
+		return -1;
+	seen.where = place;
+	seen.text = text;
+	seen.s = s;
+	seen.counts = s->score >= w->threshold && !allowed;
+	seen.threshold = w->threshold;
+	return w->cb(w->arg, &seen);
+}
+
+static int
+adw_text(struct adw *w, const char *text, size_t len, const char *where,
+	 int lines)
+{
+	if (text == NULL || len == 0)
+		return 0;
+	w->where = where;
+	w->lines = lines;
+	return pol_adscore_text(pol_admodel_builtin(), text, len, adw_sentence, w);
+}
+
+static int
+adw_part(struct adw *w, size_t i)
+{
+	const struct pol_text_part *p = &w->m->parts[i];
+	char where[200];
+	int r;
+
+	pol_where_part(w->m, i, 0, where, sizeof(where));
+	if ((r = adw_text(w, p->text, p->text_len, where, 1)) != 0)
+		return r;
+	snprintf(where, sizeof(where), "hidden text of part %s %s", p->path,
+		 p->content_type);
+	if ((r = adw_text(w, p->hidden, p->hidden_len, where, 1)) != 0)
+		return r;
+	snprintf(where, sizeof(where),
+		 "title, alt or generated text of part %s %s", p->path,
+		 p->content_type);
+	return adw_text(w, p->extra, p->extra_len, where, 1);
+}
+
+int
+pol_ad_walk(const struct cfg *cfg, const struct pol_message *m,
+	    int (*cb)(void *arg, const struct pol_ad_seen *seen), void *arg)
+{
+	struct adw w = {cfg, m, NULL, 0, pol_ad_threshold(cfg), cb, arg};
+	const struct pol_image *im;
+	char where[160];
+	size_t i;
+	int r;
+
+	if (pol_admodel_builtin() == NULL)
+		return 0;
+	/* The From display name is a name, not a sentence: the patterns
+	 * read it, the model does not (a shop's name would weigh as an
+	 * offer). */
+	if ((r = adw_text(&w, m->subject, strlen(m->subject), "header Subject",
+			  0)) != 0)
+		return r;
+	for (i = 0; i < m->nparts; i++)
+		if ((r = adw_part(&w, i)) != 0)
+			return r;
+	for (i = 0; i < m->nimages; i++) {
+		im = &m->images[i];
+		if (im->part < m->nparts && m->parts[im->part].extra != NULL)
+			continue;
+		pol_where_part(m, im->part, 0, where, sizeof(where));
+		snprintf(where + strlen(where), sizeof(where) - strlen(where),
+			 " image alt text");
+		if ((r = adw_text(&w, im->alt, strlen(im->alt), where, 0)) != 0)
+			return r;
+	}
+	return 0;
+}
