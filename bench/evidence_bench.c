@@ -95,7 +95,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	mf_runtime_init(NULL, store);
-	if (mf_evwriter_start(store) < 0)
+	if (mf_evwriter_start() < 0)
 		return 1;
 	n = (long)threads * bench_per;
 	bench_lat = calloc((size_t)n, sizeof(double));
