@@ -103,7 +103,7 @@ ar rcs "$W/bin/libcgdb.a" "$CG_BUILD"/db/*.o "$CG_BUILD"/common/*.o ||
 # shellcheck disable=SC2046
 cc -O2 -Wall -std=c11 -D_GNU_SOURCE -o "$W/bin/storebench" \
 	"$BENCH_DIR/storebench.c" "$W/bin/libcgdb.a" \
-	$(pkg-config --cflags --libs lmdb glib-2.0) ||
+	$(pkg-config --cflags --libs lmdb glib-2.0 libidn2) ||
 	bench_die "cannot build storebench"
 
 # ---------------------------------------------------------------- fixtures
