@@ -444,9 +444,11 @@ db_sm_forceable(const struct db_event *ev, const char *code)
 	       strcmp(code, "doi-before-withdrawal") != 0;
 }
 
-int
-db_sm_step(const struct db_consent *cur, const struct db_event *ev,
-	   struct db_consent *out, struct db_sm_result *res)
+/* One step of the table on one record (or on the record as one list
+ * sees it). */
+static int
+db_sm_step_one(const struct db_consent *cur, const struct db_event *ev,
+	       struct db_consent *out, struct db_sm_result *res)
 {
 	const struct db_sm_rule *rule;
 	int from, to;
@@ -496,6 +498,249 @@ db_sm_step(const struct db_consent *cur, const struct db_event *ev,
 	}
 	res->after = out->state;
 	res->outcome = cur && db_sm_equal(cur, out) ? DB_SM_SAME : DB_SM_CHANGED;
+	return res->outcome;
+}
+
+
+void
+db_consent_lists_of(const struct db_consent *c, struct db_consent *out)
+{
+	struct db_list *l;
+
+	*out = *c;
+	if (out->nlists != 0)
+		return;
+	l = &out->lists[0];
+	memset(l, 0, sizeof(*l));
+	db_sm_copy(l->name, sizeof(l->name), DB_LIST_DEFAULT);
+	l->state = c->state;
+	l->confirmed = c->confirmed;
+	l->withdrawn = c->withdrawn;
+	out->nlists = 1;
+}
+
+/* A list's state as a reader must act on it (as the record's). */
+static int
+db_list_effective(const struct db_list *l)
+{
+	if (l->state == C && l->withdrawn > l->confirmed)
+		return W;
+	return l->state;
+}
+
+static int
+db_list_find(const struct db_consent *c, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nlists; i++)
+		if (strcmp(c->lists[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+db_consent_list_state(const struct db_consent *c, const char *list)
+{
+	int i, st = db_consent_effective_state(c);
+
+	if (st == W)
+		return W;
+	if (c->nlists == 0)
+		return strcmp(list, DB_LIST_DEFAULT) == 0 ? st : DB_STATE_NONE;
+	i = db_list_find(c, list);
+	return i < 0 ? DB_STATE_NONE : db_list_effective(&c->lists[i]);
+}
+
+/* The record m with its state and times set from its list l. */
+static void
+db_sm_view(const struct db_consent *m, const struct db_list *l,
+	   struct db_consent *v)
+{
+	*v = *m;
+	v->state = l->state;
+	v->confirmed = l->confirmed;
+	v->withdrawn = l->withdrawn;
+}
+
+/*
+ * Step ev on list i of m (lists written out): the list takes the result's
+ * state and times, m what lists share.  A confirmation that makes the list
+ * confirmed leaves its IP in ip.  The outcome of the step.
+ */
+static int
+db_sm_step_list(struct db_consent *m, unsigned int i,
+		const struct db_event *ev, struct db_sm_result *res, char *ip)
+{
+	struct db_consent v, o;
+	struct db_list l = m->lists[i];
+	int rc;
+
+	db_sm_view(m, &l, &v);
+	rc = db_sm_step_one(&v, ev, &o, res);
+	if (rc != DB_SM_CHANGED)
+		return rc;
+	if (o.state == C && db_consent_effective_state(&v) != C)
+		memcpy(ip, o.ip, sizeof(o.ip));
+	l.state = o.state;
+	l.confirmed = o.confirmed;
+	l.withdrawn = o.withdrawn;
+	o.state = m->state;
+	o.confirmed = m->confirmed;
+	o.withdrawn = m->withdrawn;
+	memcpy(o.ip, m->ip, sizeof(o.ip));
+	*m = o;
+	m->lists[i] = l;
+	return rc;
+}
+
+/* The record's state and times from its lists (consent_sm.h, "Lists"). */
+static void
+db_sm_aggregate(const struct db_consent *before, struct db_consent *m,
+		const char *ip)
+{
+	int any[K + 1] = {0}, st;
+	int64_t first = 0, last_w = 0;
+	unsigned int i;
+
+	for (i = 0; i < m->nlists; i++) {
+		st = db_list_effective(&m->lists[i]);
+		any[st] = 1;
+		if (st == C && (first == 0 || m->lists[i].confirmed < first))
+			first = m->lists[i].confirmed;
+		if (m->lists[i].withdrawn > last_w)
+			last_w = m->lists[i].withdrawn;
+	}
+	if (any[C]) {
+		if (db_consent_effective_state(before) != C) {
+			m->confirmed = first;
+			if (ip[0] || m->ip[0] == '\0')
+				memcpy(m->ip, ip, DB_IP_MAX + 1);
+		}
+		m->state = C;
+	} else if (any[K]) {
+		m->state = K;
+	} else if (any[P]) {
+		m->state = P;
+	} else {
+		m->state = W;
+		if (last_w > m->withdrawn)
+			m->withdrawn = last_w;
+	}
+}
+
+/* A refusal for a record of several lists names the list. */
+static void
+db_sm_name_list(const struct db_consent *m, unsigned int i,
+		struct db_sm_result *res)
+{
+	char why[DB_SM_WHY_MAX];
+	int n;
+
+	if (m->nlists < 2 && strcmp(m->lists[i].name, DB_LIST_DEFAULT) == 0)
+		return;
+	n = snprintf(why, sizeof(why), "list %s: ", m->lists[i].name);
+	if (n < 0 || n >= (int)sizeof(why))
+		return;
+	db_sm_copy(why + n, sizeof(why) - (size_t)n, res->why);
+	memcpy(res->why, why, sizeof(why));
+}
+
+/* The lists an event goes to: ev->list (added when new), or every list
+ * but those withdrawn on their own.  Fills go[]; -1 when no list can be
+ * added (res set). */
+static int
+db_sm_targets(struct db_consent *m, const struct db_event *ev, int *go,
+	      struct db_sm_result *res)
+{
+	int all_w = db_consent_effective_state(m) == W, i;
+	struct db_list *l;
+
+	memset(go, 0, DB_LISTS_MAX * sizeof(*go));
+	if (ev->list == NULL) {
+		for (i = 0; i < (int)m->nlists; i++)
+			go[i] = all_w || ev->kind == DB_EV_WITHDRAW ||
+				db_list_effective(&m->lists[i]) != W;
+		return 0;
+	}
+	if ((i = db_list_find(m, ev->list)) < 0) {
+		if (m->nlists == DB_LISTS_MAX || !db_list_name_valid(ev->list))
+			return db_sm_refuse(res, "invalid", "no room for list "
+					    "%.40s (at most %d lists, names "
+					    "a-z 0-9 . _ -)", ev->list,
+					    DB_LISTS_MAX);
+		i = (int)m->nlists++;
+		l = &m->lists[i];
+		memset(l, 0, sizeof(*l));
+		db_sm_copy(l->name, sizeof(l->name), ev->list);
+		l->state = all_w ? W : P;
+		l->withdrawn = all_w ? m->withdrawn : 0;
+	}
+	go[i] = 1;
+	return 0;
+}
+
+/* A new record: ADD or DOI_SEND on none, with its lists. */
+static int
+db_sm_step_new(const struct db_event *ev, struct db_consent *out,
+	       struct db_sm_result *res)
+{
+	struct db_list *l;
+
+	if (ev->list && !db_list_name_valid(ev->list)) {
+		db_sm_refuse(res, "invalid", "not a list name");
+		res->outcome = DB_SM_REFUSED;
+		return res->outcome;
+	}
+	if (db_sm_step_one(NULL, ev, out, res) != DB_SM_CHANGED ||
+	    out->nlists != 0)
+		return res->outcome;
+	l = &out->lists[0];
+	memset(l, 0, sizeof(*l));
+	db_sm_copy(l->name, sizeof(l->name),
+		   ev->list ? ev->list : DB_LIST_DEFAULT);
+	l->state = out->state;
+	l->confirmed = out->confirmed;
+	l->withdrawn = out->withdrawn;
+	out->nlists = 1;
+	return res->outcome;
+}
+
+int
+db_sm_step(const struct db_consent *cur, const struct db_event *ev,
+	   struct db_consent *out, struct db_sm_result *res)
+{
+	struct db_consent before, m;
+	int go[DB_LISTS_MAX], forced = 0, rc;
+	char ip[DB_IP_MAX + 1] = "";
+	unsigned int i;
+
+	if (cur == NULL)
+		return db_sm_step_new(ev, out, res);
+	memset(res, 0, sizeof(*res));
+	res->outcome = DB_SM_REFUSED;
+	db_consent_lists_of(cur, &before);
+	m = before;
+	if (db_sm_targets(&m, ev, go, res) < 0)
+		return res->outcome;
+	for (i = 0; i < m.nlists; i++) {
+		if (!go[i])
+			continue;
+		rc = db_sm_step_list(&m, i, ev, res, ip);
+		if (rc == DB_SM_REFUSED) {
+			db_sm_name_list(&m, i, res);
+			res->before = res->after = cur->state;
+			return rc;
+		}
+		forced |= res->forced;
+	}
+	db_sm_aggregate(&before, &m, ip);
+	memset(res, 0, sizeof(*res));
+	res->forced = forced;
+	res->before = cur->state;
+	res->after = m.state;
+	*out = m;
+	res->outcome = db_sm_equal(&before, &m) ? DB_SM_SAME : DB_SM_CHANGED;
 	return res->outcome;
 }
 

@@ -52,6 +52,9 @@ struct db_event {
 	/* The administrator's own statement (consentctl add): it counts as
 	 * the proof of a confirmed record, note naming who made it. */
 	int admin;
+	/* The list the event is about (a valid list name), or NULL: every
+	 * list of the record.  See "Lists" below. */
+	const char *list;
 };
 
 enum db_sm_outcome {
@@ -76,6 +79,20 @@ struct db_sm_result {
 };
 
 /*
+ * Lists.  Each list of a record (store.h, struct db_list) goes through the
+ * table on its own: the event is stepped on the record as the list sees it
+ * (the record with the list's state and times), and the list takes the
+ * result; what lists share (DOI send, uid, history) is the record's.  A
+ * list the record does not name yet is pending to an event that names it,
+ * or withdrawn with the record's withdrawal when every list is withdrawn.
+ * An event without a list goes to every list, except that lists withdrawn
+ * on their own stay withdrawn while others are not (a new double opt-in
+ * without a list does not bring back a list the subscriber left); when
+ * every list is withdrawn it goes to all of them.  ADD on no record makes
+ * the record's lists: ev->rec's, or the one list ev->list (default
+ * DB_LIST_DEFAULT).  The record's state then follows its lists (store.h);
+ * its first confirmation stays its confirmation.
+ *
  * Apply ev to cur (NULL: no record) into *out.  Pure: no store access.
  * Returns the outcome (also in res->outcome); *out is only meaningful
  * for DB_SM_CHANGED.
@@ -117,6 +134,19 @@ int db_sm_replica_check(const struct db_consent *cur,
  * added, 0 when already there. */
 int db_consent_history_add(struct db_consent *c, int64_t at, const char *ip,
 			   const char *source);
+
+/*
+ * The lists of c written out into *out (a copy of c): a record without
+ * lists gets the implicit list DB_LIST_DEFAULT with its own state and
+ * times.
+ */
+void db_consent_lists_of(const struct db_consent *c, struct db_consent *out);
+/*
+ * The state a reader must act on for one list: withdrawn when the record
+ * is, else the list's own (a list confirmed with a later withdrawal is
+ * withdrawn), DB_STATE_NONE when the record does not name the list.
+ */
+int db_consent_list_state(const struct db_consent *c, const char *list);
 
 /*
  * The state a reader must act on.  A record that says confirmed but holds

@@ -67,8 +67,32 @@ struct db_confirmation {
 	char source[DB_HIST_SOURCE_MAX + 1];
 };
 
+/*
+ * The lists a record's consent covers (codec version 4; BGH VI ZR 721/15:
+ * a consent covers the products and senders it names).  Each list has its
+ * own state and times, changed by the consent state machine
+ * (consent_sm.h) like a record: a withdrawal from one list leaves the
+ * others, a withdrawal without a list withdraws every list.  A record of
+ * codec versions 1-3 has nlists 0 and covers the one implicit list
+ * DB_LIST_DEFAULT with the record's own state and times; the state machine
+ * writes that list out when it next changes the record.  Names: 1 to
+ * DB_LIST_NAME_MAX of a-z, 0-9, '.', '_', '-' (db_list_name_valid).
+ */
+#define DB_LISTS_MAX 16
+#define DB_LIST_NAME_MAX 32
+#define DB_LIST_DEFAULT "default"
+struct db_list {
+	char name[DB_LIST_NAME_MAX + 1];
+	int state;          /* enum db_state (pending..customer) */
+	int64_t confirmed;  /* UTC seconds, 0 unknown */
+	int64_t withdrawn;
+};
+
 struct db_consent {
-	int state;          /* enum db_state */
+	int state;          /* enum db_state; with several lists, the state of
+			     * the record as a whole: confirmed when a list is
+			     * confirmed, else customer, else pending, and
+			     * withdrawn only when every list is */
 	int tracking;       /* 0 or 1 */
 	int64_t created;    /* UTC seconds, 0 unknown */
 	int64_t confirmed;
@@ -89,7 +113,13 @@ struct db_consent {
 	 * 2 have none. */
 	unsigned int nhistory;
 	struct db_confirmation history[DB_HISTORY_MAX];
+	/* The lists covered (see struct db_list); 0: the implicit one. */
+	unsigned int nlists;
+	struct db_list lists[DB_LISTS_MAX];
 };
+
+/* Is name a valid list name?  1 or 0. */
+int db_list_name_valid(const char *name);
 
 struct db_store;
 

@@ -546,6 +546,136 @@ test_property(void **state)
 	prop_remove(dir);
 }
 
+/* ---- consent per list ---- */
+
+static int
+step_list(const struct db_consent *cur, int kind, int64_t at, const char *list,
+	  struct db_consent *out, struct db_sm_result *res)
+{
+	struct db_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.at = at;
+	ev.ip = kind == DB_EV_CONFIRM ? "192.0.2.7" : NULL;
+	ev.list = list;
+	return db_sm_step(cur, &ev, out, res);
+}
+
+/* A withdrawal from one list leaves the others; the list comes back only
+ * through a new double opt-in, like a record. */
+static void
+test_list_withdraw_one(void **state)
+{
+	struct db_consent a, b, c;
+	struct db_sm_result res;
+
+	(void)state;
+	/* A DOI mail for news, the click: news confirmed. */
+	assert_int_equal(step_list(NULL, DB_EV_DOI_SEND, 100, "news", &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(a.nlists, 1);
+	assert_string_equal(a.lists[0].name, "news");
+	assert_int_equal(step_list(&a, DB_EV_CONFIRM, 110, NULL, &b, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&b, "news"), C);
+	assert_int_equal(db_consent_list_state(&b, "offers"), DB_STATE_NONE);
+	assert_int_equal(db_consent_list_state(&b, "default"), DB_STATE_NONE);
+	/* Offers added by a confirmation naming it. */
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 120, "offers", &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&a, "offers"), C);
+	assert_int_equal(a.confirmed, 110); /* the first stays the record's */
+	/* Withdrawn from news only. */
+	assert_int_equal(step_list(&a, DB_EV_WITHDRAW, 200, "news", &b, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&b, "news"), W);
+	assert_int_equal(db_consent_list_state(&b, "offers"), C);
+	assert_int_equal(db_consent_effective_state(&b), C);
+	/* A click on news without a new DOI mail is refused, naming it. */
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 210, "news", &c, &res),
+			 DB_SM_REFUSED);
+	assert_string_equal(res.code, "re-confirm-withdrawal");
+	assert_non_null(strstr(res.why, "list news: would re-confirm"));
+	/* A confirmation without a list does not bring news back... */
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 215, NULL, &c, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&c, "news"), W);
+	/* ...nor does a DOI mail without a list, but a click naming news
+	 * after it does: the new double opt-in for news. */
+	assert_int_equal(step_list(&b, DB_EV_DOI_SEND, 220, NULL, &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&a, "news"), W);
+	assert_int_equal(step_list(&a, DB_EV_CONFIRM, 230, "news", &c, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&c, "news"), C);
+	assert_int_equal(db_consent_list_state(&c, "offers"), C);
+}
+
+/* A withdrawal without a list withdraws every list; the record is then
+ * withdrawn, and a list named later is withdrawn with it. */
+static void
+test_list_withdraw_all(void **state)
+{
+	struct db_consent a, b, c;
+	struct db_sm_result res;
+
+	(void)state;
+	assert_int_equal(step_list(NULL, DB_EV_DOI_SEND, 100, "news", &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(step_list(&a, DB_EV_CONFIRM, 110, NULL, &b, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 120, "offers", &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(step_list(&a, DB_EV_WITHDRAW, 300, NULL, &b, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(b.state, W);
+	assert_int_equal(b.withdrawn, 300);
+	assert_int_equal(db_consent_list_state(&b, "news"), W);
+	assert_int_equal(db_consent_list_state(&b, "offers"), W);
+	/* A list not named before needs the new double opt-in too. */
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 310, "promo", &c, &res),
+			 DB_SM_REFUSED);
+	assert_string_equal(res.code, "re-confirm-withdrawal");
+	/* A DOI mail and a click after it bring every list back. */
+	assert_int_equal(step_list(&b, DB_EV_DOI_SEND, 400, NULL, &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(a.state, P);
+	assert_int_equal(step_list(&a, DB_EV_CONFIRM, 410, NULL, &c, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(c.state, C);
+	assert_int_equal(c.confirmed, 410);
+	assert_int_equal(db_consent_list_state(&c, "news"), C);
+	assert_int_equal(db_consent_list_state(&c, "offers"), C);
+}
+
+/* A record made before lists covers the implicit list "default"; its
+ * first change writes that list out. */
+static void
+test_list_old_record(void **state)
+{
+	struct db_consent old = rec(C, 100, 0, 90), out;
+	struct db_sm_result res;
+
+	(void)state;
+	assert_int_equal(old.nlists, 0);
+	assert_int_equal(db_consent_list_state(&old, "default"), C);
+	assert_int_equal(db_consent_list_state(&old, "news"), DB_STATE_NONE);
+	/* A repeated confirmation changes nothing. */
+	assert_int_equal(step_list(&old, DB_EV_CONFIRM, 100, NULL, &out, &res),
+			 DB_SM_SAME);
+	assert_int_equal(step_list(&old, DB_EV_CONFIRM, 150, "news", &out, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(out.nlists, 2);
+	assert_string_equal(out.lists[0].name, "default");
+	assert_int_equal(out.lists[0].state, C);
+	assert_int_equal(out.lists[0].confirmed, 100);
+	assert_int_equal(db_consent_list_state(&out, "news"), C);
+	/* A bad name is refused. */
+	assert_int_equal(step_list(&old, DB_EV_CONFIRM, 150, "No Such",
+				   &out, &res), DB_SM_REFUSED);
+}
+
 int
 main(void)
 {
@@ -555,6 +685,9 @@ main(void)
 		cmocka_unit_test(test_withdraw_and_force),
 		cmocka_unit_test(test_effective_state),
 		cmocka_unit_test(test_property),
+		cmocka_unit_test(test_list_withdraw_one),
+		cmocka_unit_test(test_list_withdraw_all),
+		cmocka_unit_test(test_list_old_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
