@@ -106,12 +106,16 @@ int db_sm_step(const struct db_consent *cur, const struct db_event *ev,
  * a short sequence of events (a newer DOI send, then its state) that
  * db_sm_step judges; fields without a state meaning (uid, tracking,
  * created, an empty source) are merged as given.  now stands in for a
- * missing withdrawal time.
+ * missing withdrawal time.  row's lists (DB_ROW_LISTS, DB_ROW_WITHDRAWN_
+ * LISTS; entries of state withdrawn are the latter) name the lists the
+ * row is about: the state's event goes to each list of the first kind
+ * (without them: to the record, every list), and each list of the second
+ * kind is withdrawn at the row's withdrawn time (or now).
  */
 enum db_row_field {
 	DB_ROW_STATE, DB_ROW_UID, DB_ROW_IP, DB_ROW_CREATED, DB_ROW_CONFIRMED,
 	DB_ROW_WITHDRAWN, DB_ROW_SOURCE, DB_ROW_TRACKING, DB_ROW_DOI_SENT,
-	DB_ROW_DOI_MSGID
+	DB_ROW_DOI_MSGID, DB_ROW_LISTS, DB_ROW_WITHDRAWN_LISTS
 };
 int db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 		    unsigned int mask, int64_t now, const char *where,
