@@ -300,8 +300,8 @@ ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	} else if (res.outcome == DB_SM_SAME) {
 		printf("%s unchanged (%s)\n", key, db_state_name(c.state));
 	} else {
-		printf("added %s (%s, list %s)%s\n", key,
-		       db_state_name(c.state), list ? list : DB_LIST_DEFAULT,
+		printf("added %s (%s%s%s)%s\n", key, db_state_name(c.state),
+		       list ? ", list " : "", list ? list : "",
 		       res.forced ? ", forced" : "");
 	}
 done:

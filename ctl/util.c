@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -136,6 +137,10 @@ ctl_print_lists(const char *indent, const struct db_consent *c)
 	struct db_consent m;
 	unsigned int i;
 
+	/* Only the implicit list: nothing to say beyond the record. */
+	if (c->nlists == 0 || (c->nlists == 1 &&
+			       strcmp(c->lists[0].name, DB_LIST_DEFAULT) == 0))
+		return;
 	db_consent_lists_of(c, &m);
 	for (i = 0; i < m.nlists; i++) {
 		const struct db_list *l = &m.lists[i];
