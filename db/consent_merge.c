@@ -3,11 +3,13 @@
  * record through the consent state machine (consent_sm.h,
  * db_sm_merge_row): the row becomes a short sequence of events - a newer
  * DOI send, then its state, per list it names, then the withdrawals of the
- * lists it names as withdrawn - each judged by db_sm_step.
+ * lists it names as withdrawn - each judged by db_sm_step; and the lists
+ * of a replicated row, each checked like the record (db_sm_replica_lists).
  *
  * Pure functions; owns nothing and never logs.  Refusals are outcomes
  * with a sentence (struct db_sm_result).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "consent_sm.h"
@@ -220,3 +222,52 @@ db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 	return res->outcome;
 }
 
+
+/* The record c as its list l sees it (l's state and times). */
+static void
+db_sm_list_view(const struct db_consent *c, const struct db_list *l,
+		struct db_consent *v)
+{
+	*v = *c;
+	v->state = l->state;
+	v->confirmed = l->confirmed;
+	v->withdrawn = l->withdrawn;
+}
+
+int
+db_sm_replica_lists(const struct db_consent *cur, struct db_consent *row,
+		    struct db_sm_result *res)
+{
+	struct db_consent mc, mr, vc, vr;
+	unsigned int i;
+	int j;
+
+	memset(res, 0, sizeof(*res));
+	res->outcome = DB_SM_CHANGED;
+	db_consent_lists_of(cur, &mc);
+	db_consent_lists_of(row, &mr);
+	for (i = 0; i < mc.nlists; i++) {
+		j = db_list_find(&mr, mc.lists[i].name);
+		if (j < 0) {
+			/* The row does not name the list: it keeps its
+			 * local state. */
+			if (mr.nlists == DB_LISTS_MAX)
+				continue;
+			mr.lists[mr.nlists++] = mc.lists[i];
+			continue;
+		}
+		db_sm_list_view(&mc, &mc.lists[i], &vc);
+		db_sm_list_view(&mr, &mr.lists[j], &vr);
+		if (db_sm_replica_check(&vc, &vr, res) == DB_SM_REFUSED) {
+			char why[DB_SM_WHY_MAX];
+
+			snprintf(why, sizeof(why), "list %s: %.190s",
+				 mc.lists[i].name, res->why);
+			memcpy(res->why, why, sizeof(why));
+			return res->outcome;
+		}
+	}
+	*row = mr;
+	res->outcome = DB_SM_CHANGED;
+	return res->outcome;
+}

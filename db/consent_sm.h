@@ -133,6 +133,16 @@ int db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 int db_sm_replica_check(const struct db_consent *cur,
 			const struct db_consent *row,
 			struct db_sm_result *res);
+/*
+ * The lists of the centre's row (replication) against cur's, each as the
+ * record: a list the row names may not turn the local withdrawal of that
+ * list into consent (db_sm_replica_check on the record as the list sees
+ * it); a list the row does not name keeps its local state and is added to
+ * *row.  DB_SM_CHANGED (row's lists merged) or DB_SM_REFUSED (res says
+ * which list and why; *row unchanged).
+ */
+int db_sm_replica_lists(const struct db_consent *cur, struct db_consent *row,
+			struct db_sm_result *res);
 /* Add a confirmation to c's history unless the same time and IP are
  * there (the second oldest entry makes room when it is full); 1 when
  * added, 0 when already there. */
