@@ -287,9 +287,9 @@ ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	ev.rec = &c;
 	ev.admin = 1;
 	ev.list = list;
-	ctl_audit_init(&a, ctl_now(), "add", key, c.ip, "state=%s, list=%s, "
-		       "at=%s%s%s", db_state_name(c.state),
-		       list ? list : DB_LIST_DEFAULT,
+	ctl_audit_init(&a, ctl_now(), "add", key, c.ip, "state=%s, %s%s%sat=%s%s%s",
+		       db_state_name(c.state), list ? "list=" : "",
+		       list ? list : "", list ? ", " : "",
 		       db_time_format(c.created, when, sizeof(when)),
 		       force ? ", forced, reason=" : "", force ? reason : "");
 	if ((r = db_consent_apply(s, key, &ev, &a.e, 0, &res)) != DB_OK) {
@@ -450,9 +450,9 @@ ctl_change(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	ev.ip = ch.ip;
 	ev.list = ch.list;
 	ctl_audit_init(&a, ctl_now(), confirm ? "confirm" : "withdraw", key,
-		       ch.ip, "list=%s, at=%s%s%s%s", ch.list ? ch.list : "all",
-		       db_time_format(ch.at, when,
-		       sizeof(when)), ch.uid ? ", by uid" : "",
+		       ch.ip, "at=%s%s%s%s%s%s", db_time_format(ch.at, when,
+		       sizeof(when)), ch.list ? ", list=" : "",
+		       ch.list ? ch.list : "", ch.uid ? ", by uid" : "",
 		       ch.force ? ", forced, reason=" : "",
 		       ch.force ? ch.reason : "");
 	if ((r = db_consent_apply(s, key, &ev, &a.e, 0, &res)) != DB_OK) {

@@ -33,12 +33,13 @@
 	"consent_secs(doi_sent), coalesce(doi_msgid, ''), "                    \
 	CTL_LISTS_COLUMN
 
-/* The lists (jsonb [{"name","state","confirmed","withdrawn"}, ...]) as
- * "NAME STATE CONFIRMED WITHDRAWN" joined by ","; names hold neither
+/* The lists (jsonb [{"name","state","confirmed","withdrawn","doi_sent"},
+ * ...]) as "NAME STATE CONFIRMED WITHDRAWN DOI_SENT" joined by ","; names hold neither
  * spaces nor commas (db_list_name_valid). */
 #define CTL_LISTS_COLUMN                                                       \
 	"coalesce((SELECT string_agg(concat_ws(' ', e->>'name', e->>'state', " \
-	"coalesce(e->>'confirmed', '0'), coalesce(e->>'withdrawn', '0')), "    \
+	"coalesce(e->>'confirmed', '0'), coalesce(e->>'withdrawn', '0'), "     \
+	"coalesce(e->>'doi_sent', '0')), "                                      \
 	"',') FROM jsonb_array_elements(lists) e), '')"
 
 /* Collapse s into one line of at most size-1 bytes in out. */
@@ -118,19 +119,20 @@ static int
 ctl_row_lists(const char *v, struct db_consent *c)
 {
 	char name[DB_LIST_NAME_MAX + 2], state[16];
-	long long conf, wd;
+	long long conf, wd, doi;
 	int n;
 
 	c->nlists = 0;
 	while (*v) {
 		if (c->nlists == DB_LISTS_MAX ||
-		    sscanf(v, "%33s %15s %lld %lld%n", name, state, &conf, &wd,
-			   &n) != 4 || !db_list_name_valid(name) ||
+		    sscanf(v, "%33s %15s %lld %lld %lld%n", name, state, &conf,
+			   &wd, &doi, &n) != 5 || !db_list_name_valid(name) ||
 		    (c->lists[c->nlists].state = db_state_parse(state)) <= 0)
 			return -1;
 		memcpy(c->lists[c->nlists].name, name, strlen(name) + 1);
 		c->lists[c->nlists].confirmed = conf;
 		c->lists[c->nlists].withdrawn = wd;
+		c->lists[c->nlists].doi_sent = doi;
 		c->nlists++;
 		v += n;
 		if (*v == ',')
@@ -215,10 +217,11 @@ ctl_lists_json(const struct db_consent *c, struct buf *b)
 		r |= buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
 		r |= json_put_string(b, c->lists[i].name);
 		r |= buf_printf(b, ",\"state\":\"%s\",\"confirmed\":%lld,"
-				"\"withdrawn\":%lld}",
+				"\"withdrawn\":%lld,\"doi_sent\":%lld}",
 				db_state_name(c->lists[i].state),
 				(long long)c->lists[i].confirmed,
-				(long long)c->lists[i].withdrawn);
+				(long long)c->lists[i].withdrawn,
+				(long long)c->lists[i].doi_sent);
 	}
 	r |= buf_putc(b, ']');
 	return r ? -1 : 0;

@@ -239,12 +239,13 @@ db_codec_get_lists(const unsigned char *in, size_t len, size_t pos,
 		l = &out->lists[i];
 		if ((pos = db_codec_get_str(in, len, pos, l->name,
 					    DB_LIST_NAME_MAX)) == 0 ||
-		    len - pos < 1 + 2 * 8)
+		    len - pos < 1 + 3 * 8)
 			return 0;
 		l->state = in[pos++];
 		l->confirmed = (int64_t)db_be64_get(in + pos);
 		l->withdrawn = (int64_t)db_be64_get(in + pos + 8);
-		pos += 16;
+		l->doi_sent = (int64_t)db_be64_get(in + pos + 16);
+		pos += 24;
 	}
 	return db_lists_check(out) == NULL ? pos : 0;
 }
@@ -261,7 +262,8 @@ db_codec_put_lists(const struct db_consent *c, unsigned char *out, size_t pos)
 		out[pos++] = (unsigned char)c->lists[i].state;
 		db_be64_put(out + pos, (uint64_t)c->lists[i].confirmed);
 		db_be64_put(out + pos + 8, (uint64_t)c->lists[i].withdrawn);
-		pos += 16;
+		db_be64_put(out + pos + 16, (uint64_t)c->lists[i].doi_sent);
+		pos += 24;
 	}
 	return pos;
 }

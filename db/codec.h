@@ -15,7 +15,8 @@
  *               big-endian), ip and source (length byte + bytes each)
  *   version 4:  then the lists: one count byte (at most DB_LISTS_MAX),
  *               then per list its name (length byte + bytes), state
- *               (one byte), confirmed and withdrawn (int64, big-endian)
+ *               (one byte), confirmed, withdrawn and doi_sent (int64,
+ *               big-endian)
  * Version 1 values (without doi_hash and doi_ref) and version 2 values
  * (without history) and version 3 values (without lists: the implicit
  * list, store.h) still decode, with those fields empty; every write
@@ -41,7 +42,7 @@
 		      DB_SOURCE_MAX + DB_MSGID_MAX + DB_DOI_HASH_HEX - 1 + \
 		      DB_DOI_REF_MAX + 1 + \
 		      DB_HISTORY_MAX * (8 + 2 + DB_IP_MAX + DB_HIST_SOURCE_MAX) + \
-		      1 + DB_LISTS_MAX * (1 + DB_LIST_NAME_MAX + 1 + 2 * 8))
+		      1 + DB_LISTS_MAX * (1 + DB_LIST_NAME_MAX + 1 + 3 * 8))
 
 /*
  * Encode c into out (outsz bytes, at least DB_CODEC_MAX).  Returns the

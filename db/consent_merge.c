@@ -67,6 +67,7 @@ db_sm_row_new(const struct db_consent *row, unsigned int mask, int64_t now,
 	for (i = 0; i < rec->nlists; i++) {
 		struct db_list *l = &rec->lists[i];
 
+		l->doi_sent = rec->doi_sent;
 		if (l->state == W) {
 			any_w = 1;
 			l->withdrawn = rec->withdrawn ? rec->withdrawn : now;
@@ -84,6 +85,38 @@ db_sm_row_new(const struct db_consent *row, unsigned int mask, int64_t now,
 	ev->kind = DB_EV_ADD;
 	ev->rec = rec;
 	return db_sm_step(NULL, ev, out, res);
+}
+
+/* The row's DOI send, to each list it names (not withdrawn) whose own
+ * last send is older, or to the record when it names none. */
+static void
+db_sm_row_doi(struct db_consent *tmp, const struct db_consent *row,
+	      unsigned int mask, struct db_event *ev, struct db_consent *out,
+	      struct db_sm_result *res)
+{
+	unsigned int i, named = 0;
+	int j;
+
+	ev->kind = DB_EV_DOI_SEND;
+	ev->at = row->doi_sent;
+	ev->msgid = mask & (1u << DB_ROW_DOI_MSGID) ? row->doi_msgid
+						   : tmp->doi_msgid;
+	for (i = 0; i < row->nlists; i++) {
+		if (row->lists[i].state == W)
+			continue;
+		named++;
+		j = db_list_find(tmp, row->lists[i].name);
+		if (j >= 0 && tmp->lists[j].doi_sent >= row->doi_sent)
+			continue;
+		ev->list = row->lists[i].name;
+		if (db_sm_step(tmp, ev, out, res) == DB_SM_CHANGED)
+			*tmp = *out;
+	}
+	ev->list = NULL;
+	if (named == 0 && row->doi_sent > tmp->doi_sent &&
+	    db_sm_step(tmp, ev, out, res) == DB_SM_CHANGED)
+		*tmp = *out;
+	ev->msgid = NULL;
 }
 
 /* The state and confirmation time of list name in c (the record's when
@@ -196,17 +229,11 @@ db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 	if (cur == NULL)
 		return db_sm_row_new(row, mask, now, &ev, &rec, out, res);
 	db_consent_lists_of(cur, &tmp);
-	/* A DOI send the record has not seen comes first; one the machine
-	 * refuses (not after the withdrawal) is left out. */
-	if ((mask & (1u << DB_ROW_DOI_SENT)) && row->doi_sent > cur->doi_sent) {
-		ev.kind = DB_EV_DOI_SEND;
-		ev.at = row->doi_sent;
-		ev.msgid = mask & (1u << DB_ROW_DOI_MSGID) ? row->doi_msgid
-							  : cur->doi_msgid;
-		if (db_sm_step(cur, &ev, out, res) == DB_SM_CHANGED)
-			tmp = *out;
-		ev.msgid = NULL;
-	}
+	/* A DOI send the record (or a list the row names) has not seen
+	 * comes first; one the machine refuses (not after the withdrawal)
+	 * is left out. */
+	if (mask & (1u << DB_ROW_DOI_SENT))
+		db_sm_row_doi(&tmp, row, mask, &ev, out, res);
 	/* A row that repeats the record's (or list's) state (a confirmed
 	 * row without its time or with the same one) has no event. */
 	if (db_sm_row_lists(&tmp, row, mask, now, &ev, out, res) < 0)
@@ -231,7 +258,8 @@ db_sm_list_view(const struct db_consent *c, const struct db_list *l,
 	*v = *c;
 	v->state = l->state;
 	v->confirmed = l->confirmed;
-	v->withdrawn = l->withdrawn;
+	v->withdrawn = c->withdrawn > l->withdrawn ? c->withdrawn : l->withdrawn;
+	v->doi_sent = l->doi_sent;
 }
 
 int
@@ -258,6 +286,11 @@ db_sm_replica_lists(const struct db_consent *cur, struct db_consent *row,
 		}
 		db_sm_list_view(&mc, &mc.lists[i], &vc);
 		db_sm_list_view(&mr, &mr.lists[j], &vr);
+		/* A withdrawal and a DOI send of a list are never forgotten. */
+		if (vc.withdrawn > mr.lists[j].withdrawn)
+			mr.lists[j].withdrawn = vc.withdrawn;
+		if (mc.lists[i].doi_sent > mr.lists[j].doi_sent)
+			mr.lists[j].doi_sent = mc.lists[i].doi_sent;
 		if (db_sm_replica_check(&vc, &vr, res) == DB_SM_REFUSED) {
 			char why[DB_SM_WHY_MAX];
 

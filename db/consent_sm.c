@@ -521,14 +521,24 @@ db_consent_lists_of(const struct db_consent *c, struct db_consent *out)
 	l->state = c->state;
 	l->confirmed = c->confirmed;
 	l->withdrawn = c->withdrawn;
+	l->doi_sent = c->doi_sent;
 	out->nlists = 1;
 }
 
-/* A list's state as a reader must act on it (as the record's). */
-static int
-db_list_effective(const struct db_list *l)
+/* A list's withdrawal: its own, or the record's withdrawal from every
+ * list when later. */
+static int64_t
+db_list_withdrawn(const struct db_consent *c, const struct db_list *l)
 {
-	if (l->state == C && l->withdrawn > l->confirmed)
+	return c->withdrawn > l->withdrawn ? c->withdrawn : l->withdrawn;
+}
+
+/* A list's state as a reader must act on it (as the record's): confirmed
+ * with a later withdrawal of the list or of every list is withdrawn. */
+static int
+db_list_effective(const struct db_consent *c, const struct db_list *l)
+{
+	if (l->state == C && db_list_withdrawn(c, l) > l->confirmed)
 		return W;
 	return l->state;
 }
@@ -554,7 +564,7 @@ db_consent_list_state(const struct db_consent *c, const char *list)
 	if (c->nlists == 0)
 		return strcmp(list, DB_LIST_DEFAULT) == 0 ? st : DB_STATE_NONE;
 	i = db_list_find(c, list);
-	return i < 0 ? DB_STATE_NONE : db_list_effective(&c->lists[i]);
+	return i < 0 ? DB_STATE_NONE : db_list_effective(c, &c->lists[i]);
 }
 
 /* The record m with its state and times set from its list l. */
@@ -565,7 +575,8 @@ db_sm_view(const struct db_consent *m, const struct db_list *l,
 	*v = *m;
 	v->state = l->state;
 	v->confirmed = l->confirmed;
-	v->withdrawn = l->withdrawn;
+	v->withdrawn = db_list_withdrawn(m, l);
+	v->doi_sent = l->doi_sent;
 }
 
 /*
@@ -590,9 +601,12 @@ db_sm_step_list(struct db_consent *m, unsigned int i,
 	l.state = o.state;
 	l.confirmed = o.confirmed;
 	l.withdrawn = o.withdrawn;
+	l.doi_sent = o.doi_sent;
 	o.state = m->state;
 	o.confirmed = m->confirmed;
 	o.withdrawn = m->withdrawn;
+	if (m->doi_sent > o.doi_sent) /* the record's: the last of all */
+		o.doi_sent = m->doi_sent;
 	memcpy(o.ip, m->ip, sizeof(o.ip));
 	*m = o;
 	m->lists[i] = l;
@@ -609,7 +623,7 @@ db_sm_aggregate(const struct db_consent *before, struct db_consent *m,
 	unsigned int i;
 
 	for (i = 0; i < m->nlists; i++) {
-		st = db_list_effective(&m->lists[i]);
+		st = db_list_effective(m, &m->lists[i]);
 		any[st] = 1;
 		if (st == C && (first == 0 || m->lists[i].confirmed < first))
 			first = m->lists[i].confirmed;
@@ -632,6 +646,30 @@ db_sm_aggregate(const struct db_consent *before, struct db_consent *m,
 		if (last_w > m->withdrawn)
 			m->withdrawn = last_w;
 	}
+}
+
+void
+db_consent_reconcile(struct db_consent *c)
+{
+	struct db_consent before;
+	char ip[DB_IP_MAX + 1];
+	unsigned int i;
+
+	db_consent_lists_of(c, &before);
+	*c = before;
+	for (i = 0; i < c->nlists; i++) {
+		struct db_list *l = &c->lists[i];
+
+		if (db_consent_effective_state(&before) == W) {
+			l->state = W;
+			if (before.withdrawn > l->withdrawn)
+				l->withdrawn = before.withdrawn;
+		} else if (db_list_effective(&before, l) == W) {
+			l->state = W;
+		}
+	}
+	memcpy(ip, c->ip, sizeof(ip));
+	db_sm_aggregate(&before, c, ip);
 }
 
 /* A refusal for a record of several lists names the list. */
@@ -665,7 +703,7 @@ db_sm_targets(struct db_consent *m, const struct db_event *ev, int *go,
 	if (ev->list == NULL) {
 		for (i = 0; i < (int)m->nlists; i++)
 			go[i] = all_w || ev->kind == DB_EV_WITHDRAW ||
-				db_list_effective(&m->lists[i]) != W;
+				db_list_effective(m, &m->lists[i]) != W;
 		return 0;
 	}
 	if ((i = db_list_find(m, ev->list)) < 0) {
@@ -707,7 +745,60 @@ db_sm_step_new(const struct db_event *ev, struct db_consent *out,
 	l->state = out->state;
 	l->confirmed = out->confirmed;
 	l->withdrawn = out->withdrawn;
+	l->doi_sent = out->doi_sent;
 	out->nlists = 1;
+	return res->outcome;
+}
+
+/*
+ * ADD on an existing record (allowed only forced): the record is replaced
+ * as before lists, and so are its lists - ev->rec's, or the one list
+ * ev->list (default DB_LIST_DEFAULT) - except that a withdrawal of a list
+ * is never forgotten: such a list keeps its withdrawal time, and a
+ * withdrawn list the new record does not name stays.
+ */
+static int
+db_sm_step_readd(const struct db_consent *cur, const struct db_event *ev,
+		 struct db_consent *out, struct db_sm_result *res)
+{
+	struct db_consent before, r;
+	unsigned int i;
+	int j;
+
+	db_consent_lists_of(cur, &before);
+	if (db_sm_step_one(&before, ev, out, res) != DB_SM_CHANGED)
+		return res->outcome;
+	r = *ev->rec;
+	if (r.nlists == 0) {
+		r.nlists = 1;
+		memset(&r.lists[0], 0, sizeof(r.lists[0]));
+		db_sm_copy(r.lists[0].name, sizeof(r.lists[0].name),
+			   ev->list ? ev->list : DB_LIST_DEFAULT);
+		r.lists[0].state = r.state;
+		r.lists[0].confirmed = r.confirmed;
+		r.lists[0].withdrawn = r.withdrawn;
+		r.lists[0].doi_sent = out->doi_sent;
+	}
+	out->nlists = r.nlists;
+	memcpy(out->lists, r.lists, sizeof(out->lists));
+	for (i = 0; i < before.nlists; i++) {
+		const struct db_list *l = &before.lists[i];
+		int64_t w = db_list_withdrawn(&before, l);
+
+		if ((j = db_list_find(out, l->name)) >= 0) {
+			if (w > out->lists[j].withdrawn)
+				out->lists[j].withdrawn = w;
+			if (l->doi_sent > out->lists[j].doi_sent)
+				out->lists[j].doi_sent = l->doi_sent;
+		} else if (db_list_effective(&before, l) == W &&
+			   out->nlists < DB_LISTS_MAX) {
+			out->lists[out->nlists] = *l;
+			out->lists[out->nlists++].withdrawn = w;
+		}
+	}
+	db_consent_reconcile(out);
+	res->after = out->state;
+	res->outcome = db_sm_equal(&before, out) ? DB_SM_SAME : DB_SM_CHANGED;
 	return res->outcome;
 }
 
@@ -722,6 +813,8 @@ db_sm_step(const struct db_consent *cur, const struct db_event *ev,
 
 	if (cur == NULL)
 		return db_sm_step_new(ev, out, res);
+	if (ev->kind == DB_EV_ADD)
+		return db_sm_step_readd(cur, ev, out, res);
 	memset(res, 0, sizeof(*res));
 	res->outcome = DB_SM_REFUSED;
 	db_consent_lists_of(cur, &before);

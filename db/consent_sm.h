@@ -91,7 +91,10 @@ struct db_sm_result {
  * every list is withdrawn it goes to all of them.  ADD on no record makes
  * the record's lists: ev->rec's, or the one list ev->list (default
  * DB_LIST_DEFAULT).  The record's state then follows its lists (store.h);
- * its first confirmation stays its confirmation.
+ * its first confirmation stays its confirmation.  Each list keeps its own
+ * last DOI send, so the way out of a list's withdrawal is a DOI mail for
+ * that list (or, when every list is withdrawn, one without a list) and a
+ * click after it; the record's doi_sent is the last send of all.
  *
  * Apply ev to cur (NULL: no record) into *out.  Pure: no store access.
  * Returns the outcome (also in res->outcome); *out is only meaningful
@@ -155,6 +158,14 @@ int db_consent_history_add(struct db_consent *c, int64_t at, const char *ip,
  * times.
  */
 void db_consent_lists_of(const struct db_consent *c, struct db_consent *out);
+/*
+ * Make c's lists agree with its record-level fields after a merge that set
+ * them directly (replication): lists written out, a record that is
+ * withdrawn withdraws every list (at its withdrawal time at the latest), a
+ * list confirmed with a later withdrawal is withdrawn, and the record's
+ * state then follows its lists as after a step.
+ */
+void db_consent_reconcile(struct db_consent *c);
 /*
  * The state a reader must act on for one list: withdrawn when the record
  * is, else the list's own (a list confirmed with a later withdrawal is

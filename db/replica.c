@@ -196,8 +196,10 @@ db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
 			memcpy(c.doi_ref, cur->doi_ref, sizeof(c.doi_ref));
 		}
 	}
-	/* Confirmed with a later withdrawal is withdrawn (consent_sm.h). */
+	/* Confirmed with a later withdrawal is withdrawn (consent_sm.h),
+	 * and so are its lists. */
 	c.state = db_consent_effective_state(&c);
+	db_consent_reconcile(&c);
 	if (c.state == DB_STATE_CONFIRMED && c.confirmed != 0)
 		db_consent_history_add(&c, c.confirmed, c.ip,
 				       "replicated from the centre");

@@ -70,7 +70,9 @@ struct db_confirmation {
 /*
  * The lists a record's consent covers (codec version 4; BGH VI ZR 721/15:
  * a consent covers the products and senders it names).  Each list has its
- * own state and times, changed by the consent state machine
+ * own state and times (its own last DOI send too: the new double opt-in
+ * after a withdrawal from one list is a DOI mail for that list), changed
+ * by the consent state machine
  * (consent_sm.h) like a record: a withdrawal from one list leaves the
  * others, a withdrawal without a list withdraws every list.  A record of
  * codec versions 1-3 has nlists 0 and covers the one implicit list
@@ -86,6 +88,8 @@ struct db_list {
 	int state;          /* enum db_state (pending..customer) */
 	int64_t confirmed;  /* UTC seconds, 0 unknown */
 	int64_t withdrawn;
+	int64_t doi_sent;   /* the last DOI mail for this list (the record's
+			     * doi_sent is the last of all) */
 };
 
 struct db_consent {

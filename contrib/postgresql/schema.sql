@@ -6,8 +6,9 @@
 -- consent          one row per normalised address: the authoritative record.
 --                  Its column lists holds the lists of consent the record
 --                  covers (consent per list): a jsonb array of
---                  {"name","state","confirmed","withdrawn"} (times as unix
---                  seconds, 0 unset); [] is the one implicit list.
+--                  {"name","state","confirmed","withdrawn","doi_sent"}
+--                  (times as unix seconds, 0 unset); [] is the one
+--                  implicit list.
 -- consent_change   append-only log of every change of consent, filled by a
 --                  trigger; followers apply it in id order.  A NOTIFY on
 --                  channel consent_change carries the new id.
