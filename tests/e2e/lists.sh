@@ -67,7 +67,7 @@ cg_start_postfix "$SMTP_PORT" "$SINK_PORT" "$MILTER_PORT" || setup_fail "startin
 mail() {
 	cg_fixture "$COMPLIANT" "$CG_TMP/$1.eml" "cg-$1" \
 		"0,/^To: /s/^To: .*/To: <$ANNA>/" \
-		"0,/^Subject: /s/^Subject: .*/Subject: ${3:-Newsletter}\\
+		"0,/^Subject: /s/^Subject: .*/Subject: Newsletter\\
 List-Id: Shop <${3:-none.invalid}>/" || setup_fail "copying $COMPLIANT"
 	cg_send "$1" --from "$2" --to "$ANNA" --data "@$CG_TMP/$1.eml"
 }
