@@ -8,7 +8,9 @@
  * and its outbox entries are removed only after it committed (a push
  * repeated after a crash is harmless: consent_push answers 'same' and
  * evidence is inserted ON CONFLICT DO NOTHING); a pulled batch is one LMDB
- * transaction that also stores the id of its last change.
+ * transaction that also stores the id of its last change.  A record's
+ * lists travel in the centre's column consent.lists (jsonb), set after
+ * consent_push by an UPDATE of that column alone.
  *
  * Owns: the PGresult of each query (cleared before return) and the arrays
  * of one batch.  Logs every failure with log_warn or log_err (the caller
