@@ -101,6 +101,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Most recipients refused at RCPT time per SMTP connection between accepted messages; keep below smtpd_soft_error_limit."),
 	K("DrainTimeout", CFG_T_INT, drain_timeout, "30", 0, 3600,
 	  "Seconds SIGTERM waits for open connections to finish their mail."),
+	K("ConsentList", CFG_T_CONSENTLIST, consent_lists, "", 0, 0,
+	  "Repeatable; NAME: sender=ADDR|@domain, list-id=ID, class=VALUE - a list of consent and the mail it covers (first matching line wins; none: one implicit list)."),
 	K("RuleAction.<rule>", CFG_T_RULEACTION, rule_action, "reject", 0, 0,
 	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
 };
@@ -132,10 +134,26 @@ cfg_list_free(struct cfg_list *l)
 }
 
 static void
+cfg_consent_lists_free(struct cfg *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nconsent_lists; i++) {
+		free(c->consent_lists[i].name);
+		cfg_list_free(&c->consent_lists[i].senders);
+		cfg_list_free(&c->consent_lists[i].list_ids);
+		cfg_list_free(&c->consent_lists[i].classes);
+	}
+	free(c->consent_lists);
+}
+
+static void
 cfg_free(struct cfg *c)
 {
 	size_t i, n;
 	const struct cfg_key *keys = cfg_keys(&n);
+
+	cfg_consent_lists_free(c);
 
 	for (i = 0; i < n; i++) {
 		void *field = (char *)c + keys[i].offset;
@@ -463,6 +481,123 @@ cfg_set_list(struct cfg_ctx *x, const struct cfg_key *k, void *field,
 	return 0;
 }
 
+int
+cfg_list_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= CFG_LIST_NAME_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* The ConsentList entry named name, added when new; NULL (reported). */
+static struct cfg_consent_list *
+cfg_consent_list_get(struct cfg_ctx *x, struct cfg *c, const char *name)
+{
+	struct cfg_consent_list *v;
+	size_t i;
+
+	for (i = 0; i < c->nconsent_lists; i++)
+		if (strcmp(c->consent_lists[i].name, name) == 0)
+			return &c->consent_lists[i];
+	v = realloc(c->consent_lists, (c->nconsent_lists + 1) * sizeof(*v));
+	if (v == NULL)
+		return cfg_error(x, "out of memory"), NULL;
+	c->consent_lists = v;
+	v = &v[c->nconsent_lists];
+	memset(v, 0, sizeof(*v));
+	if ((v->name = strdup(name)) == NULL)
+		return cfg_error(x, "out of memory"), NULL;
+	c->nconsent_lists++;
+	return v;
+}
+
+/* One selector=value of a ConsentList line into l.  0 or -1 (reported). */
+static int
+cfg_consent_selector(struct cfg_ctx *x, const struct cfg_key *k,
+		     struct cfg_consent_list *l, char *sel)
+{
+	char norm[ADDR_MAX + 1], *eq = strchr(sel, '='), *v, *p;
+	const char *entry;
+	struct cfg_list *to;
+
+	if (eq == NULL) {
+		cfg_error(x, "ConsentList %s: '%s' is not selector=value "
+			  "(sender=, list-id= or class=)", l->name, sel);
+		return -1;
+	}
+	*eq = '\0';
+	sel = cfg_trim(sel);
+	v = cfg_trim(eq + 1);
+	if (strcasecmp(sel, "sender") == 0) {
+		if ((entry = cfg_list_address(x, k, v, norm, sizeof(norm))) == NULL)
+			return -1;
+		to = &l->senders;
+	} else if (strcasecmp(sel, "list-id") == 0 ||
+		   strcasecmp(sel, "class") == 0) {
+		if (strcasecmp(sel, "list-id") == 0 && *v == '<' &&
+		    v[strlen(v) - 1] == '>') {
+			v[strlen(v) - 1] = '\0';
+			v++;
+		}
+		for (p = v; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (*v == '\0' || strpbrk(v, " \t<>;,")) {
+			cfg_error(x, "ConsentList %s: %s '%s' is empty or holds "
+				  "spaces, <>, ; or ,", l->name, sel, v);
+			return -1;
+		}
+		entry = v;
+		to = strcasecmp(sel, "class") == 0 ? &l->classes : &l->list_ids;
+	} else {
+		cfg_error(x, "ConsentList %s: unknown selector '%s' (sender, "
+			  "list-id or class)", l->name, sel);
+		return -1;
+	}
+	if (cfg_list_add(to, entry) < 0)
+		return cfg_error(x, "out of memory"), -1;
+	return 0;
+}
+
+/* "NAME: selector=value, ..." */
+static int
+cfg_set_consent_list(struct cfg_ctx *x, struct cfg *c,
+		     const struct cfg_key *k, char *value)
+{
+	char *colon, *name, *tok, *save = NULL;
+	struct cfg_consent_list *l;
+
+	if (*value == '\0')
+		return 0; /* the default: no lists */
+	colon = strchr(value, ':');
+	if (colon == NULL) {
+		cfg_error(x, "ConsentList: '%s' is not NAME: selector=value, ...",
+			  value);
+		return -1;
+	}
+	*colon = '\0';
+	name = cfg_trim(value);
+	if (!cfg_list_name_valid(name)) {
+		cfg_error(x, "ConsentList: '%s' is not a list name (1-32 of "
+			  "a-z, 0-9, '.', '_', '-')", name);
+		return -1;
+	}
+	if ((l = cfg_consent_list_get(x, c, name)) == NULL)
+		return -1;
+	for (tok = strtok_r(colon + 1, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		tok = cfg_trim(tok);
+		if (*tok && cfg_consent_selector(x, k, l, tok) < 0)
+			return -1;
+	}
+	if (l->senders.n + l->list_ids.n + l->classes.n == 0) {
+		cfg_error(x, "ConsentList %s: no selector (sender=, list-id= "
+			  "or class=)", name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Numbers, yes/no, the mode, an action and DoiResend. */
 static int
 cfg_set_scalar(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
@@ -571,6 +706,8 @@ cfg_set(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 		return cfg_set_list(x, k, field, value);
 	case CFG_T_RULEACTION:
 		return cfg_set_ruleaction(x, c, k, suffix, value);
+	case CFG_T_CONSENTLIST:
+		return cfg_set_consent_list(x, c, k, value);
 	default:
 		return cfg_set_scalar(x, c, k, field, value);
 	}
@@ -651,7 +788,8 @@ cfg_check_repeat(struct cfg_ctx *x, const struct cfg_key *k,
 	unsigned *first = seen;
 	int r;
 
-	if (k->type == CFG_T_LIST || k->type == CFG_T_ADDRLIST)
+	if (k->type == CFG_T_LIST || k->type == CFG_T_ADDRLIST ||
+	    k->type == CFG_T_CONSENTLIST)
 		return 0;
 	if (k->type == CFG_T_RULEACTION) {
 		r = pol_rule_find(suffix);

@@ -27,6 +27,20 @@ struct cfg_list {
 
 struct pol_patterns; /* compiled advertising patterns, owned by the cfg */
 
+/*
+ * One ConsentList line: a list of consent (BGH VI ZR 721/15) and the
+ * selectors that map a mail to it.  "ConsentList NAME: sender=ADDR|@domain,
+ * list-id=ID, class=VALUE, ..." (several of each; later lines for the same
+ * NAME append).  policy/lists.c decides a mail's list from them.
+ */
+#define CFG_LIST_NAME_MAX 32
+struct cfg_consent_list {
+	char *name;              /* a list name (cfg_list_name_valid) */
+	struct cfg_list senders; /* normalised addresses or @domains */
+	struct cfg_list list_ids;/* List-Id identifiers, lower case, no <> */
+	struct cfg_list classes; /* the ClassHeader's list= values, lower case */
+};
+
 struct cfg {
 	int refs;
 	char *path;
@@ -71,6 +85,9 @@ struct cfg {
 	long drain_timeout;   /* seconds SIGTERM waits for open connections */
 	enum pol_action rule_action[POL_RULE_COUNT];
 	struct pol_patterns *patterns;
+	/* ConsentList lines in file order; none: one implicit list. */
+	struct cfg_consent_list *consent_lists;
+	size_t nconsent_lists;
 };
 
 enum cfg_type {
@@ -89,6 +106,7 @@ enum cfg_type {
 	CFG_T_DAYS,     /* "never" or a number of days */
 	CFG_T_RULEACTION,
 	CFG_T_ACTION,   /* reject, tempfail, quarantine or tag */
+	CFG_T_CONSENTLIST, /* NAME: selector=value, ... (struct cfg_consent_list) */
 };
 
 struct cfg_key {
@@ -116,6 +134,10 @@ struct cfg *cfg_parse_text(const char *name, const char *text,
 			   struct buf *errors);
 struct cfg *cfg_ref(struct cfg *c);
 void cfg_unref(struct cfg *c);
+
+/* Is name a list name: 1 to CFG_LIST_NAME_MAX of a-z, 0-9, '.', '_', '-'
+ * (the store's rule, db_list_name_valid)?  1 or 0. */
+int cfg_list_name_valid(const char *name);
 
 /* Action for rule r under this config (RuleAction override or reject). */
 enum pol_action cfg_rule_action(const struct cfg *c, enum pol_rule r);

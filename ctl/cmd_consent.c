@@ -29,7 +29,19 @@ struct ctl_change {
 	int64_t at;
 	int force;
 	const char *reason;
+	const char *list;  /* --list NAME, or NULL: every list */
 };
+
+/* A --list NAME argument: a valid list name. */
+static int
+ctl_list_arg(const char *v)
+{
+	if (db_list_name_valid(v))
+		return CTL_EXIT_OK;
+	ctl_error("--list: '%s' is not a list name (1-32 of a-z, 0-9, '.', "
+		  "'_', '-')", v);
+	return CTL_EXIT_USAGE;
+}
 
 /* The administrator's override: --force needs --reason TEXT. */
 static int
@@ -127,9 +139,10 @@ ctl_cmd_init(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 static int
 ctl_add_parse(const struct ctl_command *cmd, int argc, char **argv,
 	      struct db_consent *c, int *force, const char **reason,
-	      const char **addr)
+	      const char **addr, const char **list)
 {
 	static const struct option opts[] = {
+		{"list", required_argument, NULL, 'l'},
 		{"state", required_argument, NULL, 's'},
 		{"uid", required_argument, NULL, 'u'},
 		{"ip", required_argument, NULL, 'i'},
@@ -185,6 +198,10 @@ ctl_add_parse(const struct ctl_command *cmd, int argc, char **argv,
 			break;
 		case 'r':
 			*reason = optarg;
+			break;
+		case 'l':
+			if ((rc = ctl_list_arg(optarg)) == CTL_EXIT_OK)
+				*list = optarg;
 			break;
 		default:
 			return ctl_usage(cmd);
@@ -246,11 +263,11 @@ ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	struct db_sm_result res;
 	struct ctl_audit a;
 	char key[ADDR_MAX + 1], when[DB_TIME_MAX], user[160], note[200];
-	const char *addr = NULL, *why, *reason = NULL;
+	const char *addr = NULL, *why, *reason = NULL, *list = NULL;
 	int force = 0, rc, r;
 
 	if ((rc = ctl_add_parse(cmd, argc, argv, &c, &force, &reason,
-				&addr)) ||
+				&addr, &list)) ||
 	    (rc = ctl_addr_arg(addr, key, sizeof(key))))
 		return rc;
 	/* --at is the time of the recorded state as well. */
@@ -269,8 +286,10 @@ ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		       note, sizeof(note), "add");
 	ev.rec = &c;
 	ev.admin = 1;
-	ctl_audit_init(&a, ctl_now(), "add", key, c.ip, "state=%s, at=%s%s%s",
-		       db_state_name(c.state),
+	ev.list = list;
+	ctl_audit_init(&a, ctl_now(), "add", key, c.ip, "state=%s, %s%s%sat=%s%s%s",
+		       db_state_name(c.state), list ? "list=" : "",
+		       list ? list : "", list ? ", " : "",
 		       db_time_format(c.created, when, sizeof(when)),
 		       force ? ", forced, reason=" : "", force ? reason : "");
 	if ((r = db_consent_apply(s, key, &ev, &a.e, 0, &res)) != DB_OK) {
@@ -281,7 +300,8 @@ ctl_cmd_add(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	} else if (res.outcome == DB_SM_SAME) {
 		printf("%s unchanged (%s)\n", key, db_state_name(c.state));
 	} else {
-		printf("added %s (%s)%s\n", key, db_state_name(c.state),
+		printf("added %s (%s%s%s)%s\n", key, db_state_name(c.state),
+		       list ? ", list " : "", list ? list : "",
 		       res.forced ? ", forced" : "");
 	}
 done:
@@ -300,6 +320,7 @@ ctl_change_parse(const struct ctl_command *cmd, int argc, char **argv,
 		{"at", required_argument, NULL, 'a'},
 		{"force", no_argument, NULL, 'f'},
 		{"reason", required_argument, NULL, 'r'},
+		{"list", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0}};
 	int o, rc = CTL_EXIT_OK;
 
@@ -330,6 +351,10 @@ ctl_change_parse(const struct ctl_command *cmd, int argc, char **argv,
 			if (!want_ip)
 				return ctl_usage(cmd);
 			ch->reason = optarg;
+			break;
+		case 'l':
+			if ((rc = ctl_list_arg(optarg)) == CTL_EXIT_OK)
+				ch->list = optarg;
 			break;
 		default:
 			return ctl_usage(cmd);
@@ -375,19 +400,24 @@ static int
 ctl_change_report(const char *key, int state, const struct ctl_change *ch,
 		  const struct db_consent *c, const struct db_sm_result *res)
 {
-	char when[DB_TIME_MAX];
+	char when[DB_TIME_MAX], scope[DB_LIST_NAME_MAX + 16] = "";
 
 	if (res->outcome == DB_SM_REFUSED)
 		return ctl_refused(key, res);
+	if (ch->list)
+		snprintf(scope, sizeof(scope), " (list %s)", ch->list);
 	if (res->outcome == DB_SM_SAME && state == DB_STATE_WITHDRAWN)
-		printf("%s was already withdrawn at %s\n", key,
-		       db_time_format(c->withdrawn, when, sizeof(when)));
+		printf("%s%s was already withdrawn\n", key, scope);
 	else if (res->outcome == DB_SM_SAME)
-		printf("%s: this confirmation is already recorded\n", key);
+		printf("%s%s: this confirmation is already recorded\n", key,
+		       scope);
 	else
-		printf("%s %s at %s%s\n", state == DB_STATE_CONFIRMED ?
-		       "confirmed" : "withdrew", key, db_time_format(ch->at,
-		       when, sizeof(when)), res->forced ? ", forced" : "");
+		printf("%s %s%s at %s%s\n", state == DB_STATE_CONFIRMED ?
+		       "confirmed" : "withdrew", key, ch->list ? scope :
+		       state == DB_STATE_WITHDRAWN ? " (every list)" : "",
+		       db_time_format(ch->at, when, sizeof(when)),
+		       res->forced ? ", forced" : "");
+	(void)c;
 	return CTL_EXIT_OK;
 }
 
@@ -418,9 +448,11 @@ ctl_change(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		       sizeof(note), confirm ? "confirm" : "withdraw");
 	ev.at = ch.at;
 	ev.ip = ch.ip;
+	ev.list = ch.list;
 	ctl_audit_init(&a, ctl_now(), confirm ? "confirm" : "withdraw", key,
-		       ch.ip, "at=%s%s%s%s", db_time_format(ch.at, when,
-		       sizeof(when)), ch.uid ? ", by uid" : "",
+		       ch.ip, "at=%s%s%s%s%s%s", db_time_format(ch.at, when,
+		       sizeof(when)), ch.list ? ", list=" : "",
+		       ch.list ? ch.list : "", ch.uid ? ", by uid" : "",
 		       ch.force ? ", forced, reason=" : "",
 		       ch.force ? ch.reason : "");
 	if ((r = db_consent_apply(s, key, &ev, &a.e, 0, &res)) != DB_OK) {

@@ -8,7 +8,9 @@
  * and its outbox entries are removed only after it committed (a push
  * repeated after a crash is harmless: consent_push answers 'same' and
  * evidence is inserted ON CONFLICT DO NOTHING); a pulled batch is one LMDB
- * transaction that also stores the id of its last change.
+ * transaction that also stores the id of its last change.  A record's
+ * lists travel in the centre's column consent.lists (jsonb), set after
+ * consent_push by an UPDATE of that column alone.
  *
  * Owns: the PGresult of each query (cleared before return) and the arrays
  * of one batch.  Logs every failure with log_warn or log_err (the caller
@@ -21,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/buf.h"
+#include "../common/json.h"
 #include "../common/log.h"
 #include "follow.h"
 
@@ -28,7 +32,17 @@
 	"address, state, coalesce(uid, ''), consent_secs(created), "           \
 	"consent_secs(confirmed), consent_secs(withdrawn), coalesce(ip, ''), " \
 	"coalesce(source, ''), coalesce(tracking, false), "                    \
-	"consent_secs(doi_sent), coalesce(doi_msgid, '')"
+	"consent_secs(doi_sent), coalesce(doi_msgid, ''), "                    \
+	CTL_LISTS_COLUMN
+
+/* The lists (jsonb [{"name","state","confirmed","withdrawn","doi_sent"},
+ * ...]) as "NAME STATE CONFIRMED WITHDRAWN DOI_SENT" joined by ","; names hold neither
+ * spaces nor commas (db_list_name_valid). */
+#define CTL_LISTS_COLUMN                                                       \
+	"coalesce((SELECT string_agg(concat_ws(' ', e->>'name', e->>'state', " \
+	"coalesce(e->>'confirmed', '0'), coalesce(e->>'withdrawn', '0'), "     \
+	"coalesce(e->>'doi_sent', '0')), "                                      \
+	"',') FROM jsonb_array_elements(lists) e), '')"
 
 /* Collapse s into one line of at most size-1 bytes in out. */
 static void
@@ -102,6 +116,35 @@ ctl_cell(const PGresult *r, int row, int col, char *dst, size_t size)
 	return 0;
 }
 
+/* The lists cell (CTL_LISTS_COLUMN) into c; -1 when it does not parse. */
+static int
+ctl_row_lists(const char *v, struct db_consent *c)
+{
+	char name[DB_LIST_NAME_MAX + 2], state[16];
+	long long conf, wd, doi;
+	int n;
+
+	c->nlists = 0;
+	while (*v) {
+		if (c->nlists == DB_LISTS_MAX ||
+		    sscanf(v, "%33s %15s %lld %lld %lld%n", name, state, &conf,
+			   &wd, &doi, &n) != 5 || !db_list_name_valid(name) ||
+		    (c->lists[c->nlists].state = db_state_parse(state)) <= 0)
+			return -1;
+		memcpy(c->lists[c->nlists].name, name, strlen(name) + 1);
+		c->lists[c->nlists].confirmed = conf;
+		c->lists[c->nlists].withdrawn = wd;
+		c->lists[c->nlists].doi_sent = doi;
+		c->nlists++;
+		v += n;
+		if (*v == ',')
+			v++;
+		else if (*v)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * One consent row (columns CTL_CONSENT_COLUMNS from col on) into ch.  A
  * row that does not fit gets state 0, which db_consent_check refuses, so
@@ -128,6 +171,7 @@ ctl_row_consent(const PGresult *r, int row, int col,
 	bad |= ctl_cell(r, row, col + 7, c->source, sizeof(c->source));
 	c->tracking = PQgetvalue(r, row, col + 8)[0] == 't';
 	bad |= ctl_cell(r, row, col + 10, c->doi_msgid, sizeof(c->doi_msgid));
+	bad |= ctl_row_lists(PQgetvalue(r, row, col + 11), c);
 	if (bad || c->state < 0)
 		c->state = DB_STATE_NONE;
 }
@@ -160,6 +204,57 @@ ctl_push_fix(struct ctl_follow *f, const char *addr,
 		}
 	}
 	PQclear(r);
+	return rc;
+}
+
+/* The record's lists as the centre's jsonb text into b; a record without
+ * lists (the implicit one) is "[]".  0 or -1 (memory). */
+static int
+ctl_lists_json(const struct db_consent *c, struct buf *b)
+{
+	unsigned int i;
+	int r = buf_putc(b, '[');
+
+	for (i = 0; i < c->nlists; i++) {
+		r |= buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+		r |= json_put_string(b, c->lists[i].name);
+		r |= buf_printf(b, ",\"state\":\"%s\",\"confirmed\":%lld,"
+				"\"withdrawn\":%lld,\"doi_sent\":%lld}",
+				db_state_name(c->lists[i].state),
+				(long long)c->lists[i].confirmed,
+				(long long)c->lists[i].withdrawn,
+				(long long)c->lists[i].doi_sent);
+	}
+	r |= buf_putc(b, ']');
+	return r ? -1 : 0;
+}
+
+/* The lists of a pushed record, after consent_push wrote (or kept) it:
+ * the centre's column lists.  0 or -1. */
+static int
+ctl_push_lists(struct ctl_follow *f, const struct db_outbox_entry *e)
+{
+	struct buf b = BUF_INIT;
+	const char *p[2];
+	PGresult *r;
+	int rc = 0;
+
+	if (ctl_lists_json(&e->c, &b) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	p[0] = e->addr;
+	p[1] = b.data;
+	r = PQexecParams(f->pg, "UPDATE consent SET lists = $2::jsonb WHERE "
+			 "address = $1 AND lists IS DISTINCT FROM $2::jsonb", 2,
+			 NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		log_warn("centre: pushing the lists of %s: %s", e->addr,
+			 ctl_pg_error(f->pg));
+		rc = -1;
+	}
+	PQclear(r);
+	buf_free(&b);
 	return rc;
 }
 
@@ -206,6 +301,8 @@ ctl_push_consent(struct ctl_follow *f, const struct db_outbox_entry *e,
 			log_info("outbox %llu: the centre keeps its "
 				 "withdrawal of %s; taking it",
 				 (unsigned long long)e->key, e->addr);
+		else
+			rc = ctl_push_lists(f, e);
 	}
 	PQclear(r);
 	return rc;

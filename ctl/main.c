@@ -23,10 +23,11 @@
 static const struct ctl_command ctl_dispatch[] = {
 	{"init", ctl_cmd_init, ""},
 	{"add", ctl_cmd_add, "ADDR [--state S] [--uid U] [--ip IP] "
-	 "[--at T] [--source TXT] [--tracking yes|no] [--force --reason TEXT]"},
-	{"confirm", ctl_cmd_confirm, "ADDR|--uid U --ip IP [--at T] "
+	 "[--at T] [--source TXT] [--tracking yes|no] [--list NAME] "
 	 "[--force --reason TEXT]"},
-	{"withdraw", ctl_cmd_withdraw, "ADDR|--uid U [--at T]"},
+	{"confirm", ctl_cmd_confirm, "ADDR|--uid U --ip IP [--at T] "
+	 "[--list NAME] [--force --reason TEXT]"},
+	{"withdraw", ctl_cmd_withdraw, "ADDR|--uid U [--at T] [--list NAME]"},
 	{"show", ctl_cmd_show, "ADDR"},
 	{"import", ctl_cmd_import, "[--dry-run] [--force --reason TEXT] FILE.csv"},
 	{"export", ctl_cmd_export, "[--format csv|json]"},

@@ -207,6 +207,32 @@ ctl_print_time(const char *indent, const char *key, int64_t t)
 		       t ? db_time_format(t, when, sizeof(when)) : "");
 }
 
+/* One line per list: "NAME STATE confirmed=T withdrawn=T". */
+static void
+ctl_print_lists(const char *indent, const struct db_consent *c)
+{
+	char line[DB_LIST_NAME_MAX + 2 * DB_TIME_MAX + 48];
+	char t1[DB_TIME_MAX], t2[DB_TIME_MAX];
+	struct db_consent m;
+	unsigned int i;
+
+	/* Only the implicit list: nothing to say beyond the record. */
+	if (c->nlists == 0 || (c->nlists == 1 &&
+			       strcmp(c->lists[0].name, DB_LIST_DEFAULT) == 0))
+		return;
+	db_consent_lists_of(c, &m);
+	for (i = 0; i < m.nlists; i++) {
+		const struct db_list *l = &m.lists[i];
+
+		snprintf(line, sizeof(line), "%s %s confirmed=%s withdrawn=%s",
+			 l->name, db_state_name(db_consent_list_state(&m,
+			 l->name)), l->confirmed ? db_time_format(l->confirmed,
+			 t1, sizeof(t1)) : "-", l->withdrawn ?
+			 db_time_format(l->withdrawn, t2, sizeof(t2)) : "-");
+		ctl_print_line(indent, "list", line);
+	}
+}
+
 void
 ctl_print_consent(const char *indent, const struct db_consent *c)
 {
@@ -243,4 +269,5 @@ ctl_print_consent(const char *indent, const struct db_consent *c)
 			 c->history[i].source[0] ? c->history[i].source : "-");
 		ctl_print_line(indent, "confirmation", line);
 	}
+	ctl_print_lists(indent, c);
 }

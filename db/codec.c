@@ -24,7 +24,8 @@
 _Static_assert(DB_UID_MAX <= 255 && DB_IP_MAX <= 255 &&
 	       DB_SOURCE_MAX <= 255 && DB_MSGID_MAX <= 255 &&
 	       DB_DOI_HASH_HEX <= 256 && DB_DOI_REF_MAX <= 255 &&
-	       DB_HIST_SOURCE_MAX <= 255 && DB_HISTORY_MAX <= 255,
+	       DB_HIST_SOURCE_MAX <= 255 && DB_HISTORY_MAX <= 255 &&
+	       DB_LIST_NAME_MAX <= 255 && DB_LISTS_MAX <= 255,
 	       "string lengths are stored in one byte");
 
 void
@@ -100,6 +101,38 @@ db_history_check(const struct db_consent *c)
 	return NULL;
 }
 
+int
+db_list_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= DB_LIST_NAME_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* The lists: count, names (valid, each once), states. */
+static const char *
+db_lists_check(const struct db_consent *c)
+{
+	unsigned int i, j;
+
+	if (c->nlists > DB_LISTS_MAX)
+		return "too many lists";
+	for (i = 0; i < c->nlists; i++) {
+		if (db_codec_strlen(c->lists[i].name,
+				    sizeof(c->lists[i].name)) < 0 ||
+		    !db_list_name_valid(c->lists[i].name))
+			return "list name is not 1-32 of a-z, 0-9, '.', '_', '-'";
+		if (c->lists[i].state < DB_STATE_PENDING ||
+		    c->lists[i].state > DB_STATE_CUSTOMER)
+			return "unknown list state";
+		for (j = 0; j < i; j++)
+			if (strcmp(c->lists[i].name, c->lists[j].name) == 0)
+				return "a list is named twice";
+	}
+	return NULL;
+}
+
 const char *
 db_consent_check(const struct db_consent *c)
 {
@@ -131,7 +164,9 @@ db_consent_check(const struct db_consent *c)
 	    db_codec_has_control(c->doi_msgid) ||
 	    db_codec_has_control(c->doi_ref))
 		return "text contains a control character";
-	return db_history_check(c);
+	if ((p = db_history_check(c)) != NULL)
+		return p;
+	return db_lists_check(c);
 }
 
 /* One length-prefixed string. */
@@ -189,6 +224,50 @@ db_codec_get_history(const unsigned char *in, size_t len, size_t pos,
 	return pos;
 }
 
+/* Version 4's lists after pos; the end position or 0 when corrupt. */
+static size_t
+db_codec_get_lists(const unsigned char *in, size_t len, size_t pos,
+		   struct db_consent *out)
+{
+	struct db_list *l;
+	unsigned int i;
+
+	if (pos >= len || in[pos] > DB_LISTS_MAX)
+		return 0;
+	out->nlists = in[pos++];
+	for (i = 0; i < out->nlists; i++) {
+		l = &out->lists[i];
+		if ((pos = db_codec_get_str(in, len, pos, l->name,
+					    DB_LIST_NAME_MAX)) == 0 ||
+		    len - pos < 1 + 3 * 8)
+			return 0;
+		l->state = in[pos++];
+		l->confirmed = (int64_t)db_be64_get(in + pos);
+		l->withdrawn = (int64_t)db_be64_get(in + pos + 8);
+		l->doi_sent = (int64_t)db_be64_get(in + pos + 16);
+		pos += 24;
+	}
+	return db_lists_check(out) == NULL ? pos : 0;
+}
+
+/* The lists at pos; the end position. */
+static size_t
+db_codec_put_lists(const struct db_consent *c, unsigned char *out, size_t pos)
+{
+	unsigned int i;
+
+	out[pos++] = (unsigned char)c->nlists;
+	for (i = 0; i < c->nlists; i++) {
+		pos = db_codec_put_str(out, pos, c->lists[i].name);
+		out[pos++] = (unsigned char)c->lists[i].state;
+		db_be64_put(out + pos, (uint64_t)c->lists[i].confirmed);
+		db_be64_put(out + pos + 8, (uint64_t)c->lists[i].withdrawn);
+		db_be64_put(out + pos + 16, (uint64_t)c->lists[i].doi_sent);
+		pos += 24;
+	}
+	return pos;
+}
+
 int
 db_codec_encode(const struct db_consent *c, unsigned char *out, size_t outsz)
 {
@@ -218,6 +297,7 @@ db_codec_encode(const struct db_consent *c, unsigned char *out, size_t outsz)
 		pos = db_codec_put_str(out, pos, c->history[n].ip);
 		pos = db_codec_put_str(out, pos, c->history[n].source);
 	}
+	pos = db_codec_put_lists(c, out, pos);
 	return (int)pos;
 }
 
@@ -255,6 +335,8 @@ db_codec_decode(const void *p, size_t len, struct db_consent *out)
 		if ((pos = db_codec_get_str(in, len, pos, str[i], max[i])) == 0)
 			goto corrupt;
 	if (in[0] >= 3 && (pos = db_codec_get_history(in, len, pos, out)) == 0)
+		goto corrupt;
+	if (in[0] >= 4 && (pos = db_codec_get_lists(in, len, pos, out)) == 0)
 		goto corrupt;
 	if (pos != len)
 		goto corrupt;

@@ -13,8 +13,13 @@
  *   version 3:  then the confirmation history: one count byte (at most
  *               DB_HISTORY_MAX), then per entry its time (int64,
  *               big-endian), ip and source (length byte + bytes each)
+ *   version 4:  then the lists: one count byte (at most DB_LISTS_MAX),
+ *               then per list its name (length byte + bytes), state
+ *               (one byte), confirmed, withdrawn and doi_sent (int64,
+ *               big-endian)
  * Version 1 values (without doi_hash and doi_ref) and version 2 values
- * (without history) still decode, with those fields empty; every write
+ * (without history) and version 3 values (without lists: the implicit
+ * list, store.h) still decode, with those fields empty; every write
  * uses DB_CODEC_VERSION, so a record is upgraded when it is next written.
  * Decoding checks every length and the total, so a truncated, padded or
  * foreign value is DB_ERR_CORRUPT rather than a half-filled struct.
@@ -31,12 +36,13 @@
 #include "../common/buf.h"
 #include "store.h"
 
-#define DB_CODEC_VERSION 3
+#define DB_CODEC_VERSION 4
 /* Longest encoded consent value. */
 #define DB_CODEC_MAX (3 + 4 * 8 + 6 + DB_UID_MAX + DB_IP_MAX + \
 		      DB_SOURCE_MAX + DB_MSGID_MAX + DB_DOI_HASH_HEX - 1 + \
 		      DB_DOI_REF_MAX + 1 + \
-		      DB_HISTORY_MAX * (8 + 2 + DB_IP_MAX + DB_HIST_SOURCE_MAX))
+		      DB_HISTORY_MAX * (8 + 2 + DB_IP_MAX + DB_HIST_SOURCE_MAX) + \
+		      1 + DB_LISTS_MAX * (1 + DB_LIST_NAME_MAX + 1 + 3 * 8))
 
 /*
  * Encode c into out (outsz bytes, at least DB_CODEC_MAX).  Returns the

@@ -29,6 +29,10 @@
  * overridden by ev->force with a reason; the confirmation's history entry
  * then says who forced it and why.  Even forced, a record never says
  * confirmed with a withdrawal later than its confirmation.
+ * Lists: each list of a record goes through this table on its own (the
+ * event stepped on the record as the list sees it; consent_sm.h "Lists");
+ * the record's state follows its lists.  Rows of imports and replication
+ * are merged in consent_merge.c.
  * Times are UTC seconds; within the same second, a send counts as after
  * the withdrawal and a click as after the send (the order within a second
  * is not recorded).
@@ -44,6 +48,7 @@
 
 #include "codec.h"
 #include "consent_sm.h"
+#include "consent_sm_int.h"
 #include "evpii.h"
 
 #define DB_SM_REC (-1) /* ADD: the state of ev->rec */
@@ -423,7 +428,7 @@ db_sm_effect(const struct db_consent *cur, const struct db_event *ev, int to,
 }
 
 /* Do a and b encode to the same bytes? */
-static int
+int
 db_sm_equal(const struct db_consent *a, const struct db_consent *b)
 {
 	unsigned char ea[DB_CODEC_MAX], eb[DB_CODEC_MAX];
@@ -444,9 +449,11 @@ db_sm_forceable(const struct db_event *ev, const char *code)
 	       strcmp(code, "doi-before-withdrawal") != 0;
 }
 
-int
-db_sm_step(const struct db_consent *cur, const struct db_event *ev,
-	   struct db_consent *out, struct db_sm_result *res)
+/* One step of the table on one record (or on the record as one list
+ * sees it). */
+static int
+db_sm_step_one(const struct db_consent *cur, const struct db_event *ev,
+	       struct db_consent *out, struct db_sm_result *res)
 {
 	const struct db_sm_rule *rule;
 	int from, to;
@@ -499,115 +506,339 @@ db_sm_step(const struct db_consent *cur, const struct db_event *ev,
 	return res->outcome;
 }
 
-/* The event of an imported row's state, or 0 for a row without one. */
-static int
-db_sm_row_event(const struct db_consent *row, unsigned int mask,
-		int64_t now, struct db_event *ev)
+
+void
+db_consent_lists_of(const struct db_consent *c, struct db_consent *out)
 {
-	if (!(mask & (1u << DB_ROW_STATE)))
-		return 0;
-	switch (row->state) {
-	case C:
-		ev->kind = DB_EV_CONFIRM;
-		ev->at = mask & (1u << DB_ROW_CONFIRMED) ? row->confirmed : 0;
-		ev->ip = mask & (1u << DB_ROW_IP) ? row->ip : NULL;
-		ev->source = mask & (1u << DB_ROW_SOURCE) ? row->source : NULL;
-		return 1;
-	case W:
-		ev->kind = DB_EV_WITHDRAW;
-		ev->at = mask & (1u << DB_ROW_WITHDRAWN) && row->withdrawn ?
-			 row->withdrawn : now;
-		return 1;
-	case K:
-		ev->kind = DB_EV_CUSTOMER;
-		return 1;
-	default:
-		ev->kind = DB_EV_PENDING;
-		return 1;
-	}
+	struct db_list *l;
+
+	*out = *c;
+	if (out->nlists != 0)
+		return;
+	l = &out->lists[0];
+	memset(l, 0, sizeof(*l));
+	db_sm_copy(l->name, sizeof(l->name), DB_LIST_DEFAULT);
+	l->state = c->state;
+	l->confirmed = c->confirmed;
+	l->withdrawn = c->withdrawn;
+	l->doi_sent = c->doi_sent;
+	out->nlists = 1;
 }
 
-/* A row for an address without a record: one ADD of the merged row. */
-static int
-db_sm_row_new(const struct db_consent *row, unsigned int mask, int64_t now,
-	      struct db_event *ev, struct db_consent *rec,
-	      struct db_consent *out, struct db_sm_result *res)
+/* A list's withdrawal: its own, or the record's withdrawal from every
+ * list when later. */
+static int64_t
+db_list_withdrawn(const struct db_consent *c, const struct db_list *l)
 {
-	*rec = *row;
-	rec->nhistory = 0;
-	if (!(mask & (1u << DB_ROW_STATE)))
-		rec->state = P;
-	if (!(mask & (1u << DB_ROW_CREATED)))
-		rec->created = now;
-	if (rec->state == W && rec->withdrawn == 0)
-		rec->withdrawn = now;
-	ev->kind = DB_EV_ADD;
-	ev->rec = rec;
-	return db_sm_step(NULL, ev, out, res);
+	return c->withdrawn > l->withdrawn ? c->withdrawn : l->withdrawn;
 }
 
-/* Copy the row's fields without a state meaning. */
-static void
-db_sm_row_fields(const struct db_consent *row, unsigned int mask,
-		 struct db_consent *out)
+/* A list's state as a reader must act on it (as the record's): confirmed
+ * with a later withdrawal of the list or of every list is withdrawn. */
+static int
+db_list_effective(const struct db_consent *c, const struct db_list *l)
 {
-	if (mask & (1u << DB_ROW_UID))
-		memcpy(out->uid, row->uid, sizeof(out->uid));
-	if (mask & (1u << DB_ROW_TRACKING))
-		out->tracking = row->tracking;
-	if (mask & (1u << DB_ROW_CREATED))
-		out->created = row->created;
-	if (mask & (1u << DB_ROW_SOURCE))
-		memcpy(out->source, row->source, sizeof(out->source));
+	if (l->state == C && db_list_withdrawn(c, l) > l->confirmed)
+		return W;
+	return l->state;
 }
 
 int
-db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
-		unsigned int mask, int64_t now, const char *where,
-		const struct db_event *force, struct db_consent *out,
+db_list_find(const struct db_consent *c, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nlists; i++)
+		if (strcmp(c->lists[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+db_consent_list_state(const struct db_consent *c, const char *list)
+{
+	int i, st = db_consent_effective_state(c);
+
+	if (st == W)
+		return W;
+	if (c->nlists == 0)
+		return strcmp(list, DB_LIST_DEFAULT) == 0 ? st : DB_STATE_NONE;
+	i = db_list_find(c, list);
+	return i < 0 ? DB_STATE_NONE : db_list_effective(c, &c->lists[i]);
+}
+
+/* The record m with its state and times set from its list l. */
+static void
+db_sm_view(const struct db_consent *m, const struct db_list *l,
+	   struct db_consent *v)
+{
+	*v = *m;
+	v->state = l->state;
+	v->confirmed = l->confirmed;
+	v->withdrawn = db_list_withdrawn(m, l);
+	v->doi_sent = l->doi_sent;
+}
+
+/*
+ * Step ev on list i of m (lists written out): the list takes the result's
+ * state and times, m what lists share.  A confirmation that makes the list
+ * confirmed leaves its IP in ip.  The outcome of the step.
+ */
+static int
+db_sm_step_list(struct db_consent *m, unsigned int i,
+		const struct db_event *ev, struct db_sm_result *res, char *ip)
+{
+	struct db_consent v, o;
+	struct db_list l = m->lists[i];
+	int rc;
+
+	db_sm_view(m, &l, &v);
+	rc = db_sm_step_one(&v, ev, &o, res);
+	if (rc != DB_SM_CHANGED)
+		return rc;
+	if (o.state == C && db_consent_effective_state(&v) != C)
+		memcpy(ip, o.ip, sizeof(o.ip));
+	l.state = o.state;
+	l.confirmed = o.confirmed;
+	l.withdrawn = o.withdrawn;
+	l.doi_sent = o.doi_sent;
+	o.state = m->state;
+	o.confirmed = m->confirmed;
+	o.withdrawn = m->withdrawn;
+	if (m->doi_sent > o.doi_sent) /* the record's: the last of all */
+		o.doi_sent = m->doi_sent;
+	memcpy(o.ip, m->ip, sizeof(o.ip));
+	*m = o;
+	m->lists[i] = l;
+	return rc;
+}
+
+/* The record's state and times from its lists (consent_sm.h, "Lists"). */
+static void
+db_sm_aggregate(const struct db_consent *before, struct db_consent *m,
+		const char *ip)
+{
+	int any[K + 1] = {0}, st;
+	int64_t first = 0, last_w = 0;
+	unsigned int i;
+
+	for (i = 0; i < m->nlists; i++) {
+		st = db_list_effective(m, &m->lists[i]);
+		any[st] = 1;
+		if (st == C && (first == 0 || m->lists[i].confirmed < first))
+			first = m->lists[i].confirmed;
+		if (m->lists[i].withdrawn > last_w)
+			last_w = m->lists[i].withdrawn;
+	}
+	if (any[C]) {
+		if (db_consent_effective_state(before) != C) {
+			m->confirmed = first;
+			if (ip[0] || m->ip[0] == '\0')
+				memcpy(m->ip, ip, DB_IP_MAX + 1);
+		}
+		m->state = C;
+	} else if (any[K]) {
+		m->state = K;
+	} else if (any[P]) {
+		m->state = P;
+	} else {
+		m->state = W;
+		if (last_w > m->withdrawn)
+			m->withdrawn = last_w;
+	}
+}
+
+void
+db_consent_reconcile(struct db_consent *c)
+{
+	struct db_consent before;
+	char ip[DB_IP_MAX + 1];
+	unsigned int i;
+
+	db_consent_lists_of(c, &before);
+	*c = before;
+	for (i = 0; i < c->nlists; i++) {
+		struct db_list *l = &c->lists[i];
+
+		if (db_consent_effective_state(&before) == W) {
+			l->state = W;
+			if (before.withdrawn > l->withdrawn)
+				l->withdrawn = before.withdrawn;
+		} else if (db_list_effective(&before, l) == W) {
+			l->state = W;
+		}
+	}
+	memcpy(ip, c->ip, sizeof(ip));
+	db_sm_aggregate(&before, c, ip);
+}
+
+/* A refusal for a record of several lists names the list. */
+static void
+db_sm_name_list(const struct db_consent *m, unsigned int i,
 		struct db_sm_result *res)
 {
-	struct db_consent tmp, rec;
-	struct db_event ev;
+	char why[DB_SM_WHY_MAX];
+	int n;
 
-	memset(&ev, 0, sizeof(ev));
-	memset(res, 0, sizeof(*res));
-	ev.note = where;
-	if (force) {
-		ev.force = force->force;
-		ev.force_by = force->force_by;
-		ev.force_reason = force->force_reason;
+	if (m->nlists < 2 && strcmp(m->lists[i].name, DB_LIST_DEFAULT) == 0)
+		return;
+	n = snprintf(why, sizeof(why), "list %s: ", m->lists[i].name);
+	if (n < 0 || n >= (int)sizeof(why))
+		return;
+	db_sm_copy(why + n, sizeof(why) - (size_t)n, res->why);
+	memcpy(res->why, why, sizeof(why));
+}
+
+/* The lists an event goes to: ev->list (added when new), or every list
+ * but those withdrawn on their own.  Fills go[]; -1 when no list can be
+ * added (res set). */
+static int
+db_sm_targets(struct db_consent *m, const struct db_event *ev, int *go,
+	      struct db_sm_result *res)
+{
+	int all_w = db_consent_effective_state(m) == W, i;
+	struct db_list *l;
+
+	memset(go, 0, DB_LISTS_MAX * sizeof(*go));
+	if (ev->list == NULL) {
+		for (i = 0; i < (int)m->nlists; i++)
+			go[i] = all_w || ev->kind == DB_EV_WITHDRAW ||
+				db_list_effective(m, &m->lists[i]) != W;
+		return 0;
 	}
-	if (cur == NULL)
-		return db_sm_row_new(row, mask, now, &ev, &rec, out, res);
-	tmp = *cur;
-	/* A DOI send the record has not seen comes first; one the machine
-	 * refuses (not after the withdrawal) is left out. */
-	if ((mask & (1u << DB_ROW_DOI_SENT)) && row->doi_sent > cur->doi_sent) {
-		ev.kind = DB_EV_DOI_SEND;
-		ev.at = row->doi_sent;
-		ev.msgid = mask & (1u << DB_ROW_DOI_MSGID) ? row->doi_msgid
-							  : cur->doi_msgid;
-		if (db_sm_step(cur, &ev, out, res) == DB_SM_CHANGED)
-			tmp = *out;
-		ev.msgid = NULL;
+	if ((i = db_list_find(m, ev->list)) < 0) {
+		if (m->nlists == DB_LISTS_MAX || !db_list_name_valid(ev->list))
+			return db_sm_refuse(res, "invalid", "no room for list "
+					    "%.40s (at most %d lists, names "
+					    "a-z 0-9 . _ -)", ev->list,
+					    DB_LISTS_MAX);
+		i = (int)m->nlists++;
+		l = &m->lists[i];
+		memset(l, 0, sizeof(*l));
+		db_sm_copy(l->name, sizeof(l->name), ev->list);
+		l->state = all_w ? W : P;
+		l->withdrawn = all_w ? m->withdrawn : 0;
 	}
-	/* A row that repeats the record's state (a confirmed row without
-	 * its time or with the same one) has no event. */
-	if (db_sm_row_event(row, mask, now, &ev) &&
-	    !(row->state == db_consent_effective_state(&tmp) &&
-	      (row->state != C || ev.at == 0 || ev.at == tmp.confirmed))) {
-		if (db_sm_step(&tmp, &ev, out, res) == DB_SM_REFUSED)
-			return DB_SM_REFUSED;
-		tmp = *out;
+	go[i] = 1;
+	return 0;
+}
+
+/* A new record: ADD or DOI_SEND on none, with its lists. */
+static int
+db_sm_step_new(const struct db_event *ev, struct db_consent *out,
+	       struct db_sm_result *res)
+{
+	struct db_list *l;
+
+	if (ev->list && !db_list_name_valid(ev->list)) {
+		db_sm_refuse(res, "invalid", "not a list name");
+		res->outcome = DB_SM_REFUSED;
+		return res->outcome;
 	}
-	*out = tmp;
-	db_sm_row_fields(row, mask, out);
-	res->code = NULL;
-	res->why[0] = '\0';
-	res->before = cur->state;
+	if (db_sm_step_one(NULL, ev, out, res) != DB_SM_CHANGED ||
+	    out->nlists != 0)
+		return res->outcome;
+	l = &out->lists[0];
+	memset(l, 0, sizeof(*l));
+	db_sm_copy(l->name, sizeof(l->name),
+		   ev->list ? ev->list : DB_LIST_DEFAULT);
+	l->state = out->state;
+	l->confirmed = out->confirmed;
+	l->withdrawn = out->withdrawn;
+	l->doi_sent = out->doi_sent;
+	out->nlists = 1;
+	return res->outcome;
+}
+
+/*
+ * ADD on an existing record (allowed only forced): the record is replaced
+ * as before lists, and so are its lists - ev->rec's, or the one list
+ * ev->list (default DB_LIST_DEFAULT) - except that a withdrawal of a list
+ * is never forgotten: such a list keeps its withdrawal time, and a
+ * withdrawn list the new record does not name stays.
+ */
+static int
+db_sm_step_readd(const struct db_consent *cur, const struct db_event *ev,
+		 struct db_consent *out, struct db_sm_result *res)
+{
+	struct db_consent before, r;
+	unsigned int i;
+	int j;
+
+	db_consent_lists_of(cur, &before);
+	if (db_sm_step_one(&before, ev, out, res) != DB_SM_CHANGED)
+		return res->outcome;
+	r = *ev->rec;
+	if (r.nlists == 0) {
+		r.nlists = 1;
+		memset(&r.lists[0], 0, sizeof(r.lists[0]));
+		db_sm_copy(r.lists[0].name, sizeof(r.lists[0].name),
+			   ev->list ? ev->list : DB_LIST_DEFAULT);
+		r.lists[0].state = r.state;
+		r.lists[0].confirmed = r.confirmed;
+		r.lists[0].withdrawn = r.withdrawn;
+		r.lists[0].doi_sent = out->doi_sent;
+	}
+	out->nlists = r.nlists;
+	memcpy(out->lists, r.lists, sizeof(out->lists));
+	for (i = 0; i < before.nlists; i++) {
+		const struct db_list *l = &before.lists[i];
+		int64_t w = db_list_withdrawn(&before, l);
+
+		if ((j = db_list_find(out, l->name)) >= 0) {
+			if (w > out->lists[j].withdrawn)
+				out->lists[j].withdrawn = w;
+			if (l->doi_sent > out->lists[j].doi_sent)
+				out->lists[j].doi_sent = l->doi_sent;
+		} else if (db_list_effective(&before, l) == W &&
+			   out->nlists < DB_LISTS_MAX) {
+			out->lists[out->nlists] = *l;
+			out->lists[out->nlists++].withdrawn = w;
+		}
+	}
+	db_consent_reconcile(out);
 	res->after = out->state;
-	res->outcome = db_sm_equal(cur, out) ? DB_SM_SAME : DB_SM_CHANGED;
+	res->outcome = db_sm_equal(&before, out) ? DB_SM_SAME : DB_SM_CHANGED;
+	return res->outcome;
+}
+
+int
+db_sm_step(const struct db_consent *cur, const struct db_event *ev,
+	   struct db_consent *out, struct db_sm_result *res)
+{
+	struct db_consent before, m;
+	int go[DB_LISTS_MAX], forced = 0, rc;
+	char ip[DB_IP_MAX + 1] = "";
+	unsigned int i;
+
+	if (cur == NULL)
+		return db_sm_step_new(ev, out, res);
+	if (ev->kind == DB_EV_ADD)
+		return db_sm_step_readd(cur, ev, out, res);
+	memset(res, 0, sizeof(*res));
+	res->outcome = DB_SM_REFUSED;
+	db_consent_lists_of(cur, &before);
+	m = before;
+	if (db_sm_targets(&m, ev, go, res) < 0)
+		return res->outcome;
+	for (i = 0; i < m.nlists; i++) {
+		if (!go[i])
+			continue;
+		rc = db_sm_step_list(&m, i, ev, res, ip);
+		if (rc == DB_SM_REFUSED) {
+			db_sm_name_list(&m, i, res);
+			res->before = res->after = cur->state;
+			return rc;
+		}
+		forced |= res->forced;
+	}
+	db_sm_aggregate(&before, &m, ip);
+	memset(res, 0, sizeof(*res));
+	res->forced = forced;
+	res->before = cur->state;
+	res->after = m.state;
+	*out = m;
+	res->outcome = db_sm_equal(&before, &m) ? DB_SM_SAME : DB_SM_CHANGED;
 	return res->outcome;
 }
 

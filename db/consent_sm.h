@@ -52,6 +52,9 @@ struct db_event {
 	/* The administrator's own statement (consentctl add): it counts as
 	 * the proof of a confirmed record, note naming who made it. */
 	int admin;
+	/* The list the event is about (a valid list name), or NULL: every
+	 * list of the record.  See "Lists" below. */
+	const char *list;
 };
 
 enum db_sm_outcome {
@@ -76,6 +79,23 @@ struct db_sm_result {
 };
 
 /*
+ * Lists.  Each list of a record (store.h, struct db_list) goes through the
+ * table on its own: the event is stepped on the record as the list sees it
+ * (the record with the list's state and times), and the list takes the
+ * result; what lists share (DOI send, uid, history) is the record's.  A
+ * list the record does not name yet is pending to an event that names it,
+ * or withdrawn with the record's withdrawal when every list is withdrawn.
+ * An event without a list goes to every list, except that lists withdrawn
+ * on their own stay withdrawn while others are not (a new double opt-in
+ * without a list does not bring back a list the subscriber left); when
+ * every list is withdrawn it goes to all of them.  ADD on no record makes
+ * the record's lists: ev->rec's, or the one list ev->list (default
+ * DB_LIST_DEFAULT).  The record's state then follows its lists (store.h);
+ * its first confirmation stays its confirmation.  Each list keeps its own
+ * last DOI send, so the way out of a list's withdrawal is a DOI mail for
+ * that list (or, when every list is withdrawn, one without a list) and a
+ * click after it; the record's doi_sent is the last send of all.
+ *
  * Apply ev to cur (NULL: no record) into *out.  Pure: no store access.
  * Returns the outcome (also in res->outcome); *out is only meaningful
  * for DB_SM_CHANGED.
@@ -89,12 +109,16 @@ int db_sm_step(const struct db_consent *cur, const struct db_event *ev,
  * a short sequence of events (a newer DOI send, then its state) that
  * db_sm_step judges; fields without a state meaning (uid, tracking,
  * created, an empty source) are merged as given.  now stands in for a
- * missing withdrawal time.
+ * missing withdrawal time.  row's lists (DB_ROW_LISTS, DB_ROW_WITHDRAWN_
+ * LISTS; entries of state withdrawn are the latter) name the lists the
+ * row is about: the state's event goes to each list of the first kind
+ * (without them: to the record, every list), and each list of the second
+ * kind is withdrawn at the row's withdrawn time (or now).
  */
 enum db_row_field {
 	DB_ROW_STATE, DB_ROW_UID, DB_ROW_IP, DB_ROW_CREATED, DB_ROW_CONFIRMED,
 	DB_ROW_WITHDRAWN, DB_ROW_SOURCE, DB_ROW_TRACKING, DB_ROW_DOI_SENT,
-	DB_ROW_DOI_MSGID
+	DB_ROW_DOI_MSGID, DB_ROW_LISTS, DB_ROW_WITHDRAWN_LISTS
 };
 int db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 		    unsigned int mask, int64_t now, const char *where,
@@ -112,11 +136,42 @@ int db_sm_merge_row(const struct db_consent *cur, const struct db_consent *row,
 int db_sm_replica_check(const struct db_consent *cur,
 			const struct db_consent *row,
 			struct db_sm_result *res);
+/*
+ * The lists of the centre's row (replication) against cur's, each as the
+ * record: a list the row names may not turn the local withdrawal of that
+ * list into consent (db_sm_replica_check on the record as the list sees
+ * it); a list the row does not name keeps its local state and is added to
+ * *row.  DB_SM_CHANGED (row's lists merged) or DB_SM_REFUSED (res says
+ * which list and why; *row unchanged).
+ */
+int db_sm_replica_lists(const struct db_consent *cur, struct db_consent *row,
+			struct db_sm_result *res);
 /* Add a confirmation to c's history unless the same time and IP are
  * there (the second oldest entry makes room when it is full); 1 when
  * added, 0 when already there. */
 int db_consent_history_add(struct db_consent *c, int64_t at, const char *ip,
 			   const char *source);
+
+/*
+ * The lists of c written out into *out (a copy of c): a record without
+ * lists gets the implicit list DB_LIST_DEFAULT with its own state and
+ * times.
+ */
+void db_consent_lists_of(const struct db_consent *c, struct db_consent *out);
+/*
+ * Make c's lists agree with its record-level fields after a merge that set
+ * them directly (replication): lists written out, a record that is
+ * withdrawn withdraws every list (at its withdrawal time at the latest), a
+ * list confirmed with a later withdrawal is withdrawn, and the record's
+ * state then follows its lists as after a step.
+ */
+void db_consent_reconcile(struct db_consent *c);
+/*
+ * The state a reader must act on for one list: withdrawn when the record
+ * is, else the list's own (a list confirmed with a later withdrawal is
+ * withdrawn), DB_STATE_NONE when the record does not name the list.
+ */
+int db_consent_list_state(const struct db_consent *c, const char *list);
 
 /*
  * The state a reader must act on.  A record that says confirmed but holds

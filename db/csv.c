@@ -40,12 +40,14 @@ enum db_col {
 	DB_COL_TRACKING,
 	DB_COL_DOI_SENT,
 	DB_COL_DOI_MSGID,
+	DB_COL_LISTS,
+	DB_COL_WITHDRAWN_LISTS,
 	DB_COL_COUNT
 };
 
 static const char *const db_col_names[DB_COL_COUNT] = {
 	"address", "state", "uid", "ip", "created", "confirmed", "withdrawn",
-	"source", "tracking", "doi_sent", "doi_msgid"};
+	"source", "tracking", "doi_sent", "doi_msgid", "lists", "withdrawn_lists"};
 
 #define DB_BIT(col) (1u << (col))
 #define DB_CSV_FIELDS_MAX DB_COL_COUNT
@@ -319,6 +321,33 @@ db_import_text(char *dst, const char *v, size_t max, const char *toolong)
 	return NULL;
 }
 
+/* The names of a lists cell ("news;offers") into c's lists, each with
+ * state; NULL or a reason. */
+static const char *
+db_import_lists(char *v, int state, struct db_consent *c)
+{
+	char *tok, *save = NULL;
+	unsigned int i;
+
+	for (tok = strtok_r(v, ";", &save); tok;
+	     tok = strtok_r(NULL, ";", &save)) {
+		tok = db_trim(tok);
+		if (*tok == '\0')
+			continue;
+		if (!db_list_name_valid(tok))
+			return "a list name is 1-32 of a-z, 0-9, '.', '_', '-'";
+		for (i = 0; i < c->nlists; i++)
+			if (strcmp(c->lists[i].name, tok) == 0)
+				return "a list is named twice";
+		if (c->nlists == DB_LISTS_MAX)
+			return "more than 16 lists";
+		memset(&c->lists[c->nlists], 0, sizeof(c->lists[0]));
+		memcpy(c->lists[c->nlists].name, tok, strlen(tok) + 1);
+		c->lists[c->nlists++].state = state;
+	}
+	return NULL;
+}
+
 /* Interpret field v of column col into c.  NULL or a reason. */
 static const char *
 db_import_value(int col, char *v, struct db_consent *c, unsigned int *mask,
@@ -355,6 +384,10 @@ db_import_value(int col, char *v, struct db_consent *c, unsigned int *mask,
 	case DB_COL_DOI_MSGID:
 		return db_import_text(c->doi_msgid, db_trim(v), DB_MSGID_MAX,
 				      "doi_msgid longer than 250 bytes");
+	case DB_COL_LISTS:
+		return db_import_lists(v, DB_STATE_PENDING, c);
+	case DB_COL_WITHDRAWN_LISTS:
+		return db_import_lists(v, DB_STATE_WITHDRAWN, c);
 	case DB_COL_TRACKING:
 		v = db_trim(v);
 		if (*v == '\0' || strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
@@ -568,7 +601,9 @@ db_import_check_uids(struct db_import *im)
 
 _Static_assert(DB_COL_STATE - 1 == DB_ROW_STATE &&
 	       DB_COL_DOI_MSGID - 1 == DB_ROW_DOI_MSGID &&
-	       DB_COL_SOURCE - 1 == DB_ROW_SOURCE,
+	       DB_COL_SOURCE - 1 == DB_ROW_SOURCE &&
+	       DB_COL_LISTS - 1 == DB_ROW_LISTS &&
+	       DB_COL_WITHDRAWN_LISTS - 1 == DB_ROW_WITHDRAWN_LISTS,
 	       "the row fields of consent_sm.h follow the CSV columns");
 
 /* The evidence record of one changed row, inside txn. */
@@ -760,9 +795,42 @@ db_export_time(int64_t t, char *out, size_t outsz)
 	return db_time_format(t, out, outsz);
 }
 
+/*
+ * The lists of c for an export: in_state the lists in the record's state
+ * (every list of a withdrawn record), withdrawn_alone the lists withdrawn
+ * on their own while the record is not; each as names separated by sep
+ * (JSON: quoted strings).  A list pending beside a confirmed one is not
+ * written (it holds no consent).
+ */
+static int
+db_export_lists(struct buf *b, const struct db_consent *c, int withdrawn_alone,
+		int json)
+{
+	struct db_consent m;
+	unsigned int i;
+	int r = 0, n = 0, st, rec = db_consent_effective_state(c);
+
+	db_consent_lists_of(c, &m);
+	for (i = 0; i < m.nlists; i++) {
+		st = db_consent_list_state(&m, m.lists[i].name);
+		if (withdrawn_alone ? !(st == DB_STATE_WITHDRAWN &&
+					rec != DB_STATE_WITHDRAWN)
+				    : st != rec)
+			continue;
+		if (n++)
+			r |= buf_putc(b, json ? ',' : ';');
+		if (json)
+			r |= db_json_string(b, m.lists[i].name);
+		else
+			r |= buf_puts(b, m.lists[i].name);
+	}
+	return r;
+}
+
 static int
 db_export_csv_row(struct buf *b, const char *addr, const struct db_consent *c)
 {
+	struct buf l = BUF_INIT, w = BUF_INIT;
 	char t[4][DB_TIME_MAX];
 	int r;
 
@@ -783,6 +851,11 @@ db_export_csv_row(struct buf *b, const char *addr, const struct db_consent *c)
 	r |= db_csv_put(b, c->tracking ? "yes" : "no", 0);
 	r |= db_csv_put(b, t[3], 0);
 	r |= db_csv_put(b, c->doi_msgid, 0);
+	r |= db_export_lists(&l, c, 0, 0) | db_export_lists(&w, c, 1, 0);
+	r |= db_csv_put(b, l.data ? l.data : "", 0);
+	r |= db_csv_put(b, w.data ? w.data : "", 0);
+	buf_free(&l);
+	buf_free(&w);
 	return r | buf_puts(b, "\r\n");
 }
 
@@ -821,7 +894,11 @@ db_export_json_row(struct buf *b, const char *addr,
 	r |= db_json_time(b, "doi_sent", c->doi_sent);
 	r |= buf_puts(b, ",\"doi_msgid\":");
 	r |= db_json_string(b, c->doi_msgid);
-	return r | buf_putc(b, '}');
+	r |= buf_puts(b, ",\"lists\":[");
+	r |= db_export_lists(b, c, 0, 1);
+	r |= buf_puts(b, "],\"withdrawn_lists\":[");
+	r |= db_export_lists(b, c, 1, 1);
+	return r | buf_puts(b, "]}");
 }
 
 static int

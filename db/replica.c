@@ -166,6 +166,8 @@ db_replica_touch(struct db_store *s, int64_t now)
  * local record stays).  An allowed row is written as the centre has it,
  * keeping the local confirmation history (the row's confirmation added),
  * and the later of the local and the central withdrawal and DOI send.
+ * Each list the row names is checked the same way (db_sm_replica_lists);
+ * lists it does not name keep their local state.
  */
 static int
 db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
@@ -175,7 +177,8 @@ db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
 	struct db_sm_result res;
 	int rc;
 
-	if (cur && db_sm_replica_check(cur, &ch->c, &res) == DB_SM_REFUSED) {
+	if (cur && (db_sm_replica_check(cur, &ch->c, &res) == DB_SM_REFUSED ||
+		    db_sm_replica_lists(cur, &c, &res) == DB_SM_REFUSED)) {
 		ch->result = DB_REPLICA_REFUSED;
 		snprintf(ch->why, sizeof(ch->why), "%s", res.why);
 		return DB_OK;
@@ -193,8 +196,10 @@ db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
 			memcpy(c.doi_ref, cur->doi_ref, sizeof(c.doi_ref));
 		}
 	}
-	/* Confirmed with a later withdrawal is withdrawn (consent_sm.h). */
+	/* Confirmed with a later withdrawal is withdrawn (consent_sm.h),
+	 * and so are its lists. */
 	c.state = db_consent_effective_state(&c);
+	db_consent_reconcile(&c);
 	if (c.state == DB_STATE_CONFIRMED && c.confirmed != 0)
 		db_consent_history_add(&c, c.confirmed, c.ip,
 				       "replicated from the centre");

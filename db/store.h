@@ -67,8 +67,36 @@ struct db_confirmation {
 	char source[DB_HIST_SOURCE_MAX + 1];
 };
 
+/*
+ * The lists a record's consent covers (codec version 4; BGH VI ZR 721/15:
+ * a consent covers the products and senders it names).  Each list has its
+ * own state and times (its own last DOI send too: the new double opt-in
+ * after a withdrawal from one list is a DOI mail for that list), changed
+ * by the consent state machine
+ * (consent_sm.h) like a record: a withdrawal from one list leaves the
+ * others, a withdrawal without a list withdraws every list.  A record of
+ * codec versions 1-3 has nlists 0 and covers the one implicit list
+ * DB_LIST_DEFAULT with the record's own state and times; the state machine
+ * writes that list out when it next changes the record.  Names: 1 to
+ * DB_LIST_NAME_MAX of a-z, 0-9, '.', '_', '-' (db_list_name_valid).
+ */
+#define DB_LISTS_MAX 16
+#define DB_LIST_NAME_MAX 32
+#define DB_LIST_DEFAULT "default"
+struct db_list {
+	char name[DB_LIST_NAME_MAX + 1];
+	int state;          /* enum db_state (pending..customer) */
+	int64_t confirmed;  /* UTC seconds, 0 unknown */
+	int64_t withdrawn;
+	int64_t doi_sent;   /* the last DOI mail for this list (the record's
+			     * doi_sent is the last of all) */
+};
+
 struct db_consent {
-	int state;          /* enum db_state */
+	int state;          /* enum db_state; with several lists, the state of
+			     * the record as a whole: confirmed when a list is
+			     * confirmed, else customer, else pending, and
+			     * withdrawn only when every list is */
 	int tracking;       /* 0 or 1 */
 	int64_t created;    /* UTC seconds, 0 unknown */
 	int64_t confirmed;
@@ -89,7 +117,13 @@ struct db_consent {
 	 * 2 have none. */
 	unsigned int nhistory;
 	struct db_confirmation history[DB_HISTORY_MAX];
+	/* The lists covered (see struct db_list); 0: the implicit one. */
+	unsigned int nlists;
+	struct db_list lists[DB_LISTS_MAX];
 };
+
+/* Is name a valid list name?  1 or 0. */
+int db_list_name_valid(const char *name);
 
 struct db_store;
 
@@ -191,8 +225,9 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
 /*
  * Import CSV (RFC 4180 quoting) from f (named name in errors).  The first
  * line may be a header naming columns (address,state,uid,ip,created,
- * confirmed,withdrawn,source,tracking,doi_sent,doi_msgid, any order, case
- * insensitive; address required); without one the columns are
+ * confirmed,withdrawn,source,tracking,doi_sent,doi_msgid,lists,
+ * withdrawn_lists, any order, case insensitive; address required; lists
+ * are list names separated by ';'); without one the columns are
  * address[,state[,uid]].  States by name, times as "2026-01-02T03:04:05Z" or
  * unix seconds, tracking yes/no/1/0.  An empty state or created cell counts
  * as absent; other empty cells clear their field.
@@ -202,8 +237,9 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
  * before left it: a newer doi_sent is a DOI send, the state is an event
  * (confirmed: a confirmation at the row's confirmed time with its ip or
  * source as proof; withdrawn: a withdrawal at its withdrawn time, or now;
- * pending, customer), and uid, tracking, created and source are taken as
- * given.  A row the machine refuses (it would undo a newer withdrawal or
+ * pending, customer; to each list the row's lists name, else to the
+ * record), each list of withdrawn_lists is withdrawn, and uid, tracking,
+ * created and source are taken as given.  A row the machine refuses (it would undo a newer withdrawal or
  * confirmation, or a confirmed row lacks its time or both ip and source)
  * is skipped and counted; a new record without state is pending, created
  * now.  A uid given to two addresses, or already held by an address the
@@ -248,7 +284,11 @@ int db_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
  * columns listed above; times in ISO 8601 UTC, empty when unset, except
  * created, which is always written so that an unknown one re-imports as
  * unknown) or as a JSON array of objects, one per line (unset times null,
- * tracking a boolean).  The CSV re-imports to identical records.
+ * tracking a boolean; lists and withdrawn_lists as arrays).  lists names
+ * the lists in the record's state, withdrawn_lists those withdrawn on
+ * their own; per-list times and a list pending beside a confirmed one are
+ * not written.  The CSV of records without named lists re-imports to
+ * identical records.
  * Returns DB_OK, DB_ERR_IO when writing to out failed, or a store error.
  */
 int db_export(struct db_store *s, FILE *out, int json);

@@ -207,7 +207,11 @@ mf_envrcpt(SMFICTX *ctx, char **argv)
 				    "Consent store unavailable, try again later");
 			return SMFIS_TEMPFAIL;
 		}
-		rc = pol_check_recipient(c->cfg, c->env_class, &r, &hit);
+		/* A list decided by a header (List-Id, ClassHeader) is
+		 * checked at the end of the message. */
+		rc = pol_check_recipient(c->cfg, c->env_class,
+					 pol_mail_list(c->cfg, c->sender, NULL,
+						       NULL), &r, &hit);
 		if (rc < 0)
 			return SMFIS_TEMPFAIL;
 		if (rc == 1) {

@@ -79,7 +79,8 @@ mf_doi_is_retry(struct db_store *store, struct mf_ctx *c,
  * (db/consent_sm.h): a new record is pending, a withdrawn one becomes
  * pending (the send after the withdrawal that a new consent needs),
  * confirmed and customer records keep their state; every record gets the
- * send time, mail and the uid when it has none.  res says what changed. */
+ * send time, mail and the uid when it has none; the mail's list is added
+ * pending when the record lacks it.  res says what changed. */
 static int
 mf_doi_update(struct db_store *store, struct mf_ctx *c, const char *addr,
 	      const struct pol_message *msg, const char *evref,
@@ -99,6 +100,9 @@ mf_doi_update(struct db_store *store, struct mf_ctx *c, const char *addr,
 	ev.ref = evref;
 	ev.uid = uid[0] ? uid : NULL;
 	ev.source = source;
+	/* A DOI mail asks for consent to its list (ConsentList): a new
+	 * record, or a list the record does not hold yet, is pending for it. */
+	ev.list = pol_mail_list(c->cfg, c->sender, msg, NULL);
 	rc = db_consent_apply(store, addr, &ev, NULL, 0, res);
 	if (rc == DB_ERR_INVALID && uid[0]) {
 		/* The uid belongs to another address: keep the send anyway. */

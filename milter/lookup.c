@@ -9,8 +9,40 @@
 #include "mf.h"
 
 _Static_assert(POL_MSGID_MAX == DB_MSGID_MAX &&
-	       POL_HASH_HEX == DB_DOI_HASH_HEX,
+	       POL_HASH_HEX == DB_DOI_HASH_HEX &&
+	       POL_LISTS_MAX == DB_LISTS_MAX &&
+	       POL_LIST_NAME_MAX == DB_LIST_NAME_MAX,
 	       "the policy's copy of a consent record holds the store's");
+
+static enum pol_consent_state
+mf_consent_state(int st)
+{
+	switch (st) {
+	case DB_STATE_PENDING: return POL_CONSENT_PENDING;
+	case DB_STATE_CONFIRMED: return POL_CONSENT_CONFIRMED;
+	case DB_STATE_WITHDRAWN: return POL_CONSENT_WITHDRAWN;
+	case DB_STATE_CUSTOMER: return POL_CONSENT_CUSTOMER;
+	default: return POL_CONSENT_NONE;
+	}
+}
+
+/* The record's lists (a record without lists: the implicit one), each with
+ * the state a reader acts on. */
+static void
+mf_consent_lists(const struct db_consent *rec, struct pol_consent *out)
+{
+	struct db_consent m;
+	unsigned int i;
+
+	db_consent_lists_of(rec, &m);
+	for (i = 0; i < m.nlists && i < POL_LISTS_MAX; i++) {
+		snprintf(out->lists[i].name, sizeof(out->lists[i].name), "%s",
+			 m.lists[i].name);
+		out->lists[i].state = mf_consent_state(
+			db_consent_list_state(&m, m.lists[i].name));
+	}
+	out->nlists = i;
+}
 
 int
 mf_consent_lookup_in(struct db_store *store, const char *addr,
@@ -24,18 +56,14 @@ mf_consent_lookup_in(struct db_store *store, const char *addr,
 	out->doi_sent_at = 0;
 	out->doi_msgid[0] = '\0';
 	out->doi_hash[0] = '\0';
+	out->nlists = 0;
 	rc = db_consent_get(store, addr, &rec);
 	if (rc == DB_NOTFOUND || rc == DB_ERR_INVALID)
 		return 0; /* no record (or an address that cannot have one) */
 	if (rc != DB_OK)
 		return rc;
-	switch (db_consent_effective_state(&rec)) {
-	case DB_STATE_PENDING: out->state = POL_CONSENT_PENDING; break;
-	case DB_STATE_CONFIRMED: out->state = POL_CONSENT_CONFIRMED; break;
-	case DB_STATE_WITHDRAWN: out->state = POL_CONSENT_WITHDRAWN; break;
-	case DB_STATE_CUSTOMER: out->state = POL_CONSENT_CUSTOMER; break;
-	default: out->state = POL_CONSENT_NONE; break;
-	}
+	out->state = mf_consent_state(db_consent_effective_state(&rec));
+	mf_consent_lists(&rec, out);
 	out->tracking = rec.tracking;
 	out->doi_sent_at = rec.doi_sent;
 	snprintf(out->doi_msgid, sizeof(out->doi_msgid), "%s", rec.doi_msgid);

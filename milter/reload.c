@@ -71,6 +71,7 @@ static const struct {
 	{"UninspectedAction", MF_RELOAD_APPLY},
 	{"RcptRefusalLimit", MF_RELOAD_APPLY}, /* read at each RCPT */
 	{"DoiRetryWindow", MF_RELOAD_APPLY},
+	{"ConsentList", MF_RELOAD_APPLY}, /* read per message */
 	{"RuleAction.<rule>", MF_RELOAD_APPLY},
 };
 
@@ -92,22 +93,51 @@ mf_str_equal(const char *a, const char *b)
 }
 
 static int
+mf_list_equal(const struct cfg_list *la, const struct cfg_list *lb)
+{
+	size_t i;
+
+	if (la->n != lb->n)
+		return 0;
+	for (i = 0; i < la->n; i++)
+		if (!mf_str_equal(la->v[i], lb->v[i]))
+			return 0;
+	return 1;
+}
+
+/* The ConsentList lines, in order. */
+static int
+mf_consent_lists_equal(const struct cfg *a, const struct cfg *b)
+{
+	size_t i;
+
+	if (a->nconsent_lists != b->nconsent_lists)
+		return 0;
+	for (i = 0; i < a->nconsent_lists; i++) {
+		const struct cfg_consent_list *x = &a->consent_lists[i];
+		const struct cfg_consent_list *y = &b->consent_lists[i];
+
+		if (!mf_str_equal(x->name, y->name) ||
+		    !mf_list_equal(&x->senders, &y->senders) ||
+		    !mf_list_equal(&x->list_ids, &y->list_ids) ||
+		    !mf_list_equal(&x->classes, &y->classes))
+			return 0;
+	}
+	return 1;
+}
+
+static int
 mf_key_equal(const struct cfg_key *k, const struct cfg *a, const struct cfg *b)
 {
 	const void *fa = (const char *)a + k->offset;
 	const void *fb = (const char *)b + k->offset;
-	const struct cfg_list *la = fa, *lb = fb;
-	size_t i;
 
 	switch (k->type) {
 	case CFG_T_LIST:
 	case CFG_T_ADDRLIST:
-		if (la->n != lb->n)
-			return 0;
-		for (i = 0; i < la->n; i++)
-			if (!mf_str_equal(la->v[i], lb->v[i]))
-				return 0;
-		return 1;
+		return mf_list_equal(fa, fb);
+	case CFG_T_CONSENTLIST:
+		return mf_consent_lists_equal(a, b);
 	case CFG_T_BOOL:
 	case CFG_T_MODE:
 		return *(const int *)fa == *(const int *)fb;
@@ -152,6 +182,9 @@ mf_key_text(const struct cfg_key *k, const struct cfg *c, char *out,
 		break;
 	case CFG_T_RULEACTION:
 		snprintf(out, outsz, "(per-rule actions)");
+		break;
+	case CFG_T_CONSENTLIST:
+		snprintf(out, outsz, "(%zu lists)", c->nconsent_lists);
 		break;
 	default:
 		snprintf(out, outsz, "'%s'",

@@ -40,6 +40,8 @@ static const struct pol_rule_info pol_rules[POL_RULE_COUNT] = {
 		"Marketing and opt-in mail must be submitted over TLS", 1},
 	[POL_RULE_SPF_FAIL] = {"spf.fail",
 		"The sending address is not authorised by the sender domain's SPF", 1},
+	[POL_RULE_CONSENT_SCOPE] = {"consent.scope",
+		"Recipient's consent does not cover this mailing list", 1},
 	[POL_RULE_LIMIT] = {"message.limit",
 		"Message exceeds the size, MIME depth or part limit", 1},
 };

@@ -24,6 +24,7 @@ enum pol_rule {
 	POL_RULE_TRACKING_NO_CONSENT,
 	POL_RULE_TLS_REQUIRED,
 	POL_RULE_SPF_FAIL,
+	POL_RULE_CONSENT_SCOPE, /* consent does not cover the mail's list */
 	POL_RULE_LIMIT, /* message over MaxMessageSize/MaxMimeDepth/MaxParts */
 	POL_RULE_COUNT
 };

@@ -153,18 +153,17 @@ pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
 
 int
 pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
-		    const struct pol_recipient *r, struct pol_hit *hit)
+		    const char *list, const struct pol_recipient *r,
+		    struct pol_hit *hit)
 {
 	struct pol_verdict v = {cls, NULL, 0, POL_ACTION_PASS};
 	enum pol_rule rule;
 
-	if (!pol_consent_refuses(cls, &r->consent, &rule))
+	if (!pol_consent_refuses(cls, list, &r->consent, &rule))
 		return 0;
 	if (cfg_rule_action(cfg, rule) == POL_ACTION_OFF)
 		return 0;
-	if (pol_verdict_add(&v, rule, 0, "envelope recipient",
-			    "consent state is %s",
-			    pol_consent_name(r->consent.state)) < 0)
+	if (pol_consent_hit(&v, rule, 0, list, &r->consent) < 0)
 		return -1;
 	*hit = v.hits[0];
 	free(v.hits);

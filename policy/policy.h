@@ -31,15 +31,29 @@ enum pol_consent_state {
 /* Longest Message-ID the store keeps for the last DOI mail. */
 #define POL_MSGID_MAX 250
 
+/* One list of consent (ConsentList) and the recipient's state for it. */
+#define POL_LISTS_MAX 16
+#define POL_LIST_NAME_MAX 32
+#define POL_LIST_DEFAULT "default" /* the implicit list */
+struct pol_consent_list {
+	char name[POL_LIST_NAME_MAX + 1];
+	enum pol_consent_state state; /* withdrawn when the record is */
+};
+
 /* What the store knows about one recipient, as plain data. */
 struct pol_consent {
-	enum pol_consent_state state;
+	enum pol_consent_state state; /* the record as a whole */
 	int tracking;        /* 1 when the record has tracking consent */
 	int64_t doi_sent_at; /* UTC seconds of the last DOI mail, 0 never */
 	/* That DOI mail's Message-ID (no angle brackets) and content hash
 	 * (pol_message_content_hash), "" when unknown. */
 	char doi_msgid[POL_MSGID_MAX + 1];
 	char doi_hash[POL_HASH_HEX];
+	/* The lists the record names with their states; 0 lists: the
+	 * consent is not known per list (consentctl check without a store)
+	 * and covers every list. */
+	unsigned int nlists;
+	struct pol_consent_list lists[POL_LISTS_MAX];
 };
 
 struct pol_recipient {
@@ -95,12 +109,29 @@ enum pol_class pol_classify(const struct cfg *cfg,
 			    const struct pol_message *msg);
 
 /*
- * Check one recipient at RCPT time for a known class.  Returns 1 and fills
+ * The consent list of a mail (policy/lists.c): the first ConsentList line
+ * whose selector matches - sender= the envelope sender (address or
+ * @domain), list-id= the List-Id header's identifier (in <>, RFC 2919),
+ * class= the list= parameter of the ClassHeader ("marketing; list=news").
+ * No line matches: POL_LIST_DEFAULT.  Returns NULL when no ConsentList is
+ * configured (one implicit list: consent.scope never fires), otherwise a
+ * name borrowed from cfg (or the static default).  msg NULL (RCPT time):
+ * only sender= can be read, so *decided is 0 (and NULL returned) when a
+ * line with list-id= or class= comes before the first line whose sender=
+ * matches; 1 otherwise.  decided may be NULL.
+ */
+const char *pol_mail_list(const struct cfg *cfg, const char *sender,
+			  const struct pol_message *msg, int *decided);
+
+/*
+ * Check one recipient at RCPT time for a known class and the mail's list
+ * (pol_mail_list; NULL: not known or none configured).  Returns 1 and fills
  * *hit (detail allocated; free with pol_hit_clear) when a consent rule
  * fires, 0 when the recipient may receive the mail, -1 out of memory.
  */
 int pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
-			const struct pol_recipient *r, struct pol_hit *hit);
+			const char *list, const struct pol_recipient *r,
+			struct pol_hit *hit);
 
 /*
  * Evaluate every rule on a whole message.  cls < 0 lets the policy classify;

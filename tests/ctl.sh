@@ -6,9 +6,10 @@
 # logs, scanner user agents skipped, --require-post, the skip summary);
 # U-label and A-label spellings of one address naming one record; and a
 # timed import of 100,000 CSV lines (must finish in under 10 s); a file
-# with a bad line 50,001 must import nothing.  --help/-h/-V of both programs and of
-# every subcommand, and times with Z, an offset or as a date.  Prints each
-# failure and exits non-zero if any failed.
+# with a bad line 50,001 must import nothing; consent per list (--list,
+# show, export/import of the lists, check by ConsentList).  --help/-h/-V of
+# both programs and of every subcommand, and times with Z, an offset or as a
+# date.  Prints each failure and exits non-zero if any failed.
 set -u
 build=${1:-build}
 ctl="$build/consentctl"
@@ -324,6 +325,78 @@ has "$tmp/out" "state: pending"
 expect 0 "$ctl" -d "$m" stats
 has "$tmp/out" "withdrawals: 2"
 has "$tmp/out" "without DOI proof (no DOI mail sent before the confirmation): 2"
+
+# Consent per list: add/confirm/withdraw --list, show, export/import of
+# the lists, withdrawal from one list and from all, check by list.
+l="$tmp/lists"
+expect 0 "$ctl" -d "$l" init
+expect 2 "$ctl" -d "$l" add nina@example.com --list "No Such"
+expect 0 "$ctl" -d "$l" add nina@example.com --state confirmed --ip 192.0.2.1 \
+	--list news --at 2026-01-01T00:00:00Z
+has "$tmp/out" "added nina@example.com (confirmed, list news)"
+expect 0 "$ctl" -d "$l" confirm nina@example.com --ip 192.0.2.1 --list offers \
+	--at 2026-01-02T00:00:00Z
+expect 0 "$ctl" -d "$l" withdraw nina@example.com --list news \
+	--at 2026-01-03T00:00:00Z
+has "$tmp/out" "withdrew nina@example.com (list news)"
+expect 0 "$ctl" -d "$l" show nina@example.com
+has "$tmp/out" "state: confirmed"
+has "$tmp/out" "list: news withdrawn confirmed=2026-01-01T00:00:00Z withdrawn=2026-01-03T00:00:00Z"
+has "$tmp/out" "list: offers confirmed confirmed=2026-01-02T00:00:00Z"
+# Back on news only by a new double opt-in naming it.
+expect 1 "$ctl" -d "$l" confirm nina@example.com --ip 192.0.2.1 --list news
+has "$tmp/err" "list news: would re-confirm a withdrawal of 2026-01-03T00:00:00Z"
+expect 0 "$ctl" -d "$l" export
+has "$tmp/out" "address,state,uid,ip,created,confirmed,withdrawn,source,tracking,doi_sent,doi_msgid,lists,withdrawn_lists"
+has "$tmp/out" ",offers,news"
+cp "$tmp/out" "$tmp/lists.csv"
+expect 0 "$ctl" -d "$l" export --format json
+has "$tmp/out" '"lists":["offers"],"withdrawn_lists":["news"]'
+# The export re-imports into a new store with the lists.
+expect 0 "$ctl" -d "$tmp/lists2" init
+expect 0 "$ctl" -d "$tmp/lists2" import "$tmp/lists.csv"
+expect 0 "$ctl" -d "$tmp/lists2" show nina@example.com
+has "$tmp/out" "list: news withdrawn"
+has "$tmp/out" "list: offers confirmed"
+# An import row names its lists; a row confirming news is refused.
+printf 'address,state,confirmed,ip,lists\nnina@example.com,confirmed,2026-01-04T00:00:00Z,192.0.2.3,news\nolaf@example.com,confirmed,2026-01-04T00:00:00Z,192.0.2.3,news;offers\n' \
+	>"$tmp/rows.csv"
+expect 0 "$ctl" -d "$l" import "$tmp/rows.csv"
+has "$tmp/out" "would re-confirm a withdrawal of 2026-01-03T00:00:00Z"
+expect 0 "$ctl" -d "$l" show olaf@example.com
+has "$tmp/out" "list: news confirmed"
+has "$tmp/out" "list: offers confirmed"
+# check judges the message's list (ConsentList) against the store.
+cat >"$tmp/lists.conf" <<EOF
+ConsentDB $l
+MarketingSenders @shop.example
+ConsentList news: sender=news@shop.example
+ConsentList offers: sender=offers@shop.example
+RuleAction.unsubscribe.link off
+RuleAction.unsubscribe.header off
+RuleAction.unsubscribe.one-click off
+RuleAction.content.imprint off
+RuleAction.content.privacy-link off
+EOF
+printf 'From: news@shop.example\r\nTo: nina@example.com\r\nSubject: Hi\r\n\r\nHallo\r\n' >"$tmp/news.eml"
+expect 1 "$ctl" -c "$tmp/lists.conf" check "$tmp/news.eml" --from news@shop.example \
+	--to nina@example.com
+has "$tmp/out" "consent.withdrawn"
+expect 0 "$ctl" -c "$tmp/lists.conf" check "$tmp/news.eml" --from offers@shop.example \
+	--to nina@example.com
+expect 1 "$ctl" -c "$tmp/lists.conf" check "$tmp/news.eml" --from offers@shop.example \
+	--to olaf@example.com --to nina@example.com --to new@example.com
+has "$tmp/out" "consent.missing"
+expect 0 "$ctl" -d "$l" add paul@example.com --state confirmed --ip 192.0.2.1 --list news
+expect 1 "$ctl" -c "$tmp/lists.conf" check "$tmp/news.eml" --from offers@shop.example \
+	--to paul@example.com
+has "$tmp/out" "consent.scope"
+# Withdrawal from every list.
+expect 0 "$ctl" -d "$l" withdraw nina@example.com
+has "$tmp/out" "(every list)"
+expect 0 "$ctl" -d "$l" show nina@example.com
+has "$tmp/out" "state: withdrawn"
+has "$tmp/out" "list: offers withdrawn"
 
 if [ "$fail" = 0 ]; then
 	echo "ctl.sh: all consentctl checks passed"

@@ -4,6 +4,11 @@
 --   psql -v ON_ERROR_STOP=1 -d consent -f contrib/postgresql/schema.sql
 --
 -- consent          one row per normalised address: the authoritative record.
+--                  Its column lists holds the lists of consent the record
+--                  covers (consent per list): a jsonb array of
+--                  {"name","state","confirmed","withdrawn","doi_sent"}
+--                  (times as unix seconds, 0 unset); [] is the one
+--                  implicit list.
 -- consent_change   append-only log of every change of consent, filled by a
 --                  trigger; followers apply it in id order.  A NOTIFY on
 --                  channel consent_change carries the new id.
@@ -40,6 +45,9 @@ CREATE TABLE IF NOT EXISTS consent (
 	doi_msgid  text NOT NULL DEFAULT '',
 	updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- Consent per list; added to stores made before lists.
+ALTER TABLE consent ADD COLUMN IF NOT EXISTS
+	lists      jsonb NOT NULL DEFAULT '[]';
 
 CREATE TABLE IF NOT EXISTS consent_change (
 	id         bigserial PRIMARY KEY,
@@ -59,6 +67,7 @@ CREATE TABLE IF NOT EXISTS consent_change (
 	changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	origin     text
 );
+ALTER TABLE consent_change ADD COLUMN IF NOT EXISTS lists jsonb;
 
 CREATE TABLE IF NOT EXISTS consent_change_pruned (
 	one        boolean PRIMARY KEY DEFAULT true CHECK (one),
@@ -98,10 +107,11 @@ BEGIN
 		END IF;
 		INSERT INTO consent_change (op, address, state, uid, created,
 			confirmed, withdrawn, ip, source, tracking, doi_sent,
-			doi_msgid, origin)
+			doi_msgid, lists, origin)
 		VALUES (lower(TG_OP), NEW.address, NEW.state, NEW.uid,
 			NEW.created, NEW.confirmed, NEW.withdrawn, NEW.ip,
-			NEW.source, NEW.tracking, NEW.doi_sent, NEW.doi_msgid, who)
+			NEW.source, NEW.tracking, NEW.doi_sent, NEW.doi_msgid,
+			NEW.lists, who)
 		RETURNING id INTO new_id;
 	END IF;
 	PERFORM pg_notify('consent_change', new_id::text);
@@ -153,6 +163,8 @@ $$;
 -- another address holds centrally is dropped (with a WARNING).  Returns
 -- 'written', 'same' (nothing to change), 'refused' (the central
 -- withdrawal stands) or 'invalid' (the row breaks a constraint; WARNING).
+-- The lists are not part of it: after 'written' or 'same' the host sets
+-- consent.lists with an UPDATE of that column alone (ctl/follow_sync.c).
 CREATE OR REPLACE FUNCTION consent_push(p_address text, p_state text,
 	p_uid text, p_created bigint, p_confirmed bigint, p_withdrawn bigint,
 	p_ip text, p_source text, p_tracking boolean, p_doi_sent bigint,

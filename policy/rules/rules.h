@@ -48,10 +48,15 @@ int pol_rule_doi_resend(const struct pol_ctx *x, struct pol_verdict *v);
 int pol_rule_tls(const struct pol_ctx *x, struct pol_verdict *v);
 int pol_rule_spf(const struct pol_ctx *x, struct pol_verdict *v);
 
-/* Does this rule apply to this recipient's consent?  Shared by the RCPT-time
+/* Does a consent rule apply to this recipient's consent for the mail's
+ * list (NULL: no ConsentList, or not known yet)?  Shared by the RCPT-time
  * check and the message-time rule; fills rule and returns 1 when it fires. */
-int pol_consent_refuses(enum pol_class cls, const struct pol_consent *c,
-			enum pol_rule *rule);
+int pol_consent_refuses(enum pol_class cls, const char *list,
+			const struct pol_consent *c, enum pol_rule *rule);
+/* Add the hit of a consent rule for recipient rcpt, its detail naming the
+ * state or the lists (list: the mail's, or NULL).  0 or -1 (memory). */
+int pol_consent_hit(struct pol_verdict *v, enum pol_rule rule, int rcpt,
+		    const char *list, const struct pol_consent *c);
 
 /*
  * Does the image URL's path or file name, written as words ("fruehjahr-

@@ -5,6 +5,7 @@
 #include "rules.h"
 
 static const struct pol_rule_entry pol_table[] = {
+	/* consent.missing, consent.withdrawn and consent.scope. */
 	{POL_RULE_CONSENT_MISSING, POL_ON_MARKETING, pol_rule_consent, 1},
 	{POL_RULE_TLS_REQUIRED, POL_ON_DOI | POL_ON_MARKETING, pol_rule_tls, 0},
 	{POL_RULE_SPF_FAIL, POL_ON_DOI | POL_ON_MARKETING, pol_rule_spf, 0},

@@ -114,7 +114,9 @@ store_csv() {
 }
 
 # pg_csv: the same lines made from the central table (no field of the test
-# data holds a comma or a quote, so no CSV quoting is needed).
+# data holds a comma or a quote, so no CSV quoting is needed); lists as
+# consentctl export writes them (lists in the record's state, lists
+# withdrawn on their own; [] is the implicit list "default").
 pg_csv() {
 	pg_sql "
 	CREATE OR REPLACE FUNCTION pg_temp.t(t timestamptz) RETURNS text
@@ -123,7 +125,14 @@ pg_csv() {
 	SELECT concat_ws(',', address, state, coalesce(uid, ''), ip,
 		pg_temp.t(created), pg_temp.t(confirmed), pg_temp.t(withdrawn),
 		source, CASE WHEN tracking THEN 'yes' ELSE 'no' END,
-		pg_temp.t(doi_sent), doi_msgid)
+		pg_temp.t(doi_sent), doi_msgid,
+		CASE WHEN jsonb_array_length(lists) = 0 THEN 'default' ELSE
+		coalesce((SELECT string_agg(e->>'name', ';' ORDER BY o)
+			FROM jsonb_array_elements(lists) WITH ORDINALITY x(e, o)
+			WHERE state = 'withdrawn' OR e->>'state' = state), '') END,
+		coalesce((SELECT string_agg(e->>'name', ';' ORDER BY o)
+			FROM jsonb_array_elements(lists) WITH ORDINALITY x(e, o)
+			WHERE state <> 'withdrawn' AND e->>'state' = 'withdrawn'), ''))
 	FROM consent ORDER BY address COLLATE \"C\""
 }
 

@@ -9,6 +9,8 @@
 # 2. A withdrawal made on A (consentctl withdraw, i.e. through A's outbox)
 #    reaches the centre and B; the lag is measured and printed, and A's
 #    evidence record of it is in the centre's evidence table.
+#    Consent per list made on A (confirm --list offers, withdraw --list
+#    default) reaches B with each list's state.
 # 3. PostgreSQL stopped: both stores still answer `show` and `status`; a
 #    withdrawal made on A meanwhile waits in A's outbox and reaches B after
 #    PostgreSQL is back.
@@ -99,6 +101,25 @@ fi
 origin=$(pg_sql "SELECT origin FROM consent_change WHERE address = 'user42@example.org' ORDER BY id DESC LIMIT 1")
 [ "$origin" = A ] && cg_ok "the central change names its origin host A" ||
 	cg_notok "central change origin '$origin', want A"
+# Consent per list: a new list and a withdrawal from one list on A reach B.
+timeout 20 "$CG_BUILD/consentctl" -d "$A" confirm user9@example.org --ip 192.0.2.9 \
+	--list offers >/dev/null &&
+	timeout 20 "$CG_BUILD/consentctl" -d "$A" withdraw user9@example.org \
+		--list default >/dev/null || cg_notok "consentctl --list on A"
+ls_end=$(($(date +%s) + 20))
+while [ "$(date +%s)" -lt "$ls_end" ]; do
+	timeout 10 "$CG_BUILD/consentctl" -d "$B" show user9@example.org >"$CG_TMP/show9.txt" 2>&1
+	grep -q '^list: default withdrawn ' "$CG_TMP/show9.txt" && break
+	sleep 0.05
+done
+if grep -q '^state: confirmed$' "$CG_TMP/show9.txt" &&
+	grep -q '^list: default withdrawn ' "$CG_TMP/show9.txt" &&
+	grep -q '^list: offers confirmed ' "$CG_TMP/show9.txt"; then
+	cg_ok "lists on A reach B: default withdrawn, offers confirmed"
+else
+	cg_notok "lists on A not on B within 20 s"
+	sed 's/^/#   /' "$CG_TMP/show9.txt"
+fi
 ev=$(pg_sql "SELECT count(*) FROM evidence WHERE host = 'A' AND record->>'kind' = 'consent'")
 [ "${ev:-0}" -ge 1 ] && cg_ok "A's evidence of the withdrawal is in the centre ($ev record(s))" ||
 	cg_notok "no evidence from A in the centre"

@@ -307,6 +307,51 @@ test_keys_documented(void **state)
 	free(manpage);
 }
 
+/* ConsentList: NAME: selector=value, ...; later lines for a name append. */
+static void
+test_consent_list(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct cfg *c;
+
+	(void)state;
+	c = cfg_parse_text("t.conf",
+			   "ConsentList news: sender=@News.Example, "
+			   "list-id=<News.Shop.Example>\n"
+			   "ConsentList offers: class=Offers\n"
+			   "ConsentList news: sender=a@b.example\n", &err);
+	assert_non_null(c);
+	assert_int_equal(c->nconsent_lists, 2);
+	assert_string_equal(c->consent_lists[0].name, "news");
+	assert_int_equal(c->consent_lists[0].senders.n, 2);
+	assert_string_equal(c->consent_lists[0].senders.v[0], "@news.example");
+	assert_string_equal(c->consent_lists[0].list_ids.v[0],
+			    "news.shop.example");
+	assert_string_equal(c->consent_lists[1].classes.v[0], "offers");
+	cfg_unref(c);
+	assert_null(cfg_parse_text("t.conf", "ConsentList News: sender=@a.example\n",
+				   &err));
+	assert_non_null(strstr(err.data, "t.conf:1: ConsentList: 'News' is not a list name"));
+	buf_reset(&err);
+	assert_null(cfg_parse_text("t.conf", "ConsentList news: from=@a.example\n",
+				   &err));
+	assert_non_null(strstr(err.data, "unknown selector 'from'"));
+	buf_reset(&err);
+	assert_null(cfg_parse_text("t.conf", "ConsentList news:\n", &err));
+	assert_non_null(strstr(err.data, "no selector"));
+	buf_reset(&err);
+	assert_null(cfg_parse_text("t.conf", "ConsentList news sender=@a.example\n",
+				   &err));
+	assert_non_null(strstr(err.data, "is not NAME: selector=value"));
+	buf_reset(&err);
+	assert_null(cfg_parse_text("t.conf", "ConsentList news: sender=nobody\n",
+				   &err));
+	buf_free(&err);
+	c = cfg_defaults();
+	assert_int_equal(c->nconsent_lists, 0);
+	cfg_unref(c);
+}
+
 int
 main(void)
 {
@@ -321,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_comments_and_bom),
 		cmocka_unit_test(test_domain_lists),
 		cmocka_unit_test(test_would_start),
+		cmocka_unit_test(test_consent_list),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

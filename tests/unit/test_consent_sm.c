@@ -15,6 +15,10 @@
  *     --force;
  *   - no stored record says confirmed with a withdrawal later than its
  *     confirmation;
+ *   - the same per list: confirm, withdraw and DOI send name a list
+ *     ("default", "news", "offers") or none, and a list withdrawn (on its
+ *     own or with every list) is confirmed again only after a DOI send
+ *     after its withdrawal and a click after that send;
  *   - every change made on this host has its own evidence record naming
  *     the states before and after (replicated rows carry the centre's).
  */
@@ -210,6 +214,7 @@ struct prop_addr {
 	char addr[64];
 	char uid[32];
 	int64_t last_withdrawal; /* latest withdrawal the store took, 0 none */
+	int64_t list_withdrawal[3]; /* the same per list (prop_lists) */
 	int64_t sends[PROP_MAX_SENDS]; /* DOI sends the test issued */
 	size_t nsends;
 };
@@ -251,6 +256,17 @@ prop_sent(struct prop_addr *a, int64_t t)
 {
 	if (a->nsends < PROP_MAX_SENDS)
 		a->sends[a->nsends++] = t;
+}
+
+/* The lists events name (NULL: every list). */
+static const char *const prop_lists[3] = {"default", "news", "offers"};
+
+static const char *
+prop_list(struct prop *p)
+{
+	int i = prop_pick(p, 5);
+
+	return i < 3 ? prop_lists[i] : NULL;
 }
 
 /* The evidence template of a step; ref unique. */
@@ -385,6 +401,7 @@ prop_step(struct prop *p, struct prop_addr *a, char *ref, size_t refsz,
 	case 2: /* ingest-log confirmation */
 		ev.kind = DB_EV_CONFIRM;
 		ev.ip = "192.0.2.5";
+		ev.list = prop_list(p);
 		if (prop_pick(p, 30) == 0) {
 			ev.force = 1;
 			ev.force_by = "test";
@@ -396,6 +413,7 @@ prop_step(struct prop *p, struct prop_addr *a, char *ref, size_t refsz,
 	case 3: /* consentctl withdraw */
 	case 4: /* withdrawal by mail */
 		ev.kind = DB_EV_WITHDRAW;
+		ev.list = prop_list(p);
 		prop_apply(p, a, &ev, "withdrawal", "withdrawn", ref, refsz,
 			   forced);
 		return 0;
@@ -403,6 +421,7 @@ prop_step(struct prop *p, struct prop_addr *a, char *ref, size_t refsz,
 	case 6:
 		ev.kind = DB_EV_DOI_SEND;
 		ev.at = p->now;
+		ev.list = prop_list(p);
 		prop_sent(a, ev.at);
 		prop_apply(p, a, &ev, "doi-send", "passed-to-mta", ref, refsz,
 			   forced);
@@ -445,6 +464,44 @@ prop_check_evidence(struct prop *p, const char *ref, int before, int after,
 	free(json);
 }
 
+/* Per list: a withdrawn list is confirmed again only with a DOI send
+ * after its withdrawal and the click after that send (or --force). */
+static void
+prop_check_lists(struct prop *p, struct prop_addr *a, int had,
+		 const struct db_consent *before, const struct db_consent *after,
+		 int forced, const char *where)
+{
+	struct db_consent m;
+	int k, i, bst, ast;
+	int64_t w, conf;
+
+	db_consent_lists_of(after, &m);
+	for (k = 0; k < 3; k++) {
+		bst = had ? db_consent_list_state(before, prop_lists[k])
+			  : DB_STATE_NONE;
+		ast = db_consent_list_state(after, prop_lists[k]);
+		for (i = 0; i < (int)m.nlists; i++)
+			if (strcmp(m.lists[i].name, prop_lists[k]) == 0)
+				break;
+		if (i == (int)m.nlists)
+			continue;
+		conf = m.lists[i].confirmed;
+		w = m.lists[i].withdrawn > m.withdrawn ? m.lists[i].withdrawn
+						       : m.withdrawn;
+		if (ast == C && bst != C && a->list_withdrawal[k] != 0 &&
+		    !forced && (conf < a->list_withdrawal[k] ||
+				!prop_has_send(a, a->list_withdrawal[k], conf)))
+			fail_msg("%s: the withdrawal of list %s at %lld became "
+				 "consent at %lld without a DOI send between",
+				 where, prop_lists[k],
+				 (long long)a->list_withdrawal[k],
+				 (long long)conf);
+		if (ast == W)
+			a->list_withdrawal[k] = w;
+	}
+	(void)p;
+}
+
 static void
 prop_check(struct prop *p, struct prop_addr *a, int had,
 	   const struct db_consent *before, const char *ref, int replicated,
@@ -475,6 +532,7 @@ prop_check(struct prop *p, struct prop_addr *a, int had,
 	}
 	if (a_eff == W)
 		a->last_withdrawal = after.withdrawn;
+	prop_check_lists(p, a, had, before, &after, forced, where);
 	if (had)
 		nb = db_codec_encode(before, eb, sizeof(eb));
 	na = db_codec_encode(&after, ea, sizeof(ea));
@@ -546,6 +604,145 @@ test_property(void **state)
 	prop_remove(dir);
 }
 
+/* ---- consent per list ---- */
+
+static int
+step_list(const struct db_consent *cur, int kind, int64_t at, const char *list,
+	  struct db_consent *out, struct db_sm_result *res)
+{
+	struct db_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.at = at;
+	ev.ip = kind == DB_EV_CONFIRM ? "192.0.2.7" : NULL;
+	ev.list = list;
+	return db_sm_step(cur, &ev, out, res);
+}
+
+/* A withdrawal from one list leaves the others; the list comes back only
+ * through a new double opt-in, like a record. */
+static void
+test_list_withdraw_one(void **state)
+{
+	struct db_consent a, b, c;
+	struct db_sm_result res;
+
+	(void)state;
+	/* A DOI mail for news, the click: news confirmed. */
+	assert_int_equal(step_list(NULL, DB_EV_DOI_SEND, 100, "news", &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(a.nlists, 1);
+	assert_string_equal(a.lists[0].name, "news");
+	assert_int_equal(step_list(&a, DB_EV_CONFIRM, 110, NULL, &b, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&b, "news"), C);
+	assert_int_equal(db_consent_list_state(&b, "offers"), DB_STATE_NONE);
+	assert_int_equal(db_consent_list_state(&b, "default"), DB_STATE_NONE);
+	/* Offers added by a confirmation naming it. */
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 120, "offers", &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&a, "offers"), C);
+	assert_int_equal(a.confirmed, 110); /* the first stays the record's */
+	/* Withdrawn from news only. */
+	assert_int_equal(step_list(&a, DB_EV_WITHDRAW, 200, "news", &b, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&b, "news"), W);
+	assert_int_equal(db_consent_list_state(&b, "offers"), C);
+	assert_int_equal(db_consent_effective_state(&b), C);
+	/* A click on news without a new DOI mail is refused, naming it. */
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 210, "news", &c, &res),
+			 DB_SM_REFUSED);
+	assert_string_equal(res.code, "re-confirm-withdrawal");
+	assert_non_null(strstr(res.why, "list news: would re-confirm"));
+	/* A confirmation without a list does not bring news back... */
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 215, NULL, &c, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&c, "news"), W);
+	/* ...nor does a DOI mail without a list (it was not a mail for
+	 * news), even with a click naming news after it... */
+	assert_int_equal(step_list(&b, DB_EV_DOI_SEND, 220, NULL, &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&a, "news"), W);
+	assert_int_equal(step_list(&a, DB_EV_CONFIRM, 225, "news", &c, &res),
+			 DB_SM_REFUSED);
+	/* ...but a DOI mail for news and the click after it do: the new
+	 * double opt-in for news. */
+	assert_int_equal(step_list(&a, DB_EV_DOI_SEND, 228, "news", &b, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&b, "news"), P);
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 226, "news", &c, &res),
+			 DB_SM_REFUSED); /* a click before that mail */
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 230, "news", &c, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(db_consent_list_state(&c, "news"), C);
+	assert_int_equal(db_consent_list_state(&c, "offers"), C);
+}
+
+/* A withdrawal without a list withdraws every list; the record is then
+ * withdrawn, and a list named later is withdrawn with it. */
+static void
+test_list_withdraw_all(void **state)
+{
+	struct db_consent a, b, c;
+	struct db_sm_result res;
+
+	(void)state;
+	assert_int_equal(step_list(NULL, DB_EV_DOI_SEND, 100, "news", &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(step_list(&a, DB_EV_CONFIRM, 110, NULL, &b, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 120, "offers", &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(step_list(&a, DB_EV_WITHDRAW, 300, NULL, &b, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(b.state, W);
+	assert_int_equal(b.withdrawn, 300);
+	assert_int_equal(db_consent_list_state(&b, "news"), W);
+	assert_int_equal(db_consent_list_state(&b, "offers"), W);
+	/* A list not named before needs the new double opt-in too. */
+	assert_int_equal(step_list(&b, DB_EV_CONFIRM, 310, "promo", &c, &res),
+			 DB_SM_REFUSED);
+	assert_string_equal(res.code, "re-confirm-withdrawal");
+	/* A DOI mail and a click after it bring every list back. */
+	assert_int_equal(step_list(&b, DB_EV_DOI_SEND, 400, NULL, &a, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(a.state, P);
+	assert_int_equal(step_list(&a, DB_EV_CONFIRM, 410, NULL, &c, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(c.state, C);
+	assert_int_equal(c.confirmed, 410);
+	assert_int_equal(db_consent_list_state(&c, "news"), C);
+	assert_int_equal(db_consent_list_state(&c, "offers"), C);
+}
+
+/* A record made before lists covers the implicit list "default"; its
+ * first change writes that list out. */
+static void
+test_list_old_record(void **state)
+{
+	struct db_consent old = rec(C, 100, 0, 90), out;
+	struct db_sm_result res;
+
+	(void)state;
+	assert_int_equal(old.nlists, 0);
+	assert_int_equal(db_consent_list_state(&old, "default"), C);
+	assert_int_equal(db_consent_list_state(&old, "news"), DB_STATE_NONE);
+	/* A repeated confirmation changes nothing. */
+	assert_int_equal(step_list(&old, DB_EV_CONFIRM, 100, NULL, &out, &res),
+			 DB_SM_SAME);
+	assert_int_equal(step_list(&old, DB_EV_CONFIRM, 150, "news", &out, &res),
+			 DB_SM_CHANGED);
+	assert_int_equal(out.nlists, 2);
+	assert_string_equal(out.lists[0].name, "default");
+	assert_int_equal(out.lists[0].state, C);
+	assert_int_equal(out.lists[0].confirmed, 100);
+	assert_int_equal(db_consent_list_state(&out, "news"), C);
+	/* A bad name is refused. */
+	assert_int_equal(step_list(&old, DB_EV_CONFIRM, 150, "No Such",
+				   &out, &res), DB_SM_REFUSED);
+}
+
 int
 main(void)
 {
@@ -555,6 +752,9 @@ main(void)
 		cmocka_unit_test(test_withdraw_and_force),
 		cmocka_unit_test(test_effective_state),
 		cmocka_unit_test(test_property),
+		cmocka_unit_test(test_list_withdraw_one),
+		cmocka_unit_test(test_list_withdraw_all),
+		cmocka_unit_test(test_list_old_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -247,12 +247,12 @@ test_rcpt_check_and_actions(void **state)
 	struct pol_hit hit;
 
 	(void)state;
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, &none, &hit), 1);
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, NULL, &none, &hit), 1);
 	assert_int_equal(hit.rule, POL_RULE_CONSENT_MISSING);
 	pol_hit_clear(&hit);
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, &ok, &hit), 0);
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, &wd, &hit), 0);
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_OTHER, &none, &hit), 0);
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, NULL, &ok, &hit), 0);
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, NULL, &wd, &hit), 0);
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_OTHER, NULL, &none, &hit), 0);
 	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
 	assert_int_equal(v.action, POL_ACTION_TEMPFAIL);
 	pol_verdict_clear(&v);
@@ -434,6 +434,154 @@ test_limit_detail(void **state)
 	cfg_unref(c);
 }
 
+/* ---- consent per list (ConsentList, consent.scope) ---- */
+
+#define TEST_LISTS                                                             \
+	"ConsentList news: sender=@campaigns.example, list-id=<News.Shop.Example>\n" \
+	"ConsentList offers: sender=news@shop.example, class=offers\n"
+
+static const char *const test_listmail =
+	"From: Shop <news@shop.example>\r\n"
+	"To: kunde@example.org\r\n"
+	"Subject: Unser Newsletter\r\n"
+	"List-Id: Shop News <news.shop.example>\r\n"
+	"Message-ID: <n2@shop.example>\r\n"
+	"\r\n"
+	"Hallo!\r\n";
+
+static const char *const test_classmail =
+	"From: Shop <info@other.example>\r\n"
+	"To: kunde@example.org\r\n"
+	"Subject: Angebote\r\n"
+	"X-Consent-Class: marketing; list=Offers\r\n"
+	"Message-ID: <n3@shop.example>\r\n"
+	"\r\n"
+	"Hallo!\r\n";
+
+/* The mail's list: by sender at RCPT time, by header at the end. */
+static void
+test_mail_list(void **state)
+{
+	struct cfg *c = test_cfg(TEST_ONLY_CONSENT TEST_LISTS);
+	struct cfg *none = test_cfg(TEST_ONLY_CONSENT);
+	struct pol_message *m = test_msg(test_listmail);
+	struct pol_message *k = test_msg(test_classmail);
+	struct pol_message *plain = test_msg(test_newsletter);
+	int decided;
+
+	(void)state;
+	assert_null(pol_mail_list(none, "news@shop.example", m, &decided));
+	assert_int_equal(decided, 1);
+	/* news has a header selector, so at RCPT time only its own sender
+	 * decides. */
+	assert_string_equal(pol_mail_list(c, "x@campaigns.example", NULL,
+					  &decided), "news");
+	assert_null(pol_mail_list(c, "news@shop.example", NULL, &decided));
+	assert_int_equal(decided, 0);
+	/* At the end: List-Id (case-insensitive) names news before the
+	 * sender's offers; the class header's list= names offers. */
+	assert_string_equal(pol_mail_list(c, "news@shop.example", m, NULL),
+			    "news");
+	assert_string_equal(pol_mail_list(c, "info@other.example", k, NULL),
+			    "offers");
+	assert_string_equal(pol_mail_list(c, "news@shop.example", plain, NULL),
+			    "offers");
+	assert_string_equal(pol_mail_list(c, "info@other.example", plain,
+					  NULL), "default");
+	pol_message_free(m);
+	pol_message_free(k);
+	pol_message_free(plain);
+	cfg_unref(c);
+	cfg_unref(none);
+}
+
+static void
+set_list(struct pol_consent *c, const char *name, enum pol_consent_state st)
+{
+	snprintf(c->lists[c->nlists].name, sizeof(c->lists[0].name), "%s",
+		 name);
+	c->lists[c->nlists++].state = st;
+}
+
+/* consent.scope fires for a list the consent does not cover, in both
+ * directions, at RCPT time and at the end of the message. */
+static void
+test_consent_scope(void **state)
+{
+	struct cfg *c = test_cfg(TEST_ONLY_CONSENT TEST_LISTS);
+	struct cfg *none = test_cfg(TEST_ONLY_CONSENT);
+	struct pol_recipient r[3];
+	struct pol_envelope env = {"news@shop.example", "192.0.2.1", 1, r, 3, 0};
+	struct pol_message *m = test_msg(test_listmail);
+	struct pol_message *plain = test_msg(test_newsletter);
+	struct pol_verdict v;
+	struct pol_hit hit;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	r[0].addr = "news-only@example.org";
+	r[0].consent.state = POL_CONSENT_CONFIRMED;
+	set_list(&r[0].consent, "news", POL_CONSENT_CONFIRMED);
+	r[1].addr = "left-news@example.org";
+	r[1].consent.state = POL_CONSENT_CONFIRMED;
+	set_list(&r[1].consent, "news", POL_CONSENT_WITHDRAWN);
+	set_list(&r[1].consent, "offers", POL_CONSENT_CONFIRMED);
+	r[2].addr = "old@example.org";
+	r[2].consent.state = POL_CONSENT_CONFIRMED;
+	set_list(&r[2].consent, "default", POL_CONSENT_CONFIRMED);
+	/* RCPT time, mail of offers: news-only is out of scope... */
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, "offers",
+					     &r[0], &hit), 1);
+	assert_int_equal(hit.rule, POL_RULE_CONSENT_SCOPE);
+	assert_non_null(strstr(hit.detail, "consent covers news, not list "
+				"offers"));
+	pol_hit_clear(&hit);
+	/* ...the one who left news only still gets offers. */
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, "offers",
+					     &r[1], &hit), 0);
+	/* Mail of news: the other way round; a withdrawn list is a
+	 * withdrawal. */
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, "news",
+					     &r[0], &hit), 0);
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, "news",
+					     &r[1], &hit), 1);
+	assert_int_equal(hit.rule, POL_RULE_CONSENT_WITHDRAWN);
+	pol_hit_clear(&hit);
+	/* No list known: as before lists. */
+	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, NULL,
+					     &r[0], &hit), 0);
+	/* End of message: List-Id says news; old and left-news refused. */
+	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(v.nhits, 2);
+	assert_int_equal(v.hits[0].rule, POL_RULE_CONSENT_WITHDRAWN);
+	assert_int_equal(v.hits[0].rcpt, 1);
+	assert_int_equal(v.hits[1].rule, POL_RULE_CONSENT_SCOPE);
+	assert_int_equal(v.hits[1].rcpt, 2);
+	pol_verdict_clear(&v);
+	/* Without ConsentList every confirmed record passes. */
+	assert_int_equal(pol_evaluate(none, &env, m, -1, &v), POL_OK);
+	assert_int_equal(v.nhits, 0);
+	pol_verdict_clear(&v);
+	/* Mail of offers (by its sender): news-only and old are out of
+	 * scope; with RuleAction.consent.scope off nobody is. */
+	assert_int_equal(pol_evaluate(c, &env, plain, -1, &v), POL_OK);
+	assert_int_equal(v.nhits, 2);
+	assert_int_equal(v.hits[0].rule, POL_RULE_CONSENT_SCOPE);
+	assert_int_equal(v.hits[0].rcpt, 0);
+	assert_int_equal(v.hits[1].rcpt, 2);
+	pol_verdict_clear(&v);
+	cfg_unref(none);
+	none = test_cfg(TEST_ONLY_CONSENT TEST_LISTS
+			"RuleAction.consent.scope off\n");
+	assert_int_equal(pol_evaluate(none, &env, plain, -1, &v), POL_OK);
+	assert_int_equal(v.nhits, 0);
+	pol_verdict_clear(&v);
+	pol_message_free(m);
+	pol_message_free(plain);
+	cfg_unref(c);
+	cfg_unref(none);
+}
+
 int
 main(void)
 {
@@ -442,6 +590,8 @@ main(void)
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_classify_heuristics),
 		cmocka_unit_test(test_consent_rules),
+		cmocka_unit_test(test_mail_list),
+		cmocka_unit_test(test_consent_scope),
 		cmocka_unit_test(test_rcpt_check_and_actions),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_doi_retry),

@@ -7,6 +7,7 @@
  */
 #include "testlib.h"
 
+#include "../../db/consent_sm.h"
 #include "../../db/replica.h"
 
 struct fixture {
@@ -283,6 +284,61 @@ test_apply_keeps_withdrawal(void **state)
 	assert_int_equal(got.confirmed, 400);
 }
 
+static void
+set_list(struct db_consent *c, const char *name, int st, int64_t conf,
+	 int64_t wd)
+{
+	struct db_list *l = &c->lists[c->nlists++];
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->state = st;
+	l->confirmed = conf;
+	l->withdrawn = wd;
+}
+
+/* A central row may not undo the local withdrawal of one list; lists it
+ * does not name keep their local state. */
+static void
+test_apply_keeps_list_withdrawal(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c = rec(DB_STATE_CONFIRMED, "l1", 100), got;
+	struct db_replica_change ch;
+
+	c.confirmed = 100;
+	snprintf(c.ip, sizeof(c.ip), "192.0.2.1");
+	set_list(&c, "news", DB_STATE_WITHDRAWN, 100, 300);
+	set_list(&c, "offers", DB_STATE_CONFIRMED, 100, 0);
+	assert_int_equal(db_consent_put(f->s, "l@x.org", &c), DB_OK);
+	memset(&ch, 0, sizeof(ch));
+	ch.id = 1;
+	ch.op = DB_REPLICA_PUT;
+	snprintf(ch.addr, sizeof(ch.addr), "l@x.org");
+	/* The centre's older row: news still confirmed. */
+	ch.c = c;
+	ch.c.nlists = 0;
+	set_list(&ch.c, "news", DB_STATE_CONFIRMED, 100, 0);
+	set_list(&ch.c, "offers", DB_STATE_CONFIRMED, 100, 0);
+	assert_int_equal(db_replica_apply(f->s, 0, &ch, 1, 1, 500), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_REFUSED);
+	assert_non_null(strstr(ch.why, "list news"));
+	assert_int_equal(db_consent_get(f->s, "l@x.org", &got), DB_OK);
+	assert_int_equal(db_consent_list_state(&got, "news"), DB_STATE_WITHDRAWN);
+	/* A row naming offers only (tracking changed): applied, news stays
+	 * withdrawn. */
+	ch.id = 2;
+	ch.c.nlists = 0;
+	ch.c.tracking = 1;
+	set_list(&ch.c, "offers", DB_STATE_CONFIRMED, 100, 0);
+	assert_int_equal(db_replica_apply(f->s, 1, &ch, 1, 2, 500), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_APPLIED);
+	assert_int_equal(db_consent_get(f->s, "l@x.org", &got), DB_OK);
+	assert_int_equal(got.tracking, 1);
+	assert_int_equal(db_consent_list_state(&got, "news"), DB_STATE_WITHDRAWN);
+	assert_int_equal(db_consent_list_state(&got, "offers"), DB_STATE_CONFIRMED);
+}
+
 int
 main(void)
 {
@@ -295,6 +351,8 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_keeps_withdrawal,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_apply_keeps_list_withdrawal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resync_keeps_waiting,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "../../db/codec.h"
+#include "../../db/consent_sm.h"
 #include "../../db/store.h"
 
 #define NOW INT64_C(1767323045) /* 2026-01-02T03:04:05Z */
@@ -92,6 +93,8 @@ fill(struct db_consent *c, int state, const char *uid)
 static void
 assert_same(const struct db_consent *a, const struct db_consent *b)
 {
+	static struct db_consent la, lb;
+
 	assert_int_equal(a->state, b->state);
 	assert_int_equal(a->tracking, b->tracking);
 	assert_int_equal(a->created, b->created);
@@ -104,6 +107,12 @@ assert_same(const struct db_consent *a, const struct db_consent *b)
 	assert_string_equal(a->doi_msgid, b->doi_msgid);
 	assert_string_equal(a->doi_hash, b->doi_hash);
 	assert_string_equal(a->doi_ref, b->doi_ref);
+	/* The lists as readers see them: a record without lists holds the
+	 * implicit one. */
+	db_consent_lists_of(a, &la);
+	db_consent_lists_of(b, &lb);
+	assert_int_equal(la.nlists, lb.nlists);
+	assert_memory_equal(la.lists, lb.lists, la.nlists * sizeof(la.lists[0]));
 }
 
 /* Import text (written to a file) with fresh error text. */
@@ -359,6 +368,55 @@ test_codec_corrupt(void **state)
  * written by version 1 (the same bytes without those two fields) still
  * decodes, with both empty, so existing stores keep working.
  */
+/* Version 4 carries the lists; a version 3 value (a store made before
+ * lists) decodes without lists and covers the implicit list "default". */
+static void
+test_codec_lists(void **state)
+{
+	unsigned char enc[DB_CODEC_MAX];
+	struct db_consent c, got;
+	int n;
+
+	(void)state;
+	fill(&c, DB_STATE_CONFIRMED, "u-7");
+	c.confirmed = NOW;
+	snprintf(c.ip, sizeof(c.ip), "192.0.2.1");
+	c.nlists = 2;
+	snprintf(c.lists[0].name, sizeof(c.lists[0].name), "news");
+	c.lists[0].state = DB_STATE_WITHDRAWN;
+	c.lists[0].confirmed = NOW - 10;
+	c.lists[0].withdrawn = NOW;
+	snprintf(c.lists[1].name, sizeof(c.lists[1].name), "offers");
+	c.lists[1].state = DB_STATE_CONFIRMED;
+	c.lists[1].confirmed = NOW;
+	n = db_codec_encode(&c, enc, sizeof(enc));
+	assert_true(n > 0);
+	assert_int_equal(enc[0], 4);
+	assert_int_equal(db_codec_decode(enc, (size_t)n, &got), DB_OK);
+	assert_same(&c, &got);
+	assert_int_equal(db_consent_list_state(&got, "news"),
+			 DB_STATE_WITHDRAWN);
+	assert_int_equal(db_consent_list_state(&got, "offers"),
+			 DB_STATE_CONFIRMED);
+	/* A truncated list is corrupt. */
+	assert_int_equal(db_codec_decode(enc, (size_t)n - 1, &got),
+			 DB_ERR_CORRUPT);
+	/* Names: valid, each once. */
+	snprintf(c.lists[1].name, sizeof(c.lists[1].name), "news");
+	assert_int_equal(db_codec_encode(&c, enc, sizeof(enc)), DB_ERR_INVALID);
+	snprintf(c.lists[1].name, sizeof(c.lists[1].name), "News");
+	assert_int_equal(db_codec_encode(&c, enc, sizeof(enc)), DB_ERR_INVALID);
+	/* The version 3 value of a record without lists. */
+	c.nlists = 0;
+	n = db_codec_encode(&c, enc, sizeof(enc));
+	enc[0] = 3;
+	assert_int_equal(db_codec_decode(enc, (size_t)n - 1, &got), DB_OK);
+	assert_int_equal(got.nlists, 0);
+	assert_int_equal(db_consent_list_state(&got, "default"),
+			 DB_STATE_CONFIRMED);
+	assert_int_equal(db_consent_list_state(&got, "news"), DB_STATE_NONE);
+}
+
 static void
 test_codec_v1(void **state)
 {
@@ -382,18 +440,22 @@ test_codec_v1(void **state)
 	c.doi_hash[0] = 'G';
 	assert_int_equal(db_codec_encode(&c, enc, sizeof(enc)),
 			 DB_ERR_INVALID);
-	/* The version 2 value: the same without the history count. */
+	/* The version 3 value: the same without the lists count. */
 	c.doi_hash[0] = '\0';
 	c.doi_ref[0] = '\0';
 	n = db_codec_encode(&c, enc, sizeof(enc));
-	assert_true(n > 3);
-	enc[0] = 2;
+	assert_true(n > 4);
+	enc[0] = 3;
 	assert_int_equal(db_codec_decode(enc, (size_t)n - 1, &got), DB_OK);
+	assert_same(&c, &got);
+	/* The version 2 value: the same without the history count. */
+	enc[0] = 2;
+	assert_int_equal(db_codec_decode(enc, (size_t)n - 2, &got), DB_OK);
 	assert_same(&c, &got);
 	assert_int_equal(got.nhistory, 0);
 	/* The version 1 value of the same record without hash and ref. */
 	enc[0] = 1;
-	assert_int_equal(db_codec_decode(enc, (size_t)n - 3, &got), DB_OK);
+	assert_int_equal(db_codec_decode(enc, (size_t)n - 4, &got), DB_OK);
 	assert_same(&c, &got);
 	assert_string_equal(got.doi_msgid, "m1@shop.example");
 	/* A version 1 value may not carry the version 2 fields. */
@@ -1092,6 +1154,7 @@ main(void)
 		T(test_withdraw_keeps_record),
 		T(test_codec_corrupt),
 		T(test_codec_v1),
+		T(test_codec_lists),
 		T(test_store_corrupt),
 		T(test_time),
 		T(test_import_header),
