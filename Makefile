@@ -187,7 +187,10 @@ $(BUILD)/evidence_bench: bench/evidence_bench.c $(TESTABLE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTABLE_OBJ) $(MILTER_LIBS) \
 		$(PQ_LIBS) $(LDLIBS)
 
-bench: all $(BUILD)/evidence_bench
+$(BUILD)/policybench: bench/policybench.c $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+bench: all $(BUILD)/evidence_bench $(BUILD)/policybench
 	@sh bench/run.sh $(BUILD)
 
 # The Debian package, built in a copy of the tree (dpkg-buildpackage writes

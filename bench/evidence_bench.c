@@ -94,7 +94,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "evidence_bench: %s\n", err);
 		return 1;
 	}
-	mf_runtime_init(NULL, store);
+	{
+		/* The runtime keeps the config snapshot its store was opened
+		 * for; defaults naming this directory do. */
+		struct cfg *cfg = cfg_defaults();
+
+		free(cfg->consent_db);
+		cfg->consent_db = strdup(argv[1]);
+		if (cfg->consent_db == NULL || mf_runtime_init(cfg, store) < 0)
+			return 1;
+	}
 	if (mf_evwriter_start() < 0)
 		return 1;
 	n = (long)threads * bench_per;

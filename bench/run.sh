@@ -83,7 +83,8 @@ mkdir -p "$W/bin" "$W/res" "$W/build/db" "$W/build/common"
 chmod 755 "$W" "$W/build"
 # Measure one snapshot of the build: a rebuild in the tree during the run
 # (another make) must not swap binaries or store formats under us.
-cp "$CG_BUILD/consentgate" "$CG_BUILD/consentctl" "$CG_BUILD/evidence_bench" "$W/build/" &&
+cp "$CG_BUILD/consentgate" "$CG_BUILD/consentctl" "$CG_BUILD/evidence_bench" \
+	"$CG_BUILD/policybench" "$W/build/" &&
 	cp "$CG_BUILD"/db/*.o "$W/build/db/" && cp "$CG_BUILD"/common/*.o "$W/build/common/" ||
 	bench_die "cannot copy the build from $CG_BUILD"
 BENCH_SRC_BUILD=$CG_BUILD
@@ -474,6 +475,14 @@ if [ -z "${BENCH_NO_STORE:-}" ]; then
 	set -- $LOOK
 	echo "  db_consent_get on $BIG_N records, random hits: $4 lookups/s ($2 lookups in $3 s)"
 fi
+echo
+echo "policy alone (bench/policybench.c: parse, reader's view, every rule; CPU per message):"
+"$CG_BUILD/policybench" "$ROOT/tests/data/rules.conf" 300 "$NL" 2>&1 | sed 's/^/  /'
+for rwdir in "$ROOT"/tests/data/realworld/*/; do
+	[ -f "$rwdir/realworld.conf" ] || continue
+	"$CG_BUILD/policybench" "$rwdir/realworld.conf" 100 "$rwdir"*.eml 2>&1 |
+		sed "s|$ROOT/||; s/^/  /"
+done
 echo
 echo "evidence group commit (bench/evidence_bench.c: 20 threads, durable before answer):"
 EVDIR=$(mktemp -d /tmp/cgevbench.XXXXXX)

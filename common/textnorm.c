@@ -34,6 +34,8 @@ textnorm_is_ignorable(uint32_t cp)
 	};
 	size_t i;
 
+	if (cp < 0x00ad)
+		return 0; /* ASCII and most of Latin-1: the common case */
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
 		if (cp >= r[i][0] && cp <= r[i][1])
 			return 1;
@@ -139,7 +141,12 @@ textnorm_put(struct textnorm_out *o, uint32_t cp, size_t os, size_t oe)
 		}
 		cp = ' ';
 	}
-	n = utf8_encode(u, cp);
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else {
+		n = utf8_encode(u, cp);
+	}
 	if (textnorm_grow(o, n) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -163,14 +170,43 @@ textnorm_decode(const char *s, size_t n, size_t *len)
 	return (uint32_t)g_utf8_get_char(s);
 }
 
+/*
+ * The Latin-1 letters U+00C0-U+00FF (but the signs U+00D7 and U+00F7)
+ * without a combining mark: NFKC leaves them as they are, none is a
+ * look-alike of another script, and case folding is plain except for
+ * U+00DF, which folds to "ss".  The common case of German and French
+ * text, done without the three allocations of the general path; the
+ * result is the same.  1 done, 0 not such a letter, -1 out of memory.
+ */
+static int
+textnorm_latin1(struct textnorm_out *o, const char *s, size_t i, size_t j)
+{
+	uint32_t cp;
+
+	if (j - i != 2 || (unsigned char)s[i] != 0xc3)
+		return 0;
+	cp = 0xc0u + ((unsigned char)s[i + 1] & 0x3fu);
+	if (cp == 0xd7 || cp == 0xf7)
+		return 0;
+	if (cp == 0xdf)
+		return textnorm_put(o, 's', i, j) < 0 ||
+		       textnorm_put(o, 's', i, j) < 0 ? -1 : 1;
+	if (cp >= 0xc0 && cp <= 0xde)
+		cp += 0x20;
+	return textnorm_put(o, cp, i, j) < 0 ? -1 : 1;
+}
+
 /* One non-ASCII character with its combining marks, [i, j) of s. */
 static int
 textnorm_cluster(struct textnorm_out *o, const char *s, size_t i, size_t j)
 {
 	gchar *nf, *skel, *fold, *p;
 	GString *g;
-	int rc = 0;
+	int rc;
 
+	if ((rc = textnorm_latin1(o, s, i, j)) != 0)
+		return rc < 0 ? -1 : 0;
+	rc = 0;
 	nf = g_utf8_normalize(s + i, (gssize)(j - i), G_NORMALIZE_NFKC);
 	if (nf == NULL)
 		return 0;
@@ -278,12 +314,46 @@ textnorm_span(const struct textnorm *tn, size_t start, size_t end,
 	*oend = tn->end[end - 1];
 }
 
+/* textnorm_string() of pure ASCII, without the offset map: the same
+ * folding (case, runs of space, ignorables, NUL) in one pass. */
+static char *
+textnorm_ascii(const char *s, size_t len)
+{
+	char *out = malloc(len + 1), *w = out;
+	int space = 0;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0 || textnorm_is_ignorable(c))
+			continue;
+		if (textnorm_is_space(c)) {
+			if (!space)
+				*w++ = ' ';
+			space = 1;
+			continue;
+		}
+		*w++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		space = 0;
+	}
+	*w = '\0';
+	return out;
+}
+
 char *
 textnorm_string(const char *s)
 {
 	struct textnorm tn;
+	size_t len = s ? strlen(s) : 0, i;
 
-	if (textnorm_make(&tn, s, s ? strlen(s) : 0) < 0)
+	for (i = 0; i < len && (unsigned char)s[i] < 0x80; i++)
+		;
+	if (i == len)
+		return textnorm_ascii(s ? s : "", len);
+	if (textnorm_make(&tn, s, len) < 0)
 		return NULL;
 	free(tn.start);
 	free(tn.end);

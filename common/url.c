@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <glib.h>
 #include <idn2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,9 +66,10 @@ url_byte_ok(unsigned char c)
 static char *
 url_prepare(const char *in)
 {
-	struct buf b = BUF_INIT;
+	static const char hex[] = "0123456789ABCDEF";
 	size_t n;
-	int special;
+	char *out, *w;
+	int special, www;
 
 	while (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r' ||
 	       *in == '\f')
@@ -75,11 +77,17 @@ url_prepare(const char *in)
 	n = strlen(in);
 	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\f'))
 		n--;
-	if (strncasecmp(in, "www.", 4) == 0 && buf_puts(&b, "http://") < 0)
+	www = strncasecmp(in, "www.", 4) == 0;
+	special = www || strncasecmp(in, "http:", 5) == 0 ||
+		  strncasecmp(in, "https:", 6) == 0;
+	/* At most three bytes out for each byte in, plus "http://". */
+	if (n > (SIZE_MAX - 8) / 3 || (out = malloc(n * 3 + 8)) == NULL)
 		return NULL;
-	special = strncasecmp(in, "http:", 5) == 0 ||
-		  strncasecmp(in, "https:", 6) == 0 ||
-		  strncasecmp(in, "www.", 4) == 0;
+	w = out;
+	if (www) {
+		memcpy(w, "http://", 7);
+		w += 7;
+	}
 	for (; n > 0; in++, n--) {
 		unsigned char c = (unsigned char)*in;
 
@@ -87,13 +95,16 @@ url_prepare(const char *in)
 			continue;
 		if (c == '\\' && special)
 			c = '/';
-		if (url_byte_ok(c) ? buf_putc(&b, (char)c) < 0
-				   : buf_printf(&b, "%%%02X", c) < 0) {
-			buf_free(&b);
-			return NULL;
+		if (url_byte_ok(c)) {
+			*w++ = (char)c;
+		} else {
+			*w++ = '%';
+			*w++ = hex[c >> 4];
+			*w++ = hex[c & 15];
 		}
 	}
-	return buf_steal(&b);
+	*w = '\0';
+	return out;
 }
 
 /* Split a prepared URL.  0 or -1. */
@@ -114,6 +125,29 @@ url_split(const char *prepared, struct url_parts *p)
 	return 0;
 }
 
+/* Is the host plain LDH: labels of ASCII letters, digits and inner '-',
+ * none empty (but a trailing dot), none an "xn--" A-label to validate? */
+static int
+url_plain_ldh(const char *h, size_t n)
+{
+	size_t i, start = 0;
+
+	if (n == 0 || strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			       "0123456789-.") != n)
+		return 0;
+	for (i = 0; i <= n; i++) {
+		if (i < n && h[i] != '.')
+			continue;
+		if (i == start)
+			return i == n && n > 1; /* only a trailing dot may be empty */
+		if (h[start] == '-' || h[i - 1] == '-' ||
+		    (i - start >= 4 && strncasecmp(h + start, "xn--", 4) == 0))
+			return 0;
+		start = i + 1;
+	}
+	return 1;
+}
+
 /* Percent-decode, map with UTS #46, lower-case, drop one trailing dot. */
 static int
 url_map_host(const char *raw, char *out, size_t outsz)
@@ -132,6 +166,18 @@ url_map_host(const char *raw, char *out, size_t outsz)
 		for (size_t i = 0; i <= n; i++)
 			out[i] = (char)tolower((unsigned char)raw[i]);
 		return 0;
+	}
+	/* Letters, digits, '-' and '.' only, no label starting or ending with
+	 * '-' and no "xn--" label (the common case): UTS #46 would only
+	 * lower-case it, so libidn2 is skipped. */
+	n = strlen(raw);
+	if (url_plain_ldh(raw, n) && n < outsz) {
+		while (n > 0 && raw[n - 1] == '.')
+			n--;
+		for (size_t i = 0; i < n; i++)
+			out[i] = (char)tolower((unsigned char)raw[i]);
+		out[n] = '\0';
+		return n > 0 ? 0 : -1;
 	}
 	dec = g_uri_unescape_string(raw, NULL);
 	if (dec == NULL)
@@ -288,25 +334,63 @@ url_normalise(const char *url)
 	return out;
 }
 
+/* The normalised form of a URL, cached per thread (eight entries, round
+ * robin): the same few prefixes (ConfirmURL, PrivacyURL...) are compared
+ * with every link, and each link with several prefixes in a row.  The
+ * cache keys on the text itself, so a reloaded configuration never sees a
+ * stale entry.  Returns a pointer into the cache, or NULL. */
+static const char *
+url_prefix_normalised(const char *prefix)
+{
+	static __thread struct {
+		char raw[512];
+		char norm[1600];
+	} cache[8];
+	static __thread unsigned next;
+	char *norm;
+	size_t i, n = strlen(prefix);
+
+	for (i = 0; i < 8; i++)
+		if (cache[i].raw[0] && strcmp(cache[i].raw, prefix) == 0)
+			return cache[i].norm;
+	if ((norm = url_normalise(prefix)) == NULL)
+		return NULL;
+	if (n >= sizeof(cache[0].raw) || strlen(norm) >= sizeof(cache[0].norm)) {
+		free(norm);
+		return NULL;
+	}
+	i = next++ % 8;
+	memcpy(cache[i].raw, prefix, n + 1);
+	memcpy(cache[i].norm, norm, strlen(norm) + 1);
+	free(norm);
+	return cache[i].norm;
+}
+
 int
 url_has_prefix(const char *url, const char *prefix)
 {
-	char *u, *pre;
+	const char *pre;
+	char *u, *owned = NULL;
 	size_t n;
 	int r = 0;
 
 	if (prefix == NULL || *prefix == '\0' || url == NULL)
 		return 0;
-	u = url_normalise(url);
-	pre = url_normalise(prefix);
+	/* Both from the cache (the entry of one may evict the other's, so
+	 * each is copied out at once). */
+	pre = url_prefix_normalised(prefix);
+	pre = owned = pre ? strdup(pre) : url_normalise(prefix);
+	/* The same link is compared with several prefixes in a row. */
+	u = (char *)url_prefix_normalised(url);
+	u = u ? strdup(u) : url_normalise(url);
 	if (u && pre) {
 		n = strlen(pre);
-		if (strncmp(u, pre, n) == 0)
+		if (n > 0 && strncmp(u, pre, n) == 0)
 			r = strchr("/?&=", pre[n - 1]) != NULL ||
 			    strchr("/?#", u[n]) != NULL;
 	}
 	free(u);
-	free(pre);
+	free(owned);
 	return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include "policy.h"
 #include "rules/rules.h"
+#include "rules/util.h"
 
 /* Severity order for combining actions: the strongest wins. */
 static int
@@ -124,7 +125,7 @@ int
 pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
 	     const struct pol_message *msg, int cls, struct pol_verdict *v)
 {
-	struct pol_ctx x = {cfg, env, msg, POL_CLASS_OTHER};
+	struct pol_ctx x = {cfg, env, msg, POL_CLASS_OTHER, pol_memo_new()};
 	const struct pol_rule_entry *t;
 	size_t i, n;
 	int rc = POL_OK;
@@ -148,6 +149,7 @@ pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
 	}
 	pol_verdict_drop_off(cfg, v);
 	pol_verdict_combine(cfg, v);
+	pol_memo_free(x.memo);
 	return rc;
 }
 

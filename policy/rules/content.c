@@ -153,7 +153,7 @@ pol_is_privacy_link(const struct pol_ctx *x, const struct pol_link *l)
 
 	if (pol_is_privacy_url(x, l, l->url))
 		return 1;
-	r = pol_url_unwrap(l->url, target, sizeof(target));
+	r = pol_url_unwrap_x(x, l->url, target, sizeof(target));
 	if (r <= 0)
 		return r;
 	return pol_is_privacy_url(x, l, target);

@@ -11,11 +11,14 @@
 
 #include "../policy.h"
 
+struct pol_memo; /* results several rules share, per evaluation (util.c) */
+
 struct pol_ctx {
 	const struct cfg *cfg;
 	const struct pol_envelope *env;
 	const struct pol_message *msg;
 	enum pol_class cls;
+	struct pol_memo *memo; /* NULL: nothing is remembered */
 };
 
 typedef int (*pol_rule_fn)(const struct pol_ctx *x, struct pol_verdict *v);

@@ -326,7 +326,7 @@ pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
 			 l->url);
 		return 1;
 	}
-	if ((r = pol_url_unwrap(l->url, target, sizeof(target))) < 0)
+	if ((r = pol_url_unwrap_x(x, l->url, target, sizeof(target))) < 0)
 		return -1;
 	if (r) {
 		snprintf(what, whatsz, "redirect link through %.100s to %.200s", host,

@@ -17,10 +17,12 @@
  * named.  Owns nothing beyond a call; returns -1 only out of memory.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../../common/addr.h"
+#include "../../common/textnorm.h"
 #include "../../common/url.h"
 #include "util.h"
 
@@ -36,13 +38,18 @@ static int
 pol_is_unsub_text(const char *s)
 {
 	size_t i;
+	char *norm;
+	int r = 0;
 
-	if (s == NULL)
+	if (s == NULL || (norm = textnorm_string(s)) == NULL)
 		return 0;
-	for (i = 0; i < sizeof(pol_unsub_words) / sizeof(pol_unsub_words[0]); i++)
-		if (pol_text_contains(s, pol_unsub_words[i]))
-			return 1;
-	return 0;
+	/* The text is normalised once for every word; the words are written
+	 * in normal form already (lower case, single spaces, NFC). */
+	for (i = 0; i < sizeof(pol_unsub_words) / sizeof(pol_unsub_words[0]) && !r;
+	     i++)
+		r = strstr(norm, pol_unsub_words[i]) != NULL;
+	free(norm);
+	return r;
 }
 
 #define POL_UNSUB_MAILTO 4
@@ -149,7 +156,7 @@ pol_targets_endpoint(const struct pol_ctx *x, const struct pol_unsub *u,
 		return 1;
 	if (u->endpoint[0] == '\0')
 		return 0;
-	if (pol_url_unwrap(url, target, sizeof(target)) < 0)
+	if (pol_url_unwrap_x(x, url, target, sizeof(target)) < 0)
 		return -1;
 	if (pol_url_has_prefix(url, u->endpoint) ||
 	    pol_url_has_prefix(target, u->endpoint))

@@ -264,7 +264,12 @@ pol_scan_expand(struct pol_scan *s, size_t i)
 	int rc = 0;
 	const char *p = s->v[i];
 
+	/* A text decoder changes nothing without its escape character. */
+	static const char trigger[] = "%&\\";
+
 	for (k = 0; k < 3 && rc == 0; k++) {
+		if (strchr(p, trigger[k]) == NULL)
+			continue;
 		buf_reset(&b);
 		if ((rc = text[k](p, &b)) == 0 && b.len && strcmp(b.data, p) &&
 		    pol_printable(b.data, b.len))

@@ -253,6 +253,78 @@ pol_url_unwrap(const char *url, char *out, size_t outsz)
 	return found;
 }
 
+struct pol_memo_unwrap {
+	char *url, *target;
+	int found;
+};
+
+struct pol_memo {
+	struct pol_memo_unwrap *unwrap;
+	size_t n, cap;
+};
+
+struct pol_memo *
+pol_memo_new(void)
+{
+	return calloc(1, sizeof(struct pol_memo));
+}
+
+void
+pol_memo_free(struct pol_memo *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n; i++) {
+		free(m->unwrap[i].url);
+		free(m->unwrap[i].target);
+	}
+	free(m->unwrap);
+	free(m);
+}
+
+int
+pol_url_unwrap_x(const struct pol_ctx *x, const char *url, char *out,
+		 size_t outsz)
+{
+	struct pol_memo *m = x->memo;
+	struct pol_memo_unwrap *e;
+	char target[2048];
+	size_t i;
+	int r;
+
+	if (m == NULL)
+		return pol_url_unwrap(url, out, outsz);
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->unwrap[i].url, url) == 0) {
+			snprintf(out, outsz, "%s", m->unwrap[i].target);
+			return m->unwrap[i].found;
+		}
+	if ((r = pol_url_unwrap(url, target, sizeof(target))) < 0)
+		return -1;
+	snprintf(out, outsz, "%s", target);
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+
+		if ((e = realloc(m->unwrap, cap * sizeof(*e))) == NULL)
+			return r; /* not remembered: still a right answer */
+		m->unwrap = e;
+		m->cap = cap;
+	}
+	e = &m->unwrap[m->n];
+	e->url = strdup(url);
+	e->target = strdup(target);
+	e->found = r;
+	if (e->url == NULL || e->target == NULL) {
+		free(e->url);
+		free(e->target);
+		return r;
+	}
+	m->n++;
+	return r;
+}
+
 int
 pol_url_path_query(const char *url, char *path, size_t pathsz, char *query,
 		   size_t querysz)

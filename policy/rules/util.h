@@ -66,6 +66,13 @@ const char *pol_header_value_raw(const struct pol_message *m,
  * A privacy or unsubscribe link behind a click tracker is still that link.
  */
 int pol_url_unwrap(const char *url, char *out, size_t outsz);
+/* pol_url_unwrap() remembered for the evaluation x belongs to: content,
+ * unsubscribe and tracking rules unwrap the same links. */
+int pol_url_unwrap_x(const struct pol_ctx *x, const char *url, char *out,
+		     size_t outsz);
+/* A memo for one evaluation (pol_evaluate), and its release. */
+struct pol_memo *pol_memo_new(void);
+void pol_memo_free(struct pol_memo *m);
 /* Path and query of url as written (GUri, not decoded) into path and
  * query ("" when absent).  Returns 0, or -1 when url does not parse. */
 int pol_url_path_query(const char *url, char *path, size_t pathsz, char *query,
