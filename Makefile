@@ -153,6 +153,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/oversize.sh $(BUILD)
 	@sh tests/e2e/rcpt-refusals.sh $(BUILD)
 	@sh tests/e2e/reimport.sh $(BUILD)
+	@sh tests/e2e/chroot.sh $(BUILD)
 
 corpus: $(PROGS)
 	@sh tests/corpus.sh $(BUILD)

@@ -27,7 +27,7 @@
 	{name, type, offsetof(struct cfg, field), def, min, max, doc}
 
 static const struct cfg_key cfg_table[] = {
-	K("Socket", CFG_T_SOCKET, socket, "unix:/run/consentgate/consentgate.sock",
+	K("Socket", CFG_T_SOCKET, socket, "inet:8895@127.0.0.1",
 	  0, 0, "Milter socket: unix:/path or inet:PORT@HOST."),
 	K("UserID", CFG_T_STRING, user_id, "", 0, 0,
 	  "User (or user:group) to run as after the socket is open."),
