@@ -476,61 +476,7 @@ ctl_cmd_stats(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	return rc;
 }
 
-/* ---- The HTML report. ---- */
-
-static const char ctl_report_css[] =
-	":root{--ink:#1f2933;--muted:#616e7c;--line:#e4e7eb;--bg:#f4f6f9;"
-	"--accent:#2f5d8a;--bad:#b42318}\n"
-	"*{box-sizing:border-box}\n"
-	"body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.5 "
-	"system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,"
-	"sans-serif}\n"
-	".page{max-width:1180px;margin:0 auto;padding:32px 28px 40px}\n"
-	"header h1{font-size:24px;font-weight:650;margin:0 0 4px}\n"
-	"header p{color:var(--muted);margin:0}\n"
-	"section{background:#fff;border:1px solid var(--line);border-radius:"
-	"10px;padding:20px 24px;margin-top:20px}\n"
-	"h2{font-size:16px;font-weight:650;margin:0 0 2px}\n"
-	".note{color:var(--muted);font-size:12.5px;margin:0 0 14px}\n"
-	".cards{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));"
-	"gap:12px;background:none;border:0;padding:0}\n"
-	"@media (max-width:640px){.cards{grid-template-columns:repeat(2,"
-	"minmax(0,1fr))}}\n"
-	".card{background:#fff;border:1px solid var(--line);border-radius:10px;"
-	"padding:14px 16px}\n"
-	".card .v{font-size:26px;font-weight:650;font-variant-numeric:"
-	"tabular-nums}\n"
-	".card .l{color:var(--muted);font-size:11.5px;text-transform:uppercase;"
-	"letter-spacing:.05em}\n"
-	".card.bad .v{color:var(--bad)}\n"
-	"svg{display:block;width:100%;height:auto}\n"
-	"svg text{font-family:inherit;font-size:12px;fill:#52606d}\n"
-	".split{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);"
-	"gap:28px;align-items:start}\n"
-	"@media (max-width:900px){.split{grid-template-columns:1fr}}\n"
-	"table{width:100%;border-collapse:collapse;font-size:13px}\n"
-	"th{text-align:left;font-weight:600;color:var(--muted);font-size:11px;"
-	"text-transform:uppercase;letter-spacing:.05em;padding:8px 10px;"
-	"border-bottom:2px solid var(--line)}\n"
-	"td{padding:8px 10px;border-bottom:1px solid var(--line);vertical-align:"
-	"top;overflow-wrap:anywhere}\n"
-	"tbody tr:nth-child(even){background:#fafbfc}\n"
-	".num{text-align:right;font-variant-numeric:tabular-nums;white-space:"
-	"nowrap}\n"
-	".nowrap{white-space:nowrap}\n"
-	".mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
-	"font-size:12px}\n"
-	".rules{list-style:none;margin:0;padding:0}\n"
-	".rules li+li{margin-top:4px}\n"
-	".rules code{background:#eef2f7;color:#243b53;border-radius:4px;"
-	"padding:1px 6px;margin-right:6px;font-size:12px}\n"
-	".badge{display:inline-block;padding:1px 9px;border-radius:999px;"
-	"font-size:12px;font-weight:600;background:#eef2f7;white-space:nowrap}\n"
-	".badge.reject{background:#fdecea;color:#a61b1b}\n"
-	".badge.tempfail{background:#fff4d6;color:#8a5a00}\n"
-	".empty{color:var(--muted);font-style:italic;margin:8px 0}\n"
-	"footer{color:var(--muted);font-size:12px;margin-top:18px}\n"
-	"@media print{body{background:#fff}section{break-inside:avoid}}\n";
+/* ---- The HTML report (its style sheet: report_css.c). ---- */
 
 /* The document head and the page title. */
 static void
