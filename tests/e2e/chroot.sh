@@ -13,7 +13,8 @@
 # once; a consented marketing mail over SMTP and one through sendmail(1) are
 # delivered with X-Consent-Gate and a DKIM-Signature whose h= covers it
 # (opendkim ran after the gate); an unconsented one is refused 550 with the
-# rule; with the gate stopped, mail is deferred (4xx) although the global
+# rule, and the daemon (LogFormat json) logs that decision as a JSON line
+# with its ref; with the gate stopped, mail is deferred (4xx) although the global
 # milter_default_action is accept. Bounded by a watchdog (120 s).
 
 CG_HERE=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +55,7 @@ stop_dkim() {
 
 cg_seed_store "$CG_TMP/store" "$A=confirmed" || setup_fail "seeding the store"
 cg_write_config "$CG_TMP/consentgate.conf" "$MILTER_PORT" "$CG_TMP/store"
+echo "LogFormat json" >>"$CG_TMP/consentgate.conf"
 cg_start_milter "$CG_TMP/consentgate.conf" "$MILTER_PORT" || setup_fail "starting consentgate"
 cg_start_sink "$SINK_PORT" || setup_fail "starting smtp-sink"
 
@@ -167,6 +169,22 @@ if printf '%s\n' "$reply" | grep -Eq "^550 5\.7\.1 .*\(rule=consent\.missing $RE
 	cg_ok "unconsented recipient refused from the chroot: $reply"
 else
 	cg_notok "unconsented recipient: RCPT TO got '$reply'"
+fi
+# LogFormat json: every line of the daemon is a JSON object; the decision's
+# line carries the ref of the reply.
+ref=$(cg_ref_of "$reply")
+if "$CG_PY" - "$CG_MILTER_LOG" "$ref" <<'PY'
+import json, sys
+lines = [l for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+objs = [json.loads(l) for l in lines]
+hit = [o for o in objs if o.get("ref") == sys.argv[2] and "action=reject" in o["msg"]]
+sys.exit(0 if objs and hit and all({"time", "level", "msg"} <= set(o) for o in objs) else 1)
+PY
+then
+	cg_ok "LogFormat json: $(wc -l <"$CG_MILTER_LOG") JSON lines, the refusal's with \"ref\":\"$ref\""
+else
+	cg_notok "LogFormat json: the log is not one JSON object per line with ref $ref"
+	cg_diag "$CG_MILTER_LOG"
 fi
 
 # --- 4. gate stopped: its own default_action=tempfail wins over accept.
