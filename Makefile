@@ -4,7 +4,7 @@
 #   make deps       install build and test dependencies (Debian 12, as root)
 #   make check      deps + build + every test (unit, ASan/UBSan, miltertest,
 #                   Postfix end to end, corpus)
-#   make demo       a private Postfix with consentgate, four sample mails
+#   make demo       a private Postfix with consentgate, eight sample mails
 #                   (installs only build deps, Postfix and swaks)
 #   make deb        ../consentgate_*.deb with dpkg-buildpackage (in a copy
 #                   under /tmp: DEBDIR=/tmp/consentgate-deb)
@@ -154,6 +154,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/rcpt-refusals.sh $(BUILD)
 	@sh tests/e2e/reimport.sh $(BUILD)
 	@sh tests/e2e/lists.sh $(BUILD)
+	@sh tests/e2e/chroot.sh $(BUILD)
 
 corpus: $(PROGS)
 	@sh tests/corpus.sh $(BUILD)

@@ -28,7 +28,7 @@
 	{name, type, offsetof(struct cfg, field), def, min, max, doc}
 
 static const struct cfg_key cfg_table[] = {
-	K("Socket", CFG_T_SOCKET, socket, "unix:/run/consentgate/consentgate.sock",
+	K("Socket", CFG_T_SOCKET, socket, "inet:8895@127.0.0.1",
 	  0, 0, "Milter socket: unix:/path or inet:PORT@HOST."),
 	K("UserID", CFG_T_STRING, user_id, "", 0, 0,
 	  "User (or user:group) to run as after the socket is open."),
@@ -90,6 +90,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Days evidence and withdrawn consent records are kept (consentctl purge)."),
 	K("LogAddresses", CFG_T_BOOL, log_addresses, "no", 0, 0,
 	  "yes: log recipient addresses; no: log only evidence references."),
+	K("LogFormat", CFG_T_LOGFORMAT, log_format, "text", 0, 0,
+	  "text: plain log lines; json: one JSON object per line (for log shippers)."),
 	K("MaxMessageSize", CFG_T_SIZE, max_message_size, "25M", 1024,
 	  1024L * 1024 * 1024, "Most body bytes parsed (headers are read whole); the rest is only scanned for ConfirmURL."),
 	K("MaxMimeDepth", CFG_T_INT, max_mime_depth, "32", 1, 1000,
@@ -482,6 +484,15 @@ cfg_set_scalar(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 			c->mode = CFG_MODE_MONITOR;
 		else
 			return cfg_error(x, "Mode: '%s' is not enforce or monitor",
+					 value), -1;
+		return 0;
+	case CFG_T_LOGFORMAT:
+		if (strcasecmp(value, "text") == 0)
+			c->log_format = CFG_LOG_TEXT;
+		else if (strcasecmp(value, "json") == 0)
+			c->log_format = CFG_LOG_JSON;
+		else
+			return cfg_error(x, "LogFormat: '%s' is not text or json",
 					 value), -1;
 		return 0;
 	case CFG_T_ACTION:

@@ -19,6 +19,7 @@
 #define CFG_LINE_MAX 4096
 
 enum cfg_mode { CFG_MODE_ENFORCE, CFG_MODE_MONITOR };
+enum cfg_log_format { CFG_LOG_TEXT, CFG_LOG_JSON };
 
 struct cfg_list {
 	char **v;
@@ -77,6 +78,7 @@ struct cfg {
 	long spf_cache_ttl;
 	long evidence_retention; /* days; consentctl purge */
 	int log_addresses;
+	int log_format; /* enum cfg_log_format */
 	long max_message_size;
 	long max_mime_depth;
 	long max_parts;
@@ -103,6 +105,7 @@ enum cfg_type {
 	CFG_T_INT,
 	CFG_T_SIZE,     /* number with optional k/M/G suffix */
 	CFG_T_MODE,
+	CFG_T_LOGFORMAT, /* text or json */
 	CFG_T_DAYS,     /* "never" or a number of days */
 	CFG_T_RULEACTION,
 	CFG_T_ACTION,   /* reject, tempfail, quarantine or tag */

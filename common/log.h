@@ -15,6 +15,14 @@
 void log_open(const char *ident, int to_syslog, int to_stderr);
 /* Raise or lower verbosity: 0 normal, 1 debug. */
 void log_set_debug(int on);
+/*
+ * 1: every line, to syslog and stderr alike, is one JSON object
+ * {"time","level","program","pid","msg"[,"ref"]} (LogFormat json; "ref" is
+ * the evidence reference a per-message line names); 0: plain text.  May be
+ * called at any time (a reload); lines already being written keep the old
+ * format.
+ */
+void log_set_json(int on);
 void log_close(void);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

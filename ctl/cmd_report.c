@@ -1,9 +1,11 @@
 /*
  * cmd_report.c - counting views over the evidence records:
  *
- *   stats [--since T] [--until T]
+ *   stats [--since T] [--until T] [--format text|openmetrics]
  *       records per class, per rule, per action and per UTC day, as text
- *       tables (a record that names a rule twice counts once for it).
+ *       tables (a record that names a rule twice counts once for it); with
+ *       --format openmetrics (or prometheus) the same counts and the
+ *       replication state as metrics (metrics.c).
  *   report --html FILE [--since T] [--until T]
  *       one self-contained HTML page (inline CSS and SVG, no scripts, no
  *       external assets; a Content-Security-Policy forbids loading any):
@@ -29,6 +31,7 @@
 
 #include "ctl.h"
 #include "evrec.h"
+#include "metrics.h"
 
 #define CTL_REPORT_LATEST 50  /* refusals listed in the report */
 #define CTL_REPORT_SENDERS 10 /* senders in the top list */
@@ -291,17 +294,20 @@ ctl_agg_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
 }
 
 /*
- * The options of stats and report: the time window, and --html FILE when
- * html is not NULL (then required).  CTL_EXIT_OK or CTL_EXIT_USAGE.
+ * The options of stats and report: the time window, --html FILE when html
+ * is not NULL (then required), --format text|openmetrics|prometheus when
+ * metrics is not NULL (*metrics 1 for the metrics).  CTL_EXIT_OK or
+ * CTL_EXIT_USAGE.
  */
 static int
 ctl_window_options(const struct ctl_command *cmd, int argc, char **argv,
-		   struct ctl_evfilter *f, const char **html)
+		   struct ctl_evfilter *f, const char **html, int *metrics)
 {
 	static const struct option longopts[] = {
 		{"since", required_argument, NULL, CTL_EVOPT_SINCE},
 		{"until", required_argument, NULL, CTL_EVOPT_UNTIL},
 		{"html", required_argument, NULL, 'H'},
+		{"format", required_argument, NULL, 'F'},
 		{NULL, 0, NULL, 0}};
 	int c, rc;
 
@@ -309,6 +315,13 @@ ctl_window_options(const struct ctl_command *cmd, int argc, char **argv,
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'H' && html != NULL)
 			*html = optarg;
+		else if (c == 'F' && metrics != NULL &&
+			 strcmp(optarg, "text") == 0)
+			*metrics = 0;
+		else if (c == 'F' && metrics != NULL &&
+			 (strcmp(optarg, "openmetrics") == 0 ||
+			  strcmp(optarg, "prometheus") == 0))
+			*metrics = 1;
 		else if (c == CTL_EVOPT_SINCE || c == CTL_EVOPT_UNTIL) {
 			if ((rc = ctl_evfilter_option(f, c, optarg)) !=
 			    CTL_EXIT_OK)
@@ -378,104 +391,92 @@ ctl_stats_table(FILE *out, const char *title, const char *col,
 	g_free(rows);
 }
 
+/* The text form of stats. */
+static void
+ctl_stats_text(const struct ctl_agg *a)
+{
+	char t1[DB_TIME_MAX], t2[DB_TIME_MAX];
+
+	printf("evidence records: %llu", (unsigned long long)a->records);
+	if (a->has_time)
+		printf(" (%s to %s)", db_time_format(a->first, t1, sizeof(t1)),
+		       db_time_format(a->last, t2, sizeof(t2)));
+	printf("\nrefused: %llu of %llu decisions\n",
+	       (unsigned long long)a->refused,
+	       (unsigned long long)a->decisions);
+	printf("doi mails passed to the MTA: %llu (plus %llu retries of the "
+	       "same mail after a temporary failure)\n\n",
+	       (unsigned long long)a->doi_sent,
+	       (unsigned long long)a->doi_retries);
+	printf("withdrawals: %llu\nconfirmed records now: %llu, of them "
+	       "without DOI proof (no DOI mail sent before the "
+	       "confirmation): %llu\n\n", (unsigned long long)a->withdrawals,
+	       (unsigned long long)a->confirmed, (unsigned long long)a->no_doi);
+	ctl_stats_table(stdout, "by class", "class", a->cls, 0, a->records);
+	ctl_stats_table(stdout, "by rule (records naming it)", "rule", a->rule,
+			0, a->records);
+	ctl_stats_table(stdout, "by action", "action", a->action, 0,
+			a->records);
+	ctl_stats_table(stdout, "by day (UTC)", "day", a->day, 1, a->records);
+	ctl_stats_table(stdout, "withdrawals by day (UTC)", "day", a->wd_day, 1,
+			a->withdrawals);
+}
+
+/* The metrics form of stats: the counts plus the replication state. */
+static int
+ctl_stats_metrics(struct ctl_ctx *ctx, const struct ctl_agg *a)
+{
+	struct ctl_metrics m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.records = a->records;
+	m.decisions = a->decisions;
+	m.refused = a->refused;
+	m.doi_sent = a->doi_sent;
+	m.withdrawals = a->withdrawals;
+	m.confirmed = a->confirmed;
+	m.no_doi = a->no_doi;
+	m.cls = a->cls;
+	m.rule = a->rule;
+	m.action = a->action;
+	if ((rc = ctl_metrics_replica(ctx, &m)) != CTL_EXIT_OK)
+		return rc;
+	if (ctl_metrics_write(stdout, &m) < 0) {
+		ctl_error("cannot write the metrics: %s", strerror(errno));
+		return CTL_EXIT_REFUSED;
+	}
+	return CTL_EXIT_OK;
+}
+
 int
 ctl_cmd_stats(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	      char **argv)
 {
 	struct ctl_evfilter f;
 	struct ctl_agg a;
-	char t1[DB_TIME_MAX], t2[DB_TIME_MAX];
-	int rc;
+	int rc, metrics = 0;
 
-	if ((rc = ctl_window_options(cmd, argc, argv, &f, NULL)) != CTL_EXIT_OK)
+	if ((rc = ctl_window_options(cmd, argc, argv, &f, NULL, &metrics)) !=
+	    CTL_EXIT_OK)
 		return rc;
 	ctl_agg_init(&a, 0);
 	rc = ctl_agg_run(ctx, &f, &a);
-	if (rc == CTL_EXIT_USAGE || (rc != CTL_EXIT_OK && a.records == 0)) {
+	if (rc == CTL_EXIT_USAGE || (rc != CTL_EXIT_OK && a.records == 0) ||
+	    (rc != CTL_EXIT_OK && metrics)) {
+		/* A scraper gets no partial numbers: they would look real. */
 		ctl_agg_free(&a);
 		return rc;
 	}
-	printf("evidence records: %llu", (unsigned long long)a.records);
-	if (a.has_time)
-		printf(" (%s to %s)", db_time_format(a.first, t1, sizeof(t1)),
-		       db_time_format(a.last, t2, sizeof(t2)));
-	printf("\nrefused: %llu of %llu decisions\n",
-	       (unsigned long long)a.refused,
-	       (unsigned long long)a.decisions);
-	printf("doi mails passed to the MTA: %llu (plus %llu retries of the "
-	       "same mail after a temporary failure)\n\n",
-	       (unsigned long long)a.doi_sent,
-	       (unsigned long long)a.doi_retries);
-	printf("withdrawals: %llu\nconfirmed records now: %llu, of them "
-	       "without DOI proof (no DOI mail sent before the "
-	       "confirmation): %llu\n\n", (unsigned long long)a.withdrawals,
-	       (unsigned long long)a.confirmed, (unsigned long long)a.no_doi);
-	ctl_stats_table(stdout, "by class", "class", a.cls, 0, a.records);
-	ctl_stats_table(stdout, "by rule (records naming it)", "rule", a.rule,
-			0, a.records);
-	ctl_stats_table(stdout, "by action", "action", a.action, 0, a.records);
-	ctl_stats_table(stdout, "by day (UTC)", "day", a.day, 1, a.records);
-	ctl_stats_table(stdout, "withdrawals by day (UTC)", "day", a.wd_day, 1,
-			a.withdrawals);
+	if (metrics)
+		rc = ctl_stats_metrics(ctx, &a);
+	else
+		ctl_stats_text(&a);
 	ctl_agg_free(&a);
 	return rc;
 }
 
-/* ---- The HTML report. ---- */
-
-static const char ctl_report_css[] =
-	":root{--ink:#1f2933;--muted:#616e7c;--line:#e4e7eb;--bg:#f4f6f9;"
-	"--accent:#2f5d8a;--bad:#b42318}\n"
-	"*{box-sizing:border-box}\n"
-	"body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.5 "
-	"system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,"
-	"sans-serif}\n"
-	".page{max-width:1180px;margin:0 auto;padding:32px 28px 40px}\n"
-	"header h1{font-size:24px;font-weight:650;margin:0 0 4px}\n"
-	"header p{color:var(--muted);margin:0}\n"
-	"section{background:#fff;border:1px solid var(--line);border-radius:"
-	"10px;padding:20px 24px;margin-top:20px}\n"
-	"h2{font-size:16px;font-weight:650;margin:0 0 2px}\n"
-	".note{color:var(--muted);font-size:12.5px;margin:0 0 14px}\n"
-	".cards{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));"
-	"gap:12px;background:none;border:0;padding:0}\n"
-	"@media (max-width:640px){.cards{grid-template-columns:repeat(2,"
-	"minmax(0,1fr))}}\n"
-	".card{background:#fff;border:1px solid var(--line);border-radius:10px;"
-	"padding:14px 16px}\n"
-	".card .v{font-size:26px;font-weight:650;font-variant-numeric:"
-	"tabular-nums}\n"
-	".card .l{color:var(--muted);font-size:11.5px;text-transform:uppercase;"
-	"letter-spacing:.05em}\n"
-	".card.bad .v{color:var(--bad)}\n"
-	"svg{display:block;width:100%;height:auto}\n"
-	"svg text{font-family:inherit;font-size:12px;fill:#52606d}\n"
-	".split{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);"
-	"gap:28px;align-items:start}\n"
-	"@media (max-width:900px){.split{grid-template-columns:1fr}}\n"
-	"table{width:100%;border-collapse:collapse;font-size:13px}\n"
-	"th{text-align:left;font-weight:600;color:var(--muted);font-size:11px;"
-	"text-transform:uppercase;letter-spacing:.05em;padding:8px 10px;"
-	"border-bottom:2px solid var(--line)}\n"
-	"td{padding:8px 10px;border-bottom:1px solid var(--line);vertical-align:"
-	"top;overflow-wrap:anywhere}\n"
-	"tbody tr:nth-child(even){background:#fafbfc}\n"
-	".num{text-align:right;font-variant-numeric:tabular-nums;white-space:"
-	"nowrap}\n"
-	".nowrap{white-space:nowrap}\n"
-	".mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
-	"font-size:12px}\n"
-	".rules{list-style:none;margin:0;padding:0}\n"
-	".rules li+li{margin-top:4px}\n"
-	".rules code{background:#eef2f7;color:#243b53;border-radius:4px;"
-	"padding:1px 6px;margin-right:6px;font-size:12px}\n"
-	".badge{display:inline-block;padding:1px 9px;border-radius:999px;"
-	"font-size:12px;font-weight:600;background:#eef2f7;white-space:nowrap}\n"
-	".badge.reject{background:#fdecea;color:#a61b1b}\n"
-	".badge.tempfail{background:#fff4d6;color:#8a5a00}\n"
-	".empty{color:var(--muted);font-style:italic;margin:8px 0}\n"
-	"footer{color:var(--muted);font-size:12px;margin-top:18px}\n"
-	"@media print{body{background:#fff}section{break-inside:avoid}}\n";
+/* ---- The HTML report (its style sheet: report_css.c). ---- */
 
 /* The document head and the page title. */
 static void
@@ -936,7 +937,7 @@ ctl_cmd_report(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	FILE *out;
 	int rc, bad;
 
-	if ((rc = ctl_window_options(cmd, argc, argv, &f, &html)) !=
+	if ((rc = ctl_window_options(cmd, argc, argv, &f, &html, NULL)) !=
 	    CTL_EXIT_OK)
 		return rc;
 	ctl_agg_init(&a, 1);

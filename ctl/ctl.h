@@ -112,6 +112,8 @@ void ctl_audit_init(struct ctl_audit *a, int64_t now, const char *action,
 void ctl_html_n(FILE *out, const char *s, size_t n);
 void ctl_html(FILE *out, const char *s);
 void ctl_html_cut(FILE *out, const char *s, size_t max);
+/* The report's style sheet (ctl/report_css.c). */
+extern const char ctl_report_css[];
 
 /* The subcommands (ctl/cmd_consent.c, ctl/cmd_io.c, ctl/cmd_check.c). */
 int ctl_cmd_check(struct ctl_ctx *, const struct ctl_command *, int, char **);

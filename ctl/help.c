@@ -78,7 +78,10 @@ static const struct ctl_help ctl_helps[] = {
 	 "--kind K\n"
 	 "  --format text|csv|json\n" CTL_TIMES},
 	{"stats", "Count decisions per class, rule, action and day.\n"
-	 "  --since T, --until T  time range\n" CTL_TIMES},
+	 "  --since T, --until T  time range\n"
+	 "  --format text|openmetrics  openmetrics (or prometheus): the counts,\n"
+	 "                 outbox length and replica age for node_exporter's\n"
+	 "                 textfile collector\n" CTL_TIMES},
 	{"report", "Write a self-contained HTML report of the refusals.\n"
 	 "  --html FILE    where to write it\n"
 	 "  --since T, --until T  time range\n" CTL_TIMES},

@@ -44,7 +44,8 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"log", ctl_cmd_log, "[--since T] [--until T] [--rule R] [--action A] "
 	 "[--sender S] [--recipient R] [--class C] [--kind K] "
 	 "[--format text|csv|json]"},
-	{"stats", ctl_cmd_stats, "[--since T] [--until T]"},
+	{"stats", ctl_cmd_stats,
+	 "[--since T] [--until T] [--format text|openmetrics]"},
 	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},
 	{"follow", ctl_cmd_follow, "--pg CONNINFO [--host NAME] [--once] "
 	 "[--resync] [--batch N] [-v]"},

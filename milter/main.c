@@ -235,6 +235,7 @@ main(int argc, char **argv)
 	cfg = mf_load_config(config, check_only);
 	if (cfg == NULL)
 		return 1;
+	log_set_json(cfg->log_format == CFG_LOG_JSON);
 	if (mf_check_user(cfg, check_only, &user, &u) < 0) {
 		cfg_unref(cfg);
 		return 1;

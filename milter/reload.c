@@ -64,6 +64,7 @@ static const struct {
 	{"SpfCacheTTL", MF_RELOAD_APPLY},   /* passed to each SPF check */
 	{"EvidenceRetention", MF_RELOAD_APPLY}, /* read by consentctl purge */
 	{"LogAddresses", MF_RELOAD_APPLY},
+	{"LogFormat", MF_RELOAD_APPLY},     /* set in log.c when applied */
 	{"MaxMessageSize", MF_RELOAD_APPLY},
 	{"MaxMimeDepth", MF_RELOAD_APPLY},
 	{"MaxParts", MF_RELOAD_APPLY},
@@ -140,6 +141,7 @@ mf_key_equal(const struct cfg_key *k, const struct cfg *a, const struct cfg *b)
 		return mf_consent_lists_equal(a, b);
 	case CFG_T_BOOL:
 	case CFG_T_MODE:
+	case CFG_T_LOGFORMAT:
 		return *(const int *)fa == *(const int *)fb;
 	case CFG_T_INT:
 	case CFG_T_SIZE:
@@ -169,6 +171,7 @@ mf_key_text(const struct cfg_key *k, const struct cfg *c, char *out,
 		break;
 	case CFG_T_BOOL:
 	case CFG_T_MODE:
+	case CFG_T_LOGFORMAT:
 		snprintf(out, outsz, "%d", *(const int *)f);
 		break;
 	case CFG_T_ACTION:
@@ -272,7 +275,7 @@ mf_reload(const char *path)
 {
 	struct buf errors = BUF_INIT, changed = BUF_INIT, refused = BUF_INIT;
 	struct cfg *fresh, *running;
-	int mode, applied = 0;
+	int mode, log_json, applied = 0;
 
 	fresh = cfg_load(path, &errors);
 	if (fresh == NULL) {
@@ -284,6 +287,7 @@ mf_reload(const char *path)
 	}
 	running = mf_cfg_acquire();
 	mode = fresh->mode;
+	log_json = fresh->log_format == CFG_LOG_JSON;
 	if (mf_reload_check(running, fresh, &changed, &refused) > 0) {
 		mf_log_lines("reload: ", refused.data);
 		log_err("reload: %s refused as a whole: restart consentgate to "
@@ -301,6 +305,8 @@ mf_reload(const char *path)
 	} else {
 		applied = 1;
 	}
+	if (applied)
+		log_set_json(log_json);
 	if (applied)
 		log_info("reload: configuration %s loaded (mode %s); keys "
 			 "changed: %s", path,

@@ -225,6 +225,31 @@ has "$tmp/err" "2026-01-02T04:04:05+01:00"
 expect 2 "$ctl" -d "$store" add t4@example.com --at 2026-03-01T10:00:00+25:00
 expect 0 "$ctl" -d "$store" log --since 2026-03-01 --until 2026-03-02T00:00:00+01:00
 expect 0 "$ctl" -d "$store" stats --since 2026-03-01
+# stats --format openmetrics: for node_exporter's textfile collector. Every
+# line is a comment (# HELP/# TYPE/# EOF) or "name{labels} value"; every
+# sample belongs to a family declared by # TYPE; the last line is # EOF; the
+# counts are the store's (one withdrawal above), the replication state too.
+expect 0 "$ctl" -d "$store" stats --format openmetrics
+awk '
+	/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* / { if ($2 == "TYPE") fam[$3] = 1; last = $0; next }
+	/^# EOF$/ { last = $0; next }
+	/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? -?[0-9]+(\.[0-9]+)?$/ {
+		name = $0; sub(/[{ ].*/, "", name)
+		if (!(name in fam)) { print "sample without # TYPE: " $0; bad = 1 }
+		n++; last = $0; next
+	}
+	{ print "not a comment or sample: " $0; bad = 1 }
+	END { if (last != "# EOF") { print "last line is not # EOF"; bad = 1 }
+	      if (n < 10) { print "only " n " samples"; bad = 1 }
+	      exit bad }
+' "$tmp/out" >"$tmp/om" 2>&1 || bad "stats --format openmetrics does not parse: $(head -3 "$tmp/om")"
+grep -Eq '^consentgate_withdrawals [1-9]' "$tmp/out" || bad "openmetrics: no withdrawal counted"
+grep -Eq '^consentgate_records_by_action\{action="[a-z-]+"\} [1-9]' "$tmp/out" ||
+	bad "openmetrics: no per-action count"
+grep -q '^consentgate_outbox_entries 0$' "$tmp/out" || bad "openmetrics: no outbox length"
+grep -q '^consentgate_evidence_records [1-9]' "$tmp/out" || bad "openmetrics: no evidence count"
+grep -q '^# TYPE consentgate_replica_age_seconds gauge$' "$tmp/out" || bad "openmetrics: no replica age"
+expect 2 "$ctl" -d "$store" stats --format yaml
 expect 0 "$ctl" -d "$store" purge --dry-run --now 2030-01-01T00:00:00+01:00
 expect 0 "$ctl" -d "$store" forget t1@example.com
 expect 0 "$ctl" -d "$store" forget t2@example.com

@@ -131,6 +131,8 @@ else
 fi
 check "its shell is nologin" sh -c "getent passwd consentgate | grep -q ':/usr/sbin/nologin$'"
 check "group consentgate" getent group consentgate
+check "the conffile's Socket is the loopback port a chrooted smtpd reaches" \
+	grep -Eq '^Socket[[:space:]]+inet:8895@127\.0\.0\.1$' /etc/consentgate/consentgate.conf
 st=$(stat -c '%U:%G %a' /run/consentgate 2>&1)
 [ "$st" = "consentgate:consentgate 750" ] && ok "/run/consentgate $st" ||
 	notok "/run/consentgate is '$st' (want consentgate:consentgate 750)"

@@ -6,7 +6,8 @@
 #   cg_write_config ...       a consentgate config for inet:PORT@127.0.0.1
 #   cg_start_milter CONF      build/consentgate -f, waits until the port answers
 #   cg_start_sink PORT        smtp-sink, one file per received message
-#   cg_start_postfix SMTP SINK [MILTERPORT]   (extra main.cf lines: CG_PF_MAIN_EXTRA)
+#   cg_start_postfix SMTP SINK [MILTERPORT]   (extra main.cf lines: CG_PF_MAIN_EXTRA;
+#                             CG_PF_CHROOT=y: chrooted daemons as on Debian)
 #   cg_send NAME swaks-args   one SMTP transaction, transcript in $CG_TMP/NAME.swaks
 #   cg_sendmail FILE FROM RCPT...  a local submission (sendmail -> pickup)
 # Everything listens on 127.0.0.1 only. The EXIT trap (cg_cleanup) stops Postfix,
@@ -410,33 +411,40 @@ EOF
 	if [ -n "${CG_PF_MAIN_EXTRA:-}" ]; then
 		printf '%s\n' "$CG_PF_MAIN_EXTRA" >>"$cg_etc/main.cf"
 	fi
+	# CG_PF_CHROOT=y: chroot column "y" where Debian's master.cf has it
+	# (smtpd, cleanup, smtp, ...), and the chroot prepared as Debian's
+	# postfix start does (cg_pf_chroot_setup).
+	cg_ch=${CG_PF_CHROOT:-n}
 	cat >"$cg_etc/master.cf" <<EOF
-# private test instance written by tests/e2e/lib.sh (chroot n everywhere)
-127.0.0.1:$1 inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
+# private test instance written by tests/e2e/lib.sh (chroot $cg_ch where Debian has y)
+127.0.0.1:$1 inet n - $cg_ch - - smtpd
+pickup    unix  n       -       $cg_ch       60      1       pickup
+cleanup   unix  n       -       $cg_ch       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
+rewrite   unix  -       -       $cg_ch       -       -       trivial-rewrite
+bounce    unix  -       -       $cg_ch       -       0       bounce
+defer     unix  -       -       $cg_ch       -       0       bounce
+trace     unix  -       -       $cg_ch       -       0       bounce
+verify    unix  -       -       $cg_ch       -       1       verify
+flush     unix  n       -       $cg_ch       1000?   0       flush
 proxymap  unix  -       -       n       -       -       proxymap
 proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
+smtp      unix  -       -       $cg_ch       -       -       smtp
+relay     unix  -       -       $cg_ch       -       -       smtp
+showq     unix  n       -       $cg_ch       -       -       showq
+error     unix  -       -       $cg_ch       -       -       error
+retry     unix  -       -       $cg_ch       -       -       error
+discard   unix  -       -       $cg_ch       -       -       discard
 local     unix  -       n       n       -       -       local
 virtual   unix  -       n       n       -       -       virtual
-lmtp      unix  -       -       n       -       -       lmtp
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
+lmtp      unix  -       -       $cg_ch       -       -       lmtp
+anvil     unix  -       -       $cg_ch       -       1       anvil
+scache    unix  -       -       $cg_ch       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+	if [ "$cg_ch" = y ]; then
+		cg_pf_chroot_setup || return 1
+	fi
 	CG_PF_RUNNING=1
 	# A start can fail transiently on a busy machine (the master's lock or
 	# a port of another instance); try up to three times.
@@ -458,6 +466,23 @@ EOF
 		cg_diag "$CG_PF_DIR/maillog" >&2
 		return 1
 	fi
+}
+
+# cg_pf_chroot_setup: copy into the queue directory what chrooted daemons
+# read (etc/services, etc/resolv.conf, etc/hosts, nsswitch, localtime, the
+# NSS and resolver libraries) with Debian's own script, as "postfix start"
+# on Debian does: /usr/lib/postfix/configure-instance.sh.
+cg_pf_chroot_setup() {
+	[ -r /usr/lib/postfix/configure-instance.sh ] ||
+		{ cg_say "no /usr/lib/postfix/configure-instance.sh (Debian's postfix)"; return 1; }
+	if ! (MAIL_CONFIG=$CG_PF_DIR/etc; export MAIL_CONFIG
+		timeout 60 sh /usr/lib/postfix/configure-instance.sh -) >"$CG_PF_DIR/chroot.log" 2>&1; then
+		cg_say "preparing the Postfix chroot failed:"
+		cg_diag "$CG_PF_DIR/chroot.log" >&2
+		return 1
+	fi
+	[ -f "$CG_PF_DIR/queue/etc/services" ] ||
+		{ cg_say "the chroot has no etc/services"; return 1; }
 }
 
 # cg_pf_procs: pids of processes of our instance (master exports MAIL_CONFIG to

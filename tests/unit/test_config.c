@@ -93,6 +93,27 @@ test_defaults(void **state)
 	cfg_unref(c);
 }
 
+/*
+ * The default socket must be one Debian's chrooted smtpd and cleanup
+ * (root /var/spool/postfix) can reach: a loopback TCP port, not a path under
+ * /run that does not exist inside the chroot.
+ */
+static void
+test_default_socket_chroot(void **state)
+{
+	struct cfg *c = cfg_defaults();
+	size_t n;
+
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(c->socket);
+	assert_int_equal(strncmp(c->socket, "inet:", 5), 0);
+	n = strlen(c->socket);
+	assert_true(n > strlen("@127.0.0.1"));
+	assert_string_equal(c->socket + n - strlen("@127.0.0.1"), "@127.0.0.1");
+	cfg_unref(c);
+}
+
 static void
 test_edge_values(void **state)
 {
@@ -367,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_domain_lists),
 		cmocka_unit_test(test_would_start),
 		cmocka_unit_test(test_consent_list),
+		cmocka_unit_test(test_default_socket_chroot),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
