@@ -104,7 +104,7 @@ ar rcs "$W/bin/libcgdb.a" "$CG_BUILD"/db/*.o "$CG_BUILD"/common/*.o ||
 # shellcheck disable=SC2046
 cc -O2 -Wall -std=c11 -D_GNU_SOURCE -o "$W/bin/storebench" \
 	"$BENCH_DIR/storebench.c" "$W/bin/libcgdb.a" \
-	$(pkg-config --cflags --libs lmdb glib-2.0 libidn2) ||
+	$(pkg-config --cflags --libs lmdb glib-2.0 libidn2) -lpthread ||
 	bench_die "cannot build storebench"
 
 # ---------------------------------------------------------------- fixtures
@@ -362,6 +362,10 @@ if [ -z "${BENCH_NO_STORE:-}" ]; then
 	bench_note "store bench: $LOOKUPS random-hit lookups on $BIG_N records"
 	LOOK=$("$W/bin/storebench" lookup "$SB/big" "$BIG_N" "$LOOKUPS") ||
 		bench_die "storebench lookup failed"
+	LOOK_MISS=$("$W/bin/storebench" lookup "$SB/big" "$BIG_N" "$LOOKUPS" 1 miss) ||
+		bench_die "storebench lookup (misses) failed"
+	LOOK_4=$("$W/bin/storebench" lookup "$SB/big" "$BIG_N" "$LOOKUPS" 4) ||
+		bench_die "storebench lookup (4 threads) failed"
 	rm -rf "$SB"
 fi
 
@@ -474,6 +478,11 @@ if [ -z "${BENCH_NO_STORE:-}" ]; then
 	echo "  CSV import, $2 rows into an empty store:  $3 s ($(awk -v n="$2" -v s="$3" 'BEGIN { printf "%.0f", n / s }') rows/s), peak RSS $(($4 / 1024)) MiB, store ${BIG_SIZE} MiB"
 	set -- $LOOK
 	echo "  db_consent_get on $BIG_N records, random hits: $4 lookups/s ($2 lookups in $3 s)"
+	echo "    target >= 1000000/s: $(awk -v r="$4" 'BEGIN { print (r >= 1000000) ? "met" : "not met" }')"
+	set -- $LOOK_MISS
+	echo "  db_consent_get on $BIG_N records, random misses: $4 lookups/s ($2 lookups in $3 s)"
+	set -- $LOOK_4
+	echo "  db_consent_get on $BIG_N records, random hits, 4 threads: $4 lookups/s ($2 lookups in $3 s)"
 fi
 echo
 echo "policy alone (bench/policybench.c: parse, reader's view, every rule; CPU per message):"

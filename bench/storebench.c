@@ -7,9 +7,12 @@
  *                                   records (the last one ADDR when given)
  *   storebench import DIR FILE      create the store DIR, db_import_csv FILE,
  *                                   print "import ROWS SECONDS PEAK_RSS_KB"
- *   storebench lookup DIR N COUNT   COUNT single-threaded db_consent_get of
- *                                   random generated addresses (all hits),
- *                                   print "lookup COUNT SECONDS PER_SECOND"
+ *   storebench lookup DIR N COUNT [THREADS [miss]]
+ *                                   COUNT db_consent_get of random generated
+ *                                   addresses (all hits; with "miss" all
+ *                                   misses) over THREADS threads (1), print
+ *                                   "lookup[-miss] COUNT SECONDS PER_SECOND
+ *                                   threads T"
  *
  * The generated addresses are n<hash(i)>@mailNN.example, with hash a
  * bijection on 32 bits, so the CSV is not in key order (as a real export
@@ -18,6 +21,7 @@
  * source.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,25 +131,54 @@ cmd_import(const char *dir, const char *file)
 	return 0;
 }
 
+struct lookup_job {
+	struct db_store *s;
+	char (*addrs)[40];
+	unsigned long npre, count, bad;
+	int miss;
+};
+
+static void *
+lookup_run(void *arg)
+{
+	struct lookup_job *j = arg;
+	struct db_consent c;
+	unsigned long i;
+	int rc;
+
+	for (i = 0; i < j->count; i++) {
+		rc = db_consent_get(j->s, j->addrs[i % j->npre], &c);
+		if (j->miss ? rc != DB_NOTFOUND
+			    : rc != DB_OK || c.state != DB_STATE_CONFIRMED)
+			j->bad++;
+	}
+	return NULL;
+}
+
 static int
-cmd_lookup(const char *dir, unsigned long n, unsigned long count)
+cmd_lookup(const char *dir, unsigned long n, unsigned long count,
+	   int threads, int miss)
 {
 	struct db_store *s;
-	struct db_consent c;
+	struct lookup_job job[16];
+	pthread_t tid[16];
 	char err[512];
 	char (*addrs)[40];
 	unsigned long i, npre, bad = 0;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	double t0, t1;
-	int rc;
+	int rc, t;
 
+	if (threads < 1 || threads > 16)
+		threads = 1;
 	rc = db_open(dir, DB_OPEN_RDONLY, &s, err, sizeof err);
 	if (rc != DB_OK) {
 		fprintf(stderr, "storebench: open %s: %s\n", dir, err);
 		return 1;
 	}
 	/* Pre-generate the random addresses so that the timed loop is the
-	 * store call only (which normalises the address itself). */
+	 * store call only (which normalises the address itself).  Misses:
+	 * the same addresses in a domain the store does not hold. */
 	npre = count < 1000000 ? count : 1000000;
 	addrs = malloc(npre * sizeof *addrs);
 	if (!addrs) {
@@ -157,23 +190,36 @@ cmd_lookup(const char *dir, unsigned long n, unsigned long count)
 		x ^= x >> 7;
 		x ^= x << 17;
 		gen_addr((uint32_t)(x % (n - 1)), addrs[i], sizeof addrs[i]);
+		if (miss)
+			memcpy(strchr(addrs[i], '@') + 1, "nomail", 6);
 	}
 	t0 = now_s();
-	for (i = 0; i < count; i++) {
-		rc = db_consent_get(s, addrs[i % npre], &c);
-		if (rc != DB_OK || c.state != DB_STATE_CONFIRMED)
-			bad++;
+	for (t = 0; t < threads; t++) {
+		job[t] = (struct lookup_job){s, addrs, npre, count / threads, 0,
+					     miss};
+		/* Each thread starts elsewhere in the address list. */
+		job[t].addrs = addrs + (npre / threads) * t;
+		job[t].npre = npre - (npre / threads) * t;
+		if (pthread_create(&tid[t], NULL, lookup_run, &job[t]) != 0) {
+			fprintf(stderr, "storebench: cannot start a thread\n");
+			return 1;
+		}
+	}
+	for (t = 0; t < threads; t++) {
+		pthread_join(tid[t], NULL);
+		bad += job[t].bad;
 	}
 	t1 = now_s();
 	free(addrs);
 	db_close(s);
 	if (bad) {
-		fprintf(stderr, "storebench: %lu of %lu lookups did not find a "
-				"confirmed record\n", bad, count);
+		fprintf(stderr, "storebench: %lu of %lu lookups did not %s\n",
+			bad, count, miss ? "miss" : "find a confirmed record");
 		return 1;
 	}
-	printf("lookup %lu %.3f %.0f\n", count, t1 - t0,
-	       (double)count / (t1 - t0));
+	count = (count / threads) * threads;
+	printf("lookup%s %lu %.3f %.0f threads %d\n", miss ? "-miss" : "", count,
+	       t1 - t0, (double)count / (t1 - t0), threads);
 	return 0;
 }
 
@@ -185,10 +231,12 @@ main(int argc, char **argv)
 			       argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && strcmp(argv[1], "import") == 0)
 		return cmd_import(argv[2], argv[3]);
-	if (argc == 5 && strcmp(argv[1], "lookup") == 0)
+	if (argc >= 5 && argc <= 7 && strcmp(argv[1], "lookup") == 0)
 		return cmd_lookup(argv[2], strtoul(argv[3], NULL, 10),
-				  strtoul(argv[4], NULL, 10));
+				  strtoul(argv[4], NULL, 10),
+				  argc >= 6 ? atoi(argv[5]) : 1,
+				  argc == 7 && strcmp(argv[6], "miss") == 0);
 	fprintf(stderr, "usage: storebench gen N FILE [ADDR] | import DIR FILE"
-			" | lookup DIR N COUNT\n");
+			" | lookup DIR N COUNT [THREADS [miss]]\n");
 	return 2;
 }

@@ -121,16 +121,31 @@ addr_local_normalise(const char *local, char *out, size_t outsz)
 static int
 addr_domain_normalise(const char *dom, char *out, size_t outsz)
 {
-	size_t n = strlen(dom);
+	size_t n;
+	int plain = 1; /* ASCII and no "xn--" (any case) so far */
+	unsigned char c;
 
-	if (n == 0 || strchr(dom, '%') || strchr(dom, '@'))
+	/* One pass (every consent lookup comes here): reject '%' and '@',
+	 * note non-ASCII bytes and A-labels, and lower-case into out as long
+	 * as it fits. */
+	for (n = 0; (c = (unsigned char)dom[n]) != '\0'; n++) {
+		if (c == '%' || c == '@')
+			return -1;
+		if (c >= 0x80)
+			plain = 0;
+		if (n + 1 < outsz) {
+			out[n] = (char)tolower(c);
+			if (n >= 3 && out[n] == '-' && out[n - 1] == '-' &&
+			    out[n - 2] == 'n' && out[n - 3] == 'x')
+				plain = 0;
+		}
+	}
+	if (n == 0)
 		return -1;
-	if ((dom[0] == '[' && dom[n - 1] == ']') ||
-	    (addr_is_ascii(dom) && strcasestr(dom, "xn--") == NULL)) {
+	if ((dom[0] == '[' && dom[n - 1] == ']') || plain) {
 		if (n + 1 > outsz)
 			return -1;
-		for (size_t i = 0; i <= n; i++)
-			out[i] = (char)tolower((unsigned char)dom[i]);
+		out[n] = '\0';
 		return 0;
 	}
 	if (!g_utf8_validate(dom, -1, NULL) || dom[0] == '.' ||

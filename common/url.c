@@ -126,26 +126,42 @@ url_split(const char *prepared, struct url_parts *p)
 }
 
 /* Is the host plain LDH: labels of ASCII letters, digits and inner '-',
- * none empty (but a trailing dot), none an "xn--" A-label to validate? */
-static int
-url_plain_ldh(const char *h, size_t n)
+ * none empty (but a trailing dot), none an "xn--" A-label to validate?
+ * Then its lower-case form without the trailing dot is in out (not
+ * terminated) and the result is its length; -1 when not (or too long). */
+static long
+url_plain_ldh(const char *h, char *out, size_t outsz)
 {
 	size_t i, start = 0;
+	unsigned char c;
 
-	if (n == 0 || strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			       "0123456789-.") != n)
-		return 0;
-	for (i = 0; i <= n; i++) {
-		if (i < n && h[i] != '.')
+	/* One pass that checks and lower-cases at once: this runs for every
+	 * host of every link, and for each domain it is compared with. */
+	for (i = 0;; i++) {
+		c = (unsigned char)h[i];
+		if (c != '.' && c != '\0') {
+			if (i + 1 >= outsz)
+				return -1;
+			if (c >= 'A' && c <= 'Z')
+				c |= 0x20;
+			else if (!(c >= 'a' && c <= 'z') &&
+				 !(c >= '0' && c <= '9') && c != '-')
+				return -1;
+			out[i] = (char)c;
 			continue;
-		if (i == start)
-			return i == n && n > 1; /* only a trailing dot may be empty */
+		}
+		if (i == start) /* only a trailing dot may be empty */
+			return c == '\0' && i > 1 ? (long)i - 1 : -1;
 		if (h[start] == '-' || h[i - 1] == '-' ||
-		    (i - start >= 4 && strncasecmp(h + start, "xn--", 4) == 0))
-			return 0;
+		    (i - start >= 4 && strncmp(out + start, "xn--", 4) == 0))
+			return -1;
+		if (c == '\0')
+			return (long)i;
+		if (i + 1 >= outsz)
+			return -1;
+		out[i] = '.';
 		start = i + 1;
 	}
-	return 1;
 }
 
 /* Percent-decode, map with UTS #46, lower-case, drop one trailing dot. */
@@ -154,11 +170,20 @@ url_map_host(const char *raw, char *out, size_t outsz)
 {
 	char *dec, *ascii = NULL;
 	size_t n;
+	long len;
 	int rc;
 
 	out[0] = '\0';
 	if (raw == NULL || *raw == '\0')
 		return -1;
+	/* Letters, digits, '-' and '.' only, no label starting or ending with
+	 * '-' and no "xn--" label (the common case): UTS #46 would only
+	 * lower-case it, so libidn2 is skipped. */
+	if ((len = url_plain_ldh(raw, out, outsz)) >= 0) {
+		out[len] = '\0';
+		return len > 0 ? 0 : -1;
+	}
+	out[0] = '\0';
 	if (strchr(raw, ':') != NULL) { /* IPv6 literal: kept, lower case */
 		n = strlen(raw);
 		if (n >= outsz)
@@ -166,18 +191,6 @@ url_map_host(const char *raw, char *out, size_t outsz)
 		for (size_t i = 0; i <= n; i++)
 			out[i] = (char)tolower((unsigned char)raw[i]);
 		return 0;
-	}
-	/* Letters, digits, '-' and '.' only, no label starting or ending with
-	 * '-' and no "xn--" label (the common case): UTS #46 would only
-	 * lower-case it, so libidn2 is skipped. */
-	n = strlen(raw);
-	if (url_plain_ldh(raw, n) && n < outsz) {
-		while (n > 0 && raw[n - 1] == '.')
-			n--;
-		for (size_t i = 0; i < n; i++)
-			out[i] = (char)tolower((unsigned char)raw[i]);
-		out[n] = '\0';
-		return n > 0 ? 0 : -1;
 	}
 	dec = g_uri_unescape_string(raw, NULL);
 	if (dec == NULL)
@@ -256,19 +269,24 @@ url_host(const char *url, char *host, size_t hostsz)
 }
 
 int
+url_normal_host_in_domain(const char *h, const char *d)
+{
+	size_t hl = strlen(h), dl = strlen(d);
+
+	if (dl == 0 || hl < dl || strcmp(h + hl - dl, d) != 0)
+		return 0;
+	return hl == dl || h[hl - dl - 1] == '.';
+}
+
+int
 url_host_in_domain(const char *host, const char *domain)
 {
 	char h[URL_HOST_MAX], d[URL_HOST_MAX];
-	size_t hl, dl;
 
 	if (url_domain_normalise(host, h, sizeof(h)) < 0 ||
 	    url_domain_normalise(domain, d, sizeof(d)) < 0)
 		return 0;
-	hl = strlen(h);
-	dl = strlen(d);
-	if (hl < dl || strcmp(h + hl - dl, d) != 0)
-		return 0;
-	return hl == dl || h[hl - dl - 1] == '.';
+	return url_normal_host_in_domain(h, d);
 }
 
 static int
@@ -334,63 +352,110 @@ url_normalise(const char *url)
 	return out;
 }
 
-/* The normalised form of a URL, cached per thread (eight entries, round
- * robin): the same few prefixes (ConfirmURL, PrivacyURL...) are compared
- * with every link, and each link with several prefixes in a row.  The
- * cache keys on the text itself, so a reloaded configuration never sees a
- * stale entry.  Returns a pointer into the cache, or NULL. */
-static const char *
-url_prefix_normalised(const char *prefix)
-{
-	static __thread struct {
-		char raw[512];
-		char norm[1600];
-	} cache[8];
-	static __thread unsigned next;
-	char *norm;
-	size_t i, n = strlen(prefix);
+/* A per-thread cache of normalised URLs.  Prefixes (ConfirmURL,
+ * PrivacyURL, ...: a handful, compared with every link) and links (each
+ * compared with several prefixes in a row, and by several rules) live in
+ * two caches so a message with many links never evicts the prefixes.  An
+ * entry keys on the text itself, so a reloaded configuration never sees a
+ * stale one; texts too long for an entry are not cached. */
+#define URL_CACHE_RAW 512
+#define URL_CACHE_NORM 1024
+struct url_cache_entry {
+	uint32_t hash;
+	char raw[URL_CACHE_RAW];
+	char norm[URL_CACHE_NORM];
+};
+#define URL_PREFIX_SLOTS 8   /* prefixes: round robin */
+#define URL_LINK_SLOTS 64    /* links: direct-mapped by hash */
 
-	for (i = 0; i < 8; i++)
-		if (cache[i].raw[0] && strcmp(cache[i].raw, prefix) == 0)
-			return cache[i].norm;
-	if ((norm = url_normalise(prefix)) == NULL)
+static uint32_t
+url_cache_hash(const char *s, size_t *len)
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	for (p = s; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	*len = (size_t)(p - s);
+	return h;
+}
+
+/* Fill e with text and its normalised form; NULL when it does not parse
+ * or does not fit (the caller normalises without the cache). */
+static const char *
+url_cache_fill(struct url_cache_entry *e, const char *text, size_t n,
+	       uint32_t h)
+{
+	char *norm;
+	size_t nn;
+
+	if (n >= sizeof(e->raw) || (norm = url_normalise(text)) == NULL)
 		return NULL;
-	if (n >= sizeof(cache[0].raw) || strlen(norm) >= sizeof(cache[0].norm)) {
+	nn = strlen(norm);
+	if (nn >= sizeof(e->norm)) {
 		free(norm);
 		return NULL;
 	}
-	i = next++ % 8;
-	memcpy(cache[i].raw, prefix, n + 1);
-	memcpy(cache[i].norm, norm, strlen(norm) + 1);
+	e->hash = h;
+	memcpy(e->raw, text, n + 1);
+	memcpy(e->norm, norm, nn + 1);
 	free(norm);
-	return cache[i].norm;
+	return e->norm;
+}
+
+/* The normalised form of a prefix, or NULL (see above). */
+static const char *
+url_prefix_normalised(const char *prefix)
+{
+	static __thread struct url_cache_entry cache[URL_PREFIX_SLOTS];
+	static __thread unsigned next;
+	size_t i, n;
+	uint32_t h = url_cache_hash(prefix, &n);
+
+	for (i = 0; i < URL_PREFIX_SLOTS; i++)
+		if (cache[i].hash == h && cache[i].raw[0] &&
+		    strcmp(cache[i].raw, prefix) == 0)
+			return cache[i].norm;
+	return url_cache_fill(&cache[next++ % URL_PREFIX_SLOTS], prefix, n, h);
+}
+
+/* The normalised form of a link, or NULL (see above). */
+static const char *
+url_link_normalised(const char *url)
+{
+	static __thread struct url_cache_entry cache[URL_LINK_SLOTS];
+	size_t n;
+	uint32_t h = url_cache_hash(url, &n);
+	struct url_cache_entry *e = &cache[h % URL_LINK_SLOTS];
+
+	if (e->hash == h && e->raw[0] && strcmp(e->raw, url) == 0)
+		return e->norm;
+	return url_cache_fill(e, url, n, h);
 }
 
 int
 url_has_prefix(const char *url, const char *prefix)
 {
-	const char *pre;
-	char *u, *owned = NULL;
+	const char *pre, *u;
+	char *owned_pre = NULL, *owned_u = NULL;
 	size_t n;
 	int r = 0;
 
 	if (prefix == NULL || *prefix == '\0' || url == NULL)
 		return 0;
-	/* Both from the cache (the entry of one may evict the other's, so
-	 * each is copied out at once). */
-	pre = url_prefix_normalised(prefix);
-	pre = owned = pre ? strdup(pre) : url_normalise(prefix);
-	/* The same link is compared with several prefixes in a row. */
-	u = (char *)url_prefix_normalised(url);
-	u = u ? strdup(u) : url_normalise(url);
+	/* The two caches are apart, so neither lookup evicts the other. */
+	if ((pre = url_prefix_normalised(prefix)) == NULL)
+		pre = owned_pre = url_normalise(prefix);
+	if ((u = url_link_normalised(url)) == NULL)
+		u = owned_u = url_normalise(url);
 	if (u && pre) {
 		n = strlen(pre);
 		if (n > 0 && strncmp(u, pre, n) == 0)
 			r = strchr("/?&=", pre[n - 1]) != NULL ||
 			    strchr("/?#", u[n]) != NULL;
 	}
-	free(u);
-	free(owned);
+	free(owned_u);
+	free(owned_pre);
 	return r;
 }
 

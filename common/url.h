@@ -41,6 +41,10 @@ int url_domain_normalise(const char *domain, char *out, size_t outsz);
  * here, so either form may be passed), else 0. */
 int url_host_in_domain(const char *host, const char *domain);
 
+/* The same for a host and a domain both already normalised
+ * (url_domain_normalise): a suffix comparison, no mapping. */
+int url_normal_host_in_domain(const char *host, const char *domain);
+
 /*
  * The normalised form of url (see the top of the file), malloc'd; the
  * caller frees it.  NULL when url does not parse or memory ran out.

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -104,10 +105,16 @@ db_history_check(const struct db_consent *c)
 int
 db_list_name_valid(const char *name)
 {
-	size_t n = strlen(name);
+	size_t n;
+	unsigned char c;
 
-	return n > 0 && n <= DB_LIST_NAME_MAX &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+	/* A loop, not strspn: every decoded record checks its lists. */
+	for (n = 0; (c = (unsigned char)name[n]) != '\0'; n++)
+		if (n >= DB_LIST_NAME_MAX ||
+		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	return n > 0;
 }
 
 /* The lists: count, names (valid, each once), states. */
@@ -211,6 +218,7 @@ db_codec_get_history(const unsigned char *in, size_t len, size_t pos,
 	out->nhistory = in[pos++];
 	for (i = 0; i < out->nhistory; i++) {
 		h = &out->history[i];
+		memset(h, 0, sizeof(*h));
 		if (len - pos < 8)
 			return 0;
 		h->at = (int64_t)db_be64_get(in + pos);
@@ -237,6 +245,7 @@ db_codec_get_lists(const unsigned char *in, size_t len, size_t pos,
 	out->nlists = in[pos++];
 	for (i = 0; i < out->nlists; i++) {
 		l = &out->lists[i];
+		memset(l, 0, sizeof(*l));
 		if ((pos = db_codec_get_str(in, len, pos, l->name,
 					    DB_LIST_NAME_MAX)) == 0 ||
 		    len - pos < 1 + 3 * 8)
@@ -317,7 +326,12 @@ db_codec_decode(const void *p, size_t len, struct db_consent *out)
 	size_t pos = 3;
 	int i;
 
-	memset(out, 0, sizeof(*out));
+	/* The scalars and strings, and below each slot used (not all 5 KB
+	 * of history and list slots: every lookup decodes).  Slots past
+	 * nhistory and nlists are left as they were; whoever appends one
+	 * clears it. */
+	memset(out, 0, offsetof(struct db_consent, history));
+	out->nlists = 0;
 	if (len < 3 + 4 * 8 + DB_CODEC_FIELDS_V1 || in[0] == 0)
 		return DB_ERR_CORRUPT;
 	if (in[0] > DB_CODEC_VERSION)

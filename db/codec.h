@@ -53,7 +53,9 @@ int db_codec_encode(const struct db_consent *c, unsigned char *out,
 		    size_t outsz);
 
 /*
- * Decode len bytes at p into *out (fully overwritten).  Returns DB_OK,
+ * Decode len bytes at p into *out: every field, and the first nhistory
+ * history and nlists list slots (later slots are left as they were).
+ * Returns DB_OK,
  * DB_ERR_VERSION for a value written by a newer format, or DB_ERR_CORRUPT.
  */
 int db_codec_decode(const void *p, size_t len, struct db_consent *out);

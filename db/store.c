@@ -409,6 +409,7 @@ db_open(const char *dir, int flags, struct db_store **out, char *err,
 		return DB_ERR_NOMEM;
 	}
 	s->rdonly = (flags & DB_OPEN_RDONLY) != 0;
+	s->rpool_ok = pthread_mutex_init(&s->rpool_lock, NULL) == 0;
 	s->dir_uid = dirst.st_uid;
 	s->dir_gid = dirst.st_gid;
 	existed[0] = db_file_exists(dir, "data.mdb");
@@ -439,8 +440,14 @@ db_open(const char *dir, int flags, struct db_store **out, char *err,
 void
 db_close(struct db_store *s)
 {
+	unsigned int i;
+
 	if (s == NULL)
 		return;
+	for (i = 0; i < s->nrpool; i++)
+		mdb_txn_abort(s->rpool[i]);
+	if (s->rpool_ok)
+		pthread_mutex_destroy(&s->rpool_lock);
 	if (s->env)
 		mdb_env_close(s->env);
 	explicit_bzero(s->pii_key, sizeof(s->pii_key));
@@ -595,6 +602,44 @@ db_consent_put_txn(struct db_store *s, MDB_txn *txn, const char *key,
 	return rc;
 }
 
+/* A read-only transaction for one lookup: a reset one from the pool,
+ * renewed, or a new one. */
+static int
+db_read_begin(struct db_store *s, MDB_txn **txn)
+{
+	MDB_txn *t = NULL;
+
+	if (s->rpool_ok && pthread_mutex_lock(&s->rpool_lock) == 0) {
+		if (s->nrpool > 0)
+			t = s->rpool[--s->nrpool];
+		pthread_mutex_unlock(&s->rpool_lock);
+	}
+	if (t != NULL) {
+		if (mdb_txn_renew(t) == 0) {
+			*txn = t;
+			return DB_OK;
+		}
+		mdb_txn_abort(t);
+	}
+	return db_txn_begin(s, 1, txn);
+}
+
+/* End a lookup's transaction: reset into the pool, or abort when full. */
+static void
+db_read_end(struct db_store *s, MDB_txn *txn)
+{
+	mdb_txn_reset(txn);
+	if (s->rpool_ok && pthread_mutex_lock(&s->rpool_lock) == 0) {
+		if (s->nrpool < DB_RPOOL_MAX) {
+			s->rpool[s->nrpool++] = txn;
+			txn = NULL;
+		}
+		pthread_mutex_unlock(&s->rpool_lock);
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+}
+
 int
 db_consent_get(struct db_store *s, const char *addr, struct db_consent *out)
 {
@@ -603,10 +648,10 @@ db_consent_get(struct db_store *s, const char *addr, struct db_consent *out)
 	int rc;
 
 	if ((rc = db_key(addr, key, sizeof(key))) != DB_OK ||
-	    (rc = db_txn_begin(s, 1, &txn)) != DB_OK)
+	    (rc = db_read_begin(s, &txn)) != DB_OK)
 		return rc;
 	rc = db_consent_get_txn(s, txn, key, out);
-	mdb_txn_abort(txn);
+	db_read_end(s, txn);
 	return rc;
 }
 

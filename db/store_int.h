@@ -10,12 +10,15 @@
 #define CG_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "store.h"
 
 /* Bytes of the HMAC secret of the personal-data hashes. */
 #define DB_PII_KEY_LEN 32
+/* Reset read transactions a store keeps for reuse. */
+#define DB_RPOOL_MAX 16
 
 struct db_store {
 	MDB_env *env;
@@ -31,6 +34,14 @@ struct db_store {
 	uid_t dir_uid;    /* owner of the store directory: new files get it */
 	gid_t dir_gid;
 	unsigned char pii_key[DB_PII_KEY_LEN]; /* wiped by db_close */
+	/* Read-only transactions of single lookups, reset and kept for
+	 * renewal (mdb_txn_renew) instead of begun and aborted each time
+	 * (the store is opened MDB_NOTLS, so any thread may renew one); a
+	 * reset transaction pins no snapshot.  db_close aborts them. */
+	pthread_mutex_t rpool_lock;
+	int rpool_ok; /* the mutex is initialised */
+	unsigned int nrpool;
+	MDB_txn *rpool[DB_RPOOL_MAX];
 };
 
 /* An LMDB or errno code as a DB_* code. */

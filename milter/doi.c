@@ -96,7 +96,7 @@ mf_doi_update(struct db_store *store, struct mf_ctx *c, const char *addr,
 	ev.kind = DB_EV_DOI_SEND;
 	ev.at = now;
 	ev.msgid = msg->message_id;
-	ev.hash = msg->content_sha256;
+	ev.hash = pol_message_sha256(msg);
 	ev.ref = evref;
 	ev.uid = uid[0] ? uid : NULL;
 	ev.source = source;

@@ -109,8 +109,14 @@ struct pol_message {
 	struct pol_attachment *attachments;
 	size_t nattachments;
 	/* SHA-256 hex of the message without trace header fields (see
-	 * pol_message_content_hash), "" when it could not be computed. */
+	 * pol_message_content_hash): computed on first use by
+	 * pol_message_sha256 (only DOI mail needs it) from the bytes the
+	 * message was parsed from, which the caller keeps until the message
+	 * is freed.  Read it through pol_message_sha256 only. */
 	char content_sha256[POL_HASH_HEX];
+	int content_hashed; /* 1 once content_sha256 is computed */
+	const char *raw;    /* the bytes given to pol_message_parse */
+	size_t raw_len;
 	unsigned depth;    /* deepest MIME nesting seen */
 	size_t total_parts;
 	unsigned flags;
@@ -147,6 +153,15 @@ void pol_message_free(struct pol_message *m);
  */
 void pol_message_content_hash(const char *data, size_t len,
 			      char out[POL_HASH_HEX]);
+
+/*
+ * The content hash of m (pol_message_content_hash over the bytes m was
+ * parsed from), computed on the first call and kept in m; "" when memory
+ * ran out.  The caller of pol_message_parse keeps those bytes unchanged
+ * until it frees m.  Not thread-safe for one m (a message belongs to one
+ * thread).
+ */
+const char *pol_message_sha256(const struct pol_message *m);
 
 /* First header named name (case-insensitive), borrowed, or NULL. */
 const char *pol_message_header(const struct pol_message *m, const char *name);

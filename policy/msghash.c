@@ -10,7 +10,8 @@
  * The rest of the header section (with folding exactly as given) and the
  * body are hashed byte for byte, so any change of wording, link or
  * Message-ID makes another hash.  Owns nothing; pure computation, never
- * logs, no I/O.  A checksum that cannot be allocated leaves "" (which
+ * logs, no I/O.  pol_message_sha256 computes it for a parsed message on
+ * first use and keeps it there.  A checksum that cannot be allocated leaves "" (which
  * never matches a stored hash).
  */
 #include "message.h"
@@ -80,4 +81,18 @@ pol_message_content_hash(const char *data, size_t len,
 	g_checksum_update(ck, (const guchar *)p, (gssize)(end - p));
 	snprintf(out, POL_HASH_HEX, "%s", g_checksum_get_string(ck));
 	g_checksum_free(ck);
+}
+
+const char *
+pol_message_sha256(const struct pol_message *m)
+{
+	/* m is one thread's and was allocated writable: the cache may be
+	 * filled through it. */
+	struct pol_message *w = (struct pol_message *)m;
+
+	if (!w->content_hashed) {
+		pol_message_content_hash(w->raw, w->raw_len, w->content_sha256);
+		w->content_hashed = w->content_sha256[0] != '\0';
+	}
+	return w->content_sha256;
 }

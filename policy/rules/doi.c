@@ -668,7 +668,7 @@ pol_doi_same_mail(const struct cfg *cfg, const char *sent_msgid,
 	    sent_hash[0] == '\0' || msg->message_id[0] == '\0')
 		return 0;
 	return strcmp(sent_msgid, msg->message_id) == 0 &&
-	       strcmp(sent_hash, msg->content_sha256) == 0;
+	       strcmp(sent_hash, pol_message_sha256(msg)) == 0;
 }
 
 int

@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "../../common/addr.h"
+#include "../../common/url.h"
 #include "urlscan.h"
 #include "util.h"
 
@@ -153,8 +154,9 @@ pol_brevo_host(const char *host)
 					"sendinblue.com", "brevo.com"};
 	size_t i;
 
+	/* host is normalised and d is: no mapping per comparison. */
 	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
-		if (pol_host_in_domain(host, d[i]))
+		if (url_normal_host_in_domain(host, d[i]))
 			return 1;
 	return 0;
 }
@@ -162,13 +164,16 @@ pol_brevo_host(const char *host)
 /* The name of the tool whose default open-tracking (pixel=1) or click
  * (pixel=0) URL this is, or NULL. */
 static const char *
-pol_tool_url(const char *url, const char *host, int pixel)
+pol_tool_url(const char *url, const char *raw_host, int pixel)
 {
-	char path[1024], query[1024];
+	char path[1024], query[1024], host[URL_HOST_MAX];
 
+	/* The host normalised once for the domain comparisons below. */
+	if (url_domain_normalise(raw_host, host, sizeof(host)) < 0)
+		host[0] = '\0';
 	if (pol_url_path_query(url, path, sizeof(path), query, sizeof(query)) < 0)
 		return NULL;
-	if (pol_host_in_domain(host, "list-manage.com") &&
+	if (url_normal_host_in_domain(host, "list-manage.com") &&
 	    strncmp(path, pixel ? "/track/open" : "/track/click", 11) == 0)
 		return "Mailchimp";
 	if (pol_brevo_host(host) &&

@@ -4,6 +4,8 @@
  * export, JSON export, read-only stores, a full map and the evidence hash
  * chain.  Each test works in its own temporary directory.
  */
+#include <pthread.h>
+
 #include "testlib.h"
 
 #include <glib.h>
@@ -200,6 +202,67 @@ test_open_version(void **state)
 	assert_non_null(strstr(err, "store format 1, this program reads "
 				    "format 2"));
 	assert_non_null(strstr(err, "consentctl init"));
+}
+
+/* Lookups reuse reset read transactions (db_read_begin): every lookup
+ * sees the writes committed before it, also from another thread, and a
+ * decoded record with fewer lists than the one decoded before has none
+ * of the earlier one's left over. */
+struct reader_arg {
+	struct db_store *s;
+	int state;
+};
+
+static void *
+test_reader(void *p)
+{
+	struct reader_arg *a = p;
+	struct db_consent got;
+
+	if (db_consent_get(a->s, "r@example.com", &got) == DB_OK)
+		a->state = got.state;
+	return NULL;
+}
+
+static void
+test_lookup_reuse(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c, got;
+	struct reader_arg a = {f->s, 0};
+	pthread_t t;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	c.created = NOW;
+	for (i = 0; i < 40; i++) {
+		c.state = i % 2 ? DB_STATE_CONFIRMED : DB_STATE_PENDING;
+		c.confirmed = i % 2 ? NOW + i : 0;
+		assert_int_equal(db_consent_put(f->s, "r@example.com", &c), DB_OK);
+		assert_int_equal(db_consent_get(f->s, "r@example.com", &got),
+				 DB_OK);
+		assert_int_equal(got.state, c.state);
+		assert_int_equal(got.confirmed, c.confirmed);
+		assert_int_equal(db_consent_get(f->s, "q@example.com", &got),
+				 DB_NOTFOUND);
+		a.state = 0;
+		assert_int_equal(pthread_create(&t, NULL, test_reader, &a), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(a.state, c.state);
+	}
+	c.nlists = 2;
+	snprintf(c.lists[0].name, sizeof(c.lists[0].name), "news");
+	c.lists[0].state = DB_STATE_CONFIRMED;
+	snprintf(c.lists[1].name, sizeof(c.lists[1].name), "offers");
+	c.lists[1].state = DB_STATE_PENDING;
+	c.state = DB_STATE_CONFIRMED;
+	assert_int_equal(db_consent_put(f->s, "l@example.com", &c), DB_OK);
+	assert_int_equal(db_consent_get(f->s, "l@example.com", &got), DB_OK);
+	assert_int_equal(got.nlists, 2);
+	assert_int_equal(db_consent_get(f->s, "r@example.com", &got), DB_OK);
+	assert_int_equal(got.nlists, 0);
+	assert_int_equal(got.nhistory, 0);
+	assert_string_equal(got.uid, "");
 }
 
 static void
@@ -1149,6 +1212,7 @@ main(void)
 		T(test_secret_file),
 		T(test_open_version),
 		T(test_roundtrip),
+		T(test_lookup_reuse),
 		T(test_normalised_key),
 		T(test_uid_index),
 		T(test_withdraw_keeps_record),

@@ -47,6 +47,32 @@ test_domains(void **state)
 	assert_false(url_host_in_domain("shop.example.evil.net", "shop.example"));
 	assert_false(url_host_in_domain("evilshop.example", "shop.example"));
 	assert_false(url_host_in_domain("example", "shop.example"));
+	/* The one-pass plain-host path: case, one trailing dot, labels. */
+	assert_true(url_host_in_domain("A.SHOP.Example.", "shop.EXAMPLE"));
+	/* Both already normalised: a suffix comparison at a label boundary. */
+	assert_true(url_normal_host_in_domain("a.shop.example", "shop.example"));
+	assert_true(url_normal_host_in_domain("shop.example", "shop.example"));
+	assert_false(url_normal_host_in_domain("evilshop.example", "shop.example"));
+	assert_false(url_normal_host_in_domain("", "shop.example"));
+	assert_false(url_normal_host_in_domain("shop.example", ""));
+}
+
+/* A message with more links than the link cache has slots compares each
+ * with the prefixes: every answer is the same as the first time. */
+static void
+test_prefix_cache(void **state)
+{
+	char url[64];
+	int round, i;
+
+	(void)state;
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 200; i++) {
+			snprintf(url, sizeof(url), "https://Shop.Example/p/%d", i);
+			assert_int_equal(url_has_prefix(url, "https://shop.example/p/"), 1);
+			assert_int_equal(url_has_prefix(url, "https://shop.example/q/"), 0);
+			assert_int_equal(url_has_prefix(url, "https://other.example/"), 0);
+		}
 }
 
 static void
@@ -108,6 +134,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_domains),
+	    cmocka_unit_test(test_prefix_cache),
 		cmocka_unit_test(test_same_url),
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_query),
