@@ -136,7 +136,7 @@ ctl_time_zone(const char *z, int *off)
 static int
 ctl_time_iso(const char *s, int64_t *out)
 {
-	char utc[32];
+	char utc[64]; /* room for any int the compiler cannot bound */
 	int hh = 0, mi = 0, ss = 0, off = 0;
 	const char *p = s + 10;
 
