@@ -100,6 +100,7 @@ struct textnorm_out {
 	uint32_t *start, *end;
 	size_t len, cap;
 	int space; /* the last byte written is a folded space */
+	int nomap; /* 1: the text only, no offset map (textnorm_string) */
 };
 
 static int
@@ -115,6 +116,10 @@ textnorm_grow(struct textnorm_out *o, size_t n)
 	if ((p = realloc(o->text, cap)) == NULL)
 		return -1;
 	o->text = p;
+	if (o->nomap) {
+		o->cap = cap;
+		return 0;
+	}
 	if ((p = realloc(o->start, cap * sizeof(uint32_t))) == NULL)
 		return -1;
 	o->start = p;
@@ -136,7 +141,8 @@ textnorm_put(struct textnorm_out *o, uint32_t cp, size_t os, size_t oe)
 		return 0;
 	if (textnorm_is_space(cp)) {
 		if (o->space) { /* one space stands for the whole run */
-			o->end[o->len - 1] = (uint32_t)oe;
+			if (!o->nomap)
+				o->end[o->len - 1] = (uint32_t)oe;
 			return 0;
 		}
 		cp = ' ';
@@ -151,8 +157,10 @@ textnorm_put(struct textnorm_out *o, uint32_t cp, size_t os, size_t oe)
 		return -1;
 	for (i = 0; i < n; i++) {
 		o->text[o->len] = u[i];
-		o->start[o->len] = (uint32_t)os;
-		o->end[o->len] = (uint32_t)oe;
+		if (!o->nomap) {
+			o->start[o->len] = (uint32_t)os;
+			o->end[o->len] = (uint32_t)oe;
+		}
 		o->len++;
 	}
 	o->space = cp == ' ';
@@ -269,7 +277,7 @@ textnorm_walk(struct textnorm_out *o, const char *s, size_t len)
 int
 textnorm_make(struct textnorm *tn, const char *s, size_t len)
 {
-	struct textnorm_out o = {NULL, NULL, NULL, 0, 0, 0};
+	struct textnorm_out o = {NULL, NULL, NULL, 0, 0, 0, 0};
 
 	memset(tn, 0, sizeof(*tn));
 	if (s == NULL)
@@ -346,16 +354,19 @@ textnorm_ascii(const char *s, size_t len)
 char *
 textnorm_string(const char *s)
 {
-	struct textnorm tn;
+	struct textnorm_out o = {NULL, NULL, NULL, 0, 0, 0, 1};
 	size_t len = s ? strlen(s) : 0, i;
 
 	for (i = 0; i < len && (unsigned char)s[i] < 0x80; i++)
 		;
 	if (i == len)
 		return textnorm_ascii(s ? s : "", len);
-	if (textnorm_make(&tn, s, len) < 0)
+	/* The same walk, without the offset map nobody will read. */
+	if (len >= UINT32_MAX || textnorm_grow(&o, 0) < 0 ||
+	    textnorm_walk(&o, s, len) < 0) {
+		free(o.text);
 		return NULL;
-	free(tn.start);
-	free(tn.end);
-	return tn.text;
+	}
+	o.text[o.len] = '\0';
+	return o.text;
 }
