@@ -7,10 +7,14 @@
  *   last applied id: N
  *   last sync: 2026-01-02T03:04:05Z (age S s) | never
  *   outbox: N entries waiting for the centre
+ *   dead letters: N (consentctl outbox list)
+ *   stopped at: change N for ADDR cannot be applied: WHY   (only when so)
  *   records: N
  *
- * Owns: the read-only store handle of the run.  Exit 0, 1 when the store
- * cannot be read, 2 usage.
+ * Owns: the read-only store handle of the run.  Exit 0 when replication
+ * needs nothing, 3 when it needs the operator (the follower stopped at a
+ * central change this store cannot hold, or dead letters wait), 1 when
+ * the store cannot be read, 2 usage.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -49,7 +53,18 @@ ctl_cmd_status(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		printf("last sync: never\n");
 	printf("outbox: %llu entries waiting for the centre\n",
 	       (unsigned long long)st.outbox);
+	printf("dead letters: %llu%s\n", (unsigned long long)st.dead,
+	       st.dead ? " (refused by the centre; consentctl outbox list)"
+		       : "");
+	if (st.stuck_id != 0)
+		printf("stopped at: %s\n", st.stuck_why);
 	printf("records: %llu\n", (unsigned long long)st.records);
 	db_close(s);
+	if (st.stuck_id != 0 || st.dead > 0) {
+		ctl_error("replication needs attention: %s",
+			  st.stuck_id != 0 ? "the follower stopped at a change "
+			  "it cannot apply" : "dead letters wait");
+		return CTL_EXIT_ATTENTION;
+	}
 	return CTL_EXIT_OK;
 }

@@ -45,8 +45,9 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"stats", ctl_cmd_stats, "[--since T] [--until T]"},
 	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},
 	{"follow", ctl_cmd_follow, "--pg CONNINFO [--host NAME] [--once] "
-	 "[--resync] [--batch N] [-v]"},
+	 "[--resync] [--batch N] [--max-tries N] [-v]"},
 	{"status", ctl_cmd_status, ""},
+	{"outbox", ctl_cmd_outbox, "list | retry KEY|--all | drop KEY|--all"},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_dispatch) / sizeof(ctl_dispatch[0]))
