@@ -105,8 +105,8 @@ ctl_cell(const PGresult *r, int row, int col, char *dst, size_t size)
 
 /*
  * One consent row (columns CTL_CONSENT_COLUMNS from col on) into ch.  A
- * row that does not fit gets state 0, which db_consent_check refuses, so
- * the replica skips it as invalid.
+ * row that does not fit gets state 0, which db_consent_check refuses, and
+ * ch->why names the field, so the follower stops at it with that reason.
  */
 static void
 ctl_row_consent(const PGresult *r, int row, int col,
@@ -116,20 +116,30 @@ ctl_row_consent(const PGresult *r, int row, int col,
 	int64_t *times[4] = {&c->created, &c->confirmed, &c->withdrawn,
 			     &c->doi_sent};
 	static const int tcol[4] = {3, 4, 5, 9};
-	int i, bad = 0;
+	int i;
 
 	memset(c, 0, sizeof(*c));
-	bad |= ctl_cell(r, row, col, ch->addr, sizeof(ch->addr));
+	ch->why[0] = '\0';
+	if (ctl_cell(r, row, col, ch->addr, sizeof(ch->addr)) < 0) {
+		snprintf(ch->addr, sizeof(ch->addr), "%.*s", ADDR_MAX - 3,
+			 PQgetvalue(r, row, col));
+		snprintf(ch->why, sizeof(ch->why), "address too long");
+	}
 	c->state = db_state_parse(PQgetvalue(r, row, col + 1));
-	bad |= ctl_cell(r, row, col + 2, c->uid, sizeof(c->uid));
+	if (ctl_cell(r, row, col + 2, c->uid, sizeof(c->uid)) < 0)
+		snprintf(ch->why, sizeof(ch->why), "uid too long");
 	for (i = 0; i < 4; i++)
 		*times[i] = strtoll(PQgetvalue(r, row, col + tcol[i]), NULL,
 				    10);
-	bad |= ctl_cell(r, row, col + 6, c->ip, sizeof(c->ip));
-	bad |= ctl_cell(r, row, col + 7, c->source, sizeof(c->source));
+	if (ctl_cell(r, row, col + 6, c->ip, sizeof(c->ip)) < 0)
+		snprintf(ch->why, sizeof(ch->why), "ip too long");
+	if (ctl_cell(r, row, col + 7, c->source, sizeof(c->source)) < 0)
+		snprintf(ch->why, sizeof(ch->why), "source too long (more "
+			 "than %d bytes)", DB_SOURCE_MAX);
 	c->tracking = PQgetvalue(r, row, col + 8)[0] == 't';
-	bad |= ctl_cell(r, row, col + 10, c->doi_msgid, sizeof(c->doi_msgid));
-	if (bad || c->state < 0)
+	if (ctl_cell(r, row, col + 10, c->doi_msgid, sizeof(c->doi_msgid)) < 0)
+		snprintf(ch->why, sizeof(ch->why), "DOI message-id too long");
+	if (ch->why[0] || c->state < 0)
 		c->state = DB_STATE_NONE;
 }
 
@@ -550,6 +560,8 @@ ctl_pull_storable(struct ctl_follow *f, struct db_replica_change *ch, int n,
 	for (i = 0; i < n; i++) {
 		if ((why = db_replica_storable(&ch[i])) == NULL)
 			continue;
+		if (ch[i].why[0])
+			why = ch[i].why;
 		if ((later = ctl_pull_superseded(f, ch[i].addr, ch[i].id)) < 0)
 			return -1;
 		if (later) {
@@ -700,9 +712,11 @@ ctl_resync_copy(struct ctl_follow *f, struct db_replica_txn *t,
 			ch.op = DB_REPLICA_PUT;
 			ctl_row_consent(r, i, 0, &ch);
 			if ((why = db_replica_storable(&ch)) != NULL) {
+				if (ch.why[0])
+					why = ch.why;
 				snprintf(f->stuck_why, sizeof(f->stuck_why),
-					 "resync: the record of %s cannot be "
-					 "stored: %s", ch.addr, why);
+					 "resync: the record of %.100s cannot "
+					 "be stored: %.200s", ch.addr, why);
 				PQclear(r);
 				return -3;
 			}

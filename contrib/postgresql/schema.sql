@@ -303,6 +303,10 @@ DECLARE
 	o_eff text;
 	n_eff text;
 BEGIN
+	-- What the writer asks for, judged on its own times (as the hosts
+	-- judge a central row), before the rewrites below.
+	n_eff := consent_effective_state(NEW.state, NEW.confirmed,
+					 NEW.withdrawn);
 	NEW.created := date_trunc('second', NEW.created);
 	NEW.confirmed := date_trunc('second', NEW.confirmed);
 	NEW.withdrawn := date_trunc('second', NEW.withdrawn);
@@ -336,11 +340,10 @@ BEGIN
 	END IF;
 	NEW.state := consent_effective_state(NEW.state, NEW.confirmed,
 					     NEW.withdrawn);
-	IF TG_OP <> 'UPDATE' OR ow IS NULL OR NEW.state = 'withdrawn' THEN
+	IF TG_OP <> 'UPDATE' OR ow IS NULL OR n_eff = 'withdrawn' THEN
 		RETURN NEW;
 	END IF;
 	o_eff := consent_effective_state(OLD.state, OLD.confirmed, ow);
-	n_eff := NEW.state;
 	-- Nothing to guard when the record holds a consent given after its
 	-- withdrawal.
 	IF o_eff = 'confirmed' AND OLD.confirmed >= ow THEN
