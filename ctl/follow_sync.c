@@ -10,6 +10,13 @@
  * evidence is inserted ON CONFLICT DO NOTHING); a pulled batch is one LMDB
  * transaction that also stores the id of its last change.
  *
+ * No silent skip, no poison pill: an entry the centre refuses for its
+ * content (SQLSTATE class 22 or 23) is retried, the entries before it
+ * pushed, and after --max-tries refusals it becomes a dead letter
+ * (db_outbox_bury, with an evidence record); a central change this store
+ * cannot hold stops the pull at that change (db_replica_set_stuck) unless
+ * a later change for the same address replaces it.
+ *
  * Owns: the PGresult of each query (cleared before return) and the arrays
  * of one batch.  Logs every failure with log_warn or log_err (the caller
  * only reconnects or stops) and routine progress with log_debug.

@@ -11,7 +11,9 @@
  *   'd' address NUL               a consent record was removed
  *   'e' seq(8) ref NUL json       an evidence record was appended
  * Only consentctl follow removes entries (db_outbox_ack), after the centre
- * has committed them; positions therefore only grow while entries wait.
+ * has committed them, or moves one the centre keeps refusing to the dead
+ * letters (db/outbox_dead.c); positions therefore only grow while entries
+ * wait.
  *
  * Owns: the transactions of db_outbox_open, db_outbox_read and
  * db_outbox_ack, the scratch buffer of one entry, and the array handed to
