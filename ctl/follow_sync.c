@@ -474,6 +474,7 @@ ctl_pull_query(struct ctl_follow *f, int64_t *pruned)
 	*pruned = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	r = PQexecParams(f->pg, "SELECT id, op, " CTL_CONSENT_COLUMNS
+			 ", coalesce(note LIKE 'forced by %', false)"
 			 " FROM consent_change WHERE id > $1 ORDER BY id "
 			 "LIMIT $2", 2, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -599,6 +600,7 @@ ctl_pull_rows(const PGresult *r, int n)
 		ch[i].op = strcmp(PQgetvalue(r, i, 1), "delete") == 0
 				   ? DB_REPLICA_DELETE : DB_REPLICA_PUT;
 		ctl_row_consent(r, i, 2, &ch[i]);
+		ch[i].forced = PQgetvalue(r, i, 13)[0] == 't';
 		if (ch[i].op == DB_REPLICA_DELETE) /* only the address */
 			memset(&ch[i].c, 0, sizeof(ch[i].c));
 	}

@@ -256,6 +256,21 @@ db_replica_touch(struct db_store *s, int64_t now)
 	return db_txn_commit(txn);
 }
 
+/* A forced central change is taken like a local --force: never with a
+ * time older than the withdrawal it overrides. */
+static int
+db_replica_forced_ok(const struct db_consent *cur,
+		     const struct db_replica_change *ch)
+{
+	int64_t at = ch->c.confirmed;
+
+	if (ch->c.doi_sent > at)
+		at = ch->c.doi_sent;
+	if (ch->c.created > at)
+		at = ch->c.created;
+	return ch->forced && at >= cur->withdrawn;
+}
+
 /*
  * The centre's row for key through the state machine: it may not turn the
  * local withdrawal (cur) into consent without a DOI send at or after the
@@ -272,7 +287,8 @@ db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
 	struct db_sm_result res;
 	int rc;
 
-	if (cur && db_sm_replica_check(cur, &ch->c, &res) == DB_SM_REFUSED) {
+	if (cur && !db_replica_forced_ok(cur, ch) &&
+	    db_sm_replica_check(cur, &ch->c, &res) == DB_SM_REFUSED) {
 		ch->result = DB_REPLICA_REFUSED;
 		snprintf(ch->why, sizeof(ch->why), "%s", res.why);
 		return DB_OK;

@@ -183,6 +183,10 @@ struct db_replica_change {
 	int op;                  /* enum db_replica_op */
 	char addr[ADDR_MAX + 1]; /* as the centre holds it */
 	struct db_consent c;     /* for DB_REPLICA_PUT */
+	int forced;              /* an administrator overrode the centre's
+				  * guard (consent_change.note): applied over
+				  * a local withdrawal when the row's own
+				  * time is not older than it */
 	int result;              /* out: enum db_replica_result */
 	char why[240];           /* out: the reason of DB_REPLICA_REFUSED */
 };

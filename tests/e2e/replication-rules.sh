@@ -105,6 +105,9 @@ note=$(pg_sql_as compliance "BEGIN; SET LOCAL consentgate.force_reason = 'paper 
 [ "$note" = "forced by compliance: paper form, box 12" ] &&
 	cg_ok "an administrator's override is noted in the change log ($note)" ||
 	cg_notok "forced change: note '$note'"
+wait_state "$B" user43@example.org confirmed 20 &&
+	cg_ok "the hosts take the forced change as the centre accepted it" ||
+	cg_notok "B did not take the forced confirmation of user43"
 
 # --- 7. a central change B cannot store stops B there, loudly.
 pg_sql "ALTER TABLE consent DROP CONSTRAINT consent_source_form" >/dev/null
