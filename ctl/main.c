@@ -46,7 +46,7 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},
 	{"follow", ctl_cmd_follow, "--pg CONNINFO [--host NAME] [--once] "
 	 "[--resync] [--batch N] [--max-tries N] [-v]"},
-	{"status", ctl_cmd_status, ""},
+	{"status", ctl_cmd_status, "[--max-age SECONDS]"},
 	{"outbox", ctl_cmd_outbox, "list | retry KEY|--all | drop KEY|--all"},
 };
 

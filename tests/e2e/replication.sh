@@ -135,6 +135,11 @@ out=$(timeout 10 "$CG_BUILD/consentctl" -d "$A" status | sed -n 's/^outbox: \([0
 age=$(timeout 10 "$CG_BUILD/consentctl" -d "$B" status | sed -n 's/^last sync: .*(age \([0-9]*\) s)/\1/p')
 [ -n "$age" ] && cg_ok "centre down: B reports its replica age ($age s)" ||
 	cg_notok "centre down: B reports no replica age"
+timeout 10 "$CG_BUILD/consentctl" -d "$B" status --max-age 3600 >/dev/null 2>&1 &&
+	! timeout 10 "$CG_BUILD/consentctl" -d "$B" status --max-age 0 >/dev/null 2>&1 &&
+	[ "$(timeout 10 "$CG_BUILD/consentctl" -d "$B" status --max-age 1 >/dev/null 2>&1; echo $?)" = 3 ] &&
+	cg_ok "centre down: status --max-age exits 3 only when the replica is older" ||
+	cg_notok "centre down: status --max-age does not tell a stale replica"
 grep -q "lost the centre\|cannot connect" "$CG_TMP/follow-B.log" &&
 	cg_ok "centre down: the follower logs the loss" || cg_notok "centre down: nothing logged"
 pg_start || { cg_notok "pg_ctl start"; exit 1; }
