@@ -4,13 +4,20 @@
  * (outbox) to it.
  *
  *   consentctl -d DIR follow --pg CONNINFO [--host NAME] [--once]
- *                            [--resync] [--batch N] [-v]
+ *                            [--resync] [--batch N] [--max-tries N] [-v]
  *
  * The loop: connect, LISTEN consent_change, then push the outbox, pull
  * the change log (or resync) until caught up, and wait for a
- * notification, the outbox poll tick or the heartbeat.  A lost connection
- * is retried with exponential backoff (1 s doubling to 60 s); the gate
- * meanwhile decides from the replica as it stands.  SIGTERM and SIGINT
+ * notification, the outbox poll tick or the heartbeat.  Every failure -
+ * a lost connection, a statement the centre refuses, a central change this
+ * store cannot hold - is retried with exponential backoff (1 s doubling to
+ * 60 s, reset by a good cycle); the gate meanwhile decides from the
+ * replica as it stands.  An outbox entry the centre refuses --max-tries
+ * times in a row (default 5) becomes a dead letter (consentctl outbox); a
+ * central change this store cannot hold stops the pull at that change
+ * (consentctl status then exits 3) until the centre corrects it.  The host
+ * name (evidence.host, consent_change.origin) is the login role unless
+ * --host names it; the centre's row-level security wants the two equal.  SIGTERM and SIGINT
  * stop the loop between two steps (a batch is never left half applied:
  * each is one LMDB transaction).  --once pushes and pulls what is there
  * and exits: 0 caught up, 1 the centre or the store failed.
@@ -105,6 +112,9 @@ ctl_follow_connect(struct ctl_follow *f)
 		ctl_follow_disconnect(f);
 		return -1;
 	}
+	/* The centre knows a host by its login role (roles.sql). */
+	if (!f->host_given)
+		snprintf(f->host, sizeof(f->host), "%s", PQuser(f->pg));
 	r = PQexecParams(f->pg, "SELECT set_config('consentgate.origin', $1, "
 			 "false), set_config('application_name', "
 			 "'consentctl follow', false)", 1, NULL, p, NULL, NULL,
@@ -128,23 +138,26 @@ ctl_follow_connect(struct ctl_follow *f)
 	return 0;
 }
 
-/* Push, then resync or pull until caught up.  0, -1 centre, -2 store. */
+/* Push, then resync or pull until caught up.  0, -1 centre, -2 store,
+ * -3 stuck.  An entry the centre refused does not keep the centre's
+ * changes out: the pull runs, then the cycle reports the refusal. */
 static int
 ctl_follow_cycle(struct ctl_follow *f)
 {
-	int rc;
+	int rc, pushed;
 
 	do {
-		rc = ctl_follow_push(f);
-	} while (rc == 1 && !ctl_follow_stop);
-	if (rc < 0)
-		return rc;
+		pushed = ctl_follow_push(f);
+	} while (pushed == 1 && !ctl_follow_stop);
+	if (pushed < 0 && (pushed != -1 || PQstatus(f->pg) != CONNECTION_OK ||
+			   PQtransactionStatus(f->pg) != PQTRANS_IDLE))
+		return pushed;
 	do {
 		if (f->resync && (rc = ctl_follow_resync(f)) < 0)
 			return rc;
 		rc = ctl_follow_pull(f);
 	} while (rc == 1 && !ctl_follow_stop);
-	return rc;
+	return rc == 0 && pushed < 0 ? pushed : rc;
 }
 
 /* Drain notifications; 1 when one arrived, -1 when the link broke. */
@@ -201,7 +214,22 @@ ctl_follow_wait(struct ctl_follow *f)
 	return 0;
 }
 
-/* The loop; returns the exit code. */
+/* Sleep for the backoff and double it (capped). */
+static void
+ctl_follow_backoff(int *backoff)
+{
+	log_info("retrying in %d s", *backoff);
+	ctl_follow_sleep(*backoff * 1000L);
+	*backoff = *backoff * 2 > CTL_FOLLOW_BACKOFF_MAX ? CTL_FOLLOW_BACKOFF_MAX
+							 : *backoff * 2;
+}
+
+/*
+ * The loop; returns the exit code.  Every failure (no connection, a
+ * statement the centre refused, a change this store cannot hold) waits
+ * for the backoff, 1 s doubling to 60 s; a cycle that succeeds resets it.
+ * The connection is dropped only when it is broken.
+ */
 static int
 ctl_follow_run(struct ctl_follow *f, int once)
 {
@@ -211,28 +239,33 @@ ctl_follow_run(struct ctl_follow *f, int once)
 		if (f->pg == NULL && ctl_follow_connect(f) < 0) {
 			if (once)
 				return CTL_EXIT_REFUSED;
-			log_info("retrying in %d s", backoff);
-			ctl_follow_sleep(backoff * 1000L);
-			backoff = backoff * 2 > CTL_FOLLOW_BACKOFF_MAX
-					  ? CTL_FOLLOW_BACKOFF_MAX : backoff * 2;
+			ctl_follow_backoff(&backoff);
 			continue;
 		}
 		rc = ctl_follow_cycle(f);
 		if (rc == -2)
 			return CTL_EXIT_REFUSED;
-		if (rc == 0)
+		if (rc == 0) {
 			backoff = 1;
-		if (rc == 0 && once)
-			return CTL_EXIT_OK;
-		if (rc == 0 && ctl_follow_wait(f) == 0)
-			continue;
+			if (once)
+				return CTL_EXIT_OK;
+			if (ctl_follow_wait(f) == 0)
+				continue;
+		}
 		if (ctl_follow_stop)
 			break;
-		log_warn("lost the centre; the replica stays as it is "
-			 "(last applied id %lld)", (long long)f->last_id);
-		ctl_follow_disconnect(f);
+		if (f->pg != NULL && PQstatus(f->pg) != CONNECTION_OK)
+			rc = -1;
+		if (rc != -3 && (f->pg == NULL ||
+				 PQstatus(f->pg) != CONNECTION_OK ||
+				 PQtransactionStatus(f->pg) != PQTRANS_IDLE)) {
+			log_warn("lost the centre; the replica stays as it is "
+				 "(last applied id %lld)", (long long)f->last_id);
+			ctl_follow_disconnect(f);
+		}
 		if (once)
 			return CTL_EXIT_REFUSED;
+		ctl_follow_backoff(&backoff);
 	}
 	log_info("stopping: %llu changes applied, %llu outbox entries "
 		 "pushed", (unsigned long long)f->applied,
@@ -251,6 +284,7 @@ ctl_follow_parse(const struct ctl_command *cmd, int argc, char **argv,
 		{"once", no_argument, NULL, 'o'},
 		{"resync", no_argument, NULL, 'r'},
 		{"batch", required_argument, NULL, 'b'},
+		{"max-tries", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0}};
 	char *end;
 	long v;
@@ -269,6 +303,7 @@ ctl_follow_parse(const struct ctl_command *cmd, int argc, char **argv,
 				return CTL_EXIT_USAGE;
 			}
 			snprintf(f->host, sizeof(f->host), "%s", optarg);
+			f->host_given = 1;
 			break;
 		case 'o':
 			*once = 1;
@@ -284,6 +319,14 @@ ctl_follow_parse(const struct ctl_command *cmd, int argc, char **argv,
 			}
 			f->batch = (int)v;
 			break;
+		case 't':
+			v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 1000) {
+				ctl_error("--max-tries: a number from 1 to 1000");
+				return CTL_EXIT_USAGE;
+			}
+			f->max_tries = (unsigned int)v;
+			break;
 		case 'v':
 			log_set_debug(1);
 			break;
@@ -293,9 +336,6 @@ ctl_follow_parse(const struct ctl_command *cmd, int argc, char **argv,
 	}
 	if (f->conninfo == NULL || optind != argc)
 		return ctl_usage(cmd);
-	if (f->host[0] == '\0' &&
-	    gethostname(f->host, sizeof(f->host) - 1) < 0)
-		snprintf(f->host, sizeof(f->host), "unknown");
 	return CTL_EXIT_OK;
 }
 
@@ -310,6 +350,7 @@ ctl_cmd_follow(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 
 	memset(&f, 0, sizeof(f));
 	f.batch = CTL_FOLLOW_BATCH;
+	f.max_tries = CTL_FOLLOW_TRIES;
 	log_open("consentctl-follow", 0, 1);
 	if ((rc = ctl_follow_parse(cmd, argc, argv, &f, &once)) != CTL_EXIT_OK)
 		return rc;
@@ -327,8 +368,8 @@ ctl_cmd_follow(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 			 "the centre", (unsigned long long)queued);
 	f.last_id = st.last_id;
 	ctl_follow_signals();
-	log_info("following for %s as host %s (batch %d)", ctx->dir, f.host,
-		 f.batch);
+	log_info("following for %s as host %s (batch %d)", ctx->dir,
+		 f.host_given ? f.host : "(the login role)", f.batch);
 	rc = ctl_follow_run(&f, once);
 	ctl_follow_disconnect(&f);
 	db_close(f.store);

@@ -7,13 +7,21 @@
  *   last applied id: N
  *   last sync: 2026-01-02T03:04:05Z (age S s) | never
  *   outbox: N entries waiting for the centre
+ *   dead letters: N (consentctl outbox list)
+ *   stopped at: change N for ADDR cannot be applied: WHY   (only when so)
  *   records: N
  *
- * Owns: the read-only store handle of the run.  Exit 0, 1 when the store
- * cannot be read, 2 usage.
+ *   consentctl status [--max-age SECONDS]
+ *
+ * Owns: the read-only store handle of the run.  Exit 0 when replication
+ * needs nothing, 3 when it needs the operator (the follower stopped at a
+ * central change this store cannot hold, dead letters wait, or with
+ * --max-age the last sync of a replica is older than that or never
+ * happened), 1 when the store cannot be read, 2 usage.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "../db/replica.h"
 #include "ctl.h"
@@ -22,14 +30,25 @@ int
 ctl_cmd_status(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	       char **argv)
 {
-	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+		{"max-age", required_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0}};
 	struct db_replica_state st;
 	struct db_store *s = NULL;
-	char when[DB_TIME_MAX];
-	int64_t now = ctl_now();
-	int rc, r;
+	char when[DB_TIME_MAX], *end;
+	int64_t now = ctl_now(), age, max_age = -1;
+	int rc, r, o, stale;
 
-	if (getopt_long(argc, argv, "", none, NULL) != -1 || optind != argc)
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'a')
+			return ctl_usage(cmd);
+		max_age = strtoll(optarg, &end, 10);
+		if (*end != '\0' || max_age < 0) {
+			ctl_error("--max-age: seconds, 0 or more");
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
 		return ctl_usage(cmd);
 	if ((rc = ctl_store_open(ctx, DB_OPEN_RDONLY, &s)) != CTL_EXIT_OK)
 		return rc;
@@ -49,7 +68,21 @@ ctl_cmd_status(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		printf("last sync: never\n");
 	printf("outbox: %llu entries waiting for the centre\n",
 	       (unsigned long long)st.outbox);
+	printf("dead letters: %llu%s\n", (unsigned long long)st.dead,
+	       st.dead ? " (refused by the centre; consentctl outbox list)"
+		       : "");
+	if (st.stuck_id != 0)
+		printf("stopped at: %s\n", st.stuck_why);
 	printf("records: %llu\n", (unsigned long long)st.records);
 	db_close(s);
+	age = now > st.synced ? now - st.synced : 0;
+	stale = st.enabled && max_age >= 0 && (st.synced == 0 || age > max_age);
+	if (st.stuck_id != 0 || st.dead > 0 || stale) {
+		ctl_error("replication needs attention: %s",
+			  st.stuck_id != 0 ? "the follower stopped at a change "
+			  "it cannot apply" : st.dead > 0 ? "dead letters wait"
+			  : "the replica is older than --max-age");
+		return CTL_EXIT_ATTENTION;
+	}
 	return CTL_EXIT_OK;
 }

@@ -21,6 +21,7 @@
 #define CTL_EXIT_OK 0
 #define CTL_EXIT_REFUSED 1 /* refused request or store error */
 #define CTL_EXIT_USAGE 2   /* usage or config error */
+#define CTL_EXIT_ATTENTION 3 /* status: replication needs the operator */
 
 #ifndef CG_SYSCONFDIR
 #define CG_SYSCONFDIR "/etc"
@@ -145,6 +146,8 @@ int ctl_cmd_report(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);
 /* Replication (ctl/cmd_follow.c, ctl/cmd_status.c). */
 int ctl_cmd_follow(struct ctl_ctx *, const struct ctl_command *, int,
+		   char **);
+int ctl_cmd_outbox(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);
 int ctl_cmd_status(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);

@@ -16,6 +16,7 @@
 #define CTL_FOLLOW_FETCH 10000    /* rows per FETCH during a resync */
 #define CTL_FOLLOW_FETCH_TEXT "10000"
 #define CTL_FOLLOW_HOST_MAX 255
+#define CTL_FOLLOW_TRIES 5        /* default --max-tries */
 
 /* One follower; everything borrowed is borrowed from argv or main. */
 struct ctl_follow {
@@ -28,6 +29,12 @@ struct ctl_follow {
 	int64_t last_id;         /* repl.last_id as last read or written */
 	uint64_t applied;        /* changes applied since start (for logs) */
 	uint64_t pushed;         /* outbox entries pushed since start */
+	int host_given;          /* --host named the host (else: the role) */
+	unsigned int max_tries;  /* refusals before an entry is a dead letter */
+	uint64_t fail_key;       /* the outbox entry the centre refused last */
+	unsigned int fail_tries; /* ... and how often in a row */
+	int64_t stuck_logged;    /* the stuck change id already logged */
+	char stuck_why[DB_REPLICA_WHY_MAX]; /* a resync's unstorable row */
 };
 
 /*
@@ -44,8 +51,11 @@ extern volatile sig_atomic_t ctl_follow_stop;
 /*
  * The steps of one cycle.  Each returns 0 when done, 1 when there may be
  * more to do (a full batch), -1 for a failure of the centre or the
- * connection (logged; the caller reconnects), -2 for a store failure
- * (logged; the caller gives up).
+ * connection (logged; the caller backs off and reconnects when the
+ * connection is gone), -2 for a store failure (logged; the caller gives
+ * up), -3 when the next central change cannot be stored here (pull and
+ * resync: logged once, the store marked stuck; the caller backs off and
+ * tries again, so a fix at the centre lets it go on).
  */
 int ctl_follow_push(struct ctl_follow *f);
 int ctl_follow_pull(struct ctl_follow *f);

@@ -48,8 +48,9 @@ static const struct ctl_command ctl_dispatch[] = {
 	 "[--since T] [--until T] [--format text|openmetrics]"},
 	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},
 	{"follow", ctl_cmd_follow, "--pg CONNINFO [--host NAME] [--once] "
-	 "[--resync] [--batch N] [-v]"},
-	{"status", ctl_cmd_status, ""},
+	 "[--resync] [--batch N] [--max-tries N] [-v]"},
+	{"status", ctl_cmd_status, "[--max-age SECONDS]"},
+	{"outbox", ctl_cmd_outbox, "list | retry KEY|--all | drop KEY|--all"},
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_dispatch) / sizeof(ctl_dispatch[0]))

@@ -264,7 +264,7 @@ db_sm_list_view(const struct db_consent *c, const struct db_list *l,
 
 int
 db_sm_replica_lists(const struct db_consent *cur, struct db_consent *row,
-		    struct db_sm_result *res)
+		    int forced, struct db_sm_result *res)
 {
 	struct db_consent mc, mr, vc, vr;
 	unsigned int i;
@@ -291,7 +291,9 @@ db_sm_replica_lists(const struct db_consent *cur, struct db_consent *row,
 			mr.lists[j].withdrawn = vc.withdrawn;
 		if (mc.lists[i].doi_sent > mr.lists[j].doi_sent)
 			mr.lists[j].doi_sent = mc.lists[i].doi_sent;
-		if (db_sm_replica_check(&vc, &vr, res) == DB_SM_REFUSED) {
+		if (db_sm_replica_check(&vc, &vr, res) == DB_SM_REFUSED &&
+		    !(forced && (vr.confirmed >= vc.withdrawn ||
+				 vr.doi_sent >= vc.withdrawn))) {
 			char why[DB_SM_WHY_MAX];
 
 			snprintf(why, sizeof(why), "list %s: %.190s",

@@ -141,11 +141,14 @@ int db_sm_replica_check(const struct db_consent *cur,
  * record: a list the row names may not turn the local withdrawal of that
  * list into consent (db_sm_replica_check on the record as the list sees
  * it); a list the row does not name keeps its local state and is added to
- * *row.  DB_SM_CHANGED (row's lists merged) or DB_SM_REFUSED (res says
- * which list and why; *row unchanged).
+ * *row.  forced: an administrator overrode the centre's guard for the row;
+ * then a list's refusal is waived when the row's confirmation or DOI send
+ * of that list is not older than the local withdrawal of the list (the
+ * rule of a local --force).  DB_SM_CHANGED (row's lists merged) or
+ * DB_SM_REFUSED (res says which list and why; *row unchanged).
  */
 int db_sm_replica_lists(const struct db_consent *cur, struct db_consent *row,
-			struct db_sm_result *res);
+			int forced, struct db_sm_result *res);
 /* Add a confirmation to c's history unless the same time and IP are
  * there (the second oldest entry makes room when it is full); 1 when
  * added, 0 when already there. */

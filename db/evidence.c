@@ -78,6 +78,9 @@ db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
 	if (e->replica)
 		r |= buf_printf(b, ",\"replica_age\":%lld",
 				(long long)e->replica_age);
+	if (e->replica && e->replica_stuck != 0)
+		r |= buf_printf(b, ",\"replica_stuck\":%lld",
+				(long long)e->replica_stuck);
 	r |= buf_putc(b, '}');
 	return r == 0 ? DB_OK : DB_ERR_NOMEM;
 }

@@ -11,7 +11,9 @@
  *   'd' address NUL               a consent record was removed
  *   'e' seq(8) ref NUL json       an evidence record was appended
  * Only consentctl follow removes entries (db_outbox_ack), after the centre
- * has committed them; positions therefore only grow while entries wait.
+ * has committed them, or moves one the centre keeps refusing to the dead
+ * letters (db/outbox_dead.c); positions therefore only grow while entries
+ * wait.
  *
  * Owns: the transactions of db_outbox_open, db_outbox_read and
  * db_outbox_ack, the scratch buffer of one entry, and the array handed to
@@ -29,43 +31,53 @@
 #include "replica.h"
 
 #define DB_OUTBOX_NAME "outbox"
+#define DB_OUTBOX_DEAD_NAME "outbox_dead"
 
-int
-db_outbox_open(struct db_store *s, const char *dir, char *err, size_t errsz)
+/* Open (or, in a writable store, create) the named database into *dbi;
+ * *have says whether it exists. */
+static int
+db_outbox_open_one(struct db_store *s, const char *name, MDB_dbi *dbi,
+		   int *have)
 {
 	MDB_txn *txn;
 	int rc;
 
-	s->has_outbox = 0;
+	*have = 0;
 	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
-		goto fail;
-	rc = mdb_dbi_open(txn, DB_OUTBOX_NAME, 0, &s->outbox);
+		return rc;
+	rc = mdb_dbi_open(txn, name, 0, dbi);
 	if (rc == 0) {
 		/* Committing a read transaction keeps the handle. */
-		s->has_outbox = 1;
-		rc = db_txn_commit(txn);
-		goto done;
+		*have = 1;
+		return db_txn_commit(txn);
 	}
 	mdb_txn_abort(txn);
-	if (rc != MDB_NOTFOUND || s->rdonly) {
-		rc = rc == MDB_NOTFOUND ? DB_OK : db_from_mdb(rc);
-		goto done;
-	}
-	/* A store made before replication existed: add the database. */
+	if (rc != MDB_NOTFOUND || s->rdonly)
+		return rc == MDB_NOTFOUND ? DB_OK : db_from_mdb(rc);
+	/* A store made before this database existed: add it. */
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
-		goto fail;
-	rc = mdb_dbi_open(txn, DB_OUTBOX_NAME, MDB_CREATE, &s->outbox);
+		return rc;
+	rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
-		rc = db_from_mdb(rc);
-		goto fail;
+		return db_from_mdb(rc);
 	}
 	rc = db_txn_commit(txn);
-	s->has_outbox = rc == DB_OK;
-done:
+	*have = rc == DB_OK;
+	return rc;
+}
+
+int
+db_outbox_open(struct db_store *s, const char *dir, char *err, size_t errsz)
+{
+	int rc;
+
+	rc = db_outbox_open_one(s, DB_OUTBOX_NAME, &s->outbox, &s->has_outbox);
+	if (rc == DB_OK)
+		rc = db_outbox_open_one(s, DB_OUTBOX_DEAD_NAME, &s->outbox_dead,
+					&s->has_dead);
 	if (rc == DB_OK)
 		return DB_OK;
-fail:
 	snprintf(err, errsz, "%s: cannot open the outbox: %s", dir,
 		 db_strerror(rc));
 	return rc;
@@ -121,8 +133,7 @@ db_outbox_enabled_txn(struct db_store *s, MDB_txn *txn)
 	return rc == DB_OK ? on != 0 : rc;
 }
 
-/* Append one entry (n bytes at p) after the last one. */
-static int
+int
 db_outbox_append(struct db_store *s, MDB_txn *txn, const void *p, size_t n)
 {
 	unsigned char key[8];
@@ -212,8 +223,7 @@ db_outbox_add_evidence_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 	return rc;
 }
 
-/* Decode one stored entry into e (e->json malloc'd for evidence). */
-static int
+int
 db_outbox_decode(const MDB_val *k, const MDB_val *v,
 		 struct db_outbox_entry *e)
 {

@@ -17,6 +17,7 @@
 #define DB_META_REPL_OUTBOX "repl.outbox"
 #define DB_META_REPL_LAST "repl.last_id"
 #define DB_META_REPL_SYNCED "repl.synced"
+#define DB_META_REPL_STUCK "repl.stuck"
 
 /*
  * Open the outbox database of an open store, called once by db_open.  A
@@ -36,6 +37,15 @@ int db_outbox_add_delete_txn(struct db_store *s, MDB_txn *txn,
 int db_outbox_add_evidence_txn(struct db_store *s, MDB_txn *txn,
 			       uint64_t seq, const char *ref, const void *json,
 			       size_t len);
+
+/* Decode one stored outbox entry (key k, value v) into e; e->json is
+ * malloc'd for evidence (db_outbox_free frees an array of them). */
+struct db_outbox_entry;
+int db_outbox_decode(const MDB_val *k, const MDB_val *v,
+		     struct db_outbox_entry *e);
+/* Append one entry (n bytes at p) after the last one. */
+int db_outbox_append(struct db_store *s, MDB_txn *txn, const void *p,
+		     size_t n);
 
 /* Is replication enabled?  1, 0, or <0. */
 int db_outbox_enabled_txn(struct db_store *s, MDB_txn *txn);

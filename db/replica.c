@@ -11,6 +11,11 @@
  * confirmation after that send; such a row is skipped (result
  * DB_REPLICA_REFUSED) and the local record stays, in a resync too.
  *
+ * A change this store cannot hold (db_replica_storable) is never skipped:
+ * the caller stops before it and marks the store stuck at its id
+ * (db_replica_set_stuck), which the next commit clears; status and the
+ * evidence of each decision report it.
+ *
  * A central change for an address that has an entry waiting in the outbox
  * is skipped: the local change is newer than anything the centre has seen
  * of it, and once pushed the centre answers with a change of its own (or,
@@ -38,6 +43,100 @@ struct db_replica_txn {
 	GHashTable *withdrawn; /* address -> its withdrawn local record */
 };
 
+/* The stuck mark ("ID WHY") into *id and why; 0 and "" without one. */
+static int
+db_replica_stuck_get(struct db_store *s, MDB_txn *txn, int64_t *id,
+		     char *why, size_t whysz)
+{
+	MDB_val k = {strlen(DB_META_REPL_STUCK), (void *)DB_META_REPL_STUCK};
+	MDB_val v;
+	char text[DB_REPLICA_WHY_MAX + 24], *end;
+	int rc;
+
+	*id = 0;
+	if (why)
+		why[0] = '\0';
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return DB_OK;
+	if (rc != 0)
+		return db_from_mdb(rc);
+	if (v.mv_size == 0 || v.mv_size >= sizeof(text))
+		return DB_ERR_CORRUPT;
+	memcpy(text, v.mv_data, v.mv_size);
+	text[v.mv_size] = '\0';
+	*id = strtoll(text, &end, 10);
+	if (*end == ' ')
+		end++;
+	if (why)
+		snprintf(why, whysz, "%s", end);
+	/* A resync that cannot finish is stuck at "change" 0: mark it -1. */
+	if (*id == 0)
+		*id = -1;
+	return DB_OK;
+}
+
+int
+db_replica_set_stuck(struct db_store *s, int64_t id, const char *why)
+{
+	MDB_val k = {strlen(DB_META_REPL_STUCK), (void *)DB_META_REPL_STUCK};
+	char text[DB_REPLICA_WHY_MAX + 24];
+	MDB_val v;
+	MDB_txn *txn;
+	int rc;
+
+	v.mv_size = (size_t)snprintf(text, sizeof(text), "%lld %.*s",
+				     (long long)id, DB_REPLICA_WHY_MAX - 1, why);
+	if (v.mv_size >= sizeof(text))
+		v.mv_size = sizeof(text) - 1;
+	v.mv_data = text;
+	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
+		return rc;
+	if ((rc = db_from_mdb(mdb_put(txn, s->meta, &k, &v, 0))) != DB_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return db_txn_commit(txn);
+}
+
+int
+db_replica_health(struct db_store *s, int64_t now, int64_t *age,
+		  int64_t *stuck_id)
+{
+	int64_t synced = 0;
+	MDB_txn *txn;
+	int rc;
+
+	*stuck_id = 0;
+	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
+		return rc;
+	rc = db_meta_get_int(s, txn, DB_META_REPL_SYNCED, &synced);
+	if (rc == DB_OK)
+		rc = db_replica_stuck_get(s, txn, stuck_id, NULL, 0);
+	mdb_txn_abort(txn);
+	if (rc == DB_OK)
+		*age = now > synced ? now - synced : 0;
+	return rc;
+}
+
+const char *
+db_replica_storable(const struct db_replica_change *ch)
+{
+	char key[ADDR_MAX + 1];
+	const char *why;
+
+	if (ch->op == DB_REPLICA_SKIP)
+		return NULL;
+	if (addr_normalise(ch->addr, key, sizeof(key)) < 0)
+		return "not an address this store can hold";
+	if (strcmp(key, ch->addr) != 0)
+		return "the address is not in normal form (lower case, NFC, "
+		       "A-label domain)";
+	if (ch->op == DB_REPLICA_PUT && (why = db_consent_check(&ch->c)))
+		return why;
+	return NULL;
+}
+
 int
 db_replica_status(struct db_store *s, struct db_replica_state *out)
 {
@@ -60,9 +159,15 @@ db_replica_status(struct db_store *s, struct db_replica_state *out)
 	if (rc == DB_OK && s->has_outbox &&
 	    (rc = db_from_mdb(mdb_stat(txn, s->outbox, &st))) == DB_OK)
 		out->outbox = st.ms_entries;
+	if (rc == DB_OK && s->has_dead &&
+	    (rc = db_from_mdb(mdb_stat(txn, s->outbox_dead, &st))) == DB_OK)
+		out->dead = st.ms_entries;
 	if (rc == DB_OK && (rc = db_from_mdb(mdb_stat(txn, s->consent, &st))) ==
 	    DB_OK)
 		out->records = st.ms_entries;
+	if (rc == DB_OK)
+		rc = db_replica_stuck_get(s, txn, &out->stuck_id, out->stuck_why,
+					  sizeof(out->stuck_why));
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -70,17 +175,9 @@ db_replica_status(struct db_store *s, struct db_replica_state *out)
 int
 db_replica_age(struct db_store *s, int64_t now, int64_t *age)
 {
-	int64_t synced = 0;
-	MDB_txn *txn;
-	int rc;
+	int64_t stuck;
 
-	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
-		return rc;
-	rc = db_meta_get_int(s, txn, DB_META_REPL_SYNCED, &synced);
-	mdb_txn_abort(txn);
-	if (rc == DB_OK)
-		*age = now > synced ? now - synced : 0;
-	return rc;
+	return db_replica_health(s, now, age, &stuck);
 }
 
 /* Queue every record the store holds (the first enable). */
@@ -159,6 +256,21 @@ db_replica_touch(struct db_store *s, int64_t now)
 	return db_txn_commit(txn);
 }
 
+/* A forced central change is taken like a local --force: never with a
+ * time older than the withdrawal it overrides. */
+static int
+db_replica_forced_ok(const struct db_consent *cur,
+		     const struct db_replica_change *ch)
+{
+	int64_t at = ch->c.confirmed;
+
+	if (ch->c.doi_sent > at)
+		at = ch->c.doi_sent;
+	if (ch->c.created > at)
+		at = ch->c.created;
+	return ch->forced && at >= cur->withdrawn;
+}
+
 /*
  * The centre's row for key through the state machine: it may not turn the
  * local withdrawal (cur) into consent without a DOI send at or after the
@@ -167,7 +279,10 @@ db_replica_touch(struct db_store *s, int64_t now)
  * keeping the local confirmation history (the row's confirmation added),
  * and the later of the local and the central withdrawal and DOI send.
  * Each list the row names is checked the same way (db_sm_replica_lists);
- * lists it does not name keep their local state.
+ * lists it does not name keep their local state.  A change an
+ * administrator forced at the centre (db_replica_forced_ok) passes both
+ * checks unless older than the withdrawal it overrides; the lists are
+ * merged either way.
  */
 static int
 db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
@@ -175,10 +290,13 @@ db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
 {
 	struct db_consent c = ch->c;
 	struct db_sm_result res;
+	int forced = cur && db_replica_forced_ok(cur, ch);
 	int rc;
 
-	if (cur && (db_sm_replica_check(cur, &ch->c, &res) == DB_SM_REFUSED ||
-		    db_sm_replica_lists(cur, &c, &res) == DB_SM_REFUSED)) {
+	if (cur && ((!forced &&
+		     db_sm_replica_check(cur, &ch->c, &res) == DB_SM_REFUSED) ||
+		    db_sm_replica_lists(cur, &c, forced, &res) ==
+			    DB_SM_REFUSED)) {
 		ch->result = DB_REPLICA_REFUSED;
 		snprintf(ch->why, sizeof(ch->why), "%s", res.why);
 		return DB_OK;
@@ -223,10 +341,13 @@ db_replica_one(struct db_store *s, MDB_txn *txn, GHashTable *local,
 	const struct db_consent *have = NULL;
 	int rc;
 
-	ch->result = DB_REPLICA_INVALID;
-	if (addr_normalise(ch->addr, key, sizeof(key)) < 0 ||
-	    strcmp(key, ch->addr) != 0)
+	ch->result = DB_REPLICA_SUPERSEDED;
+	if (ch->op == DB_REPLICA_SKIP)
 		return DB_OK;
+	ch->result = DB_REPLICA_INVALID;
+	if (db_replica_storable(ch) != NULL)
+		return DB_ERR_INVALID;
+	snprintf(key, sizeof(key), "%s", ch->addr);
 	if (g_hash_table_contains(local, key)) {
 		ch->result = DB_REPLICA_LOCAL;
 		return DB_OK;
@@ -239,8 +360,6 @@ db_replica_one(struct db_store *s, MDB_txn *txn, GHashTable *local,
 			ch->result = DB_REPLICA_APPLIED;
 		return rc;
 	}
-	if (db_consent_check(&ch->c) != NULL)
-		return DB_OK;
 	if (withdrawn) {
 		have = g_hash_table_lookup(withdrawn, key);
 	} else {
@@ -273,11 +392,15 @@ static int
 db_replica_finish(struct db_store *s, MDB_txn *txn, int64_t last,
 		  int64_t now)
 {
-	int rc;
+	MDB_val k = {strlen(DB_META_REPL_STUCK), (void *)DB_META_REPL_STUCK};
+	int rc, rc2;
 
 	rc = db_meta_put_int(s, txn, DB_META_REPL_LAST, last);
 	if (rc == DB_OK)
 		rc = db_meta_put_int(s, txn, DB_META_REPL_SYNCED, now);
+	if (rc == DB_OK && (rc2 = mdb_del(txn, s->meta, &k, NULL)) != 0 &&
+	    rc2 != MDB_NOTFOUND)
+		rc = db_from_mdb(rc2);
 	if (rc != DB_OK) {
 		mdb_txn_abort(txn);
 		return rc;

@@ -32,6 +32,8 @@
  * another follower runs on the same store. */
 #define DB_ERR_STALE (-20)
 
+#define DB_REPLICA_WHY_MAX 400
+
 /* What replication knows about a store (db_replica_status). */
 struct db_replica_state {
 	int enabled;        /* the outbox is on */
@@ -39,6 +41,10 @@ struct db_replica_state {
 	int64_t synced;     /* unix seconds; 0 never */
 	uint64_t outbox;    /* entries waiting to be pushed */
 	uint64_t records;   /* consent records held */
+	uint64_t dead;      /* dead letters (outbox entries the centre refused) */
+	int64_t stuck_id;   /* 0, or the central change the follower cannot
+			     * apply and stopped at */
+	char stuck_why[DB_REPLICA_WHY_MAX]; /* its reason, "" when not stuck */
 };
 
 /* Read the state in one read transaction.  DB_OK or <0. */
@@ -59,6 +65,19 @@ int db_replica_age(struct db_store *s, int64_t now, int64_t *age);
 int db_replica_enable(struct db_store *s, uint64_t *queued);
 /* Record a successful exchange with the centre: repl.synced = now. */
 int db_replica_touch(struct db_store *s, int64_t now);
+/*
+ * The follower stopped at central change id (0 for a resync) because this
+ * store cannot hold it: remember it (meta "repl.stuck", "ID WHY") until a
+ * later apply or resync commits, which clears it.  The gate goes on
+ * deciding from the last good state; db_replica_health reports the id.
+ */
+int db_replica_set_stuck(struct db_store *s, int64_t id, const char *why);
+/*
+ * db_replica_age and the stuck change id (0 when not stuck) in one read
+ * transaction, for the evidence of each decision.
+ */
+int db_replica_health(struct db_store *s, int64_t now, int64_t *age,
+		      int64_t *stuck_id);
 
 /* ---- outbox (db/outbox.c) ---- */
 
@@ -104,27 +123,81 @@ struct db_replica_fix {
 int db_outbox_ack(struct db_store *s, uint64_t upto,
 		  const struct db_replica_fix *fix, size_t nfix);
 
+/* ---- dead letters (db/outbox_dead.c) ---- */
+
+/*
+ * An outbox entry the centre refused several times (a row that breaks a
+ * constraint, text that is not UTF-8) is moved aside as a dead letter, so
+ * that the entries after it flow again.  Each move, retry and drop is one
+ * transaction together with the evidence record e (not NULL).
+ */
+struct db_outbox_dead {
+	struct db_outbox_entry e;  /* the entry as it was queued */
+	int64_t time;              /* when it was set aside */
+	unsigned int tries;        /* pushes the centre refused */
+	char why[DB_REPLICA_WHY_MAX]; /* the centre's last error */
+};
+/* Move outbox entry key to the dead letters.  DB_NOTFOUND when no such
+ * entry waits. */
+int db_outbox_bury(struct db_store *s, uint64_t key, unsigned int tries,
+		   const char *why, int64_t now, const struct db_evidence *e);
+/* Every dead letter, oldest first, into *out (free with
+ * db_outbox_dead_free). */
+int db_outbox_dead_list(struct db_store *s, struct db_outbox_dead **out,
+			size_t *n);
+void db_outbox_dead_free(struct db_outbox_dead *d, size_t n);
+/*
+ * Queue dead letter key again and remove it.  An evidence entry goes back
+ * as it was; for a consent or delete entry the record as it stands now is
+ * queued (or its removal when the store no longer has it), since an older
+ * copy must not overtake newer changes.  DB_NOTFOUND when no such letter.
+ */
+int db_outbox_dead_retry(struct db_store *s, uint64_t key,
+			 const struct db_evidence *e);
+/* Remove dead letter key for good.  DB_NOTFOUND when no such letter. */
+int db_outbox_dead_drop(struct db_store *s, uint64_t key,
+			const struct db_evidence *e);
+
 /* ---- applying central changes (db/replica.c) ---- */
 
-enum db_replica_op { DB_REPLICA_PUT = 1, DB_REPLICA_DELETE = 2 };
+enum db_replica_op {
+	DB_REPLICA_PUT = 1,
+	DB_REPLICA_DELETE = 2,
+	DB_REPLICA_SKIP = 3 /* a change a later one for the same address
+			     * replaces: not applied (result SUPERSEDED) */
+};
 
 /* Outcome of one change, set by db_replica_apply and resync. */
 enum db_replica_result {
 	DB_REPLICA_APPLIED = 0,
 	DB_REPLICA_LOCAL = 1,  /* skipped: a local change waits in the outbox */
 	DB_REPLICA_INVALID = 2, /* skipped: address or record not storable */
-	DB_REPLICA_REFUSED = 3  /* skipped: it would turn a local withdrawal
+	DB_REPLICA_REFUSED = 3, /* skipped: it would turn a local withdrawal
 				 * into consent (why says how) */
+	DB_REPLICA_SUPERSEDED = 4 /* op DB_REPLICA_SKIP */
 };
+
 
 struct db_replica_change {
 	int64_t id;
 	int op;                  /* enum db_replica_op */
 	char addr[ADDR_MAX + 1]; /* as the centre holds it */
 	struct db_consent c;     /* for DB_REPLICA_PUT */
+	int forced;              /* an administrator overrode the centre's
+				  * guard (consent_change.note): applied over
+				  * a local withdrawal when the row's own
+				  * time is not older than it */
 	int result;              /* out: enum db_replica_result */
 	char why[240];           /* out: the reason of DB_REPLICA_REFUSED */
 };
+
+/*
+ * Can this store hold the change?  NULL when it can, else a static
+ * sentence: the address is not in the normal form addr_normalise gives,
+ * or the record breaks db_consent_check.  The follower stops at such a
+ * change (db_replica_set_stuck) instead of skipping it.
+ */
+const char *db_replica_storable(const struct db_replica_change *ch);
 
 /*
  * Apply n changes (in id order) in one write transaction without outbox
@@ -132,7 +205,9 @@ struct db_replica_change {
  * stored last_id must equal expect (DB_ERR_STALE otherwise; nothing
  * written).  A change for an address with an outbox entry is skipped: the
  * local change wins until the centre has judged it.  Each change's result
- * says what happened; unstorable changes are skipped, not errors.
+ * says what happened.  The caller passes only storable changes
+ * (db_replica_storable); one that is not is DB_ERR_INVALID and nothing is
+ * written.  A commit clears the stuck mark.
  */
 int db_replica_apply(struct db_store *s, int64_t expect,
 		     struct db_replica_change *ch, size_t n, int64_t last,

@@ -316,6 +316,8 @@ struct db_evidence {
 	const char *after;
 	int replica;         /* 1: the store is a replica; replica_age valid */
 	int64_t replica_age; /* seconds since the replica last synced */
+	int64_t replica_stuck; /* replica: the central change id the
+				* follower stopped at (-1 a resync), 0 none */
 };
 
 /*

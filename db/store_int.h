@@ -30,6 +30,8 @@ struct db_store {
 	MDB_dbi evpii;    /* 8-byte seq -> personal data (db/evpii.h) */
 	MDB_dbi outbox;   /* 8-byte position -> local change (outbox.c) */
 	int has_outbox;   /* 0: a read-only store made before the outbox */
+	MDB_dbi outbox_dead; /* 8-byte position -> refused entry (outbox_dead.c) */
+	int has_dead;     /* 0: a read-only store made before dead letters */
 	int rdonly;
 	uid_t dir_uid;    /* owner of the store directory: new files get it */
 	gid_t dir_gid;

@@ -50,10 +50,12 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 	e.rules = rules.data ? rules.data : "";
 	e.action = action;
 	e.sha256 = sha256 ? sha256 : "";
-	/* On a replica host, note how old the consent data decided on was. */
+	/* On a replica host, note how old the consent data decided on was,
+	 * and the central change the follower is stuck at, if any. */
 	store = mf_store_get();
 	e.replica = store != NULL &&
-		    db_replica_age(store, e.time, &e.replica_age) == DB_OK;
+		    db_replica_health(store, e.time, &e.replica_age,
+				      &e.replica_stuck) == DB_OK;
 	mf_store_put(store);
 	rc = mf_evidence_write(&e);
 	buf_free(&rules);

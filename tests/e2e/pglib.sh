@@ -1,12 +1,19 @@
 # tests/e2e/pglib.sh - a private PostgreSQL and consentctl followers for the
 # replication test and bench (POSIX sh, sourced after lib.sh and cg_setup).
 #
-#   pg_setup              initdb in $CG_TMP/pg as user postgres, start on a
-#                         free port (unix socket in $CG_TMP/pg), load
-#                         contrib/postgresql/schema.sql into database consent
+#   pg_setup              initdb (UTF8) in $CG_TMP/pg as user postgres, start
+#                         on a free port (unix socket in $CG_TMP/pg), load
+#                         contrib/postgresql/schema.sql and roles.sql into
+#                         database consent, and make the login roles crm
+#                         (consentgate_writer) and compliance
+#                         (consentgate_admin)
 #   pg_stop / pg_start    stop (fast) and start the same cluster
-#   pg_sql SQL            one statement through psql, unaligned output
-#   fw_start NAME STORE   consentctl follow for STORE as host NAME, in the
+#   pg_sql SQL            one statement as the superuser (test set-up and
+#                         inspection only), unaligned output
+#   pg_sql_as ROLE SQL    one statement as login role ROLE
+#   pg_host_role NAME     a login role NAME in consentgate_host
+#   fw_start NAME STORE   pg_host_role NAME, then consentctl follow for STORE
+#                         logged in as NAME (never as a superuser), in the
 #                         background (log $CG_TMP/follow-NAME.log)
 #   fw_stop NAME          SIGTERM, bounded wait; fw_kill NAME: SIGKILL
 #   fw_wait_id STORE ID SECONDS   until STORE's last applied id >= ID
@@ -17,6 +24,7 @@ PG_BIN=${PG_BIN:-}
 PG_PORT=
 PG_DIR=
 PG_CONN=
+PG_CONN_BASE=
 FW_PIDS=
 
 pg_find_bin() {
@@ -37,6 +45,18 @@ pg_sql() {
 		-U postgres -d consent -c "$1"
 }
 
+pg_sql_as() {
+	timeout 300 psql -X -q -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p "$PG_PORT" \
+		-U "$1" -d consent -c "$2"
+}
+
+pg_host_role() {
+	pg_sql "DO \$\$ BEGIN
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$1') THEN
+			CREATE ROLE \"$1\" LOGIN IN ROLE consentgate_host;
+		END IF; END \$\$"
+}
+
 pg_start() {
 	pg_as_postgres timeout 60 "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
 		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on" \
@@ -55,6 +75,7 @@ pg_setup() {
 	PG_DIR=$CG_TMP/pg
 	mkdir -p "$PG_DIR" && chown postgres "$PG_DIR" || return 1
 	pg_as_postgres timeout 120 "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres \
+		-E UTF8 --locale=C.UTF-8 \
 		>"$PG_DIR/initdb.log" 2>&1 || { cg_diag "$PG_DIR/initdb.log"; return 1; }
 	pg_start || { cg_diag "$PG_DIR/log"; return 1; }
 	timeout 30 psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
@@ -62,7 +83,13 @@ pg_setup() {
 	timeout 60 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres \
 		-d consent -f "${PG_SCHEMA:-$CG_HERE/../../contrib/postgresql/schema.sql}" \
 		>"$PG_DIR/schema.log" 2>&1 || { cg_diag "$PG_DIR/schema.log"; return 1; }
+	timeout 60 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres \
+		-d consent -f "$(dirname "${PG_SCHEMA:-$CG_HERE/../../contrib/postgresql/schema.sql}")/roles.sql" \
+		>>"$PG_DIR/schema.log" 2>&1 || { cg_diag "$PG_DIR/schema.log"; return 1; }
+	pg_sql "CREATE ROLE crm LOGIN IN ROLE consentgate_writer;
+		CREATE ROLE compliance LOGIN IN ROLE consentgate_admin" || return 1
 	PG_CONN="host=127.0.0.1 port=$PG_PORT dbname=consent user=postgres connect_timeout=5"
+	PG_CONN_BASE="host=127.0.0.1 port=$PG_PORT dbname=consent connect_timeout=5"
 }
 
 # fw_start NAME STORE [ARGS...]: start a follower; its pid goes to FW_PID_NAME.
@@ -70,7 +97,8 @@ fw_start() {
 	fw_name=$1
 	fw_store=$2
 	shift 2
-	"$CG_BUILD/consentctl" -d "$fw_store" follow --pg "$PG_CONN" --host "$fw_name" \
+	pg_host_role "$fw_name" || cg_notok "cannot make host role $fw_name"
+	"$CG_BUILD/consentctl" -d "$fw_store" follow --pg "$PG_CONN_BASE user=$fw_name" \
 		"$@" >>"$CG_TMP/follow-$fw_name.log" 2>&1 &
 	eval "FW_PID_$fw_name=$!"
 	FW_PIDS="$FW_PIDS $!"

@@ -20,6 +20,22 @@
 #    committed batch ranges in B's log do not overlap).
 # 5. The change log is pruned past B's position while B is stopped: B
 #    notices and makes a full resync, and is identical again.
+# 6. Forgeries and direct writers (contrib/postgresql/roles.sql): host role A
+#    cannot insert consent_change rows, update or delete consent, write or
+#    read evidence under B's name; the CRM role cannot turn a withdrawal
+#    back (UPDATE, upsert, dateless), a dateless push does not count as
+#    now; the centre refuses rows a replica cannot store (218-byte source,
+#    newline, ip 'unbekannt', upper case, U-label); a real re-opt-in passes.
+# 7. A central change B cannot store (a row from before the constraints):
+#    B stops at it, status exits 3 and names it, a later withdrawal waits
+#    behind it; once the centre corrects the row B goes on and status is 0.
+# 8. A Latin-1 source imported on A: the centre refuses the entry, after
+#    --max-tries 3 it is a dead letter and A's later withdrawal reaches B;
+#    status exits 3; outbox list, retry and drop, each with evidence.
+# 9. A role without privileges: the follower backs off instead of
+#    reconnecting in a loop.
+# Every writer logs in with the roles of roles.sql; the superuser only
+# sets the cluster up and plants the pre-constraint row of 7.
 CG_HERE=$(cd "$(dirname "$0")" && pwd)
 . "$CG_HERE/lib.sh"
 . "$CG_HERE/pglib.sh"
@@ -37,7 +53,7 @@ for s in "$A" "$B"; do
 	timeout 20 "$CG_BUILD/consentctl" -d "$s" init >/dev/null ||
 		{ cg_notok "setup: consentctl init $s"; exit 1; }
 done
-fw_start A "$A" -v
+fw_start A "$A" -v --max-tries 3
 fw_start B "$B" -v
 
 # same WHAT: A, B and the centre hold identical consent tables.
@@ -74,7 +90,7 @@ wait_state() {
 }
 
 # --- 1. a central bulk insert reaches both replicas.
-pg_sql "INSERT INTO consent (address, state, uid, created, confirmed, source)
+pg_sql_as crm "INSERT INTO consent (address, state, uid, created, confirmed, source)
 	SELECT 'user' || g || '@example.org', 'confirmed', 'u' || g,
 	       '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 second',
 	       '2026-01-02T00:00:00Z'::timestamptz + g * interval '1 second',
@@ -140,6 +156,11 @@ out=$(timeout 10 "$CG_BUILD/consentctl" -d "$A" status | sed -n 's/^outbox: \([0
 age=$(timeout 10 "$CG_BUILD/consentctl" -d "$B" status | sed -n 's/^last sync: .*(age \([0-9]*\) s)/\1/p')
 [ -n "$age" ] && cg_ok "centre down: B reports its replica age ($age s)" ||
 	cg_notok "centre down: B reports no replica age"
+timeout 10 "$CG_BUILD/consentctl" -d "$B" status --max-age 3600 >/dev/null 2>&1 &&
+	! timeout 10 "$CG_BUILD/consentctl" -d "$B" status --max-age 0 >/dev/null 2>&1 &&
+	[ "$(timeout 10 "$CG_BUILD/consentctl" -d "$B" status --max-age 1 >/dev/null 2>&1; echo $?)" = 3 ] &&
+	cg_ok "centre down: status --max-age exits 3 only when the replica is older" ||
+	cg_notok "centre down: status --max-age does not tell a stale replica"
 grep -q "lost the centre\|cannot connect" "$CG_TMP/follow-B.log" &&
 	cg_ok "centre down: the follower logs the loss" || cg_notok "centre down: nothing logged"
 pg_start || { cg_notok "pg_ctl start"; exit 1; }
@@ -152,7 +173,7 @@ fi
 
 # --- 4. kill -9 a follower in the middle of a large batch stream.
 before=$(pg_sql "SELECT max(id) FROM consent_change")
-pg_sql "INSERT INTO consent (address, state, uid, created, source)
+pg_sql_as crm "INSERT INTO consent (address, state, uid, created, source)
 	SELECT 'bulk' || g || '@example.net', 'pending', 'b' || g,
 	       '2026-02-01T00:00:00Z'::timestamptz + g * interval '1 second', 'bulk'
 	FROM generate_series(1, 50000) g" || cg_notok "50,000-row insert"
@@ -191,9 +212,9 @@ sed -n 's/.*applied changes \([0-9]*\)\.\.\([0-9]*\).*/\1 \2/p' "$CG_TMP/follow-
 
 # --- 5. a pruned change log forces a full resync.
 fw_stop B
-pg_sql "UPDATE consent SET source = 'moved' WHERE address LIKE 'user1%'" >/dev/null
+pg_sql_as crm "UPDATE consent SET source = 'moved' WHERE address LIKE 'user1%'" >/dev/null
 pg_sql "UPDATE consent_change SET changed_at = now() - interval '2 days'" >/dev/null
-pruned=$(pg_sql "SELECT consent_change_prune(interval '1 day')")
+pruned=$(pg_sql_as compliance "SELECT consent_change_prune(interval '1 day')")
 last=$(pg_sql "SELECT max(id) FROM consent_change")
 fw_start B "$B" -v
 if fw_wait_id "$B" "$last" 120 && fw_wait_id "$A" "$last" 120 &&
@@ -204,6 +225,8 @@ else
 	cg_diag "$CG_TMP/follow-B.log"
 fi
 same "after a full resync"
+
+. "$CG_HERE/replication-rules.sh"
 
 fw_stop A
 fw_stop B

@@ -3,7 +3,9 @@
  * db/replica.c): the outbox hooks write only once replication is on,
  * central changes skip addresses with waiting local changes, a stale
  * last id is refused, an acknowledgement applies the centre's row unless a
- * newer local change waits, and a resync keeps waiting local records.
+ * newer local change waits, a resync keeps waiting local records, an
+ * unstorable change is refused and marks the store stuck until a commit,
+ * and dead letters are buried, listed, retried and dropped.
  */
 #include "testlib.h"
 
@@ -339,6 +341,149 @@ test_apply_keeps_list_withdrawal(void **state)
 	assert_int_equal(db_consent_list_state(&got, "offers"), DB_STATE_CONFIRMED);
 }
 
+/* A change an administrator forced at the centre passes the list guard
+ * unless older than the list's withdrawal; lists it does not name stay. */
+static void
+test_forced_list_change(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c = rec(DB_STATE_CONFIRMED, "f1", 100), got;
+	struct db_replica_change ch;
+
+	c.confirmed = 100;
+	set_list(&c, "news", DB_STATE_WITHDRAWN, 100, 300);
+	set_list(&c, "offers", DB_STATE_CONFIRMED, 100, 0);
+	assert_int_equal(db_consent_put(f->s, "f@x.org", &c), DB_OK);
+	memset(&ch, 0, sizeof(ch));
+	ch.id = 1;
+	ch.op = DB_REPLICA_PUT;
+	ch.forced = 1;
+	snprintf(ch.addr, sizeof(ch.addr), "f@x.org");
+	/* Forced, but its confirmation of news is older than the
+	 * withdrawal: refused. */
+	ch.c = c;
+	ch.c.nlists = 0;
+	set_list(&ch.c, "news", DB_STATE_CONFIRMED, 200, 0);
+	assert_int_equal(db_replica_apply(f->s, 0, &ch, 1, 1, 500), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_REFUSED);
+	assert_non_null(strstr(ch.why, "list news"));
+	/* The same row without the force flag and a later confirmation
+	 * (no DOI mail): refused too. */
+	ch.id = 2;
+	ch.forced = 0;
+	ch.c.lists[0].confirmed = 400;
+	assert_int_equal(db_replica_apply(f->s, 1, &ch, 1, 2, 500), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_REFUSED);
+	assert_int_equal(db_consent_get(f->s, "f@x.org", &got), DB_OK);
+	assert_int_equal(db_consent_list_state(&got, "news"), DB_STATE_WITHDRAWN);
+	/* Forced and later than the withdrawal: taken; offers stays. */
+	ch.id = 3;
+	ch.forced = 1;
+	assert_int_equal(db_replica_apply(f->s, 2, &ch, 1, 3, 500), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_APPLIED);
+	assert_int_equal(db_consent_get(f->s, "f@x.org", &got), DB_OK);
+	assert_int_equal(db_consent_list_state(&got, "news"), DB_STATE_CONFIRMED);
+	assert_int_equal(db_consent_list_state(&got, "offers"),
+			 DB_STATE_CONFIRMED);
+}
+
+/* An unstorable change is refused, not skipped; the stuck mark shows in
+ * the state and the health and is cleared by the next commit. */
+static void
+test_unstorable_stops(void **state)
+{
+	struct fixture *f = *state;
+	struct db_replica_change ch[2];
+	struct db_replica_state st;
+	int64_t age, stuck;
+
+	assert_int_equal(db_replica_enable(f->s, NULL), DB_OK);
+	memset(ch, 0, sizeof(ch));
+	ch[0].id = 1;
+	ch[0].op = DB_REPLICA_PUT;
+	snprintf(ch[0].addr, sizeof(ch[0].addr), "Anna@x.org");
+	ch[0].c = rec(DB_STATE_WITHDRAWN, "", 100);
+	assert_non_null(db_replica_storable(&ch[0]));
+	snprintf(ch[0].addr, sizeof(ch[0].addr), "anna@x.org");
+	ch[0].c.state = DB_STATE_NONE;
+	assert_non_null(db_replica_storable(&ch[0]));
+	assert_int_equal(db_replica_apply(f->s, 0, ch, 1, 1, 500),
+			 DB_ERR_INVALID);
+	assert_int_equal(db_replica_set_stuck(f->s, 1, "change 1 for "
+			 "anna@x.org cannot be applied: unknown state"), DB_OK);
+	assert_int_equal(db_replica_status(f->s, &st), DB_OK);
+	assert_int_equal(st.stuck_id, 1);
+	assert_int_equal(st.last_id, 0);
+	assert_non_null(strstr(st.stuck_why, "unknown state"));
+	assert_int_equal(db_replica_health(f->s, 600, &age, &stuck),
+			 DB_NOTFOUND); /* never synced */
+	/* A later change for the address replaces it: skipped, applied. */
+	ch[0].op = DB_REPLICA_SKIP;
+	assert_null(db_replica_storable(&ch[0]));
+	ch[1].id = 2;
+	ch[1].op = DB_REPLICA_PUT;
+	snprintf(ch[1].addr, sizeof(ch[1].addr), "anna@x.org");
+	ch[1].c = rec(DB_STATE_WITHDRAWN, "", 100);
+	assert_int_equal(db_replica_apply(f->s, 0, ch, 2, 2, 500), DB_OK);
+	assert_int_equal(ch[0].result, DB_REPLICA_SUPERSEDED);
+	assert_int_equal(ch[1].result, DB_REPLICA_APPLIED);
+	assert_int_equal(db_replica_status(f->s, &st), DB_OK);
+	assert_int_equal(st.stuck_id, 0);
+	assert_int_equal(st.last_id, 2);
+	assert_int_equal(db_replica_health(f->s, 600, &age, &stuck), DB_OK);
+	assert_int_equal(age, 100);
+	assert_int_equal(stuck, 0);
+}
+
+/* Bury, list, retry (the record as it stands now) and drop. */
+static void
+test_dead_letters(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c = rec(DB_STATE_PENDING, "", 100);
+	struct db_outbox_entry *e;
+	struct db_outbox_dead *d;
+	struct db_replica_state st;
+	size_t n;
+
+	assert_int_equal(db_replica_enable(f->s, NULL), DB_OK);
+	assert_int_equal(db_consent_put(f->s, "l@x.org", &c), DB_OK);
+	assert_int_equal(db_outbox_read(f->s, 10, &e, &n), DB_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_outbox_bury(f->s, e[0].key, 3, "ERROR: invalid "
+			 "byte sequence", 200, NULL), DB_OK);
+	assert_int_equal(db_outbox_bury(f->s, e[0].key, 3, "again", 200,
+					NULL), DB_NOTFOUND);
+	db_outbox_free(e, n);
+	assert_int_equal(db_replica_status(f->s, &st), DB_OK);
+	assert_int_equal(st.outbox, 0);
+	assert_int_equal(st.dead, 1);
+	assert_int_equal(db_outbox_dead_list(f->s, &d, &n), DB_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].tries, 3);
+	assert_int_equal(d[0].time, 200);
+	assert_string_equal(d[0].e.addr, "l@x.org");
+	assert_string_equal(d[0].why, "ERROR: invalid byte sequence");
+	/* The record changed meanwhile: retry queues it as it is now. */
+	c.state = DB_STATE_WITHDRAWN;
+	c.withdrawn = 300;
+	assert_int_equal(db_consent_put(f->s, "l@x.org", &c), DB_OK);
+	assert_int_equal(db_outbox_dead_retry(f->s, d[0].e.key, NULL), DB_OK);
+	assert_int_equal(db_outbox_dead_retry(f->s, d[0].e.key, NULL),
+			 DB_NOTFOUND);
+	db_outbox_dead_free(d, n);
+	assert_int_equal(db_outbox_read(f->s, 10, &e, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[1].c.state, DB_STATE_WITHDRAWN);
+	assert_int_equal(db_outbox_bury(f->s, e[1].key, 5, "x", 400, NULL),
+			 DB_OK);
+	assert_int_equal(db_outbox_dead_drop(f->s, e[1].key, NULL), DB_OK);
+	db_outbox_free(e, n);
+	assert_int_equal(db_replica_status(f->s, &st), DB_OK);
+	assert_int_equal(st.dead, 0);
+	assert_int_equal(st.outbox, 1);
+}
+
 int
 main(void)
 {
@@ -357,6 +502,12 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_apply_keeps_doi_retry_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forced_list_change, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unstorable_stops, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dead_letters, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
