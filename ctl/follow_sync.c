@@ -660,8 +660,9 @@ ctl_pull_storable(struct ctl_follow *f, struct db_replica_change *ch, int n,
 			ch[i].op = DB_REPLICA_SKIP;
 			continue;
 		}
-		snprintf(stuck, stucksz, "change %lld for %s cannot be "
-			 "applied: %s", (long long)ch[i].id, ch[i].addr, why);
+		/* Bounded parts: the line must fit status's buffer whole. */
+		snprintf(stuck, stucksz, "change %lld for %.180s cannot be "
+			 "applied: %.150s", (long long)ch[i].id, ch[i].addr, why);
 		return i;
 	}
 	return n;
