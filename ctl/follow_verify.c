@@ -7,7 +7,11 @@
  * address order and every address whose row differs, or that one side
  * lacks, is named on stdout:
  *
- *   differs: ADDR (fields differ | only at the centre | only on this host)
+ *   differs: ADDR (fields differ: NAME,... | only at the centre |
+ *                  only on this host)
+ *
+ * (the fields are named for the first CTL_VERIFY_NAME_FIELDS rows, "?"
+ * after them).
  *   verify: N records, M of 256 ranges differ, K addresses differ
  *
  * The centre is read in one REPEATABLE READ transaction whose snapshot
@@ -33,6 +37,8 @@
 #include "follow.h"
 
 #define CTL_VERIFY_SNAPSHOT_TRIES 3
+/* Rows whose differing fields are named (one more query each). */
+#define CTL_VERIFY_NAME_FIELDS 100
 
 /* The local rows of one range, in address order. */
 struct ctl_vrows {
@@ -72,14 +78,62 @@ ctl_vrows_free(struct ctl_vrows *v)
 	memset(v, 0, sizeof(*v));
 }
 
+/*
+ * The names of the fields in which the centre's row of addr differs from
+ * this store's, comma-separated into out ("" when unknown).
+ */
+static void
+ctl_verify_fields(struct ctl_follow *f, const char *addr, char *out,
+		  size_t size)
+{
+	static const char *const name[] = {
+		"address", "state", "uid", "created", "confirmed", "withdrawn",
+		"ip", "source", "tracking", "doi_sent", "doi_msgid", "lists"};
+	const char *p[1] = {addr};
+	struct db_consent c;
+	char *here = NULL, *l = NULL, *r = NULL, *sl, *sr;
+	size_t n = 0, i;
+	PGresult *res;
+
+	out[0] = '\0';
+	res = PQexecParams(f->pg, "SELECT consent_digest_line(c) FROM consent "
+			   "c WHERE address = $1", 1, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    db_consent_get(f->store, addr, &c) == DB_OK &&
+	    (here = db_digest_text(addr, &c)) != NULL &&
+	    (l = strdup(PQgetvalue(res, 0, 0))) != NULL &&
+	    (r = strdup(here)) != NULL) {
+		log_debug("%s: centre %s", addr, l);
+		log_debug("%s: here   %s", addr, r);
+		sl = l;
+		sr = r;
+		for (i = 0; i < sizeof(name) / sizeof(name[0]); i++) {
+			char *fl = strsep(&sl, "\x1f"), *fr = strsep(&sr, "\x1f");
+
+			if ((fl == NULL) != (fr == NULL) ||
+			    (fl && strcmp(fl, fr) != 0))
+				n += (size_t)snprintf(out + n, n < size ? size - n
+						      : 0, "%s%s", n ? "," : "",
+						      name[i]);
+			if (n >= size)
+				break;
+		}
+	}
+	PQclear(res);
+	free(here);
+	free(l);
+	free(r);
+}
+
 /* Compare one range row by row; the number of differing addresses or
  * -1 / -2. */
 static int
-ctl_verify_range(struct ctl_follow *f, int bucket)
+ctl_verify_range(struct ctl_follow *f, int bucket, int *named)
 {
 	char b[8];
 	const char *p[1] = {b};
 	struct ctl_vrows v = {0};
+	char fields[160];
 	PGresult *r;
 	int i = 0, n, diff = 0, c, rc;
 	size_t j = 0;
@@ -109,8 +163,16 @@ ctl_verify_range(struct ctl_follow *f, int bucket)
 			continue;
 		}
 		diff++;
-		if (c == 0)
-			printf("differs: %s (fields differ)\n", v.addr[j]);
+		if (c == 0) {
+			fields[0] = '\0';
+			if (*named < CTL_VERIFY_NAME_FIELDS) {
+				ctl_verify_fields(f, v.addr[j], fields,
+						  sizeof(fields));
+				(*named)++;
+			}
+			printf("differs: %s (fields differ: %s)\n", v.addr[j],
+			       fields[0] ? fields : "?");
+		}
 		else if (c < 0)
 			printf("differs: %s (only at the centre)\n",
 			       PQgetvalue(r, i, 0));
@@ -168,7 +230,7 @@ ctl_verify_ranges(struct ctl_follow *f, uint64_t *records, int *ranges)
 	char central[DB_DIGEST_BUCKETS][DB_HASH_HEX];
 	uint64_t cn[DB_DIGEST_BUCKETS] = {0};
 	PGresult *r;
-	int i, b, diff = 0, d, rc;
+	int i, b, diff = 0, d, rc, named = 0;
 
 	memset(central, 0, sizeof(central));
 	if ((loc = calloc(DB_DIGEST_BUCKETS, sizeof(*loc))) == NULL)
@@ -203,7 +265,7 @@ ctl_verify_ranges(struct ctl_follow *f, uint64_t *records, int *ranges)
 		if (cn[b] == loc[b].n && strcmp(central[b], loc[b].hex) == 0)
 			continue;
 		(*ranges)++;
-		d = ctl_verify_range(f, b);
+		d = ctl_verify_range(f, b, &named);
 		diff = d < 0 ? d : diff + d;
 	}
 	free(loc);

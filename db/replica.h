@@ -100,6 +100,9 @@ int db_digest_bucket_of(const char *addr);
 /* The row digest of one record (hex SHA-256 of its line). */
 int db_digest_row(const char *addr, const struct db_consent *c,
 		  char hex[DB_HASH_HEX]);
+/* The line of the digest itself (malloc'd, NULL out of memory), to name
+ * the fields that differ. */
+char *db_digest_text(const char *addr, const struct db_consent *c);
 /* Every range of the store, in one read transaction. */
 int db_digest_buckets(struct db_store *s,
 		      struct db_digest_bucket out[DB_DIGEST_BUCKETS]);

@@ -15,7 +15,9 @@
  *            doi_msgid as text, "" when unset (the centre's NULL); tracking
  *            "1" or "0"; lists as "NAME STATE CONFIRMED WITHDRAWN DOI_SENT"
  *            per list (times as above), sorted by name bytewise, joined
- *            by "," ("" without lists).
+ *            by ","; a record without lists (the centre's '[]') has the
+ *            implicit list "default" in the record's effective state and
+ *            with its times, as db_consent_lists_of and the store make it.
  *   row    = lower-case hex SHA-256 of line.
  *   bucket = first byte of SHA-256 of the address (256 ranges).
  *   range  = hex SHA-256 of the row digests of the bucket concatenated in
@@ -79,6 +81,16 @@ db_digest_line(const char *addr, const struct db_consent *c, struct buf *b)
 		       c->tracking ? 1 : 0, (long long)c->doi_sent,
 		       c->doi_msgid);
 	memcpy(l, c->lists, n * sizeof(l[0]));
+	if (n == 0) {
+		/* The implicit list (db_consent_lists_of). */
+		memset(l, 0, sizeof(l[0]));
+		snprintf(l[0].name, sizeof(l[0].name), "%s", DB_LIST_DEFAULT);
+		l[0].state = db_consent_effective_state(c);
+		l[0].confirmed = c->confirmed;
+		l[0].withdrawn = c->withdrawn;
+		l[0].doi_sent = c->doi_sent;
+		n = 1;
+	}
 	qsort(l, n, sizeof(l[0]), db_digest_list_cmp);
 	for (i = 0; i < n; i++)
 		r |= buf_printf(b, "%s%s %s %lld %lld %lld", i ? "," : "",
@@ -87,6 +99,17 @@ db_digest_line(const char *addr, const struct db_consent *c, struct buf *b)
 				(long long)l[i].withdrawn,
 				(long long)l[i].doi_sent);
 	return r ? -1 : 0;
+}
+
+char *
+db_digest_text(const char *addr, const struct db_consent *c)
+{
+	struct buf b = BUF_INIT;
+
+	if (db_digest_line(addr, c, &b) == 0 && buf_putc(&b, '\0') == 0)
+		return b.data;
+	buf_free(&b);
+	return NULL;
 }
 
 int

@@ -713,8 +713,10 @@ END $$;
 --            doi_sent, doi_msgid, lists; times as unix seconds (NULL: 0),
 --            text NULL as '', tracking '1' or '0', lists as
 --            'NAME STATE CONFIRMED WITHDRAWN DOI_SENT' per list (times as
---            above) sorted by name bytewise and joined by ',' ('' when
---            none).  The lists are digested: they decide consent per list
+--            above) sorted by name bytewise and joined by ','; '[]' is
+--            the implicit list 'default' in the record's effective state
+--            with the record's times, as a host stores it.  The lists are
+--            digested: they decide consent per list
 --            on every host, and their jsonb text (key order, spaces,
 --            missing keys) is taken apart into this one form first.
 --   row    = hex sha256 of the line (UTF-8).
@@ -737,7 +739,10 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
 				coalesce((e->>'withdrawn')::bigint, 0),
 				coalesce((e->>'doi_sent')::bigint, 0)), ','
 				ORDER BY e->>'name' COLLATE "C")
-			FROM jsonb_array_elements(c.lists) e), ''))
+			FROM jsonb_array_elements(c.lists) e),
+			concat_ws(' ', 'default', consent_effective_state(c.state,
+				c.confirmed, c.withdrawn), consent_secs(c.confirmed),
+				consent_secs(c.withdrawn), consent_secs(c.doi_sent))))
 $$;
 
 CREATE OR REPLACE FUNCTION consent_digest_bucket(a text)
