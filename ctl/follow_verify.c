@@ -96,8 +96,8 @@ ctl_verify_fields(struct ctl_follow *f, const char *addr, char *out,
 	PGresult *res;
 
 	out[0] = '\0';
-	res = PQexecParams(f->pg, "SELECT consent_digest_line(c) FROM consent "
-			   "c WHERE address = $1", 1, NULL, p, NULL, NULL, 0);
+	res = PQexecParams(f->pg, "SELECT line FROM consent_digest WHERE "
+			   "address = $1", 1, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 	    db_consent_get(f->store, addr, &c) == DB_OK &&
 	    (here = db_digest_text(addr, &c)) != NULL &&

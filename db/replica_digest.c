@@ -6,7 +6,7 @@
  * the last verification in the meta database.
  *
  * THE DIGEST (the one definition on this side; the centre's is
- * consent_digest_line() in schema.sql, and the two must stay equal):
+ * the view consent_digest in schema.sql, and the two must stay equal):
  *   line   = address US state US uid US created US confirmed US withdrawn
  *            US ip US source US tracking US doi_sent US doi_msgid US lists
  *            with US the byte 0x1f; state the effective state (confirmed

@@ -18,7 +18,8 @@
 --                     consent_change, update or delete consent directly, or
 --                     see other hosts' evidence.  Calls
 --                     consent_verify_buckets() and consent_verify_rows()
---                     (consentctl follow --verify).
+--                     and reads the view consent_digest (consentctl follow
+--                     --verify).
 -- consentgate_writer  CRMs and web forms: SELECT, INSERT and UPDATE on
 --                     consent (INSERT ... ON CONFLICT (address) DO UPDATE
 --                     works), all through the guard trigger; consent_push()
@@ -58,6 +59,7 @@ GRANT EXECUTE ON FUNCTION consent_push(text, text, text, bigint, bigint,
 -- (plain SQL functions over what the role may SELECT anyway).
 GRANT EXECUTE ON FUNCTION consent_verify_buckets(), consent_verify_rows(int)
 	TO consentgate_host, consentgate_admin;
+GRANT SELECT ON consent_digest TO consentgate_host, consentgate_admin;
 
 -- CRMs and forms: write consent through the guard.
 GRANT SELECT, INSERT, UPDATE ON consent TO consentgate_writer;

@@ -269,6 +269,7 @@ show_source() {
 		sed -n 's/^source: //p'
 }
 fw_stop B
+t10=$(now_ms)
 t0=$(now_ms)
 rc=$(verify_b)
 if [ "$rc" = 0 ] && grep -q "^verify: .* 0 of 256 ranges differ, 0 addresses differ" "$CG_TMP/verify"; then
@@ -305,7 +306,7 @@ timeout 120 "$CG_BUILD/consentctl" -d "$B" follow --once --resync \
 rc=$(verify_b)
 if [ "$rc" = 0 ] && [ "$(status_rc "$B")" = 0 ] &&
 	[ "$(show_source "$B" user77@example.org)" = tampered ]; then
-	cg_ok "after a resync verify passes again and status is 0"
+	cg_ok "after a resync verify passes again and status is 0 (section 10: $(($(now_ms) - t10)) ms)"
 else
 	cg_notok "after the resync: verify exit $rc, status $(cat "$CG_TMP/status")"
 	sed 's/^/#   /' "$CG_TMP/verify" | head -10
