@@ -4,7 +4,8 @@
  * (outbox) to it.
  *
  *   consentctl -d DIR follow --pg CONNINFO [--host NAME] [--once]
- *                            [--resync] [--batch N] [--max-tries N] [-v]
+ *                            [--verify] [--resync] [--batch N]
+ *                            [--max-tries N] [-v]
  *
  * The loop: connect, LISTEN consent_change, then push the outbox, pull
  * the change log (or resync) until caught up, and wait for a
@@ -20,7 +21,10 @@
  * --host names it; the centre's row-level security wants the two equal.  SIGTERM and SIGINT
  * stop the loop between two steps (a batch is never left half applied:
  * each is one LMDB transaction).  --once pushes and pulls what is there
- * and exits: 0 caught up, 1 the centre or the store failed.
+ * and exits: 0 caught up, 1 the centre or the store failed.  --verify
+ * does the same, then compares the replica with the centre
+ * (ctl/follow_verify.c) and exits 0 when they match, 3 when addresses
+ * differ (named on stdout), 1 when it could not compare.
  *
  * Owns: the store handle and the PostgreSQL connection (closed before
  * return), and the SIGTERM/SIGINT handlers.  Logs to stderr through
@@ -273,15 +277,35 @@ ctl_follow_run(struct ctl_follow *f, int once)
 	return CTL_EXIT_OK;
 }
 
+/* follow --verify: one cycle, then the comparison; the exit code. */
+static int
+ctl_follow_verify_run(struct ctl_follow *f)
+{
+	int rc;
+
+	if (ctl_follow_connect(f) < 0)
+		return CTL_EXIT_REFUSED;
+	rc = ctl_follow_cycle(f);
+	if (rc == -2 || PQstatus(f->pg) != CONNECTION_OK)
+		return CTL_EXIT_REFUSED;
+	if (PQtransactionStatus(f->pg) != PQTRANS_IDLE)
+		PQclear(PQexec(f->pg, "ROLLBACK"));
+	rc = ctl_follow_verify(f);
+	if (rc < 0)
+		return CTL_EXIT_REFUSED;
+	return rc > 0 ? CTL_EXIT_ATTENTION : CTL_EXIT_OK;
+}
+
 /* Parse the options into f. */
 static int
 ctl_follow_parse(const struct ctl_command *cmd, int argc, char **argv,
-		 struct ctl_follow *f, int *once)
+		 struct ctl_follow *f, int *once, int *verify)
 {
 	static const struct option opts[] = {
 		{"pg", required_argument, NULL, 'p'},
 		{"host", required_argument, NULL, 'H'},
 		{"once", no_argument, NULL, 'o'},
+		{"verify", no_argument, NULL, 'V'},
 		{"resync", no_argument, NULL, 'r'},
 		{"batch", required_argument, NULL, 'b'},
 		{"max-tries", required_argument, NULL, 't'},
@@ -307,6 +331,9 @@ ctl_follow_parse(const struct ctl_command *cmd, int argc, char **argv,
 			break;
 		case 'o':
 			*once = 1;
+			break;
+		case 'V':
+			*verify = 1;
 			break;
 		case 'r':
 			f->resync = 1;
@@ -346,13 +373,14 @@ ctl_cmd_follow(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	struct ctl_follow f;
 	struct db_replica_state st;
 	uint64_t queued = 0;
-	int once = 0, rc;
+	int once = 0, verify = 0, rc;
 
 	memset(&f, 0, sizeof(f));
 	f.batch = CTL_FOLLOW_BATCH;
 	f.max_tries = CTL_FOLLOW_TRIES;
 	log_open("consentctl-follow", 0, 1);
-	if ((rc = ctl_follow_parse(cmd, argc, argv, &f, &once)) != CTL_EXIT_OK)
+	if ((rc = ctl_follow_parse(cmd, argc, argv, &f, &once, &verify)) !=
+	    CTL_EXIT_OK)
 		return rc;
 	if ((rc = ctl_store_open(ctx, 0, &f.store)) != CTL_EXIT_OK)
 		return rc;
@@ -370,7 +398,7 @@ ctl_cmd_follow(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	ctl_follow_signals();
 	log_info("following for %s as host %s (batch %d)", ctx->dir,
 		 f.host_given ? f.host : "(the login role)", f.batch);
-	rc = ctl_follow_run(&f, once);
+	rc = verify ? ctl_follow_verify_run(&f) : ctl_follow_run(&f, once);
 	ctl_follow_disconnect(&f);
 	db_close(f.store);
 	return rc;

@@ -9,13 +9,15 @@
  *   outbox: N entries waiting for the centre
  *   dead letters: N (consentctl outbox list)
  *   stopped at: change N for ADDR cannot be applied: WHY   (only when so)
+ *   last verify: 2026-01-02T03:04:05Z: match | N addresses differ | never
  *   records: N
  *
  *   consentctl status [--max-age SECONDS]
  *
  * Owns: the read-only store handle of the run.  Exit 0 when replication
  * needs nothing, 3 when it needs the operator (the follower stopped at a
- * central change this store cannot hold, dead letters wait, or with
+ * central change this store cannot hold, dead letters wait, the last
+ * `follow --verify` found addresses that differ from the centre, or with
  * --max-age the last sync of a replica is older than that or never
  * happened), 1 when the store cannot be read, 2 usage.
  */
@@ -25,6 +27,25 @@
 
 #include "../db/replica.h"
 #include "ctl.h"
+
+/* The line of the last follow --verify. */
+static void
+ctl_status_verify(const struct db_replica_state *st)
+{
+	char when[DB_TIME_MAX];
+
+	if (st->verified <= 0) {
+		printf("last verify: never\n");
+		return;
+	}
+	db_time_format(st->verified, when, sizeof(when));
+	if (st->verify_diff == 0)
+		printf("last verify: %s: match\n", when);
+	else
+		printf("last verify: %s: %lld addresses differ from the centre "
+		       "(consentctl follow --verify names them)\n", when,
+		       (long long)st->verify_diff);
+}
 
 int
 ctl_cmd_status(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
@@ -73,15 +94,17 @@ ctl_cmd_status(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		       : "");
 	if (st.stuck_id != 0)
 		printf("stopped at: %s\n", st.stuck_why);
+	ctl_status_verify(&st);
 	printf("records: %llu\n", (unsigned long long)st.records);
 	db_close(s);
 	age = now > st.synced ? now - st.synced : 0;
 	stale = st.enabled && max_age >= 0 && (st.synced == 0 || age > max_age);
-	if (st.stuck_id != 0 || st.dead > 0 || stale) {
+	if (st.stuck_id != 0 || st.dead > 0 || stale || st.verify_diff > 0) {
 		ctl_error("replication needs attention: %s",
 			  st.stuck_id != 0 ? "the follower stopped at a change "
 			  "it cannot apply" : st.dead > 0 ? "dead letters wait"
-			  : "the replica is older than --max-age");
+			  : stale ? "the replica is older than --max-age"
+			  : "the last verify found differences");
 		return CTL_EXIT_ATTENTION;
 	}
 	return CTL_EXIT_OK;

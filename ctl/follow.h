@@ -60,5 +60,12 @@ extern volatile sig_atomic_t ctl_follow_stop;
 int ctl_follow_push(struct ctl_follow *f);
 int ctl_follow_pull(struct ctl_follow *f);
 int ctl_follow_resync(struct ctl_follow *f);
+/*
+ * Compare the replica with the centre per address range and name the
+ * differing addresses on stdout (ctl/follow_verify.c); records the result
+ * and its evidence in the store.  The number of differing addresses, or
+ * -1 (centre) / -2 (store) / -3 (stuck while catching up).
+ */
+int ctl_follow_verify(struct ctl_follow *f);
 
 #endif

@@ -91,10 +91,14 @@ static const struct ctl_help ctl_helps[] = {
 	 "  --host NAME    this host's name in the centre (default: host "
 	 "name)\n"
 	 "  --once         sync once and exit\n"
+	 "  --verify       sync once, compare with the centre, name the\n"
+	 "                 differing addresses; exit 3 when they differ\n"
 	 "  --resync       copy the whole consent table again\n"
 	 "  --batch N      changes per transaction (default 1000)\n"
 	 "  -v             debug logging on standard error\n"},
-	{"status", "Print the replication state and the number of records.\n"},
+	{"status", "Print the replication state and the number of records;\n"
+	 "exit 3 when replication needs attention (stopped, dead letters,\n"
+	 "older than --max-age, or the last follow --verify differed).\n"},
 };
 
 const char *

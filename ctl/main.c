@@ -48,7 +48,7 @@ static const struct ctl_command ctl_dispatch[] = {
 	 "[--since T] [--until T] [--format text|openmetrics]"},
 	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},
 	{"follow", ctl_cmd_follow, "--pg CONNINFO [--host NAME] [--once] "
-	 "[--resync] [--batch N] [--max-tries N] [-v]"},
+	 "[--verify] [--resync] [--batch N] [--max-tries N] [-v]"},
 	{"status", ctl_cmd_status, "[--max-age SECONDS]"},
 	{"outbox", ctl_cmd_outbox, "list | retry KEY|--all | drop KEY|--all"},
 };

@@ -72,4 +72,9 @@ int db_meta_get_int(struct db_store *s, MDB_txn *txn, const char *name,
 int db_meta_put_int(struct db_store *s, MDB_txn *txn, const char *name,
 		    int64_t v);
 
+/* The last verification (db/replica_digest.c): when (0 never) and how
+ * many addresses differed. */
+int db_replica_verified_txn(struct db_store *s, MDB_txn *txn, int64_t *when,
+			    int64_t *differing);
+
 #endif

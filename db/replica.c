@@ -168,6 +168,9 @@ db_replica_status(struct db_store *s, struct db_replica_state *out)
 	if (rc == DB_OK)
 		rc = db_replica_stuck_get(s, txn, &out->stuck_id, out->stuck_why,
 					  sizeof(out->stuck_why));
+	if (rc == DB_OK)
+		rc = db_replica_verified_txn(s, txn, &out->verified,
+					     &out->verify_diff);
 	mdb_txn_abort(txn);
 	return rc;
 }

@@ -15,6 +15,8 @@
  *   repl.outbox   "1" when replication is enabled
  *   repl.last_id  id of the last central change applied (consent_change.id)
  *   repl.synced   unix seconds of the last successful exchange with the centre
+ *   repl.verified unix seconds of the last follow --verify (replica_digest.c)
+ *   repl.verify_diff  how many addresses that verify found differing
  * last_id is written in the same transaction as the changes it covers, so a
  * change is applied exactly once even when the follower is killed.
  *
@@ -45,6 +47,8 @@ struct db_replica_state {
 	int64_t stuck_id;   /* 0, or the central change the follower cannot
 			     * apply and stopped at */
 	char stuck_why[DB_REPLICA_WHY_MAX]; /* its reason, "" when not stuck */
+	int64_t verified;   /* unix seconds of the last follow --verify, 0 never */
+	int64_t verify_diff; /* addresses it found differing (0: match) */
 };
 
 /* Read the state in one read transaction.  DB_OK or <0. */
@@ -78,6 +82,42 @@ int db_replica_set_stuck(struct db_store *s, int64_t id, const char *why);
  */
 int db_replica_health(struct db_store *s, int64_t now, int64_t *age,
 		      int64_t *stuck_id);
+
+/* ---- verifying a replica (db/replica_digest.c) ---- */
+
+/*
+ * The digest of the replicated fields, per address range, as the centre's
+ * consent_verify_buckets() computes it; the definition is at the top of
+ * db/replica_digest.c.
+ */
+#define DB_DIGEST_BUCKETS 256
+struct db_digest_bucket {
+	uint64_t n;             /* records in the range */
+	char hex[DB_HASH_HEX];  /* "" when n is 0 */
+};
+/* The range (0..255) of a normalised address. */
+int db_digest_bucket_of(const char *addr);
+/* The row digest of one record (hex SHA-256 of its line). */
+int db_digest_row(const char *addr, const struct db_consent *c,
+		  char hex[DB_HASH_HEX]);
+/* The line of the digest itself (malloc'd, NULL out of memory), to name
+ * the fields that differ. */
+char *db_digest_text(const char *addr, const struct db_consent *c);
+/* Every range of the store, in one read transaction. */
+int db_digest_buckets(struct db_store *s,
+		      struct db_digest_bucket out[DB_DIGEST_BUCKETS]);
+/* Called per record of a range in address order; non-zero stops. */
+typedef int (*db_digest_row_cb)(const char *addr, const char *hex,
+				void *arg);
+int db_digest_rows(struct db_store *s, int bucket, db_digest_row_cb cb,
+		   void *arg);
+/*
+ * Remember the result of a verification (meta "repl.verified" = now,
+ * "repl.verify_diff" = differing) with its evidence record e (may be
+ * NULL) in one transaction; db_replica_status reports it.
+ */
+int db_replica_set_verified(struct db_store *s, int64_t now,
+			    uint64_t differing, const struct db_evidence *e);
 
 /* ---- outbox (db/outbox.c) ---- */
 

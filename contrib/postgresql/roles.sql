@@ -16,7 +16,10 @@
 --                     reads evidence only under its own role name (row-level
 --                     security, policies in schema.sql).  It cannot write
 --                     consent_change, update or delete consent directly, or
---                     see other hosts' evidence.
+--                     see other hosts' evidence.  Calls
+--                     consent_verify_buckets() and consent_verify_rows()
+--                     and reads the view consent_digest (consentctl follow
+--                     --verify).
 -- consentgate_writer  CRMs and web forms: SELECT, INSERT and UPDATE on
 --                     consent (INSERT ... ON CONFLICT (address) DO UPDATE
 --                     works), all through the guard trigger; consent_push()
@@ -52,6 +55,11 @@ GRANT SELECT, INSERT ON evidence TO consentgate_host;
 GRANT EXECUTE ON FUNCTION consent_push(text, text, text, bigint, bigint,
 	bigint, text, text, boolean, bigint, text, jsonb), consent_push_delete(text)
 	TO consentgate_host;
+-- consentctl follow --verify: the digests of the centre's consent table
+-- (plain SQL functions over what the role may SELECT anyway).
+GRANT EXECUTE ON FUNCTION consent_verify_buckets(), consent_verify_rows(int)
+	TO consentgate_host, consentgate_admin;
+GRANT SELECT ON consent_digest TO consentgate_host, consentgate_admin;
 
 -- CRMs and forms: write consent through the guard.
 GRANT SELECT, INSERT, UPDATE ON consent TO consentgate_writer;

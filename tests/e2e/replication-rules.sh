@@ -1,4 +1,4 @@
-# tests/e2e/replication-rules.sh - sections 6 to 9 of replication.sh (POSIX
+# tests/e2e/replication-rules.sh - sections 6 to 10 of replication.sh (POSIX
 # sh, sourced by it with followers A (--max-tries 3) and B running): the
 # centre's rules for every writer, the shipped roles tried with forgeries,
 # a central change a replica cannot store, dead letters and backoff.
@@ -254,3 +254,61 @@ if [ "$conns" -le 2 ] && [ "$tries" -ge 1 ] && [ "$tries" -le 5 ]; then
 else
 	cg_notok "without privileges: $conns connections, $tries refused pushes in 5 s"
 fi
+
+# --- 10. follow --verify: the replica proves it matches the centre.
+# verify_b: one `follow --verify` of B (follower B stopped); output in
+# $CG_TMP/verify, exit code echoed.
+verify_b() {
+	timeout 60 "$CG_BUILD/consentctl" -d "$B" follow --verify -v \
+		--pg "$PG_CONN_BASE user=B" >"$CG_TMP/verify" 2>"$CG_TMP/verify.err"
+	echo $?
+}
+# show_source STORE ADDR
+show_source() {
+	timeout 10 "$CG_BUILD/consentctl" -d "$1" show "$2" 2>/dev/null |
+		sed -n 's/^source: //p'
+}
+fw_stop B
+t10=$(now_ms)
+t0=$(now_ms)
+rc=$(verify_b)
+if [ "$rc" = 0 ] && grep -q "^verify: .* 0 of 256 ranges differ, 0 addresses differ" "$CG_TMP/verify"; then
+	cg_ok "verify after normal sync: match ($(grep '^verify:' "$CG_TMP/verify"), $(($(now_ms) - t0)) ms)"
+else
+	cg_notok "verify after normal sync: exit $rc"
+	sed "s/^/#   /" "$CG_TMP/verify" | head -5; grep "centre \|here  " "$CG_TMP/verify.err" | head -6 | cat -v
+fi
+# Behind B's back: the superuser changes one row with every trigger off
+# (no change log entry, so no follower ever hears of it).
+pg_sql "SET session_replication_role = replica;
+	UPDATE consent SET source = 'tampered' WHERE address = 'user77@example.org'" >/dev/null ||
+	cg_notok "tampering at the centre failed"
+rc=$(verify_b)
+if [ "$rc" = 3 ] && grep -q "^differs: user77@example.org (fields differ: source)$" "$CG_TMP/verify" &&
+	[ "$(grep -c '^differs:' "$CG_TMP/verify")" = 1 ] &&
+	grep -q ", 1 of 256 ranges differ, 1 addresses differ" "$CG_TMP/verify"; then
+	cg_ok "verify after a change behind B's back: exit 3, names user77@example.org only"
+else
+	cg_notok "verify after tampering: exit $rc"
+	sed "s/^/#   /" "$CG_TMP/verify" | head -5; grep "centre \|here  " "$CG_TMP/verify.err" | head -6 | cat -v
+fi
+rc=$(status_rc "$B")
+[ "$rc" = 3 ] && grep -q "^last verify: .*: 1 addresses differ" "$CG_TMP/status" &&
+	cg_ok "status exits 3 after the failed verify" ||
+	cg_notok "status after the failed verify: exit $rc: $(cat "$CG_TMP/status")"
+timeout 10 "$CG_BUILD/consentctl" -d "$B" log >"$CG_TMP/verify.log" 2>&1
+grep -q "verify.*differs, 1 addresses differ" "$CG_TMP/verify.log" &&
+	grep -q "verify.*match, 0 addresses differ" "$CG_TMP/verify.log" &&
+	cg_ok "each verify left its evidence record (match, then 1 differing)" ||
+	{ cg_notok "evidence of the verifications"; sed 's/^/#   /' "$CG_TMP/verify.log" | tail -5; }
+timeout 120 "$CG_BUILD/consentctl" -d "$B" follow --once --resync \
+	--pg "$PG_CONN_BASE user=B" >/dev/null 2>&1 || cg_notok "resync of B failed"
+rc=$(verify_b)
+if [ "$rc" = 0 ] && [ "$(status_rc "$B")" = 0 ] &&
+	[ "$(show_source "$B" user77@example.org)" = tampered ]; then
+	cg_ok "after a resync verify passes again and status is 0 (section 10: $(($(now_ms) - t10)) ms)"
+else
+	cg_notok "after the resync: verify exit $rc, status $(cat "$CG_TMP/status")"
+	sed 's/^/#   /' "$CG_TMP/verify" | head -10
+fi
+fw_start B "$B" -v

@@ -34,6 +34,9 @@
 #    status exits 3; outbox list, retry and drop, each with evidence.
 # 9. A role without privileges: the follower backs off instead of
 #    reconnecting in a loop.
+# 10. follow --verify on B: a match after normal sync; a row changed at the
+#    centre behind B's back (triggers off) is named, exit 3, status exits 3,
+#    evidence of both; after a resync verify passes again.
 # Every writer logs in with the roles of roles.sql; the superuser only
 # sets the cluster up and plants the pre-constraint row of 7.
 CG_HERE=$(cd "$(dirname "$0")" && pwd)
