@@ -130,7 +130,7 @@ ctl_verify_fields(struct ctl_follow *f, const char *addr, char *out,
 static int
 ctl_verify_range(struct ctl_follow *f, int bucket, int *named)
 {
-	char b[8];
+	char b[16]; /* any int */
 	const char *p[1] = {b};
 	struct ctl_vrows v = {0};
 	char fields[160];
