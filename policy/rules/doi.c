@@ -54,25 +54,6 @@ struct pol_doi_scan {
 	unsigned words;
 };
 
-/* The word as written: bytes [os, oe) of text, cut at POL_DOI_QUOTE_MAX
- * bytes on a character boundary, line breaks as spaces, into out. */
-static void
-pol_doi_quote(const char *text, size_t os, size_t oe, char *out, size_t outsz)
-{
-	size_t n = oe - os, i;
-
-	if (n >= outsz)
-		n = outsz - 1;
-	while (n > 0 && n < oe - os && ((unsigned char)text[os + n] & 0xc0) == 0x80)
-		n--;
-	for (i = 0; i < n; i++)
-		out[i] = text[os + i] == '\n' || text[os + i] == '\r' ||
-				 text[os + i] == '\t'
-			 ? ' '
-			 : text[os + i];
-	out[n] = '\0';
-}
-
 /* 1-based line of byte offset off in text. */
 static unsigned
 pol_doi_line_of(const char *text, size_t off)
@@ -108,7 +89,7 @@ pol_doi_scan_text(struct pol_doi_scan *sc, const char *text, size_t len,
 			      hits, POL_DOI_MAX_WORDS - sc->words);
 	for (k = 0; k < n && rc == 0; k++) {
 		textnorm_span(&tn, hits[k].start, hits[k].end, &os, &oe);
-		pol_doi_quote(text, os, oe, word, sizeof(word));
+		pol_ad_quote(text, os, oe, word, sizeof(word));
 		if (lines)
 			snprintf(place, sizeof(place), "%s line %u", where,
 				 pol_doi_line_of(text, os));
