@@ -127,6 +127,35 @@ mf_user_check_path(const char *key, const char *path, const char *who,
 }
 
 int
+mf_user_check_as(const struct mf_user *u, struct mf_user_saved *saved,
+		 char *who, size_t whosz, struct buf *errors)
+{
+	if (u == NULL || geteuid() != 0) {
+		snprintf(who, whosz, "uid %ld", (long)geteuid());
+		return 0;
+	}
+	if (mf_user_enter(u, saved) < 0) {
+		buf_printf(errors, "UserID: cannot act as %s: %s\n", u->name,
+			   strerror(errno));
+		return -1;
+	}
+	snprintf(who, whosz, "UserID %s", u->name);
+	return 1;
+}
+
+int
+mf_user_check_done(int switched, struct mf_user_saved *saved,
+		   struct buf *errors)
+{
+	if (switched && mf_user_leave(saved) < 0) {
+		buf_printf(errors, "cannot become root again: %s\n",
+			   strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 mf_user_check_paths(const struct cfg *cfg, const struct mf_user *u,
 		    struct buf *errors)
 {
@@ -135,19 +164,10 @@ mf_user_check_paths(const struct cfg *cfg, const struct mf_user *u,
 	const char *path;
 	char who[300];
 	size_t i, n;
-	int rc = 0, switched = 0;
+	int rc = 0, switched;
 
-	if (u != NULL && geteuid() == 0) {
-		if (mf_user_enter(u, &saved) < 0) {
-			buf_printf(errors, "UserID: cannot act as %s: %s\n",
-				   u->name, strerror(errno));
-			return -1;
-		}
-		switched = 1;
-		snprintf(who, sizeof(who), "UserID %s", u->name);
-	} else {
-		snprintf(who, sizeof(who), "uid %ld", (long)geteuid());
-	}
+	if ((switched = mf_user_check_as(u, &saved, who, sizeof(who), errors)) < 0)
+		return -1;
 	keys = cfg_keys(&n);
 	for (i = 0; i < n; i++) {
 		if (keys[i].type != CFG_T_PATH)
@@ -158,11 +178,8 @@ mf_user_check_paths(const struct cfg *cfg, const struct mf_user *u,
 		if (mf_user_check_path(keys[i].name, path, who, errors) < 0)
 			rc = -1;
 	}
-	if (switched && mf_user_leave(&saved) < 0) {
-		buf_printf(errors, "cannot become root again: %s\n",
-			   strerror(errno));
+	if (mf_user_check_done(switched, &saved, errors) < 0)
 		return -1;
-	}
 	return rc;
 }
 

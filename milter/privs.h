@@ -42,6 +42,17 @@ int mf_user_lookup(const char *spec, struct mf_user *u, char *err,
  */
 int mf_user_enter(const struct mf_user *u, struct mf_user_saved *saved);
 int mf_user_leave(struct mf_user_saved *saved);
+/*
+ * For a check run as the daemon will run: when root and u is given, act as
+ * u (mf_user_enter) and name it "UserID NAME" in who; otherwise name the
+ * current uid.  1 switched (undo with mf_user_check_done), 0 not, -1 could
+ * not switch (reported to errors).
+ */
+int mf_user_check_as(const struct mf_user *u, struct mf_user_saved *saved,
+		     char *who, size_t whosz, struct buf *errors);
+/* Undo mf_user_check_as when it switched; 0, or -1 reported to errors. */
+int mf_user_check_done(int switched, struct mf_user_saved *saved,
+		       struct buf *errors);
 
 /*
  * Check that u (when running as root; otherwise this process) can use

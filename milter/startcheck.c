@@ -95,27 +95,15 @@ mf_check_start(const struct cfg *cfg, const struct mf_user *u,
 {
 	struct mf_user_saved saved;
 	char who[300];
-	int rc = 0, switched = 0;
+	int rc = 0, switched;
 
-	if (u != NULL && geteuid() == 0) {
-		if (mf_user_enter(u, &saved) < 0) {
-			buf_printf(errors, "UserID: cannot act as %s: %s\n",
-				   u->name, strerror(errno));
-			return -1;
-		}
-		switched = 1;
-		snprintf(who, sizeof(who), "UserID %s", u->name);
-	} else {
-		snprintf(who, sizeof(who), "uid %ld", (long)geteuid());
-	}
+	if ((switched = mf_user_check_as(u, &saved, who, sizeof(who), errors)) < 0)
+		return -1;
 	if (mf_check_socket_dir(cfg, who, errors) < 0)
 		rc = -1;
 	if (mf_check_store(cfg, errors, notes) < 0)
 		rc = -1;
-	if (switched && mf_user_leave(&saved) < 0) {
-		buf_printf(errors, "cannot become root again: %s\n",
-			   strerror(errno));
+	if (mf_user_check_done(switched, &saved, errors) < 0)
 		return -1;
-	}
 	return rc;
 }
