@@ -27,8 +27,8 @@
 #include "../common/addr.h"
 #include "../common/json.h"
 #include "../common/config.h"
-#include "../milter/consent.h"
-#include "../milter/spf.h"
+#include "../gate/consent.h"
+#include "../gate/spf.h"
 #include "../policy/adwalk.h"
 #include "../policy/restscan.h"
 #include "ctl.h"
@@ -98,7 +98,7 @@ check_recipients(struct check_opts *o, const struct pol_message *m, int cls,
 	for (i = 0; i < n; i++) {
 		memset(&r[i].consent, 0, sizeof(r[i].consent));
 		if (o->store) {
-			if (mf_consent_lookup_in(o->store, r[i].addr, &r[i].consent) < 0)
+			if (gate_consent_lookup(o->store, r[i].addr, &r[i].consent) < 0)
 				return -1;
 		} else if (cls != POL_CLASS_DOI) {
 			r[i].consent.state = POL_CONSENT_CONFIRMED;
@@ -261,9 +261,9 @@ check_file(struct check_opts *o, const char *path)
 	env.rcpts = r;
 	if (o->cfg->spf_egress_address && o->cfg->spf_egress_address[0] &&
 	    sender[0] && (cls == POL_CLASS_DOI || cls == POL_CLASS_MARKETING)) {
-		if (!o->spf_ready && mf_spf_init() == 0)
+		if (!o->spf_ready && gate_spf_init() == 0)
 			o->spf_ready = 1;
-		env.spf_result = mf_spf_check(o->cfg->spf_egress_address, sender,
+		env.spf_result = gate_spf_check(o->cfg->spf_egress_address, sender,
 					      NULL, o->cfg->spf_cache_ttl);
 	}
 	if (pol_evaluate(o->cfg, &env, m, cls, &v) != POL_OK) {
@@ -411,7 +411,7 @@ out:
 	if (o.store)
 		db_close(o.store);
 	if (o.spf_ready)
-		mf_spf_shutdown();
+		gate_spf_shutdown();
 	cfg_unref(o.cfg);
 	return rc;
 }

@@ -16,7 +16,7 @@
 
 #include "../common/log.h"
 #include "mf.h"
-#include "spf.h"
+#include "../gate/spf.h"
 
 #define MF_HEADER "X-Consent-Gate"
 
@@ -97,7 +97,7 @@ mf_step_spf(struct mf_ctx *c, struct mf_eom_state *s, enum pol_class cls)
 	if (egress == NULL || *egress == '\0' || c->sender[0] == '\0' ||
 	    (cls != POL_CLASS_DOI && cls != POL_CLASS_MARKETING))
 		return;
-	s->env.spf_result = mf_spf_check(egress, c->sender, NULL,
+	s->env.spf_result = gate_spf_check(egress, c->sender, NULL,
 					 c->cfg->spf_cache_ttl);
 }
 

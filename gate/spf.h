@@ -1,12 +1,11 @@
 /*
  * spf.h - does SpfEgressAddress pass SPF for an envelope domain?  libspf2
- * behind a per-domain cache.  No libmilter here: consentctl check uses it
- * too, so a template lint gives the gate's SPF verdict.
+ * behind a per-domain cache.  In gate/ because both programs use it: the
+ * milter for its verdicts and consentctl check, so a template lint gives
+ * the gate's SPF verdict.
  */
-#ifndef CG_MF_SPF_H
-#define CG_MF_SPF_H
-
-#include "../common/config.h"
+#ifndef CG_GATE_SPF_H
+#define CG_GATE_SPF_H
 
 /*
  * Create the SPF server once at start.  Normally libspf2's resolver; when
@@ -14,8 +13,8 @@
  * a zone of "domain TXT text" or "domain TEMPFAIL" lines answers instead
  * and nothing else is asked, so tests need no network.  0 ok, -1 failure.
  */
-int mf_spf_init(void);
-void mf_spf_shutdown(void);
+int gate_spf_init(void);
+void gate_spf_shutdown(void);
 
 /*
  * The SPF result for egress_ip sending as sender (null sender: helo
@@ -23,7 +22,7 @@ void mf_spf_shutdown(void);
  * "none", "permerror" or "temperror".  Results are cached per domain for
  * ttl seconds (temperror is never cached).  Returns a static string.
  */
-const char *mf_spf_check(const char *egress_ip, const char *sender,
+const char *gate_spf_check(const char *egress_ip, const char *sender,
 			 const char *helo, long ttl);
 
 #endif

@@ -26,19 +26,19 @@
 
 #include "spf.h"
 
-struct mf_spf_entry {
+struct gate_spf_entry {
 	const char *result;
 	time_t expires;
 };
 
-static SPF_server_t *mf_spf_server;
-static SPF_dns_server_t *mf_spf_dns;
-static GHashTable *mf_spf_cache;
-static pthread_mutex_t mf_spf_lock = PTHREAD_MUTEX_INITIALIZER;
+static SPF_server_t *gate_spf_server;
+static SPF_dns_server_t *gate_spf_dns;
+static GHashTable *gate_spf_cache;
+static pthread_mutex_t gate_spf_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Load "domain TXT text" / "domain TEMPFAIL" lines into a zone layer. */
 static int
-mf_spf_load_zone(SPF_dns_server_t *zone, const char *path)
+gate_spf_load_zone(SPF_dns_server_t *zone, const char *path)
 {
 	char line[1024], dom[256];
 	FILE *f = fopen(path, "r");
@@ -61,44 +61,44 @@ mf_spf_load_zone(SPF_dns_server_t *zone, const char *path)
 }
 
 int
-mf_spf_init(void)
+gate_spf_init(void)
 {
 	const char *zone = getenv("CONSENTGATE_SPF_ZONE");
 
 	if (zone && *zone) {
-		mf_spf_dns = SPF_dns_zone_new(NULL, "consentgate-test", 0);
-		if (mf_spf_dns == NULL || mf_spf_load_zone(mf_spf_dns, zone) < 0)
+		gate_spf_dns = SPF_dns_zone_new(NULL, "consentgate-test", 0);
+		if (gate_spf_dns == NULL || gate_spf_load_zone(gate_spf_dns, zone) < 0)
 			return -1;
 	} else {
-		mf_spf_dns = SPF_dns_cache_new(SPF_dns_resolv_new(NULL, NULL, 0),
+		gate_spf_dns = SPF_dns_cache_new(SPF_dns_resolv_new(NULL, NULL, 0),
 					       NULL, 0, 8);
-		if (mf_spf_dns == NULL)
+		if (gate_spf_dns == NULL)
 			return -1;
 	}
-	mf_spf_server = SPF_server_new_dns(mf_spf_dns, 0);
-	if (mf_spf_server == NULL)
+	gate_spf_server = SPF_server_new_dns(gate_spf_dns, 0);
+	if (gate_spf_server == NULL)
 		return -1;
-	mf_spf_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	gate_spf_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     g_free);
 	return 0;
 }
 
 void
-mf_spf_shutdown(void)
+gate_spf_shutdown(void)
 {
-	if (mf_spf_server)
-		SPF_server_free(mf_spf_server);
-	if (mf_spf_dns)
-		SPF_dns_free(mf_spf_dns);
-	if (mf_spf_cache)
-		g_hash_table_destroy(mf_spf_cache);
-	mf_spf_server = NULL;
-	mf_spf_dns = NULL;
-	mf_spf_cache = NULL;
+	if (gate_spf_server)
+		SPF_server_free(gate_spf_server);
+	if (gate_spf_dns)
+		SPF_dns_free(gate_spf_dns);
+	if (gate_spf_cache)
+		g_hash_table_destroy(gate_spf_cache);
+	gate_spf_server = NULL;
+	gate_spf_dns = NULL;
+	gate_spf_cache = NULL;
 }
 
 static const char *
-mf_spf_name(SPF_result_t r, SPF_errcode_t err)
+gate_spf_name(SPF_result_t r, SPF_errcode_t err)
 {
 	switch (r) {
 	case SPF_RESULT_PASS: return "pass";
@@ -114,7 +114,7 @@ mf_spf_name(SPF_result_t r, SPF_errcode_t err)
 }
 
 static const char *
-mf_spf_query(const char *ip, const char *sender, const char *helo)
+gate_spf_query(const char *ip, const char *sender, const char *helo)
 {
 	SPF_request_t *req;
 	SPF_response_t *resp = NULL;
@@ -122,7 +122,7 @@ mf_spf_query(const char *ip, const char *sender, const char *helo)
 	const char *name;
 	int rc;
 
-	req = SPF_request_new(mf_spf_server);
+	req = SPF_request_new(gate_spf_server);
 	if (req == NULL)
 		return "temperror";
 	if (strchr(ip, ':'))
@@ -137,7 +137,7 @@ mf_spf_query(const char *ip, const char *sender, const char *helo)
 		SPF_request_set_helo_dom(req, helo);
 	SPF_request_set_env_from(req, sender);
 	err = SPF_request_query_mailfrom(req, &resp);
-	name = mf_spf_name(resp ? SPF_response_result(resp) : SPF_RESULT_INVALID,
+	name = gate_spf_name(resp ? SPF_response_result(resp) : SPF_RESULT_INVALID,
 			   err);
 	if (resp)
 		SPF_response_free(resp);
@@ -146,33 +146,33 @@ mf_spf_query(const char *ip, const char *sender, const char *helo)
 }
 
 const char *
-mf_spf_check(const char *egress_ip, const char *sender, const char *helo,
+gate_spf_check(const char *egress_ip, const char *sender, const char *helo,
 	     long ttl)
 {
 	const char *at = strrchr(sender, '@');
 	const char *domain = at ? at + 1 : (helo ? helo : "");
-	struct mf_spf_entry *e;
+	struct gate_spf_entry *e;
 	const char *r;
 	time_t now = time(NULL);
 
-	if (mf_spf_server == NULL)
+	if (gate_spf_server == NULL)
 		return "temperror";
-	pthread_mutex_lock(&mf_spf_lock);
-	e = g_hash_table_lookup(mf_spf_cache, domain);
+	pthread_mutex_lock(&gate_spf_lock);
+	e = g_hash_table_lookup(gate_spf_cache, domain);
 	r = e && e->expires > now ? e->result : NULL;
-	pthread_mutex_unlock(&mf_spf_lock);
+	pthread_mutex_unlock(&gate_spf_lock);
 	if (r)
 		return r;
-	r = mf_spf_query(egress_ip, sender, helo);
+	r = gate_spf_query(egress_ip, sender, helo);
 	if (strcmp(r, "temperror") != 0 && ttl > 0) {
-		e = g_new(struct mf_spf_entry, 1);
+		e = g_new(struct gate_spf_entry, 1);
 		e->result = r;
 		e->expires = now + ttl;
-		pthread_mutex_lock(&mf_spf_lock);
-		if (g_hash_table_size(mf_spf_cache) > 100000)
-			g_hash_table_remove_all(mf_spf_cache);
-		g_hash_table_replace(mf_spf_cache, g_strdup(domain), e);
-		pthread_mutex_unlock(&mf_spf_lock);
+		pthread_mutex_lock(&gate_spf_lock);
+		if (g_hash_table_size(gate_spf_cache) > 100000)
+			g_hash_table_remove_all(gate_spf_cache);
+		g_hash_table_replace(gate_spf_cache, g_strdup(domain), e);
+		pthread_mutex_unlock(&gate_spf_lock);
 	}
 	return r;
 }
