@@ -922,16 +922,16 @@ db_consent_apply(struct db_store *s, const char *addr,
 	if (rc == DB_ERR_CORRUPT && ev->force && ev->kind == DB_EV_ADD)
 		rc = DB_NOTFOUND; /* a forced add replaces what cannot be read */
 	if (rc != DB_OK && rc != DB_NOTFOUND) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	if (db_sm_step(have ? &cur : NULL, ev, &out, res) != DB_SM_CHANGED ||
 	    dry_run) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return DB_OK;
 	}
 	if ((rc = db_sm_store(s, txn, key, &out, e, res)) != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	return db_txn_commit(txn);

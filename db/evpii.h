@@ -126,7 +126,23 @@ int db_sha256_hex(const void *p, size_t n, char out[DB_HASH_HEX]);
  * removed.  DB_OK, DB_NOTFOUND (nothing purged yet) or <0. */
 int db_checkpoint_get_txn(struct db_store *s, MDB_txn *txn, uint64_t *seq,
 			  char hash[DB_HASH_HEX]);
-/* Append n records inside txn (see db_evidence_append_many). */
+/* The next sequence number and the hash of the last record (or of the
+ * checkpoint when everything was purged; "" for an empty log). */
+int db_evidence_last_txn(struct db_store *s, MDB_txn *txn, uint64_t *next,
+			 char prev[DB_HASH_HEX]);
+/*
+ * Store record seq (e, with prev the hash of the one before it and hashes
+ * the members db_pii_json_hashes made) and its reference; its stored text
+ * is left in json (reset first).  DB_ERR_INVALID for a reused reference.
+ */
+int db_evidence_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+			const struct db_evidence *e, const struct buf *hashes,
+			const char prev[DB_HASH_HEX], struct buf *json);
+
+/* ---- write.c ---- */
+
+/* Append n records inside txn (see db_evidence_append_many): each with its
+ * personal data (pii.c) and its outbox entry (outbox.c). */
 int db_evidence_append_txn(struct db_store *s, MDB_txn *txn,
 			   const struct db_evidence *e, size_t n,
 			   uint64_t *first_seq);

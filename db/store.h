@@ -140,11 +140,13 @@ struct db_store;
 
 /*
  * Open the environment in dir.  On error returns a negative code and writes
- * a reason into err (errsz bytes).  The map is sized once, large enough for
- * tens of millions of records (64 GiB on 64-bit systems, 1 GiB otherwise);
- * data.mdb grows only as used.  Tests may set the environment variable
- * CONSENTGATE_MAPSIZE (bytes, decimal) to a smaller map, e.g. to provoke
- * DB_ERR_FULL; it is not meant for production.
+ * a reason into err (errsz bytes).  The map starts large enough for tens of
+ * millions of records (64 GiB on 64-bit systems, 1 GiB otherwise) and a
+ * write that finds it full doubles it (up to 256 GiB; db/core.h) and runs
+ * again; data.mdb grows only as used.  Tests may set the environment
+ * variable CONSENTGATE_MAPSIZE to "BYTES" (a map that never grows) or
+ * "START:LIMIT" (decimal bytes), e.g. to provoke DB_ERR_FULL; it is not
+ * meant for production.
  *
  * DB_OPEN_CREATE creates dir (mode 0750, the parent must exist) and the
  * databases, and records DB_FORMAT_VERSION.  Without it a directory that

@@ -292,7 +292,7 @@ db_evidence_verify(struct db_store *s, db_verify_cb cb, void *arg,
 	if ((rc = db_txn_begin(s, 1, &v.txn)) != DB_OK)
 		return rc;
 	rc = db_vwalk(&v);
-	mdb_txn_abort(v.txn);
+	db_txn_abort(v.txn);
 	buf_free(&v.ref);
 	buf_free(&v.sh);
 	buf_free(&v.rh);
