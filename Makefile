@@ -47,13 +47,15 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
+GATE_SRC := $(sort $(wildcard gate/*.c))
 POLICY_SRC := $(sort $(wildcard policy/*.c policy/rules/*.c))
 DB_SRC := $(sort $(wildcard db/*.c))
 MILTER_SRC := $(sort $(wildcard milter/*.c))
 CTL_SRC := $(sort $(wildcard ctl/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC)) \
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC) \
+	$(GATE_SRC)) \
 	$(BUILD)/gen/advertising_lists.o $(BUILD)/gen/admodel.o
 MILTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MILTER_SRC))
 CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(BUILD)/gen/scanner_agents.o

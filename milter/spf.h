@@ -6,7 +6,7 @@
 #ifndef CG_MF_SPF_H
 #define CG_MF_SPF_H
 
-#include "../common/config.h"
+#include "../gate/config.h"
 
 /*
  * Create the SPF server once at start.  Normally libspf2's resolver; when

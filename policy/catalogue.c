@@ -3,6 +3,7 @@
  * names.  Static data only; owns nothing at run time.
  */
 #include "catalogue.h"
+#include "settings.h"
 
 #include <stddef.h>
 #include <strings.h>
@@ -91,4 +92,10 @@ pol_action_parse(const char *s)
 		if (strcasecmp(pol_action_names[i], s) == 0)
 			return i;
 	return -1;
+}
+
+enum pol_action
+pol_rule_action(const struct pol_settings *s, enum pol_rule r)
+{
+	return s->rule_action[r];
 }

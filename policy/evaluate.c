@@ -27,20 +27,20 @@ pol_action_rank(enum pol_action a)
 }
 
 static void
-pol_verdict_combine(const struct cfg *cfg, struct pol_verdict *v)
+pol_verdict_combine(const struct pol_settings *ps, struct pol_verdict *v)
 {
 	size_t i;
 
 	v->action = POL_ACTION_PASS;
 	for (i = 0; i < v->nhits; i++) {
-		enum pol_action a = cfg_rule_action(cfg, v->hits[i].rule);
+		enum pol_action a = pol_rule_action(ps, v->hits[i].rule);
 
 		/* Uninspectable DOI or marketing mail is always refused; for
 		 * mail of undecided class the administrator chooses. */
 		if (v->hits[i].rule == POL_RULE_LIMIT)
 			a = v->cls == POL_CLASS_DOI || v->cls == POL_CLASS_MARKETING
 				    ? POL_ACTION_REJECT
-				    : cfg->uninspected_action;
+				    : ps->uninspected_action;
 
 		if (v->hits[i].temporary && a == POL_ACTION_REJECT)
 			a = POL_ACTION_TEMPFAIL;
@@ -53,13 +53,13 @@ pol_verdict_combine(const struct cfg *cfg, struct pol_verdict *v)
 /* Rules switched off never show in a verdict, whichever function found
  * them. */
 static void
-pol_verdict_drop_off(const struct cfg *cfg, struct pol_verdict *v)
+pol_verdict_drop_off(const struct pol_settings *ps, struct pol_verdict *v)
 {
 	size_t i, o = 0;
 
 	for (i = 0; i < v->nhits; i++) {
 		if (v->hits[i].rule != POL_RULE_LIMIT &&
-		    cfg_rule_action(cfg, v->hits[i].rule) == POL_ACTION_OFF) {
+		    pol_rule_action(ps, v->hits[i].rule) == POL_ACTION_OFF) {
 			pol_hit_clear(&v->hits[i]);
 			continue;
 		}
@@ -70,17 +70,17 @@ pol_verdict_drop_off(const struct cfg *cfg, struct pol_verdict *v)
 
 /* What limit kept the parser from seeing the whole message. */
 static void
-pol_limit_reason(const struct cfg *cfg, const struct pol_message *m, char *out,
+pol_limit_reason(const struct pol_settings *ps, const struct pol_message *m, char *out,
 		 size_t outsz)
 {
 	unsigned f = m->flags;
 
 	if (f & POL_MSG_OVER_DEPTH)
 		snprintf(out, outsz, "MIME nesting deeper than MaxMimeDepth (%ld)",
-			 cfg->max_mime_depth);
+			 ps->max_mime_depth);
 	else if (f & POL_MSG_OVER_PARTS)
 		snprintf(out, outsz, "more MIME parts than MaxParts (%ld)",
-			 cfg->max_parts);
+			 ps->max_parts);
 	else if (f & POL_MSG_OVER_HTML)
 		snprintf(out, outsz, "HTML too large or too deeply nested to "
 			 "inspect");
@@ -89,7 +89,7 @@ pol_limit_reason(const struct cfg *cfg, const struct pol_message *m, char *out,
 	else if (f & POL_MSG_OVER_SIZE)
 		snprintf(out, outsz, "message larger than MaxMessageSize (%ld "
 			 "bytes); only the first %ld bytes were inspected",
-			 cfg->max_message_size, cfg->max_message_size);
+			 ps->max_message_size, ps->max_message_size);
 	else
 		snprintf(out, outsz, "a limit cut the inspection short");
 }
@@ -112,7 +112,7 @@ pol_check_limits(const struct pol_ctx *x, struct pol_verdict *v)
 
 	if (x->msg == NULL || !(x->msg->flags & cut))
 		return 0;
-	pol_limit_reason(x->cfg, x->msg, reason, sizeof(reason));
+	pol_limit_reason(x->ps, x->msg, reason, sizeof(reason));
 	if (x->cls == POL_CLASS_DOI || x->cls == POL_CLASS_MARKETING)
 		return pol_verdict_add(v, POL_RULE_LIMIT, -1, "message",
 				       "%s", reason);
@@ -122,10 +122,10 @@ pol_check_limits(const struct pol_ctx *x, struct pol_verdict *v)
 }
 
 int
-pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
+pol_evaluate(const struct pol_settings *ps, const struct pol_envelope *env,
 	     const struct pol_message *msg, int cls, struct pol_verdict *v)
 {
-	struct pol_ctx x = {cfg, env, msg, POL_CLASS_OTHER, pol_memo_new()};
+	struct pol_ctx x = {ps, env, msg, POL_CLASS_OTHER, pol_memo_new()};
 	const struct pol_rule_entry *t;
 	size_t i, n;
 	int rc = POL_OK;
@@ -133,7 +133,7 @@ pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
 	v->hits = NULL;
 	v->nhits = 0;
 	v->action = POL_ACTION_PASS;
-	x.cls = cls >= 0 ? (enum pol_class)cls : pol_classify(cfg, env, msg);
+	x.cls = cls >= 0 ? (enum pol_class)cls : pol_classify(ps, env, msg);
 	v->cls = x.cls;
 	if (pol_check_limits(&x, v) < 0)
 		rc = POL_ERR_NOMEM;
@@ -142,19 +142,19 @@ pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
 		if (!(t[i].classes & (1u << x.cls)))
 			continue;
 		if (!t[i].family &&
-		    cfg_rule_action(cfg, t[i].rule) == POL_ACTION_OFF)
+		    pol_rule_action(ps, t[i].rule) == POL_ACTION_OFF)
 			continue;
 		if (t[i].fn(&x, v) < 0)
 			rc = POL_ERR_NOMEM;
 	}
-	pol_verdict_drop_off(cfg, v);
-	pol_verdict_combine(cfg, v);
+	pol_verdict_drop_off(ps, v);
+	pol_verdict_combine(ps, v);
 	pol_memo_free(x.memo);
 	return rc;
 }
 
 int
-pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
+pol_check_recipient(const struct pol_settings *ps, enum pol_class cls,
 		    const char *list, const struct pol_recipient *r,
 		    struct pol_hit *hit)
 {
@@ -163,7 +163,7 @@ pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
 
 	if (!pol_consent_refuses(cls, list, &r->consent, &rule))
 		return 0;
-	if (cfg_rule_action(cfg, rule) == POL_ACTION_OFF)
+	if (pol_rule_action(ps, rule) == POL_ACTION_OFF)
 		return 0;
 	if (pol_consent_hit(&v, rule, 0, list, &r->consent) < 0)
 		return -1;

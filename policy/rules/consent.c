@@ -112,7 +112,7 @@ pol_consent_hit(struct pol_verdict *v, enum pol_rule rule, int rcpt,
 int
 pol_rule_consent(const struct pol_ctx *x, struct pol_verdict *v)
 {
-	const char *list = pol_mail_list(x->cfg, x->env->sender, x->msg, NULL);
+	const char *list = pol_mail_list(x->ps, x->env->sender, x->msg, NULL);
 	enum pol_rule rule;
 	size_t i;
 
@@ -121,7 +121,7 @@ pol_rule_consent(const struct pol_ctx *x, struct pol_verdict *v)
 
 		if (!pol_consent_refuses(x->cls, list, &r->consent, &rule))
 			continue;
-		if (cfg_rule_action(x->cfg, rule) == POL_ACTION_OFF)
+		if (pol_rule_action(x->ps, rule) == POL_ACTION_OFF)
 			continue;
 		if (pol_consent_hit(v, rule, (int)i, list, &r->consent) < 0)
 			return -1;

@@ -14,7 +14,7 @@
 struct pol_memo; /* results several rules share, per evaluation (util.c) */
 
 struct pol_ctx {
-	const struct cfg *cfg;
+	const struct pol_settings *ps;
 	const struct pol_envelope *env;
 	const struct pol_message *msg;
 	enum pol_class cls;
@@ -69,7 +69,7 @@ int pol_consent_hit(struct pol_verdict *v, enum pol_rule rule, int rcpt,
  * (truncated).  1 yes, 0 no, -1 out of memory.  doi.c; the DOI logo
  * decision asks it before accepting an image as the logo.
  */
-int pol_doi_words_in_slug(const struct cfg *cfg, const char *url, char *slug,
+int pol_doi_words_in_slug(const struct pol_settings *ps, const char *url, char *slug,
 			  size_t slugsz);
 
 #endif

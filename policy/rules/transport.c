@@ -26,7 +26,7 @@ pol_is_loopback(const char *ip)
 int
 pol_rule_tls(const struct pol_ctx *x, struct pol_verdict *v)
 {
-	if (!x->cfg->require_tls || x->env->tls || pol_is_loopback(x->env->client_ip))
+	if (!x->ps->require_tls || x->env->tls || pol_is_loopback(x->env->client_ip))
 		return 0;
 	return pol_verdict_add(v, POL_RULE_TLS_REQUIRED, -1, "connection",
 			       "submitted without TLS from %s", x->env->client_ip);
@@ -39,14 +39,14 @@ pol_rule_spf(const struct pol_ctx *x, struct pol_verdict *v)
 
 	if (r == NULL || *r == '\0' || strcmp(r, "pass") == 0)
 		return 0;
-	if ((strcmp(r, "softfail") == 0 && x->cfg->spf_accept_softfail) ||
-	    (strcmp(r, "neutral") == 0 && x->cfg->spf_accept_neutral) ||
-	    (strcmp(r, "none") == 0 && x->cfg->spf_accept_none))
+	if ((strcmp(r, "softfail") == 0 && x->ps->spf_accept_softfail) ||
+	    (strcmp(r, "neutral") == 0 && x->ps->spf_accept_neutral) ||
+	    (strcmp(r, "none") == 0 && x->ps->spf_accept_none))
 		return 0;
 	if (pol_verdict_add(v, POL_RULE_SPF_FAIL, -1, "envelope sender",
 			    "SPF %s for %s from %s", r,
 			    x->env->sender[0] ? x->env->sender : "<>",
-			    x->cfg->spf_egress_address) < 0)
+			    x->ps->spf_egress_address) < 0)
 		return -1;
 	v->hits[v->nhits - 1].temporary = strcmp(r, "temperror") == 0;
 	return 0;
