@@ -73,7 +73,8 @@ bench_file(const struct cfg *c, const char *path, long runs)
 	for (i = 0; i < runs; i++) {
 		m = NULL;
 		if (pol_message_parse(data, len, &lim, &m) != POL_OK ||
-		    pol_evaluate(cfg_pol(c), &env, m, -1, &v) != POL_OK) {
+		    pol_evaluate(cfg_pol(c), &env, m,
+			 pol_classify(cfg_pol(c), &env, m), &v) != POL_OK) {
 			fprintf(stderr, "policybench: %s: out of memory\n", path);
 			return -1;
 		}

@@ -228,7 +228,8 @@ check_file(struct check_opts *o, const char *path)
 	char err[256], sender[ADDR_MAX + 1];
 	struct pol_restscan rest;
 	size_t keep;
-	int rc = 1, cls;
+	int rc = 1;
+	enum pol_class cls;
 
 	o->started_ms = check_cpu_ms();
 	if (check_read(path, &raw, err, sizeof(err)) < 0)
@@ -253,7 +254,8 @@ check_file(struct check_opts *o, const char *path)
 	env.client_ip = "127.0.0.1";
 	env.tls = 1;
 	env.now = (int64_t)time(NULL);
-	cls = o->cls >= 0 ? o->cls : (int)pol_classify(cfg_pol(o->cfg), &env, m);
+	cls = o->cls >= 0 ? (enum pol_class)o->cls
+			 : pol_classify(cfg_pol(o->cfg), &env, m);
 	if (check_recipients(o, m, cls, r, &env.nrcpts) < 0) {
 		snprintf(err, sizeof(err), "consent store lookup failed");
 		goto error;

@@ -280,7 +280,8 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 	}
 	cls = pol_classify(cfg_pol(c->cfg), &s.env, s.msg);
 	mf_step_spf(c, &s, cls);
-	if (pol_evaluate(cfg_pol(c->cfg), &s.env, s.msg, (int)cls, &s.verdict) != POL_OK) {
+	if (pol_evaluate(cfg_pol(c->cfg), &s.env, s.msg, cls, &s.verdict) !=
+	    POL_OK) {
 		st = mf_tempfail(ctx, c, "out of memory evaluating the policy");
 		goto done;
 	}

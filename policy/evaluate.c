@@ -1,6 +1,7 @@
 /*
- * evaluate.c - the one policy entry point: classify, run every rule that
- * applies to the class, and combine the hits into one action.
+ * evaluate.c - the one policy entry point: run every rule that applies to
+ * the mail's class (the caller's pol_classify, or a class it knows from
+ * elsewhere) and combine the hits into one action.
  *
  * Shared by the milter (end of message and RCPT time) and `consentctl
  * check`, so both give the same verdict for the same input.  Owns nothing
@@ -123,9 +124,10 @@ pol_check_limits(const struct pol_ctx *x, struct pol_verdict *v)
 
 int
 pol_evaluate(const struct pol_settings *ps, const struct pol_envelope *env,
-	     const struct pol_message *msg, int cls, struct pol_verdict *v)
+	     const struct pol_message *msg, enum pol_class cls,
+	     struct pol_verdict *v)
 {
-	struct pol_ctx x = {ps, env, msg, POL_CLASS_OTHER, pol_memo_new()};
+	struct pol_ctx x = {ps, env, msg, cls, NULL};
 	const struct pol_rule_entry *t;
 	size_t i, n;
 	int rc = POL_OK;
@@ -133,8 +135,10 @@ pol_evaluate(const struct pol_settings *ps, const struct pol_envelope *env,
 	v->hits = NULL;
 	v->nhits = 0;
 	v->action = POL_ACTION_PASS;
-	x.cls = cls >= 0 ? (enum pol_class)cls : pol_classify(ps, env, msg);
-	v->cls = x.cls;
+	v->cls = cls;
+	if ((unsigned)cls > POL_CLASS_DOI)
+		return POL_ERR_CLASS;
+	x.memo = pol_memo_new();
 	if (pol_check_limits(&x, v) < 0)
 		rc = POL_ERR_NOMEM;
 	t = pol_rule_table(&n);

@@ -1,7 +1,8 @@
 /*
- * policy.h - the one policy entry point shared by the milter and
- * `consentctl check`: envelope + parsed message + consent data + config in,
- * a verdict out.  No I/O, no logging, no libmilter, no LMDB.
+ * policy.h - the policy entry points shared by the milter and `consentctl
+ * check`: settings (settings.h) + envelope + parsed message + consent data
+ * in; first the class (pol_classify), then a verdict for that class
+ * (pol_evaluate).  No I/O, no logging, no libmilter, no LMDB, no config.
  */
 #ifndef CG_POLICY_H
 #define CG_POLICY_H
@@ -134,12 +135,17 @@ int pol_check_recipient(const struct pol_settings *ps, enum pol_class cls,
 			struct pol_hit *hit);
 
 /*
- * Evaluate every rule on a whole message.  cls < 0 lets the policy classify;
- * otherwise the given class is used.  Returns POL_OK or POL_ERR_NOMEM; the
- * verdict is filled in either way (free with pol_verdict_clear).
+ * Evaluate every rule that applies to class cls on a whole message.  The
+ * class is the caller's: pol_classify(ps, env, msg) for the message alone,
+ * or one known otherwise (the envelope at RCPT time, consentctl check
+ * --class).  Returns POL_OK, POL_ERR_NOMEM, or POL_ERR_CLASS when cls is
+ * not a class; the verdict is filled in either way (free with
+ * pol_verdict_clear).
  */
+#define POL_ERR_CLASS (-2)
 int pol_evaluate(const struct pol_settings *ps, const struct pol_envelope *env,
-		 const struct pol_message *msg, int cls, struct pol_verdict *v);
+		 const struct pol_message *msg, enum pol_class cls,
+		 struct pol_verdict *v);
 
 /*
  * The uid a DOI mail's confirmation link carries (query parameter uid, id,

@@ -67,7 +67,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (cls = -1; cls <= POL_CLASS_DOI; cls += 1) {
 		if (cls == POL_CLASS_OTHER || cls == POL_CLASS_TRANSACTIONAL)
 			continue;
-		if (pol_evaluate(cfg_pol(fuzz_cfg), &env, m, cls, &v) == POL_OK) {
+		enum pol_class c = cls < 0 ? pol_classify(cfg_pol(fuzz_cfg), &env, m)
+					    : (enum pol_class)cls;
+
+		if (pol_evaluate(cfg_pol(fuzz_cfg), &env, m, c, &v) == POL_OK) {
 			reply = pol_verdict_reply(&v, "fuzz-ref");
 			free(reply);
 		}

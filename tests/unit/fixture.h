@@ -343,7 +343,8 @@ fix_eval(const struct cfg *cfg, const char *path, enum pol_class want_cls,
 	env.rcpts = rcpts;
 	env.nrcpts = nrcpts;
 	env.now = FIX_NOW;
-	assert_int_equal(pol_evaluate(cfg_pol(cfg), &env, msg, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(cfg), &env, msg,
+				      pol_classify(cfg_pol(cfg), &env, msg), &v), POL_OK);
 	for (i = 0; i < v.nhits; i++)
 		if ((int)v.hits[i].rule >= 0 && v.hits[i].rule < POL_RULE_COUNT)
 			res->actual[v.hits[i].rule] = res->any = 1;

@@ -184,7 +184,8 @@ test_consent_rules(void **state)
 
 	(void)state;
 	/* Confirmed and customer recipients: pass. */
-	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.cls, POL_CLASS_MARKETING);
 	assert_int_equal(v.nhits, 0);
 	assert_int_equal(v.action, POL_ACTION_PASS);
@@ -193,7 +194,8 @@ test_consent_rules(void **state)
 	/* Withdrawn, none and pending: one hit each, with the right id. */
 	env.rcpts = r + 2;
 	env.nrcpts = 3;
-	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.nhits, 3);
 	assert_int_equal(v.hits[0].rule, POL_RULE_CONSENT_WITHDRAWN);
 	assert_int_equal(v.hits[0].rcpt, 0);
@@ -214,9 +216,16 @@ test_consent_rules(void **state)
 	env.sender = "billing@shop.example";
 	pol_message_free(m);
 	m = test_msg("From: billing@shop.example\r\nSubject: Rechnung\r\n\r\nx\r\n");
-	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.cls, POL_CLASS_OTHER);
 	assert_int_equal(v.nhits, 0);
+	pol_verdict_clear(&v);
+	/* The class is the caller's: no value but a class is accepted. */
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, (enum pol_class)99,
+				      &v), POL_ERR_CLASS);
+	assert_int_equal(v.nhits, 0);
+	assert_int_equal(v.action, POL_ACTION_PASS);
 	pol_verdict_clear(&v);
 	/* And DOI mail is not a consent matter. */
 	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, POL_CLASS_DOI, &v), POL_OK);
@@ -254,7 +263,8 @@ test_rcpt_check_and_actions(void **state)
 	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, NULL, &ok, &hit), 0);
 	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, NULL, &wd, &hit), 0);
 	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_OTHER, NULL, &none, &hit), 0);
-	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.action, POL_ACTION_TEMPFAIL);
 	pol_verdict_clear(&v);
 	pol_message_free(m);
@@ -389,7 +399,8 @@ test_hostile(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		m = test_msg(inputs[i]);
-		assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, -1, &v), POL_OK);
+		assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 		assert_int_equal(v.cls, POL_CLASS_MARKETING);
 		assert_int_equal(v.action, POL_ACTION_REJECT);
 		pol_verdict_clear(&v);
@@ -414,7 +425,8 @@ test_limit_detail(void **state)
 	(void)state;
 	m = test_msg("From: news@shop.example\nSubject: x\n\nHello\n");
 	m->flags |= POL_MSG_OVER_SIZE;
-	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	for (i = 0; i < v.nhits; i++)
 		if (v.hits[i].rule == POL_RULE_LIMIT)
 			detail = v.hits[i].detail;
@@ -424,7 +436,8 @@ test_limit_detail(void **state)
 	assert_null(strstr(detail, "parts"));
 	pol_verdict_clear(&v);
 	m->flags |= POL_MSG_OVER_DEPTH;
-	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	for (i = 0, detail = NULL; i < v.nhits; i++)
 		if (v.hits[i].rule == POL_RULE_LIMIT)
 			detail = v.hits[i].detail;
@@ -552,7 +565,8 @@ test_consent_scope(void **state)
 	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, NULL,
 					     &r[0], &hit), 0);
 	/* End of message: List-Id says news; old and left-news refused. */
-	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.nhits, 2);
 	assert_int_equal(v.hits[0].rule, POL_RULE_CONSENT_WITHDRAWN);
 	assert_int_equal(v.hits[0].rcpt, 1);
@@ -560,12 +574,14 @@ test_consent_scope(void **state)
 	assert_int_equal(v.hits[1].rcpt, 2);
 	pol_verdict_clear(&v);
 	/* Without ConsentList every confirmed record passes. */
-	assert_int_equal(pol_evaluate(cfg_pol(none), &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(none), &env, m,
+				      pol_classify(cfg_pol(none), &env, m), &v), POL_OK);
 	assert_int_equal(v.nhits, 0);
 	pol_verdict_clear(&v);
 	/* Mail of offers (by its sender): news-only and old are out of
 	 * scope; with RuleAction.consent.scope off nobody is. */
-	assert_int_equal(pol_evaluate(cfg_pol(c), &env, plain, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, plain,
+				      pol_classify(cfg_pol(c), &env, plain), &v), POL_OK);
 	assert_int_equal(v.nhits, 2);
 	assert_int_equal(v.hits[0].rule, POL_RULE_CONSENT_SCOPE);
 	assert_int_equal(v.hits[0].rcpt, 0);
@@ -574,7 +590,8 @@ test_consent_scope(void **state)
 	cfg_unref(none);
 	none = test_cfg(TEST_ONLY_CONSENT TEST_LISTS
 			"RuleAction.consent.scope off\n");
-	assert_int_equal(pol_evaluate(cfg_pol(none), &env, plain, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(none), &env, plain,
+				      pol_classify(cfg_pol(none), &env, plain), &v), POL_OK);
 	assert_int_equal(v.nhits, 0);
 	pol_verdict_clear(&v);
 	pol_message_free(m);

@@ -157,7 +157,8 @@ evaluate_cut(const struct cfg *c, unsigned flags, enum pol_class *cls,
 
 	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
 	m->flags |= flags;
-	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	*cls = v.cls;
 	*detail = NULL;
 	for (i = 0; i < v.nhits; i++)
