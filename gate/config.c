@@ -544,8 +544,8 @@ cfg_set_ruleaction(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 		cfg_error(x, "RuleAction.%s: unknown rule id", suffix);
 		return -1;
 	}
-	if (r == POL_RULE_LIMIT) {
-		/* Mail that could not be inspected is never let through. */
+	if (pol_rule_info((enum pol_rule)r)->fixed) {
+		/* e.g. mail that could not be inspected is never let through. */
 		cfg_error(x, "RuleAction.%s: this rule always refuses", suffix);
 		return -1;
 	}
@@ -624,6 +624,9 @@ cfg_new_defaults(struct cfg_ctx *x)
 			return NULL;
 		}
 	}
+	/* Each rule's own default, as its file declares it. */
+	for (i = 0; i < POL_RULE_COUNT; i++)
+		c->pol.rule_action[i] = pol_rule_info((enum pol_rule)i)->action;
 	return c;
 }
 

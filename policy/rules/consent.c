@@ -109,8 +109,8 @@ pol_consent_hit(struct pol_verdict *v, enum pol_rule rule, int rcpt,
 			       pol_consent_name(c->state));
 }
 
-int
-pol_rule_consent(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+consent_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const char *list = pol_mail_list(x->ps, x->env->sender, x->msg, NULL);
 	enum pol_rule rule;
@@ -128,3 +128,27 @@ pol_rule_consent(const struct pol_ctx *x, struct pol_verdict *v)
 	}
 	return 0;
 }
+
+const struct pol_rule_def pol_rule_consent_missing = {
+	.info = {"consent.missing",
+		  "Recipient has no confirmed consent for marketing mail",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = consent_check,
+};
+
+const struct pol_rule_def pol_rule_consent_withdrawn = {
+	.info = {"consent.withdrawn",
+		  "Recipient has withdrawn consent for marketing mail",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = consent_check,
+};
+
+const struct pol_rule_def pol_rule_consent_scope = {
+	.info = {"consent.scope",
+		  "Recipient's consent does not cover this mailing list",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = consent_check,
+};

@@ -197,8 +197,8 @@ pol_check_privacy(const struct pol_ctx *x, struct pol_verdict *v)
 	return 0;
 }
 
-int
-pol_rule_content(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+content_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	int any;
 
@@ -215,3 +215,19 @@ pol_rule_content(const struct pol_ctx *x, struct pol_verdict *v)
 		return pol_check_privacy(x, v);
 	return 0;
 }
+
+const struct pol_rule_def pol_rule_content_imprint = {
+	.info = {"content.imprint",
+		  "Mail lacks the imprint (Impressum)",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = content_check,
+};
+
+const struct pol_rule_def pol_rule_content_privacy_link = {
+	.info = {"content.privacy-link",
+		  "Mail lacks a link to the privacy policy",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = content_check,
+};

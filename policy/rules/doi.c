@@ -518,8 +518,8 @@ pol_doi_sentence_hit(void *arg, const struct pol_ad_seen *seen)
 		       : 0;
 }
 
-int
-pol_rule_doi_advertising(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+doi_advertising_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	struct pol_doi_scan sc = {x, v, 0};
 
@@ -583,8 +583,8 @@ pol_doi_is_decline(const struct pol_settings *ps, const struct pol_link *l)
 	return pol_says_decline(last);
 }
 
-int
-pol_rule_doi_confirm_link(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+doi_confirm_link_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	const char *cu = x->ps->confirm_url;
@@ -652,8 +652,8 @@ pol_doi_same_mail(const struct pol_settings *ps, const char *sent_msgid,
 	       strcmp(sent_hash, pol_message_sha256(msg)) == 0;
 }
 
-int
-pol_rule_doi_resend(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+doi_resend_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const int64_t day = 86400;
 	long days = x->ps->doi_resend_days;
@@ -702,3 +702,27 @@ pol_doi_confirm_uid(const struct pol_settings *ps, const struct pol_message *m,
 	}
 	return 0;
 }
+
+const struct pol_rule_def pol_rule_doi_resend = {
+	.info = {"doi.resend",
+		  "Recipient already received an unanswered opt-in confirmation mail",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI,
+	.fn = doi_resend_check,
+};
+
+const struct pol_rule_def pol_rule_doi_confirm_link = {
+	.info = {"doi.confirm-link",
+		  "Opt-in confirmation mail lacks exactly one https confirmation link",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI,
+	.fn = doi_confirm_link_check,
+};
+
+const struct pol_rule_def pol_rule_doi_advertising = {
+	.info = {"doi.advertising",
+		  "Opt-in confirmation mail contains advertising",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI,
+	.fn = doi_advertising_check,
+};

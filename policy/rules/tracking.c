@@ -361,8 +361,8 @@ pol_tracking_hits(const struct pol_ctx *x, struct pol_verdict *v,
 	return 0;
 }
 
-int
-pol_rule_tracking(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+tracking_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	struct pol_tokens t;
@@ -393,3 +393,11 @@ pol_rule_tracking(const struct pol_ctx *x, struct pol_verdict *v)
 	}
 	return 0;
 }
+
+const struct pol_rule_def pol_rule_tracking_no_consent = {
+	.info = {"tracking.no-consent",
+		  "Mail tracks a recipient who has not consented to tracking",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = tracking_check,
+};

@@ -307,8 +307,8 @@ pol_one_click_ok(const struct pol_message *m)
 	       strncmp(post, "List-Unsubscribe=One-Click", n) == 0;
 }
 
-int
-pol_rule_unsubscribe(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+unsubscribe_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const char *lu = pol_message_header(x->msg, "List-Unsubscribe");
 	const char *post = pol_message_header(x->msg, "List-Unsubscribe-Post");
@@ -341,3 +341,27 @@ pol_rule_unsubscribe(const struct pol_ctx *x, struct pol_verdict *v)
 					       "List-Unsubscribe URI")
 				    : "List-Unsubscribe-Post header missing");
 }
+
+const struct pol_rule_def pol_rule_unsubscribe_link = {
+	.info = {"unsubscribe.link",
+		  "Marketing mail lacks a visible unsubscribe link",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = unsubscribe_check,
+};
+
+const struct pol_rule_def pol_rule_unsubscribe_header = {
+	.info = {"unsubscribe.header",
+		  "Marketing mail lacks a List-Unsubscribe header with an https URI",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = unsubscribe_check,
+};
+
+const struct pol_rule_def pol_rule_unsubscribe_one_click = {
+	.info = {"unsubscribe.one-click",
+		  "Marketing mail lacks List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = unsubscribe_check,
+};

@@ -138,7 +138,7 @@ judge(const char *conf, const char *added, struct pol_verdict *v)
 	x.msg = &m;
 	x.cls = POL_CLASS_DOI;
 	memset(v, 0, sizeof(*v));
-	assert_int_equal(pol_rule_doi_advertising(&x, v), 0);
+	assert_int_equal(pol_rule_doi_advertising.fn(&x, v), 0);
 	cfg_unref(c);
 	buf_free(&err);
 }

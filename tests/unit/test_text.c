@@ -170,7 +170,7 @@ test_imprint_rule(void **state)
 	x.env = &env;
 	x.msg = m;
 	x.cls = POL_CLASS_DOI;
-	assert_int_equal(pol_rule_content(&x, &v), 0);
+	assert_int_equal(pol_rule_content_imprint.fn(&x, &v), 0);
 	for (i = 0; i < v.nhits; i++)
 		if (v.hits[i].rule == POL_RULE_CONTENT_IMPRINT)
 			fail_msg("imprint not found: %s", v.hits[i].detail);
@@ -212,7 +212,7 @@ doi_judge(struct pol_message *m, struct pol_verdict *v)
 	x.msg = m;
 	x.cls = POL_CLASS_DOI;
 	memset(v, 0, sizeof(*v));
-	assert_int_equal(pol_rule_doi_advertising(&x, v), 0);
+	assert_int_equal(pol_rule_doi_advertising.fn(&x, v), 0);
 	cfg_unref(c);
 	buf_free(&err);
 }
