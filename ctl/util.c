@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/config.h"
+#include "../gate/config.h"
 
 void
 ctl_error(const char *fmt, ...)

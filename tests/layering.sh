@@ -14,24 +14,32 @@ fi
 if grep -rnE '\b(fopen|open|fread|fwrite|syslog|log_(info|warn|err|debug))[[:space:]]*\(' policy/ --include='*.c'; then
 	bad "policy/ does I/O or logs"
 fi
-if grep -rnE '#include[[:space:]]*[<"]libmilter' db/ common/ ctl/ policy/; then
+# Downward only: common/ includes nothing above it, policy/ nothing of
+# gate/ (the config), db/, milter/ or ctl/.
+if grep -rnE '#include[[:space:]]*"[./]*(policy|db|gate|fmt|milter|ctl)/' common/; then
+	bad "common/ includes a header from a layer above it"
+fi
+if grep -rnE '#include[[:space:]]*"[./]*(db|gate|fmt|milter|ctl)/' policy/; then
+	bad "policy/ includes a header from gate/, db/, milter/ or ctl/"
+fi
+if grep -rnE '#include[[:space:]]*[<"]libmilter' db/ common/ ctl/ policy/ gate/; then
 	bad "libmilter outside milter/"
 fi
-if grep -rnE '\bsmfi_[a-z]+[[:space:]]*\(' common/ db/ policy/ ctl/ --include='*.c'; then
+if grep -rnE '\bsmfi_[a-z]+[[:space:]]*\(' common/ db/ policy/ gate/ ctl/ --include='*.c'; then
 	bad "smfi_* called outside milter/"
 fi
 if grep -rnE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|gets)[[:space:]]*\(' \
-	common/ db/ policy/ milter/ ctl/ tests/unit/ --include='*.c' --include='*.h'; then
+	common/ db/ policy/ gate/ milter/ ctl/ tests/unit/ --include='*.c' --include='*.h'; then
 	bad "banned string function used"
 fi
-if grep -rnE '\bsyslog[[:space:]]*\(' db/ policy/ milter/ ctl/ --include='*.c'; then
+if grep -rnE '\bsyslog[[:space:]]*\(' db/ policy/ gate/ milter/ ctl/ --include='*.c'; then
 	bad "syslog() outside common/log.c"
 fi
 if grep -rnE '\b(system|popen|execl|execlp|execle|execv|execvp|execve)[[:space:]]*\(' \
-	common/ db/ policy/ milter/ ctl/ --include='*.c'; then
+	common/ db/ policy/ gate/ milter/ ctl/ --include='*.c'; then
 	bad "a shell-out or exec in the product code"
 fi
-for f in $(find common db policy milter ctl -name '*.c' -o -name '*.h'); do
+for f in $(find common db policy gate milter ctl -name '*.c' -o -name '*.h'); do
 	head -c 3 "$f" | grep -q '^/\*' || bad "$f does not open with a comment"
 	n=$(wc -l < "$f")
 	[ "$n" -le 1000 ] || bad "$f has $n lines (limit 1000)"

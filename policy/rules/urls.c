@@ -36,8 +36,8 @@ pol_insecure_hit(struct pol_verdict *v, const struct pol_message *m,
 			       "insecure %s %.200s", kind, url);
 }
 
-int
-pol_rule_insecure(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+url_insecure_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	size_t i;
@@ -118,8 +118,8 @@ pol_leak_header_cb(const char *uri, void *arg)
 	return 0;
 }
 
-int
-pol_rule_address_leak(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+url_address_leak_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	struct pol_leak_arg a = {x, v, 0};
@@ -143,3 +143,19 @@ pol_rule_address_leak(const struct pol_ctx *x, struct pol_verdict *v)
 		pol_header_uris(lu, pol_leak_header_cb, &a);
 	return a.rc;
 }
+
+const struct pol_rule_def pol_rule_url_insecure = {
+	.info = {"url.insecure",
+		  "Mail contains an insecure http:// link or image",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = url_insecure_check,
+};
+
+const struct pol_rule_def pol_rule_url_address_leak = {
+	.info = {"url.address-leak",
+		  "A URL in the mail contains a recipient's address",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = url_address_leak_check,
+};

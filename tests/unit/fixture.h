@@ -32,6 +32,7 @@
 #include <strings.h>
 
 #include "../../common/addr.h"
+#include "../../gate/config.h"
 #include "../../policy/policy.h"
 
 #define FIX_NOW ((int64_t)1735732800) /* 2025-01-01T12:00:00Z */
@@ -302,8 +303,8 @@ fix_eval(const struct cfg *cfg, const char *path, enum pol_class want_cls,
 	char addrs[FIX_MAX_RCPTS][ADDR_MAX + 1], sender[ADDR_MAX + 1], *raw, *h;
 	struct pol_recipient rcpts[FIX_MAX_RCPTS];
 	struct pol_consent consent = {POL_CONSENT_NONE, 0, 0};
-	struct pol_limits lim = {(size_t)cfg->max_parts,
-				 (unsigned)cfg->max_mime_depth, 0, 0};
+	struct pol_limits lim = {(size_t)cfg->pol.max_parts,
+				 (unsigned)cfg->pol.max_mime_depth, 0, 0};
 	struct pol_envelope env;
 	struct pol_message *msg = NULL;
 	struct pol_verdict v;
@@ -342,7 +343,8 @@ fix_eval(const struct cfg *cfg, const char *path, enum pol_class want_cls,
 	env.rcpts = rcpts;
 	env.nrcpts = nrcpts;
 	env.now = FIX_NOW;
-	assert_int_equal(pol_evaluate(cfg, &env, msg, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(cfg), &env, msg,
+				      pol_classify(cfg_pol(cfg), &env, msg), &v), POL_OK);
 	for (i = 0; i < v.nhits; i++)
 		if ((int)v.hits[i].rule >= 0 && v.hits[i].rule < POL_RULE_COUNT)
 			res->actual[v.hits[i].rule] = res->any = 1;

@@ -97,7 +97,7 @@ test_action(struct cfg *c, const char *spf, int tls, const char *ip,
 	size_t i;
 
 	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
-	assert_int_equal(pol_evaluate(c, &env, m, POL_CLASS_MARKETING, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, POL_CLASS_MARKETING, &v), POL_OK);
 	*fired = 0;
 	for (i = 0; i < v.nhits; i++)
 		if (v.hits[i].rule == want)
