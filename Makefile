@@ -51,13 +51,11 @@ GATE_SRC := $(sort $(wildcard gate/*.c))
 POLICY_SRC := $(sort $(wildcard policy/*.c policy/rules/*.c))
 DB_SRC := $(sort $(wildcard db/*.c))
 FMT_SRC := $(sort $(wildcard fmt/*.c))
-GATE_SRC := $(sort $(wildcard gate/*.c))
 MILTER_SRC := $(sort $(wildcard milter/*.c))
 CTL_SRC := $(sort $(wildcard ctl/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC) \
-	$(GATE_SRC)) \
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC)) \
 	$(BUILD)/gen/advertising_lists.o $(BUILD)/gen/admodel.o
 # What both programs link (layers 0-2: common, policy, db, fmt, gate).
 SHARED_OBJ := $(LIB_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(FMT_SRC) $(GATE_SRC))

@@ -8,6 +8,7 @@
  */
 #include "testlib.h"
 
+#include "../../gate/config.h"
 #include "../../gate/spf.h"
 #include "../../policy/policy.h"
 
