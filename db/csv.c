@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/str.h"
 #include "codec.h"
 #include "consent_sm.h"
 #include "evpii.h"
@@ -245,20 +246,6 @@ db_csv_field(struct db_csv *r, size_t i)
 	return r->rec.data + r->off[i];
 }
 
-/* Trim spaces and tabs in place. */
-static char *
-db_trim(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
 /*
  * Map the columns: a first record naming an "address" column is a header
  * (returns 1); otherwise the columns are address[,state[,uid]] (DB_OK).
@@ -273,12 +260,12 @@ db_import_header(struct db_import *im, struct db_csv *r)
 	for (i = 0; i < 3; i++)
 		im->col[i] = (int)i;
 	for (i = 0; i < r->nfields; i++)
-		if (strcasecmp(db_trim(db_csv_field(r, i)), "address") == 0)
+		if (strcasecmp(str_trim(db_csv_field(r, i)), "address") == 0)
 			break;
 	if (i == r->nfields)
 		return DB_OK;
 	for (i = 0; i < r->nfields; i++) {
-		const char *name = db_trim(db_csv_field(r, i));
+		const char *name = str_trim(db_csv_field(r, i));
 
 		for (c = 0; c < DB_COL_COUNT; c++)
 			if (strcasecmp(name, db_col_names[c]) == 0)
@@ -300,7 +287,7 @@ db_import_header(struct db_import *im, struct db_csv *r)
 static const char *
 db_import_time(char *v, int col, int64_t *t, unsigned int *mask)
 {
-	v = db_trim(v);
+	v = str_trim(v);
 	*t = 0;
 	if (*v == '\0' && col == DB_COL_CREATED)
 		*mask &= ~DB_BIT(col);
@@ -331,7 +318,7 @@ db_import_lists(char *v, int state, struct db_consent *c)
 
 	for (tok = strtok_r(v, ";", &save); tok;
 	     tok = strtok_r(NULL, ";", &save)) {
-		tok = db_trim(tok);
+		tok = str_trim(tok);
 		if (*tok == '\0')
 			continue;
 		if (!db_list_name_valid(tok))
@@ -365,7 +352,7 @@ db_import_value(int col, char *v, struct db_consent *c, unsigned int *mask,
 		return addr_normalise(v, addr, ADDR_MAX + 1) < 0
 			       ? "invalid address" : NULL;
 	case DB_COL_STATE:
-		v = db_trim(v);
+		v = str_trim(v);
 		if (*v == '\0')
 			*mask &= ~DB_BIT(col);
 		else if ((c->state = db_state_parse(v)) < 0)
@@ -373,23 +360,23 @@ db_import_value(int col, char *v, struct db_consent *c, unsigned int *mask,
 			       "withdrawn or customer)";
 		return NULL;
 	case DB_COL_UID:
-		return db_import_text(c->uid, db_trim(v), DB_UID_MAX,
+		return db_import_text(c->uid, str_trim(v), DB_UID_MAX,
 				      "uid longer than 128 bytes");
 	case DB_COL_IP:
-		return db_import_text(c->ip, db_trim(v), DB_IP_MAX,
+		return db_import_text(c->ip, str_trim(v), DB_IP_MAX,
 				      "ip longer than 45 bytes");
 	case DB_COL_SOURCE:
 		return db_import_text(c->source, v, DB_SOURCE_MAX,
 				      "source longer than 200 bytes");
 	case DB_COL_DOI_MSGID:
-		return db_import_text(c->doi_msgid, db_trim(v), DB_MSGID_MAX,
+		return db_import_text(c->doi_msgid, str_trim(v), DB_MSGID_MAX,
 				      "doi_msgid longer than 250 bytes");
 	case DB_COL_LISTS:
 		return db_import_lists(v, DB_STATE_PENDING, c);
 	case DB_COL_WITHDRAWN_LISTS:
 		return db_import_lists(v, DB_STATE_WITHDRAWN, c);
 	case DB_COL_TRACKING:
-		v = db_trim(v);
+		v = str_trim(v);
 		if (*v == '\0' || strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
 			c->tracking = 0;
 		else if (strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
@@ -452,7 +439,7 @@ db_import_row_parse(struct db_import *im, struct db_csv *r)
 		why = db_import_value(col, v, &c, &mask, addr);
 		if (why != NULL)
 			return db_import_fail(im, r->start, "%s '%.60s': %s",
-					      db_col_names[col], db_trim(v),
+					      db_col_names[col], str_trim(v),
 					      why);
 	}
 	if ((why = db_consent_check(&c)) != NULL)
