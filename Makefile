@@ -49,6 +49,7 @@ endif
 COMMON_SRC := $(sort $(wildcard common/*.c))
 POLICY_SRC := $(sort $(wildcard policy/*.c policy/rules/*.c))
 DB_SRC := $(sort $(wildcard db/*.c))
+FMT_SRC := $(sort $(wildcard fmt/*.c))
 MILTER_SRC := $(sort $(wildcard milter/*.c))
 CTL_SRC := $(sort $(wildcard ctl/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -56,9 +57,11 @@ TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC)) \
 	$(BUILD)/gen/advertising_lists.o $(BUILD)/gen/admodel.o
 MILTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MILTER_SRC))
+# The import/export formats: consentctl's, never the milter's.
+FMT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(FMT_SRC))
 CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(BUILD)/gen/scanner_agents.o
 # Everything but the two main() files, for the unit tests.
-TESTABLE_OBJ := $(LIB_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ)) \
+TESTABLE_OBJ := $(LIB_OBJ) $(FMT_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ)) \
 	$(filter-out $(BUILD)/ctl/main.o,$(CTL_OBJ))
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
@@ -109,7 +112,7 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 $(BUILD)/consentgate: $(LIB_OBJ) $(MILTER_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 
-$(BUILD)/consentctl: $(LIB_OBJ) $(CTL_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ))
+$(BUILD)/consentctl: $(LIB_OBJ) $(FMT_OBJ) $(CTL_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ))
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS) $(PQ_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(TESTABLE_OBJ)

@@ -14,14 +14,20 @@ fi
 if grep -rnE '\b(fopen|open|fread|fwrite|syslog|log_(info|warn|err|debug))[[:space:]]*\(' policy/ --include='*.c'; then
 	bad "policy/ does I/O or logs"
 fi
-if grep -rnE '#include[[:space:]]*[<"]libmilter' db/ common/ ctl/ policy/; then
+if grep -rnE '#include[[:space:]]*[<"](libmilter|lmdb\.h|.*(milter|ctl)/)' fmt/; then
+	bad "fmt/ includes libmilter, lmdb, milter/ or ctl/ (formats sit on db/)"
+fi
+if grep -rnE '#include[[:space:]]*"[^"]*fmt/' common/ db/ policy/ milter/; then
+	bad "fmt/ included from below it or from the milter"
+fi
+if grep -rnE '#include[[:space:]]*[<"]libmilter' db/ common/ ctl/ policy/ fmt/; then
 	bad "libmilter outside milter/"
 fi
-if grep -rnE '\bsmfi_[a-z]+[[:space:]]*\(' common/ db/ policy/ ctl/ --include='*.c'; then
+if grep -rnE '\bsmfi_[a-z]+[[:space:]]*\(' common/ db/ fmt/ policy/ ctl/ --include='*.c'; then
 	bad "smfi_* called outside milter/"
 fi
 if grep -rnE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|gets)[[:space:]]*\(' \
-	common/ db/ policy/ milter/ ctl/ tests/unit/ --include='*.c' --include='*.h'; then
+	common/ db/ fmt/ policy/ milter/ ctl/ tests/unit/ --include='*.c' --include='*.h'; then
 	bad "banned string function used"
 fi
 if grep -rnE '\bsyslog[[:space:]]*\(' db/ policy/ milter/ ctl/ --include='*.c'; then
@@ -31,7 +37,7 @@ if grep -rnE '\b(system|popen|execl|execlp|execle|execv|execvp|execve)[[:space:]
 	common/ db/ policy/ milter/ ctl/ --include='*.c'; then
 	bad "a shell-out or exec in the product code"
 fi
-for f in $(find common db policy milter ctl -name '*.c' -o -name '*.h'); do
+for f in $(find common db fmt policy milter ctl -name '*.c' -o -name '*.h'); do
 	head -c 3 "$f" | grep -q '^/\*' || bad "$f does not open with a comment"
 	n=$(wc -l < "$f")
 	[ "$n" -le 1000 ] || bad "$f has $n lines (limit 1000)"
