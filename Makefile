@@ -59,7 +59,8 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC)) \
 MILTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MILTER_SRC))
 # The import/export formats: consentctl's, never the milter's.
 FMT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(FMT_SRC))
-CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(BUILD)/gen/scanner_agents.o
+CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(BUILD)/gen/scanner_agents.o \
+	$(BUILD)/gen/report_template.o
 # Everything but the two main() files, for the unit tests.
 TESTABLE_OBJ := $(LIB_OBJ) $(FMT_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ)) \
 	$(filter-out $(BUILD)/ctl/main.o,$(CTL_OBJ))
@@ -105,6 +106,13 @@ model: $(BUILD)/admodel-train
 $(BUILD)/gen/scanner_agents.c: ctl/scanner-agents.txt scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh ctl_builtin_scanner_agents ctl/scanner-agents.txt > $@
+
+# The report page (HTML and CSS with template slots, fmt/template.h), kept
+# as a file and compiled in like the lists above: consentctl reads nothing
+# at run time.
+$(BUILD)/gen/report_template.c: data/report.html.in scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh ctl_report_template data/report.html.in > $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) -c -o $@ $<

@@ -43,8 +43,8 @@ time_days_from_civil(int64_t y, int m, int d)
 static int
 time_days_in_month(int y, int m)
 {
-	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-				     30, 31};
+	static const int days[12] = {31, 28, 31, 30, 31, 30,
+				     31, 31, 30, 31, 30, 31};
 
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return 29;
@@ -146,8 +146,8 @@ time_parse(const char *s, enum time_forms forms, int64_t *out)
 		return rc > 0 ? 0 : -1;
 	if (strnlen(s, 10) < 10 || time_date(s, &days) < 0)
 		return -1;
-	if (s[10] == '\0' ? forms != TIME_ISO :
-			    time_of_day(s + 10, forms, &secs) < 0)
+	if (s[10] == '\0' ? forms != TIME_ISO
+			  : time_of_day(s + 10, forms, &secs) < 0)
 		return -1;
 	t = days * 86400 + secs;
 	if (t < 0 || t > TIME_LAST)

@@ -42,14 +42,14 @@ struct db_import {
 	int64_t now;
 	char *err;
 	size_t errsz;
-	unsigned int file_mask;     /* fields any row sets */
+	unsigned int file_mask; /* fields any row sets */
 	struct buf arena;
-	struct buf rows;            /* struct db_import_row[] */
+	struct buf rows; /* struct db_import_row[] */
 	size_t nrows;
-	GHashTable *last;           /* address -> index + 1 of its last row */
+	GHashTable *last; /* address -> index + 1 of its last row */
 	const struct db_import_opts *opts;
 	struct db_import_count *count;
-	size_t nevidence;           /* evidence records written */
+	size_t nevidence; /* evidence records written */
 };
 
 static struct db_import_row *
@@ -59,8 +59,7 @@ db_row(struct db_import *im, size_t i)
 }
 
 int
-db_import_error(struct db_import *im, unsigned long line, const char *fmt,
-		...)
+db_import_error(struct db_import *im, unsigned long line, const char *fmt, ...)
 {
 	char reason[256];
 	va_list ap;
@@ -74,7 +73,7 @@ db_import_error(struct db_import *im, unsigned long line, const char *fmt,
 
 int
 db_import_add(struct db_import *im, unsigned long line, const char *addr,
-	       const struct db_consent *c, unsigned int mask)
+	      const struct db_consent *c, unsigned int mask)
 {
 	unsigned char enc[DB_CODEC_MAX];
 	struct db_import_row row;
@@ -126,8 +125,8 @@ db_import_index(struct db_import *im)
 static int
 db_import_final(struct db_import *im, size_t i)
 {
-	return GPOINTER_TO_SIZE(g_hash_table_lookup(im->last,
-			db_import_addr(im, i))) == i + 1;
+	return GPOINTER_TO_SIZE(g_hash_table_lookup(
+		   im->last, db_import_addr(im, i))) == i + 1;
 }
 
 /*
@@ -187,10 +186,11 @@ db_import_check_uids(struct db_import *im)
 		other = GPOINTER_TO_SIZE(g_hash_table_lookup(uids, c.uid));
 		if (other) {
 			rc = db_import_error(im, db_row(im, i)->line,
-					    "uid '%s' is also given to %s on "
-					    "line %lu", c.uid,
-					    db_import_addr(im, other - 1),
-					    db_row(im, other - 1)->line);
+					     "uid '%s' is also given to %s on "
+					     "line %lu",
+					     c.uid,
+					     db_import_addr(im, other - 1),
+					     db_row(im, other - 1)->line);
 			break;
 		}
 		g_hash_table_insert(uids, g_strdup(c.uid),
@@ -246,8 +246,8 @@ db_import_put(struct db_import *im, MDB_txn *txn, size_t i)
 	have = rc == DB_OK;
 	snprintf(where, sizeof(where), "import %.200s:%lu", im->name,
 		 db_row(im, i)->line);
-	db_sm_merge_row(have ? &cur : NULL, &in, db_row(im, i)->mask,
-			im->now, where, im->opts->force, &out, &res);
+	db_sm_merge_row(have ? &cur : NULL, &in, db_row(im, i)->mask, im->now,
+			where, im->opts->force, &out, &res);
 	if (im->opts->note)
 		im->opts->note(im->opts->arg, db_row(im, i)->line, addr, &res);
 	if (res.outcome == DB_SM_REFUSED) {

@@ -10,15 +10,17 @@
 #include "../db/consent_sm.h"
 
 static const char *const fmt_col_names[FMT_COL_COUNT] = {
-	"address", "state", "uid", "ip", "created", "confirmed", "withdrawn",
-	"source", "tracking", "doi_sent", "doi_msgid", "lists", "withdrawn_lists"};
+    "address",	      "state",	   "uid",	"ip",
+    "created",	      "confirmed", "withdrawn", "source",
+    "tracking",	      "doi_sent",  "doi_msgid", "lists",
+    "withdrawn_lists"};
 
 _Static_assert(FMT_COL_STATE - 1 == DB_ROW_STATE &&
-	       FMT_COL_DOI_MSGID - 1 == DB_ROW_DOI_MSGID &&
-	       FMT_COL_SOURCE - 1 == DB_ROW_SOURCE &&
-	       FMT_COL_UID - 1 == DB_ROW_UID &&
-	       FMT_COL_LISTS - 1 == DB_ROW_LISTS &&
-	       FMT_COL_WITHDRAWN_LISTS - 1 == DB_ROW_WITHDRAWN_LISTS,
+		   FMT_COL_DOI_MSGID - 1 == DB_ROW_DOI_MSGID &&
+		   FMT_COL_SOURCE - 1 == DB_ROW_SOURCE &&
+		   FMT_COL_UID - 1 == DB_ROW_UID &&
+		   FMT_COL_LISTS - 1 == DB_ROW_LISTS &&
+		   FMT_COL_WITHDRAWN_LISTS - 1 == DB_ROW_WITHDRAWN_LISTS,
 	       "the row fields of consent_sm.h follow the CSV columns");
 
 const char *

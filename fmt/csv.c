@@ -59,7 +59,7 @@ fmt_csv_quoted(struct fmt_csv *r, const char **pp)
 		p += n;
 		if (r->rec.len > FMT_CSV_RECORD_MAX)
 			return fmt_csv_bad(r, r->start,
-					  "record longer than 65536 bytes");
+					   "record longer than 65536 bytes");
 		if (*p == '"' && p[1] == '"') {
 			if (buf_putc(&r->rec, '"') < 0)
 				return DB_ERR_NOMEM;
@@ -71,7 +71,7 @@ fmt_csv_quoted(struct fmt_csv *r, const char **pp)
 			/* The field goes on in the next physical line. */
 			if ((rc = fmt_csv_getline(r)) == 0)
 				return fmt_csv_bad(r, r->start,
-						  "unterminated quoted field");
+						   "unterminated quoted field");
 			if (rc < 0)
 				return rc;
 			if (buf_putc(&r->rec, '\n') < 0)
@@ -100,13 +100,14 @@ fmt_csv_fields(struct fmt_csv *r)
 			if ((rc = fmt_csv_quoted(r, &p)) != DB_OK)
 				return rc;
 			if (*p != ',' && *p != '\0')
-				return fmt_csv_bad(r, r->lineno,
-						  "text after a closing quote");
+				return fmt_csv_bad(
+				    r, r->lineno, "text after a closing quote");
 		} else {
 			n = strcspn(p, ",\"");
 			if (p[n] == '"')
-				return fmt_csv_bad(r, r->lineno,
-						  "quote inside an unquoted field");
+				return fmt_csv_bad(
+				    r, r->lineno,
+				    "quote inside an unquoted field");
 			if (buf_append(&r->rec, p, n) < 0)
 				return DB_ERR_NOMEM;
 			p += n;
@@ -154,9 +155,9 @@ fmt_csv_put(struct buf *b, const char *s, int first)
 	size_t n = strlen(s);
 	int r = first ? 0 : buf_putc(b, ',');
 
-	if (strpbrk(s, ",\"\r\n") == NULL && !(n > 0 &&
-	    (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
-	     s[n - 1] == '\t')))
+	if (strpbrk(s, ",\"\r\n") == NULL &&
+	    !(n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
+			s[n - 1] == '\t')))
 		return r | buf_append(b, s, n);
 	r |= buf_putc(b, '"');
 	for (; *s; s++)

@@ -19,7 +19,7 @@
 #include "../common/buf.h"
 #include "../db/store.h"
 
-#define FMT_CSV_FIELDS_MAX 13     /* the consent columns (import.h) */
+#define FMT_CSV_FIELDS_MAX 13	 /* the consent columns (import.h) */
 #define FMT_CSV_RECORD_MAX 65536 /* bytes in one record, all fields */
 
 /* One record being read: its fields, NUL-terminated, inside rec. */
@@ -32,7 +32,7 @@ struct fmt_csv {
 	struct buf rec;
 	size_t off[FMT_CSV_FIELDS_MAX];
 	size_t nfields;
-	const char *reason;   /* why the record is malformed */
+	const char *reason; /* why the record is malformed */
 	unsigned long reason_line;
 };
 

@@ -43,7 +43,7 @@ fmt_export_time(int64_t t, char *out, size_t outsz)
  */
 static int
 fmt_export_lists(struct buf *b, const struct db_consent *c, int withdrawn_alone,
-		int json)
+		 int json)
 {
 	struct db_consent m;
 	unsigned int i;
@@ -111,15 +111,14 @@ fmt_export_json_time(struct buf *b, const char *name, int64_t t)
 }
 
 static int
-fmt_export_json_row(struct buf *b, const char *addr,
-		   const struct db_consent *c)
+fmt_export_json_row(struct buf *b, const char *addr, const struct db_consent *c)
 {
 	int r;
 
 	r = buf_puts(b, "{\"address\":");
 	r |= json_put_string(b, addr);
-	r |= buf_printf(b, ",\"state\":\"%s\",\"uid\":",
-			db_state_name(c->state));
+	r |= buf_printf(b,
+			",\"state\":\"%s\",\"uid\":", db_state_name(c->state));
 	r |= json_put_string(b, c->uid);
 	r |= buf_puts(b, ",\"ip\":");
 	r |= json_put_string(b, c->ip);
@@ -128,8 +127,7 @@ fmt_export_json_row(struct buf *b, const char *addr,
 	r |= fmt_export_json_time(b, "withdrawn", c->withdrawn);
 	r |= buf_puts(b, ",\"source\":");
 	r |= json_put_string(b, c->source);
-	r |= buf_printf(b, ",\"tracking\":%s",
-			c->tracking ? "true" : "false");
+	r |= buf_printf(b, ",\"tracking\":%s", c->tracking ? "true" : "false");
 	r |= fmt_export_json_time(b, "doi_sent", c->doi_sent);
 	r |= buf_puts(b, ",\"doi_msgid\":");
 	r |= json_put_string(b, c->doi_msgid);

@@ -33,7 +33,7 @@ struct fmt_import {
 	char *err;
 	size_t errsz;
 	int col[FMT_CSV_FIELDS_MAX]; /* column of each field */
-	size_t ncols;                /* fields per row; 0 without a header */
+	size_t ncols;		     /* fields per row; 0 without a header */
 };
 
 /*
@@ -59,10 +59,10 @@ fmt_import_header(struct fmt_import *im, struct fmt_csv *r)
 
 		if ((c = fmt_col_find(name)) < 0)
 			return db_import_error(im->db, r->start,
-					      "unknown column '%.60s'", name);
+					       "unknown column '%.60s'", name);
 		if (seen & FMT_BIT(c))
 			return db_import_error(im->db, r->start,
-					      "column '%s' given twice", name);
+					       "column '%s' given twice", name);
 		seen |= FMT_BIT(c);
 		im->col[i] = c;
 	}
@@ -125,11 +125,12 @@ fmt_import_lists(char *v, int state, struct db_consent *c)
 /* Interpret field v of column col into c.  NULL or a reason. */
 static const char *
 fmt_import_value(int col, char *v, struct db_consent *c, unsigned int *mask,
-		char *addr)
+		 char *addr)
 {
-	int64_t *times[FMT_COL_COUNT] = {
-		[FMT_COL_CREATED] = &c->created, [FMT_COL_CONFIRMED] = &c->confirmed,
-		[FMT_COL_WITHDRAWN] = &c->withdrawn, [FMT_COL_DOI_SENT] = &c->doi_sent};
+	int64_t *times[FMT_COL_COUNT] = {[FMT_COL_CREATED] = &c->created,
+					 [FMT_COL_CONFIRMED] = &c->confirmed,
+					 [FMT_COL_WITHDRAWN] = &c->withdrawn,
+					 [FMT_COL_DOI_SENT] = &c->doi_sent};
 
 	*mask |= FMT_BIT(col);
 	if (times[col])
@@ -137,7 +138,8 @@ fmt_import_value(int col, char *v, struct db_consent *c, unsigned int *mask,
 	switch (col) {
 	case FMT_COL_ADDRESS:
 		return addr_normalise(v, addr, ADDR_MAX + 1) < 0
-			       ? "invalid address" : NULL;
+			   ? "invalid address"
+			   : NULL;
 	case FMT_COL_STATE:
 		v = str_trim(v);
 		if (*v == '\0')
@@ -148,23 +150,24 @@ fmt_import_value(int col, char *v, struct db_consent *c, unsigned int *mask,
 		return NULL;
 	case FMT_COL_UID:
 		return fmt_import_text(c->uid, str_trim(v), DB_UID_MAX,
-				      "uid longer than 128 bytes");
+				       "uid longer than 128 bytes");
 	case FMT_COL_IP:
 		return fmt_import_text(c->ip, str_trim(v), DB_IP_MAX,
-				      "ip longer than 45 bytes");
+				       "ip longer than 45 bytes");
 	case FMT_COL_SOURCE:
 		return fmt_import_text(c->source, v, DB_SOURCE_MAX,
-				      "source longer than 200 bytes");
+				       "source longer than 200 bytes");
 	case FMT_COL_DOI_MSGID:
 		return fmt_import_text(c->doi_msgid, str_trim(v), DB_MSGID_MAX,
-				      "doi_msgid longer than 250 bytes");
+				       "doi_msgid longer than 250 bytes");
 	case FMT_COL_LISTS:
 		return fmt_import_lists(v, DB_STATE_PENDING, c);
 	case FMT_COL_WITHDRAWN_LISTS:
 		return fmt_import_lists(v, DB_STATE_WITHDRAWN, c);
 	case FMT_COL_TRACKING:
 		v = str_trim(v);
-		if (*v == '\0' || strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
+		if (*v == '\0' || strcasecmp(v, "no") == 0 ||
+		    strcmp(v, "0") == 0)
 			c->tracking = 0;
 		else if (strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
 			c->tracking = 1;
@@ -187,11 +190,12 @@ fmt_import_row(struct fmt_import *im, struct fmt_csv *r)
 
 	if (im->ncols && r->nfields != im->ncols)
 		return db_import_error(im->db, r->start,
-				      "%zu fields, the header has %zu",
-				      r->nfields, im->ncols);
+				       "%zu fields, the header has %zu",
+				       r->nfields, im->ncols);
 	if (!im->ncols && r->nfields > 3)
-		return db_import_error(im->db, r->start, "too many fields (without "
-				      "a header: address[,state[,uid]])");
+		return db_import_error(im->db, r->start,
+				       "too many fields (without "
+				       "a header: address[,state[,uid]])");
 	memset(&c, 0, sizeof(c));
 	c.state = DB_STATE_PENDING; /* placeholder when the row has none */
 	for (i = 0; i < r->nfields; i++) {
@@ -200,9 +204,9 @@ fmt_import_row(struct fmt_import *im, struct fmt_csv *r)
 
 		why = fmt_import_value(col, v, &c, &mask, addr);
 		if (why != NULL)
-			return db_import_error(im->db, r->start, "%s '%.60s': %s",
-					      fmt_col_name(col), str_trim(v),
-					      why);
+			return db_import_error(
+			    im->db, r->start, "%s '%.60s': %s",
+			    fmt_col_name(col), str_trim(v), why);
 	}
 	if ((why = db_consent_check(&c)) != NULL)
 		return db_import_error(im->db, r->start, "%s", why);
@@ -242,8 +246,8 @@ fmt_import_read(struct fmt_import *im, FILE *f)
 }
 
 int
-fmt_import_csv_opts(struct db_store *s, FILE *f, const char *name,
-		    int64_t now, const struct db_import_opts *opts,
+fmt_import_csv_opts(struct db_store *s, FILE *f, const char *name, int64_t now,
+		    const struct db_import_opts *opts,
 		    struct db_import_count *count, char *err, size_t errsz)
 {
 	struct fmt_import im;

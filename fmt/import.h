@@ -30,8 +30,7 @@
  */
 int fmt_import_csv_opts(struct db_store *s, FILE *f, const char *name,
 			int64_t now, const struct db_import_opts *opts,
-			struct db_import_count *count, char *err,
-			size_t errsz);
+			struct db_import_count *count, char *err, size_t errsz);
 /* The same without evidence or notes; *count gets the changed rows. */
 int fmt_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
 		   size_t *count, char *err, size_t errsz);
