@@ -665,14 +665,31 @@ test_report(void **state)
 	free(out);
 }
 
+/* The report of the store in dir, written to dir/r.html and read back
+ * (free() it); the command must succeed and print nothing. */
+static char *
+test_report_html(const char *dir)
+{
+	char path[512], *out;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/r.html", dir);
+	out = test_run(dir, ctl_cmd_report, "report", &rc, "--html", path,
+		       NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	assert_string_equal(out, "");
+	free(out);
+	return test_read_file(path, NULL);
+}
+
 /* Past fifty refusals the report lists the latest fifty, newest first. */
 static void
 test_report_latest(void **state)
 {
-	char *dir = test_tmpdir(), err[256], ref[16], path[512], *out, *html;
+	char *dir = test_tmpdir(), err[256], ref[16], *html;
 	struct db_store *s;
 	struct db_evidence e;
-	int i, rc;
+	int i;
 
 	(void)state;
 	assert_int_equal(db_open(dir, DB_OPEN_CREATE, &s, err, sizeof(err)),
@@ -690,11 +707,7 @@ test_report_latest(void **state)
 		assert_int_equal(db_evidence_append(s, &e), DB_OK);
 	}
 	db_close(s);
-	snprintf(path, sizeof(path), "%s/r.html", dir);
-	out = test_run(dir, ctl_cmd_report, "report", &rc, "--html", path, NULL);
-	assert_int_equal(rc, CTL_EXIT_OK);
-	free(out);
-	html = test_read_file(path, NULL);
+	html = test_report_html(dir);
 	assert_int_equal(test_count(strstr(html, "Latest refusals"), "<tr><td"),
 			 50);
 	assert_true(strstr(html, ">ref-060<") < strstr(html, ">ref-011<"));
@@ -711,10 +724,9 @@ test_report_latest(void **state)
 static void
 test_report_hostile(void **state)
 {
-	char *dir = test_tmpdir(), err[256], path[512], *out, *html, *latest;
+	char *dir = test_tmpdir(), err[256], *html, *latest;
 	struct db_store *s;
 	struct db_evidence e;
-	int rc;
 
 	(void)state;
 	assert_int_equal(db_open(dir, DB_OPEN_CREATE, &s, err, sizeof(err)),
@@ -730,11 +742,7 @@ test_report_hostile(void **state)
 	e.action = "reject";
 	assert_int_equal(db_evidence_append(s, &e), DB_OK);
 	db_close(s);
-	snprintf(path, sizeof(path), "%s/r.html", dir);
-	out = test_run(dir, ctl_cmd_report, "report", &rc, "--html", path, NULL);
-	assert_int_equal(rc, CTL_EXIT_OK);
-	free(out);
-	html = test_read_file(path, NULL);
+	html = test_report_html(dir);
 	assert_null(strstr(html, "<script"));
 	assert_null(strstr(html, "<img"));
 	assert_null(strstr(html, "<i>"));
@@ -776,7 +784,7 @@ test_doi_retry_readers(void **state)
 		{"new-d1", "doi-send", "passed-to-mta", NULL},
 		{"again-d1", "doi-retry", "passed-to-mta", "new-d1"},
 	};
-	char *dir = test_tmpdir(), err[256], path[512], *out, *html;
+	char *dir = test_tmpdir(), err[256], *out, *html;
 	struct db_store *s;
 	struct db_evidence e;
 	size_t i;
@@ -817,11 +825,7 @@ test_doi_retry_readers(void **state)
 	assert_non_null(strstr(out, " old-d1 doi-send doi sent "));
 	assert_null(strstr(out, "retry-of"));
 	free(out);
-	snprintf(path, sizeof(path), "%s/r.html", dir);
-	out = test_run(dir, ctl_cmd_report, "report", &rc, "--html", path, NULL);
-	assert_int_equal(rc, CTL_EXIT_OK);
-	free(out);
-	html = test_read_file(path, NULL);
+	html = test_report_html(dir);
 	assert_non_null(strstr(html, "<div class=\"v\">2</div>"
 				     "<div class=\"l\">Opt-in mails passed"));
 	free(html);
