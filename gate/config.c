@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "../common/addr.h"
+#include "../common/str.h"
 #include "../policy/patterns.h"
 
 #define K(name, type, field, def, min, max, doc)                               \
@@ -209,20 +210,6 @@ cfg_error(struct cfg_ctx *x, const char *fmt, ...)
 		else
 			buf_printf(x->errors, "%s: %s\n", x->file, msg);
 	}
-}
-
-char *
-cfg_trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		e--;
-	*e = '\0';
-	return s;
 }
 
 int
@@ -446,7 +433,7 @@ cfg_set_list(struct cfg_ctx *x, const struct cfg_key *k, void *field,
 	}
 	for (tok = strtok_r(value, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		tok = cfg_trim(tok);
+		tok = str_trim(tok);
 		if (*tok == '\0')
 			continue;
 		entry = tok;
@@ -710,12 +697,12 @@ cfg_parse_lines(struct cfg_ctx *x, struct cfg *c, char *text)
 			cfg_error(x, "line longer than %d characters", CFG_LINE_MAX);
 			continue;
 		}
-		key = cfg_trim(line);
+		key = str_trim(line);
 		if (*key == '\0' || *key == '#')
 			continue;
 		for (p = key; *p && !isspace((unsigned char)*p); p++)
 			;
-		value = cfg_trim(p);
+		value = str_trim(p);
 		*p = '\0';
 		cfg_strip_comment(value);
 		k = cfg_find(key, &suffix);
@@ -791,7 +778,7 @@ cfg_load_allow(struct cfg_ctx *x, struct cfg *c)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *t = cfg_trim(line);
+		char *t = str_trim(line);
 
 		if (*t == '\0' || *t == '#')
 			continue;

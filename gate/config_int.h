@@ -19,8 +19,6 @@ struct cfg_ctx {
 /* Append "file:line: message\n" to the errors. */
 void cfg_error(struct cfg_ctx *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* s without surrounding blanks (s is modified). */
-char *cfg_trim(char *s);
 /* Append a copy of s to l.  0 or -1 (out of memory). */
 int cfg_list_add(struct pol_list *l, const char *s);
 void cfg_list_free(struct pol_list *l);

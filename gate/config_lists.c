@@ -12,6 +12,7 @@
 
 #include "../common/addr.h"
 #include "config_int.h"
+#include "../common/str.h"
 
 void
 cfg_consent_lists_free(struct cfg *c)
@@ -73,8 +74,8 @@ cfg_consent_selector(struct cfg_ctx *x, const struct cfg_key *k,
 		return -1;
 	}
 	*eq = '\0';
-	sel = cfg_trim(sel);
-	v = cfg_trim(eq + 1);
+	sel = str_trim(sel);
+	v = str_trim(eq + 1);
 	if (strcasecmp(sel, "sender") == 0) {
 		if ((entry = cfg_list_address(x, k, v, norm, sizeof(norm))) == NULL)
 			return -1;
@@ -122,7 +123,7 @@ cfg_set_consent_list(struct cfg_ctx *x, struct cfg *c,
 		return -1;
 	}
 	*colon = '\0';
-	name = cfg_trim(value);
+	name = str_trim(value);
 	if (!cfg_list_name_valid(name)) {
 		cfg_error(x, "ConsentList: '%s' is not a list name (1-32 of "
 			  "a-z, 0-9, '.', '_', '-')", name);
@@ -132,7 +133,7 @@ cfg_set_consent_list(struct cfg_ctx *x, struct cfg *c,
 		return -1;
 	for (tok = strtok_r(colon + 1, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		tok = cfg_trim(tok);
+		tok = str_trim(tok);
 		if (*tok && cfg_consent_selector(x, k, l, tok) < 0)
 			return -1;
 	}

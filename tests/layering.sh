@@ -14,6 +14,12 @@ fi
 if grep -rnE '\b(fopen|open|fread|fwrite|syslog|log_(info|warn|err|debug))[[:space:]]*\(' policy/ --include='*.c'; then
 	bad "policy/ does I/O or logs"
 fi
+if grep -rnE '#include[[:space:]]*[<"](libmilter|lmdb\.h|.*(milter|ctl)/)' fmt/; then
+	bad "fmt/ includes libmilter, lmdb, milter/ or ctl/ (formats sit on db/)"
+fi
+if grep -rnE '#include[[:space:]]*"[^"]*fmt/' common/ db/ policy/ milter/; then
+	bad "fmt/ included from below it or from the milter"
+fi
 # Downward only: common/ includes nothing above it, policy/ nothing of
 # gate/ (the config), db/, milter/ or ctl/.
 if grep -rnE '#include[[:space:]]*"[./]*(policy|db|gate|fmt|milter|ctl)/' common/; then
@@ -22,14 +28,14 @@ fi
 if grep -rnE '#include[[:space:]]*"[./]*(db|gate|fmt|milter|ctl)/' policy/; then
 	bad "policy/ includes a header from gate/, db/, milter/ or ctl/"
 fi
-if grep -rnE '#include[[:space:]]*[<"]libmilter' db/ common/ ctl/ policy/ gate/; then
+if grep -rnE '#include[[:space:]]*[<"]libmilter' db/ common/ ctl/ policy/ gate/ fmt/; then
 	bad "libmilter outside milter/"
 fi
-if grep -rnE '\bsmfi_[a-z]+[[:space:]]*\(' common/ db/ policy/ gate/ ctl/ --include='*.c'; then
+if grep -rnE '\bsmfi_[a-z]+[[:space:]]*\(' common/ db/ fmt/ policy/ gate/ ctl/ --include='*.c'; then
 	bad "smfi_* called outside milter/"
 fi
 if grep -rnE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|gets)[[:space:]]*\(' \
-	common/ db/ policy/ gate/ milter/ ctl/ tests/unit/ --include='*.c' --include='*.h'; then
+	common/ db/ fmt/ policy/ gate/ milter/ ctl/ tests/unit/ --include='*.c' --include='*.h'; then
 	bad "banned string function used"
 fi
 if grep -rnE '\bsyslog[[:space:]]*\(' db/ policy/ gate/ milter/ ctl/ --include='*.c'; then
@@ -39,7 +45,7 @@ if grep -rnE '\b(system|popen|execl|execlp|execle|execv|execvp|execve)[[:space:]
 	common/ db/ policy/ gate/ milter/ ctl/ --include='*.c'; then
 	bad "a shell-out or exec in the product code"
 fi
-for f in $(find common db policy gate milter ctl -name '*.c' -o -name '*.h'); do
+for f in $(find common db fmt policy gate milter ctl -name '*.c' -o -name '*.h'); do
 	head -c 3 "$f" | grep -q '^/\*' || bad "$f does not open with a comment"
 	n=$(wc -l < "$f")
 	[ "$n" -le 1000 ] || bad "$f has $n lines (limit 1000)"

@@ -31,6 +31,7 @@
 #include "util.h"
 
 #include "../../common/addr.h"
+#include "../../common/hex.h"
 #include "../../common/textnorm.h"
 #include "../../common/url.h"
 
@@ -170,7 +171,7 @@ pol_doi_deslug(const char *url, char *out, size_t outsz)
 {
 	const char *p = url, *e, *dot;
 	size_t n = 0;
-	unsigned hi, lo;
+	int byte;
 
 	p += strspn(p, " \t");
 	if (pol_url_scheme_is(p, "cid:")) {
@@ -196,8 +197,8 @@ pol_doi_deslug(const char *url, char *out, size_t outsz)
 	for (; p < e && n + 1 < outsz; p++) {
 		char c = *p;
 
-		if (c == '%' && e - p > 2 && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
-			c = (char)(hi * 16 + lo);
+		if (c == '%' && e - p > 2 && (byte = hex_byte(p + 1)) >= 0) {
+			c = (char)byte;
 			p += 2;
 		}
 		if (strchr("-_./+", c) || c == ' ')
