@@ -124,13 +124,17 @@ adw_part(struct adw *w, size_t i)
 	return adw_text(w, p->extra, p->extra_len, where, 1);
 }
 
+static int
+adw_alt(void *arg, const char *alt, size_t len, const char *where)
+{
+	return adw_text(arg, alt, len, where, 0);
+}
+
 int
 pol_ad_walk(const struct pol_settings *ps, const struct pol_message *m,
 	    int (*cb)(void *arg, const struct pol_ad_seen *seen), void *arg)
 {
 	struct adw w = {ps, m, NULL, 0, pol_ad_threshold(ps), cb, arg};
-	const struct pol_image *im;
-	char where[160];
 	size_t i;
 	int r;
 
@@ -145,15 +149,5 @@ pol_ad_walk(const struct pol_settings *ps, const struct pol_message *m,
 	for (i = 0; i < m->nparts; i++)
 		if ((r = adw_part(&w, i)) != 0)
 			return r;
-	for (i = 0; i < m->nimages; i++) {
-		im = &m->images[i];
-		if (im->part < m->nparts && m->parts[im->part].extra != NULL)
-			continue;
-		pol_where_part(m, im->part, 0, where, sizeof(where));
-		snprintf(where + strlen(where), sizeof(where) - strlen(where),
-			 " image alt text");
-		if ((r = adw_text(&w, im->alt, strlen(im->alt), where, 0)) != 0)
-			return r;
-	}
-	return 0;
+	return pol_each_image_alt(m, adw_alt, &w);
 }

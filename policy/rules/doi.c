@@ -121,6 +121,12 @@ pol_doi_scan_part(struct pol_doi_scan *sc, size_t i)
 	return pol_doi_scan_text(sc, p->extra, p->extra_len, where, 1);
 }
 
+static int
+pol_doi_scan_alt(void *arg, const char *alt, size_t len, const char *where)
+{
+	return pol_doi_scan_text(arg, alt, len, where, 0) < 0 ? -1 : 0;
+}
+
 /*
  * Every kind of text a reader meets: Subject, From display name, each
  * part's visible, hidden and extra text (title tooltips, CSS generated
@@ -133,8 +139,6 @@ pol_doi_text(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	struct pol_doi_scan sc = {x, v, 0};
-	const struct pol_image *im;
-	char where[160];
 	size_t i;
 
 	if (pol_doi_scan_text(&sc, m->subject, strlen(m->subject),
@@ -146,17 +150,7 @@ pol_doi_text(const struct pol_ctx *x, struct pol_verdict *v)
 	for (i = 0; i < m->nparts; i++)
 		if (pol_doi_scan_part(&sc, i) < 0)
 			return -1;
-	for (i = 0; i < m->nimages; i++) {
-		im = &m->images[i];
-		if (im->part < m->nparts && m->parts[im->part].extra != NULL)
-			continue;
-		pol_where_part(m, im->part, 0, where, sizeof(where));
-		snprintf(where + strlen(where), sizeof(where) - strlen(where),
-			 " image alt text");
-		if (pol_doi_scan_text(&sc, im->alt, strlen(im->alt), where, 0) < 0)
-			return -1;
-	}
-	return 0;
+	return pol_each_image_alt(m, pol_doi_scan_alt, &sc);
 }
 
 /* The path of url (no scheme, host, query or fragment; for cid: the id
