@@ -7,8 +7,8 @@
  * Each FILE holds lines "LABEL<TAB>LANG<TAB>SOURCE<TAB>SENTENCE" (LABEL
  * promo or one of the allowed kinds: purpose, legal, procedure, greeting,
  * other; '#' comments).  Training is logistic regression by stochastic
- * gradient descent over the detector's own features, with the classes
- * weighted to balance, an L2 decay (TR_L2), a fixed seed (xorshift), a
+ * gradient descent over the detector's own features, with each language's
+ * classes weighted to balance, an L2 decay (TR_L2), a fixed seed (xorshift), a
  * fixed number of epochs and a decaying step, so the same files give the
  * same model byte for byte.  With -k, k-fold cross-validation split by
  * SOURCE (never by sentence) gives out-of-fold scores; the threshold is
@@ -171,8 +171,9 @@ tr_logit(const double *w, double b, const struct tr_ex *e)
 static void
 tr_train(double *w, double *b, double l2)
 {
-	size_t *order = malloc(nex * sizeof(*order)), n = 0, i, k, pos = 0;
-	double wpos, wneg, eta;
+	size_t *order = malloc(nex * sizeof(*order)), n = 0, i, k;
+	double cw[2][2], eta; /* class weight by [German][promotional] */
+	size_t cnt[2][2] = {{0, 0}, {0, 0}};
 	unsigned ep;
 	long t = 0;
 
@@ -183,10 +184,14 @@ tr_train(double *w, double *b, double l2)
 	for (i = 0; i < nex; i++)
 		if (ex[i].use) {
 			order[n++] = i;
-			pos += ex[i].y;
+			cnt[strcmp(ex[i].lang, "de") == 0][ex[i].y]++;
 		}
-	wpos = pos ? (double)n / (2.0 * pos) : 1;
-	wneg = n > pos ? (double)n / (2.0 * (n - pos)) : 1;
+	/* Each language and class weighs a quarter, so neither language's
+	 * scores lean to one class (one threshold serves both). */
+	for (i = 0; i < 4; i++)
+		cw[i / 2][i % 2] = cnt[i / 2][i % 2]
+					   ? (double)n / (4.0 * cnt[i / 2][i % 2])
+					   : 1;
 	tr_rng = 0x9e3779b97f4a7c15ull;
 	for (ep = 0; ep < TR_EPOCHS; ep++) {
 		for (i = n; i > 1; i--) {
@@ -198,7 +203,8 @@ tr_train(double *w, double *b, double l2)
 		for (i = 0; i < n; i++, t++) {
 			const struct tr_ex *e = &ex[order[i]];
 			double p = 1.0 / (1.0 + exp(-tr_logit(w, *b, e)));
-			double g = (p - e->y) * (e->y ? wpos : wneg);
+			double g = (p - e->y) *
+				   cw[strcmp(e->lang, "de") == 0][e->y];
 
 			eta = TR_ETA0 / (1.0 + 0.002 * (double)t);
 			for (k = 0; k < e->nf; k++) {
