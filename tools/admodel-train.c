@@ -33,7 +33,7 @@
 #define TR_EPOCHS 100
 #endif
 #ifndef TR_ETA0
-#define TR_ETA0 1.0
+#define TR_ETA0 3.0
 #endif
 #define TR_MAX_FP 0.01
 
