@@ -159,10 +159,9 @@ sentence_hit(const struct pol_verdict *v, const char *sentence)
 /* Advertising the shipped word lists do not match (each is checked to be
  * so), each in an otherwise clean DOI mail: the first three are in no
  * training file, the rest are written ones (data/admodel/written.tsv).
- * The shipped threshold is the conservative one (no false refusal in
- * cross-validation); these are judged at MODEL_ONLY_THRESHOLD, the point
- * of at most 1 % false refusals, which an administrator may choose. */
-#define MODEL_ONLY_THRESHOLD "AdvertisingThreshold 0.85\n"
+ * They are judged at the shipped threshold (MODEL_ONLY_THRESHOLD empty),
+ * the point of at most 1 % false refusals in cross-validation. */
+#define MODEL_ONLY_THRESHOLD ""
 static const char *const model_only[] = {
 	"Wer jetzt zwei Kissen kauft, bekommt das dritte dazu.",
 	"Grab our new winter boots before your size is gone.",
