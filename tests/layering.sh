@@ -145,12 +145,10 @@ if [ -x "$ctl" ] && [ -x "$gate" ]; then
 	if ldd "$ctl" 2>/dev/null | grep -q 'libmilter'; then
 		bad "consentctl needs libmilter: $(ldd "$ctl" | grep libmilter)"
 	fi
-	if nm "$ctl" | awk '$2 ~ /^[TtDdBbRr]$/ {print $3}' | grep -E '^(mf_|smfi_)'; then
-		bad "consentctl holds milter symbols (above)"
-	fi
-	if nm -u "$ctl" | grep -E '[[:space:]]smfi_'; then
-		bad "consentctl needs smfi_* (above)"
-	fi
+	syms=$(nm "$ctl" | awk '$2 ~ /^[TtDdBbRr]$/ && $3 ~ /^(mf_|smfi_)/ {print $3}')
+	[ -n "$syms" ] && bad "consentctl holds $(echo "$syms" | wc -l) milter symbols: $(echo $syms | cut -c1-200)"
+	syms=$(nm -u "$ctl" | awk '$NF ~ /^smfi_/ {print $NF}')
+	[ -n "$syms" ] && bad "consentctl needs $(echo $syms | cut -c1-200)"
 	# Globals a program's objects define, without main (both have one).
 	globals() {
 		for o in "$@"; do
@@ -162,8 +160,8 @@ if [ -x "$ctl" ] && [ -x "$gate" ]; then
 	nm "$gate" | awk '{print $NF}' | sort -u > "$tmp/gate"
 	globals "$BUILD"/milter/*.o | comm -12 - "$tmp/ctl" > "$tmp/m"
 	globals "$BUILD"/ctl/*.o | comm -12 - "$tmp/gate" > "$tmp/c"
-	[ -s "$tmp/m" ] && bad "consentctl links milter/ objects: $(tr '\n' ' ' < "$tmp/m")"
-	[ -s "$tmp/c" ] && bad "consentgate links ctl/ objects: $(tr '\n' ' ' < "$tmp/c")"
+	[ -s "$tmp/m" ] && bad "consentctl links milter/ objects: $(tr '\n' ' ' < "$tmp/m" | cut -c1-200)"
+	[ -s "$tmp/c" ] && bad "consentgate links ctl/ objects: $(tr '\n' ' ' < "$tmp/c" | cut -c1-200)"
 	rm -rf "$tmp"
 else
 	echo "layering: note: no $ctl or $gate, the link lines are not checked" >&2
