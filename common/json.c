@@ -6,6 +6,7 @@
  */
 #include <stdint.h>
 
+#include "hex.h"
 #include "json.h"
 #include "utf8.h"
 
@@ -42,22 +43,15 @@ json_put_string(struct buf *b, const char *s)
 int
 json_hex4(const char *p, const char *end, unsigned *cp)
 {
-	int i, c;
+	int i, v;
 
 	if (end - p < 4)
 		return -1;
 	*cp = 0;
 	for (i = 0; i < 4; i++) {
-		c = (unsigned char)p[i];
-		if (c >= '0' && c <= '9')
-			c -= '0';
-		else if (c >= 'a' && c <= 'f')
-			c -= 'a' - 10;
-		else if (c >= 'A' && c <= 'F')
-			c -= 'A' - 10;
-		else
+		if ((v = hex_value((unsigned char)p[i])) < 0)
 			return -1;
-		*cp = (*cp << 4) | (unsigned)c;
+		*cp = (*cp << 4) | (unsigned)v;
 	}
 	return 0;
 }

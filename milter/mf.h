@@ -12,7 +12,7 @@
 
 #include "../common/addr.h"
 #include "../common/buf.h"
-#include "../common/config.h"
+#include "../gate/config.h"
 #include "../db/consent_sm.h"
 #include "../db/store.h"
 #include "../policy/policy.h"

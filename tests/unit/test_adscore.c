@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../../common/config.h"
+#include "../../gate/config.h"
 #include "../../policy/adwalk.h"
 #include "../../policy/message.h"
 #include "../../policy/patterns.h"
@@ -133,12 +133,12 @@ judge(const char *conf, const char *added, struct pol_verdict *v)
 	m.from_addr = "n@example.com";
 	m.parts = &part;
 	m.nparts = 1;
-	x.cfg = c;
+	x.ps = cfg_pol(c);
 	x.env = &env;
 	x.msg = &m;
 	x.cls = POL_CLASS_DOI;
 	memset(v, 0, sizeof(*v));
-	assert_int_equal(pol_rule_doi_advertising(&x, v), 0);
+	assert_int_equal(pol_rule_doi_advertising.fn(&x, v), 0);
 	cfg_unref(c);
 	buf_free(&err);
 }

@@ -8,6 +8,7 @@
  */
 #include "testlib.h"
 
+#include "../../gate/config.h"
 #include "../../gate/spf.h"
 #include "../../policy/policy.h"
 
@@ -97,7 +98,7 @@ test_action(struct cfg *c, const char *spf, int tls, const char *ip,
 	size_t i;
 
 	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
-	assert_int_equal(pol_evaluate(c, &env, m, POL_CLASS_MARKETING, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, POL_CLASS_MARKETING, &v), POL_OK);
 	*fired = 0;
 	for (i = 0; i < v.nhits; i++)
 		if (v.hits[i].rule == want)

@@ -1,19 +1,15 @@
 /*
- * urls.c - rules url.insecure and url.address-leak for DOI and marketing
- * mail.
+ * url_leak.c - rule url.address-leak for DOI and marketing mail: a
+ * recipient's e-mail address in a URL ends up in web server logs,
+ * referrers and analytics; a uid must be used instead.
  *
- * url.insecure: an http:// reference (link, image, or any other URL the
- * reader's client follows or loads) travels and tracks in clear text (Art.
- * 32(1)(a) GDPR).  url.address-leak: a recipient's e-mail address in a URL
- * ends up in web server logs, referrers and analytics; a uid must be used
- * instead.  Every link, image and List-Unsubscribe URI is read by
- * urlscan.c: each component decoded until nothing changes (percent, HTML
- * entities, JSON, base64, base64url, hex), and the address found whole,
- * with a +tag, or split over two parameters.  mailto: URIs are exempt:
- * they reach only the sender, who knows the address.
- *
- * Each rule reports every reference at fault, up to POL_RULE_MAX_HITS.
- * Owns nothing beyond a call; returns -1 only when memory ran out.
+ * Every link, image and List-Unsubscribe URI is read by urlscan.c: each
+ * component decoded until nothing changes (percent, HTML entities, JSON,
+ * base64, base64url, hex), and the address found whole, with a +tag, or
+ * split over two parameters.  mailto: URIs are exempt: they reach only the
+ * sender, who knows the address.  Reports every reference at fault, up to
+ * POL_RULE_MAX_HITS.  Owns nothing beyond a call; returns -1 only when
+ * memory ran out.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,37 +17,6 @@
 #include "../../common/url.h"
 #include "urlscan.h"
 #include "util.h"
-
-static int
-pol_insecure_hit(struct pol_verdict *v, const struct pol_message *m,
-		 size_t part, unsigned line, const char *kind, const char *url)
-{
-	char where[160];
-
-	if (!pol_url_scheme_is(url, "http://") ||
-	    pol_rule_hits(v, POL_RULE_URL_INSECURE) >= POL_RULE_MAX_HITS)
-		return 0;
-	pol_where_part(m, part, line, where, sizeof(where));
-	return pol_verdict_add(v, POL_RULE_URL_INSECURE, -1, where,
-			       "insecure %s %.200s", kind, url);
-}
-
-int
-pol_rule_insecure(const struct pol_ctx *x, struct pol_verdict *v)
-{
-	const struct pol_message *m = x->msg;
-	size_t i;
-
-	for (i = 0; i < m->nlinks; i++)
-		if (pol_insecure_hit(v, m, m->links[i].part, m->links[i].line,
-				     "link", m->links[i].url) < 0)
-			return -1;
-	for (i = 0; i < m->nimages; i++)
-		if (pol_insecure_hit(v, m, m->images[i].part, 0, "image",
-				     m->images[i].src) < 0)
-			return -1;
-	return 0;
-}
 
 /* Index of the first recipient whose address is in url, -1 none, -2 on
  * memory failure. */
@@ -118,8 +83,8 @@ pol_leak_header_cb(const char *uri, void *arg)
 	return 0;
 }
 
-int
-pol_rule_address_leak(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+url_address_leak_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	struct pol_leak_arg a = {x, v, 0};
@@ -143,3 +108,11 @@ pol_rule_address_leak(const struct pol_ctx *x, struct pol_verdict *v)
 		pol_header_uris(lu, pol_leak_header_cb, &a);
 	return a.rc;
 }
+
+const struct pol_rule_def pol_rule_url_address_leak = {
+	.info = {"url.address-leak",
+		  "A URL in the mail contains a recipient's address",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = url_address_leak_check,
+};

@@ -1,6 +1,6 @@
 /*
- * config_int.h - what the parts of the config parser share (common/config.c
- * and common/config_lists.c); not for use outside common/config*.c.
+ * config_int.h - what the parts of the config parser share (gate/config.c
+ * and gate/config_lists.c); not for use outside gate/config*.c.
  */
 #ifndef CG_CONFIG_INT_H
 #define CG_CONFIG_INT_H
@@ -19,11 +19,9 @@ struct cfg_ctx {
 /* Append "file:line: message\n" to the errors. */
 void cfg_error(struct cfg_ctx *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* s without surrounding blanks (s is modified). */
-char *cfg_trim(char *s);
 /* Append a copy of s to l.  0 or -1 (out of memory). */
-int cfg_list_add(struct cfg_list *l, const char *s);
-void cfg_list_free(struct cfg_list *l);
+int cfg_list_add(struct pol_list *l, const char *s);
+void cfg_list_free(struct pol_list *l);
 /* An address or @domain of list key k normalised into norm; the text to
  * store, or NULL (reported). */
 const char *cfg_list_address(struct cfg_ctx *x, const struct cfg_key *k,

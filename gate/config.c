@@ -21,7 +21,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
+#include "../common/addr.h"
+#include "../common/str.h"
 #include "../policy/patterns.h"
 
 #define K(name, type, field, def, min, max, doc)                               \
@@ -38,23 +39,23 @@ static const struct cfg_key cfg_table[] = {
 	  "Directory of the LMDB consent and evidence store."),
 	K("ArchiveAddress", CFG_T_ADDRESS, archive_address, "", 0, 0,
 	  "Mailbox that gets a blind copy (envelope recipient) of every DOI mail."),
-	K("DoiSenders", CFG_T_ADDRLIST, doi_senders, "", 0, 0,
+	K("DoiSenders", CFG_T_ADDRLIST, pol.doi_senders, "", 0, 0,
 	  "Envelope or From addresses (or @domain) whose mail is DOI mail."),
-	K("MarketingSenders", CFG_T_ADDRLIST, marketing_senders, "", 0, 0,
+	K("MarketingSenders", CFG_T_ADDRLIST, pol.marketing_senders, "", 0, 0,
 	  "Envelope or From addresses (or @domain) whose mail is marketing mail."),
-	K("ClassHeader", CFG_T_STRING, class_header, "X-Consent-Class", 0, 0,
+	K("ClassHeader", CFG_T_STRING, pol.class_header, "X-Consent-Class", 0, 0,
 	  "Header a sending tool may set to doi, marketing or transactional."),
-	K("ClassHeuristics", CFG_T_BOOL, class_heuristics, "yes", 0, 0,
+	K("ClassHeuristics", CFG_T_BOOL, pol.class_heuristics, "yes", 0, 0,
 	  "yes: unlisted mail with a ConfirmURL link is DOI, with one-click or bulk headers marketing."),
-	K("ConfirmURL", CFG_T_HTTPS_URL, confirm_url, "", 0, 0,
+	K("ConfirmURL", CFG_T_HTTPS_URL, pol.confirm_url, "", 0, 0,
 	  "https prefix every DOI confirmation link must start with."),
-	K("DoiCancelURL", CFG_T_HTTPS_URL, doi_cancel_url, "", 0, 0,
+	K("DoiCancelURL", CFG_T_HTTPS_URL, pol.doi_cancel_url, "", 0, 0,
 	  "Optional https prefix of the decline link a DOI mail may carry beside the confirmation link."),
-	K("DoiLogoURL", CFG_T_LIST, doi_logo_urls, "", 0, 0,
+	K("DoiLogoURL", CFG_T_LIST, pol.doi_logo_urls, "", 0, 0,
 	  "Repeatable; https URLs (prefixes) of images a DOI mail may show as its logo."),
-	K("PrivacyURL", CFG_T_HTTPS_URL, privacy_url, "", 0, 0,
+	K("PrivacyURL", CFG_T_HTTPS_URL, pol.privacy_url, "", 0, 0,
 	  "Privacy policy URL that DOI and marketing mail must link."),
-	K("ImprintText", CFG_T_LIST, imprint_text, "", 0, 0,
+	K("ImprintText", CFG_T_LIST, pol.imprint_text, "", 0, 0,
 	  "Repeatable; each text must appear in DOI and marketing mail."),
 	K("AdvertisingList", CFG_T_PATH, advertising_list, "", 0, 0,
 	  "File of advertising patterns (PCRE2, one per line); empty: shipped lists."),
@@ -62,27 +63,27 @@ static const struct cfg_key cfg_table[] = {
 	  "Score (0 to 1, exclusive) at or above which a DOI mail sentence counts as advertising; empty: the shipped model's."),
 	K("AdvertisingAllowList", CFG_T_PATH, advertising_allow_list, "", 0, 0,
 	  "File of phrases, one per line; a DOI mail sentence holding one never counts as advertising by the model."),
-	K("AllowedLinkDomains", CFG_T_LIST, allowed_link_domains, "", 0, 0,
+	K("AllowedLinkDomains", CFG_T_LIST, pol.allowed_link_domains, "", 0, 0,
 	  "Domains a DOI mail may link to besides ConfirmURL's and PrivacyURL's."),
-	K("DoiResend", CFG_T_DAYS, doi_resend_days, "never", 0, 3650,
+	K("DoiResend", CFG_T_DAYS, pol.doi_resend_days, "never", 0, 3650,
 	  "never, or days after which a new DOI mail to a pending address is allowed."),
-	K("DoiRetryWindow", CFG_T_INT, doi_retry_window, "5", 0, 365,
+	K("DoiRetryWindow", CFG_T_INT, pol.doi_retry_window, "5", 0, 365,
 	  "Days the same DOI mail (Message-ID and content) may be handed over again after a 4xx; 0 off."),
-	K("UnsubscribeAddress", CFG_T_ADDRESS, unsubscribe_address, "", 0, 0,
+	K("UnsubscribeAddress", CFG_T_ADDRESS, pol.unsubscribe_address, "", 0, 0,
 	  "Inbound address; mail to it or its +uid form withdraws consent."),
-	K("UnsubscribeURL", CFG_T_HTTPS_URL, unsubscribe_url, "", 0, 0,
+	K("UnsubscribeURL", CFG_T_HTTPS_URL, pol.unsubscribe_url, "", 0, 0,
 	  "https prefix of the unsubscribe endpoint the visible unsubscribe link must target (default: the List-Unsubscribe https URI without its query)."),
-	K("TrackingDomains", CFG_T_LIST, tracking_domains, "", 0, 0,
+	K("TrackingDomains", CFG_T_LIST, pol.tracking_domains, "", 0, 0,
 	  "Link and pixel domains that count as tracking."),
-	K("RequireTLS", CFG_T_BOOL, require_tls, "no", 0, 0,
+	K("RequireTLS", CFG_T_BOOL, pol.require_tls, "no", 0, 0,
 	  "yes: DOI and marketing mail must arrive over TLS or from loopback."),
-	K("SpfEgressAddress", CFG_T_IP, spf_egress_address, "", 0, 0,
+	K("SpfEgressAddress", CFG_T_IP, pol.spf_egress_address, "", 0, 0,
 	  "Public IP the MTA sends from; it must pass the envelope domain's SPF."),
-	K("SpfAcceptSoftfail", CFG_T_BOOL, spf_accept_softfail, "no", 0, 0,
+	K("SpfAcceptSoftfail", CFG_T_BOOL, pol.spf_accept_softfail, "no", 0, 0,
 	  "yes: an SPF softfail (~all) does not refuse DOI and marketing mail."),
-	K("SpfAcceptNeutral", CFG_T_BOOL, spf_accept_neutral, "no", 0, 0,
+	K("SpfAcceptNeutral", CFG_T_BOOL, pol.spf_accept_neutral, "no", 0, 0,
 	  "yes: an SPF neutral (?all) does not refuse DOI and marketing mail."),
-	K("SpfAcceptNone", CFG_T_BOOL, spf_accept_none, "no", 0, 0,
+	K("SpfAcceptNone", CFG_T_BOOL, pol.spf_accept_none, "no", 0, 0,
 	  "yes: an envelope domain without SPF record does not refuse."),
 	K("SpfCacheTTL", CFG_T_INT, spf_cache_ttl, "300", 0, 86400,
 	  "Seconds an SPF result per envelope domain is cached."),
@@ -92,21 +93,21 @@ static const struct cfg_key cfg_table[] = {
 	  "yes: log recipient addresses; no: log only evidence references."),
 	K("LogFormat", CFG_T_LOGFORMAT, log_format, "text", 0, 0,
 	  "text: plain log lines; json: one JSON object per line (for log shippers)."),
-	K("MaxMessageSize", CFG_T_SIZE, max_message_size, "25M", 1024,
+	K("MaxMessageSize", CFG_T_SIZE, pol.max_message_size, "25M", 1024,
 	  1024L * 1024 * 1024, "Most body bytes parsed (headers are read whole); the rest is only scanned for ConfirmURL."),
-	K("MaxMimeDepth", CFG_T_INT, max_mime_depth, "32", 1, 1000,
+	K("MaxMimeDepth", CFG_T_INT, pol.max_mime_depth, "32", 1, 1000,
 	  "Deepest MIME nesting inspected; deeper mail is refused."),
-	K("MaxParts", CFG_T_INT, max_parts, "500", 1, 100000,
+	K("MaxParts", CFG_T_INT, pol.max_parts, "500", 1, 100000,
 	  "Most MIME parts inspected; mail with more is refused."),
-	K("UninspectedAction", CFG_T_ACTION, uninspected_action, "reject", 0, 0,
+	K("UninspectedAction", CFG_T_ACTION, pol.uninspected_action, "reject", 0, 0,
 	  "Mail over a Max* limit whose class stays undecided: reject, tempfail, quarantine or tag."),
 	K("RcptRefusalLimit", CFG_T_INT, rcpt_refusal_limit, "9", 0, 100000,
 	  "Most recipients refused at RCPT time per SMTP connection between accepted messages; keep below smtpd_soft_error_limit."),
 	K("DrainTimeout", CFG_T_INT, drain_timeout, "30", 0, 3600,
 	  "Seconds SIGTERM waits for open connections to finish their mail."),
-	K("ConsentList", CFG_T_CONSENTLIST, consent_lists, "", 0, 0,
+	K("ConsentList", CFG_T_CONSENTLIST, pol.consent_lists, "", 0, 0,
 	  "Repeatable; NAME: sender=ADDR|@domain, list-id=ID, class=VALUE - a list of consent and the mail it covers (first matching line wins; none: one implicit list)."),
-	K("RuleAction.<rule>", CFG_T_RULEACTION, rule_action, "reject", 0, 0,
+	K("RuleAction.<rule>", CFG_T_RULEACTION, pol.rule_action, "reject", 0, 0,
 	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
 };
 
@@ -125,7 +126,7 @@ cfg_keys(size_t *n)
 }
 
 void
-cfg_list_free(struct cfg_list *l)
+cfg_list_free(struct pol_list *l)
 {
 	size_t i;
 
@@ -164,8 +165,8 @@ cfg_free(struct cfg *c)
 			break;
 		}
 	}
-	pol_patterns_free(c->patterns);
-	cfg_list_free(&c->advertising_allow);
+	pol_patterns_free(c->pol.patterns);
+	cfg_list_free(&c->pol.advertising_allow);
 	free(c->path);
 	free(c);
 }
@@ -188,7 +189,7 @@ cfg_unref(struct cfg *c)
 enum pol_action
 cfg_rule_action(const struct cfg *c, enum pol_rule r)
 {
-	return c->rule_action[r];
+	return c->pol.rule_action[r];
 }
 
 /* Parsing context: where we are, where errors go. */
@@ -211,22 +212,8 @@ cfg_error(struct cfg_ctx *x, const char *fmt, ...)
 	}
 }
 
-char *
-cfg_trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		e--;
-	*e = '\0';
-	return s;
-}
-
 int
-cfg_list_add(struct cfg_list *l, const char *s)
+cfg_list_add(struct pol_list *l, const char *s)
 {
 	char **v, *dup;
 
@@ -446,7 +433,7 @@ cfg_set_list(struct cfg_ctx *x, const struct cfg_key *k, void *field,
 	}
 	for (tok = strtok_r(value, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		tok = cfg_trim(tok);
+		tok = str_trim(tok);
 		if (*tok == '\0')
 			continue;
 		entry = tok;
@@ -504,13 +491,13 @@ cfg_set_scalar(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 		return 0;
 	case CFG_T_DAYS:
 		if (strcasecmp(value, "never") == 0) {
-			c->doi_resend_days = -1;
+			c->pol.doi_resend_days = -1;
 			return 0;
 		}
 		if (cfg_parse_long(value, &n, 0) < 0 || n < k->min || n > k->max)
 			return cfg_error(x, "%s: '%s' is not never or a number of days "
 					 "(%ld-%ld)", k->name, value, k->min, k->max), -1;
-		c->doi_resend_days = n;
+		c->pol.doi_resend_days = n;
 		return 0;
 	default: /* CFG_T_INT, CFG_T_SIZE */
 		if (cfg_parse_long(value, &n, k->type == CFG_T_SIZE) < 0 ||
@@ -536,7 +523,7 @@ cfg_set_ruleaction(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 	}
 	if (suffix == NULL) {
 		for (r = 0; r < POL_RULE_COUNT; r++)
-			c->rule_action[r] = a;
+			c->pol.rule_action[r] = a;
 		return 0;
 	}
 	r = pol_rule_find(suffix);
@@ -544,12 +531,12 @@ cfg_set_ruleaction(struct cfg_ctx *x, struct cfg *c, const struct cfg_key *k,
 		cfg_error(x, "RuleAction.%s: unknown rule id", suffix);
 		return -1;
 	}
-	if (r == POL_RULE_LIMIT) {
-		/* Mail that could not be inspected is never let through. */
+	if (pol_rule_info((enum pol_rule)r)->fixed) {
+		/* e.g. mail that could not be inspected is never let through. */
 		cfg_error(x, "RuleAction.%s: this rule always refuses", suffix);
 		return -1;
 	}
-	c->rule_action[r] = a;
+	c->pol.rule_action[r] = a;
 	return 0;
 }
 
@@ -624,6 +611,9 @@ cfg_new_defaults(struct cfg_ctx *x)
 			return NULL;
 		}
 	}
+	/* Each rule's own default, as its file declares it. */
+	for (i = 0; i < POL_RULE_COUNT; i++)
+		c->pol.rule_action[i] = pol_rule_info((enum pol_rule)i)->action;
 	return c;
 }
 
@@ -707,12 +697,12 @@ cfg_parse_lines(struct cfg_ctx *x, struct cfg *c, char *text)
 			cfg_error(x, "line longer than %d characters", CFG_LINE_MAX);
 			continue;
 		}
-		key = cfg_trim(line);
+		key = str_trim(line);
 		if (*key == '\0' || *key == '#')
 			continue;
 		for (p = key; *p && !isspace((unsigned char)*p); p++)
 			;
-		value = cfg_trim(p);
+		value = str_trim(p);
 		*p = '\0';
 		cfg_strip_comment(value);
 		k = cfg_find(key, &suffix);
@@ -727,7 +717,7 @@ cfg_parse_lines(struct cfg_ctx *x, struct cfg *c, char *text)
 		/* A list set in the file replaces the default, then appends. */
 		if ((k->type == CFG_T_LIST || k->type == CFG_T_ADDRLIST) &&
 		    !seen[k - keys]) {
-			cfg_list_free((struct cfg_list *)((char *)c + k->offset));
+			cfg_list_free((struct pol_list *)((char *)c + k->offset));
 			seen[k - keys] = x->line;
 		}
 		if (cfg_check_repeat(x, k, suffix, &seen[k - keys], rule_seen) < 0)
@@ -767,7 +757,7 @@ cfg_load_patterns(struct cfg_ctx *x, struct cfg *c)
 	fclose(f);
 	r = pol_patterns_compile(c->advertising_list,
 				 text.data ? text.data : "", text.len, x->errors,
-				 &c->patterns);
+				 &c->pol.patterns);
 	buf_free(&text);
 	if (r < 0)
 		x->nerrors++;
@@ -788,11 +778,11 @@ cfg_load_allow(struct cfg_ctx *x, struct cfg *c)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *t = cfg_trim(line);
+		char *t = str_trim(line);
 
 		if (*t == '\0' || *t == '#')
 			continue;
-		if (cfg_list_add(&c->advertising_allow, t) < 0) {
+		if (cfg_list_add(&c->pol.advertising_allow, t) < 0) {
 			cfg_error(x, "out of memory");
 			break;
 		}
@@ -809,7 +799,7 @@ cfg_threshold(struct cfg_ctx *x, struct cfg *c)
 	char *end;
 	double d;
 
-	c->advertising_threshold = -1;
+	c->pol.advertising_threshold = -1;
 	if (s == NULL || *s == '\0')
 		return;
 	d = strtod(s, &end);
@@ -817,7 +807,7 @@ cfg_threshold(struct cfg_ctx *x, struct cfg *c)
 		cfg_error(x, "AdvertisingThreshold: a number between 0 and 1 "
 			  "(exclusive), not '%s'", s);
 	else
-		c->advertising_threshold = d;
+		c->pol.advertising_threshold = d;
 }
 
 /* Cross-key checks and derived data, after all lines are read. */
@@ -825,8 +815,8 @@ static void
 cfg_finish(struct cfg_ctx *x, struct cfg *c)
 {
 	x->line = 0;
-	if (c->class_header == NULL || c->class_header[0] == '\0' ||
-	    strpbrk(c->class_header, ": \t"))
+	if (c->pol.class_header == NULL || c->pol.class_header[0] == '\0' ||
+	    strpbrk(c->pol.class_header, ": \t"))
 		cfg_error(x, "ClassHeader: not a valid header name");
 	cfg_threshold(x, c);
 	if (c->advertising_allow_list && c->advertising_allow_list[0] &&
@@ -916,4 +906,10 @@ cfg_defaults(void)
 	struct cfg_ctx x = {"(defaults)", 0, NULL, 0};
 
 	return cfg_new_defaults(&x);
+}
+
+const struct pol_settings *
+cfg_pol(const struct cfg *c)
+{
+	return c ? &c->pol : NULL;
 }

@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
-#include "../policy/catalogue.h"
-#include "buf.h"
+#include "../common/buf.h"
+#include "../policy/settings.h"
 
 #define CFG_VALUE_MAX 1024 /* longest value accepted for one key */
 #define CFG_LINE_MAX 4096
@@ -21,26 +21,7 @@
 enum cfg_mode { CFG_MODE_ENFORCE, CFG_MODE_MONITOR };
 enum cfg_log_format { CFG_LOG_TEXT, CFG_LOG_JSON };
 
-struct cfg_list {
-	char **v;
-	size_t n;
-};
-
-struct pol_patterns; /* compiled advertising patterns, owned by the cfg */
-
-/*
- * One ConsentList line: a list of consent (BGH VI ZR 721/15) and the
- * selectors that map a mail to it.  "ConsentList NAME: sender=ADDR|@domain,
- * list-id=ID, class=VALUE, ..." (several of each; later lines for the same
- * NAME append).  policy/lists.c decides a mail's list from them.
- */
-#define CFG_LIST_NAME_MAX 32
-struct cfg_consent_list {
-	char *name;              /* a list name (cfg_list_name_valid) */
-	struct cfg_list senders; /* normalised addresses or @domains */
-	struct cfg_list list_ids;/* List-Id identifiers, lower case, no <> */
-	struct cfg_list classes; /* the ClassHeader's list= values, lower case */
-};
+#define CFG_LIST_NAME_MAX 32 /* ConsentList names (cfg_list_name_valid) */
 
 struct cfg {
 	int refs;
@@ -50,46 +31,17 @@ struct cfg {
 	int mode;
 	char *consent_db;
 	char *archive_address;
-	struct cfg_list doi_senders;
-	struct cfg_list marketing_senders;
-	char *class_header;
-	int class_heuristics;
-	char *confirm_url;
-	char *doi_cancel_url;
-	struct cfg_list doi_logo_urls;
-	char *privacy_url;
-	struct cfg_list imprint_text;
 	char *advertising_list;
 	char *advertising_threshold_text; /* AdvertisingThreshold as written */
-	double advertising_threshold;     /* -1: the model's own */
 	char *advertising_allow_list;
-	struct cfg_list advertising_allow; /* phrases of AdvertisingAllowList */
-	struct cfg_list allowed_link_domains;
-	long doi_resend_days; /* -1 = never */
-	long doi_retry_window; /* days a retry of the same DOI mail passes */
-	char *unsubscribe_address;
-	char *unsubscribe_url; /* https prefix of the unsubscribe endpoint */
-	struct cfg_list tracking_domains;
-	int require_tls;
-	char *spf_egress_address;
-	int spf_accept_softfail;
-	int spf_accept_neutral;
-	int spf_accept_none;
 	long spf_cache_ttl;
 	long evidence_retention; /* days; consentctl purge */
 	int log_addresses;
 	int log_format; /* enum cfg_log_format */
-	long max_message_size;
-	long max_mime_depth;
-	long max_parts;
-	enum pol_action uninspected_action; /* mail of undecided class over a limit */
 	long rcpt_refusal_limit; /* RCPT refusals per connection; 0: none */
 	long drain_timeout;   /* seconds SIGTERM waits for open connections */
-	enum pol_action rule_action[POL_RULE_COUNT];
-	struct pol_patterns *patterns;
-	/* ConsentList lines in file order; none: one implicit list. */
-	struct cfg_consent_list *consent_lists;
-	size_t nconsent_lists;
+	/* What the policy reads (policy/settings.h), owned by this snapshot. */
+	struct pol_settings pol;
 };
 
 enum cfg_type {
@@ -109,7 +61,7 @@ enum cfg_type {
 	CFG_T_DAYS,     /* "never" or a number of days */
 	CFG_T_RULEACTION,
 	CFG_T_ACTION,   /* reject, tempfail, quarantine or tag */
-	CFG_T_CONSENTLIST, /* NAME: selector=value, ... (struct cfg_consent_list) */
+	CFG_T_CONSENTLIST, /* NAME: selector=value, ... (struct pol_list_selector) */
 };
 
 struct cfg_key {
@@ -144,5 +96,9 @@ int cfg_list_name_valid(const char *name);
 
 /* Action for rule r under this config (RuleAction override or reject). */
 enum pol_action cfg_rule_action(const struct cfg *c, enum pol_rule r);
+
+/* The policy's part of the snapshot (borrowed; lives as long as c; NULL
+ * for NULL). */
+const struct pol_settings *cfg_pol(const struct cfg *c);
 
 #endif

@@ -10,21 +10,22 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
+#include "../common/addr.h"
 #include "config_int.h"
+#include "../common/str.h"
 
 void
 cfg_consent_lists_free(struct cfg *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nconsent_lists; i++) {
-		free(c->consent_lists[i].name);
-		cfg_list_free(&c->consent_lists[i].senders);
-		cfg_list_free(&c->consent_lists[i].list_ids);
-		cfg_list_free(&c->consent_lists[i].classes);
+	for (i = 0; i < c->pol.nconsent_lists; i++) {
+		free(c->pol.consent_lists[i].name);
+		cfg_list_free(&c->pol.consent_lists[i].senders);
+		cfg_list_free(&c->pol.consent_lists[i].list_ids);
+		cfg_list_free(&c->pol.consent_lists[i].classes);
 	}
-	free(c->consent_lists);
+	free(c->pol.consent_lists);
 }
 
 int
@@ -37,35 +38,35 @@ cfg_list_name_valid(const char *name)
 }
 
 /* The ConsentList entry named name, added when new; NULL (reported). */
-static struct cfg_consent_list *
+static struct pol_list_selector *
 cfg_consent_list_get(struct cfg_ctx *x, struct cfg *c, const char *name)
 {
-	struct cfg_consent_list *v;
+	struct pol_list_selector *v;
 	size_t i;
 
-	for (i = 0; i < c->nconsent_lists; i++)
-		if (strcmp(c->consent_lists[i].name, name) == 0)
-			return &c->consent_lists[i];
-	v = realloc(c->consent_lists, (c->nconsent_lists + 1) * sizeof(*v));
+	for (i = 0; i < c->pol.nconsent_lists; i++)
+		if (strcmp(c->pol.consent_lists[i].name, name) == 0)
+			return &c->pol.consent_lists[i];
+	v = realloc(c->pol.consent_lists, (c->pol.nconsent_lists + 1) * sizeof(*v));
 	if (v == NULL)
 		return cfg_error(x, "out of memory"), NULL;
-	c->consent_lists = v;
-	v = &v[c->nconsent_lists];
+	c->pol.consent_lists = v;
+	v = &v[c->pol.nconsent_lists];
 	memset(v, 0, sizeof(*v));
 	if ((v->name = strdup(name)) == NULL)
 		return cfg_error(x, "out of memory"), NULL;
-	c->nconsent_lists++;
+	c->pol.nconsent_lists++;
 	return v;
 }
 
 /* One selector=value of a ConsentList line into l.  0 or -1 (reported). */
 static int
 cfg_consent_selector(struct cfg_ctx *x, const struct cfg_key *k,
-		     struct cfg_consent_list *l, char *sel)
+		     struct pol_list_selector *l, char *sel)
 {
 	char norm[ADDR_MAX + 1], *eq = strchr(sel, '='), *v, *p;
 	const char *entry;
-	struct cfg_list *to;
+	struct pol_list *to;
 
 	if (eq == NULL) {
 		cfg_error(x, "ConsentList %s: '%s' is not selector=value "
@@ -73,8 +74,8 @@ cfg_consent_selector(struct cfg_ctx *x, const struct cfg_key *k,
 		return -1;
 	}
 	*eq = '\0';
-	sel = cfg_trim(sel);
-	v = cfg_trim(eq + 1);
+	sel = str_trim(sel);
+	v = str_trim(eq + 1);
 	if (strcasecmp(sel, "sender") == 0) {
 		if ((entry = cfg_list_address(x, k, v, norm, sizeof(norm))) == NULL)
 			return -1;
@@ -111,7 +112,7 @@ cfg_set_consent_list(struct cfg_ctx *x, struct cfg *c,
 		     const struct cfg_key *k, char *value)
 {
 	char *colon, *name, *tok, *save = NULL;
-	struct cfg_consent_list *l;
+	struct pol_list_selector *l;
 
 	if (*value == '\0')
 		return 0; /* the default: no lists */
@@ -122,7 +123,7 @@ cfg_set_consent_list(struct cfg_ctx *x, struct cfg *c,
 		return -1;
 	}
 	*colon = '\0';
-	name = cfg_trim(value);
+	name = str_trim(value);
 	if (!cfg_list_name_valid(name)) {
 		cfg_error(x, "ConsentList: '%s' is not a list name (1-32 of "
 			  "a-z, 0-9, '.', '_', '-')", name);
@@ -132,7 +133,7 @@ cfg_set_consent_list(struct cfg_ctx *x, struct cfg *c,
 		return -1;
 	for (tok = strtok_r(colon + 1, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		tok = cfg_trim(tok);
+		tok = str_trim(tok);
 		if (*tok && cfg_consent_selector(x, k, l, tok) < 0)
 			return -1;
 	}
