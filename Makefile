@@ -145,8 +145,8 @@ unit: $(TEST_BIN) $(PROGS) $(BUILD)/admodel-train
 unit-asan:
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 unit
 
-layering:
-	@sh tests/layering.sh
+layering: $(PROGS)
+	@sh tests/layering.sh $(BUILD)
 	@sh tests/man.sh
 
 miltertest: $(PROGS)

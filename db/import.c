@@ -197,7 +197,7 @@ db_import_check_uids(struct db_import *im)
 				    GSIZE_TO_POINTER(i + 1));
 		rc = db_import_check_owner(im, txn, i, &c);
 	}
-	mdb_txn_abort(txn);
+	db_txn_abort(txn);
 	g_hash_table_destroy(uids);
 	return rc;
 }
@@ -292,7 +292,7 @@ db_import_write(struct db_import *im)
 		txn = NULL;
 	}
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 	if (rc != DB_OK) {
 		snprintf(im->err, im->errsz,
 			 "%s: %s after %zu records were written", im->name,

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../db/consent_sm.h"
 #include "../../db/store_int.h"
 
 static char *dir;
@@ -109,6 +110,46 @@ test_map_grows(void **state)
 	s = open_with(NULL, 0);
 	assert_int_equal(db_consent_get(s, "user1999@example.com", &got),
 			 DB_OK);
+	db_close(s);
+}
+
+/* The state machine's writes (the milter's DOI sends and withdrawals)
+ * grow the map too: 1,000 DOI sends, each with its evidence record. */
+static void
+test_map_grows_state_machine(void **state)
+{
+	struct db_store *s;
+	struct db_event ev;
+	struct db_evidence e;
+	struct db_sm_result res;
+	struct db_consent got;
+	char addr[64], ref[32], msgid[64];
+	int i;
+
+	(void)state;
+	s = open_with("131072:8388608", DB_OPEN_CREATE);
+	for (i = 0; i < 1000; i++) {
+		snprintf(addr, sizeof(addr), "doi%d@example.com", i);
+		snprintf(ref, sizeof(ref), "ref-doi-%d", i);
+		snprintf(msgid, sizeof(msgid), "<m%d@shop.example>", i);
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = DB_EV_DOI_SEND;
+		ev.at = 1700000000 + i;
+		ev.msgid = msgid;
+		ev.ref = ref;
+		memset(&e, 0, sizeof(e));
+		e.ref = ref;
+		e.kind = "doi-send";
+		e.time = ev.at;
+		e.sender = "confirm@shop.example";
+		e.recipients = addr;
+		e.action = "sent";
+		assert_int_equal(db_consent_apply(s, addr, &ev, &e, 0, &res),
+				 DB_OK);
+	}
+	assert_true(s->core.grown >= 1);
+	assert_int_equal(db_consent_get(s, "doi999@example.com", &got), DB_OK);
+	assert_int_equal(got.state, DB_STATE_PENDING);
 	db_close(s);
 }
 
@@ -291,6 +332,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_map_grows),
+		T(test_map_grows_state_machine),
 		T(test_map_limit),
 		T(test_mapsize_syntax),
 		T(test_map_resized_elsewhere),
