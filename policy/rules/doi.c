@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../adscore.h"
 #include "../adwalk.h"
 #include "../patterns.h"
 #include "util.h"
@@ -51,6 +52,65 @@ struct pol_doi_scan {
 	unsigned words;
 };
 
+/*
+ * A word of the shipped lists inside a sentence of at least
+ * POL_DOI_TOPIC_WORDS words that the sentence model scores below
+ * POL_DOI_TOPIC_SCORE names a topic of the newsletter ("Im Newsletter
+ * informieren wir Sie über Angebote und Rabattaktionen"), which the DOI
+ * mail must state, not an offer.  Measured out of fold on data/admodel: no
+ * promotional sentence with a listed word scores below 0.29, while the
+ * compliant ones that carry a listed word start at 0.16.  Short texts (a
+ * Subject, an alt text, a banner line) keep every word, and so does an
+ * admin's AdvertisingList.
+ */
+#define POL_DOI_TOPIC_WORDS 6
+#define POL_DOI_TOPIC_SCORE 0.25
+
+struct pol_doi_topic {
+	const struct pol_pattern_hit *hits; /* normalised-text offsets */
+	const size_t *orig;                 /* each hit's original offset */
+	int n;
+	int topic[POL_DOI_MAX_WORDS];       /* out: 1 = a newsletter topic */
+};
+
+static int
+pol_doi_topic_sentence(void *arg, const char *text,
+		       const struct pol_ad_sentence *s)
+{
+	struct pol_doi_topic *t = arg;
+	unsigned words = 1;
+	size_t i;
+	int k;
+
+	(void)text;
+	if (s->score >= POL_DOI_TOPIC_SCORE)
+		return 0;
+	for (i = 0; i < s->norm_len; i++)
+		words += s->norm[i] == ' ';
+	if (words < POL_DOI_TOPIC_WORDS)
+		return 0;
+	for (k = 0; k < t->n; k++)
+		if (t->orig[k] >= s->start && t->orig[k] < s->end)
+			t->topic[k] = 1;
+	return 0;
+}
+
+/* Mark in t which of the shipped lists' hits sit in a topic sentence of
+ * text.  0, or -1 when memory ran out. */
+static int
+pol_doi_topics(const struct pol_settings *ps, const char *text, size_t len,
+	       struct pol_doi_topic *t)
+{
+	const struct pol_admodel *model = pol_admodel_builtin();
+
+	memset(t->topic, 0, sizeof(t->topic));
+	if (ps->patterns != NULL || model == NULL || t->n == 0)
+		return 0;
+	return pol_adscore_text(model, text, len, pol_doi_topic_sentence, t) < 0
+		       ? -1
+		       : 0;
+}
+
 /* 1-based line of byte offset off in text. */
 static unsigned
 pol_doi_line_of(const char *text, size_t off)
@@ -74,8 +134,9 @@ pol_doi_scan_text(struct pol_doi_scan *sc, const char *text, size_t len,
 {
 	struct pol_pattern_hit hits[POL_DOI_MAX_WORDS];
 	char word[POL_DOI_QUOTE_MAX], place[240];
+	size_t os[POL_DOI_MAX_WORDS], oe[POL_DOI_MAX_WORDS];
+	struct pol_doi_topic topics = {hits, os, 0, {0}};
 	struct textnorm tn;
-	size_t os, oe;
 	int n, k, rc = 0;
 
 	if (text == NULL || len == 0 || sc->words >= POL_DOI_MAX_WORDS)
@@ -84,12 +145,18 @@ pol_doi_scan_text(struct pol_doi_scan *sc, const char *text, size_t len,
 		return -1;
 	n = pol_patterns_find(pol_doi_patterns(sc->x->ps), tn.text, tn.len,
 			      hits, POL_DOI_MAX_WORDS - sc->words);
+	for (k = 0; k < n; k++)
+		textnorm_span(&tn, hits[k].start, hits[k].end, &os[k], &oe[k]);
+	topics.n = n > 0 ? n : 0;
+	if (pol_doi_topics(sc->x->ps, text, len, &topics) < 0)
+		rc = -1;
 	for (k = 0; k < n && rc == 0; k++) {
-		textnorm_span(&tn, hits[k].start, hits[k].end, &os, &oe);
-		pol_ad_quote(text, os, oe, word, sizeof(word));
+		if (topics.topic[k])
+			continue;
+		pol_ad_quote(text, os[k], oe[k], word, sizeof(word));
 		if (lines)
 			snprintf(place, sizeof(place), "%s line %u", where,
-				 pol_doi_line_of(text, os));
+				 pol_doi_line_of(text, os[k]));
 		else
 			snprintf(place, sizeof(place), "%s", where);
 		rc = pol_verdict_add(sc->v, POL_RULE_DOI_ADVERTISING, -1, place,
