@@ -192,11 +192,11 @@ FUZZ_TIME ?= 60
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz-build:
 	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 $(FUZZ_FLAGS)" \
-		$(patsubst $(BUILD)/%,build-fuzz/%,$(LIB_OBJ))
+		$(patsubst $(BUILD)/%,build-fuzz/%,$(SHARED_OBJ))
 	clang -std=c11 -D_GNU_SOURCE -O1 -g $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_policy \
 		tests/fuzz/fuzz_policy.c \
-		$(patsubst $(BUILD)/%,build-fuzz/%,$(LIB_OBJ)) $(LDLIBS)
+		$(patsubst $(BUILD)/%,build-fuzz/%,$(SHARED_OBJ)) $(LDLIBS)
 
 fuzz: fuzz-build
 	@sh tests/fuzz/run.sh build-fuzz/fuzz_policy $(FUZZ_TIME)
@@ -205,8 +205,8 @@ $(BUILD)/evidence_bench: bench/evidence_bench.c $(TESTABLE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTABLE_OBJ) $(MILTER_LIBS) \
 		$(PQ_LIBS) $(LDLIBS)
 
-$(BUILD)/policybench: bench/policybench.c $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+$(BUILD)/policybench: bench/policybench.c $(SHARED_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LDLIBS)
 
 bench: all $(BUILD)/evidence_bench $(BUILD)/policybench
 	@sh bench/run.sh $(BUILD)
