@@ -197,6 +197,16 @@ if ! cg_alive "$CG_MILTER_PID"; then
 	cg_notok "consentgate (brands.conf) died during the brands case"
 	exit 1
 fi
+# The evidence record of brand A's decision names its profile.
+mt_ref=$(tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" |
+	sed -n 's/.* ref=\([^ ]*\) class=marketing action=pass profile=brand-a$/\1/p' | head -n 1)
+if [ -n "$mt_ref" ] && cg_ctl_brands=$("$CG_BUILD/consentctl" -d "$CG_TMP/store-brands" \
+	evidence "$mt_ref" 2>&1) && printf '%s\n' "$cg_ctl_brands" | grep -Fq '"profile":"brand-a"'; then
+	cg_ok "brands: the evidence record $mt_ref has \"profile\":\"brand-a\""
+else
+	cg_notok "brands: the evidence record ${mt_ref:-(no ref)} lacks \"profile\":\"brand-a\""
+	printf '%s\n' "${cg_ctl_brands:-}" | sed 's/^/#   /'
+fi
 
 # consentctl check chooses the profile like the milter (here by the From).
 printf '%s\n' "From: Brand A <news@brand-a.example>" "To: a@rcpt.example" \
