@@ -124,6 +124,8 @@ cfg_profile_prescan(struct cfg_ctx *x, char *text, struct pol_list *senders,
 	const struct cfg_key *keys = cfg_keys(&nkeys);
 
 	x->line = 0;
+	if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+		text += 3; /* a UTF-8 byte order mark, as the parser skips it */
 	for (start = text; start; start = next) {
 		x->line++;
 		next = strchr(start, '\n');

@@ -218,10 +218,12 @@ test_bad_profiles(void **state)
 	write_file(dir, "brand-a", "ProfileSenders not an address\n");
 	snprintf(want, sizeof(want), "%s/brand-a:1: ProfileSenders: ", dir);
 	expect_error(dir, want);
-	unlink(strcat(strcpy(want, dir), "/brand-a"));
+	snprintf(want, sizeof(want), "%s/brand-a", dir);
+	unlink(want);
 	write_file(dir, "Brand-A", "ProfileSenders @brand-a.example\n");
 	expect_error(dir, "a profile's file name is its name");
-	unlink(strcat(strcpy(want, dir), "/Brand-A"));
+	snprintf(want, sizeof(want), "%s/Brand-A", dir);
+	unlink(want);
 	/* Hidden files (editor droppings) are no profiles. */
 	write_file(dir, ".brand-a.swp", "garbage\n");
 	{
