@@ -151,7 +151,7 @@ cfg_profile_prescan(struct cfg_ctx *x, char *text, struct pol_list *senders,
 		} else {
 			while (nkeys > 0 && strcasecmp(keys[nkeys - 1].name, key))
 				nkeys--;
-			if (nkeys > 0)
+			if (nkeys > 0 || strncasecmp(key, "RuleAction.", 11) == 0)
 				cfg_error(x, "%s cannot be set in a profile (only "
 					  "ProfileSenders, ConfirmURL, DoiCancelURL, "
 					  "PrivacyURL, ImprintText, AllowedLinkDomains, "

@@ -207,6 +207,11 @@ test_bad_profiles(void **state)
 	snprintf(want, sizeof(want), "%s/brand-a:2: Socket cannot be set in a "
 		 "profile", dir);
 	expect_error(dir, want);
+	write_file(dir, "brand-a", "ProfileSenders @brand-a.example\n"
+		   "RuleAction.url.insecure tag\n");
+	snprintf(want, sizeof(want), "%s/brand-a:2: RuleAction.url.insecure "
+		 "cannot be set in a profile", dir);
+	expect_error(dir, want);
 	write_file(dir, "brand-a", "PrivacyURL https://brand-a.example/p\n");
 	snprintf(want, sizeof(want), "%s/brand-a: ProfileSenders missing", dir);
 	expect_error(dir, want);
