@@ -4,7 +4,8 @@
 -- "profile=brand-b"; a brand A newsletter (envelope sender and From of
 -- brand A) that carries brand B's privacy link and imprint is refused at
 -- end of message (run.sh checks the log names content.imprint and
--- profile=brand-a).
+-- profile=brand-a); so is a mail with brand A's envelope sender and brand
+-- B's From and legal data (the envelope sender's profile applies).
 -- Run by run.sh: miltertest -s brands.lua -D port=PORT -D libdir=DIR
 dofile((libdir or "tests/miltertest") .. "/lib.lua")
 
@@ -59,5 +60,20 @@ end
 cg.expect(r.eom, { SMFIR_REPLYCODE, SMFIR_REJECT },
           "brand a with brand b's imprint: end of message")
 mt.disconnect(conn)
+
+-- Envelope sender of brand A, From and legal data of brand B: the envelope
+-- sender's profile applies, so the mail is refused (run.sh checks the
+-- warning naming both profiles).
+conn = cg.connect("brands")
+local m = newsletter("b", "b")
+m.from = "news@brand-a.example"
+local r2 = cg.message(conn, m)
+if r2.stop ~= nil then
+	cg.fail("envelope brand a, From brand b: the filter stopped after " .. r2.stop)
+end
+cg.expect(r2.eom, { SMFIR_REPLYCODE, SMFIR_REJECT },
+          "envelope brand a, From brand b: end of message")
+mt.disconnect(conn)
 cg.pass("brand a: " .. va .. "; brand b: " .. vb ..
-        "; brand a mail with brand b's imprint refused (" .. cg.name(r.eom) .. ")")
+        "; brand a mail with brand b's imprint refused (" .. cg.name(r.eom) ..
+        "); envelope brand a with From brand b refused (" .. cg.name(r2.eom) .. ")")

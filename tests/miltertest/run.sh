@@ -185,7 +185,8 @@ mt_fail=$(grep '^FAIL: ' "$CG_TMP/brands.out" | head -n 1 | sed 's/^FAIL: //')
 if [ "$mt_rc" -eq 0 ] && [ -n "$mt_pass" ] && [ -z "$mt_fail" ] &&
 	mt_log_since "$mt_lines" 'class=marketing action=pass profile=brand-a$' \
 		'class=marketing action=pass profile=brand-b$' \
-		'class=marketing action=reject rules=([a-z.-]+,)*content\.imprint(,[a-z.-]+)* profile=brand-a$'; then
+		'class=marketing action=reject rules=([a-z.-]+,)*content\.imprint(,[a-z.-]+)* profile=brand-a$' \
+		'From is in profile brand-b, the envelope sender in profile brand-a: profile brand-a applies'; then
 	cg_ok "$mt_pass"
 else
 	[ -n "$mt_fail" ] || mt_fail="brands: miltertest exited $mt_rc without PASS, or the log lacks the profile decisions"
