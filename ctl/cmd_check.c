@@ -5,7 +5,12 @@
  * gate will give before a campaign goes out.
  *
  *   check FILE... [--from S] [--to R]... [--class C] [--tracking yes|no]
- *                 [--format text|json] [--explain]
+ *                 [--profile NAME|none] [--format text|json] [--explain]
+ *
+ * With ProfileDirectory, each file is checked with its brand profile,
+ * chosen as the milter does (the envelope sender --from first, then the
+ * From address), or the one --profile names ("none": the base settings);
+ * the output names the profile applied.
  *
  * --explain prints, after each verdict, every sentence the advertising
  * detector reads (policy/adwalk.h) with its place, score and the features
@@ -37,6 +42,7 @@
 
 struct check_opts {
 	const char *from;
+	const char *profile; /* --profile, NULL: chosen from the mail */
 	char *to[CHECK_MAX_RCPTS];
 	size_t nto;
 	int cls;      /* -1: classify */
@@ -119,6 +125,8 @@ check_print_text(const struct check_opts *o, const char *file,
 	       v->action == POL_ACTION_PASS ? "pass" : "refused");
 	if (v->action != POL_ACTION_PASS && v->action != POL_ACTION_REJECT)
 		printf(" (%s)", pol_action_name(v->action));
+	if (o->cfg->profile_name)
+		printf(" [profile %s]", o->cfg->profile_name);
 	printf("\n");
 	for (i = 0; i < v->nhits; i++) {
 		const struct pol_hit *h = &v->hits[i];
@@ -132,7 +140,6 @@ check_print_text(const struct check_opts *o, const char *file,
 			printf(" (recipient %s)", r[h->rcpt].addr);
 		printf("\n");
 	}
-	(void)o;
 }
 
 /* CPU time of this process in milliseconds. */
@@ -164,10 +171,13 @@ check_print_json(struct check_opts *o, const char *file,
 		buf_free(&b);
 		return;
 	}
-	buf_printf(&b, ", \"class\": \"%s\", \"verdict\": \"%s\", \"action\": \"%s\", "
-		       "\"hits\": [", pol_class_name(v->cls),
+	buf_printf(&b, ", \"class\": \"%s\", \"verdict\": \"%s\", \"action\": \"%s\", ",
+		   pol_class_name(v->cls),
 		   v->action == POL_ACTION_PASS ? "pass" : "refused",
 		   pol_action_name(v->action));
+	if (o->cfg->profile_name)
+		buf_printf(&b, "\"profile\": \"%s\", ", o->cfg->profile_name);
+	buf_puts(&b, "\"hits\": [");
 	for (i = 0; i < v->nhits; i++) {
 		const struct pol_hit *h = &v->hits[i];
 
@@ -214,6 +224,13 @@ check_explain(const struct check_opts *o, const struct pol_message *m)
 		printf("  (out of memory while scoring)\n");
 }
 
+/* The profile --profile names ("none": the base settings). */
+static struct cfg *
+check_profile_named(struct cfg *base, const char *name)
+{
+	return strcmp(name, "none") == 0 ? base : cfg_profile_named(base, name);
+}
+
 /* Check one file; returns 0 pass, 1 refused or unreadable, 2 internal. */
 static int
 check_file(struct check_opts *o, const char *path)
@@ -230,6 +247,7 @@ check_file(struct check_opts *o, const char *path)
 	size_t keep;
 	int rc = 1;
 	enum pol_class cls;
+	struct cfg *base = o->cfg;
 
 	o->started_ms = check_cpu_ms();
 	if (check_read(path, &raw, err, sizeof(err)) < 0)
@@ -250,6 +268,12 @@ check_file(struct check_opts *o, const char *path)
 	memset(&env, 0, sizeof(env));
 	if (o->from == NULL || addr_normalise_sender(o->from, sender, sizeof(sender)) < 0)
 		snprintf(sender, sizeof(sender), "%s", m->from_addr);
+	/* The brand profile, as the milter chooses it, for the rest. */
+	o->cfg = o->profile ? check_profile_named(base, o->profile)
+			    : cfg_profile_select(base, o->from ? sender : NULL,
+						 m->from_addr);
+	if (o->cfg == NULL)
+		o->cfg = base;
 	env.sender = sender;
 	env.client_ip = "127.0.0.1";
 	env.tls = 1;
@@ -286,6 +310,7 @@ error:
 	else
 		printf("%s: error: %s\n", path, err);
 out:
+	o->cfg = base;
 	pol_verdict_clear(&v);
 	pol_message_free(m);
 	buf_free(&raw);
@@ -303,6 +328,7 @@ check_options(struct check_opts *o, const struct ctl_command *cmd, int argc,
 		{"tracking", required_argument, NULL, 'T'},
 		{"format", required_argument, NULL, 'F'},
 		{"explain", no_argument, NULL, 'E'},
+		{"profile", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -312,6 +338,7 @@ check_options(struct check_opts *o, const struct ctl_command *cmd, int argc,
 		switch (ch) {
 		case 'f': o->from = optarg; break;
 		case 'E': o->explain = 1; break;
+		case 'P': o->profile = optarg; break;
 		case 't':
 			if (o->nto == CHECK_MAX_RCPTS)
 				return ctl_error("at most %d --to", CHECK_MAX_RCPTS),
@@ -382,6 +409,14 @@ ctl_cmd_check(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		goto out;
 	o.cfg = ctx->cfg ? cfg_ref(ctx->cfg) : cfg_defaults();
 	if (o.cfg == NULL) {
+		rc = CTL_EXIT_USAGE;
+		goto out;
+	}
+	if (o.profile && check_profile_named(o.cfg, o.profile) == NULL) {
+		ctl_error("--profile %s: no such profile (ProfileDirectory %s)",
+			  o.profile, o.cfg->profile_directory &&
+			  o.cfg->profile_directory[0] ? o.cfg->profile_directory
+						      : "not set");
 		rc = CTL_EXIT_USAGE;
 		goto out;
 	}

@@ -71,6 +71,8 @@ static const struct ctl_help ctl_helps[] = {
 	 "  --to R         envelope recipient (repeatable)\n"
 	 "  --class C      force the class instead of classifying\n"
 	 "  --tracking yes|no  whether the recipients consented to tracking\n"
+	 "  --profile NAME|none  brand profile to apply (default: chosen by\n"
+	 "                 --from, then the From, as the milter does)\n"
 	 "  --format text|json\n"},
 	{"log", "List the evidence records that match every filter given.\n"
 	 "  --since T, --until T  time range\n"

@@ -40,7 +40,8 @@ static const struct ctl_command ctl_dispatch[] = {
 	 "[--uid-param NAME] [--require-post] [--scanner-agents FILE]... "
 	 "FILE..."},
 	{"check", ctl_cmd_check, "FILE... [--from S] [--to R]... [--class C] "
-				 "[--tracking yes|no] [--format text|json] [--explain]"},
+				 "[--tracking yes|no] [--profile NAME|none] [--format text|json] "
+				 "[--explain]"},
 	{"log", ctl_cmd_log, "[--since T] [--until T] [--rule R] [--action A] "
 	 "[--sender S] [--recipient R] [--class C] [--kind K] "
 	 "[--format text|csv|json]"},

@@ -72,6 +72,8 @@ db_evidence_json(struct buf *b, uint64_t seq, const char *prev,
 	r |= db_json_pair(b, "sha256", e->sha256);
 	if (e->retry_of && e->retry_of[0])
 		r |= db_json_pair(b, "retry_of", e->retry_of);
+	if (e->profile && e->profile[0])
+		r |= db_json_pair(b, "profile", e->profile);
 	if (e->before) {
 		r |= db_json_pair(b, "before", e->before);
 		r |= db_json_pair(b, "after", e->after ? e->after : "");

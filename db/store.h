@@ -303,6 +303,8 @@ struct db_evidence {
 	const char *sha256;  /* hex, or "" */
 	const char *retry_of; /* doi-retry: ref of the doi-send record of the
 			       * same mail, else NULL (not written) */
+	const char *profile; /* the brand profile applied, else NULL (not
+			      * written) */
 	const char *before;  /* a consent change: the state before and after
 			      * (db_state_name), else NULL (not written) */
 	const char *after;
@@ -318,7 +320,8 @@ struct db_evidence {
  * 8601>","ref":...,"kind":...,"queue_id":...,"message_id":...,"sender_h":
  * ...,"recipients_h":...,"client_ip_h":...,"tls":true|false,"class":...,
  * "rules":...,"action":...,"sha256":...} (NULL strings written as ""),
- * and "retry_of":... after sha256 only when e->retry_of is set, then
+ * and "retry_of":... after sha256 only when e->retry_of is set,
+ * "profile":... only when e->profile is set (a brand profile), then
  * "before":...,"after":... only when e->before is set (a consent change).
  * seq counts from 1; prev is the SHA-256 (lower-case hex) of the previous
  * record's stored bytes, "" for the first, so the records form a hash

@@ -107,6 +107,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Seconds SIGTERM waits for open connections to finish their mail."),
 	K("ConsentList", CFG_T_CONSENTLIST, pol.consent_lists, "", 0, 0,
 	  "Repeatable; NAME: sender=ADDR|@domain, list-id=ID, class=VALUE - a list of consent and the mail it covers (first matching line wins; none: one implicit list)."),
+	K("ProfileDirectory", CFG_T_PATH, profile_directory, "", 0, 0,
+	  "Directory of brand profiles, one file each (ProfileSenders plus legal data); empty: none."),
 	K("RuleAction.<rule>", CFG_T_RULEACTION, pol.rule_action, "reject", 0, 0,
 	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
 };
@@ -144,6 +146,7 @@ cfg_free(struct cfg *c)
 	const struct cfg_key *keys = cfg_keys(&n);
 
 	cfg_consent_lists_free(c);
+	cfg_profiles_free(c);
 
 	for (i = 0; i < n; i++) {
 		void *field = (char *)c + keys[i].offset;
@@ -714,10 +717,17 @@ cfg_parse_lines(struct cfg_ctx *x, struct cfg *c, char *text)
 			cfg_error(x, "RuleAction needs a rule id (RuleAction.<rule>)");
 			continue;
 		}
-		/* A list set in the file replaces the default, then appends. */
+		/* A list set in the file replaces the default (in a profile:
+		 * the base file's), then appends. */
 		if ((k->type == CFG_T_LIST || k->type == CFG_T_ADDRLIST) &&
 		    !seen[k - keys]) {
 			cfg_list_free((struct pol_list *)((char *)c + k->offset));
+			seen[k - keys] = x->line;
+		}
+		if (k->type == CFG_T_CONSENTLIST && !seen[k - keys]) {
+			cfg_consent_lists_free(c);
+			c->pol.consent_lists = NULL;
+			c->pol.nconsent_lists = 0;
 			seen[k - keys] = x->line;
 		}
 		if (cfg_check_repeat(x, k, suffix, &seen[k - keys], rule_seen) < 0)
@@ -849,7 +859,41 @@ cfg_parse_text(const char *name, const char *text, struct buf *errors)
 	free(copy);
 	if (x.nerrors == 0)
 		cfg_finish(&x, c);
+	if (x.nerrors == 0 && c->profile_directory && c->profile_directory[0])
+		cfg_profiles_load(&x, c, text);
 	if (x.nerrors) {
+		cfg_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct cfg *
+cfg_parse_overlay(const char *base_name, const char *base_text,
+		  struct cfg_ctx *px, char *ptext)
+{
+	struct cfg_ctx bx = {base_name, 0, NULL, 0};
+	struct cfg *c;
+	char *copy;
+
+	c = cfg_new_defaults(&bx);
+	copy = strdup(base_text);
+	if (c == NULL || copy == NULL) {
+		free(copy);
+		if (c)
+			cfg_free(c);
+		cfg_error(px, "out of memory");
+		return NULL;
+	}
+	cfg_parse_lines(&bx, c, copy);
+	free(copy);
+	px->line = 0;
+	cfg_parse_lines(px, c, ptext);
+	if (bx.nerrors == 0 && px->nerrors == 0)
+		cfg_finish(px, c);
+	if (bx.nerrors || px->nerrors) {
+		if (bx.nerrors)
+			cfg_error(px, "the base file %s no longer parses", base_name);
 		cfg_free(c);
 		return NULL;
 	}

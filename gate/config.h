@@ -40,6 +40,16 @@ struct cfg {
 	int log_format; /* enum cfg_log_format */
 	long rcpt_refusal_limit; /* RCPT refusals per connection; 0: none */
 	long drain_timeout;   /* seconds SIGTERM waits for open connections */
+	/* Brand profiles (config_profiles.c).  ProfileDirectory holds one file
+	 * per profile; each profile is a complete snapshot of its own (this
+	 * file overlaid with the profile's keys), owned by this one and freed
+	 * with it, so a reload swaps all of them at once.  In a profile,
+	 * profile_name and profile_senders are set and profiles is empty. */
+	char *profile_directory;
+	char *profile_name;            /* NULL in the base snapshot */
+	struct pol_list profile_senders; /* ProfileSenders, normalised */
+	struct cfg **profiles;         /* sorted by name */
+	size_t nprofiles;
 	/* What the policy reads (policy/settings.h), owned by this snapshot. */
 	struct pol_settings pol;
 };
@@ -100,5 +110,20 @@ enum pol_action cfg_rule_action(const struct cfg *c, enum pol_rule r);
 /* The policy's part of the snapshot (borrowed; lives as long as c; NULL
  * for NULL). */
 const struct pol_settings *cfg_pol(const struct cfg *c);
+
+/*
+ * Brand profiles.  cfg_profile_for: the profile of c whose ProfileSenders
+ * cover addr (an address or @domain entry; sets never overlap), or NULL.
+ * cfg_profile_select: the profile of a mail, by its envelope sender first
+ * and by its From address only when the envelope sender has none.
+ * cfg_profile_named: the profile called name, or NULL.  All borrowed (they
+ * live as long as c; cfg_ref one to keep it longer).  NULL for NULL c.
+ */
+struct cfg *cfg_profile_for(const struct cfg *c, const char *addr);
+struct cfg *cfg_profile_select(const struct cfg *c, const char *sender,
+			       const char *from);
+struct cfg *cfg_profile_named(const struct cfg *c, const char *name);
+/* The profile name of a snapshot, "" for the base (no profile). */
+const char *cfg_profile_name(const struct cfg *c);
 
 #endif

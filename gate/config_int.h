@@ -32,4 +32,16 @@ int cfg_set_consent_list(struct cfg_ctx *x, struct cfg *c,
 			 const struct cfg_key *k, char *value);
 void cfg_consent_lists_free(struct cfg *c);
 
+/* config.c: a profile snapshot: base_text parsed as the file base_name,
+ * then the profile's lines (ptext, modified) as the file px->file.
+ * NULL on errors (reported through px). */
+struct cfg *cfg_parse_overlay(const char *base_name, const char *base_text,
+			      struct cfg_ctx *px, char *ptext);
+
+/* config_profiles.c: read ProfileDirectory into c->profiles, each profile
+ * the base text overlaid with its file.  0, or -1 (reported). */
+int cfg_profiles_load(struct cfg_ctx *x, struct cfg *c, const char *base_text);
+/* config_profiles.c: free c's profiles and profile data. */
+void cfg_profiles_free(struct cfg *c);
+
 #endif

@@ -131,9 +131,13 @@ mf_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	mf_ctx_reset_message(c);
 	c->in_message = 1;
-	c->cfg = mf_cfg_acquire();
 	if (addr_normalise_sender(argv[0], c->sender, sizeof(c->sender)) < 0)
 		snprintf(c->sender, sizeof(c->sender), "%s", argv[0]);
+	/* The envelope sender's brand profile applies from here on; without
+	 * one the From may still choose one at the end of the message. */
+	c->snap = mf_cfg_acquire();
+	c->cfg = cfg_profile_for(c->snap, c->sender);
+	c->cfg = cfg_ref(c->cfg ? c->cfg : c->snap);
 	qid = smfi_getsymval(ctx, "i");
 	snprintf(c->queue_id, sizeof(c->queue_id), "%s", qid ? qid : "");
 	tls = smfi_getsymval(ctx, "{tls_version}");
@@ -162,9 +166,11 @@ mf_refuse_rcpt(SMFICTX *ctx, struct mf_ctx *c, const char *addr,
 			    "Temporary failure recording evidence, try again later");
 		return SMFIS_TEMPFAIL;
 	}
-	log_info("%s: ref=%s class=%s action=%s rules=%s%s%s", mf_qid(c), ref,
-		 pol_class_name(c->env_class), action,
-		 pol_rule_info(hit->rule)->id, c->cfg->log_addresses ? " rcpt=" : "",
+	log_info("%s: ref=%s class=%s action=%s rules=%s%s%s%s%s", mf_qid(c),
+		 ref, pol_class_name(c->env_class), action,
+		 pol_rule_info(hit->rule)->id, c->cfg->profile_name ? " profile="
+								     : "",
+		 cfg_profile_name(c->cfg), c->cfg->log_addresses ? " rcpt=" : "",
 		 c->cfg->log_addresses ? addr : "");
 	text = pol_verdict_reply(&v, ref);
 	if (a == POL_ACTION_TEMPFAIL)

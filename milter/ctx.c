@@ -34,6 +34,8 @@ mf_ctx_reset_message(struct mf_ctx *c)
 	c->withdraw_uids = NULL;
 	cfg_unref(c->cfg);
 	c->cfg = NULL;
+	cfg_unref(c->snap);
+	c->snap = NULL;
 }
 
 void

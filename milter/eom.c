@@ -87,6 +87,27 @@ mf_step_lookup(struct mf_ctx *c, struct mf_eom_state *s)
 	return 0;
 }
 
+/* The brand profile: the envelope sender's (chosen at MAIL FROM) wins;
+ * without one, the From address's applies from here on.  A From in
+ * another profile than the envelope sender's is logged, not followed. */
+static void
+mf_step_profile(struct mf_ctx *c, struct mf_eom_state *s)
+{
+	struct cfg *from = cfg_profile_for(c->snap, s->msg->from_addr);
+
+	if (from == NULL || from == c->cfg)
+		return;
+	if (c->cfg->profile_name) {
+		log_warn("%s: From is in profile %s, the envelope sender in "
+			 "profile %s: profile %s applies", mf_qid(c),
+			 from->profile_name, c->cfg->profile_name,
+			 c->cfg->profile_name);
+		return;
+	}
+	cfg_unref(c->cfg);
+	c->cfg = cfg_ref(from);
+}
+
 /* SPF of the egress address, only where a rule needs it. */
 static void
 mf_step_spf(struct mf_ctx *c, struct mf_eom_state *s, enum pol_class cls)
@@ -168,12 +189,10 @@ mf_step_header(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s,
 	for (i = c->gate_headers; i >= 1; i--)
 		smfi_chgheader(ctx, MF_HEADER, i, NULL);
 	mf_rule_ids(&s->verdict, rules, sizeof(rules));
-	if (rules[0])
-		snprintf(value, sizeof(value), "%s rule=%s class=%s ref=%s", result,
-			 rules, pol_class_name(s->verdict.cls), s->ref);
-	else
-		snprintf(value, sizeof(value), "%s class=%s ref=%s", result,
-			 pol_class_name(s->verdict.cls), s->ref);
+	snprintf(value, sizeof(value), "%s%s%s class=%s%s%s ref=%s", result,
+		 rules[0] ? " rule=" : "", rules, pol_class_name(s->verdict.cls),
+		 c->cfg->profile_name ? " profile=" : "",
+		 cfg_profile_name(c->cfg), s->ref);
 	return smfi_addheader(ctx, MF_HEADER, value) == MI_SUCCESS ? 0 : -1;
 }
 
@@ -278,6 +297,7 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 		st = mf_tempfail(ctx, c, "consent store lookup failed");
 		goto done;
 	}
+	mf_step_profile(c, &s);
 	cls = pol_classify(cfg_pol(c->cfg), &s.env, s.msg);
 	mf_step_spf(c, &s, cls);
 	if (pol_evaluate(cfg_pol(c->cfg), &s.env, s.msg, cls, &s.verdict) !=
@@ -304,9 +324,10 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 		goto done;
 	}
 	mf_rule_ids(&s.verdict, rules, sizeof(rules));
-	log_info("%s: ref=%s class=%s action=%s%s%s", mf_qid(c), s.ref,
+	log_info("%s: ref=%s class=%s action=%s%s%s%s%s", mf_qid(c), s.ref,
 		 pol_class_name(s.verdict.cls), action, rules[0] ? " rules=" : "",
-		 rules);
+		 rules, c->cfg->profile_name ? " profile=" : "",
+		 cfg_profile_name(c->cfg));
 	st = s.deferred ? mf_refusal_reply(ctx, c, s.ref)
 			: mf_step_apply(ctx, c, &s);
 done:

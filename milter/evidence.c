@@ -50,6 +50,7 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 	e.rules = rules.data ? rules.data : "";
 	e.action = action;
 	e.sha256 = sha256 ? sha256 : "";
+	e.profile = c->cfg ? c->cfg->profile_name : NULL; /* brand profile */
 	/* On a replica host, note how old the consent data decided on was,
 	 * and the central change the follower is stuck at, if any. */
 	store = mf_store_get();

@@ -46,7 +46,9 @@ struct mf_ctx {
 				* emulation for sendmail/pickup mail */
 	long refusals;         /* refusals the MTA counted in this connection
 				* since the last accepted message */
-	struct cfg *cfg;       /* snapshot held for the current message */
+	struct cfg *cfg;       /* snapshot held for the current message: the
+				* brand profile applied, else snap */
+	struct cfg *snap;      /* the whole snapshot (its profiles), held */
 	/* message */
 	char sender[ADDR_MAX + 1];
 	char queue_id[64];

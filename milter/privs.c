@@ -116,12 +116,16 @@ mf_user_check_path(const char *key, const char *path, const char *who,
 
 	if (stat(path, &st) < 0 && errno == ENOENT)
 		return 0;
+	/* The store is written; any other directory (ProfileDirectory) is
+	 * only read, also on a reload after the switch to UserID. */
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		mode = R_OK | W_OK | X_OK;
+		mode = strcmp(key, "ConsentDB") == 0 ? R_OK | W_OK | X_OK
+						     : R_OK | X_OK;
 	if (faccessat(AT_FDCWD, path, mode, AT_EACCESS) == 0)
 		return 0;
 	buf_printf(errors, "%s %s: not %s by %s: %s\n", key, path,
-		   mode == R_OK ? "readable" : "readable, writable and searchable",
+		   mode == R_OK ? "readable" : mode & W_OK ?
+		   "readable, writable and searchable" : "readable and searchable",
 		   who, strerror(errno));
 	return -1;
 }
@@ -178,6 +182,11 @@ mf_user_check_paths(const struct cfg *cfg, const struct mf_user *u,
 		if (mf_user_check_path(keys[i].name, path, who, errors) < 0)
 			rc = -1;
 	}
+	/* A reload reads every profile again as UserID. */
+	for (i = 0; i < cfg->nprofiles; i++)
+		if (mf_user_check_path("ProfileDirectory", cfg->profiles[i]->path,
+				       who, errors) < 0)
+			rc = -1;
 	if (mf_user_check_done(switched, &saved, errors) < 0)
 		return -1;
 	return rc;

@@ -73,6 +73,7 @@ static const struct {
 	{"RcptRefusalLimit", MF_RELOAD_APPLY}, /* read at each RCPT */
 	{"DoiRetryWindow", MF_RELOAD_APPLY},
 	{"ConsentList", MF_RELOAD_APPLY}, /* read per message */
+	{"ProfileDirectory", MF_RELOAD_APPLY}, /* profiles read into the snapshot */
 	{"RuleAction.<rule>", MF_RELOAD_APPLY},
 };
 
@@ -276,6 +277,7 @@ mf_reload(const char *path)
 	struct buf errors = BUF_INIT, changed = BUF_INIT, refused = BUF_INIT;
 	struct cfg *fresh, *running;
 	int mode, log_json, applied = 0;
+	size_t nprofiles;
 
 	fresh = cfg_load(path, &errors);
 	if (fresh == NULL) {
@@ -287,6 +289,7 @@ mf_reload(const char *path)
 	}
 	running = mf_cfg_acquire();
 	mode = fresh->mode;
+	nprofiles = fresh->nprofiles;
 	log_json = fresh->log_format == CFG_LOG_JSON;
 	if (mf_reload_check(running, fresh, &changed, &refused) > 0) {
 		mf_log_lines("reload: ", refused.data);
@@ -308,10 +311,10 @@ mf_reload(const char *path)
 	if (applied)
 		log_set_json(log_json);
 	if (applied)
-		log_info("reload: configuration %s loaded (mode %s); keys "
-			 "changed: %s", path,
+		log_info("reload: configuration %s loaded (mode %s, %zu brand "
+			 "profiles read again); keys changed: %s", path,
 			 mode == CFG_MODE_MONITOR ? "monitor" : "enforce",
-			 changed.len ? changed.data : "none");
+			 nprofiles, changed.len ? changed.data : "none");
 	cfg_unref(running);
 	buf_free(&errors);
 	buf_free(&changed);

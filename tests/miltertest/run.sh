@@ -156,6 +156,97 @@ for mt_spec in \
 	fi
 done
 
+# ---------------------------------------------------------------- brand profiles
+# brands.conf with ProfileDirectory brands-profiles (brand-a, brand-b): each
+# brand's compliant mail passes under its own profile, brand A's mail with
+# brand B's imprint is refused, and the log names the profile.  Then
+# consentctl check names the profile and consentgate -n refuses overlapping
+# profiles with file:line.
+
+cg_stop_pid "$CG_MILTER_PID" consentgate
+CG_MILTER_PID=
+set -- $(cg_free_ports 1)
+MILTER_PORT=$1
+[ -n "$MILTER_PORT" ] || cg_die "could not pick free ports on 127.0.0.1"
+cg_seed_store "$CG_TMP/store-brands" "a@rcpt.example=confirmed" ||
+	setup_fail "seeding the brands consent store with consentctl"
+cg_rules_config "$CG_TMP/brands.conf" "$MILTER_PORT" "$CG_TMP/store-brands" \
+	"$MT_HERE/brands.conf" &&
+	printf 'ProfileDirectory %s\n' "$MT_HERE/brands-profiles" >>"$CG_TMP/brands.conf" ||
+	setup_fail "writing the config from tests/miltertest/brands.conf"
+cg_start_milter "$CG_TMP/brands.conf" "$MILTER_PORT" ||
+	setup_fail "starting consentgate with tests/miltertest/brands.conf"
+mt_lines=$(wc -l <"$CG_MILTER_LOG" | tr -d ' ')
+timeout 60 miltertest -s "$MT_HERE/brands.lua" -D "port=$MILTER_PORT" \
+	-D "libdir=$MT_HERE" >"$CG_TMP/brands.out" 2>&1
+mt_rc=$?
+mt_pass=$(grep '^PASS: ' "$CG_TMP/brands.out" | head -n 1 | sed 's/^PASS: //')
+mt_fail=$(grep '^FAIL: ' "$CG_TMP/brands.out" | head -n 1 | sed 's/^FAIL: //')
+if [ "$mt_rc" -eq 0 ] && [ -n "$mt_pass" ] && [ -z "$mt_fail" ] &&
+	mt_log_since "$mt_lines" 'class=marketing action=pass profile=brand-a$' \
+		'class=marketing action=pass profile=brand-b$' \
+		'class=marketing action=reject rules=([a-z.-]+,)*content\.imprint(,[a-z.-]+)* profile=brand-a$' \
+		'From is in profile brand-b, the envelope sender in profile brand-a: profile brand-a applies'; then
+	cg_ok "$mt_pass"
+else
+	[ -n "$mt_fail" ] || mt_fail="brands: miltertest exited $mt_rc without PASS, or the log lacks the profile decisions"
+	cg_notok "$mt_fail"
+	sed 's/^/#   /' "$CG_TMP/brands.out"
+	tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" | sed 's/^/#   log: /'
+fi
+if ! cg_alive "$CG_MILTER_PID"; then
+	cg_notok "consentgate (brands.conf) died during the brands case"
+	exit 1
+fi
+# The evidence record of brand A's decision names its profile.
+mt_ref=$(tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" |
+	sed -n 's/.* ref=\([^ ]*\) class=marketing action=pass profile=brand-a$/\1/p' | head -n 1)
+if [ -n "$mt_ref" ] && cg_ctl_brands=$("$CG_BUILD/consentctl" -d "$CG_TMP/store-brands" \
+	evidence "$mt_ref" 2>&1) && printf '%s\n' "$cg_ctl_brands" | grep -Fq '"profile":"brand-a"'; then
+	cg_ok "brands: the evidence record $mt_ref has \"profile\":\"brand-a\""
+else
+	cg_notok "brands: the evidence record ${mt_ref:-(no ref)} lacks \"profile\":\"brand-a\""
+	printf '%s\n' "${cg_ctl_brands:-}" | sed 's/^/#   /'
+fi
+
+# consentctl check chooses the profile like the milter (here by the From).
+printf '%s\n' "From: Brand A <news@brand-a.example>" "To: a@rcpt.example" \
+	"Subject: Autumn" "Message-ID: <ctl-brand-a@brand-a.example>" \
+	"List-Unsubscribe: <https://brand-a.example/unsubscribe?u=1>" \
+	"List-Unsubscribe-Post: List-Unsubscribe=One-Click" \
+	"Content-Type: text/plain" "" \
+	"Privacy policy: https://brand-a.example/privacy" \
+	"Unsubscribe: https://brand-a.example/unsubscribe?u=1" \
+	"Imprint: Brand A GmbH, Alleestrasse 1, 10115 Berlin" >"$CG_TMP/brand-a.eml"
+mt_chk=$("$CG_BUILD/consentctl" -c "$CG_TMP/brands.conf" check "$CG_TMP/brand-a.eml" 2>&1)
+mt_chk_b=$("$CG_BUILD/consentctl" -c "$CG_TMP/brands.conf" check --profile brand-b \
+	"$CG_TMP/brand-a.eml" 2>&1)
+if printf '%s\n' "$mt_chk" | grep -q 'marketing, pass \[profile brand-a\]$' &&
+	printf '%s\n' "$mt_chk_b" | grep -q 'marketing, refused \[profile brand-b\]$' &&
+	printf '%s\n' "$mt_chk_b" | grep -q 'content\.imprint'; then
+	cg_ok "brands: consentctl check applies brand-a by the From; --profile brand-b refuses"
+else
+	cg_notok "brands: consentctl check did not name or apply the profile"
+	printf '%s\n%s\n' "$mt_chk" "$mt_chk_b" | sed 's/^/#   /'
+fi
+
+# consentgate -n refuses overlapping sender sets, naming file:line.
+mkdir "$CG_TMP/overlap-profiles"
+cp "$MT_HERE/brands-profiles/brand-a" "$MT_HERE/brands-profiles/brand-b" \
+	"$CG_TMP/overlap-profiles/"
+printf 'ImprintText Brand C\nProfileSenders promo@brand-a.example\n' \
+	>"$CG_TMP/overlap-profiles/brand-c"
+sed "s|^ProfileDirectory .*|ProfileDirectory $CG_TMP/overlap-profiles|" \
+	"$CG_TMP/brands.conf" >"$CG_TMP/overlap.conf"
+if timeout 20 "$CG_BUILD/consentgate" -n -c "$CG_TMP/overlap.conf" >"$CG_TMP/overlap.out" 2>&1; then
+	cg_notok "brands: consentgate -n accepted overlapping profiles"
+elif grep -Fq "overlap-profiles/brand-c:2: ProfileSenders: 'promo@brand-a.example' overlaps '@brand-a.example' of profile brand-a" "$CG_TMP/overlap.out"; then
+	cg_ok "brands: consentgate -n refuses overlapping profiles with file:line"
+else
+	cg_notok "brands: consentgate -n failed without naming the overlap"
+	sed 's/^/#   /' "$CG_TMP/overlap.out"
+fi
+
 printf '# %d passed, %d failed\n' "$CG_PASSES" "$CG_FAILS"
 [ "$CG_FAILS" -eq 0 ] || exit 1
 exit 0

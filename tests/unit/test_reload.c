@@ -85,6 +85,40 @@ test_applied_keys_named(void **state)
 	cfg_unref(c);
 }
 
+/* Brand profiles are part of the snapshot: a new ProfileDirectory applies
+ * on reload, and a profile a running message holds outlives the swap. */
+static void
+test_profiles_applied(void **state)
+{
+	char *d1 = test_tmpdir(), *d2 = test_tmpdir(), text[600], path[300];
+	struct buf changed = BUF_INIT, refused = BUF_INIT;
+	struct cfg *a, *b, *held;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/brand-a", d1);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("ProfileSenders @brand-a.example\nImprintText Brand A\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text), "ConsentDB /a\nProfileDirectory %s\n", d1);
+	a = parse(text);
+	snprintf(text, sizeof(text), "ConsentDB /a\nProfileDirectory %s\n", d2);
+	b = parse(text);
+	assert_int_equal(a->nprofiles, 1);
+	assert_int_equal(b->nprofiles, 0);
+	assert_int_equal(mf_reload_check(a, b, &changed, &refused), 0);
+	assert_null(refused.data);
+	assert_string_equal(changed.data, "ProfileDirectory");
+	held = cfg_ref(cfg_profile_for(a, "news@brand-a.example"));
+	cfg_unref(a);
+	assert_string_equal(held->pol.imprint_text.v[0], "Brand A");
+	cfg_unref(held);
+	cfg_unref(b);
+	buf_free(&changed);
+	test_rmdir_r(d1);
+	test_rmdir_r(d2);
+}
+
 int
 main(void)
 {
@@ -92,6 +126,7 @@ main(void)
 		cmocka_unit_test(test_every_key_classified),
 		cmocka_unit_test(test_restart_keys_refused),
 		cmocka_unit_test(test_applied_keys_named),
+		cmocka_unit_test(test_profiles_applied),
 	};
 
 	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
