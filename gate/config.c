@@ -43,6 +43,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Envelope or From addresses (or @domain) whose mail is DOI mail."),
 	K("MarketingSenders", CFG_T_ADDRLIST, pol.marketing_senders, "", 0, 0,
 	  "Envelope or From addresses (or @domain) whose mail is marketing mail."),
+	K("TransactionalSenders", CFG_T_ADDRLIST, pol.transactional_senders, "", 0, 0,
+	  "Envelope or From addresses (or @domain) whose transactional or other mail is checked for advertising (transactional.advertising); empty: off."),
 	K("ClassHeader", CFG_T_STRING, pol.class_header, "X-Consent-Class", 0, 0,
 	  "Header a sending tool may set to doi, marketing or transactional."),
 	K("ClassHeuristics", CFG_T_BOOL, pol.class_heuristics, "yes", 0, 0,

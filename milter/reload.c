@@ -41,6 +41,7 @@ static const struct {
 	{"ArchiveAddress", MF_RELOAD_APPLY},
 	{"DoiSenders", MF_RELOAD_APPLY},
 	{"MarketingSenders", MF_RELOAD_APPLY},
+	{"TransactionalSenders", MF_RELOAD_APPLY},
 	{"ClassHeader", MF_RELOAD_APPLY},
 	{"ClassHeuristics", MF_RELOAD_APPLY},
 	{"ConfirmURL", MF_RELOAD_APPLY},

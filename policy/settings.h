@@ -40,6 +40,8 @@ struct pol_settings {
 	/* Classification (classify.c). */
 	struct pol_list doi_senders;
 	struct pol_list marketing_senders;
+	/* TransactionalSenders: transactional.advertising (rules/transactional.c). */
+	struct pol_list transactional_senders;
 	char *class_header;
 	int class_heuristics;
 	/* DOI mail (rules/doi.c, rules/adwalk.c). */
