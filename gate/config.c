@@ -39,6 +39,10 @@ static const struct cfg_key cfg_table[] = {
 	  "Directory of the LMDB consent and evidence store."),
 	K("ArchiveAddress", CFG_T_ADDRESS, archive_address, "", 0, 0,
 	  "Mailbox that gets a blind copy (envelope recipient) of every DOI mail."),
+	K("ArchiveClasses", CFG_T_LIST, archive_classes, "doi", 0, 0,
+	  "Classes (doi, marketing, transactional, other) whose delivered mail gets the ArchiveAddress blind copy."),
+	K("ArchiveSenders", CFG_T_ADDRLIST, archive_senders, "", 0, 0,
+	  "Envelope or From addresses (or @domain) whose delivered mail gets the ArchiveAddress blind copy, whatever its class."),
 	K("DoiSenders", CFG_T_ADDRLIST, pol.doi_senders, "", 0, 0,
 	  "Envelope or From addresses (or @domain) whose mail is DOI mail."),
 	K("MarketingSenders", CFG_T_ADDRLIST, pol.marketing_senders, "", 0, 0,
@@ -821,6 +825,7 @@ cfg_finish(struct cfg_ctx *x, struct cfg *c)
 	    strpbrk(c->pol.class_header, ": \t"))
 		cfg_error(x, "ClassHeader: not a valid header name");
 	cfg_threshold(x, c);
+	cfg_classes_finish(x, c);
 	if (c->advertising_allow_list && c->advertising_allow_list[0] &&
 	    cfg_load_allow(x, c) < 0)
 		return;

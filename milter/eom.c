@@ -220,8 +220,8 @@ mf_delivers(const struct mf_ctx *c, const struct pol_verdict *v)
 	       c->cfg->mode == CFG_MODE_MONITOR;
 }
 
-/* What a delivered mail sets off: the DOI archive copy and send record,
- * and an inbound withdrawal. */
+/* What a delivered mail sets off: the archive copy (archive.c), the DOI
+ * send record, and an inbound withdrawal. */
 static int
 mf_step_after(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s)
 {
@@ -230,11 +230,11 @@ mf_step_after(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s)
 
 	if (!mf_delivers(c, &s->verdict))
 		return 0;
-	if (s->verdict.cls == POL_CLASS_DOI) {
-		if (mf_doi_archive(ctx, c) < 0 ||
-		    mf_doi_record(c, s->msg, s->ref, s->sha256, s->env.now) < 0)
-			return -1;
-	}
+	if (mf_archive(ctx, c, s->verdict.cls, s->msg) < 0)
+		return -1;
+	if (s->verdict.cls == POL_CLASS_DOI &&
+	    mf_doi_record(c, s->msg, s->ref, s->sha256, s->env.now) < 0)
+		return -1;
 	for (i = 0; i < c->withdraw; i++) {
 		snprintf(wref, sizeof(wref), "%s-w%d", s->ref, i + 1);
 		if (mf_withdraw_apply(c, c->withdraw_uids[i], wref) < 0)

@@ -39,6 +39,8 @@ static const struct {
 	{"Mode", MF_RELOAD_APPLY},
 	{"ConsentDB", MF_RELOAD_STORE},
 	{"ArchiveAddress", MF_RELOAD_APPLY},
+	{"ArchiveClasses", MF_RELOAD_APPLY},
+	{"ArchiveSenders", MF_RELOAD_APPLY},
 	{"DoiSenders", MF_RELOAD_APPLY},
 	{"MarketingSenders", MF_RELOAD_APPLY},
 	{"TransactionalSenders", MF_RELOAD_APPLY},

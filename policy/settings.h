@@ -44,6 +44,9 @@ struct pol_settings {
 	struct pol_list transactional_senders;
 	char *class_header;
 	int class_heuristics;
+	/* ArchiveAddress (archive.visible, rules/archive.c); borrowed from
+	 * the snapshot's own copy, NULL or "" when unset. */
+	const char *archive_address;
 	/* DOI mail (rules/doi.c, rules/adwalk.c). */
 	char *confirm_url;
 	char *doi_cancel_url;
