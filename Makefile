@@ -173,6 +173,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/reimport.sh $(BUILD)
 	@sh tests/e2e/lists.sh $(BUILD)
 	@sh tests/e2e/chroot.sh $(BUILD)
+	@sh tests/e2e/dkim.sh $(BUILD)
 
 corpus: $(PROGS)
 	@sh tests/corpus.sh $(BUILD)
