@@ -113,6 +113,10 @@ static const struct cfg_key cfg_table[] = {
 	  "Seconds SIGTERM waits for open connections to finish their mail."),
 	K("ConsentList", CFG_T_CONSENTLIST, pol.consent_lists, "", 0, 0,
 	  "Repeatable; NAME: sender=ADDR|@domain, list-id=ID, class=VALUE - a list of consent and the mail it covers (first matching line wins; none: one implicit list)."),
+	K("FaultActionTransactional", CFG_T_STRING, fault_action_transactional, "tempfail", 0, 0,
+	  "tempfail or pass: transactional mail when the consent store or evidence cannot be used (pass: delivered with X-Consent-Gate ... fault=..., logged)."),
+	K("FaultActionOther", CFG_T_STRING, fault_action_other, "tempfail", 0, 0,
+	  "tempfail or pass: mail of class other when the consent store or evidence cannot be used."),
 	K("RuleAction.<rule>", CFG_T_RULEACTION, pol.rule_action, "reject", 0, 0,
 	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
 };

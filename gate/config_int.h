@@ -32,7 +32,8 @@ int cfg_set_consent_list(struct cfg_ctx *x, struct cfg *c,
 			 const struct cfg_key *k, char *value);
 void cfg_consent_lists_free(struct cfg *c);
 
-/* config_classes.c: the per-class keys (ArchiveClasses, ArchiveSenders),
+/* config_classes.c: the per-class keys (ArchiveClasses, ArchiveSenders,
+ * FaultActionTransactional, FaultActionOther),
  * checked and turned into their derived fields after all lines are read;
  * errors reported. */
 void cfg_classes_finish(struct cfg_ctx *x, struct cfg *c);

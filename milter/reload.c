@@ -76,6 +76,8 @@ static const struct {
 	{"RcptRefusalLimit", MF_RELOAD_APPLY}, /* read at each RCPT */
 	{"DoiRetryWindow", MF_RELOAD_APPLY},
 	{"ConsentList", MF_RELOAD_APPLY}, /* read per message */
+	{"FaultActionTransactional", MF_RELOAD_APPLY},
+	{"FaultActionOther", MF_RELOAD_APPLY},
 	{"RuleAction.<rule>", MF_RELOAD_APPLY},
 };
 

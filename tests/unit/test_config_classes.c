@@ -1,6 +1,7 @@
 /*
  * test_config_classes.c - the keys that choose mail by class:
- * ArchiveClasses and ArchiveSenders (defaults, class mask, bad values).
+ * ArchiveClasses, ArchiveSenders, FaultActionTransactional and
+ * FaultActionOther (defaults, class masks, bad values).
  */
 #include "testlib.h"
 
@@ -45,11 +46,44 @@ test_archive_keys(void **state)
 	buf_free(&err);
 }
 
+static void
+test_fault_keys(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct cfg *c;
+
+	(void)state;
+	/* Default: tempfail for every class. */
+	c = cfg_parse_text("t.conf", "Mode enforce\n", &err);
+	assert_non_null(c);
+	assert_int_equal(c->fault_pass_mask, 0);
+	cfg_unref(c);
+	c = cfg_parse_text("t.conf", "FaultActionTransactional pass\n", &err);
+	assert_non_null(c);
+	assert_int_equal(c->fault_pass_mask, 1u << POL_CLASS_TRANSACTIONAL);
+	cfg_unref(c);
+	c = cfg_parse_text("t.conf", "FaultActionTransactional Pass\n"
+				     "FaultActionOther pass\n", &err);
+	assert_non_null(c);
+	assert_int_equal(c->fault_pass_mask, (1u << POL_CLASS_TRANSACTIONAL) |
+						 (1u << POL_CLASS_OTHER));
+	assert_int_equal(c->fault_pass_mask &
+			 ((1u << POL_CLASS_DOI) | (1u << POL_CLASS_MARKETING)), 0);
+	cfg_unref(c);
+	/* Only tempfail and pass; no key for DOI or marketing mail. */
+	assert_null(cfg_parse_text("t.conf", "FaultActionOther accept\n", &err));
+	assert_non_null(strstr(err.data, "FaultActionOther: 'accept' is not tempfail or pass"));
+	buf_free(&err);
+	assert_null(cfg_parse_text("t.conf", "FaultActionMarketing pass\n", &err));
+	buf_free(&err);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_archive_keys),
+		cmocka_unit_test(test_fault_keys),
 	};
 
 	return cmocka_run_group_tests_name("config_classes", tests, NULL, NULL);
