@@ -119,7 +119,8 @@ for mt_spec in \
 	'oneclick-missing|class=marketing action=pass$|class=marketing action=reject rules=unsubscribe\.one-click$' \
 	'cc-exposure|class=marketing action=reject rules=exposure\.recipients$' \
 	'pixel-no-consent|class=marketing action=reject rules=tracking\.no-consent$|class=marketing action=pass$' \
-	'withdrawal|consent withdrawn by mail|class=other action=pass$|class=marketing action=reject rules=consent\.withdrawn$'; do
+	'withdrawal|consent withdrawn by mail|class=other action=pass$|class=marketing action=reject rules=consent\.withdrawn$' \
+	'order-teaser|class=other action=pass$|class=other action=tag rules=transactional\.advertising$'; do
 	mt_case=${mt_spec%%|*}
 	mt_pats=${mt_spec#*|}
 	mt_out=$CG_TMP/$mt_case.out
