@@ -5,8 +5,9 @@
 -- marketing mail then always answers 4xx.  Then, with the store still full,
 -- a transactional order notice (X-Consent-Class: transactional) is accepted
 -- with "X-Consent-Gate: fault-pass class=transactional ref=... fault=evidence",
--- and the same notice classed other (FaultActionOther: default tempfail)
--- answers 4xx.
+-- the same to broken@rcpt.example, whose record the store cannot decode,
+-- with "fault=store", and the same notice classed other (FaultActionOther:
+-- default tempfail) answers 4xx.
 -- Run by run.sh: miltertest -s fault-pass.lua -D port=PORT -D libdir=DIR
 dofile((libdir or "tests/miltertest") .. "/lib.lua")
 
@@ -49,6 +50,23 @@ if v == nil or not string.find(v, "^%s*fault%-pass class=transactional ref=[%w%-
 end
 mt.disconnect(conn)
 
+-- To a recipient whose record the store cannot read: the lookup fails
+-- first, so the fault is the store's.
+conn = cg.connect("fault-pass")
+t = cg.transactional("broken@rcpt.example")
+table.insert(t.headers, { "X-Consent-Class", "transactional" })
+r = cg.message(conn, t)
+if r.stop ~= nil then
+	cg.fail("transactional mail to broken@ stopped after " .. r.stop)
+end
+cg.expect(r.eom, { SMFIR_ACCEPT, SMFIR_CONTINUE }, "EOM of the transactional mail to broken@")
+local vs = cg.gate_header(conn)
+if vs == nil or not string.find(vs, "^%s*fault%-pass class=transactional ref=[%w%-]+ fault=store$") then
+	cg.fail("X-Consent-Gate to broken@ is '" .. tostring(vs) ..
+	        "', want 'fault-pass class=transactional ref=... fault=store'")
+end
+mt.disconnect(conn)
+
 -- The same notice without a class header is class other: 4xx.
 conn = cg.connect("fault-pass")
 r = cg.message(conn, cg.transactional("b@rcpt.example"))
@@ -67,4 +85,4 @@ cg.expect(r.eom, fourxx, "EOM of marketing mail after the transactional one")
 mt.disconnect(conn)
 
 cg.pass("store full after " .. (full - 1) .. " accepted: marketing and other mail 4xx, " ..
-        "transactional accepted with X-Consent-Gate: " .. v)
+        "transactional accepted with X-Consent-Gate: " .. v .. " and " .. vs)

@@ -24,13 +24,14 @@
 # (FaultActionTransactional pass) on a store whose map cannot grow
 # (CONSENTGATE_MAPSIZE): case fault-pass fills it with marketing mail until the
 # evidence write fails, then checks transactional mail passes with
-# "fault=evidence" while mail of class other and marketing mail answer 4xx.
+# "fault=evidence" (and, to a recipient whose record cannot be read, with
+# "fault=store") while mail of class other and marketing mail answer 4xx.
 
 MT_HERE=$(cd "$(dirname "$0")" && pwd)
 . "$MT_HERE/../e2e/lib.sh"
 
 cg_setup "$1"
-cg_need miltertest
+cg_need miltertest mdb_load
 cg_watchdog "${CG_TIME_LIMIT:-105}"
 
 set -- $(cg_free_ports 1)
@@ -166,8 +167,9 @@ done
 # ---------------------------------------------------------------- fault-pass instance
 # tests/miltertest/fault-pass.conf on its own store (a@rcpt.example confirmed)
 # whose LMDB map cannot grow beyond its size after seeding: evidence writes
-# fail once it is full.  The daemon must log the transactional mail's pass
-# with its fault, and the warning naming FaultActionTransactional.
+# fail once it is full, and with a record (broken@rcpt.example) that cannot be
+# read.  The daemon must log the transactional mails' passes with their
+# faults, and the warnings naming FaultActionTransactional.
 
 cg_stop_pid "$CG_MILTER_PID" consentgate
 CG_MILTER_PID=
@@ -176,6 +178,12 @@ MILTER_PORT=$1
 [ -n "$MILTER_PORT" ] || cg_die "could not pick free ports on 127.0.0.1"
 cg_seed_store "$CG_TMP/store-fault" "a@rcpt.example=confirmed" ||
 	setup_fail "seeding the fault-pass store with consentctl"
+# broken@rcpt.example: a record the store cannot decode, so its lookup fails.
+printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n broken@rcpt.example\n \\ff\\ffnot-a-record\nDATA=END\n' \
+	>"$CG_TMP/broken.txt"
+mdb_load -s consent -f "$CG_TMP/broken.txt" "$CG_TMP/store-fault" >"$CG_TMP/mdb_load.log" 2>&1 &&
+	chown -R nobody:nogroup "$CG_TMP/store-fault" ||
+	setup_fail "mdb_load of a corrupt record into the fault-pass store"
 cg_rules_config "$CG_TMP/fault-pass.conf" "$MILTER_PORT" "$CG_TMP/store-fault" \
 	"$MT_HERE/fault-pass.conf" || setup_fail "writing the config from fault-pass.conf"
 CONSENTGATE_MAPSIZE=$(stat -c %s "$CG_TMP/store-fault/data.mdb")
@@ -192,6 +200,8 @@ mt_pass=$(grep '^PASS: ' "$mt_out" | head -n 1 | sed 's/^PASS: //')
 mt_fail=$(grep '^FAIL: ' "$mt_out" | head -n 1 | sed 's/^FAIL: //')
 if [ "$mt_rc" -eq 0 ] && [ -n "$mt_pass" ] && [ -z "$mt_fail" ]; then
 	if mt_log_since "$mt_lines" 'class=transactional action=pass fault=evidence$' \
+		'class=transactional action=pass fault=store$' \
+		'class=transactional: the store cannot be used; FaultActionTransactional pass' \
 		'class=transactional: the evidence cannot be used; FaultActionTransactional pass' \
 		'class=other: the evidence|cannot record evidence; tempfail'; then
 		cg_ok "$mt_pass"
