@@ -31,6 +31,12 @@ struct cfg {
 	int mode;
 	char *consent_db;
 	char *archive_address;
+	struct pol_list archive_classes; /* ArchiveClasses as written */
+	struct pol_list archive_senders; /* ArchiveSenders, normalised */
+	unsigned archive_class_mask;     /* 1u << enum pol_class per class */
+	char *fault_action_transactional; /* FaultActionTransactional */
+	char *fault_action_other;         /* FaultActionOther */
+	unsigned fault_pass_mask; /* classes passed when store/evidence fail */
 	char *advertising_list;
 	char *advertising_threshold_text; /* AdvertisingThreshold as written */
 	char *advertising_allow_list;

@@ -121,6 +121,12 @@ int mf_doi_archive(SMFICTX *ctx, struct mf_ctx *c);
 int mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
 		  const char *ref, const char *sha256, int64_t now);
 
+/* archive.c: add the ArchiveAddress envelope recipient when ArchiveClasses
+ * names cls or ArchiveSenders the sender or From of msg.  0 ok (also when
+ * not wanted), -1 failure. */
+int mf_archive(SMFICTX *ctx, struct mf_ctx *c, enum pol_class cls,
+	       const struct pol_message *msg);
+
 /* withdraw.c: is rcpt the UnsubscribeAddress (or its +uid form)?  1 and
  * uid filled ("" for the plain address), else 0. */
 int mf_withdraw_match(const struct cfg *cfg, const char *rcpt, const char *raw,

@@ -39,8 +39,11 @@ static const struct {
 	{"Mode", MF_RELOAD_APPLY},
 	{"ConsentDB", MF_RELOAD_STORE},
 	{"ArchiveAddress", MF_RELOAD_APPLY},
+	{"ArchiveClasses", MF_RELOAD_APPLY},
+	{"ArchiveSenders", MF_RELOAD_APPLY},
 	{"DoiSenders", MF_RELOAD_APPLY},
 	{"MarketingSenders", MF_RELOAD_APPLY},
+	{"TransactionalSenders", MF_RELOAD_APPLY},
 	{"ClassHeader", MF_RELOAD_APPLY},
 	{"ClassHeuristics", MF_RELOAD_APPLY},
 	{"ConfirmURL", MF_RELOAD_APPLY},
@@ -74,6 +77,8 @@ static const struct {
 	{"DoiRetryWindow", MF_RELOAD_APPLY},
 	{"ConsentList", MF_RELOAD_APPLY}, /* read per message */
 	{"ProfileDirectory", MF_RELOAD_APPLY}, /* profiles read into the snapshot */
+	{"FaultActionTransactional", MF_RELOAD_APPLY},
+	{"FaultActionOther", MF_RELOAD_APPLY},
 	{"RuleAction.<rule>", MF_RELOAD_APPLY},
 };
 

@@ -19,12 +19,19 @@
 # For each of them the lines the daemon logged during the case must name the
 # expected decision (e.g. "rules=doi.advertising"), since miltertest only sees
 # the reply code; doi-clean is also checked with consentctl show.
+#
+# Last, a third instance from tests/miltertest/fault-pass.conf
+# (FaultActionTransactional pass) on a store whose map cannot grow
+# (CONSENTGATE_MAPSIZE): case fault-pass fills it with marketing mail until the
+# evidence write fails, then checks transactional mail passes with
+# "fault=evidence" (and, to a recipient whose record cannot be read, with
+# "fault=store") while mail of class other and marketing mail answer 4xx.
 
 MT_HERE=$(cd "$(dirname "$0")" && pwd)
 . "$MT_HERE/../e2e/lib.sh"
 
 cg_setup "$1"
-cg_need miltertest
+cg_need miltertest mdb_load
 cg_watchdog "${CG_TIME_LIMIT:-105}"
 
 set -- $(cg_free_ports 1)
@@ -113,7 +120,8 @@ for mt_spec in \
 	'oneclick-missing|class=marketing action=pass$|class=marketing action=reject rules=unsubscribe\.one-click$' \
 	'cc-exposure|class=marketing action=reject rules=exposure\.recipients$' \
 	'pixel-no-consent|class=marketing action=reject rules=tracking\.no-consent$|class=marketing action=pass$' \
-	'withdrawal|consent withdrawn by mail|class=other action=pass$|class=marketing action=reject rules=consent\.withdrawn$'; do
+	'withdrawal|consent withdrawn by mail|class=other action=pass$|class=marketing action=reject rules=consent\.withdrawn$' \
+	'order-teaser|class=other action=pass$|class=other action=tag rules=transactional\.advertising$'; do
 	mt_case=${mt_spec%%|*}
 	mt_pats=${mt_spec#*|}
 	mt_out=$CG_TMP/$mt_case.out
@@ -246,6 +254,63 @@ else
 	cg_notok "brands: consentgate -n failed without naming the overlap"
 	sed 's/^/#   /' "$CG_TMP/overlap.out"
 fi
+
+# ---------------------------------------------------------------- fault-pass instance
+# tests/miltertest/fault-pass.conf on its own store (a@rcpt.example confirmed)
+# whose LMDB map cannot grow beyond its size after seeding: evidence writes
+# fail once it is full, and with a record (broken@rcpt.example) that cannot be
+# read.  The daemon must log the transactional mails' passes with their
+# faults, and the warnings naming FaultActionTransactional.
+
+cg_stop_pid "$CG_MILTER_PID" consentgate
+CG_MILTER_PID=
+set -- $(cg_free_ports 1)
+MILTER_PORT=$1
+[ -n "$MILTER_PORT" ] || cg_die "could not pick free ports on 127.0.0.1"
+cg_seed_store "$CG_TMP/store-fault" "a@rcpt.example=confirmed" ||
+	setup_fail "seeding the fault-pass store with consentctl"
+# broken@rcpt.example: a record the store cannot decode, so its lookup fails.
+printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n broken@rcpt.example\n \\ff\\ffnot-a-record\nDATA=END\n' \
+	>"$CG_TMP/broken.txt"
+mdb_load -s consent -f "$CG_TMP/broken.txt" "$CG_TMP/store-fault" >"$CG_TMP/mdb_load.log" 2>&1 &&
+	chown -R nobody:nogroup "$CG_TMP/store-fault" ||
+	setup_fail "mdb_load of a corrupt record into the fault-pass store"
+cg_rules_config "$CG_TMP/fault-pass.conf" "$MILTER_PORT" "$CG_TMP/store-fault" \
+	"$MT_HERE/fault-pass.conf" || setup_fail "writing the config from fault-pass.conf"
+CONSENTGATE_MAPSIZE=$(stat -c %s "$CG_TMP/store-fault/data.mdb")
+export CONSENTGATE_MAPSIZE
+cg_start_milter "$CG_TMP/fault-pass.conf" "$MILTER_PORT" ||
+	setup_fail "starting consentgate with fault-pass.conf and a full map"
+unset CONSENTGATE_MAPSIZE
+mt_out=$CG_TMP/fault-pass.out
+mt_lines=$(wc -l <"$CG_MILTER_LOG" | tr -d ' ')
+timeout 60 miltertest -s "$MT_HERE/fault-pass.lua" -D "port=$MILTER_PORT" \
+	-D "libdir=$MT_HERE" >"$mt_out" 2>&1
+mt_rc=$?
+mt_pass=$(grep '^PASS: ' "$mt_out" | head -n 1 | sed 's/^PASS: //')
+mt_fail=$(grep '^FAIL: ' "$mt_out" | head -n 1 | sed 's/^FAIL: //')
+if [ "$mt_rc" -eq 0 ] && [ -n "$mt_pass" ] && [ -z "$mt_fail" ]; then
+	if mt_log_since "$mt_lines" 'class=transactional action=pass fault=evidence$' \
+		'class=transactional action=pass fault=store$' \
+		'class=transactional: the store cannot be used; FaultActionTransactional pass' \
+		'class=transactional: the evidence cannot be used; FaultActionTransactional pass' \
+		'class=other: the evidence|cannot record evidence; tempfail'; then
+		cg_ok "$mt_pass"
+	else
+		cg_notok "fault-pass: the daemon's log lacks the fault-pass decision or its warning"
+		tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" | sed 's/^/#   log: /'
+	fi
+else
+	[ -n "$mt_fail" ] || mt_fail="fault-pass: miltertest exited $mt_rc without PASS"
+	cg_notok "$mt_fail"
+	sed 's/^/#   /' "$mt_out"
+	tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" | sed 's/^/#   log: /'
+fi
+if ! cg_alive "$CG_MILTER_PID"; then
+	cg_notok "consentgate (fault-pass) died during the fault-pass case"
+	exit 1
+fi
+
 
 printf '# %d passed, %d failed\n' "$CG_PASSES" "$CG_FAILS"
 [ "$CG_FAILS" -eq 0 ] || exit 1
