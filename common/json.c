@@ -38,26 +38,3 @@ json_put_string(struct buf *b, const char *s)
 	return r == 0 ? buf_putc(b, '"') : -1;
 }
 
-
-int
-json_hex4(const char *p, const char *end, unsigned *cp)
-{
-	int i, c;
-
-	if (end - p < 4)
-		return -1;
-	*cp = 0;
-	for (i = 0; i < 4; i++) {
-		c = (unsigned char)p[i];
-		if (c >= '0' && c <= '9')
-			c -= '0';
-		else if (c >= 'a' && c <= 'f')
-			c -= 'a' - 10;
-		else if (c >= 'A' && c <= 'F')
-			c -= 'A' - 10;
-		else
-			return -1;
-		*cp = (*cp << 4) | (unsigned)c;
-	}
-	return 0;
-}

@@ -1,7 +1,7 @@
 /*
- * evrec.c - the evidence record as consentctl reviews it: a small parser
- * for the flat JSON object db/evidence.c stores (strings with their
- * escapes, numbers, true/false/null), the rules list stepper, the filters
+ * evrec.c - the evidence record as consentctl reviews it: the record's
+ * JSON text read with the one JSON reader (common/jsonread.h) into owned
+ * strings, the rules list stepper, the filters
  * of `log`, `stats` and `report`, and the walk over the store that joins
  * them.
  *
@@ -19,8 +19,7 @@
 #include <strings.h>
 
 #include "../common/buf.h"
-#include "../common/json.h"
-#include "../common/utf8.h"
+#include "../common/jsonread.h"
 #include "ctl.h"
 
 /* The string fields by name, for the parser. */
@@ -57,228 +56,47 @@ ctl_evrec_slot(struct ctl_evrec *r, size_t i)
 	return (char **)(void *)((char *)r + ctl_evrec_fields[i].offset);
 }
 
-/* The parser's position in the text. */
-struct ctl_jp {
-	const char *p, *end;
-};
-
-static void
-ctl_jp_space(struct ctl_jp *jp)
-{
-	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
-				   *jp->p == '\n' || *jp->p == '\r'))
-		jp->p++;
-}
-
-/* Consume the literal word w; 1 when it was there. */
+/* Copy the string members of o into their fields ("" when absent). */
 static int
-ctl_jp_word(struct ctl_jp *jp, const char *w)
+ctl_evrec_strings(JsonObject *o, struct ctl_evrec *r)
 {
-	size_t n = strlen(w);
-
-	if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, w, n) != 0)
-		return 0;
-	jp->p += n;
-	return 1;
-}
-
-/* Four hex digits at jp->p into *cp. */
-static int
-ctl_jp_hex4(struct ctl_jp *jp, unsigned *cp)
-{
-	if (json_hex4(jp->p, jp->end, cp) < 0)
-		return -1;
-	jp->p += 4;
-	return 0;
-}
-
-
-/* A \uXXXX escape (the "\u" consumed), joining a surrogate pair. */
-static int
-ctl_jp_unicode(struct ctl_jp *jp, struct buf *b)
-{
-	unsigned cp, lo;
-	struct ctl_jp save;
-
-	if (ctl_jp_hex4(jp, &cp) < 0)
-		return CTL_EVREC_SYNTAX;
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		save = *jp;
-		if (ctl_jp_word(jp, "\\u") && ctl_jp_hex4(jp, &lo) == 0 &&
-		    lo >= 0xdc00 && lo <= 0xdfff)
-			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-		else
-			*jp = save; /* a lone high surrogate: U+FFFD */
-	}
-	return utf8_put(b, cp) == 0 ? CTL_EVREC_OK : CTL_EVREC_NOMEM;
-}
-
-/* One escape sequence (the backslash consumed). */
-static int
-ctl_jp_escape(struct ctl_jp *jp, struct buf *b)
-{
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *hit;
-
-	if (jp->p >= jp->end)
-		return CTL_EVREC_SYNTAX;
-	if (*jp->p == 'u') {
-		jp->p++;
-		return ctl_jp_unicode(jp, b);
-	}
-	hit = *jp->p ? strchr(from, *jp->p) : NULL;
-	if (hit == NULL)
-		return CTL_EVREC_SYNTAX;
-	jp->p++;
-	return buf_putc(b, to[hit - from]) == 0 ? CTL_EVREC_OK
-						: CTL_EVREC_NOMEM;
-}
-
-/* A JSON string at jp->p, decoded into b (reset first). */
-static int
-ctl_jp_string(struct ctl_jp *jp, struct buf *b)
-{
-	const char *run;
-	int rc;
-
-	buf_reset(b);
-	if (buf_reserve(b, 0) < 0)
-		return CTL_EVREC_NOMEM;
-	if (jp->p >= jp->end || *jp->p != '"')
-		return CTL_EVREC_SYNTAX;
-	jp->p++;
-	for (;;) {
-		for (run = jp->p; jp->p < jp->end && *jp->p != '"' &&
-				  *jp->p != '\\' &&
-				  (unsigned char)*jp->p >= 0x20; jp->p++)
-			;
-		if (buf_append(b, run, (size_t)(jp->p - run)) < 0)
-			return CTL_EVREC_NOMEM;
-		if (jp->p >= jp->end || (unsigned char)*jp->p < 0x20)
-			return CTL_EVREC_SYNTAX;
-		if (*jp->p++ == '"')
-			return CTL_EVREC_OK;
-		if ((rc = ctl_jp_escape(jp, b)) != CTL_EVREC_OK)
-			return rc;
-	}
-}
-
-/* A JSON number; *u gets its value when it is a plain unsigned integer. */
-static int
-ctl_jp_number(struct ctl_jp *jp, uint64_t *u)
-{
-	const char *start = jp->p;
-	int plain = 1;
-
-	*u = 0;
-	if (jp->p < jp->end && *jp->p == '-') {
-		jp->p++;
-		plain = 0;
-	}
-	while (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9')
-		*u = *u * 10 + (uint64_t)(*jp->p++ - '0');
-	if (jp->p == start || (jp->p - start == 1 && !plain))
-		return CTL_EVREC_SYNTAX;
-	/* A fraction or exponent: accepted, but not a sequence number. */
-	while (jp->p < jp->end && *jp->p != '\0' &&
-	       strchr("0123456789.eE+-", *jp->p) != NULL) {
-		jp->p++;
-		plain = 0;
-	}
-	if (!plain)
-		*u = 0;
-	return CTL_EVREC_OK;
-}
-
-/* One value for name; string values go to their field. */
-static int
-ctl_jp_value(struct ctl_jp *jp, const char *name, struct buf *b,
-	     struct ctl_evrec *r)
-{
-	uint64_t u;
+	const char *v;
+	char *fixed;
 	size_t i;
-	int rc;
 
-	if (jp->p < jp->end && *jp->p == '"') {
-		if ((rc = ctl_jp_string(jp, b)) != CTL_EVREC_OK)
-			return rc;
-		for (i = 0; i < CTL_EVREC_NFIELDS; i++)
-			if (strcmp(name, ctl_evrec_fields[i].name) == 0) {
-				free(*ctl_evrec_slot(r, i));
-				*ctl_evrec_slot(r, i) = buf_steal(b);
-				return *ctl_evrec_slot(r, i) ? CTL_EVREC_OK
-							     : CTL_EVREC_NOMEM;
-			}
-		return CTL_EVREC_OK;
+	for (i = 0; i < CTL_EVREC_NFIELDS; i++) {
+		v = jsonr_string0(o, ctl_evrec_fields[i].name);
+		/* json-glib passes a lone surrogate escape through as bytes
+		 * that are not UTF-8; such a field shows U+FFFD there. */
+		if (g_utf8_validate(v, -1, NULL)) {
+			*ctl_evrec_slot(r, i) = strdup(v);
+		} else {
+			fixed = g_utf8_make_valid(v, -1);
+			*ctl_evrec_slot(r, i) = fixed ? strdup(fixed) : NULL;
+			g_free(fixed);
+		}
+		if (*ctl_evrec_slot(r, i) == NULL)
+			return CTL_EVREC_NOMEM;
 	}
-	if (ctl_jp_word(jp, "true")) {
-		if (strcmp(name, "tls") == 0)
-			r->tls = 1;
-		return CTL_EVREC_OK;
-	}
-	if (ctl_jp_word(jp, "false")) {
-		if (strcmp(name, "tls") == 0)
-			r->tls = 0;
-		return CTL_EVREC_OK;
-	}
-	if (ctl_jp_word(jp, "null"))
-		return CTL_EVREC_OK;
-	if ((rc = ctl_jp_number(jp, &u)) == CTL_EVREC_OK &&
-	    strcmp(name, "seq") == 0)
-		r->seq = u;
-	return rc;
-}
-
-/* The members of the object, after its '{'. */
-static int
-ctl_jp_members(struct ctl_jp *jp, struct ctl_evrec *r, struct buf *name,
-	       struct buf *value)
-{
-	int rc;
-
-	ctl_jp_space(jp);
-	if (ctl_jp_word(jp, "}"))
-		return CTL_EVREC_OK;
-	for (;;) {
-		ctl_jp_space(jp);
-		if ((rc = ctl_jp_string(jp, name)) != CTL_EVREC_OK)
-			return rc;
-		ctl_jp_space(jp);
-		if (!ctl_jp_word(jp, ":"))
-			return CTL_EVREC_SYNTAX;
-		ctl_jp_space(jp);
-		if ((rc = ctl_jp_value(jp, name->data, value, r)) !=
-		    CTL_EVREC_OK)
-			return rc;
-		ctl_jp_space(jp);
-		if (ctl_jp_word(jp, "}"))
-			return CTL_EVREC_OK;
-		if (!ctl_jp_word(jp, ","))
-			return CTL_EVREC_SYNTAX;
-	}
+	return CTL_EVREC_OK;
 }
 
 int
 ctl_evrec_parse(const char *json, size_t len, struct ctl_evrec *out)
 {
-	struct ctl_jp jp = {json, json + len};
-	struct buf name = BUF_INIT, value = BUF_INIT;
-	size_t i;
-	int rc = CTL_EVREC_SYNTAX;
+	struct jsonr j;
+	int64_t seq;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	ctl_jp_space(&jp);
-	if (ctl_jp_word(&jp, "{"))
-		rc = ctl_jp_members(&jp, out, &name, &value);
-	ctl_jp_space(&jp);
-	if (rc == CTL_EVREC_OK && jp.p != jp.end)
-		rc = CTL_EVREC_SYNTAX;
-	for (i = 0; rc == CTL_EVREC_OK && i < CTL_EVREC_NFIELDS; i++)
-		if (*ctl_evrec_slot(out, i) == NULL &&
-		    (*ctl_evrec_slot(out, i) = strdup("")) == NULL)
-			rc = CTL_EVREC_NOMEM;
-	buf_free(&name);
-	buf_free(&value);
+	rc = jsonr_parse(&j, json, len);
+	if (rc != JSONR_OK)
+		return rc == JSONR_NOMEM ? CTL_EVREC_NOMEM : CTL_EVREC_SYNTAX;
+	rc = ctl_evrec_strings(j.root, out);
+	out->seq = jsonr_int(j.root, "seq", 0, &seq) && seq > 0
+			   ? (uint64_t)seq : 0;
+	out->tls = jsonr_bool(j.root, "tls", 0);
+	jsonr_free(&j);
 	if (rc != CTL_EVREC_OK) {
 		ctl_evrec_free(out);
 		return rc;

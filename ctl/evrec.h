@@ -54,9 +54,10 @@ struct ctl_evrec {
 
 /*
  * Parse the JSON object text json (len bytes; need not be NUL-terminated)
- * into *out, which is overwritten.  Accepts string, number, true, false and
- * null values; unknown names are skipped, a repeated name keeps the last
- * value.  On failure *out holds no memory.
+ * into *out, which is overwritten, with the one JSON reader
+ * (common/jsonread.h).  Members of unknown names or of another type than
+ * the field's are skipped; a repeated name keeps the last value.  On
+ * failure *out holds no memory.
  */
 int ctl_evrec_parse(const char *json, size_t len, struct ctl_evrec *out);
 /* Release the strings of r and zero it (safe on a zeroed struct). */

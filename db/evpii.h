@@ -17,6 +17,7 @@
 #define CG_EVPII_H
 
 #include "../common/buf.h"
+#include "../common/jsonread.h"
 #include "store_int.h"
 
 /* The meta keys of the privacy layer. */
@@ -33,16 +34,18 @@ struct db_pii {
 	char *client_ip;
 };
 
-/* ---- evjson.c: fields of the flat JSON objects db/ writes ---- */
+/* ---- evjson.c: members of the JSON texts db/ writes ---- */
 
-/* The opening quote of the member "name" at top level, or NULL. */
-const char *db_json_find(const char *json, size_t len, const char *name);
-/* The decoded string value of member name into out (reset first).
- * 1 found, 0 absent, DB_ERR_CORRUPT, DB_ERR_NOMEM. */
+/* The string member name of o into out (reset first).  1 found, 0 absent
+ * or not a string, DB_ERR_NOMEM. */
+int db_json_take(JsonObject *o, const char *name, struct buf *out);
+/* The same for the JSON object text json (len bytes), parsed for this
+ * one call; DB_ERR_CORRUPT when it is not a JSON object. */
 int db_json_field(const char *json, size_t len, const char *name,
 		  struct buf *out);
-/* Just past the closing quote of member name's value, or NULL. */
-const char *db_json_field_end(const char *json, size_t len, const char *name);
+/* The opening quote of the top-level member "name" in text db/ wrote
+ * (for splicing, not reading), or NULL. */
+const char *db_json_find(const char *json, size_t len, const char *name);
 
 /* ---- secret.c: the file of the HMAC secret ---- */
 

@@ -267,21 +267,21 @@ db_pii_decode(const void *v, size_t len, struct db_pii *out)
 	static const char *const names[3] = {"sender", "recipients",
 					     "client_ip"};
 	char **slots[3] = {&out->sender, &out->recipients, &out->client_ip};
-	struct buf b = BUF_INIT;
-	int i, rc = DB_OK;
+	const char *s;
+	struct jsonr j;
+	int i, rc;
 
 	memset(out, 0, sizeof(*out));
-	if (len < 2 || ((const char *)v)[0] != '{' ||
-	    ((const char *)v)[len - 1] != '}')
-		return DB_ERR_CORRUPT;
+	rc = jsonr_parse(&j, v, len);
+	if (rc != JSONR_OK)
+		return rc == JSONR_NOMEM ? DB_ERR_NOMEM : DB_ERR_CORRUPT;
 	for (i = 0; i < 3 && rc == DB_OK; i++) {
-		rc = db_json_field(v, len, names[i], &b);
-		if (rc == 0)
+		if ((s = jsonr_string(j.root, names[i])) == NULL)
 			rc = DB_ERR_CORRUPT; /* every field is written */
-		else if (rc == 1)
-			rc = (*slots[i] = buf_steal(&b)) ? DB_OK : DB_ERR_NOMEM;
+		else if ((*slots[i] = strdup(s)) == NULL)
+			rc = DB_ERR_NOMEM;
 	}
-	buf_free(&b);
+	jsonr_free(&j);
 	if (rc != DB_OK)
 		db_pii_free(out);
 	return rc;
@@ -428,18 +428,26 @@ db_pii_merge_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 {
 	struct buf sh = BUF_INIT, rh = BUF_INIT, ch = BUF_INIT;
 	struct db_pii p = {NULL, NULL, NULL};
-	const char *at = db_json_find(json, len, "sender_h");
+	const char *at = NULL;
+	struct jsonr j;
 	int rc;
 
 	buf_reset(out);
+	rc = jsonr_parse(&j, json, len);
+	if (rc == JSONR_NOMEM)
+		return DB_ERR_NOMEM;
+	if (jsonr_has(j.root, "sender_h"))
+		at = db_json_find(json, len, "sender_h");
 	if (at == NULL) {
+		jsonr_free(&j);
 		if (buf_append(out, json, len) < 0 || buf_reserve(out, 0) < 0)
 			return DB_ERR_NOMEM;
 		return DB_OK;
 	}
-	if ((rc = db_json_field(json, len, "sender_h", &sh)) >= 0 &&
-	    (rc = db_json_field(json, len, "recipients_h", &rh)) >= 0)
-		rc = db_json_field(json, len, "client_ip_h", &ch);
+	if ((rc = db_json_take(j.root, "sender_h", &sh)) >= 0 &&
+	    (rc = db_json_take(j.root, "recipients_h", &rh)) >= 0)
+		rc = db_json_take(j.root, "client_ip_h", &ch);
+	jsonr_free(&j);
 	if (rc >= 0) {
 		rc = db_pii_get_txn(s, txn, seq, &p);
 		if (rc == DB_NOTFOUND)

@@ -136,7 +136,7 @@ db_vhas_hashes(const struct db_vstate *v)
 
 /* The evpii entry of one record against its hashes. */
 static int
-db_vpii(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
+db_vpii(struct db_vstate *v, uint64_t seq, JsonObject *o)
 {
 	struct db_pii p;
 	int rc, got;
@@ -146,16 +146,16 @@ db_vpii(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
 		v->pii_seen++;
 	if (got < 0 && got != DB_ERR_CORRUPT)
 		return got;
-	if (db_json_find(json, len, "sender_h") == NULL) {
+	if (!jsonr_has(o, "sender_h")) {
 		if (got != DB_NOTFOUND)
 			db_vproblem(v, seq, "personal data stored for a record "
 				    "without hashes");
 		db_pii_free(&p);
 		return DB_OK;
 	}
-	if ((rc = db_json_field(json, len, "sender_h", &v->sh)) < 0 ||
-	    (rc = db_json_field(json, len, "recipients_h", &v->rh)) < 0 ||
-	    (rc = db_json_field(json, len, "client_ip_h", &v->ch)) < 0)
+	if ((rc = db_json_take(o, "sender_h", &v->sh)) < 0 ||
+	    (rc = db_json_take(o, "recipients_h", &v->rh)) < 0 ||
+	    (rc = db_json_take(o, "client_ip_h", &v->ch)) < 0)
 		goto done;
 	rc = db_pii_forgotten_txn(v->s, v->txn, seq, &v->forgot);
 	v->forgotten = rc == DB_OK;
@@ -184,14 +184,21 @@ db_vrecord(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
 {
 	char head[40], msg[200];
 	struct buf prev = BUF_INIT;
+	struct jsonr j;
 	int rc, n;
 
-	if ((rc = db_json_field(json, len, "ref", &v->ref)) < 0 ||
-	    (rc = db_json_field(json, len, "prev", &prev)) < 0)
+	rc = jsonr_parse(&j, json, len);
+	if (rc == JSONR_NOMEM)
+		return DB_ERR_NOMEM;
+	if ((rc = db_json_take(j.root, "ref", &v->ref)) < 0 ||
+	    (rc = db_json_take(j.root, "prev", &prev)) < 0)
 		goto done;
 	n = snprintf(head, sizeof(head), "{\"seq\":%llu,",
 		     (unsigned long long)seq);
-	if (seq != v->expect) {
+	if (j.root == NULL) {
+		db_vproblem(v, seq, "its text is not a JSON object; it was "
+			    "changed");
+	} else if (seq != v->expect) {
 		snprintf(msg, sizeof(msg), "expected record %llu here; records "
 			 "were removed or reordered",
 			 (unsigned long long)v->expect);
@@ -205,12 +212,13 @@ db_vrecord(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
 			 (unsigned long long)(seq > 1 ? seq - 1 : 0));
 		db_vproblem(v, seq, msg);
 	}
-	rc = db_vpii(v, seq, json, len);
+	rc = j.root ? db_vpii(v, seq, j.root) : DB_OK;
 	if (rc == DB_OK)
 		rc = db_sha256_hex(json, len, v->prev);
 	v->expect = seq + 1;
 	v->res->checked++;
 done:
+	jsonr_free(&j);
 	buf_free(&prev);
 	return rc;
 }
