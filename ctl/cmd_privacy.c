@@ -101,7 +101,7 @@ struct ctl_subject {
 };
 
 static int
-ctl_subject_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
+ctl_subject_one(struct db_evrec *r, const char *json, size_t len, void *arg)
 {
 	struct ctl_subject *sj = arg;
 

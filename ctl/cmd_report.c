@@ -17,7 +17,7 @@
  * the store read-only and share one pass over it (struct ctl_agg).
  *
  * Owns: the count tables of a pass (GLib hash tables of owned keys), the
- * latest refusals (owned struct ctl_evrec copies) and the report file,
+ * latest refusals (owned struct db_evrec copies) and the report file,
  * which is removed again when writing it fails.  Exit 0 ok, 1 store or
  * write error or a record that does not parse, 2 usage.
  */
@@ -53,7 +53,7 @@ struct ctl_agg {
 	int64_t ref_day_min, ref_day_max; /* day numbers (time / 86400) */
 	int keep; /* keep the latest refusals (the report) */
 	size_t nlatest, next;
-	struct ctl_evrec latest[CTL_REPORT_LATEST]; /* a ring, oldest at next */
+	struct db_evrec latest[CTL_REPORT_LATEST]; /* a ring, oldest at next */
 };
 
 /* One row of a count table, borrowed from its hash table. */
@@ -161,36 +161,33 @@ ctl_agg_free(struct ctl_agg *a)
 		ctl_evrec_free(&a->latest[i]);
 }
 
-/* Did the rules text before upto already name id? */
+/* Did a rule of r before the i-th already name the i-th's id? */
 static int
-ctl_rule_seen(const char *rules, const char *upto, const char *id,
-	      size_t idlen)
+ctl_rule_seen(const struct db_evrec *r, size_t i)
 {
-	const char *p = rules, *rid, *detail;
-	size_t n, dn;
+	size_t k;
 
-	while (ctl_evrec_rule_next(&p, &rid, &n, &detail, &dn) && rid < upto)
-		if (n == idlen && memcmp(rid, id, n) == 0)
+	for (k = 0; k < i; k++)
+		if (strcmp(r->rulev[k].id, r->rulev[i].id) == 0)
 			return 1;
 	return 0;
 }
 
 /* Count the rules of r once each; for a refusal also per day. */
 static void
-ctl_agg_rules(struct ctl_agg *a, const struct ctl_evrec *r, int refused)
+ctl_agg_rules(struct ctl_agg *a, const struct db_evrec *r, int refused)
 {
-	const char *p = r->rules, *rid, *detail;
 	char id[128], key[160];
-	size_t n, dn;
+	size_t i;
 	int any = 0;
 
-	while (ctl_evrec_rule_next(&p, &rid, &n, &detail, &dn)) {
-		if (ctl_rule_seen(r->rules, rid, rid, n))
+	for (i = 0; i < r->nrules; i++) {
+		if (ctl_rule_seen(r, i))
 			continue;
-		if (n == 0)
+		if (r->rulev[i].id[0] == '\0')
 			snprintf(id, sizeof(id), "(unnamed)");
 		else
-			snprintf(id, sizeof(id), "%.*s", (int)n, rid);
+			snprintf(id, sizeof(id), "%s", r->rulev[i].id);
 		any = 1;
 		ctl_tally_add(a->rule, id, 1);
 		if (!refused)
@@ -215,7 +212,7 @@ ctl_agg_rules(struct ctl_agg *a, const struct ctl_evrec *r, int refused)
 
 /* The sender of r as shown: normalised when it can be, "<>" when null. */
 static void
-ctl_sender_key(const struct ctl_evrec *r, char *out, size_t outsz)
+ctl_sender_key(const struct db_evrec *r, char *out, size_t outsz)
 {
 	if (addr_normalise_sender(r->sender, out, outsz) < 0)
 		snprintf(out, outsz, "%s", r->sender);
@@ -224,7 +221,7 @@ ctl_sender_key(const struct ctl_evrec *r, char *out, size_t outsz)
 }
 
 static void
-ctl_agg_refusal(struct ctl_agg *a, struct ctl_evrec *r)
+ctl_agg_refusal(struct ctl_agg *a, struct db_evrec *r)
 {
 	char sender[ADDR_MAX + 1];
 	int64_t day = r->time / 86400;
@@ -252,7 +249,7 @@ ctl_agg_refusal(struct ctl_agg *a, struct ctl_evrec *r)
 }
 
 static int
-ctl_agg_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
+ctl_agg_one(struct db_evrec *r, const char *json, size_t len, void *arg)
 {
 	struct ctl_agg *a = arg;
 	char day[DB_TIME_MAX];
@@ -834,32 +831,38 @@ ctl_report_senders(FILE *out, const struct ctl_agg *a)
 	g_free(rows);
 }
 
-/* The rules field as a list: the id as code, then its detail. */
+/* The rules as a list: the id as code, then its detail and where; the
+ * note (text naming no rule) last. */
 static void
-ctl_report_rules(FILE *out, const char *rules)
+ctl_report_rules(FILE *out, const struct db_evrec *r)
 {
-	const char *p = rules, *id, *detail;
-	size_t n, dn;
+	size_t i;
 
 	fputs("<ul class=\"rules\">", out);
-	while (ctl_evrec_rule_next(&p, &id, &n, &detail, &dn)) {
-		fputs("<li>", out);
-		if (n > 0) {
-			fputs("<code>", out);
-			ctl_html_n(out, id, n);
-			fputs("</code>", out);
+	for (i = 0; i < r->nrules; i++) {
+		fputs("<li><code>", out);
+		ctl_html(out, r->rulev[i].id);
+		fputs("</code>", out);
+		ctl_html(out, r->rulev[i].detail);
+		if (r->rulev[i].where[0]) {
+			fputs(" @ ", out);
+			ctl_html(out, r->rulev[i].where);
 		}
-		ctl_html_n(out, detail, dn);
+		fputs("</li>", out);
+	}
+	if (r->note[0]) {
+		fputs("<li>", out);
+		ctl_html(out, r->note);
 		fputs("</li>", out);
 	}
 	fputs("</ul>", out);
 }
 
 static void
-ctl_report_row(FILE *out, const struct ctl_evrec *r)
+ctl_report_row(FILE *out, const struct db_evrec *r)
 {
 	char sender[ADDR_MAX + 1];
-	const char *p, *e;
+	size_t i;
 
 	ctl_sender_key(r, sender, sizeof(sender));
 	fputs("<tr><td class=\"nowrap mono\">", out);
@@ -869,16 +872,13 @@ ctl_report_row(FILE *out, const struct ctl_evrec *r)
 	fputs("</td><td>", out);
 	ctl_html(out, sender);
 	fputs("</td><td>", out);
-	for (p = r->recipients; *p; p = *e ? e + 1 : e) { /* one a line */
-		while (*p == ' ')
-			p++;
-		e = strchr(p, ',') ? strchr(p, ',') : p + strlen(p);
+	for (i = 0; i < r->nrcpt; i++) { /* one a line */
 		fputs("<div>", out);
-		ctl_html_n(out, p, (size_t)(e - p));
+		ctl_html(out, r->rcptv[i]);
 		fputs("</div>", out);
 	}
 	fputs("</td><td>", out);
-	ctl_report_rules(out, r->rules);
+	ctl_report_rules(out, r);
 	fputs("</td><td><span class=\"badge ", out);
 	ctl_html(out, r->action);
 	fputs("\">", out);

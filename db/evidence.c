@@ -44,6 +44,28 @@ db_json_pair(struct buf *b, const char *name, const char *value)
 	return db_json_string(b, value);
 }
 
+/* The rules array of a version 3 record. */
+static int
+db_evidence_rules(struct buf *b, const struct db_evidence *e, size_t nrcpt)
+{
+	const struct db_evidence_rule *x;
+	size_t i;
+	int r = buf_puts(b, ",\"rules\":[");
+
+	for (i = 0; i < e->nrules; i++) {
+		x = &e->rulev[i];
+		r |= buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
+		r |= db_json_string(b, x->id);
+		r |= buf_puts(b, ",\"detail\":") | db_json_string(b, x->detail);
+		r |= buf_puts(b, ",\"where\":") | db_json_string(b, x->where);
+		if (x->rcpt >= 0 && (size_t)x->rcpt < nrcpt)
+			r |= buf_printf(b, ",\"recipient\":%d}", x->rcpt);
+		else
+			r |= buf_puts(b, ",\"recipient\":null}");
+	}
+	return r | buf_putc(b, ']');
+}
+
 /* The JSON text of one record (see store.h for the layout). */
 static int
 db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
@@ -52,21 +74,29 @@ db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
 	const char *names[] = {"ref", "kind", "queue_id", "message_id"};
 	const char *values[] = {e->ref, e->kind, e->queue_id, e->message_id};
 	char when[DB_TIME_MAX];
+	struct db_rcpts rc_list;
 	size_t i;
 	int r;
 
 	buf_reset(b);
-	r = buf_printf(b, "{\"seq\":%llu", (unsigned long long)seq);
+	if ((r = db_rcpts_get(e, &rc_list)) != DB_OK)
+		return r;
+	r = buf_printf(b, "{\"seq\":%llu,\"version\":%d",
+		       (unsigned long long)seq, DB_EVIDENCE_VERSION);
 	r |= db_json_pair(b, "prev", prev);
 	r |= db_json_pair(b, "time", db_time_format(e->time, when,
 						     sizeof(when)));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		r |= db_json_pair(b, names[i], values[i]);
-	if (r == 0 && (r = db_pii_json_hashes(s, e, b)) != DB_OK)
+	if (r == 0 && (r = db_pii_json_hashes(s, e, &rc_list, b)) != DB_OK) {
+		db_rcpts_free(&rc_list);
 		return r;
+	}
 	r |= buf_printf(b, ",\"tls\":%s", e->tls ? "true" : "false");
 	r |= db_json_pair(b, "class", e->cls);
-	r |= db_json_pair(b, "rules", e->rules);
+	r |= db_evidence_rules(b, e, rc_list.n);
+	r |= db_json_pair(b, "note", e->rules);
+	db_rcpts_free(&rc_list);
 	r |= db_json_pair(b, "action", e->action);
 	r |= db_json_pair(b, "sha256", e->sha256);
 	if (e->retry_of && e->retry_of[0])

@@ -3,10 +3,11 @@
  *
  * A chained evidence record holds keyed hashes (HMAC-SHA256 with the
  * store's secret, lower-case hex) of its personal fields: "sender_h",
- * "recipients_h" (one hash per comma-separated recipient, in order) and
- * "client_ip_h".  The plaintext lives in the named database evpii, keyed
- * by the record's 8-byte sequence, as {"sender":..,"recipients":..,
- * "client_ip":..}.  Forgetting an address blanks it in evpii (the chained
+ * "recipients_h" (one hash per recipient, in order: an array since record
+ * version 3, comma-joined before) and "client_ip_h".  The plaintext lives
+ * in the named database evpii, keyed by the record's 8-byte sequence, as
+ * {"sender":..,"recipients":[..],"client_ip":..} (recipients a
+ * comma-joined string in entries written before version 3).  Forgetting an address blanks it in evpii (the chained
  * hash stays) and lists the hash under the meta key "forgotten:" + seq, so
  * `verify` can tell a forgotten field from a changed one.
  *
@@ -30,8 +31,18 @@
 /* The plaintext of one record (strings malloc'd; db_pii_free). */
 struct db_pii {
 	char *sender;
-	char *recipients;
+	char **rcpt;      /* one per recipient, as the record's hashes */
+	size_t nrcpt;
 	char *client_ip;
+};
+
+/* The recipients of a record being written: e->rcptv, or e->recipients
+ * split at ',' ("" is none).  v is borrowed from e or from own/copy. */
+struct db_rcpts {
+	const char **v;
+	size_t n;
+	char **own;
+	char *copy;
 };
 
 /* ---- evjson.c: members of the JSON texts db/ writes ---- */
@@ -92,9 +103,13 @@ int db_pii_form(const char *in, size_t n, struct buf *out);
 /* HMAC of the hashing form of n bytes at in. */
 int db_pii_hash_n(const struct db_store *s, const char *in, size_t n,
 		  char out[DB_HASH_HEX]);
-/* Append ,"sender_h":..,"recipients_h":..,"client_ip_h":.. for e. */
+/* The recipients of e into *out (db_rcpts_free).  DB_OK or NOMEM. */
+int db_rcpts_get(const struct db_evidence *e, struct db_rcpts *out);
+void db_rcpts_free(struct db_rcpts *r);
+/* Append ,"sender_h":..,"recipients_h":[..],"client_ip_h":.. for e with
+ * its recipients rl. */
 int db_pii_json_hashes(const struct db_store *s, const struct db_evidence *e,
-		       struct buf *json);
+		       const struct db_rcpts *rl, struct buf *json);
 /* Store e's plaintext under seq (nothing when all three are empty). */
 int db_pii_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 		   const struct db_evidence *e);
@@ -114,9 +129,10 @@ void db_pii_forgotten_key(unsigned char key[DB_META_FORGOTTEN_LEN + 8],
 			  uint64_t seq);
 /*
  * The merged view of the stored record json (len bytes) of seq into out:
- * "sender", "recipients" and "client_ip" inserted before "sender_h", with
- * the plaintext from evpii or "pseudonymised:<12 hex>" where it is gone.
- * A record without "sender_h" is copied as it is.
+ * "sender", "recipients" (an array for a record of version 3) and
+ * "client_ip" inserted before "sender_h", with the plaintext from evpii or
+ * "pseudonymised:<12 hex>" where it is gone.  A record without "sender_h"
+ * (version 1) is copied as it is.
  */
 int db_pii_merge_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 		     const char *json, size_t len, struct buf *out);

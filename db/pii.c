@@ -193,45 +193,69 @@ db_pii_hash(struct db_store *s, const char *addr, char out[DB_HASH_HEX])
 	return db_pii_hmac(s, norm, out);
 }
 
-/* Append the comma-separated hashes of the elements of list. */
-static int
-db_pii_hash_list(const struct db_store *s, const char *list, struct buf *b)
+int
+db_rcpts_get(const struct db_evidence *e, struct db_rcpts *out)
 {
-	char h[DB_HASH_HEX];
-	const char *p = list ? list : "", *e;
-	size_t n;
-	int rc;
+	char *p, *c;
+	size_t n = 1;
 
-	do {
-		e = strchr(p, ',');
-		n = e ? (size_t)(e - p) : strlen(p);
-		if ((rc = db_pii_hash_n(s, p, n, h)) != DB_OK)
-			return rc;
-		if (buf_puts(b, h) < 0 || (e && buf_putc(b, ',') < 0))
-			return DB_ERR_NOMEM;
-		p = e ? e + 1 : NULL;
-	} while (p);
+	memset(out, 0, sizeof(*out));
+	if (e->rcptv) {
+		out->v = (const char **)e->rcptv;
+		out->n = e->nrcpt;
+		return DB_OK;
+	}
+	if (e->recipients == NULL || e->recipients[0] == '\0')
+		return DB_OK;
+	if ((out->copy = strdup(e->recipients)) == NULL)
+		return DB_ERR_NOMEM;
+	for (p = out->copy; (p = strchr(p, ',')); p++)
+		n++;
+	if ((out->own = calloc(n, sizeof(*out->own))) == NULL) {
+		db_rcpts_free(out);
+		return DB_ERR_NOMEM;
+	}
+	for (p = out->copy; p; p = c) {
+		if ((c = strchr(p, ',')) != NULL)
+			*c++ = '\0';
+		out->own[out->n++] = p;
+	}
+	out->v = (const char **)out->own;
 	return DB_OK;
+}
+
+void
+db_rcpts_free(struct db_rcpts *r)
+{
+	free(r->own);
+	free(r->copy);
+	memset(r, 0, sizeof(*r));
 }
 
 int
 db_pii_json_hashes(const struct db_store *s, const struct db_evidence *e,
-		   struct buf *json)
+		   const struct db_rcpts *rl, struct buf *json)
 {
 	char h[DB_HASH_HEX];
 	const char *sender = e->sender ? e->sender : "";
+	size_t i;
 	int rc;
 
 	if ((rc = db_pii_hash_n(s, sender, strlen(sender), h)) != DB_OK)
 		return rc;
-	if (buf_printf(json, ",\"sender_h\":\"%s\",\"recipients_h\":\"", h))
+	if (buf_printf(json, ",\"sender_h\":\"%s\",\"recipients_h\":[", h))
 		return DB_ERR_NOMEM;
-	if ((rc = db_pii_hash_list(s, e->recipients, json)) != DB_OK)
-		return rc;
+	for (i = 0; i < rl->n; i++) {
+		rc = db_pii_hash_n(s, rl->v[i], strlen(rl->v[i]), h);
+		if (rc != DB_OK)
+			return rc;
+		if (buf_printf(json, "%s\"%s\"", i ? "," : "", h) < 0)
+			return DB_ERR_NOMEM;
+	}
 	/* An IP is hashed as written, not as an address. */
 	if ((rc = db_pii_hmac(s, e->client_ip, h)) != DB_OK)
 		return rc;
-	if (buf_printf(json, "\",\"client_ip_h\":\"%s\"", h) < 0)
+	if (buf_printf(json, "],\"client_ip_h\":\"%s\"", h) < 0)
 		return DB_ERR_NOMEM;
 	return DB_OK;
 }
@@ -239,14 +263,16 @@ db_pii_json_hashes(const struct db_store *s, const struct db_evidence *e,
 int
 db_pii_encode(struct buf *b, const struct db_pii *p)
 {
+	size_t i;
 	int r;
 
 	buf_reset(b);
 	r = buf_puts(b, "{\"sender\":");
 	r |= db_json_string(b, p->sender);
-	r |= buf_puts(b, ",\"recipients\":");
-	r |= db_json_string(b, p->recipients);
-	r |= buf_puts(b, ",\"client_ip\":");
+	r |= buf_puts(b, ",\"recipients\":[");
+	for (i = 0; i < p->nrcpt; i++)
+		r |= (i ? buf_putc(b, ',') : 0) | db_json_string(b, p->rcpt[i]);
+	r |= buf_puts(b, "],\"client_ip\":");
 	r |= db_json_string(b, p->client_ip);
 	r |= buf_putc(b, '}');
 	return r == 0 ? DB_OK : DB_ERR_NOMEM;
@@ -255,32 +281,62 @@ db_pii_encode(struct buf *b, const struct db_pii *p)
 void
 db_pii_free(struct db_pii *p)
 {
+	size_t i;
+
 	free(p->sender);
-	free(p->recipients);
+	for (i = 0; i < p->nrcpt; i++)
+		free(p->rcpt[i]);
+	free(p->rcpt);
 	free(p->client_ip);
 	memset(p, 0, sizeof(*p));
+}
+
+/* The recipients of an evpii entry: an array (records of version 3) or
+ * the comma-joined string of version 2, split as its hashes were. */
+static int
+db_pii_decode_rcpts(JsonObject *o, struct db_pii *out)
+{
+	JsonArray *a = jsonr_array(o, "recipients");
+	const char *s = jsonr_string(o, "recipients");
+	unsigned i;
+
+	if (a == NULL && s == NULL)
+		return DB_ERR_CORRUPT; /* every field is written */
+	if (a == NULL) {
+		/* The record reader owns the old string form. */
+		return db_evrec_old_list(s, &out->rcpt, &out->nrcpt);
+	}
+	out->rcpt = calloc(json_array_get_length(a) + 1, sizeof(char *));
+	if (out->rcpt == NULL)
+		return DB_ERR_NOMEM;
+	for (i = 0; i < json_array_get_length(a); i++, out->nrcpt++) {
+		s = jsonr_array_string(a, i);
+		if ((out->rcpt[i] = strdup(s ? s : "")) == NULL)
+			return DB_ERR_NOMEM;
+	}
+	return DB_OK;
 }
 
 int
 db_pii_decode(const void *v, size_t len, struct db_pii *out)
 {
-	static const char *const names[3] = {"sender", "recipients",
-					     "client_ip"};
-	char **slots[3] = {&out->sender, &out->recipients, &out->client_ip};
-	const char *s;
+	const char *sender, *ip;
 	struct jsonr j;
-	int i, rc;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = jsonr_parse(&j, v, len);
 	if (rc != JSONR_OK)
 		return rc == JSONR_NOMEM ? DB_ERR_NOMEM : DB_ERR_CORRUPT;
-	for (i = 0; i < 3 && rc == DB_OK; i++) {
-		if ((s = jsonr_string(j.root, names[i])) == NULL)
-			rc = DB_ERR_CORRUPT; /* every field is written */
-		else if ((*slots[i] = strdup(s)) == NULL)
-			rc = DB_ERR_NOMEM;
-	}
+	sender = jsonr_string(j.root, "sender");
+	ip = jsonr_string(j.root, "client_ip");
+	if (sender == NULL || ip == NULL)
+		rc = DB_ERR_CORRUPT; /* every field is written */
+	else if ((out->sender = strdup(sender)) == NULL ||
+		 (out->client_ip = strdup(ip)) == NULL)
+		rc = DB_ERR_NOMEM;
+	else
+		rc = db_pii_decode_rcpts(j.root, out);
 	jsonr_free(&j);
 	if (rc != DB_OK)
 		db_pii_free(out);
@@ -291,17 +347,25 @@ int
 db_pii_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 	       const struct db_evidence *e)
 {
-	struct db_pii p = {(char *)(e->sender ? e->sender : ""),
-			   (char *)(e->recipients ? e->recipients : ""),
+	struct db_pii p = {(char *)(e->sender ? e->sender : ""), NULL, 0,
 			   (char *)(e->client_ip ? e->client_ip : "")};
+	struct db_rcpts rl;
 	struct buf b = BUF_INIT;
 	unsigned char key[8];
 	MDB_val k = {8, key}, v;
 	int rc;
 
-	if (!*p.sender && !*p.recipients && !*p.client_ip)
+	if ((rc = db_rcpts_get(e, &rl)) != DB_OK)
+		return rc;
+	p.rcpt = (char **)rl.v;
+	p.nrcpt = rl.n;
+	if (!*p.sender && rl.n == 0 && !*p.client_ip) {
+		db_rcpts_free(&rl);
 		return DB_OK;
-	if ((rc = db_pii_encode(&b, &p)) != DB_OK)
+	}
+	rc = db_pii_encode(&b, &p);
+	db_rcpts_free(&rl);
+	if (rc != DB_OK)
 		return rc;
 	db_be64_put(key, seq);
 	v.mv_size = b.len;
@@ -372,49 +436,59 @@ db_pii_show(struct buf *out, const char *plain, size_t n, const char *h,
 			  h);
 }
 
-/* The shown recipients: element by element against the hash list. */
+/* The shown recipients, element by element against the hash list: a
+ * JSON array (as) or the comma-joined string of version 2. */
 static int
-db_pii_show_list(struct buf *out, const char *plain, const char *hashes)
+db_pii_show_list(struct buf *out, const struct db_pii *p,
+		 const struct db_evrec *rec, int as_array)
 {
-	const char *p = plain, *h = hashes, *pe, *he;
-	size_t pn, hn;
-	int r = 0;
+	struct buf v = BUF_INIT;
+	size_t i, n = p->nrcpt > rec->nrcpt_h ? p->nrcpt : rec->nrcpt_h;
+	const char *plain, *h;
+	int r = as_array ? buf_putc(out, '[') : 0;
 
-	for (;;) {
-		pe = p ? strchr(p, ',') : NULL;
-		he = h ? strchr(h, ',') : NULL;
-		pn = p ? (pe ? (size_t)(pe - p) : strlen(p)) : 0;
-		hn = h ? (he ? (size_t)(he - h) : strlen(h)) : 0;
-		r |= db_pii_show(out, p ? p : "", pn, h ? h : "", hn);
-		p = pe ? pe + 1 : NULL;
-		h = he ? he + 1 : NULL;
-		if (p == NULL && h == NULL)
-			break;
-		r |= buf_putc(out, ',');
+	for (i = 0; i < n; i++) {
+		plain = i < p->nrcpt ? p->rcpt[i] : "";
+		h = i < rec->nrcpt_h ? rec->rcpt_hv[i] : "";
+		if (as_array) {
+			buf_reset(&v);
+			r |= db_pii_show(&v, plain, strlen(plain), h, strlen(h));
+			r |= buf_reserve(&v, 0);
+			r |= (i ? buf_putc(out, ',') : 0) |
+			     db_json_string(out, v.data);
+		} else {
+			r |= (i ? buf_putc(&v, ',') : 0) |
+			     db_pii_show(&v, plain, strlen(plain), h,
+					 strlen(h));
+		}
 	}
+	if (as_array)
+		r |= buf_putc(out, ']');
+	else
+		r |= buf_reserve(&v, 0) | db_json_string(out, v.data);
+	buf_free(&v);
 	return r;
 }
 
 /* The three "name":"value" members of the merged view. */
 static int
-db_pii_members(struct buf *out, const struct db_pii *p, const char *sh,
-	       const char *rh, const char *ch)
+db_pii_members(struct buf *out, const struct db_pii *p,
+	       const struct db_evrec *rec, int as_array)
 {
 	struct buf v = BUF_INIT;
 	int r;
 
 	r = db_pii_show(&v, p->sender ? p->sender : "",
-			p->sender ? strlen(p->sender) : 0, sh, strlen(sh));
+			p->sender ? strlen(p->sender) : 0, rec->sender_h,
+			strlen(rec->sender_h));
 	r |= buf_reserve(&v, 0);
 	r |= buf_puts(out, "\"sender\":") | db_json_string(out, v.data);
-	buf_reset(&v);
-	r |= db_pii_show_list(&v, p->recipients ? p->recipients : "", rh);
-	r |= buf_reserve(&v, 0);
-	r |= buf_puts(out, ",\"recipients\":") | db_json_string(out, v.data);
+	r |= buf_puts(out, ",\"recipients\":");
+	r |= db_pii_show_list(out, p, rec, as_array);
 	buf_reset(&v);
 	r |= db_pii_show(&v, p->client_ip ? p->client_ip : "",
-			 p->client_ip ? strlen(p->client_ip) : 0, ch,
-			 strlen(ch));
+			 p->client_ip ? strlen(p->client_ip) : 0,
+			 rec->client_ip_h, strlen(rec->client_ip_h));
 	r |= buf_reserve(&v, 0);
 	r |= buf_puts(out, ",\"client_ip\":") | db_json_string(out, v.data);
 	r |= buf_putc(out, ',');
@@ -426,43 +500,34 @@ int
 db_pii_merge_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 		 const char *json, size_t len, struct buf *out)
 {
-	struct buf sh = BUF_INIT, rh = BUF_INIT, ch = BUF_INIT;
-	struct db_pii p = {NULL, NULL, NULL};
+	struct db_pii p = {NULL, NULL, 0, NULL};
+	struct db_evrec rec;
 	const char *at = NULL;
-	struct jsonr j;
 	int rc;
 
 	buf_reset(out);
-	rc = jsonr_parse(&j, json, len);
-	if (rc == JSONR_NOMEM)
-		return DB_ERR_NOMEM;
-	if (jsonr_has(j.root, "sender_h"))
+	rc = db_evrec_parse(json, len, NULL, &rec);
+	if (rc == DB_ERR_NOMEM)
+		return rc;
+	if (rc == DB_OK && rec.version >= 2)
 		at = db_json_find(json, len, "sender_h");
 	if (at == NULL) {
-		jsonr_free(&j);
+		db_evrec_free(&rec);
 		if (buf_append(out, json, len) < 0 || buf_reserve(out, 0) < 0)
 			return DB_ERR_NOMEM;
 		return DB_OK;
 	}
-	if ((rc = db_json_take(j.root, "sender_h", &sh)) >= 0 &&
-	    (rc = db_json_take(j.root, "recipients_h", &rh)) >= 0)
-		rc = db_json_take(j.root, "client_ip_h", &ch);
-	jsonr_free(&j);
-	if (rc >= 0) {
-		rc = db_pii_get_txn(s, txn, seq, &p);
-		if (rc == DB_NOTFOUND)
-			rc = DB_OK;
-	}
+	rc = db_pii_get_txn(s, txn, seq, &p);
+	if (rc == DB_NOTFOUND)
+		rc = DB_OK;
 	if (rc == DB_OK && buf_append(out, json, (size_t)(at - json)) < 0)
 		rc = DB_ERR_NOMEM;
 	if (rc == DB_OK)
-		rc = db_pii_members(out, &p, sh.data, rh.data, ch.data);
+		rc = db_pii_members(out, &p, &rec, rec.version >= 3);
 	if (rc == DB_OK && (buf_append(out, at, len - (size_t)(at - json)) < 0 ||
 			    buf_reserve(out, 0) < 0))
 		rc = DB_ERR_NOMEM;
 	db_pii_free(&p);
-	buf_free(&sh);
-	buf_free(&rh);
-	buf_free(&ch);
+	db_evrec_free(&rec);
 	return rc;
 }

@@ -51,33 +51,38 @@ struct db_scrub {
 	size_t len;
 };
 
-/* Blank the elements of list whose address form is key; 1 if any. */
+/* Blank the recipients of p whose address form is key; 1 if any. */
 static int
-db_scrub_list(char *list, const char *key, struct buf *form, int *only,
+db_scrub_list(struct db_pii *p, const char *key, struct buf *form, int *only,
 	      int *rc)
 {
-	char *p = list, *e;
 	int hit = 0, nonblank = 0;
-	size_t n;
+	size_t i;
 
-	for (;;) {
-		e = strchr(p, ',');
-		n = e ? (size_t)(e - p) : strlen(p);
-		if ((*rc = db_pii_form(p, n, form)) != DB_OK)
+	for (i = 0; i < p->nrcpt; i++) {
+		if ((*rc = db_pii_form(p->rcpt[i], strlen(p->rcpt[i]), form)))
 			return 0;
 		if (form->len > 0)
 			nonblank++;
 		if (form->len > 0 && strcmp(form->data, key) == 0) {
-			memmove(p, p + n, strlen(p + n) + 1);
+			p->rcpt[i][0] = '\0';
 			hit = 1;
-			e = strchr(p, ',');
 		}
-		if (e == NULL)
-			break;
-		p = e + 1;
 	}
 	*only = hit && nonblank == 1;
 	return hit;
+}
+
+/* Does p still hold any personal data? */
+static int
+db_scrub_left(const struct db_pii *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrcpt; i++)
+		if (p->rcpt[i][strspn(p->rcpt[i], " ")] != '\0')
+			return 1;
+	return p->sender[0] || p->client_ip[0];
 }
 
 /* Scrub key out of one decoded entry; 1 when it changed. */
@@ -92,7 +97,7 @@ db_scrub_entry(struct db_pii *p, const char *key, struct buf *form, int *rc)
 		p->sender[0] = '\0';
 		sender = 1;
 	}
-	hit = db_scrub_list(p->recipients, key, form, &only, rc);
+	hit = db_scrub_list(p, key, form, &only, rc);
 	if (*rc != DB_OK)
 		return 0;
 	/* The data subject's own connection goes with the address. */
@@ -148,8 +153,7 @@ db_forget_scan(struct db_store *s, MDB_txn *txn, const char *key,
 			sc.seq = db_be64_get(k.mv_data);
 			sc.value = NULL;
 			sc.len = 0;
-			if (p.sender[0] || strspn(p.recipients, " ,") !=
-			    strlen(p.recipients) || p.client_ip[0]) {
+			if (db_scrub_left(&p)) {
 				rc = db_pii_encode(&enc, &p);
 				sc.len = enc.len;
 				sc.value = buf_steal(&enc);

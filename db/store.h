@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "../common/addr.h"
+#include "evrec.h"
 
 /* Return codes. */
 #define DB_OK 0
@@ -293,6 +294,14 @@ int db_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
  */
 int db_export(struct db_store *s, FILE *out, int json);
 
+/* One rule that fired, for the record (strings borrowed by the caller). */
+struct db_evidence_rule {
+	const char *id;      /* the catalogue id, e.g. "consent.missing" */
+	const char *detail;  /* NULL: "" */
+	const char *where;   /* NULL: "" */
+	int rcpt;            /* index into the record's recipients, or -1 */
+};
+
 /* One evidence record of a decision (strings borrowed by the caller). */
 struct db_evidence {
 	int64_t time;        /* UTC seconds */
@@ -302,11 +311,16 @@ struct db_evidence {
 	const char *queue_id;
 	const char *message_id;
 	const char *sender;
-	const char *recipients; /* comma-separated */
+	const char *recipients; /* comma-separated; used when rcptv is NULL */
+	const char *const *rcptv; /* the recipients one by one, or NULL */
+	size_t nrcpt;
 	const char *client_ip;
 	int tls;
 	const char *cls;
-	const char *rules;   /* "rule: detail; rule: detail" */
+	const struct db_evidence_rule *rulev; /* the rules that fired */
+	size_t nrules;
+	const char *rules;   /* a note naming no rule (a consent change's
+			      * "by=..."), or NULL */
 	const char *action;  /* pass, reject, tempfail, monitor, ... */
 	const char *sha256;  /* hex, or "" */
 	const char *retry_of; /* doi-retry: ref of the doi-send record of the
@@ -322,12 +336,17 @@ struct db_evidence {
 
 /*
  * Append one evidence record durably (committed before return).  The record
- * is stored as one JSON object text: {"seq":N,"prev":"<hex>","time":"<ISO
- * 8601>","ref":...,"kind":...,"queue_id":...,"message_id":...,"sender_h":
- * ...,"recipients_h":...,"client_ip_h":...,"tls":true|false,"class":...,
- * "rules":...,"action":...,"sha256":...} (NULL strings written as ""),
+ * is stored as one JSON object text of version DB_EVIDENCE_VERSION (see
+ * db/evrec.h for the older ones, which stay as they were written):
+ * {"seq":N,"version":3,"prev":"<hex>","time":"<ISO 8601>","ref":...,
+ * "kind":...,"queue_id":...,"message_id":...,"sender_h":...,
+ * "recipients_h":[...],"client_ip_h":...,"tls":true|false,"class":...,
+ * "rules":[{"id":...,"detail":...,"where":...,"recipient":N|null},...],
+ * "note":...,"action":...,"sha256":...} (NULL strings written as ""),
  * and "retry_of":... after sha256 only when e->retry_of is set, then
  * "before":...,"after":... only when e->before is set (a consent change).
+ * A rule's "recipient" is its index into the recipients (rcpt within
+ * 0..nrcpt-1), else null.
  * seq counts from 1; prev is the SHA-256 (lower-case hex) of the previous
  * record's stored bytes, "" for the first, so the records form a hash
  * chain.  The key is seq as 8 bytes big-endian; evref maps ref to seq.  ref
@@ -336,10 +355,11 @@ struct db_evidence {
  *
  * Personal data stays out of the chain: sender_h and client_ip_h are the
  * HMAC-SHA256 (the store's secret, lower-case hex) of the normalised sender
- * and of the client IP as written, recipients_h the comma-separated HMACs
- * of each recipient (normalised) in order; an empty field hashes to "".
- * The plaintext goes into evpii under the same seq as
- * {"sender":..,"recipients":..,"client_ip":..}, in the same transaction.
+ * and of the client IP as written, recipients_h the HMACs of each
+ * recipient (normalised) in order (rcptv, or recipients split at ','); an
+ * empty field hashes to "".  The plaintext goes into evpii under the same
+ * seq as {"sender":..,"recipients":[..],"client_ip":..}, in the same
+ * transaction.
  */
 #define DB_REF_MAX 256
 int db_evidence_append(struct db_store *s, const struct db_evidence *e);
@@ -408,6 +428,9 @@ struct db_verify_result {
 	uint64_t checked;  /* records read */
 	uint64_t problems; /* calls of cb */
 	uint64_t start;    /* the first seq expected (checkpoint + 1) */
+	/* records read per format version (db/evrec.h); [0] counts those
+	 * whose version is unknown or that are not JSON */
+	uint64_t versions[DB_EVIDENCE_VERSION + 1];
 };
 int db_evidence_verify(struct db_store *s, db_verify_cb cb, void *arg,
 		       struct db_verify_result *res);

@@ -25,7 +25,8 @@ struct db_vstate {
 	uint64_t expect;
 	uint64_t pii_seen;
 	char prev[DB_HASH_HEX];
-	struct buf ref, sh, rh, ch, forgot;
+	struct buf forgot;
+	const struct db_evrec *rec; /* the record being checked */
 	int forgotten; /* the current record's seq is in the forgotten set */
 };
 
@@ -33,7 +34,8 @@ static void
 db_vproblem(struct db_vstate *v, uint64_t seq, const char *problem)
 {
 	v->res->problems++;
-	v->cb(seq, v->ref.data ? v->ref.data : "", problem, v->arg);
+	v->cb(seq, v->rec && v->rec->ref ? v->rec->ref : "", problem,
+	      v->arg);
 }
 
 /* Is hash h (n bytes) listed in the forgotten set of this record? */
@@ -97,47 +99,43 @@ db_vfield(struct db_vstate *v, uint64_t seq, const char *name,
 
 /* The recipients, element by element. */
 static int
-db_vrecipients(struct db_vstate *v, uint64_t seq, const char *plain)
+db_vrecipients(struct db_vstate *v, uint64_t seq, const struct db_pii *p)
 {
-	const char *p = plain, *h = v->rh.data, *pe, *he;
-	size_t np = 1, nh = 1;
+	const struct db_evrec *r = v->rec;
 	char msg[160];
+	size_t i;
 	int rc = DB_OK;
 
-	for (pe = plain; (pe = strchr(pe, ',')); pe++)
-		np++;
-	for (he = h; (he = strchr(he, ',')); he++)
-		nh++;
-	if (np != nh) {
+	if (p->nrcpt != r->nrcpt_h) {
 		snprintf(msg, sizeof(msg), "personal data changed (%zu "
-			 "recipients for %zu hashes)", np, nh);
+			 "recipients for %zu hashes)", p->nrcpt, r->nrcpt_h);
 		db_vproblem(v, seq, msg);
 		return DB_OK;
 	}
-	while (rc == DB_OK && p && h) {
-		pe = strchr(p, ',');
-		he = strchr(h, ',');
-		rc = db_vfield(v, seq, "recipients", p,
-			       pe ? (size_t)(pe - p) : strlen(p), h,
-			       he ? (size_t)(he - h) : strlen(h), 1);
-		p = pe ? pe + 1 : NULL;
-		h = he ? he + 1 : NULL;
-	}
+	for (i = 0; rc == DB_OK && i < p->nrcpt; i++)
+		rc = db_vfield(v, seq, "recipients", p->rcpt[i],
+			       strlen(p->rcpt[i]), r->rcpt_hv[i],
+			       strlen(r->rcpt_hv[i]), 1);
 	return rc;
 }
 
 /* Is any hash of the record non-empty? */
 static int
-db_vhas_hashes(const struct db_vstate *v)
+db_vhas_hashes(const struct db_evrec *r)
 {
-	return v->sh.len > 0 || v->ch.len > 0 ||
-	       strspn(v->rh.data, ",") != v->rh.len;
+	size_t i;
+
+	for (i = 0; i < r->nrcpt_h; i++)
+		if (r->rcpt_hv[i][0])
+			return 1;
+	return r->sender_h[0] || r->client_ip_h[0];
 }
 
 /* The evpii entry of one record against its hashes. */
 static int
-db_vpii(struct db_vstate *v, uint64_t seq, JsonObject *o)
+db_vpii(struct db_vstate *v, uint64_t seq)
 {
+	const struct db_evrec *r = v->rec;
 	struct db_pii p;
 	int rc, got;
 
@@ -146,17 +144,13 @@ db_vpii(struct db_vstate *v, uint64_t seq, JsonObject *o)
 		v->pii_seen++;
 	if (got < 0 && got != DB_ERR_CORRUPT)
 		return got;
-	if (!jsonr_has(o, "sender_h")) {
+	if (r->version < 2) {
 		if (got != DB_NOTFOUND)
 			db_vproblem(v, seq, "personal data stored for a record "
 				    "without hashes");
 		db_pii_free(&p);
 		return DB_OK;
 	}
-	if ((rc = db_json_take(o, "sender_h", &v->sh)) < 0 ||
-	    (rc = db_json_take(o, "recipients_h", &v->rh)) < 0 ||
-	    (rc = db_json_take(o, "client_ip_h", &v->ch)) < 0)
-		goto done;
 	rc = db_pii_forgotten_txn(v->s, v->txn, seq, &v->forgot);
 	v->forgotten = rc == DB_OK;
 	if (rc < 0)
@@ -164,41 +158,32 @@ db_vpii(struct db_vstate *v, uint64_t seq, JsonObject *o)
 	rc = DB_OK;
 	if (got == DB_ERR_CORRUPT)
 		db_vproblem(v, seq, "its personal data does not decode");
-	else if (got == DB_NOTFOUND && db_vhas_hashes(v) && !v->forgotten)
+	else if (got == DB_NOTFOUND && db_vhas_hashes(r) && !v->forgotten)
 		db_vproblem(v, seq, "its personal data is missing and was not "
 			    "forgotten");
 	else if (got == DB_OK &&
 		 (rc = db_vfield(v, seq, "sender", p.sender, strlen(p.sender),
-				 v->sh.data, v->sh.len, 1)) == DB_OK &&
-		 (rc = db_vrecipients(v, seq, p.recipients)) == DB_OK)
+				 r->sender_h, strlen(r->sender_h), 1)) ==
+			 DB_OK &&
+		 (rc = db_vrecipients(v, seq, &p)) == DB_OK)
 		rc = db_vfield(v, seq, "client_ip", p.client_ip,
-			       strlen(p.client_ip), v->ch.data, v->ch.len, 0);
+			       strlen(p.client_ip), r->client_ip_h,
+			       strlen(r->client_ip_h), 0);
 done:
 	db_pii_free(&p);
 	return rc;
 }
 
-/* One chained record: its place in the chain, then its personal data. */
-static int
-db_vrecord(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
+/* Where the record sits in the chain: its seq, its text, its prev. */
+static void
+db_vplace(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
 {
 	char head[40], msg[200];
-	struct buf prev = BUF_INIT;
-	struct jsonr j;
-	int rc, n;
+	int n;
 
-	rc = jsonr_parse(&j, json, len);
-	if (rc == JSONR_NOMEM)
-		return DB_ERR_NOMEM;
-	if ((rc = db_json_take(j.root, "ref", &v->ref)) < 0 ||
-	    (rc = db_json_take(j.root, "prev", &prev)) < 0)
-		goto done;
 	n = snprintf(head, sizeof(head), "{\"seq\":%llu,",
 		     (unsigned long long)seq);
-	if (j.root == NULL) {
-		db_vproblem(v, seq, "its text is not a JSON object; it was "
-			    "changed");
-	} else if (seq != v->expect) {
+	if (seq != v->expect) {
 		snprintf(msg, sizeof(msg), "expected record %llu here; records "
 			 "were removed or reordered",
 			 (unsigned long long)v->expect);
@@ -206,20 +191,45 @@ db_vrecord(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
 	} else if (len < (size_t)n || memcmp(json, head, (size_t)n) != 0) {
 		db_vproblem(v, seq, "its text names another sequence number; "
 			    "it was moved or changed");
-	} else if (strcmp(prev.data, v->prev) != 0) {
+	} else if (strcmp(v->rec->prev, v->prev) != 0) {
 		snprintf(msg, sizeof(msg), "the hash of the record before it "
 			 "does not match; record %llu or this one was changed",
 			 (unsigned long long)(seq > 1 ? seq - 1 : 0));
 		db_vproblem(v, seq, msg);
 	}
-	rc = j.root ? db_vpii(v, seq, j.root) : DB_OK;
+}
+
+/* One chained record: its place in the chain, then its personal data. */
+static int
+db_vrecord(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
+{
+	static const struct db_evrec none;
+	struct db_evrec rec;
+	int rc;
+
+	rc = db_evrec_parse(json, len, NULL, &rec);
+	if (rc == DB_ERR_NOMEM)
+		return rc;
+	v->rec = rc == DB_OK ? &rec : &none;
+	if (rc != DB_OK) {
+		v->res->versions[0]++;
+		db_vproblem(v, seq, "its text is not a JSON object; it was "
+			    "changed");
+		rc = DB_OK;
+	} else {
+		v->res->versions[rec.version >= DB_EVIDENCE_VERSION_MIN &&
+				 rec.version <= DB_EVIDENCE_VERSION
+					 ? rec.version : 0]++;
+		db_vplace(v, seq, json, len);
+		rc = db_vpii(v, seq);
+	}
 	if (rc == DB_OK)
 		rc = db_sha256_hex(json, len, v->prev);
 	v->expect = seq + 1;
 	v->res->checked++;
-done:
-	jsonr_free(&j);
-	buf_free(&prev);
+	if (v->rec == &rec)
+		db_evrec_free(&rec);
+	v->rec = NULL;
 	return rc;
 }
 
@@ -233,7 +243,6 @@ db_vorphans(struct db_vstate *v)
 
 	if ((rc = db_from_mdb(mdb_cursor_open(v->txn, v->s->evpii, &cur))))
 		return rc;
-	buf_reset(&v->ref);
 	for (got = mdb_cursor_get(cur, &k, &val, MDB_FIRST); got == 0;
 	     got = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
 		if (k.mv_size == 8 &&
@@ -301,10 +310,6 @@ db_evidence_verify(struct db_store *s, db_verify_cb cb, void *arg,
 		return rc;
 	rc = db_vwalk(&v);
 	mdb_txn_abort(v.txn);
-	buf_free(&v.ref);
-	buf_free(&v.sh);
-	buf_free(&v.rh);
-	buf_free(&v.ch);
 	buf_free(&v.forgot);
 	return rc;
 }

@@ -27,7 +27,8 @@ struct mf_eom_state {
 	struct pol_verdict verdict;
 	char ref[MF_REF_MAX];
 	char sha256[65];
-	struct buf rcpt_list;
+	const char **rcptv; /* the evidence's recipients (borrowed from c) */
+	size_t nrcpt;
 	int deferred; /* 1: the deferred refusals decide the answer */
 };
 
@@ -68,15 +69,14 @@ mf_step_lookup(struct mf_ctx *c, struct mf_eom_state *s)
 	size_t i;
 
 	s->rcpts = calloc(c->nrcpts ? c->nrcpts : 1, sizeof(*s->rcpts));
-	if (s->rcpts == NULL)
+	s->rcptv = calloc(c->nrcpts + c->ndeferred + 1, sizeof(*s->rcptv));
+	if (s->rcpts == NULL || s->rcptv == NULL)
 		return -1;
 	for (i = 0; i < c->nrcpts; i++) {
 		s->rcpts[i].addr = c->rcpts[i].addr;
 		if (mf_consent_lookup(c->rcpts[i].addr, &s->rcpts[i].consent) < 0)
 			return -1;
-		if (buf_printf(&s->rcpt_list, "%s%s", i ? "," : "",
-			       c->rcpts[i].addr) < 0)
-			return -1;
+		s->rcptv[s->nrcpt++] = c->rcpts[i].addr;
 	}
 	s->env.sender = c->sender;
 	s->env.client_ip = c->client_ip;
@@ -119,7 +119,7 @@ mf_step_hash(struct mf_ctx *c, struct mf_eom_state *s)
 static int
 mf_step_deferred(struct mf_ctx *c, struct mf_eom_state *s)
 {
-	int rc = mf_refusal_fold(c, &s->verdict, &s->rcpt_list);
+	int rc = mf_refusal_fold(c, &s->verdict, s->rcptv, &s->nrcpt);
 
 	if (rc < 0)
 		return -1;
@@ -249,7 +249,7 @@ mf_eom_state_free(struct mf_eom_state *s)
 	pol_message_free(s->msg);
 	free(s->rcpts);
 	pol_verdict_clear(&s->verdict);
-	buf_free(&s->rcpt_list);
+	free(s->rcptv);
 }
 
 sfsistat
@@ -291,8 +291,7 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 	mf_step_hash(c, &s);
 	action = mf_action_word(c, &s.verdict);
 	if (mf_evidence_decision(c, s.ref, pol_class_name(s.verdict.cls),
-				 s.rcpt_list.data ? s.rcpt_list.data : "",
-				 &s.verdict, action, s.msg->message_id,
+				 s.rcptv, s.nrcpt, &s.verdict, action, s.msg->message_id,
 				 s.sha256) < 0) {
 		st = mf_tempfail(ctx, c, "cannot record evidence");
 		goto done;

@@ -1,6 +1,6 @@
 /*
- * catalogue.c - the table of rule ids, their reply sentences and the action
- * names.  Static data only; owns nothing at run time.
+ * catalogue.c - the table of rule ids, their reply sentences, the action
+ * names and the action words evidence records hold.  Static data only; owns nothing at run time.
  */
 #include "catalogue.h"
 
@@ -80,6 +80,28 @@ pol_action_name(enum pol_action a)
 	if ((int)a < 0 || a > POL_ACTION_OFF)
 		return "?";
 	return pol_action_names[a];
+}
+
+static const char *const pol_record_actions[] = {
+	"monitor", "passed-to-mta", "sent", "withdrawn", "unknown", "add",
+	"confirm", "withdraw", "import", "forget", "purge", "migrate",
+};
+
+const char *
+pol_evidence_action(unsigned i)
+{
+	static const enum pol_action rule_actions[] = {
+		POL_ACTION_PASS, POL_ACTION_REJECT, POL_ACTION_TEMPFAIL,
+		POL_ACTION_QUARANTINE, POL_ACTION_TAG,
+	};
+	size_t nr = sizeof(rule_actions) / sizeof(rule_actions[0]);
+
+	if (i < nr)
+		return pol_action_names[rule_actions[i]];
+	i -= (unsigned)nr;
+	if (i < sizeof(pol_record_actions) / sizeof(pol_record_actions[0]))
+		return pol_record_actions[i];
+	return NULL;
 }
 
 int
