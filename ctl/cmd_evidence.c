@@ -101,15 +101,16 @@ ctl_cmd_verify(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		ctl_error("evidence store: %s", db_strerror(rc));
 		return CTL_EXIT_REFUSED;
 	}
-	ctl_verify_versions(&v);
 	if (v.problems) {
 		printf("verify: the evidence is BROKEN (%llu records read, "
 		       "%llu problems)\n", (unsigned long long)v.checked,
 		       (unsigned long long)v.problems);
+		ctl_verify_versions(&v);
 		return CTL_EXIT_REFUSED;
 	}
 	printf("verify: %llu evidence records, chain intact%s, personal data "
 	       "matches\n", (unsigned long long)v.checked,
 	       v.start > 1 ? " from the purge checkpoint" : "");
+	ctl_verify_versions(&v);
 	return CTL_EXIT_OK;
 }
