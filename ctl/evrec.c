@@ -206,7 +206,8 @@ ctl_word_in(const char *word, const char *list)
 }
 
 /* The kinds of records db/ and the programs write (db/store.h). */
-#define CTL_EV_KINDS "decision|doi-send|doi-retry|withdrawal|consent"
+#define CTL_EV_KINDS \
+	"decision|doi-send|doi-retry|withdrawal|consent|replication"
 
 int
 ctl_evfilter_option(struct ctl_evfilter *f, int opt, const char *arg)

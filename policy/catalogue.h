@@ -57,8 +57,9 @@ int pol_action_parse(const char *s);
  * the last: the rule actions a decision takes (pass, tag, quarantine,
  * tempfail, reject), then those of the other records: monitor (a decision
  * in monitor mode), passed-to-mta, sent, withdrawn, unknown (DOI sends and
- * withdrawals by mail) and add, confirm, withdraw, import, forget, purge,
- * migrate (consent changes and data protection).  Borrowed static text.
+ * withdrawals by mail), add, confirm, withdraw, import, forget, purge,
+ * migrate (consent changes and data protection) and outbox-retry,
+ * outbox-drop, outbox-dead, verify (replication).  Borrowed static text.
  */
 const char *pol_evidence_action(unsigned i);
 
