@@ -46,9 +46,11 @@ db_json_pair(struct buf *b, const char *name, const char *value)
 
 /* The rules array of a version 3 record. */
 static int
-db_evidence_rules(struct buf *b, const struct db_evidence *e, size_t nrcpt)
+db_evidence_rules(const struct db_store *s, struct buf *b,
+		  const struct db_evidence *e, size_t nrcpt)
 {
 	const struct db_evidence_rule *x;
+	char h[DB_HASH_HEX];
 	size_t i;
 	int r = buf_puts(b, ",\"rules\":[");
 
@@ -56,7 +58,14 @@ db_evidence_rules(struct buf *b, const struct db_evidence *e, size_t nrcpt)
 		x = &e->rulev[i];
 		r |= buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
 		r |= db_json_string(b, x->id);
-		r |= buf_puts(b, ",\"detail\":") | db_json_string(b, x->detail);
+		if (x->personal && x->detail && x->detail[0]) {
+			if (db_pii_hmac(s, x->detail, h) != DB_OK)
+				return -1;
+			r |= buf_printf(b, ",\"detail_h\":\"%s\"", h);
+		} else {
+			r |= buf_puts(b, ",\"detail\":") |
+			     db_json_string(b, x->detail);
+		}
 		r |= buf_puts(b, ",\"where\":") | db_json_string(b, x->where);
 		if (x->rcpt >= 0 && (size_t)x->rcpt < nrcpt)
 			r |= buf_printf(b, ",\"recipient\":%d}", x->rcpt);
@@ -64,6 +73,20 @@ db_evidence_rules(struct buf *b, const struct db_evidence *e, size_t nrcpt)
 			r |= buf_puts(b, ",\"recipient\":null}");
 	}
 	return r | buf_putc(b, ']');
+}
+
+/* The note, or the HMAC of a personal one. */
+static int
+db_evidence_note(const struct db_store *s, struct buf *b,
+		 const struct db_evidence *e)
+{
+	char h[DB_HASH_HEX];
+
+	if (!e->note_personal || e->rules == NULL || e->rules[0] == '\0')
+		return db_json_pair(b, "note", e->rules);
+	if (db_pii_hmac(s, e->rules, h) != DB_OK)
+		return -1;
+	return buf_printf(b, ",\"note_h\":\"%s\"", h);
 }
 
 /* The JSON text of one record (see store.h for the layout). */
@@ -94,8 +117,8 @@ db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
 	}
 	r |= buf_printf(b, ",\"tls\":%s", e->tls ? "true" : "false");
 	r |= db_json_pair(b, "class", e->cls);
-	r |= db_evidence_rules(b, e, rc_list.n);
-	r |= db_json_pair(b, "note", e->rules);
+	r |= db_evidence_rules(s, b, e, rc_list.n);
+	r |= db_evidence_note(s, b, e);
 	db_rcpts_free(&rc_list);
 	r |= db_json_pair(b, "action", e->action);
 	r |= db_json_pair(b, "sha256", e->sha256);

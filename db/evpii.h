@@ -7,7 +7,9 @@
  * version 3, comma-joined before) and "client_ip_h".  The plaintext lives
  * in the named database evpii, keyed by the record's 8-byte sequence, as
  * {"sender":..,"recipients":[..],"client_ip":..} (recipients a
- * comma-joined string in entries written before version 3).  Forgetting an address blanks it in evpii (the chained
+ * comma-joined string in entries written before version 3), with
+ * "details":[..] (one per rule, "" where the detail is in the chain) and
+ * "note":.. when the record has personal details or a personal note.  Forgetting an address blanks it in evpii (the chained
  * hash stays) and lists the hash under the meta key "forgotten:" + seq, so
  * `verify` can tell a forgotten field from a changed one.
  *
@@ -34,6 +36,9 @@ struct db_pii {
 	char **rcpt;      /* one per recipient, as the record's hashes */
 	size_t nrcpt;
 	char *client_ip;
+	char **details;   /* one per rule: its personal detail, or "" */
+	size_t ndetails;  /* 0: the record has no personal detail */
+	char *note;       /* the personal note, or NULL */
 };
 
 /* The recipients of a record being written: e->rcptv, or e->recipients

@@ -37,6 +37,7 @@ static const struct {
 	{"client_ip_h", offsetof(struct db_evrec, client_ip_h)},
 	{"class", offsetof(struct db_evrec, cls)},
 	{"note", offsetof(struct db_evrec, note)},
+	{"note_h", offsetof(struct db_evrec, note_h)},
 	{"action", offsetof(struct db_evrec, action)},
 	{"sha256", offsetof(struct db_evrec, sha256)},
 	{"retry_of", offsetof(struct db_evrec, retry_of)},
@@ -132,7 +133,7 @@ db_evrec_old_list(const char *text, char ***list, size_t *count)
 static int
 db_evrec_add_rule(struct db_evrec *r, const char *id, size_t idn,
 		  const char *detail, size_t dn, const char *where,
-		  size_t wn, int rcpt)
+		  size_t wn, int rcpt, const char *detail_h)
 {
 	struct db_evrule *grown, *x;
 
@@ -145,12 +146,15 @@ db_evrec_add_rule(struct db_evrec *r, const char *id, size_t idn,
 	x->id = db_evrec_dup(id, idn);
 	x->detail = db_evrec_dup(detail, dn);
 	x->where = db_evrec_dup(where, wn);
-	return x->id && x->detail && x->where ? DB_OK : DB_ERR_NOMEM;
+	x->detail_h = db_evrec_dup(detail_h, detail_h ? strlen(detail_h) : 0);
+	return x->id && x->detail && x->where && x->detail_h ? DB_OK
+							     : DB_ERR_NOMEM;
 }
 
-/* The rules array of version 3. */
+/* The rules array of version 3; details (the merged view) holds the
+ * texts of personal details. */
 static int
-db_evrec_rule_objects(struct db_evrec *r, JsonArray *a)
+db_evrec_rule_objects(struct db_evrec *r, JsonArray *a, JsonArray *details)
 {
 	const char *id, *detail, *where;
 	JsonObject *o;
@@ -162,14 +166,18 @@ db_evrec_rule_objects(struct db_evrec *r, JsonArray *a)
 		if ((o = jsonr_array_object(a, i)) == NULL)
 			continue;
 		id = jsonr_string0(o, "id");
-		detail = jsonr_string0(o, "detail");
+		detail = jsonr_string(o, "detail");
+		if (detail == NULL && details)
+			detail = jsonr_array_string(details, i);
+		if (detail == NULL)
+			detail = "";
 		where = jsonr_string0(o, "where");
 		if (!jsonr_int(o, "recipient", -1, &rcpt) || rcpt < 0 ||
 		    rcpt > INT32_MAX)
 			rcpt = -1;
 		rc = db_evrec_add_rule(r, id, strlen(id), detail,
 				       strlen(detail), where, strlen(where),
-				       (int)rcpt);
+				       (int)rcpt, jsonr_string(o, "detail_h"));
 	}
 	return rc;
 }
@@ -209,9 +217,9 @@ db_evrec_old_entry(struct db_evrec *r, const char *s, size_t n, size_t idn,
 		if (memcmp(p, " @ ", 3) == 0)
 			at = p;
 	if (at == NULL)
-		return db_evrec_add_rule(r, s, idn, d, dn, "", 0, -1);
+		return db_evrec_add_rule(r, s, idn, d, dn, "", 0, -1, NULL);
 	return db_evrec_add_rule(r, s, idn, d, (size_t)(at - d), at + 3,
-				 (size_t)(d + dn - at - 3), -1);
+				 (size_t)(d + dn - at - 3), -1, NULL);
 }
 
 /*
@@ -311,7 +319,7 @@ db_evrec_fill(JsonObject *o, db_evrec_is_rule is_rule, struct db_evrec *r)
 	if (rc == DB_OK && (a = jsonr_array(o, "recipients_h")))
 		rc = db_evrec_list(a, &r->rcpt_hv, &r->nrcpt_h);
 	if (rc == DB_OK && (a = jsonr_array(o, "rules")))
-		rc = db_evrec_rule_objects(r, a);
+		rc = db_evrec_rule_objects(r, a, jsonr_array(o, "details"));
 	if (rc == DB_OK)
 		rc = db_evrec_upgrade(r, jsonr_string(o, "recipients"),
 				      jsonr_string(o, "recipients_h"),
@@ -357,6 +365,7 @@ db_evrec_free(struct db_evrec *r)
 		free(r->rulev[i].id);
 		free(r->rulev[i].detail);
 		free(r->rulev[i].where);
+		free(r->rulev[i].detail_h);
 	}
 	free(r->rcptv);
 	free(r->rcpt_hv);

@@ -15,6 +15,10 @@
  *      recipient; "rules" an array of {"id","detail","where","recipient"}
  *      ("recipient" the index into the recipients, or null); "note" the
  *      text of a record that names no rule (a consent change, a forget).
+ *      A detail or note naming a person is chained as "detail_h" or
+ *      "note_h" (its HMAC), its text kept beside the chain; the merged
+ *      view (db_evidence_get) carries the texts as "details" (one per
+ *      rule) and "note".
  */
 #ifndef CG_DB_EVREC_H
 #define CG_DB_EVREC_H
@@ -33,6 +37,8 @@ struct db_evrule {
 	char *detail; /* "" when none */
 	char *where;  /* "" when not given */
 	int rcpt;     /* index into the recipients, or -1 (the message) */
+	char *detail_h; /* a personal detail: the chain's HMAC of it (the
+			 * text is in detail only in the merged view), or "" */
 };
 
 /*
@@ -66,6 +72,7 @@ struct db_evrec {
 	struct db_evrule *rulev; /* the rules that fired, in order */
 	size_t nrules;
 	char *note;       /* text that names no rule, or "" */
+	char *note_h;     /* a personal note: the chain's HMAC of it, or "" */
 	char *rules;      /* rulev as "id: detail @ where; ..." then note */
 	char *action;
 	char *sha256;

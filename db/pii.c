@@ -274,6 +274,15 @@ db_pii_encode(struct buf *b, const struct db_pii *p)
 		r |= (i ? buf_putc(b, ',') : 0) | db_json_string(b, p->rcpt[i]);
 	r |= buf_puts(b, "],\"client_ip\":");
 	r |= db_json_string(b, p->client_ip);
+	if (p->ndetails) {
+		r |= buf_puts(b, ",\"details\":[");
+		for (i = 0; i < p->ndetails; i++)
+			r |= (i ? buf_putc(b, ',') : 0) |
+			     db_json_string(b, p->details[i]);
+		r |= buf_putc(b, ']');
+	}
+	if (p->note)
+		r |= buf_puts(b, ",\"note\":") | db_json_string(b, p->note);
 	r |= buf_putc(b, '}');
 	return r == 0 ? DB_OK : DB_ERR_NOMEM;
 }
@@ -288,7 +297,29 @@ db_pii_free(struct db_pii *p)
 		free(p->rcpt[i]);
 	free(p->rcpt);
 	free(p->client_ip);
+	for (i = 0; i < p->ndetails; i++)
+		free(p->details[i]);
+	free(p->details);
+	free(p->note);
 	memset(p, 0, sizeof(*p));
+}
+
+/* A JSON array of strings into *v (malloc'd copies; others as ""). */
+static int
+db_pii_strings(JsonArray *a, char ***v, size_t *n)
+{
+	const char *s;
+	unsigned i;
+
+	*v = calloc(json_array_get_length(a) + 1, sizeof(char *));
+	if (*v == NULL)
+		return DB_ERR_NOMEM;
+	for (i = 0; i < json_array_get_length(a); i++, (*n)++) {
+		s = jsonr_array_string(a, i);
+		if (((*v)[i] = strdup(s ? s : "")) == NULL)
+			return DB_ERR_NOMEM;
+	}
+	return DB_OK;
 }
 
 /* The recipients of an evpii entry: an array (records of version 3) or
@@ -298,7 +329,6 @@ db_pii_decode_rcpts(JsonObject *o, struct db_pii *out)
 {
 	JsonArray *a = jsonr_array(o, "recipients");
 	const char *s = jsonr_string(o, "recipients");
-	unsigned i;
 
 	if (a == NULL && s == NULL)
 		return DB_ERR_CORRUPT; /* every field is written */
@@ -306,15 +336,7 @@ db_pii_decode_rcpts(JsonObject *o, struct db_pii *out)
 		/* The record reader owns the old string form. */
 		return db_evrec_old_list(s, &out->rcpt, &out->nrcpt);
 	}
-	out->rcpt = calloc(json_array_get_length(a) + 1, sizeof(char *));
-	if (out->rcpt == NULL)
-		return DB_ERR_NOMEM;
-	for (i = 0; i < json_array_get_length(a); i++, out->nrcpt++) {
-		s = jsonr_array_string(a, i);
-		if ((out->rcpt[i] = strdup(s ? s : "")) == NULL)
-			return DB_ERR_NOMEM;
-	}
-	return DB_OK;
+	return db_pii_strings(a, &out->rcpt, &out->nrcpt);
 }
 
 int
@@ -337,10 +359,43 @@ db_pii_decode(const void *v, size_t len, struct db_pii *out)
 		rc = DB_ERR_NOMEM;
 	else
 		rc = db_pii_decode_rcpts(j.root, out);
+	if (rc == DB_OK && jsonr_array(j.root, "details"))
+		rc = db_pii_strings(jsonr_array(j.root, "details"),
+				    &out->details, &out->ndetails);
+	if (rc == DB_OK && jsonr_string(j.root, "note") &&
+	    (out->note = strdup(jsonr_string(j.root, "note"))) == NULL)
+		rc = DB_ERR_NOMEM;
 	jsonr_free(&j);
 	if (rc != DB_OK)
 		db_pii_free(out);
 	return rc;
+}
+
+/* The personal details and note of e into p (borrowed pointers; the
+ * array in *arr, freed by the caller). */
+static int
+db_pii_personal(const struct db_evidence *e, struct db_pii *p, char ***arr)
+{
+	size_t i;
+	int any = 0;
+
+	*arr = NULL;
+	for (i = 0; i < e->nrules; i++)
+		any |= e->rulev[i].personal && e->rulev[i].detail &&
+		       e->rulev[i].detail[0];
+	if (any) {
+		if ((*arr = calloc(e->nrules, sizeof(char *))) == NULL)
+			return DB_ERR_NOMEM;
+		for (i = 0; i < e->nrules; i++)
+			(*arr)[i] = (char *)(e->rulev[i].personal &&
+					     e->rulev[i].detail
+						     ? e->rulev[i].detail : "");
+		p->details = *arr;
+		p->ndetails = e->nrules;
+	}
+	if (e->note_personal && e->rules && e->rules[0])
+		p->note = (char *)e->rules;
+	return DB_OK;
 }
 
 int
@@ -348,25 +403,31 @@ db_pii_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 	       const struct db_evidence *e)
 {
 	struct db_pii p = {(char *)(e->sender ? e->sender : ""), NULL, 0,
-			   (char *)(e->client_ip ? e->client_ip : "")};
+			   (char *)(e->client_ip ? e->client_ip : ""), NULL, 0,
+			   NULL};
 	struct db_rcpts rl;
 	struct buf b = BUF_INIT;
 	unsigned char key[8];
 	MDB_val k = {8, key}, v;
+	char **details;
 	int rc;
 
 	if ((rc = db_rcpts_get(e, &rl)) != DB_OK)
 		return rc;
+	if ((rc = db_pii_personal(e, &p, &details)) != DB_OK) {
+		db_rcpts_free(&rl);
+		return rc;
+	}
 	p.rcpt = (char **)rl.v;
 	p.nrcpt = rl.n;
-	if (!*p.sender && rl.n == 0 && !*p.client_ip) {
-		db_rcpts_free(&rl);
-		return DB_OK;
-	}
-	rc = db_pii_encode(&b, &p);
+	if (*p.sender || rl.n || *p.client_ip || p.ndetails || p.note)
+		rc = db_pii_encode(&b, &p);
 	db_rcpts_free(&rl);
-	if (rc != DB_OK)
+	free(details);
+	if (rc != DB_OK || b.len == 0) {
+		buf_free(&b);
 		return rc;
+	}
 	db_be64_put(key, seq);
 	v.mv_size = b.len;
 	v.mv_data = b.data;
@@ -470,6 +531,44 @@ db_pii_show_list(struct buf *out, const struct db_pii *p,
 	return r;
 }
 
+/* The personal details and note of the merged view: "details" (one per
+ * rule, "" where the detail is in the chain) and "note", each the text
+ * from evpii or the pseudonym of its HMAC. */
+static int
+db_pii_detail_members(struct buf *out, const struct db_pii *p,
+		      const struct db_evrec *rec)
+{
+	struct buf v = BUF_INIT;
+	const char *plain, *h;
+	size_t i;
+	int r = 0, any = 0;
+
+	for (i = 0; i < rec->nrules; i++)
+		any |= rec->rulev[i].detail_h[0] != '\0';
+	for (i = 0; any && i < rec->nrules; i++) {
+		h = rec->rulev[i].detail_h;
+		plain = h[0] && i < p->ndetails ? p->details[i] : "";
+		buf_reset(&v);
+		r |= db_pii_show(&v, plain, strlen(plain), h, strlen(h));
+		r |= buf_reserve(&v, 0);
+		r |= buf_puts(out, i ? "," : "\"details\":[");
+		r |= db_json_string(out, v.data);
+	}
+	if (any)
+		r |= buf_puts(out, "],");
+	if (rec->note_h[0]) {
+		plain = p->note ? p->note : "";
+		buf_reset(&v);
+		r |= db_pii_show(&v, plain, strlen(plain), rec->note_h,
+				 strlen(rec->note_h));
+		r |= buf_reserve(&v, 0);
+		r |= buf_puts(out, "\"note\":") | db_json_string(out, v.data);
+		r |= buf_putc(out, ',');
+	}
+	buf_free(&v);
+	return r;
+}
+
 /* The three "name":"value" members of the merged view. */
 static int
 db_pii_members(struct buf *out, const struct db_pii *p,
@@ -492,6 +591,7 @@ db_pii_members(struct buf *out, const struct db_pii *p,
 	r |= buf_reserve(&v, 0);
 	r |= buf_puts(out, ",\"client_ip\":") | db_json_string(out, v.data);
 	r |= buf_putc(out, ',');
+	r |= db_pii_detail_members(out, p, rec);
 	buf_free(&v);
 	return r == 0 ? DB_OK : DB_ERR_NOMEM;
 }

@@ -73,6 +73,33 @@ db_scrub_list(struct db_pii *p, const char *key, struct buf *form, int *only,
 	return hit;
 }
 
+/*
+ * The personal details and note of an entry that names the subject (named:
+ * as sender or recipient) or whose text holds its address: all of them go,
+ * since they were kept apart for naming a person of this record.  1 when
+ * any changed.
+ */
+static int
+db_scrub_details(struct db_pii *p, const char *key, int named)
+{
+	size_t i;
+	int any = named, hit = 0;
+
+	for (i = 0; !any && i < p->ndetails; i++)
+		any = strcasestr(p->details[i], key) != NULL;
+	if (!any && p->note)
+		any = strcasestr(p->note, key) != NULL;
+	for (i = 0; any && i < p->ndetails; i++) {
+		hit |= p->details[i][0] != '\0';
+		p->details[i][0] = '\0';
+	}
+	if (any && p->note) {
+		hit |= p->note[0] != '\0';
+		p->note[0] = '\0';
+	}
+	return hit;
+}
+
 /* Does p still hold any personal data? */
 static int
 db_scrub_left(const struct db_pii *p)
@@ -82,7 +109,10 @@ db_scrub_left(const struct db_pii *p)
 	for (i = 0; i < p->nrcpt; i++)
 		if (p->rcpt[i][strspn(p->rcpt[i], " ")] != '\0')
 			return 1;
-	return p->sender[0] || p->client_ip[0];
+	for (i = 0; i < p->ndetails; i++)
+		if (p->details[i][0])
+			return 1;
+	return p->sender[0] || p->client_ip[0] || (p->note && p->note[0]);
 }
 
 /* Scrub key out of one decoded entry; 1 when it changed. */
@@ -103,7 +133,7 @@ db_scrub_entry(struct db_pii *p, const char *key, struct buf *form, int *rc)
 	/* The data subject's own connection goes with the address. */
 	if (sender || (only && p->sender[0] == '\0'))
 		p->client_ip[0] = '\0';
-	return sender || hit;
+	return db_scrub_details(p, key, sender || hit) || sender || hit;
 }
 
 /* Add hash h to the forgotten set of seq. */

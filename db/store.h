@@ -300,6 +300,9 @@ struct db_evidence_rule {
 	const char *detail;  /* NULL: "" */
 	const char *where;   /* NULL: "" */
 	int rcpt;            /* index into the record's recipients, or -1 */
+	int personal;        /* 1: detail names a person (an address, a
+			      * uid): kept beside the chain like the
+			      * personal fields, the chain holds its HMAC */
 };
 
 /* One evidence record of a decision (strings borrowed by the caller). */
@@ -321,6 +324,8 @@ struct db_evidence {
 	size_t nrules;
 	const char *rules;   /* a note naming no rule (a consent change's
 			      * "by=..."), or NULL */
+	int note_personal;   /* 1: the note names a person (a uid): kept
+			      * beside the chain, as a personal detail */
 	const char *action;  /* pass, reject, tempfail, monitor, ... */
 	const char *sha256;  /* hex, or "" */
 	const char *retry_of; /* doi-retry: ref of the doi-send record of the
@@ -346,7 +351,11 @@ struct db_evidence {
  * and "retry_of":... after sha256 only when e->retry_of is set, then
  * "before":...,"after":... only when e->before is set (a consent change).
  * A rule's "recipient" is its index into the recipients (rcpt within
- * 0..nrcpt-1), else null.
+ * 0..nrcpt-1), else null.  A personal detail (rule .personal) is written
+ * as "detail_h" (the HMAC of its text as written) in place of "detail",
+ * a personal note (note_personal) as "note_h" in place of "note"; their
+ * text goes into evpii ("details": one string per rule, "" where not
+ * personal; "note").
  * seq counts from 1; prev is the SHA-256 (lower-case hex) of the previous
  * record's stored bytes, "" for the first, so the records form a hash
  * chain.  The key is seq as 8 bytes big-endian; evref maps ref to seq.  ref

@@ -128,7 +128,35 @@ db_vhas_hashes(const struct db_evrec *r)
 	for (i = 0; i < r->nrcpt_h; i++)
 		if (r->rcpt_hv[i][0])
 			return 1;
-	return r->sender_h[0] || r->client_ip_h[0];
+	for (i = 0; i < r->nrules; i++)
+		if (r->rulev[i].detail_h[0])
+			return 1;
+	return r->sender_h[0] || r->client_ip_h[0] || r->note_h[0];
+}
+
+/* The personal details and note kept beside the chain (as written). */
+static int
+db_vdetails(struct db_vstate *v, uint64_t seq, const struct db_pii *p)
+{
+	const struct db_evrec *r = v->rec;
+	const char *plain;
+	size_t i;
+	int rc = DB_OK;
+
+	for (i = 0; rc == DB_OK && i < r->nrules; i++) {
+		if (r->rulev[i].detail_h[0] == '\0')
+			continue;
+		plain = i < p->ndetails ? p->details[i] : "";
+		rc = db_vfield(v, seq, "rule detail", plain, strlen(plain),
+			       r->rulev[i].detail_h,
+			       strlen(r->rulev[i].detail_h), 0);
+	}
+	if (rc == DB_OK && r->note_h[0]) {
+		plain = p->note ? p->note : "";
+		rc = db_vfield(v, seq, "note", plain, strlen(plain), r->note_h,
+			       strlen(r->note_h), 0);
+	}
+	return rc;
 }
 
 /* The evpii entry of one record against its hashes. */
@@ -165,10 +193,11 @@ db_vpii(struct db_vstate *v, uint64_t seq)
 		 (rc = db_vfield(v, seq, "sender", p.sender, strlen(p.sender),
 				 r->sender_h, strlen(r->sender_h), 1)) ==
 			 DB_OK &&
-		 (rc = db_vrecipients(v, seq, &p)) == DB_OK)
-		rc = db_vfield(v, seq, "client_ip", p.client_ip,
-			       strlen(p.client_ip), r->client_ip_h,
-			       strlen(r->client_ip_h), 0);
+		 (rc = db_vrecipients(v, seq, &p)) == DB_OK &&
+		 (rc = db_vfield(v, seq, "client_ip", p.client_ip,
+				 strlen(p.client_ip), r->client_ip_h,
+				 strlen(r->client_ip_h), 0)) == DB_OK)
+		rc = db_vdetails(v, seq, &p);
 done:
 	db_pii_free(&p);
 	return rc;

@@ -14,6 +14,30 @@
 #include "../db/replica.h"
 #include "mf.h"
 
+/*
+ * Does the detail of hit h name a person of this mail?  url.address-leak
+ * always does (its URL carries a recipient's address, perhaps encoded);
+ * any other detail when it holds the sender's or a recipient's address
+ * (case-insensitive).  Such details are kept beside the evidence chain.
+ */
+static int
+mf_detail_personal(const struct pol_hit *h, const char *sender,
+		   const char *const *rcptv, size_t nrcpt)
+{
+	size_t i;
+
+	if (h->rule == POL_RULE_URL_ADDRESS_LEAK)
+		return 1;
+	if (h->detail == NULL || h->detail[0] == '\0')
+		return 0;
+	if (sender && sender[0] && strcasestr(h->detail, sender))
+		return 1;
+	for (i = 0; i < nrcpt; i++)
+		if (rcptv[i] && rcptv[i][0] && strcasestr(h->detail, rcptv[i]))
+			return 1;
+	return 0;
+}
+
 int
 mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 		     const char *const *rcptv, size_t nrcpt,
@@ -37,6 +61,8 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 		rules[i].detail = h->detail ? h->detail : "";
 		rules[i].where = h->where ? h->where : "";
 		rules[i].rcpt = h->rcpt;
+		rules[i].personal = mf_detail_personal(h, c->sender, rcptv,
+						       nrcpt);
 	}
 	e.time = (int64_t)time(NULL);
 	e.ref = ref;

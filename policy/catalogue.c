@@ -83,7 +83,8 @@ pol_action_name(enum pol_action a)
 }
 
 static const char *const pol_record_actions[] = {
-	"monitor", "passed-to-mta", "sent", "withdrawn", "unknown", "add",
+	"monitor", "passed-to-mta", "sent", "withdrawn", "refused", "unknown",
+	"add",
 	"confirm", "withdraw", "import", "forget", "purge", "migrate",
 	"outbox-retry", "outbox-drop", "outbox-dead", "verify",
 };

@@ -56,8 +56,8 @@ int pol_action_parse(const char *s);
  * The i-th action word an evidence record can hold (i from 0), NULL past
  * the last: the rule actions a decision takes (pass, tag, quarantine,
  * tempfail, reject), then those of the other records: monitor (a decision
- * in monitor mode), passed-to-mta, sent, withdrawn, unknown (DOI sends and
- * withdrawals by mail), add, confirm, withdraw, import, forget, purge,
+ * in monitor mode), passed-to-mta, sent, withdrawn, refused, unknown (DOI sends
+ * and withdrawals by mail), add, confirm, withdraw, import, forget, purge,
  * migrate (consent changes and data protection) and outbox-retry,
  * outbox-drop, outbox-dead, verify (replication).  Borrowed static text.
  */

@@ -7,7 +7,8 @@
  * appends version 3 records after it, and `verify` finds the whole chain
  * intact and names the versions it read.  The one record reader turns the
  * old string forms into the same rules and recipients lists as the new
- * records.  A changed byte in an old record is still found.
+ * records.  A changed byte in an old record is still found.  Rule details
+ * and notes naming a person are kept beside the chain (issue #19 item 6).
  */
 #include "testlib.h"
 
@@ -320,6 +321,169 @@ test_old_record_changed(void **state)
 	test_rmdir_r(dir);
 }
 
+/* Run a consentctl subcommand; its output is returned (free() it). */
+static char *
+test_ctl(const char *dir, ctl_run_fn fn, const char *name, int *rc,
+	 const char *arg)
+{
+	struct ctl_command cmd = {name, fn, ""};
+	struct ctl_ctx ctx = {dir, NULL, NULL};
+	char path[] = "/tmp/cgtest.outXXXXXX", *argv[3], *out;
+	int fd, saved;
+
+	argv[0] = (char *)name;
+	argv[1] = (char *)arg;
+	argv[2] = NULL;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	saved = dup(1);
+	assert_true(dup2(fd, 1) >= 0);
+	optind = 0;
+	*rc = fn(&ctx, &cmd, arg ? 2 : 1, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(fd);
+	out = test_read_file(path, NULL);
+	unlink(path);
+	return out;
+}
+
+/* Every stored (chained) record must lack needle. */
+static int
+test_stored_lacks(uint64_t seq, const char *json, size_t len, void *arg)
+{
+	(void)seq;
+	(void)len;
+	if (strstr(json, arg) != NULL)
+		fail_msg("the chained record holds '%s': %s", (char *)arg, json);
+	return 0;
+}
+
+#define TEST_LEAK "the recipient's address appears in " \
+		  "https://t.example/o?m=alice@a.example"
+
+/*
+ * A rule detail or note naming a person (issue #19 item 6) is kept beside
+ * the chain: the chained record holds its HMAC, readers see the text,
+ * verify checks it, forget erases it, a changed text is named.
+ */
+static void
+test_personal_details(void **state)
+{
+	static const char *const rcpts[] = {"alice@a.example"};
+	static const struct db_evidence_rule rules[] = {
+		{"url.address-leak", TEST_LEAK, "html body", 0, 1},
+		{"url.insecure", "http://x.example/", "html body", -1, 0},
+	};
+	struct db_evidence e[2] = {
+		{.time = 1780000000, .ref = "leak", .kind = "decision",
+		 .sender = "news@shop.example", .rcptv = rcpts, .nrcpt = 1,
+		 .cls = "marketing", .rulev = rules, .nrules = 2,
+		 .action = "reject"},
+		{.time = 1780000001, .ref = "doi", .kind = "doi-send",
+		 .sender = "optin@shop.example", .recipients = "alice@a.example",
+		 .rules = "uid=u-secret-1", .note_personal = 1,
+		 .action = "passed-to-mta"},
+	};
+	char *dir = test_tmpdir(), err[256], *out;
+	struct db_verify_result v;
+	struct db_store *s;
+	struct db_evrec r;
+	int rc;
+
+	(void)state;
+	assert_int_equal(db_open(dir, DB_OPEN_CREATE, &s, err, sizeof(err)),
+			 DB_OK);
+	assert_int_equal(db_evidence_append_many(s, e, 2, NULL), DB_OK);
+	assert_int_equal(db_evidence_foreach_stored(s, test_stored_lacks,
+						    "alice"), DB_OK);
+	assert_int_equal(db_evidence_foreach_stored(s, test_stored_lacks,
+						    "u-secret-1"), DB_OK);
+	test_get(s, "leak", &r);
+	assert_string_equal(r.rulev[0].detail, TEST_LEAK);
+	assert_int_equal(strlen(r.rulev[0].detail_h), 64);
+	assert_string_equal(r.rulev[1].detail, "http://x.example/");
+	assert_string_equal(r.rulev[1].detail_h, "");
+	ctl_evrec_free(&r);
+	test_get(s, "doi", &r);
+	assert_string_equal(r.note, "uid=u-secret-1");
+	ctl_evrec_free(&r);
+	assert_int_equal(db_evidence_verify(s, test_problem, NULL, &v), DB_OK);
+	assert_int_equal(v.problems, 0);
+	db_close(s);
+	out = test_ctl(dir, ctl_cmd_forget, "forget", &rc, "Alice@A.example");
+	assert_int_equal(rc, CTL_EXIT_OK);
+	free(out);
+	assert_int_equal(db_open(dir, DB_OPEN_RDONLY, &s, err, sizeof(err)),
+			 DB_OK);
+	assert_int_equal(db_evidence_verify(s, test_problem, NULL, &v), DB_OK);
+	assert_int_equal(v.problems, 0);
+	test_get(s, "leak", &r);
+	assert_null(strstr(r.rulev[0].detail, "alice"));
+	assert_non_null(strstr(r.rulev[0].detail, "pseudonymised:"));
+	assert_string_equal(r.rulev[1].detail, "http://x.example/");
+	ctl_evrec_free(&r);
+	test_get(s, "doi", &r);
+	assert_null(strstr(r.note, "u-secret-1"));
+	ctl_evrec_free(&r);
+	db_close(s);
+	test_rmdir_r(dir);
+}
+
+/* A personal detail changed beside the chain is named by verify. */
+static void
+test_personal_detail_changed(void **state)
+{
+	static const char *const rcpts[] = {"alice@a.example"};
+	static const struct db_evidence_rule rules[] = {
+		{"url.address-leak", TEST_LEAK, "html body", 0, 1},
+	};
+	struct db_evidence e = {.time = 1780000000, .ref = "leak",
+				.kind = "decision", .rcptv = rcpts,
+				.nrcpt = 1, .rulev = rules, .nrules = 1,
+				.action = "reject"};
+	char *dir = test_tmpdir(), err[256], *copy, *at;
+	struct db_verify_result v;
+	struct db_store *s;
+	unsigned char k[8];
+	MDB_val key = {8, k}, val;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	(void)state;
+	assert_int_equal(db_open(dir, DB_OPEN_CREATE, &s, err, sizeof(err)),
+			 DB_OK);
+	assert_int_equal(db_evidence_append(s, &e), DB_OK);
+	db_close(s);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "evpii", 0, &dbi), 0);
+	test_key(k, 1);
+	assert_int_equal(mdb_get(txn, dbi, &key, &val), 0);
+	copy = calloc(1, val.mv_size + 1);
+	assert_non_null(copy);
+	memcpy(copy, val.mv_data, val.mv_size);
+	at = strstr(copy, "?m=alice");
+	assert_non_null(at);
+	at[3] = 'A'; /* the URL in the detail, not the recipient */
+	val.mv_data = copy;
+	assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	free(copy);
+	assert_int_equal(db_open(dir, DB_OPEN_RDONLY, &s, err, sizeof(err)),
+			 DB_OK);
+	assert_int_equal(db_evidence_verify(s, test_problem, NULL, &v), DB_OK);
+	db_close(s);
+	assert_int_equal(v.problems, 1);
+	test_rmdir_r(dir);
+}
+
 int
 main(void)
 {
@@ -328,6 +492,8 @@ main(void)
 		cmocka_unit_test(test_verify_prints_versions),
 		cmocka_unit_test(test_old_and_new_read_alike),
 		cmocka_unit_test(test_old_record_changed),
+		cmocka_unit_test(test_personal_details),
+		cmocka_unit_test(test_personal_detail_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
