@@ -77,6 +77,7 @@ struct cfg {
 	int spf_accept_none;
 	long spf_cache_ttl;
 	long evidence_retention; /* days; consentctl purge */
+	char *evidence_subject_key_file; /* deployment's keys, or "" */
 	int log_addresses;
 	int log_format; /* enum cfg_log_format */
 	long max_message_size;

@@ -98,6 +98,7 @@ db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
 	const char *values[] = {e->ref, e->kind, e->queue_id, e->message_id};
 	char when[DB_TIME_MAX];
 	struct db_rcpts rc_list;
+	const char *kid;
 	size_t i;
 	int r;
 
@@ -106,6 +107,9 @@ db_evidence_json(struct db_store *s, struct buf *b, uint64_t seq,
 		return r;
 	r = buf_printf(b, "{\"seq\":%llu,\"version\":%d",
 		       (unsigned long long)seq, DB_EVIDENCE_VERSION);
+	db_pii_write_key(s, &kid);
+	if (kid[0]) /* hashed with the deployment's key of this id */
+		r |= db_json_pair(b, "key_id", kid);
 	r |= db_json_pair(b, "prev", prev);
 	r |= db_json_pair(b, "time", db_time_format(e->time, when,
 						     sizeof(when)));

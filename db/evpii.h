@@ -98,16 +98,32 @@ int db_secret_write(const char *dir, uid_t uid, gid_t gid,
  */
 int db_pii_open(struct db_store *s, MDB_txn *txn, int create,
 		const char *dir, char *err, size_t errsz);
-/* HMAC of text (already in its hashing form) as hex; "" for "". */
+/* HMAC of text (already in its hashing form) as hex with the key that new
+ * records are written with (db_pii_write_key); "" for "". */
 int db_pii_hmac(const struct db_store *s, const char *text,
 		char out[DB_HASH_HEX]);
+/* The same with key (DB_PII_KEY_LEN bytes). */
+int db_pii_hmac_k(const unsigned char *key, const char *text,
+		  char out[DB_HASH_HEX]);
 /* The hashing form of one address-like field of n bytes at in: spaces
  * trimmed, then normalised (addr_normalise_sender) when it is an address,
  * else the trimmed text.  out is reset first. */
 int db_pii_form(const char *in, size_t n, struct buf *out);
-/* HMAC of the hashing form of n bytes at in. */
+/* HMAC of the hashing form of n bytes at in (the write key, or key). */
 int db_pii_hash_n(const struct db_store *s, const char *in, size_t n,
 		  char out[DB_HASH_HEX]);
+int db_pii_hash_nk(const unsigned char *key, const char *in, size_t n,
+		   char out[DB_HASH_HEX]);
+
+/* ---- subjkey.c: the deployment's subject keys ---- */
+
+/* The key of id ("" or NULL: the store's own pii.key), or NULL when this
+ * store does not hold it. */
+const unsigned char *db_pii_key_for(const struct db_store *s, const char *id);
+/* The key new records are hashed with: the deployment's current key, or
+ * the store's own; *id its id ("" for the store's own). */
+const unsigned char *db_pii_write_key(const struct db_store *s,
+				      const char **id);
 /* The recipients of e into *out (db_rcpts_free).  DB_OK or NOMEM. */
 int db_rcpts_get(const struct db_evidence *e, struct db_rcpts *out);
 void db_rcpts_free(struct db_rcpts *r);

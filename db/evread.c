@@ -33,6 +33,7 @@ static const struct {
 	{"message_id", offsetof(struct db_evrec, message_id)},
 	{"sender", offsetof(struct db_evrec, sender)},
 	{"client_ip", offsetof(struct db_evrec, client_ip)},
+	{"key_id", offsetof(struct db_evrec, key_id)},
 	{"sender_h", offsetof(struct db_evrec, sender_h)},
 	{"client_ip_h", offsetof(struct db_evrec, client_ip_h)},
 	{"class", offsetof(struct db_evrec, cls)},

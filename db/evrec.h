@@ -62,6 +62,8 @@ struct db_evrec {
 	size_t nrcpt;
 	char *recipients; /* rcptv joined with ',' (for text and CSV) */
 	char *client_ip;
+	char *key_id;     /* the id of the deployment key the hashes were made
+			   * with, "" for the store's own (db/store.h) */
 	char *sender_h;   /* the keyed hashes of the chain ("" in version 1) */
 	char **rcpt_hv;   /* one hash per recipient */
 	size_t nrcpt_h;

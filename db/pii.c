@@ -129,21 +129,30 @@ db_pii_open(struct db_store *s, MDB_txn *txn, int create, const char *dir,
 }
 
 int
-db_pii_hmac(const struct db_store *s, const char *text,
-	    char out[DB_HASH_HEX])
+db_pii_hmac_k(const unsigned char *key, const char *text,
+	      char out[DB_HASH_HEX])
 {
 	GHmac *h;
 
 	out[0] = '\0';
 	if (text == NULL || *text == '\0')
 		return DB_OK;
-	h = g_hmac_new(G_CHECKSUM_SHA256, s->pii_key, DB_PII_KEY_LEN);
+	h = g_hmac_new(G_CHECKSUM_SHA256, key, DB_PII_KEY_LEN);
 	if (h == NULL)
 		return DB_ERR_NOMEM;
 	g_hmac_update(h, (const guchar *)text, (gssize)strlen(text));
 	snprintf(out, DB_HASH_HEX, "%s", g_hmac_get_string(h));
 	g_hmac_unref(h);
 	return DB_OK;
+}
+
+int
+db_pii_hmac(const struct db_store *s, const char *text,
+	    char out[DB_HASH_HEX])
+{
+	const char *id;
+
+	return db_pii_hmac_k(db_pii_write_key(s, &id), text, out);
 }
 
 int
@@ -169,17 +178,26 @@ db_pii_form(const char *in, size_t n, struct buf *out)
 }
 
 int
-db_pii_hash_n(const struct db_store *s, const char *in, size_t n,
-	      char out[DB_HASH_HEX])
+db_pii_hash_nk(const unsigned char *key, const char *in, size_t n,
+	       char out[DB_HASH_HEX])
 {
 	struct buf form = BUF_INIT;
 	int rc;
 
 	rc = db_pii_form(in, n, &form);
 	if (rc == DB_OK)
-		rc = db_pii_hmac(s, form.data, out);
+		rc = db_pii_hmac_k(key, form.data, out);
 	buf_free(&form);
 	return rc;
+}
+
+int
+db_pii_hash_n(const struct db_store *s, const char *in, size_t n,
+	      char out[DB_HASH_HEX])
+{
+	const char *id;
+
+	return db_pii_hash_nk(db_pii_write_key(s, &id), in, n, out);
 }
 
 int
@@ -191,6 +209,24 @@ db_pii_hash(struct db_store *s, const char *addr, char out[DB_HASH_HEX])
 	if (addr == NULL || addr_normalise(addr, norm, sizeof(norm)) < 0)
 		return DB_ERR_INVALID;
 	return db_pii_hmac(s, norm, out);
+}
+
+int
+db_pii_hashes(struct db_store *s, const char *addr,
+	      char out[][DB_HASH_HEX], size_t max, size_t *n)
+{
+	char norm[ADDR_MAX + 1];
+	size_t i;
+	int rc = DB_OK;
+
+	*n = 0;
+	if (addr == NULL || addr_normalise(addr, norm, sizeof(norm)) < 0)
+		return DB_ERR_INVALID;
+	for (i = 0; rc == DB_OK && i < s->nsubj && *n < max; i++)
+		rc = db_pii_hmac_k(s->subj_key[i], norm, out[(*n)++]);
+	if (rc == DB_OK && *n < max)
+		rc = db_pii_hmac_k(s->pii_key, norm, out[(*n)++]);
+	return rc;
 }
 
 int

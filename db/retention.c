@@ -206,12 +206,13 @@ db_forget_scan(struct db_store *s, MDB_txn *txn, const char *key,
 /* Write the scrubbed entries and their forgotten sets. */
 static int
 db_forget_apply(struct db_store *s, MDB_txn *txn, GArray *list,
-		const char *h)
+		char h[][DB_HASH_HEX], size_t nh)
 {
 	struct buf fl = BUF_INIT;
 	unsigned char key[8];
 	MDB_val k = {8, key}, v;
 	struct db_scrub *sc;
+	size_t j;
 	guint i;
 	int rc = DB_OK;
 
@@ -222,10 +223,28 @@ db_forget_apply(struct db_store *s, MDB_txn *txn, GArray *list,
 		v.mv_data = sc->value;
 		rc = db_from_mdb(sc->value ? mdb_put(txn, s->evpii, &k, &v, 0)
 					   : mdb_del(txn, s->evpii, &k, NULL));
-		if (rc == DB_OK)
-			rc = db_forgotten_add(s, txn, sc->seq, h, &fl);
+		for (j = 0; rc == DB_OK && j < nh; j++)
+			rc = db_forgotten_add(s, txn, sc->seq, h[j], &fl);
 	}
 	buf_free(&fl);
+	return rc;
+}
+
+/* The centre's copy of the evidence forgets too: the hashes go out. */
+static int
+db_forget_outbox(struct db_store *s, MDB_txn *txn, char h[][DB_HASH_HEX],
+		 size_t nh)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	int rc = DB_OK;
+
+	for (i = 0; i < nh; i++)
+		if (buf_printf(&b, "%s%s", i ? "," : "", h[i]) < 0)
+			rc = DB_ERR_NOMEM;
+	if (rc == DB_OK && buf_reserve(&b, 0) == 0)
+		rc = db_outbox_add_forget_txn(s, txn, b.data);
+	buf_free(&b);
 	return rc;
 }
 
@@ -239,7 +258,8 @@ int
 db_forget(struct db_store *s, const char *addr, const struct db_evidence *e,
 	  struct db_forget_result *res)
 {
-	char key[ADDR_MAX + 1], h[DB_HASH_HEX];
+	char key[ADDR_MAX + 1], h[DB_SUBJ_KEYS_MAX + 1][DB_HASH_HEX];
+	size_t nh;
 	GArray *list;
 	MDB_txn *txn;
 	int rc;
@@ -247,7 +267,9 @@ db_forget(struct db_store *s, const char *addr, const struct db_evidence *e,
 	memset(res, 0, sizeof(*res));
 	if (addr_normalise(addr, key, sizeof(key)) < 0)
 		return DB_ERR_INVALID;
-	if ((rc = db_pii_hmac(s, key, h)) != DB_OK)
+	/* Its hash under every key: a record names it under the one it was
+	 * written with. */
+	if ((rc = db_pii_hashes(s, key, h, DB_SUBJ_KEYS_MAX + 1, &nh)))
 		return rc;
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
 		return rc;
@@ -262,7 +284,9 @@ db_forget(struct db_store *s, const char *addr, const struct db_evidence *e,
 	if (rc == DB_OK)
 		rc = db_forget_scan(s, txn, key, list);
 	if (rc == DB_OK)
-		rc = db_forget_apply(s, txn, list, h);
+		rc = db_forget_apply(s, txn, list, h, nh);
+	if (rc == DB_OK)
+		rc = db_forget_outbox(s, txn, h, nh);
 	res->pseudonymised = list->len;
 	g_array_free(list, TRUE);
 	if (rc == DB_OK && e != NULL)

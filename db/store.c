@@ -451,6 +451,7 @@ db_close(struct db_store *s)
 	if (s->env)
 		mdb_env_close(s->env);
 	explicit_bzero(s->pii_key, sizeof(s->pii_key));
+	explicit_bzero(s->subj_key, sizeof(s->subj_key));
 	free(s);
 }
 

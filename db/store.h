@@ -343,7 +343,7 @@ struct db_evidence {
  * Append one evidence record durably (committed before return).  The record
  * is stored as one JSON object text of version DB_EVIDENCE_VERSION (see
  * db/evrec.h for the older ones, which stay as they were written):
- * {"seq":N,"version":3,"prev":"<hex>","time":"<ISO 8601>","ref":...,
+ * {"seq":N,"version":3[,"key_id":...],"prev":"<hex>","time":"<ISO 8601>","ref":...,
  * "kind":...,"queue_id":...,"message_id":...,"sender_h":...,
  * "recipients_h":[...],"client_ip_h":...,"tls":true|false,"class":...,
  * "rules":[{"id":...,"detail":...,"where":...,"recipient":N|null},...],
@@ -363,7 +363,9 @@ struct db_evidence {
  * otherwise).
  *
  * Personal data stays out of the chain: sender_h and client_ip_h are the
- * HMAC-SHA256 (the store's secret, lower-case hex) of the normalised sender
+ * HMAC-SHA256 (the store's secret, or with db_subject_keys_load the
+ * deployment's current key, whose id the record names as "key_id";
+ * lower-case hex) of the normalised sender
  * and of the client IP as written, recipients_h the HMACs of each
  * recipient (normalised) in order (rcptv, or recipients split at ','); an
  * empty field hashes to "".  The plaintext goes into evpii under the same
@@ -412,6 +414,25 @@ int db_evidence_foreach_stored(struct db_store *s, db_evidence_cb cb,
  * secret itself is never handed out.
  */
 int db_pii_hash(struct db_store *s, const char *addr, char out[DB_HASH_HEX]);
+/*
+ * The keyed hashes of addr under every key the store holds: the
+ * deployment's keys (current first, then retired) and the store's own, at
+ * most max, into out; *n gets the count.  Records hashed under any of them
+ * are found.  DB_OK, DB_ERR_INVALID or DB_ERR_NOMEM.
+ */
+int db_pii_hashes(struct db_store *s, const char *addr,
+		  char out[][DB_HASH_HEX], size_t max, size_t *n);
+/*
+ * Load the deployment's subject keys from path (EvidenceSubjectKeyFile:
+ * 64 hex digits a line, the current key first, retired keys after it; a
+ * private regular file).  From then on new evidence records hash their
+ * personal fields with the current key and name its id ("key_id"); verify
+ * and subject use whichever key a record names.  "" or NULL: nothing (the
+ * store's own pii.key stays the key).  DB_OK, or DB_ERR_IO / DB_ERR_CORRUPT
+ * explained in err (no key is then loaded).
+ */
+int db_subject_keys_load(struct db_store *s, const char *path, char *err,
+			 size_t errsz);
 /*
  * The purge checkpoint: seq and SHA-256 of the last evidence record
  * removed by db_purge_evidence; the remaining chain starts after it.

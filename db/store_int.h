@@ -17,6 +17,10 @@
 
 /* Bytes of the HMAC secret of the personal-data hashes. */
 #define DB_PII_KEY_LEN 32
+/* Subject keys of a deployment a store holds at most, and the hex digits
+ * of a key's id. */
+#define DB_SUBJ_KEYS_MAX 8
+#define DB_SUBJ_ID_HEX 16
 /* Reset read transactions a store keeps for reuse. */
 #define DB_RPOOL_MAX 16
 
@@ -36,6 +40,11 @@ struct db_store {
 	uid_t dir_uid;    /* owner of the store directory: new files get it */
 	gid_t dir_gid;
 	unsigned char pii_key[DB_PII_KEY_LEN]; /* wiped by db_close */
+	/* The deployment's subject keys (db_subject_keys_load), current
+	 * first, and their ids; wiped by db_close. */
+	unsigned char subj_key[DB_SUBJ_KEYS_MAX][DB_PII_KEY_LEN];
+	char subj_id[DB_SUBJ_KEYS_MAX][DB_SUBJ_ID_HEX + 1];
+	size_t nsubj;
 	/* Read-only transactions of single lookups, reset and kept for
 	 * renewal (mdb_txn_renew) instead of begun and aborted each time
 	 * (the store is opened MDB_NOTLS, so any thread may renew one); a

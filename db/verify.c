@@ -27,6 +27,7 @@ struct db_vstate {
 	char prev[DB_HASH_HEX];
 	struct buf forgot;
 	const struct db_evrec *rec; /* the record being checked */
+	const unsigned char *key;   /* the key its hashes were made with */
 	int forgotten; /* the current record's seq is in the forgotten set */
 };
 
@@ -81,11 +82,11 @@ db_vfield(struct db_vstate *v, uint64_t seq, const char *name,
 		return DB_OK;
 	}
 	if (as_addr)
-		rc = db_pii_hash_n(v->s, plain, n, want);
+		rc = db_pii_hash_nk(v->key, plain, n, want);
 	else if (buf_append(&raw, plain, n) < 0 || buf_reserve(&raw, 0) < 0)
 		rc = DB_ERR_NOMEM;
 	else
-		rc = db_pii_hmac(v->s, raw.data, want);
+		rc = db_pii_hmac_k(v->key, raw.data, want);
 	buf_free(&raw);
 	if (rc != DB_OK)
 		return rc;
@@ -176,6 +177,16 @@ db_vpii(struct db_vstate *v, uint64_t seq)
 		if (got != DB_NOTFOUND)
 			db_vproblem(v, seq, "personal data stored for a record "
 				    "without hashes");
+		db_pii_free(&p);
+		return DB_OK;
+	}
+	if ((v->key = db_pii_key_for(v->s, r->key_id)) == NULL) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "its personal data was hashed with "
+			 "the deployment key %.16s, which is not in "
+			 "EvidenceSubjectKeyFile", r->key_id);
+		db_vproblem(v, seq, msg);
 		db_pii_free(&p);
 		return DB_OK;
 	}

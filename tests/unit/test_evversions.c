@@ -484,6 +484,126 @@ test_personal_detail_changed(void **state)
 	test_rmdir_r(dir);
 }
 
+#define TEST_K1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define TEST_K2 "2222222222222222222222222222222222222222222222222222222222222222"
+
+/* Write the key file dir/name with lines (mode mode); its path into out. */
+static void
+test_key_file(const char *dir, const char *name, const char *lines,
+	      mode_t mode, char *out, size_t outsz)
+{
+	int fd;
+
+	snprintf(out, outsz, "%s/%s", dir, name);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, lines, strlen(lines)), (ssize_t)strlen(lines));
+	close(fd);
+	assert_int_equal(chmod(out, mode), 0);
+}
+
+/* Open dir's store (created when create) with the key file keys. */
+static struct db_store *
+test_open_keys(const char *dir, int flags, const char *keys)
+{
+	struct db_store *s;
+	char err[256];
+
+	assert_int_equal(db_open(dir, flags, &s, err, sizeof(err)), DB_OK);
+	if (keys && db_subject_keys_load(s, keys, err, sizeof(err)) != DB_OK)
+		fail_msg("%s", err);
+	return s;
+}
+
+/* One decision for anna@example.org with ref ref. */
+static void
+test_append_anna(struct db_store *s, const char *ref)
+{
+	struct db_evidence e = {.time = 1780000000, .ref = ref,
+				.kind = "decision",
+				.sender = "news@shop.example",
+				.recipients = "anna@example.org",
+				.action = "pass"};
+
+	assert_int_equal(db_evidence_append(s, &e), DB_OK);
+}
+
+/* The hash of the first recipient of ref. */
+static void
+test_rcpt_h(struct db_store *s, const char *ref, char *out)
+{
+	struct db_evrec r;
+
+	test_get(s, ref, &r);
+	snprintf(out, DB_HASH_HEX, "%s", r.rcpt_hv[0]);
+	ctl_evrec_free(&r);
+}
+
+/*
+ * EvidenceSubjectKeyFile: two hosts with the same file hash an address
+ * alike; records name the key they were hashed with, so a rotation keeps
+ * older records verifying as long as the retired key stays in the file;
+ * without it verify says which key is missing; forget still verifies.
+ */
+static void
+test_subject_keys(void **state)
+{
+	char *a = test_tmpdir(), *b = test_tmpdir(), old[512], now[512];
+	char bad[512], ha[DB_HASH_HEX], hb[DB_HASH_HEX], hs[3][DB_HASH_HEX];
+	char err[256];
+	struct db_verify_result v;
+	struct db_forget_result fr;
+	struct db_store *s;
+	struct db_evrec r;
+	size_t n;
+
+	(void)state;
+	test_key_file(a, "old.keys", "# before the rotation\n" TEST_K2 "\n",
+		      0440, old, sizeof(old));
+	test_key_file(a, "now.keys", TEST_K1 "\n\n" TEST_K2 "\n", 0440, now,
+		      sizeof(now));
+	test_key_file(a, "bad.keys", TEST_K1 "\n", 0444, bad, sizeof(bad));
+	s = test_open_keys(a, DB_OPEN_CREATE, old);
+	test_append_anna(s, "a-1");
+	db_close(s);
+	s = test_open_keys(a, 0, now);
+	test_append_anna(s, "a-2");
+	test_get(s, "a-1", &r);
+	test_rcpt_h(s, "a-2", ha);
+	assert_int_equal(strlen(r.key_id), 16);
+	ctl_evrec_free(&r);
+	assert_int_equal(db_evidence_verify(s, test_problem, NULL, &v), DB_OK);
+	assert_int_equal(v.problems, 0);
+	assert_int_equal(db_pii_hashes(s, "Anna@Example.org", hs, 3, &n), DB_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(hs[0], ha);
+	db_close(s);
+	/* Another host of the deployment: the same hash of the address. */
+	s = test_open_keys(b, DB_OPEN_CREATE, now);
+	test_append_anna(s, "b-1");
+	test_rcpt_h(s, "b-1", hb);
+	assert_string_equal(ha, hb);
+	db_close(s);
+	/* Without the file the records cannot be checked: verify says so. */
+	s = test_open_keys(a, DB_OPEN_RDONLY, NULL);
+	assert_int_equal(db_evidence_verify(s, test_problem, NULL, &v), DB_OK);
+	assert_int_equal(v.problems, 2);
+	db_close(s);
+	/* forget lists the subject under every key: still verifies. */
+	s = test_open_keys(a, 0, now);
+	assert_int_equal(db_forget(s, "anna@example.org", NULL, &fr), DB_OK);
+	assert_int_equal(fr.pseudonymised, 2);
+	assert_int_equal(db_evidence_verify(s, test_problem, NULL, &v), DB_OK);
+	assert_int_equal(v.problems, 0);
+	/* A key file others can read is refused. */
+	assert_int_not_equal(db_subject_keys_load(s, bad, err, sizeof(err)),
+			     DB_OK);
+	assert_non_null(strstr(err, "others cannot read"));
+	db_close(s);
+	test_rmdir_r(a);
+	test_rmdir_r(b);
+}
+
 int
 main(void)
 {
@@ -494,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_old_record_changed),
 		cmocka_unit_test(test_personal_details),
 		cmocka_unit_test(test_personal_detail_changed),
+		cmocka_unit_test(test_subject_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
