@@ -1,7 +1,7 @@
 /*
- * evjson.c - db/'s side of the one JSON reader (common/jsonread.h): the
- * string members of the evidence records and evpii entries db/ writes,
- * copied into caller buffers, and the one place that knows where a member
+ * evjson.c - db/'s side of the one JSON reader (common/jsonread.h): one
+ * string member of a record db/ wrote (the purge reads time and ref),
+ * copied into a caller buffer, and the one place that knows where a member
  * starts in the writer's text (to splice the merged view).
  *
  * Owns nothing: values are appended to the caller's struct buf.  Never
@@ -12,7 +12,8 @@
 
 #include <string.h>
 
-int
+/* The string member name of o into out (reset first): 1, 0, NOMEM. */
+static int
 db_json_take(JsonObject *o, const char *name, struct buf *out)
 {
 	const char *v = jsonr_string(o, name);

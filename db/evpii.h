@@ -52,11 +52,10 @@ struct db_rcpts {
 
 /* ---- evjson.c: members of the JSON texts db/ writes ---- */
 
-/* The string member name of o into out (reset first).  1 found, 0 absent
- * or not a string, DB_ERR_NOMEM. */
-int db_json_take(JsonObject *o, const char *name, struct buf *out);
-/* The same for the JSON object text json (len bytes), parsed for this
- * one call; DB_ERR_CORRUPT when it is not a JSON object. */
+/* The string member name of the JSON object text json (len bytes) into
+ * out (reset first): 1 found, 0 absent or not a string, DB_ERR_CORRUPT
+ * (not a JSON object), DB_ERR_NOMEM.  Records as a whole are read with
+ * db_evrec_parse (db/evrec.h). */
 int db_json_field(const char *json, size_t len, const char *name,
 		  struct buf *out);
 /* The opening quote of the top-level member "name" in text db/ wrote
