@@ -47,18 +47,25 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
+GATE_SRC := $(sort $(wildcard gate/*.c))
 POLICY_SRC := $(sort $(wildcard policy/*.c policy/rules/*.c))
 DB_SRC := $(sort $(wildcard db/*.c))
+FMT_SRC := $(sort $(wildcard fmt/*.c))
 MILTER_SRC := $(sort $(wildcard milter/*.c))
 CTL_SRC := $(sort $(wildcard ctl/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(POLICY_SRC) $(DB_SRC)) \
 	$(BUILD)/gen/advertising_lists.o $(BUILD)/gen/admodel.o
+# What both programs link (layers 0-2: common, policy, db, gate).
+SHARED_OBJ := $(LIB_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(GATE_SRC))
 MILTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MILTER_SRC))
-CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(BUILD)/gen/scanner_agents.o
+# The import/export formats: consentctl's, never the milter's.
+FMT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(FMT_SRC))
+CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRC)) $(BUILD)/gen/scanner_agents.o \
+	$(BUILD)/gen/report_template.o
 # Everything but the two main() files, for the unit tests.
-TESTABLE_OBJ := $(LIB_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ)) \
+TESTABLE_OBJ := $(SHARED_OBJ) $(FMT_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ)) \
 	$(filter-out $(BUILD)/ctl/main.o,$(CTL_OBJ))
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
@@ -103,14 +110,24 @@ $(BUILD)/gen/scanner_agents.c: ctl/scanner-agents.txt scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh ctl_builtin_scanner_agents ctl/scanner-agents.txt > $@
 
+# The report page (HTML and CSS with template slots, fmt/template.h), kept
+# as a file and compiled in like the lists above: consentctl reads nothing
+# at run time.
+$(BUILD)/gen/report_template.c: data/report.html.in scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh ctl_report_template data/report.html.in > $@
+
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/consentgate: $(LIB_OBJ) $(MILTER_OBJ)
+# consentgate = shared + milter; consentctl = shared + fmt + ctl, neither
+# program links the other's objects, and consentctl not libmilter
+# (tests/layering.sh checks both).
+$(BUILD)/consentgate: $(SHARED_OBJ) $(MILTER_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 
-$(BUILD)/consentctl: $(LIB_OBJ) $(CTL_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ))
-	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS) $(PQ_LIBS)
+$(BUILD)/consentctl: $(SHARED_OBJ) $(FMT_OBJ) $(CTL_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(PQ_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(TESTABLE_OBJ)
 	@mkdir -p $(dir $@)
@@ -128,8 +145,8 @@ unit: $(TEST_BIN) $(PROGS) $(BUILD)/admodel-train
 unit-asan:
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 unit
 
-layering:
-	@sh tests/layering.sh
+layering: $(PROGS)
+	@sh tests/layering.sh $(BUILD)
 	@sh tests/man.sh
 
 miltertest: $(PROGS)

@@ -1,6 +1,6 @@
 /*
  * evidence_bench.c - durable decisions per second through the milter's
- * group-committing evidence writer (milter/evwriter.c), and the latency a
+ * group-committing evidence writer (gate/evwriter.c), and the latency a
  * callback waits for its record to be durable.
  *
  *   evidence_bench DIR [THREADS] [PER_THREAD]
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../gate/evwriter.h"
 #include "../milter/mf.h"
 
 static int bench_per;
@@ -109,7 +110,7 @@ main(int argc, char **argv)
 		if (cfg->consent_db == NULL || mf_runtime_init(cfg, store) < 0)
 			return 1;
 	}
-	if (mf_evwriter_start() < 0)
+	if (gate_evwriter_start() < 0)
 		return 1;
 	n = (long)threads * bench_per;
 	bench_lat = calloc((size_t)n, sizeof(double));
@@ -120,7 +121,7 @@ main(int argc, char **argv)
 	for (t = 0; t < threads; t++)
 		pthread_join(tid[t], NULL);
 	secs = bench_now() - t0;
-	mf_evwriter_stop();
+	gate_evwriter_stop();
 	qsort(bench_lat, (size_t)n, sizeof(double), bench_cmp);
 	printf("evidence: %ld durable decisions from %d threads in %.2f s = %.0f/s; "
 	       "wait for durability median %.2f ms, p99 %.2f ms\n",

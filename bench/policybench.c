@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../gate/config.h"
 #include "../policy/policy.h"
 
 static double
@@ -51,7 +52,7 @@ slurp(const char *path, size_t *len)
 static int
 bench_file(const struct cfg *c, const char *path, long runs)
 {
-	struct pol_limits lim = {(size_t)c->max_parts, (unsigned)c->max_mime_depth,
+	struct pol_limits lim = {(size_t)c->pol.max_parts, (unsigned)c->pol.max_mime_depth,
 				 0, 0};
 	struct pol_recipient r = {"leser@example.org",
 				  {POL_CONSENT_CONFIRMED, 0, 0}};
@@ -72,7 +73,8 @@ bench_file(const struct cfg *c, const char *path, long runs)
 	for (i = 0; i < runs; i++) {
 		m = NULL;
 		if (pol_message_parse(data, len, &lim, &m) != POL_OK ||
-		    pol_evaluate(c, &env, m, -1, &v) != POL_OK) {
+		    pol_evaluate(cfg_pol(c), &env, m,
+			 pol_classify(cfg_pol(c), &env, m), &v) != POL_OK) {
 			fprintf(stderr, "policybench: %s: out of memory\n", path);
 			return -1;
 		}

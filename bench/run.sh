@@ -99,8 +99,9 @@ cc -O2 -Wall -o "$W/bin/nullmilter" "$BENCH_DIR/nullmilter.c" \
 	$(pkg-config --cflags --libs milter) -lpthread ||
 	bench_die "cannot build nullmilter"
 # An archive, so that only the objects storebench uses are linked.
-ar rcs "$W/bin/libcgdb.a" "$CG_BUILD"/db/*.o "$CG_BUILD"/common/*.o ||
-	bench_die "cannot archive $CG_BUILD/db and $CG_BUILD/common objects"
+ar rcs "$W/bin/libcgdb.a" "$CG_BUILD"/fmt/*.o "$CG_BUILD"/db/*.o \
+	"$CG_BUILD"/common/*.o ||
+	bench_die "cannot archive $CG_BUILD/fmt, db and common objects"
 # shellcheck disable=SC2046
 cc -O2 -Wall -std=c11 -D_GNU_SOURCE -o "$W/bin/storebench" \
 	"$BENCH_DIR/storebench.c" "$W/bin/libcgdb.a" \
@@ -348,7 +349,7 @@ rm -rf "$STORE"
 if [ -z "${BENCH_NO_STORE:-}" ]; then
 	SB=$W/storebench
 	mkdir -p "$SB"
-	bench_note "store bench: import of $STORE_N CSV rows (db_import_csv)"
+	bench_note "store bench: import of $STORE_N CSV rows (fmt_import_csv)"
 	"$W/bin/storebench" gen "$STORE_N" "$SB/small.csv" "$RCPT" || bench_die "gen failed"
 	SMALL=$("$W/bin/storebench" import "$SB/small" "$SB/small.csv") ||
 		bench_die "storebench import failed"

@@ -5,7 +5,7 @@
  *
  *   storebench gen N FILE [ADDR]    write a consent CSV of N confirmed
  *                                   records (the last one ADDR when given)
- *   storebench import DIR FILE      create the store DIR, db_import_csv FILE,
+ *   storebench import DIR FILE      create the store DIR, fmt_import_csv FILE,
  *                                   print "import ROWS SECONDS PEAK_RSS_KB"
  *   storebench lookup DIR N COUNT [THREADS [miss]]
  *                                   COUNT db_consent_get of random generated
@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "../db/store.h"
+#include "../fmt/import.h"
 
 static double
 now_s(void)
@@ -117,7 +118,7 @@ cmd_import(const char *dir, const char *file)
 		return 1;
 	}
 	t0 = now_s();
-	rc = db_import_csv(s, f, file, (int64_t)time(NULL), &count, err,
+	rc = fmt_import_csv(s, f, file, (int64_t)time(NULL), &count, err,
 			   sizeof err);
 	t1 = now_s();
 	fclose(f);

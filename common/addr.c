@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "str.h"
 #include "url.h"
 
 /* Trim, drop brackets and mailto:, check the bytes; copy into out. */
@@ -36,11 +37,10 @@ addr_copy_trimmed(const char *in, char *out, size_t outsz)
 	if (outsz == 0)
 		return -1;
 	out[0] = '\0';
-	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+	while (str_is_space((unsigned char)*s))
 		s++;
 	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-			 e[-1] == '\n'))
+	while (e > s && str_is_space((unsigned char)e[-1]))
 		e--;
 	if (e > s && *s == '<' && e[-1] == '>') {
 		s++;

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "hex.h"
 
 /* The pieces of one parsed URL (GLib strings, freed by url_parts_clear). */
 struct url_parts {
@@ -66,7 +67,6 @@ url_byte_ok(unsigned char c)
 static char *
 url_prepare(const char *in)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t n;
 	char *out, *w;
 	int special, www;
@@ -99,8 +99,8 @@ url_prepare(const char *in)
 			*w++ = (char)c;
 		} else {
 			*w++ = '%';
-			*w++ = hex[c >> 4];
-			*w++ = hex[c & 15];
+			hex_put_upper(c, w);
+			w += 2;
 		}
 	}
 	*w = '\0';

@@ -26,9 +26,9 @@
 
 #include "../common/addr.h"
 #include "../common/json.h"
-#include "../common/config.h"
-#include "../milter/consent.h"
-#include "../milter/spf.h"
+#include "../gate/config.h"
+#include "../gate/consent.h"
+#include "../gate/spf.h"
 #include "../policy/adwalk.h"
 #include "../policy/restscan.h"
 #include "ctl.h"
@@ -98,7 +98,7 @@ check_recipients(struct check_opts *o, const struct pol_message *m, int cls,
 	for (i = 0; i < n; i++) {
 		memset(&r[i].consent, 0, sizeof(r[i].consent));
 		if (o->store) {
-			if (mf_consent_lookup_in(o->store, r[i].addr, &r[i].consent) < 0)
+			if (gate_consent_lookup(o->store, r[i].addr, &r[i].consent) < 0)
 				return -1;
 		} else if (cls != POL_CLASS_DOI) {
 			r[i].consent.state = POL_CONSENT_CONFIRMED;
@@ -209,8 +209,8 @@ static void
 check_explain(const struct check_opts *o, const struct pol_message *m)
 {
 	printf("  sentences (score; * at or above the threshold %.4f):\n",
-	       pol_ad_threshold(o->cfg));
-	if (pol_ad_walk(o->cfg, m, check_explain_sentence, NULL) < 0)
+	       pol_ad_threshold(cfg_pol(o->cfg)));
+	if (pol_ad_walk(cfg_pol(o->cfg), m, check_explain_sentence, NULL) < 0)
 		printf("  (out of memory while scoring)\n");
 }
 
@@ -219,8 +219,8 @@ static int
 check_file(struct check_opts *o, const char *path)
 {
 	struct buf raw = BUF_INIT;
-	struct pol_limits lim = {(size_t)o->cfg->max_parts,
-				 (unsigned)o->cfg->max_mime_depth, 0, 0};
+	struct pol_limits lim = {(size_t)o->cfg->pol.max_parts,
+				 (unsigned)o->cfg->pol.max_mime_depth, 0, 0};
 	struct pol_message *m = NULL;
 	struct pol_recipient r[CHECK_MAX_RCPTS];
 	struct pol_envelope env;
@@ -228,16 +228,17 @@ check_file(struct check_opts *o, const char *path)
 	char err[256], sender[ADDR_MAX + 1];
 	struct pol_restscan rest;
 	size_t keep;
-	int rc = 1, cls;
+	int rc = 1;
+	enum pol_class cls;
 
 	o->started_ms = check_cpu_ms();
 	if (check_read(path, &raw, err, sizeof(err)) < 0)
 		goto error;
 	/* The same cut as the milter: headers whole, MaxMessageSize of body,
 	 * the rest only scanned for ConfirmURL. */
-	pol_restscan_init(&rest, o->cfg->confirm_url);
+	pol_restscan_init(&rest, o->cfg->pol.confirm_url);
 	keep = pol_restscan_split(&rest, raw.data ? raw.data : "", raw.len,
-				  (size_t)o->cfg->max_message_size);
+				  (size_t)o->cfg->pol.max_message_size);
 	if (pol_message_parse(raw.data ? raw.data : "", keep, &lim, &m) != POL_OK) {
 		snprintf(err, sizeof(err), "out of memory parsing the message");
 		goto error;
@@ -253,20 +254,21 @@ check_file(struct check_opts *o, const char *path)
 	env.client_ip = "127.0.0.1";
 	env.tls = 1;
 	env.now = (int64_t)time(NULL);
-	cls = o->cls >= 0 ? o->cls : (int)pol_classify(o->cfg, &env, m);
+	cls = o->cls >= 0 ? (enum pol_class)o->cls
+			 : pol_classify(cfg_pol(o->cfg), &env, m);
 	if (check_recipients(o, m, cls, r, &env.nrcpts) < 0) {
 		snprintf(err, sizeof(err), "consent store lookup failed");
 		goto error;
 	}
 	env.rcpts = r;
-	if (o->cfg->spf_egress_address && o->cfg->spf_egress_address[0] &&
+	if (o->cfg->pol.spf_egress_address && o->cfg->pol.spf_egress_address[0] &&
 	    sender[0] && (cls == POL_CLASS_DOI || cls == POL_CLASS_MARKETING)) {
-		if (!o->spf_ready && mf_spf_init() == 0)
+		if (!o->spf_ready && gate_spf_init() == 0)
 			o->spf_ready = 1;
-		env.spf_result = mf_spf_check(o->cfg->spf_egress_address, sender,
+		env.spf_result = gate_spf_check(o->cfg->pol.spf_egress_address, sender,
 					      NULL, o->cfg->spf_cache_ttl);
 	}
-	if (pol_evaluate(o->cfg, &env, m, cls, &v) != POL_OK) {
+	if (pol_evaluate(cfg_pol(o->cfg), &env, m, cls, &v) != POL_OK) {
 		snprintf(err, sizeof(err), "out of memory evaluating the policy");
 		goto error;
 	}
@@ -411,7 +413,7 @@ out:
 	if (o.store)
 		db_close(o.store);
 	if (o.spf_ready)
-		mf_spf_shutdown();
+		gate_spf_shutdown();
 	cfg_unref(o.cfg);
 	return rc;
 }

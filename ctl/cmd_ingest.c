@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/time.h"
 #include "../common/url.h"
 #include "ctl.h"
 #include "logread.h"
@@ -69,7 +70,8 @@ struct ctl_logline {
 
 static const char ctl_months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
-/* "24/Nov/2026:10:00:00 +0100" into UTC seconds; NULL or a reason. */
+/* "24/Nov/2026:10:00:00 +0100" into UTC seconds; NULL or a reason.  The
+ * fields are rearranged into ISO 8601 for the one time parser. */
 static const char *
 ctl_log_time(const char *s, int64_t *out)
 {
@@ -83,16 +85,9 @@ ctl_log_time(const char *s, int64_t *out)
 		return "bad time";
 	if ((m = strstr(ctl_months, mon)) == NULL || (m - ctl_months) % 3)
 		return "bad month";
-	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ", y,
-		 (int)(m - ctl_months) / 3 + 1, d, h, mi, sec);
-	if (db_time_parse(iso, out) != DB_OK)
-		return "bad time";
-	off = off < 0 ? -off : off;
-	if (off % 100 > 59 || off / 100 > 23)
-		return "bad time zone";
-	/* Local time minus its offset east of UTC is UTC. */
-	*out -= (s[21] == '-' ? -1 : 1) * ((off / 100) * 3600 + off % 100 * 60);
-	return *out < 0 ? "bad time" : NULL;
+	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d%.5s", y,
+		 (int)(m - ctl_months) / 3 + 1, d, h, mi, sec, s + 21);
+	return time_parse(iso, TIME_ISO, out) == 0 ? NULL : "bad time";
 }
 
 /*

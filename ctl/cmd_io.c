@@ -4,7 +4,7 @@
  *
  * Owns: the store handle, the input file and the table of skip reasons
  * of each run (released before return).  Rows merge by time through the
- * consent state machine (db_import_csv_opts, db/store.h); each changed
+ * consent state machine (fmt_import_csv_opts, db/store.h); each changed
  * record gets its own consent-kind evidence record with the states before
  * and after, an unchanged row none.  Every skipped row is printed as
  * "FILE:LINE: ADDR: reason; skipped" and summed up by reason; --dry-run
@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../fmt/export.h"
+#include "../fmt/import.h"
 #include "ctl.h"
 
 static double
@@ -154,7 +156,7 @@ ctl_cmd_import(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	opts.arg = &im;
 	im.why = g_hash_table_new(g_str_hash, g_str_equal);
 	start = ctl_seconds();
-	if (db_import_csv_opts(s, f, im.name, ctl_now(), &opts, &n, err,
+	if (fmt_import_csv_opts(s, f, im.name, ctl_now(), &opts, &n, err,
 			       sizeof(err)) != DB_OK) {
 		ctl_error("%s", err);
 		rc = CTL_EXIT_REFUSED;
@@ -195,7 +197,7 @@ ctl_cmd_export(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		return ctl_usage(cmd);
 	if ((rc = ctl_store_open(ctx, DB_OPEN_RDONLY, &s)) != CTL_EXIT_OK)
 		return rc;
-	if ((r = db_export(s, stdout, json)) != DB_OK) {
+	if ((r = fmt_export(s, stdout, json)) != DB_OK) {
 		ctl_error("export failed: %s", r == DB_ERR_IO ?
 			  "cannot write to standard output" : db_strerror(r));
 		rc = CTL_EXIT_REFUSED;

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/config.h"
+#include "../gate/config.h"
 #include "ctl.h"
 #include "evrec.h"
 

@@ -107,15 +107,6 @@ void ctl_audit_init(struct ctl_audit *a, int64_t now, const char *action,
 		    const char *addr, const char *ip, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
-/* HTML escaping of the report (ctl/html.c): s (n bytes, or up to its
- * NUL) for text and attribute values, control characters as a space or
- * U+FFFD; ctl_html_cut stops after max characters with an ellipsis. */
-void ctl_html_n(FILE *out, const char *s, size_t n);
-void ctl_html(FILE *out, const char *s);
-void ctl_html_cut(FILE *out, const char *s, size_t max);
-/* The report's style sheet (ctl/report_css.c). */
-extern const char ctl_report_css[];
-
 /* The subcommands (ctl/cmd_consent.c, ctl/cmd_io.c, ctl/cmd_check.c). */
 int ctl_cmd_check(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_evidence(struct ctl_ctx *, const struct ctl_command *, int, char **);

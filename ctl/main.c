@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/config.h"
+#include "../gate/config.h"
 #include "ctl.h"
 
 static const struct ctl_command ctl_dispatch[] = {

@@ -15,7 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/config.h"
+#include "../common/time.h"
+#include "../gate/config.h"
 
 void
 ctl_error(const char *fmt, ...)
@@ -96,88 +97,10 @@ ctl_store_open(struct ctl_ctx *ctx, int flags, struct db_store **out)
 	return CTL_EXIT_OK;
 }
 
-/* n digits at s, or -1. */
-static int
-ctl_digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (; n > 0; n--, s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v;
-}
-
-/*
- * The zone of an ISO 8601 time: "Z", "+HH:MM", "+HHMM" or "+HH" (or '-'),
- * as seconds east of UTC into *off.  0 or -1.
- */
-static int
-ctl_time_zone(const char *z, int *off)
-{
-	int sign, h, m = 0;
-
-	if ((z[0] == 'Z' || z[0] == 'z') && z[1] == '\0')
-		return *off = 0, 0;
-	if (z[0] != '+' && z[0] != '-')
-		return -1;
-	sign = z[0] == '-' ? -1 : 1;
-	if ((h = ctl_digits(z + 1, 2)) < 0)
-		return -1;
-	z += 3;
-	if (*z == ':')
-		z++;
-	if (*z && ((m = ctl_digits(z, 2)) < 0 || z[2] != '\0'))
-		return -1;
-	if (h > 23 || m > 59)
-		return -1;
-	*off = sign * (h * 3600 + m * 60);
-	return 0;
-}
-
-/*
- * ISO 8601 forms beyond db_time_parse's one: a date alone (midnight UTC),
- * or date, 'T' (or a space), HH:MM[:SS] and a zone.  The calendar check
- * and arithmetic stay db_time_parse's: the UTC wall time is handed to it.
- */
-static int
-ctl_time_iso(const char *s, int64_t *out)
-{
-	char utc[64]; /* room for any int the compiler cannot bound */
-	int hh = 0, mi = 0, ss = 0, off = 0;
-	const char *p = s + 10;
-
-	if (strlen(s) < 10 || s[4] != '-' || s[7] != '-' ||
-	    ctl_digits(s, 4) < 0 || ctl_digits(s + 5, 2) < 0 ||
-	    ctl_digits(s + 8, 2) < 0)
-		return -1;
-	if (*p != '\0') {
-		if ((*p != 'T' && *p != 't' && *p != ' ') ||
-		    (hh = ctl_digits(p + 1, 2)) < 0 || p[3] != ':' ||
-		    (mi = ctl_digits(p + 4, 2)) < 0)
-			return -1;
-		p += 6;
-		if (*p == ':') {
-			if ((ss = ctl_digits(p + 1, 2)) < 0)
-				return -1;
-			p += 3;
-		}
-		if (ctl_time_zone(p, &off) < 0) /* a zone is required */
-			return -1;
-	}
-	snprintf(utc, sizeof(utc), "%.10sT%02d:%02d:%02dZ", s, hh, mi, ss);
-	if (db_time_parse(utc, out) != DB_OK || *out < off)
-		return -1;
-	*out -= off;
-	return 0;
-}
-
 int
 ctl_time_arg(const char *opt, const char *s, int64_t *out)
 {
-	if (db_time_parse(s, out) == DB_OK || ctl_time_iso(s, out) == 0)
+	if (time_parse(s, TIME_ISO, out) == 0)
 		return CTL_EXIT_OK;
 	ctl_error("%s: bad time '%s' (want 2026-01-02T03:04:05Z, "
 		  "2026-01-02T04:04:05+01:00, 2026-01-02 or unix seconds)", opt,

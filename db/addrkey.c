@@ -164,13 +164,13 @@ db_addrkey_migrate(struct db_store *s, const char *dir, char *err,
 	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
 		goto fail;
 	rc = db_meta_get_int(s, txn, DB_META_ADDRKEYS, &done);
-	mdb_txn_abort(txn);
+	db_txn_abort(txn);
 	if (rc == DB_OK && done >= 1)
 		return DB_OK;
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
 		goto fail;
 	if ((rc = db_addrkey_migrate_txn(s, txn, &moved)) != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		goto fail;
 	}
 	if ((rc = db_txn_commit(txn)) == DB_OK)

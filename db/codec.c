@@ -8,6 +8,7 @@
  * DB_ERR_VERSION for a value that does not decode, -1 for out of memory.
  */
 #include "../common/json.h"
+#include "../common/time.h"
 #include "codec.h"
 
 #include <arpa/inet.h>
@@ -366,95 +367,16 @@ db_json_string(struct buf *b, const char *s)
 	return json_put_string(b, s);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-db_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-db_days_in_month(int y, int m)
-{
-	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-				     30, 31};
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
-/* Latest time accepted: 9999-12-31T23:59:59Z. */
-#define DB_TIME_LAST INT64_C(253402300799)
-
-/* Two or four digits at s, as a number. */
-static int
-db_digits(const char *s, int n)
-{
-	int v = 0, i;
-
-	for (i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
+/* The store's times are the canonical form of common/time.c. */
 int
 db_time_parse(const char *s, int64_t *out)
 {
-	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
-	int y, mo, d, h, mi, sec;
-	int64_t v = 0;
-	const char *p;
-	size_t i;
-
-	if (s == NULL || *s == '\0')
-		return DB_ERR_INVALID;
-	for (p = s; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (*p - '0');
-		if (v > DB_TIME_LAST)
-			return DB_ERR_INVALID;
-	}
-	if (*p == '\0') {
-		*out = v;
-		return DB_OK;
-	}
-	if (strlen(s) != sizeof(form) - 1)
-		return DB_ERR_INVALID;
-	for (i = 0; form[i]; i++)
-		if (form[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') :
-				     s[i] != form[i])
-			return DB_ERR_INVALID;
-	y = db_digits(s, 4);
-	mo = db_digits(s + 5, 2);
-	d = db_digits(s + 8, 2);
-	h = db_digits(s + 11, 2);
-	mi = db_digits(s + 14, 2);
-	sec = db_digits(s + 17, 2);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-	    d > db_days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
-		return DB_ERR_INVALID;
-	*out = db_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	return DB_OK;
+	return time_parse(s, TIME_CANONICAL, out) == 0 ? DB_OK :
+							  DB_ERR_INVALID;
 }
 
 char *
 db_time_format(int64_t t, char *out, size_t outsz)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (outsz == 0)
-		return out;
-	out[0] = '\0';
-	if (t < 0 || t > DB_TIME_LAST || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, outsz, "%lld", (long long)t);
-	return out;
+	return time_format(t, out, outsz);
 }

@@ -902,37 +902,55 @@ db_sm_store(struct db_store *s, MDB_txn *txn, const char *key,
 	return db_evidence_append_txn(s, txn, &ev, 1, NULL);
 }
 
+/* One db_consent_apply, run as a write body (again from the start when
+ * the map was full and grew) or in a read transaction for a dry run. */
+struct db_apply {
+	struct db_store *s;
+	const char *key;
+	const struct db_event *ev;
+	const struct db_evidence *e;
+	int dry_run;
+	struct db_sm_result *res;
+};
+
+static int
+db_apply_body(MDB_txn *txn, void *arg)
+{
+	struct db_apply *a = arg;
+	struct db_consent cur, out;
+	int rc, have;
+
+	memset(a->res, 0, sizeof(*a->res));
+	rc = db_consent_get_txn(a->s, txn, a->key, &cur);
+	have = rc == DB_OK;
+	if (rc == DB_ERR_CORRUPT && a->ev->force && a->ev->kind == DB_EV_ADD)
+		rc = DB_NOTFOUND; /* a forced add replaces what cannot be read */
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return rc;
+	if (db_sm_step(have ? &cur : NULL, a->ev, &out, a->res) !=
+	    DB_SM_CHANGED || a->dry_run)
+		return DB_OK; /* nothing written: the commit writes nothing */
+	return db_sm_store(a->s, txn, a->key, &out, a->e, a->res);
+}
+
 int
 db_consent_apply(struct db_store *s, const char *addr,
 		 const struct db_event *ev, const struct db_evidence *e,
 		 int dry_run, struct db_sm_result *res)
 {
 	char key[ADDR_MAX + 1];
-	struct db_consent cur, out;
+	struct db_apply a = {s, key, ev, e, dry_run, res};
 	MDB_txn *txn;
-	int rc, have;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	if (addr_normalise(addr, key, sizeof(key)) < 0)
 		return DB_ERR_INVALID;
-	if ((rc = db_txn_begin(s, dry_run, &txn)) != DB_OK)
+	if (!dry_run)
+		return db_core_write(&s->core, db_apply_body, &a);
+	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
 		return rc;
-	rc = db_consent_get_txn(s, txn, key, &cur);
-	have = rc == DB_OK;
-	if (rc == DB_ERR_CORRUPT && ev->force && ev->kind == DB_EV_ADD)
-		rc = DB_NOTFOUND; /* a forced add replaces what cannot be read */
-	if (rc != DB_OK && rc != DB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	if (db_sm_step(have ? &cur : NULL, ev, &out, res) != DB_SM_CHANGED ||
-	    dry_run) {
-		mdb_txn_abort(txn);
-		return DB_OK;
-	}
-	if ((rc = db_sm_store(s, txn, key, &out, e, res)) != DB_OK) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return db_txn_commit(txn);
+	rc = db_apply_body(txn, &a);
+	db_txn_abort(txn);
+	return rc;
 }

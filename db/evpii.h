@@ -126,10 +126,21 @@ const unsigned char *db_pii_write_key(const struct db_store *s,
 /* The recipients of e into *out (db_rcpts_free).  DB_OK or NOMEM. */
 int db_rcpts_get(const struct db_evidence *e, struct db_rcpts *out);
 void db_rcpts_free(struct db_rcpts *r);
-/* Append ,"sender_h":..,"recipients_h":[..],"client_ip_h":.. for e with
- * its recipients rl. */
+/*
+ * The parts of a record that need the store's keys, made by pii.c before
+ * evidence.c puts the record together (BUF_INIT each; the caller frees).
+ */
+struct db_ev_keyed {
+	struct buf key_id; /* ,"key_id":".." (a deployment key), or empty */
+	struct buf hashes; /* ,"sender_h":..,"recipients_h":[..],
+			    * "client_ip_h":.. */
+	struct buf rules;  /* ,"rules":[..],"note":.. (personal details and
+			    * note as "detail_h" and "note_h") */
+};
+/* Fill k (each part reset first) for e.  DB_OK or DB_ERR_NOMEM. */
 int db_pii_json_hashes(const struct db_store *s, const struct db_evidence *e,
-		       const struct db_rcpts *rl, struct buf *json);
+		       struct db_ev_keyed *k);
+void db_ev_keyed_free(struct db_ev_keyed *k);
 /* Store e's plaintext under seq (nothing when all three are empty). */
 int db_pii_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 		   const struct db_evidence *e);
@@ -165,7 +176,24 @@ int db_sha256_hex(const void *p, size_t n, char out[DB_HASH_HEX]);
  * removed.  DB_OK, DB_NOTFOUND (nothing purged yet) or <0. */
 int db_checkpoint_get_txn(struct db_store *s, MDB_txn *txn, uint64_t *seq,
 			  char hash[DB_HASH_HEX]);
-/* Append n records inside txn (see db_evidence_append_many). */
+/* The next sequence number and the hash of the last record (or of the
+ * checkpoint when everything was purged; "" for an empty log). */
+int db_evidence_last_txn(struct db_store *s, MDB_txn *txn, uint64_t *next,
+			 char prev[DB_HASH_HEX]);
+/*
+ * Store record seq (e, with prev the hash of the one before it and keyed
+ * the parts db_pii_json_hashes made) and its reference; its stored text
+ * is left in json (reset first).  DB_ERR_INVALID for a reused reference.
+ */
+int db_evidence_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
+			const struct db_evidence *e,
+			const struct db_ev_keyed *keyed,
+			const char prev[DB_HASH_HEX], struct buf *json);
+
+/* ---- write.c ---- */
+
+/* Append n records inside txn (see db_evidence_append_many): each with its
+ * personal data (pii.c) and its outbox entry (outbox.c). */
 int db_evidence_append_txn(struct db_store *s, MDB_txn *txn,
 			   const struct db_evidence *e, size_t n,
 			   uint64_t *first_seq);

@@ -18,6 +18,7 @@
 
 #include "../common/buf.h"
 #include "../common/jsonread.h"
+#include "../common/time.h"
 #include "store.h"
 
 /* The plain string fields by name. */
@@ -345,7 +346,8 @@ db_evrec_parse(const char *json, size_t len, db_evrec_is_rule is_rule,
 		db_evrec_free(out);
 		return rc;
 	}
-	out->time_ok = db_time_parse(out->time_text, &out->time) == DB_OK;
+	out->time_ok = time_parse(out->time_text, TIME_CANONICAL,
+				  &out->time) == 0;
 	if (!out->time_ok)
 		out->time = 0;
 	return DB_OK;

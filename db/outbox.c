@@ -13,14 +13,17 @@
  *   'f' hashes NUL                a data subject was forgotten: its keyed
  *                                 hashes (comma-joined), for the centre's
  *                                 copy of the evidence
- * Only consentctl follow removes entries (db_outbox_ack), after the centre
- * has committed them, or moves one the centre keeps refusing to the dead
+ * Only consentctl follow removes entries (db_outbox_ack, replica.c, which
+ * also applies the centre's corrections), after the centre has committed
+ * them, or moves one the centre keeps refusing to the dead
  * letters (db/outbox_dead.c); positions therefore only grow while entries
  * wait.
  *
- * Owns: the transactions of db_outbox_open, db_outbox_read and
- * db_outbox_ack, the scratch buffer of one entry, and the array handed to
- * db_outbox_read's caller.  Never logs; returns DB_* codes.
+ * The outbox table calls no other table: the writes that queue entries
+ * (write.c) and the acknowledgement (replica.c) sit above it.
+ *
+ * Owns: the transactions of db_outbox_open and db_outbox_read, the scratch
+ * buffer of one entry, and the array handed to db_outbox_read's caller.  Never logs; returns DB_* codes.
  */
 #include "outbox_int.h"
 
@@ -30,7 +33,6 @@
 #include <string.h>
 
 #include "codec.h"
-#include "consent_sm.h"
 #include "replica.h"
 
 #define DB_OUTBOX_NAME "outbox"
@@ -54,7 +56,7 @@ db_outbox_open_one(struct db_store *s, const char *name, MDB_dbi *dbi,
 		*have = 1;
 		return db_txn_commit(txn);
 	}
-	mdb_txn_abort(txn);
+	db_txn_abort(txn);
 	if (rc != MDB_NOTFOUND || s->rdonly)
 		return rc == MDB_NOTFOUND ? DB_OK : db_from_mdb(rc);
 	/* A store made before this database existed: add it. */
@@ -62,7 +64,7 @@ db_outbox_open_one(struct db_store *s, const char *name, MDB_dbi *dbi,
 		return rc;
 	rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return db_from_mdb(rc);
 	}
 	rc = db_txn_commit(txn);
@@ -86,41 +88,7 @@ db_outbox_open(struct db_store *s, const char *dir, char *err, size_t errsz)
 	return rc;
 }
 
-int
-db_meta_get_int(struct db_store *s, MDB_txn *txn, const char *name,
-		int64_t *out)
-{
-	MDB_val k = {strlen(name), (void *)name}, v;
-	char text[24], *end;
-	long long n;
-	int rc;
 
-	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc != 0)
-		return db_from_mdb(rc);
-	if (v.mv_size == 0 || v.mv_size >= sizeof(text))
-		return DB_ERR_CORRUPT;
-	memcpy(text, v.mv_data, v.mv_size);
-	text[v.mv_size] = '\0';
-	errno = 0;
-	n = strtoll(text, &end, 10);
-	if (*end != '\0' || errno != 0)
-		return DB_ERR_CORRUPT;
-	*out = (int64_t)n;
-	return DB_OK;
-}
-
-int
-db_meta_put_int(struct db_store *s, MDB_txn *txn, const char *name, int64_t v)
-{
-	char text[24];
-	MDB_val k = {strlen(name), (void *)name}, val;
-
-	val.mv_size = (size_t)snprintf(text, sizeof(text), "%lld",
-				       (long long)v);
-	val.mv_data = text;
-	return db_from_mdb(mdb_put(txn, s->meta, &k, &val, 0));
-}
 
 int
 db_outbox_enabled_txn(struct db_store *s, MDB_txn *txn)
@@ -327,7 +295,7 @@ db_outbox_read(struct db_store *s, size_t max, struct db_outbox_entry **out,
 		return rc;
 	}
 	if ((rc = db_from_mdb(mdb_cursor_open(txn, s->outbox, &cur)))) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		free(e);
 		return rc;
 	}
@@ -343,7 +311,7 @@ db_outbox_read(struct db_store *s, size_t max, struct db_outbox_entry **out,
 	if (got != 0 && got != MDB_NOTFOUND)
 		rc = db_from_mdb(got);
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	db_txn_abort(txn);
 	if (rc != DB_OK) {
 		db_outbox_free(e, *n);
 		*n = 0;
@@ -389,9 +357,8 @@ db_outbox_addresses_txn(struct db_store *s, MDB_txn *txn, uint64_t after,
 	return got == MDB_NOTFOUND ? DB_OK : db_from_mdb(got);
 }
 
-/* Delete every entry with key <= upto. */
-static int
-db_outbox_trim(struct db_store *s, MDB_txn *txn, uint64_t upto)
+int
+db_outbox_trim_txn(struct db_store *s, MDB_txn *txn, uint64_t upto)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -409,53 +376,4 @@ db_outbox_trim(struct db_store *s, MDB_txn *txn, uint64_t upto)
 	return rc == 0 || rc == MDB_NOTFOUND ? DB_OK : db_from_mdb(rc);
 }
 
-/* Would the centre's row turn the local withdrawal into consent without
- * a new double opt-in (consent_sm.h)?  Then the local record stays. */
-static int
-db_outbox_fix_refused(struct db_store *s, MDB_txn *txn, const char *key,
-		      const struct db_consent *c)
-{
-	struct db_consent cur;
-	struct db_sm_result res;
 
-	if (db_consent_get_txn(s, txn, key, &cur) != DB_OK)
-		return 0;
-	return db_sm_replica_check(&cur, c, &res) == DB_SM_REFUSED;
-}
-
-int
-db_outbox_ack(struct db_store *s, uint64_t upto,
-	      const struct db_replica_fix *fix, size_t nfix)
-{
-	GHashTable *newer = NULL;
-	char key[ADDR_MAX + 1];
-	MDB_txn *txn;
-	size_t i;
-	int rc;
-
-	if (!s->has_outbox)
-		return DB_OK;
-	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
-		return rc;
-	rc = db_outbox_trim(s, txn, upto);
-	if (rc == DB_OK && nfix > 0)
-		rc = db_outbox_addresses_txn(s, txn, upto, &newer);
-	for (i = 0; rc == DB_OK && i < nfix; i++) {
-		if (addr_normalise(fix[i].addr, key, sizeof(key)) < 0 ||
-		    g_hash_table_contains(newer, key))
-			continue;
-		if (fix[i].deleted)
-			rc = db_consent_remove_txn(s, txn, key);
-		else if (!db_outbox_fix_refused(s, txn, key, &fix[i].c))
-			rc = db_consent_write_txn(s, txn, key, &fix[i].c, 1);
-		if (rc == DB_NOTFOUND || rc == DB_ERR_INVALID)
-			rc = DB_OK; /* nothing to remove; unstorable: keep ours */
-	}
-	if (newer)
-		g_hash_table_destroy(newer);
-	if (rc != DB_OK) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return db_txn_commit(txn);
-}

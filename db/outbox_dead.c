@@ -43,7 +43,7 @@ db_dead_finish(struct db_store *s, MDB_txn *txn, int rc,
 	if (rc == DB_OK && e != NULL)
 		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
 	if (rc != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	return db_txn_commit(txn);
@@ -64,11 +64,11 @@ db_outbox_bury(struct db_store *s, uint64_t key, unsigned int tries,
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
 		return rc;
 	if ((rc = db_dead_get(txn, s->outbox, key, kb, &k, &v)) != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	if ((val = malloc(DB_DEAD_HEAD + wn + 1 + v.mv_size)) == NULL) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return DB_ERR_NOMEM;
 	}
 	db_be64_put(val, (uint64_t)now);
@@ -140,7 +140,7 @@ db_outbox_dead_list(struct db_store *s, struct db_outbox_dead **out,
 	if ((rc = db_txn_begin(s, 1, &txn)) != DB_OK)
 		return rc;
 	if ((rc = db_from_mdb(mdb_cursor_open(txn, s->outbox_dead, &cur)))) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	got = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
@@ -162,7 +162,7 @@ db_outbox_dead_list(struct db_store *s, struct db_outbox_dead **out,
 	if (rc == DB_OK && got != MDB_NOTFOUND)
 		rc = db_from_mdb(got);
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	db_txn_abort(txn);
 	if (rc != DB_OK) {
 		db_outbox_dead_free(d, *n);
 		*n = 0;

@@ -1,8 +1,8 @@
 /*
- * outbox_int.h - private to db/: the hooks through which every local write
- * of the store also queues an outbox entry for the centre (db/replica.h),
- * and the consent writes that bypass them for changes that come from the
- * centre.
+ * outbox_int.h - private to db/: the outbox table (outbox.c), whose hooks
+ * the writes of write.c call so that every local change of the store also
+ * queues an entry for the centre (db/replica.h).  Changes that come from
+ * the centre write the consent table directly (db_consent_write_txn).
  *
  * Every *_txn function works inside a write transaction the caller began
  * and still owns; when replication is not enabled (meta "repl.outbox"
@@ -11,6 +11,7 @@
 #ifndef CG_OUTBOX_INT_H
 #define CG_OUTBOX_INT_H
 
+#include "meta.h"
 #include "store_int.h"
 
 /* Meta keys (db/replica.h describes them). */
@@ -51,6 +52,9 @@ int db_outbox_decode(const MDB_val *k, const MDB_val *v,
 int db_outbox_append(struct db_store *s, MDB_txn *txn, const void *p,
 		     size_t n);
 
+/* Delete every entry with key <= upto (the centre has them). */
+int db_outbox_trim_txn(struct db_store *s, MDB_txn *txn, uint64_t upto);
+
 /* Is replication enabled?  1, 0, or <0. */
 int db_outbox_enabled_txn(struct db_store *s, MDB_txn *txn);
 
@@ -63,18 +67,7 @@ struct _GHashTable;
 int db_outbox_addresses_txn(struct db_store *s, MDB_txn *txn, uint64_t after,
 			    struct _GHashTable **out);
 
-/* store.c: write or remove a consent record without an outbox entry
- * (db_consent_put_txn and db_consent_del add one).  remove: DB_NOTFOUND
- * when there is no record. */
-int db_consent_write_txn(struct db_store *s, MDB_txn *txn, const char *key,
-			 const struct db_consent *c, int force);
-int db_consent_remove_txn(struct db_store *s, MDB_txn *txn, const char *key);
 
-/* Small decimal meta values: read (DB_NOTFOUND when absent) and write. */
-int db_meta_get_int(struct db_store *s, MDB_txn *txn, const char *name,
-		    int64_t *out);
-int db_meta_put_int(struct db_store *s, MDB_txn *txn, const char *name,
-		    int64_t v);
 
 /* The last verification (db/replica_digest.c): when (0 never) and how
  * many addresses differed. */

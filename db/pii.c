@@ -268,32 +268,120 @@ db_rcpts_free(struct db_rcpts *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int
-db_pii_json_hashes(const struct db_store *s, const struct db_evidence *e,
-		   const struct db_rcpts *rl, struct buf *json)
+/* The recipients' hashes of rl as a JSON array. */
+static int
+db_pii_json_rcpt_hashes(const struct db_store *s, const struct db_rcpts *rl,
+			struct buf *json)
+{
+	char h[DB_HASH_HEX];
+	size_t i;
+	int rc = buf_putc(json, '[') < 0 ? DB_ERR_NOMEM : DB_OK;
+
+	for (i = 0; rc == DB_OK && i < rl->n; i++) {
+		rc = db_pii_hash_n(s, rl->v[i], strlen(rl->v[i]), h);
+		if (rc == DB_OK &&
+		    buf_printf(json, "%s\"%s\"", i ? "," : "", h) < 0)
+			rc = DB_ERR_NOMEM;
+	}
+	if (rc == DB_OK && buf_putc(json, ']') < 0)
+		rc = DB_ERR_NOMEM;
+	return rc;
+}
+
+/* ,"sender_h":..,"recipients_h":[..],"client_ip_h":.. of e. */
+static int
+db_pii_json_personal(const struct db_store *s, const struct db_evidence *e,
+		     const struct db_rcpts *rl, struct buf *json)
 {
 	char h[DB_HASH_HEX];
 	const char *sender = e->sender ? e->sender : "";
-	size_t i;
 	int rc;
 
 	if ((rc = db_pii_hash_n(s, sender, strlen(sender), h)) != DB_OK)
 		return rc;
-	if (buf_printf(json, ",\"sender_h\":\"%s\",\"recipients_h\":[", h))
+	if (buf_printf(json, ",\"sender_h\":\"%s\",\"recipients_h\":", h))
 		return DB_ERR_NOMEM;
-	for (i = 0; i < rl->n; i++) {
-		rc = db_pii_hash_n(s, rl->v[i], strlen(rl->v[i]), h);
-		if (rc != DB_OK)
-			return rc;
-		if (buf_printf(json, "%s\"%s\"", i ? "," : "", h) < 0)
-			return DB_ERR_NOMEM;
-	}
+	if ((rc = db_pii_json_rcpt_hashes(s, rl, json)) != DB_OK)
+		return rc;
 	/* An IP is hashed as written, not as an address. */
 	if ((rc = db_pii_hmac(s, e->client_ip, h)) != DB_OK)
 		return rc;
-	if (buf_printf(json, "],\"client_ip_h\":\"%s\"", h) < 0)
+	if (buf_printf(json, ",\"client_ip_h\":\"%s\"", h) < 0)
 		return DB_ERR_NOMEM;
 	return DB_OK;
+}
+
+/* One rule object of a version 3 record (nrcpt recipients). */
+static int
+db_pii_json_rule(const struct db_store *s, struct buf *b,
+		 const struct db_evidence_rule *x, size_t nrcpt)
+{
+	char h[DB_HASH_HEX];
+	int r = buf_puts(b, "{\"id\":") | db_json_string(b, x->id);
+
+	if (x->personal && x->detail && x->detail[0]) {
+		if (db_pii_hmac(s, x->detail, h) != DB_OK)
+			return -1;
+		r |= buf_printf(b, ",\"detail_h\":\"%s\"", h);
+	} else {
+		r |= buf_puts(b, ",\"detail\":") | db_json_string(b, x->detail);
+	}
+	r |= buf_puts(b, ",\"where\":") | db_json_string(b, x->where);
+	if (x->rcpt >= 0 && (size_t)x->rcpt < nrcpt)
+		return r | buf_printf(b, ",\"recipient\":%d}", x->rcpt);
+	return r | buf_puts(b, ",\"recipient\":null}");
+}
+
+/* ,"rules":[..] and the note (or the HMAC of a personal one). */
+static int
+db_pii_json_rules(const struct db_store *s, const struct db_evidence *e,
+		  size_t nrcpt, struct buf *b)
+{
+	char h[DB_HASH_HEX];
+	size_t i;
+	int r = buf_puts(b, ",\"rules\":[");
+
+	for (i = 0; r == 0 && i < e->nrules; i++)
+		r = (i ? buf_putc(b, ',') : 0) |
+		    db_pii_json_rule(s, b, &e->rulev[i], nrcpt);
+	r |= buf_putc(b, ']');
+	if (!e->note_personal || e->rules == NULL || e->rules[0] == '\0')
+		return r | buf_puts(b, ",\"note\":") |
+		       db_json_string(b, e->rules);
+	if (r || db_pii_hmac(s, e->rules, h) != DB_OK)
+		return -1;
+	return buf_printf(b, ",\"note_h\":\"%s\"", h);
+}
+
+int
+db_pii_json_hashes(const struct db_store *s, const struct db_evidence *e,
+		   struct db_ev_keyed *k)
+{
+	struct db_rcpts rl;
+	const char *kid;
+	int rc;
+
+	buf_reset(&k->key_id);
+	buf_reset(&k->hashes);
+	buf_reset(&k->rules);
+	db_pii_write_key(s, &kid);
+	if (kid[0] && buf_printf(&k->key_id, ",\"key_id\":\"%s\"", kid) < 0)
+		return DB_ERR_NOMEM;
+	if ((rc = db_rcpts_get(e, &rl)) != DB_OK)
+		return rc;
+	rc = db_pii_json_personal(s, e, &rl, &k->hashes);
+	if (rc == DB_OK && db_pii_json_rules(s, e, rl.n, &k->rules) != 0)
+		rc = DB_ERR_NOMEM;
+	db_rcpts_free(&rl);
+	return rc;
+}
+
+void
+db_ev_keyed_free(struct db_ev_keyed *k)
+{
+	buf_free(&k->key_id);
+	buf_free(&k->hashes);
+	buf_free(&k->rules);
 }
 
 int

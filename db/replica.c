@@ -93,7 +93,7 @@ db_replica_set_stuck(struct db_store *s, int64_t id, const char *why)
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
 		return rc;
 	if ((rc = db_from_mdb(mdb_put(txn, s->meta, &k, &v, 0))) != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	return db_txn_commit(txn);
@@ -113,7 +113,7 @@ db_replica_health(struct db_store *s, int64_t now, int64_t *age,
 	rc = db_meta_get_int(s, txn, DB_META_REPL_SYNCED, &synced);
 	if (rc == DB_OK)
 		rc = db_replica_stuck_get(s, txn, stuck_id, NULL, 0);
-	mdb_txn_abort(txn);
+	db_txn_abort(txn);
 	if (rc == DB_OK)
 		*age = now > synced ? now - synced : 0;
 	return rc;
@@ -171,7 +171,7 @@ db_replica_status(struct db_store *s, struct db_replica_state *out)
 	if (rc == DB_OK)
 		rc = db_replica_verified_txn(s, txn, &out->verified,
 					     &out->verify_diff);
-	mdb_txn_abort(txn);
+	db_txn_abort(txn);
 	return rc;
 }
 
@@ -228,7 +228,7 @@ db_replica_enable(struct db_store *s, uint64_t *queued)
 		return rc;
 	rc = db_outbox_enabled_txn(s, txn);
 	if (rc == 1) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return DB_OK;
 	}
 	if (rc == 0)
@@ -236,7 +236,7 @@ db_replica_enable(struct db_store *s, uint64_t *queued)
 	if (rc == DB_OK)
 		rc = db_replica_queue_all(s, txn, &n);
 	if (rc != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	if ((rc = db_txn_commit(txn)) == DB_OK && queued)
@@ -253,7 +253,7 @@ db_replica_touch(struct db_store *s, int64_t now)
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
 		return rc;
 	if ((rc = db_meta_put_int(s, txn, DB_META_REPL_SYNCED, now)) != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	return db_txn_commit(txn);
@@ -405,7 +405,7 @@ db_replica_finish(struct db_store *s, MDB_txn *txn, int64_t last,
 	    rc2 != MDB_NOTFOUND)
 		rc = db_from_mdb(rc2);
 	if (rc != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	return db_txn_commit(txn);
@@ -431,7 +431,7 @@ db_replica_apply(struct db_store *s, int64_t expect,
 	if (local)
 		g_hash_table_destroy(local);
 	if (rc != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	return db_replica_finish(s, txn, last, now);
@@ -552,10 +552,61 @@ db_replica_resync_abort(struct db_replica_txn *t)
 	if (t == NULL)
 		return;
 	if (t->txn)
-		mdb_txn_abort(t->txn);
+		db_txn_abort(t->txn);
 	if (t->local)
 		g_hash_table_destroy(t->local);
 	if (t->withdrawn)
 		g_hash_table_destroy(t->withdrawn);
 	free(t);
+}
+
+/* Would the centre's row turn the local withdrawal into consent without
+ * a new double opt-in (consent_sm.h)?  Then the local record stays. */
+static int
+db_outbox_fix_refused(struct db_store *s, MDB_txn *txn, const char *key,
+		      const struct db_consent *c)
+{
+	struct db_consent cur;
+	struct db_sm_result res;
+
+	if (db_consent_get_txn(s, txn, key, &cur) != DB_OK)
+		return 0;
+	return db_sm_replica_check(&cur, c, &res) == DB_SM_REFUSED;
+}
+
+int
+db_outbox_ack(struct db_store *s, uint64_t upto,
+	      const struct db_replica_fix *fix, size_t nfix)
+{
+	GHashTable *newer = NULL;
+	char key[ADDR_MAX + 1];
+	MDB_txn *txn;
+	size_t i;
+	int rc;
+
+	if (!s->has_outbox)
+		return DB_OK;
+	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
+		return rc;
+	rc = db_outbox_trim_txn(s, txn, upto);
+	if (rc == DB_OK && nfix > 0)
+		rc = db_outbox_addresses_txn(s, txn, upto, &newer);
+	for (i = 0; rc == DB_OK && i < nfix; i++) {
+		if (addr_normalise(fix[i].addr, key, sizeof(key)) < 0 ||
+		    g_hash_table_contains(newer, key))
+			continue;
+		if (fix[i].deleted)
+			rc = db_consent_remove_txn(s, txn, key);
+		else if (!db_outbox_fix_refused(s, txn, key, &fix[i].c))
+			rc = db_consent_write_txn(s, txn, key, &fix[i].c, 1);
+		if (rc == DB_NOTFOUND || rc == DB_ERR_INVALID)
+			rc = DB_OK; /* nothing to remove; unstorable: keep ours */
+	}
+	if (newer)
+		g_hash_table_destroy(newer);
+	if (rc != DB_OK) {
+		db_txn_abort(txn);
+		return rc;
+	}
+	return db_txn_commit(txn);
 }

@@ -205,7 +205,7 @@ db_replica_set_verified(struct db_store *s, int64_t now, uint64_t differing,
 	if (rc == DB_OK && e != NULL)
 		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
 	if (rc != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	return db_txn_commit(txn);

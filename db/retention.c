@@ -38,7 +38,7 @@ db_consent_put_logged(struct db_store *s, const char *addr,
 	if (rc == DB_OK)
 		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
 	if (rc != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	return db_txn_commit(txn);
@@ -292,7 +292,7 @@ db_forget(struct db_store *s, const char *addr, const struct db_evidence *e,
 	if (rc == DB_OK && e != NULL)
 		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
 	if (rc != DB_OK) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		memset(res, 0, sizeof(*res));
 		return rc;
 	}
@@ -356,7 +356,7 @@ db_purge_consent(struct db_store *s, int64_t cutoff, int dry_run,
 		*n = keys->len;
 	g_ptr_array_free(keys, TRUE);
 	if (rc != DB_OK || dry_run) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		if (rc != DB_OK)
 			*n = 0;
 		return rc;
@@ -440,7 +440,7 @@ db_purge_batch(struct db_store *s, int64_t cutoff, int dry_run,
 	if ((rc = db_txn_begin(s, dry_run, &txn)) != DB_OK)
 		return rc;
 	if ((rc = db_from_mdb(mdb_cursor_open(txn, s->evidence, &cur)))) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	got = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
@@ -471,7 +471,7 @@ db_purge_batch(struct db_store *s, int64_t cutoff, int dry_run,
 	if (rc == DB_OK && !dry_run && n > 0)
 		rc = db_checkpoint_put(s, txn, seq, hash);
 	if (rc != DB_OK || dry_run || n == 0) {
-		mdb_txn_abort(txn);
+		db_txn_abort(txn);
 		return rc;
 	}
 	return db_txn_commit(txn);

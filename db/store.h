@@ -141,11 +141,13 @@ struct db_store;
 
 /*
  * Open the environment in dir.  On error returns a negative code and writes
- * a reason into err (errsz bytes).  The map is sized once, large enough for
- * tens of millions of records (64 GiB on 64-bit systems, 1 GiB otherwise);
- * data.mdb grows only as used.  Tests may set the environment variable
- * CONSENTGATE_MAPSIZE (bytes, decimal) to a smaller map, e.g. to provoke
- * DB_ERR_FULL; it is not meant for production.
+ * a reason into err (errsz bytes).  The map starts large enough for tens of
+ * millions of records (64 GiB on 64-bit systems, 1 GiB otherwise) and a
+ * write that finds it full doubles it (up to 256 GiB; db/core.h) and runs
+ * again; data.mdb grows only as used.  Tests may set the environment
+ * variable CONSENTGATE_MAPSIZE to "BYTES" (a map that never grows) or
+ * "START:LIMIT" (decimal bytes), e.g. to provoke DB_ERR_FULL; it is not
+ * meant for production.
  *
  * DB_OPEN_CREATE creates dir (mode 0750, the parent must exist) and the
  * databases, and records DB_FORMAT_VERSION.  Without it a directory that
@@ -224,43 +226,43 @@ typedef int (*db_consent_cb)(const char *addr, const struct db_consent *c,
 int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
 
 /*
- * Import CSV (RFC 4180 quoting) from f (named name in errors).  The first
- * line may be a header naming columns (address,state,uid,ip,created,
- * confirmed,withdrawn,source,tracking,doi_sent,doi_msgid,lists,
- * withdrawn_lists, any order, case insensitive; address required; lists
- * are list names separated by ';'); without one the columns are
- * address[,state[,uid]].  States by name, times as "2026-01-02T03:04:05Z" or
- * unix seconds, tracking yes/no/1/0.  An empty state or created cell counts
- * as absent; other empty cells clear their field.
+ * The writing half of an import (db/import.c); the formats that fill it
+ * are in fmt/ (fmt/import.h says what a CSV row means).
  *
- * Rows merge by time through the consent state machine (consent_sm.h,
- * db_sm_merge_row), each in file order against the record as the rows
- * before left it: a newer doi_sent is a DOI send, the state is an event
- * (confirmed: a confirmation at the row's confirmed time with its ip or
- * source as proof; withdrawn: a withdrawal at its withdrawn time, or now;
- * pending, customer; to each list the row's lists name, else to the
- * record), each list of withdrawn_lists is withdrawn, and uid, tracking,
- * created and source are taken as given.  A row the machine refuses (it would undo a newer withdrawal or
- * confirmation, or a confirmed row lacks its time or both ip and source)
- * is skipped and counted; a new record without state is pending, created
- * now.  A uid given to two addresses, or already held by an address the
- * file does not move off it, is an error.
+ * db_import_begin starts an import named name (in errors) at time now;
+ * DB_ERR_READONLY on a read-only store.  db_import_add keeps one checked
+ * row, line LINE of the file: its address (normalised), its record and
+ * fields, the 1 << DB_ROW_* (consent_sm.h) of each field the row sets.
+ * db_import_error writes "name:LINE: reason" into err for a row the
+ * reader refuses and returns DB_ERR_INVALID.
  *
- * The whole file is validated (and held in memory, compactly encoded)
- * before anything is written; then records are written in transactions of
- * DB_IMPORT_BATCH rows, each changed record with one consent-kind evidence
- * record made from opts->e (its ref with "-N" appended, rules prefixed
- * with "FILE:LINE, ", recipients the address, client_ip the record's ip,
- * before and after its states); unchanged rows write nothing.  With
- * opts->dry_run nothing is written.  opts->note (may be NULL) hears the
- * outcome of every row.  A malformed line: returns DB_ERR_INVALID, err
- * says "name:LINE: reason", nothing is written.  A store error while
- * writing (e.g. DB_ERR_FULL) leaves the batches already committed in
- * place and says so in err.
+ * db_import_run then merges the rows by time through the consent state
+ * machine (consent_sm.h, db_sm_merge_row), each in the order added against
+ * the record as the rows before left it: a newer doi_sent is a DOI send,
+ * the state is an event (confirmed: a confirmation at the row's confirmed
+ * time with its ip or source as proof; withdrawn: a withdrawal at its
+ * withdrawn time, or now; pending, customer; to each list the row's lists
+ * name, else to the record), each list of withdrawn_lists is withdrawn,
+ * and uid, tracking, created and source are taken as given.  A row the
+ * machine refuses (it would undo a newer withdrawal or confirmation, or a
+ * confirmed row lacks its time or both ip and source) is skipped and
+ * counted; a new record without state is pending, created now.  A uid
+ * given to two addresses, or already held by an address the rows do not
+ * move off it, is an error (DB_ERR_INVALID, nothing written).
+ *
+ * Records are written in transactions of DB_IMPORT_BATCH rows, each
+ * changed record with one consent-kind evidence record made from opts->e
+ * (its ref with "-N" appended, rules prefixed with "FILE:LINE, ",
+ * recipients the address, client_ip the record's ip, before and after its
+ * states); unchanged rows write nothing.  With opts->dry_run nothing is
+ * written.  opts->note (may be NULL) hears the outcome of every row.  A
+ * store error while writing (e.g. DB_ERR_FULL) leaves the batches already
+ * committed in place and says so in err.  db_import_free frees the rows.
  */
 #define DB_IMPORT_BATCH 10000
 struct db_sm_result;
 struct db_event;
+struct db_import;
 struct db_import_opts {
 	int dry_run;
 	const struct db_event *force;  /* NULL, or force, force_by, reason */
@@ -273,26 +275,16 @@ struct db_import_count {
 	size_t changed, same, refused;
 	size_t no_proof; /* of refused: confirmed rows without proof */
 };
-int db_import_csv_opts(struct db_store *s, FILE *f, const char *name,
-		       int64_t now, const struct db_import_opts *opts,
-		       struct db_import_count *count, char *err,
-		       size_t errsz);
-/* The same without evidence or notes; *count gets the changed rows. */
-int db_import_csv(struct db_store *s, FILE *f, const char *name, int64_t now,
-		  size_t *count, char *err, size_t errsz);
-/*
- * Export every record as CSV (RFC 4180, CRLF line ends; a header, then the
- * columns listed above; times in ISO 8601 UTC, empty when unset, except
- * created, which is always written so that an unknown one re-imports as
- * unknown) or as a JSON array of objects, one per line (unset times null,
- * tracking a boolean; lists and withdrawn_lists as arrays).  lists names
- * the lists in the record's state, withdrawn_lists those withdrawn on
- * their own; per-list times and a list pending beside a confirmed one are
- * not written.  The CSV of records without named lists re-imports to
- * identical records.
- * Returns DB_OK, DB_ERR_IO when writing to out failed, or a store error.
- */
-int db_export(struct db_store *s, FILE *out, int json);
+int db_import_begin(struct db_store *s, const char *name, int64_t now,
+		    const struct db_import_opts *opts,
+		    struct db_import_count *count, char *err, size_t errsz,
+		    struct db_import **out);
+int db_import_add(struct db_import *im, unsigned long line, const char *addr,
+		  const struct db_consent *c, unsigned int mask);
+int db_import_error(struct db_import *im, unsigned long line,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int db_import_run(struct db_import *im);
+void db_import_free(struct db_import *im);
 
 /* One rule that fired, for the record (strings borrowed by the caller). */
 struct db_evidence_rule {

@@ -349,7 +349,7 @@ db_evidence_verify(struct db_store *s, db_verify_cb cb, void *arg,
 	if ((rc = db_txn_begin(s, 1, &v.txn)) != DB_OK)
 		return rc;
 	rc = db_vwalk(&v);
-	mdb_txn_abort(v.txn);
+	db_txn_abort(v.txn);
 	buf_free(&v.forgot);
 	return rc;
 }

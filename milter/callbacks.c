@@ -138,8 +138,8 @@ mf_envfrom(SMFICTX *ctx, char **argv)
 	snprintf(c->queue_id, sizeof(c->queue_id), "%s", qid ? qid : "");
 	tls = smfi_getsymval(ctx, "{tls_version}");
 	c->tls = tls != NULL && *tls != '\0';
-	c->env_class = pol_classify_envelope(c->cfg, c->sender);
-	pol_restscan_init(&c->rest, c->cfg->confirm_url);
+	c->env_class = pol_classify_envelope(cfg_pol(c->cfg), c->sender);
+	pol_restscan_init(&c->rest, c->cfg->pol.confirm_url);
 	return MF_NOREPLY(c, SMFIP_NR_MAIL);
 }
 
@@ -210,8 +210,8 @@ mf_envrcpt(SMFICTX *ctx, char **argv)
 		}
 		/* A list decided by a header (List-Id, ClassHeader) is
 		 * checked at the end of the message. */
-		rc = pol_check_recipient(c->cfg, c->env_class,
-					 pol_mail_list(c->cfg, c->sender, NULL,
+		rc = pol_check_recipient(cfg_pol(c->cfg), c->env_class,
+					 pol_mail_list(cfg_pol(c->cfg), c->sender, NULL,
 						       NULL), &r, &hit);
 		if (rc < 0)
 			return SMFIS_TEMPFAIL;
@@ -268,7 +268,7 @@ mf_header(SMFICTX *ctx, char *name, char *value)
 	if (c->oversize || c->cfg == NULL)
 		return MF_NOREPLY(c, SMFIP_NR_HDR);
 	n = strlen(name) + strlen(value) + 4;
-	if (c->raw.len + n > (size_t)c->cfg->max_message_size) {
+	if (c->raw.len + n > (size_t)c->cfg->pol.max_message_size) {
 		c->oversize = 1;
 		pol_restscan_prime(&c->rest, c->raw.data ? c->raw.data : "",
 				   c->raw.len);
@@ -305,7 +305,7 @@ mf_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 		pol_restscan_feed(&c->rest, chunk, len);
 		return MF_NOREPLY(c, SMFIP_NR_BODY);
 	}
-	room = (size_t)c->cfg->max_message_size - c->body_len;
+	room = (size_t)c->cfg->pol.max_message_size - c->body_len;
 	if (len <= room) {
 		if (buf_append(&c->raw, chunk, len) < 0)
 			c->oversize = 2;

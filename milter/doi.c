@@ -65,7 +65,7 @@ mf_doi_is_retry(struct db_store *store, struct mf_ctx *c,
 	int rc;
 
 	if (rec->state == DB_STATE_WITHDRAWN || rec->doi_ref[0] == '\0' ||
-	    !pol_doi_same_mail(c->cfg, rec->doi_msgid, rec->doi_hash,
+	    !pol_doi_same_mail(cfg_pol(c->cfg), rec->doi_msgid, rec->doi_hash,
 			       rec->doi_sent, msg, now))
 		return 0;
 	rc = db_evidence_get(store, rec->doi_ref, &json);
@@ -102,7 +102,7 @@ mf_doi_update(struct db_store *store, struct mf_ctx *c, const char *addr,
 	ev.source = source;
 	/* A DOI mail asks for consent to its list (ConsentList): a new
 	 * record, or a list the record does not hold yet, is pending for it. */
-	ev.list = pol_mail_list(c->cfg, c->sender, msg, NULL);
+	ev.list = pol_mail_list(cfg_pol(c->cfg), c->sender, msg, NULL);
 	rc = db_consent_apply(store, addr, &ev, NULL, 0, res);
 	if (rc == DB_ERR_INVALID && uid[0]) {
 		/* The uid belongs to another address: keep the send anyway. */
@@ -173,7 +173,7 @@ mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
 	char uid[DB_UID_MAX + 1], evref[MF_REF_MAX + 8];
 	size_t i;
 
-	pol_doi_confirm_uid(c->cfg, msg, uid, sizeof(uid));
+	pol_doi_confirm_uid(cfg_pol(c->cfg), msg, uid, sizeof(uid));
 	for (i = 0; i < c->nrcpts; i++) {
 		const char *addr = c->rcpts[i].addr;
 

@@ -16,7 +16,7 @@
 
 #include "../common/log.h"
 #include "mf.h"
-#include "spf.h"
+#include "../gate/spf.h"
 
 #define MF_HEADER "X-Consent-Gate"
 
@@ -45,8 +45,8 @@ static int
 mf_step_parse(struct mf_ctx *c, struct mf_eom_state *s)
 {
 	struct pol_limits lim = {
-		.max_parts = (size_t)c->cfg->max_parts,
-		.max_depth = (unsigned)c->cfg->max_mime_depth,
+		.max_parts = (size_t)c->cfg->pol.max_parts,
+		.max_depth = (unsigned)c->cfg->pol.max_mime_depth,
 		.max_html = 0,
 		.max_html_depth = 0,
 	};
@@ -91,13 +91,13 @@ mf_step_lookup(struct mf_ctx *c, struct mf_eom_state *s)
 static void
 mf_step_spf(struct mf_ctx *c, struct mf_eom_state *s, enum pol_class cls)
 {
-	const char *egress = c->cfg->spf_egress_address;
+	const char *egress = c->cfg->pol.spf_egress_address;
 
 	/* Bulk mail has a sender; a null sender is not checked. */
 	if (egress == NULL || *egress == '\0' || c->sender[0] == '\0' ||
 	    (cls != POL_CLASS_DOI && cls != POL_CLASS_MARKETING))
 		return;
-	s->env.spf_result = mf_spf_check(egress, c->sender, NULL,
+	s->env.spf_result = gate_spf_check(egress, c->sender, NULL,
 					 c->cfg->spf_cache_ttl);
 }
 
@@ -278,9 +278,10 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 		st = mf_tempfail(ctx, c, "consent store lookup failed");
 		goto done;
 	}
-	cls = pol_classify(c->cfg, &s.env, s.msg);
+	cls = pol_classify(cfg_pol(c->cfg), &s.env, s.msg);
 	mf_step_spf(c, &s, cls);
-	if (pol_evaluate(c->cfg, &s.env, s.msg, (int)cls, &s.verdict) != POL_OK) {
+	if (pol_evaluate(cfg_pol(c->cfg), &s.env, s.msg, cls, &s.verdict) !=
+	    POL_OK) {
 		st = mf_tempfail(ctx, c, "out of memory evaluating the policy");
 		goto done;
 	}

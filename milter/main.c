@@ -39,7 +39,8 @@
 #include "mf.h"
 #include "privs.h"
 #include "startcheck.h"
-#include "spf.h"
+#include "../gate/evwriter.h"
+#include "../gate/spf.h"
 
 #define MF_DEFAULT_CONFIG "/etc/consentgate/consentgate.conf"
 
@@ -280,7 +281,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pol_init();
-	if (mf_spf_init() < 0) {
+	if (gate_spf_init() < 0) {
 		log_err("cannot initialise libspf2");
 		return 1;
 	}
@@ -288,7 +289,7 @@ main(int argc, char **argv)
 		log_err("out of memory");
 		return 1;
 	}
-	if (mf_evwriter_start() < 0) {
+	if (gate_evwriter_start() < 0) {
 		log_err("cannot start the evidence writer");
 		return 1;
 	}
@@ -304,9 +305,9 @@ main(int argc, char **argv)
 		_exit(rc);
 	}
 	log_info("consentgate stopping");
-	mf_evwriter_stop();
+	gate_evwriter_stop();
 	mf_runtime_shutdown();
-	mf_spf_shutdown();
+	gate_spf_shutdown();
 	pol_shutdown();
 	log_close();
 	return rc;

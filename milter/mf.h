@@ -12,12 +12,12 @@
 
 #include "../common/addr.h"
 #include "../common/buf.h"
-#include "../common/config.h"
+#include "../gate/config.h"
 #include "../db/consent_sm.h"
 #include "../db/store.h"
 #include "../policy/policy.h"
 #include "../policy/restscan.h"
-#include "consent.h"
+#include "../gate/consent.h"
 
 #define MF_REF_MAX 32
 
@@ -97,9 +97,11 @@ void mf_runtime_shutdown(void);
 /* ref.c: a new evidence reference into ref (MF_REF_MAX bytes). */
 void mf_ref_new(char *ref, size_t refsz);
 
-/* lookup.c: consent of one normalised address as policy data.  0 ok, <0
- * store failure (the caller tempfails). */
+/* lookup.c: consent of one normalised address as policy data, and
+ * gate_evidence_write (gate/evwriter.h), both on the current store.  0 ok,
+ * <0 store failure (the caller tempfails). */
 int mf_consent_lookup(const char *addr, struct pol_consent *out);
+int mf_evidence_write(const struct db_evidence *e);
 
 /* evidence.c: record one decision durably.  0 ok, <0 failure. */
 int mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
@@ -108,11 +110,6 @@ int mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 			 const char *action, const char *message_id,
 			 const char *sha256);
 
-/* evwriter.c: group commit.  mf_evidence_write blocks until e (borrowed
- * until then) is durable in the current store and returns the db/ code. */
-int mf_evwriter_start(void);
-void mf_evwriter_stop(void);
-int mf_evidence_write(const struct db_evidence *e);
 
 /* reply.c: set an SMTP reply (escapes '%', bounds the length). */
 int mf_setreply(SMFICTX *ctx, const char *code, const char *xcode,

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "../common/buf.h"
-#include "../common/config.h"
+#include "../gate/config.h"
 
 struct mf_user {
 	char name[256];

@@ -2,7 +2,7 @@
  * reload.c - SIGHUP: read the configuration again and apply all of it, or
  * refuse all of it and say why.
  *
- * Every key of the config table (common/config.c) is classified below:
+ * Every key of the config table (gate/config.c) is classified below:
  *   apply    read from the message's config snapshot at each use, so the
  *            new snapshot applies to every message that starts after it;
  *   store    ConsentDB: the new store is opened first; only when that works
@@ -97,7 +97,7 @@ mf_str_equal(const char *a, const char *b)
 }
 
 static int
-mf_list_equal(const struct cfg_list *la, const struct cfg_list *lb)
+mf_list_equal(const struct pol_list *la, const struct pol_list *lb)
 {
 	size_t i;
 
@@ -115,11 +115,11 @@ mf_consent_lists_equal(const struct cfg *a, const struct cfg *b)
 {
 	size_t i;
 
-	if (a->nconsent_lists != b->nconsent_lists)
+	if (a->pol.nconsent_lists != b->pol.nconsent_lists)
 		return 0;
-	for (i = 0; i < a->nconsent_lists; i++) {
-		const struct cfg_consent_list *x = &a->consent_lists[i];
-		const struct cfg_consent_list *y = &b->consent_lists[i];
+	for (i = 0; i < a->pol.nconsent_lists; i++) {
+		const struct pol_list_selector *x = &a->pol.consent_lists[i];
+		const struct pol_list_selector *y = &b->pol.consent_lists[i];
 
 		if (!mf_str_equal(x->name, y->name) ||
 		    !mf_list_equal(&x->senders, &y->senders) ||
@@ -153,8 +153,8 @@ mf_key_equal(const struct cfg_key *k, const struct cfg *a, const struct cfg *b)
 	case CFG_T_ACTION:
 		return *(const enum pol_action *)fa == *(const enum pol_action *)fb;
 	case CFG_T_RULEACTION:
-		return memcmp(a->rule_action, b->rule_action,
-			      sizeof(a->rule_action)) == 0;
+		return memcmp(a->pol.rule_action, b->pol.rule_action,
+			      sizeof(a->pol.rule_action)) == 0;
 	default: /* the string types */
 		return mf_str_equal(*(char *const *)fa, *(char *const *)fb);
 	}
@@ -170,7 +170,7 @@ mf_key_text(const struct cfg_key *k, const struct cfg *c, char *out,
 	switch (k->type) {
 	case CFG_T_LIST:
 	case CFG_T_ADDRLIST:
-		snprintf(out, outsz, "(%zu entries)", ((const struct cfg_list *)f)->n);
+		snprintf(out, outsz, "(%zu entries)", ((const struct pol_list *)f)->n);
 		break;
 	case CFG_T_BOOL:
 	case CFG_T_MODE:
@@ -190,7 +190,7 @@ mf_key_text(const struct cfg_key *k, const struct cfg *c, char *out,
 		snprintf(out, outsz, "(per-rule actions)");
 		break;
 	case CFG_T_CONSENTLIST:
-		snprintf(out, outsz, "(%zu lists)", c->nconsent_lists);
+		snprintf(out, outsz, "(%zu lists)", c->pol.nconsent_lists);
 		break;
 	default:
 		snprintf(out, outsz, "'%s'",

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "../common/buf.h"
-#include "../common/config.h"
+#include "../gate/config.h"
 #include "privs.h"
 
 /* The directory of a unix socket, into dir (dirsz bytes); 0, or -1 for

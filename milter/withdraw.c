@@ -22,7 +22,7 @@ int
 mf_withdraw_match(const struct cfg *cfg, const char *rcpt, const char *raw,
 		  char *uid, size_t uidsz)
 {
-	const char *ua = cfg->unsubscribe_address, *uat, *rat, *plus, *at;
+	const char *ua = cfg->pol.unsubscribe_address, *uat, *rat, *plus, *at;
 	size_t llen;
 
 	uid[0] = '\0';

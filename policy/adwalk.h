@@ -12,7 +12,7 @@
 #include "adscore.h"
 #include "message.h"
 
-struct cfg;
+struct pol_settings;
 
 /* One sentence: where it stands ("part 1 text/plain line 3"), the text it
  * was cut from, the scored sentence, whether it counts (score at or above
@@ -27,14 +27,14 @@ struct pol_ad_seen {
 };
 
 /* The threshold in force: AdvertisingThreshold, else the model's. */
-double pol_ad_threshold(const struct cfg *cfg);
+double pol_ad_threshold(const struct pol_settings *ps);
 
 /*
  * Call cb for every sentence of m.  A non-zero cb result stops the walk
  * and is returned; -1 also when memory ran out; 0 when the shipped model
  * is missing (nothing to score).
  */
-int pol_ad_walk(const struct cfg *cfg, const struct pol_message *m,
+int pol_ad_walk(const struct pol_settings *ps, const struct pol_message *m,
 		int (*cb)(void *arg, const struct pol_ad_seen *seen),
 		void *arg);
 

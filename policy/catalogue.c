@@ -1,50 +1,25 @@
 /*
- * catalogue.c - the table of rule ids, their reply sentences, the action
- * names and the action words evidence records hold.  Static data only; owns nothing at run time.
+ * catalogue.c - the table of rule definitions (built from
+ * policy/rules/list.h; each definition lives in its rule's file), lookup by
+ * id, the action names and the action words evidence records hold.  Static
+ * data only; owns nothing at run time.
  */
 #include "catalogue.h"
+#include "rules/rules.h"
+#include "settings.h"
 
 #include <stddef.h>
 #include <strings.h>
 
-static const struct pol_rule_info pol_rules[POL_RULE_COUNT] = {
-	[POL_RULE_CONSENT_MISSING] = {"consent.missing",
-		"Recipient has no confirmed consent for marketing mail", 1},
-	[POL_RULE_CONSENT_WITHDRAWN] = {"consent.withdrawn",
-		"Recipient has withdrawn consent for marketing mail", 1},
-	[POL_RULE_DOI_ADVERTISING] = {"doi.advertising",
-		"Opt-in confirmation mail contains advertising", 1},
-	[POL_RULE_DOI_CONFIRM_LINK] = {"doi.confirm-link",
-		"Opt-in confirmation mail lacks exactly one https confirmation link", 1},
-	[POL_RULE_DOI_RESEND] = {"doi.resend",
-		"Recipient already received an unanswered opt-in confirmation mail", 1},
-	[POL_RULE_CONTENT_PRIVACY_LINK] = {"content.privacy-link",
-		"Mail lacks a link to the privacy policy", 1},
-	[POL_RULE_CONTENT_IMPRINT] = {"content.imprint",
-		"Mail lacks the imprint (Impressum)", 1},
-	[POL_RULE_UNSUBSCRIBE_LINK] = {"unsubscribe.link",
-		"Marketing mail lacks a visible unsubscribe link", 1},
-	[POL_RULE_UNSUBSCRIBE_HEADER] = {"unsubscribe.header",
-		"Marketing mail lacks a List-Unsubscribe header with an https URI", 1},
-	[POL_RULE_UNSUBSCRIBE_ONE_CLICK] = {"unsubscribe.one-click",
-		"Marketing mail lacks List-Unsubscribe-Post: List-Unsubscribe=One-Click", 1},
-	[POL_RULE_EXPOSURE_RECIPIENTS] = {"exposure.recipients",
-		"Mail exposes several recipients to each other in To/Cc", 1},
-	[POL_RULE_URL_ADDRESS_LEAK] = {"url.address-leak",
-		"A URL in the mail contains a recipient's address", 1},
-	[POL_RULE_URL_INSECURE] = {"url.insecure",
-		"Mail contains an insecure http:// link or image", 1},
-	[POL_RULE_TRACKING_NO_CONSENT] = {"tracking.no-consent",
-		"Mail tracks a recipient who has not consented to tracking", 1},
-	[POL_RULE_TLS_REQUIRED] = {"tls.required",
-		"Marketing and opt-in mail must be submitted over TLS", 1},
-	[POL_RULE_SPF_FAIL] = {"spf.fail",
-		"The sending address is not authorised by the sender domain's SPF", 1},
-	[POL_RULE_CONSENT_SCOPE] = {"consent.scope",
-		"Recipient's consent does not cover this mailing list", 1},
-	[POL_RULE_LIMIT] = {"message.limit",
-		"Message exceeds the size, MIME depth or part limit", 1},
+/* Indexed by enum pol_rule: both come from the same lines of list.h. */
+static const struct pol_rule_def *const pol_rules[] = {
+#define POL_RULE_DEF(name, sym) &pol_rule_##sym,
+#include "rules/list.h"
+#undef POL_RULE_DEF
 };
+
+_Static_assert(sizeof(pol_rules) / sizeof(pol_rules[0]) == POL_RULE_COUNT,
+	       "one definition per rule id");
 
 static const char *const pol_action_names[] = {
 	[POL_ACTION_PASS] = "pass",
@@ -55,12 +30,20 @@ static const char *const pol_action_names[] = {
 	[POL_ACTION_OFF] = "off",
 };
 
-const struct pol_rule_info *
-pol_rule_info(enum pol_rule r)
+const struct pol_rule_def *
+pol_rule_def(enum pol_rule r)
 {
 	if ((int)r < 0 || r >= POL_RULE_COUNT)
 		return NULL;
-	return &pol_rules[r];
+	return pol_rules[r];
+}
+
+const struct pol_rule_info *
+pol_rule_info(enum pol_rule r)
+{
+	const struct pol_rule_def *d = pol_rule_def(r);
+
+	return d ? &d->info : NULL;
 }
 
 int
@@ -69,7 +52,7 @@ pol_rule_find(const char *name)
 	int i;
 
 	for (i = 0; i < POL_RULE_COUNT; i++)
-		if (strcasecmp(pol_rules[i].id, name) == 0)
+		if (strcasecmp(pol_rules[i]->info.id, name) == 0)
 			return i;
 	return -1;
 }
@@ -115,4 +98,10 @@ pol_action_parse(const char *s)
 		if (strcasecmp(pol_action_names[i], s) == 0)
 			return i;
 	return -1;
+}
+
+enum pol_action
+pol_rule_action(const struct pol_settings *s, enum pol_rule r)
+{
+	return s->rule_action[r];
 }

@@ -2,30 +2,18 @@
  * catalogue.h - the stable rule ids of consentgate and their defaults.
  *
  * Rule ids appear in SMTP replies, evidence, the config (RuleAction.<id>)
- * and the docs; they never change.  The catalogue is the single list of them.
+ * and the docs; they never change.  Each rule declares its id, sentence,
+ * classes, default action and entry point in its own file under
+ * policy/rules/; policy/rules/list.h lists them, and the enum below and the
+ * table behind pol_rule_info are derived from that list.
  */
 #ifndef CG_CATALOGUE_H
 #define CG_CATALOGUE_H
 
 enum pol_rule {
-	POL_RULE_CONSENT_MISSING,
-	POL_RULE_CONSENT_WITHDRAWN,
-	POL_RULE_DOI_ADVERTISING,
-	POL_RULE_DOI_CONFIRM_LINK,
-	POL_RULE_DOI_RESEND,
-	POL_RULE_CONTENT_PRIVACY_LINK,
-	POL_RULE_CONTENT_IMPRINT,
-	POL_RULE_UNSUBSCRIBE_LINK,
-	POL_RULE_UNSUBSCRIBE_HEADER,
-	POL_RULE_UNSUBSCRIBE_ONE_CLICK,
-	POL_RULE_EXPOSURE_RECIPIENTS,
-	POL_RULE_URL_ADDRESS_LEAK,
-	POL_RULE_URL_INSECURE,
-	POL_RULE_TRACKING_NO_CONSENT,
-	POL_RULE_TLS_REQUIRED,
-	POL_RULE_SPF_FAIL,
-	POL_RULE_CONSENT_SCOPE, /* consent does not cover the mail's list */
-	POL_RULE_LIMIT, /* message over MaxMessageSize/MaxMimeDepth/MaxParts */
+#define POL_RULE_DEF(name, sym) POL_RULE_##name,
+#include "rules/list.h"
+#undef POL_RULE_DEF
 	POL_RULE_COUNT
 };
 
@@ -39,10 +27,12 @@ enum pol_action {
 	POL_ACTION_OFF       /* the rule is not evaluated */
 };
 
+/* What a rule's file declares about it (struct pol_rule_def, rules.h). */
 struct pol_rule_info {
-	const char *id;       /* "consent.missing" */
-	const char *sentence; /* plain sentence for the SMTP reply */
-	int implemented;      /* 0: accepted in config, not yet checked */
+	const char *id;         /* "consent.missing" */
+	const char *sentence;   /* plain sentence for the SMTP reply */
+	enum pol_action action; /* default action */
+	int fixed;              /* 1: RuleAction.<id> may not change it */
 };
 
 /* Borrowed static data; NULL for an out-of-range rule. */

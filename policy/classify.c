@@ -50,28 +50,28 @@ pol_class_parse(const char *s)
 }
 
 static enum pol_class
-pol_classify_address(const struct cfg *cfg, const char *addr)
+pol_classify_address(const struct pol_settings *ps, const char *addr)
 {
 	if (addr == NULL || *addr == '\0')
 		return POL_CLASS_OTHER;
-	if (addr_match_list(addr, cfg->doi_senders.v, cfg->doi_senders.n))
+	if (addr_match_list(addr, ps->doi_senders.v, ps->doi_senders.n))
 		return POL_CLASS_DOI;
-	if (addr_match_list(addr, cfg->marketing_senders.v,
-			    cfg->marketing_senders.n))
+	if (addr_match_list(addr, ps->marketing_senders.v,
+			    ps->marketing_senders.n))
 		return POL_CLASS_MARKETING;
 	return POL_CLASS_OTHER;
 }
 
 enum pol_class
-pol_classify_envelope(const struct cfg *cfg, const char *sender)
+pol_classify_envelope(const struct pol_settings *ps, const char *sender)
 {
-	return pol_classify_address(cfg, sender);
+	return pol_classify_address(ps, sender);
 }
 
 /* The class the header names, or -1 when absent or unknown.  Surrounding
  * spaces and a trailing comment are ignored ("marketing ; tool=crm"). */
 static int
-pol_header_class(const struct cfg *cfg, const struct pol_message *msg)
+pol_header_class(const struct pol_settings *ps, const struct pol_message *msg)
 {
 	const char *v;
 	char word[32];
@@ -79,7 +79,7 @@ pol_header_class(const struct cfg *cfg, const struct pol_message *msg)
 
 	if (msg == NULL)
 		return -1;
-	v = pol_message_header(msg, cfg->class_header);
+	v = pol_message_header(msg, ps->class_header);
 	if (v == NULL)
 		return -1;
 	while (*v == ' ' || *v == '\t')
@@ -97,27 +97,27 @@ pol_header_class(const struct cfg *cfg, const struct pol_message *msg)
 
 /* 1 when some link of the message starts with ConfirmURL. */
 static int
-pol_has_confirm_link(const struct cfg *cfg, const struct pol_message *msg)
+pol_has_confirm_link(const struct pol_settings *ps, const struct pol_message *msg)
 {
 	size_t n, i;
 
-	if (cfg->confirm_url == NULL || cfg->confirm_url[0] == '\0')
+	if (ps->confirm_url == NULL || ps->confirm_url[0] == '\0')
 		return 0;
-	n = strlen(cfg->confirm_url);
+	n = strlen(ps->confirm_url);
 	for (i = 0; i < msg->nlinks; i++)
-		if (strncasecmp(msg->links[i].url, cfg->confirm_url, n) == 0)
+		if (strncasecmp(msg->links[i].url, ps->confirm_url, n) == 0)
 			return 1;
 	return 0;
 }
 
 static enum pol_class
-pol_classify_heuristic(const struct cfg *cfg, const struct pol_message *msg)
+pol_classify_heuristic(const struct pol_settings *ps, const struct pol_message *msg)
 {
 	const char *prec;
 
 	if (msg == NULL)
 		return POL_CLASS_OTHER;
-	if (pol_has_confirm_link(cfg, msg) || (msg->flags & POL_MSG_REST_CONFIRM))
+	if (pol_has_confirm_link(ps, msg) || (msg->flags & POL_MSG_REST_CONFIRM))
 		return POL_CLASS_DOI;
 	prec = pol_message_header(msg, "Precedence");
 	if (prec && strncasecmp(prec + strspn(prec, " \t"), "list", 4) == 0)
@@ -129,20 +129,20 @@ pol_classify_heuristic(const struct cfg *cfg, const struct pol_message *msg)
 }
 
 enum pol_class
-pol_classify(const struct cfg *cfg, const struct pol_envelope *env,
+pol_classify(const struct pol_settings *ps, const struct pol_envelope *env,
 	     const struct pol_message *msg)
 {
 	enum pol_class by_env, by_from, listed;
 	int by_header;
 
-	by_env = pol_classify_address(cfg, env ? env->sender : NULL);
-	by_from = pol_classify_address(cfg, msg ? msg->from_addr : NULL);
+	by_env = pol_classify_address(ps, env ? env->sender : NULL);
+	by_from = pol_classify_address(ps, msg ? msg->from_addr : NULL);
 	listed = by_env > by_from ? by_env : by_from;
-	by_header = pol_header_class(cfg, msg);
+	by_header = pol_header_class(ps, msg);
 	if (listed == POL_CLASS_OTHER) {
 		if (by_header >= 0)
 			return (enum pol_class)by_header;
-		return cfg->class_heuristics ? pol_classify_heuristic(cfg, msg)
+		return ps->class_heuristics ? pol_classify_heuristic(ps, msg)
 					     : POL_CLASS_OTHER;
 	}
 	return listed;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/hex.h"
 #include "../common/utf8.h"
 
 #define POL_CSS_URL_MAX 8192
@@ -330,18 +331,6 @@ pol_css_urls(const char *s, size_t len, pol_css_url_fn fn, void *ud)
 /* Generated content.                                                  */
 /* ------------------------------------------------------------------ */
 
-static int
-pol_css_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode the string whose quote is at v[i] into out; returns the index
  * after it. */
 static size_t
@@ -357,7 +346,7 @@ pol_css_string(const char *v, size_t len, size_t i, char *out, size_t outsz,
 
 		tmp[0] = v[i++];
 		if (tmp[0] == '\\' && i < len) {
-			while (k < 6 && i < len && (h = pol_css_hex(v[i])) >= 0) {
+			while (k < 6 && i < len && (h = hex_value((unsigned char)v[i])) >= 0) {
 				cp = cp * 16 + (unsigned)h;
 				i++;
 				k++;

@@ -1,6 +1,8 @@
 /*
- * evaluate.c - the one policy entry point: classify, run every rule that
- * applies to the class, and combine the hits into one action.
+ * evaluate.c - the one policy entry point: run every rule of the catalogue
+ * (policy/rules/list.h, in its order) that applies to the mail's class (the
+ * caller's pol_classify, or a class it knows from elsewhere) and combine
+ * the hits into one action.
  *
  * Shared by the milter (end of message and RCPT time) and `consentctl
  * check`, so both give the same verdict for the same input.  Owns nothing
@@ -27,20 +29,20 @@ pol_action_rank(enum pol_action a)
 }
 
 static void
-pol_verdict_combine(const struct cfg *cfg, struct pol_verdict *v)
+pol_verdict_combine(const struct pol_settings *ps, struct pol_verdict *v)
 {
 	size_t i;
 
 	v->action = POL_ACTION_PASS;
 	for (i = 0; i < v->nhits; i++) {
-		enum pol_action a = cfg_rule_action(cfg, v->hits[i].rule);
+		enum pol_action a = pol_rule_action(ps, v->hits[i].rule);
 
 		/* Uninspectable DOI or marketing mail is always refused; for
 		 * mail of undecided class the administrator chooses. */
 		if (v->hits[i].rule == POL_RULE_LIMIT)
 			a = v->cls == POL_CLASS_DOI || v->cls == POL_CLASS_MARKETING
 				    ? POL_ACTION_REJECT
-				    : cfg->uninspected_action;
+				    : ps->uninspected_action;
 
 		if (v->hits[i].temporary && a == POL_ACTION_REJECT)
 			a = POL_ACTION_TEMPFAIL;
@@ -53,13 +55,13 @@ pol_verdict_combine(const struct cfg *cfg, struct pol_verdict *v)
 /* Rules switched off never show in a verdict, whichever function found
  * them. */
 static void
-pol_verdict_drop_off(const struct cfg *cfg, struct pol_verdict *v)
+pol_verdict_drop_off(const struct pol_settings *ps, struct pol_verdict *v)
 {
 	size_t i, o = 0;
 
 	for (i = 0; i < v->nhits; i++) {
-		if (v->hits[i].rule != POL_RULE_LIMIT &&
-		    cfg_rule_action(cfg, v->hits[i].rule) == POL_ACTION_OFF) {
+		if (!pol_rule_info(v->hits[i].rule)->fixed &&
+		    pol_rule_action(ps, v->hits[i].rule) == POL_ACTION_OFF) {
 			pol_hit_clear(&v->hits[i]);
 			continue;
 		}
@@ -68,93 +70,61 @@ pol_verdict_drop_off(const struct cfg *cfg, struct pol_verdict *v)
 	v->nhits = o;
 }
 
-/* What limit kept the parser from seeing the whole message. */
-static void
-pol_limit_reason(const struct cfg *cfg, const struct pol_message *m, char *out,
-		 size_t outsz)
-{
-	unsigned f = m->flags;
-
-	if (f & POL_MSG_OVER_DEPTH)
-		snprintf(out, outsz, "MIME nesting deeper than MaxMimeDepth (%ld)",
-			 cfg->max_mime_depth);
-	else if (f & POL_MSG_OVER_PARTS)
-		snprintf(out, outsz, "more MIME parts than MaxParts (%ld)",
-			 cfg->max_parts);
-	else if (f & POL_MSG_OVER_HTML)
-		snprintf(out, outsz, "HTML too large or too deeply nested to "
-			 "inspect");
-	else if (f & POL_MSG_OVER_TEXT)
-		snprintf(out, outsz, "more text than can be inspected");
-	else if (f & POL_MSG_OVER_SIZE)
-		snprintf(out, outsz, "message larger than MaxMessageSize (%ld "
-			 "bytes); only the first %ld bytes were inspected",
-			 cfg->max_message_size, cfg->max_message_size);
-	else
-		snprintf(out, outsz, "a limit cut the inspection short");
-}
-
 /*
- * A message the parser could not fully inspect is never declared
- * compliant.  DOI and marketing mail (by sender lists, ClassHeader, or a
- * ConfirmURL found anywhere, even in the unparsed rest) is refused; mail
- * whose class stays undecided gets UninspectedAction (see
- * pol_verdict_combine), recorded with the same rule id.  The detail names
- * the limit that was hit.
+ * Does rule r's entry point run for class cls?  Only at the first rule of
+ * list.h that has it, and when some rule sharing it applies to the class
+ * and is not switched off.
  */
 static int
-pol_check_limits(const struct pol_ctx *x, struct pol_verdict *v)
+pol_entry_runs(const struct pol_settings *ps, enum pol_rule r,
+	       enum pol_class cls)
 {
-	const unsigned cut = POL_MSG_OVER_DEPTH | POL_MSG_OVER_PARTS |
-			     POL_MSG_OVER_HTML | POL_MSG_OVER_TEXT |
-			     POL_MSG_TRUNCATED | POL_MSG_OVER_SIZE;
-	char reason[160];
+	const struct pol_rule_def *d = pol_rule_def(r), *o;
+	int i, runs = 0;
 
-	if (x->msg == NULL || !(x->msg->flags & cut))
-		return 0;
-	pol_limit_reason(x->cfg, x->msg, reason, sizeof(reason));
-	if (x->cls == POL_CLASS_DOI || x->cls == POL_CLASS_MARKETING)
-		return pol_verdict_add(v, POL_RULE_LIMIT, -1, "message",
-				       "%s", reason);
-	return pol_verdict_add(v, POL_RULE_LIMIT, -1, "message",
-			       "%s; class undecided (no sender list, class "
-			       "header or ConfirmURL decides it)", reason);
+	for (i = 0; i < POL_RULE_COUNT; i++) {
+		o = pol_rule_def((enum pol_rule)i);
+		if (o->fn != d->fn)
+			continue;
+		if (i < (int)r)
+			return 0;
+		if ((o->classes & (1u << cls)) &&
+		    (o->info.fixed ||
+		     pol_rule_action(ps, (enum pol_rule)i) != POL_ACTION_OFF))
+			runs = 1;
+	}
+	return runs;
 }
 
 int
-pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
-	     const struct pol_message *msg, int cls, struct pol_verdict *v)
+pol_evaluate(const struct pol_settings *ps, const struct pol_envelope *env,
+	     const struct pol_message *msg, enum pol_class cls,
+	     struct pol_verdict *v)
 {
-	struct pol_ctx x = {cfg, env, msg, POL_CLASS_OTHER, pol_memo_new()};
-	const struct pol_rule_entry *t;
-	size_t i, n;
-	int rc = POL_OK;
+	struct pol_ctx x = {ps, env, msg, cls, NULL};
+	int r, rc = POL_OK;
 
 	v->hits = NULL;
 	v->nhits = 0;
 	v->action = POL_ACTION_PASS;
-	x.cls = cls >= 0 ? (enum pol_class)cls : pol_classify(cfg, env, msg);
-	v->cls = x.cls;
-	if (pol_check_limits(&x, v) < 0)
-		rc = POL_ERR_NOMEM;
-	t = pol_rule_table(&n);
-	for (i = 0; i < n && rc == POL_OK; i++) {
-		if (!(t[i].classes & (1u << x.cls)))
+	v->cls = cls;
+	if ((unsigned)cls > POL_CLASS_DOI)
+		return POL_ERR_CLASS;
+	x.memo = pol_memo_new();
+	for (r = 0; r < POL_RULE_COUNT && rc == POL_OK; r++) {
+		if (!pol_entry_runs(ps, (enum pol_rule)r, cls))
 			continue;
-		if (!t[i].family &&
-		    cfg_rule_action(cfg, t[i].rule) == POL_ACTION_OFF)
-			continue;
-		if (t[i].fn(&x, v) < 0)
+		if (pol_rule_def((enum pol_rule)r)->fn(&x, v) < 0)
 			rc = POL_ERR_NOMEM;
 	}
-	pol_verdict_drop_off(cfg, v);
-	pol_verdict_combine(cfg, v);
+	pol_verdict_drop_off(ps, v);
+	pol_verdict_combine(ps, v);
 	pol_memo_free(x.memo);
 	return rc;
 }
 
 int
-pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
+pol_check_recipient(const struct pol_settings *ps, enum pol_class cls,
 		    const char *list, const struct pol_recipient *r,
 		    struct pol_hit *hit)
 {
@@ -163,7 +133,7 @@ pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
 
 	if (!pol_consent_refuses(cls, list, &r->consent, &rule))
 		return 0;
-	if (cfg_rule_action(cfg, rule) == POL_ACTION_OFF)
+	if (pol_rule_action(ps, rule) == POL_ACTION_OFF)
 		return 0;
 	if (pol_consent_hit(&v, rule, 0, list, &r->consent) < 0)
 		return -1;

@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "../common/buf.h"
+#include "../common/str.h"
 #include "css.h"
 #include "html_walk.h"
 #include "links.h"
@@ -64,12 +65,6 @@ static const uint8_t pol_walk_flags[GUMBO_TAG_LAST + 1] = {
     [GUMBO_TAG_TR] = W_BLOCK,	    [GUMBO_TAG_UL] = W_BLOCK,
     [GUMBO_TAG_XMP] = W_BLOCK,
 };
-
-static int
-pol_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
 
 /* ------------------------------------------------------------------ */
 /* gumbo with an arena: a byte budget and a way out.                   */
@@ -222,14 +217,14 @@ pol_text_put(struct pol_walk *w, struct buf *b, const char *s, size_t len)
 	/* Hidden runs between visible text are separate fragments: keep
 	 * their words apart (the visible text is joined as shown). */
 	if (b == &w->hidden && w->last_put != b && b->len > 0 &&
-	    !pol_is_space(b->data[b->len - 1]) && len > 0 &&
+	    !str_is_space(b->data[b->len - 1]) && len > 0 &&
 	    buf_putc(b, ' ') < 0)
 		w->status = POL_ERR_NOMEM;
 	w->last_put = b;
 	while (s < e && w->status == POL_OK) {
 		size_t n = 0;
 
-		if (pol_is_space(*s)) {
+		if (str_is_space(*s)) {
 			if (w->pre && *s == '\n')
 				pol_text_newline(w, b, 1);
 			else if (b->len > 0 && b->data[b->len - 1] != ' ' &&
@@ -239,7 +234,7 @@ pol_text_put(struct pol_walk *w, struct buf *b, const char *s, size_t len)
 			s++;
 			continue;
 		}
-		while (s + n < e && !pol_is_space(s[n]))
+		while (s + n < e && !str_is_space(s[n]))
 			n++;
 		if (buf_append(b, s, n) < 0)
 			w->status = POL_ERR_NOMEM;
@@ -360,7 +355,7 @@ pol_text_since(const struct buf *b, size_t start)
 	size_t n = b->data && start <= b->len ? b->len - start : 0, i;
 	char *t;
 
-	while (n > 0 && pol_is_space(*s)) {
+	while (n > 0 && str_is_space(*s)) {
 		s++;
 		n--;
 	}
@@ -369,7 +364,7 @@ pol_text_since(const struct buf *b, size_t start)
 		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
-	while (n > 0 && pol_is_space(s[n - 1]))
+	while (n > 0 && str_is_space(s[n - 1]))
 		n--;
 	if ((t = malloc(n + 1)) == NULL)
 		return NULL;
@@ -593,7 +588,7 @@ pol_walk_comment(struct pol_walk *w, const char *c)
 {
 	const char *gt, *end, *p;
 
-	while (pol_is_space(*c))
+	while (str_is_space(*c))
 		c++;
 	if (!w->want_mso || strncasecmp(c, "[if", 3) != 0 ||
 	    (gt = strstr(c, "]>")) == NULL)
@@ -883,7 +878,7 @@ pol_html_mso(struct pol_message *m, size_t part, const struct pol_walk *main,
 static int
 pol_html_take(struct buf *b, int keep, char **out, size_t *len)
 {
-	while (b->len > 0 && pol_is_space(b->data[b->len - 1]))
+	while (b->len > 0 && str_is_space(b->data[b->len - 1]))
 		b->len--;
 	*len = b->len;
 	*out = NULL;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/str.h"
 #include "html.h"
 
 /* What a tag means to the HTML tree builder, as far as nesting goes. */
@@ -582,12 +583,6 @@ pol_ps_end(struct pol_prescan *ps, uint32_t key)
 }
 
 static int
-pol_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
-static int
 pol_is_alpha(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -665,7 +660,7 @@ pol_tag_end(const char *s, size_t len, size_t i, int *selfclosing,
 				return len;
 			i = (size_t)(q - s);
 			st = NAME_BEFORE;
-		} else if (pol_is_space(c)) {
+		} else if (str_is_space(c)) {
 			st = (st == NAME)      ? NAME_AFTER
 			     : (st == VAL_UNQ) ? NAME_BEFORE
 					       : st;
@@ -696,7 +691,7 @@ pol_skip_raw(const char *s, size_t len, size_t i, const char *name, size_t n)
 		i = (size_t)(p - s);
 		if (i + 2 + n < len && s[i + 1] == '/' &&
 		    strncasecmp(s + i + 2, name, n) == 0 &&
-		    (pol_is_space(s[i + 2 + n]) || s[i + 2 + n] == '/' ||
+		    (str_is_space(s[i + 2 + n]) || s[i + 2 + n] == '/' ||
 		     s[i + 2 + n] == '>'))
 			return i;
 		i++;
@@ -757,7 +752,7 @@ pol_ps_markup(struct pol_prescan *ps, const char *s, size_t len, size_t i)
 		return i + 1;
 	}
 	name = i + 1 + (size_t)close;
-	for (n = 0; name + n < len && !pol_is_space(s[name + n]) &&
+	for (n = 0; name + n < len && !str_is_space(s[name + n]) &&
 		    s[name + n] != '/' && s[name + n] != '>';
 	     n++)
 		;

@@ -72,7 +72,7 @@ pol_class_list(const char *v, char *out, size_t outsz)
 }
 
 static int
-pol_in_list(const struct cfg_list *l, const char *v)
+pol_in_list(const struct pol_list *l, const char *v)
 {
 	size_t i;
 
@@ -83,7 +83,7 @@ pol_in_list(const struct cfg_list *l, const char *v)
 }
 
 const char *
-pol_mail_list(const struct cfg *cfg, const char *sender,
+pol_mail_list(const struct pol_settings *ps, const char *sender,
 	      const struct pol_message *msg, int *decided)
 {
 	char id[256] = "", cls[64] = "";
@@ -92,14 +92,14 @@ pol_mail_list(const struct cfg *cfg, const char *sender,
 
 	if (decided)
 		*decided = 1;
-	if (cfg->nconsent_lists == 0)
+	if (ps->nconsent_lists == 0)
 		return NULL;
 	if (msg && (h = pol_message_header(msg, "List-Id")) != NULL)
 		pol_list_id(h, id, sizeof(id));
-	if (msg && (h = pol_message_header(msg, cfg->class_header)) != NULL)
+	if (msg && (h = pol_message_header(msg, ps->class_header)) != NULL)
 		pol_class_list(h, cls, sizeof(cls));
-	for (i = 0; i < cfg->nconsent_lists; i++) {
-		const struct cfg_consent_list *l = &cfg->consent_lists[i];
+	for (i = 0; i < ps->nconsent_lists; i++) {
+		const struct pol_list_selector *l = &ps->consent_lists[i];
 
 		if (sender && sender[0] &&
 		    addr_match_list(sender, l->senders.v, l->senders.n))

@@ -1,7 +1,8 @@
 /*
- * policy.h - the one policy entry point shared by the milter and
- * `consentctl check`: envelope + parsed message + consent data + config in,
- * a verdict out.  No I/O, no logging, no libmilter, no LMDB.
+ * policy.h - the policy entry points shared by the milter and `consentctl
+ * check`: settings (settings.h) + envelope + parsed message + consent data
+ * in; first the class (pol_classify), then a verdict for that class
+ * (pol_evaluate).  No I/O, no logging, no libmilter, no LMDB, no config.
  */
 #ifndef CG_POLICY_H
 #define CG_POLICY_H
@@ -9,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/config.h"
+#include "settings.h"
 #include "catalogue.h"
 #include "message.h"
 
@@ -100,11 +101,11 @@ const char *pol_consent_name(enum pol_consent_state s);
  * against the envelope sender.  Returns POL_CLASS_OTHER when the envelope
  * does not decide (the message may still decide at end of message).
  */
-enum pol_class pol_classify_envelope(const struct cfg *cfg, const char *sender);
+enum pol_class pol_classify_envelope(const struct pol_settings *ps, const char *sender);
 
 /* Classify a whole message: envelope sender or From in the sender lists,
  * then ClassHeader, else other. */
-enum pol_class pol_classify(const struct cfg *cfg,
+enum pol_class pol_classify(const struct pol_settings *ps,
 			    const struct pol_envelope *env,
 			    const struct pol_message *msg);
 
@@ -115,12 +116,12 @@ enum pol_class pol_classify(const struct cfg *cfg,
  * class= the list= parameter of the ClassHeader ("marketing; list=news").
  * No line matches: POL_LIST_DEFAULT.  Returns NULL when no ConsentList is
  * configured (one implicit list: consent.scope never fires), otherwise a
- * name borrowed from cfg (or the static default).  msg NULL (RCPT time):
+ * name borrowed from ps (or the static default).  msg NULL (RCPT time):
  * only sender= can be read, so *decided is 0 (and NULL returned) when a
  * line with list-id= or class= comes before the first line whose sender=
  * matches; 1 otherwise.  decided may be NULL.
  */
-const char *pol_mail_list(const struct cfg *cfg, const char *sender,
+const char *pol_mail_list(const struct pol_settings *ps, const char *sender,
 			  const struct pol_message *msg, int *decided);
 
 /*
@@ -129,24 +130,29 @@ const char *pol_mail_list(const struct cfg *cfg, const char *sender,
  * *hit (detail allocated; free with pol_hit_clear) when a consent rule
  * fires, 0 when the recipient may receive the mail, -1 out of memory.
  */
-int pol_check_recipient(const struct cfg *cfg, enum pol_class cls,
+int pol_check_recipient(const struct pol_settings *ps, enum pol_class cls,
 			const char *list, const struct pol_recipient *r,
 			struct pol_hit *hit);
 
 /*
- * Evaluate every rule on a whole message.  cls < 0 lets the policy classify;
- * otherwise the given class is used.  Returns POL_OK or POL_ERR_NOMEM; the
- * verdict is filled in either way (free with pol_verdict_clear).
+ * Evaluate every rule that applies to class cls on a whole message.  The
+ * class is the caller's: pol_classify(ps, env, msg) for the message alone,
+ * or one known otherwise (the envelope at RCPT time, consentctl check
+ * --class).  Returns POL_OK, POL_ERR_NOMEM, or POL_ERR_CLASS when cls is
+ * not a class; the verdict is filled in either way (free with
+ * pol_verdict_clear).
  */
-int pol_evaluate(const struct cfg *cfg, const struct pol_envelope *env,
-		 const struct pol_message *msg, int cls, struct pol_verdict *v);
+#define POL_ERR_CLASS (-2)
+int pol_evaluate(const struct pol_settings *ps, const struct pol_envelope *env,
+		 const struct pol_message *msg, enum pol_class cls,
+		 struct pol_verdict *v);
 
 /*
  * The uid a DOI mail's confirmation link carries (query parameter uid, id,
  * u, token or t of the first link starting with ConfirmURL) into out.
  * Returns 1 when found, 0 otherwise (out is then "").
  */
-int pol_doi_confirm_uid(const struct cfg *cfg, const struct pol_message *m,
+int pol_doi_confirm_uid(const struct pol_settings *ps, const struct pol_message *m,
 			char *out, size_t outsz);
 
 /*
@@ -156,7 +162,7 @@ int pol_doi_confirm_uid(const struct cfg *cfg, const struct pol_message *m,
  * temporary failure, not a second DOI mail.  An empty Message-ID or hash
  * never matches; a window of 0 turns recognition off.  1 or 0.
  */
-int pol_doi_same_mail(const struct cfg *cfg, const char *sent_msgid,
+int pol_doi_same_mail(const struct pol_settings *ps, const char *sent_msgid,
 		      const char *sent_hash, int64_t sent_at,
 		      const struct pol_message *msg, int64_t now);
 

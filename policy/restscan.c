@@ -15,6 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/base64.h"
+#include "../common/hex.h"
+
 static unsigned char
 pol_rs_lower(unsigned char c)
 {
@@ -73,17 +76,6 @@ pol_restscan_init(struct pol_restscan *s, const char *confirm_url)
 		pol_rs_prepare(s);
 }
 
-static int
-pol_rs_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = pol_rs_lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Quoted-printable view: soft line breaks vanish, =XX is one byte, any
  * other '=' stays as written. */
 static void
@@ -99,7 +91,7 @@ pol_rs_qp(struct pol_restscan *s, unsigned char b)
 			s->qp_state = 0;
 			return;
 		}
-		if (pol_rs_hex(b) >= 0) {
+		if (hex_value(b) >= 0) {
 			s->qp_hex = b;
 			s->qp_state = 2;
 			return;
@@ -107,9 +99,9 @@ pol_rs_qp(struct pol_restscan *s, unsigned char b)
 		pol_rs_match(s, &s->qp, '=');
 		break;
 	case 2:
-		if (pol_rs_hex(b) >= 0) {
-			pol_rs_match(s, &s->qp, (unsigned char)(pol_rs_hex(s->qp_hex) * 16 +
-								 pol_rs_hex(b)));
+		if (hex_value(b) >= 0) {
+			pol_rs_match(s, &s->qp, (unsigned char)(hex_value(s->qp_hex) * 16 +
+								 hex_value(b)));
 			s->qp_state = 0;
 			return;
 		}
@@ -129,22 +121,6 @@ pol_rs_qp(struct pol_restscan *s, unsigned char b)
 		s->qp_state = 1;
 	else
 		pol_rs_match(s, &s->qp, b);
-}
-
-static int
-pol_rs_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
 }
 
 static void
@@ -179,7 +155,7 @@ pol_rs_b64(struct pol_restscan *s, unsigned char b)
 		s->b64_nbits = 0;
 		return;
 	}
-	v = pol_rs_b64_value(b);
+	v = base64_value(b, 0);
 	if (v < 0) {
 		s->b64_line_clean = 0;
 		pol_rs_b64_restart(s);

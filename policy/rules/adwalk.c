@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../common/config.h"
+#include "../settings.h"
 #include "../adwalk.h"
 #include "util.h"
 
 struct adw {
-	const struct cfg *cfg;
+	const struct pol_settings *ps;
 	const struct pol_message *m;
 	const char *where;
 	int lines;
@@ -25,12 +25,12 @@ struct adw {
 };
 
 double
-pol_ad_threshold(const struct cfg *cfg)
+pol_ad_threshold(const struct pol_settings *ps)
 {
 	const struct pol_admodel *m = pol_admodel_builtin();
 
-	if (cfg && cfg->advertising_threshold > 0)
-		return cfg->advertising_threshold;
+	if (ps && ps->advertising_threshold > 0)
+		return ps->advertising_threshold;
 	return m ? pol_admodel_threshold(m) : 1.0;
 }
 
@@ -53,15 +53,15 @@ pol_ad_quote(const char *text, size_t os, size_t oe, char *out, size_t outsz)
 
 /* Does the normalised sentence hold an allow-listed phrase?  -1 memory. */
 static int
-adw_allowed(const struct cfg *cfg, const char *norm)
+adw_allowed(const struct pol_settings *ps, const char *norm)
 {
 	size_t i;
 	int r;
 
-	if (cfg == NULL)
+	if (ps == NULL)
 		return 0;
-	for (i = 0; i < cfg->advertising_allow.n; i++)
-		if ((r = pol_norm_contains(norm, cfg->advertising_allow.v[i])) != 0)
+	for (i = 0; i < ps->advertising_allow.n; i++)
+		if ((r = pol_norm_contains(norm, ps->advertising_allow.v[i])) != 0)
 			return r;
 	return 0;
 }
@@ -83,7 +83,7 @@ adw_sentence(void *arg, const char *text, const struct pol_ad_sentence *s)
 	} else
 		snprintf(place, sizeof(place), "%s", w->where);
 	if (s->score >= w->threshold &&
-	    (allowed = adw_allowed(w->cfg, s->norm)) < 0)
+	    (allowed = adw_allowed(w->ps, s->norm)) < 0)
 		return -1;
 	seen.where = place;
 	seen.text = text;
@@ -124,13 +124,17 @@ adw_part(struct adw *w, size_t i)
 	return adw_text(w, p->extra, p->extra_len, where, 1);
 }
 
+static int
+adw_alt(void *arg, const char *alt, size_t len, const char *where)
+{
+	return adw_text(arg, alt, len, where, 0);
+}
+
 int
-pol_ad_walk(const struct cfg *cfg, const struct pol_message *m,
+pol_ad_walk(const struct pol_settings *ps, const struct pol_message *m,
 	    int (*cb)(void *arg, const struct pol_ad_seen *seen), void *arg)
 {
-	struct adw w = {cfg, m, NULL, 0, pol_ad_threshold(cfg), cb, arg};
-	const struct pol_image *im;
-	char where[160];
+	struct adw w = {ps, m, NULL, 0, pol_ad_threshold(ps), cb, arg};
 	size_t i;
 	int r;
 
@@ -145,15 +149,5 @@ pol_ad_walk(const struct cfg *cfg, const struct pol_message *m,
 	for (i = 0; i < m->nparts; i++)
 		if ((r = adw_part(&w, i)) != 0)
 			return r;
-	for (i = 0; i < m->nimages; i++) {
-		im = &m->images[i];
-		if (im->part < m->nparts && m->parts[im->part].extra != NULL)
-			continue;
-		pol_where_part(m, im->part, 0, where, sizeof(where));
-		snprintf(where + strlen(where), sizeof(where) - strlen(where),
-			 " image alt text");
-		if ((r = adw_text(&w, im->alt, strlen(im->alt), where, 0)) != 0)
-			return r;
-	}
-	return 0;
+	return pol_each_image_alt(m, adw_alt, &w);
 }

@@ -109,10 +109,10 @@ pol_consent_hit(struct pol_verdict *v, enum pol_rule rule, int rcpt,
 			       pol_consent_name(c->state));
 }
 
-int
-pol_rule_consent(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+consent_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
-	const char *list = pol_mail_list(x->cfg, x->env->sender, x->msg, NULL);
+	const char *list = pol_mail_list(x->ps, x->env->sender, x->msg, NULL);
 	enum pol_rule rule;
 	size_t i;
 
@@ -121,10 +121,34 @@ pol_rule_consent(const struct pol_ctx *x, struct pol_verdict *v)
 
 		if (!pol_consent_refuses(x->cls, list, &r->consent, &rule))
 			continue;
-		if (cfg_rule_action(x->cfg, rule) == POL_ACTION_OFF)
+		if (pol_rule_action(x->ps, rule) == POL_ACTION_OFF)
 			continue;
 		if (pol_consent_hit(v, rule, (int)i, list, &r->consent) < 0)
 			return -1;
 	}
 	return 0;
 }
+
+const struct pol_rule_def pol_rule_consent_missing = {
+	.info = {"consent.missing",
+		  "Recipient has no confirmed consent for marketing mail",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = consent_check,
+};
+
+const struct pol_rule_def pol_rule_consent_withdrawn = {
+	.info = {"consent.withdrawn",
+		  "Recipient has withdrawn consent for marketing mail",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = consent_check,
+};
+
+const struct pol_rule_def pol_rule_consent_scope = {
+	.info = {"consent.scope",
+		  "Recipient's consent does not cover this mailing list",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = consent_check,
+};

@@ -85,7 +85,7 @@ static int
 pol_check_imprint_kind(const struct pol_ctx *x, const struct pol_norm_parts *np,
 		       struct pol_verdict *v, enum pol_part_kind kind)
 {
-	const struct cfg_list *l = &x->cfg->imprint_text;
+	const struct pol_list *l = &x->ps->imprint_text;
 	char where[128];
 	size_t k, first;
 	int r;
@@ -133,7 +133,7 @@ static int
 pol_is_privacy_url(const struct pol_ctx *x, const struct pol_link *l,
 		   const char *url)
 {
-	const char *pu = x->cfg->privacy_url;
+	const char *pu = x->ps->privacy_url;
 
 	if (pu && *pu)
 		return pol_url_has_prefix(url, pu);
@@ -163,7 +163,7 @@ static int
 pol_check_privacy(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	int want[2] = {0, 0}, have[2] = {0, 0};
-	const char *pu = x->cfg->privacy_url;
+	const char *pu = x->ps->privacy_url;
 	size_t i, k;
 
 	for (i = 0; i < x->msg->nparts; i++)
@@ -197,12 +197,12 @@ pol_check_privacy(const struct pol_ctx *x, struct pol_verdict *v)
 	return 0;
 }
 
-int
-pol_rule_content(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+content_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	int any;
 
-	if (cfg_rule_action(x->cfg, POL_RULE_CONTENT_IMPRINT) != POL_ACTION_OFF) {
+	if (pol_rule_action(x->ps, POL_RULE_CONTENT_IMPRINT) != POL_ACTION_OFF) {
 		any = x->msg->nparts > 0;
 		if (pol_check_imprint(x, v) < 0)
 			return -1;
@@ -210,8 +210,24 @@ pol_rule_content(const struct pol_ctx *x, struct pol_verdict *v)
 					    "the mail has no text part") < 0)
 			return -1;
 	}
-	if (cfg_rule_action(x->cfg, POL_RULE_CONTENT_PRIVACY_LINK) !=
+	if (pol_rule_action(x->ps, POL_RULE_CONTENT_PRIVACY_LINK) !=
 	    POL_ACTION_OFF)
 		return pol_check_privacy(x, v);
 	return 0;
 }
+
+const struct pol_rule_def pol_rule_content_imprint = {
+	.info = {"content.imprint",
+		  "Mail lacks the imprint (Impressum)",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = content_check,
+};
+
+const struct pol_rule_def pol_rule_content_privacy_link = {
+	.info = {"content.privacy-link",
+		  "Mail lacks a link to the privacy policy",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = content_check,
+};

@@ -121,8 +121,8 @@ pol_expose_list(const struct pol_ctx *x, struct pol_exposed *e,
 	}
 }
 
-int
-pol_rule_exposure(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+exposure_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	struct pol_exposed *e = calloc(1, sizeof(*e));
@@ -172,3 +172,11 @@ pol_rule_exposure(const struct pol_ctx *x, struct pol_verdict *v)
 	free(e);
 	return rc;
 }
+
+const struct pol_rule_def pol_rule_exposure_recipients = {
+	.info = {"exposure.recipients",
+		  "Mail exposes several recipients to each other in To/Cc",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = exposure_check,
+};

@@ -1,6 +1,6 @@
 /*
- * rules.h - the interface every rule file in policy/rules/ implements, and
- * the catalogue of rule entry points (policy/rules/table.c).
+ * rules.h - the interface every rule file in policy/rules/ implements: a
+ * struct pol_rule_def per rule, listed in policy/rules/list.h.
  *
  * A rule looks at the evaluation context and adds hits to the verdict.  It
  * returns 0, or -1 when memory ran out (the evaluation then tempfails).
@@ -14,7 +14,7 @@
 struct pol_memo; /* results several rules share, per evaluation (util.c) */
 
 struct pol_ctx {
-	const struct cfg *cfg;
+	const struct pol_settings *ps;
 	const struct pol_envelope *env;
 	const struct pol_message *msg;
 	enum pol_class cls;
@@ -26,30 +26,37 @@ typedef int (*pol_rule_fn)(const struct pol_ctx *x, struct pol_verdict *v);
 /* Bit masks of the classes a rule applies to. */
 #define POL_ON_DOI (1u << POL_CLASS_DOI)
 #define POL_ON_MARKETING (1u << POL_CLASS_MARKETING)
+#define POL_ON_ANY (POL_ON_DOI | POL_ON_MARKETING | \
+		    (1u << POL_CLASS_OTHER) | (1u << POL_CLASS_TRANSACTIONAL))
 
-struct pol_rule_entry {
-	enum pol_rule rule; /* the rule id it reports (RuleAction governs it) */
-	unsigned classes;
-	pol_rule_fn fn;
-	int family; /* 1: fn reports several ids and honours RuleAction itself */
+/*
+ * One rule, declared in its own file as
+ *
+ *	const struct pol_rule_def pol_rule_<sym> = {
+ *		.info = {"family.name", "Reply sentence", POL_ACTION_REJECT},
+ *		.classes = POL_ON_DOI | POL_ON_MARKETING,
+ *		.fn = entry_point,
+ *	};
+ *
+ * and listed by one line in list.h.  Rules found in one pass share an entry
+ * point (consent.*, unsubscribe.*, content.*): the evaluation calls it once,
+ * at the first of them in list.h, when the mail's class is one of theirs
+ * and not all of them are off; it then reports each id only when that id's
+ * RuleAction is not off.
+ */
+struct pol_rule_def {
+	struct pol_rule_info info; /* id, sentence, default action, fixed */
+	unsigned classes;          /* POL_ON_* */
+	pol_rule_fn fn;            /* the entry point */
 };
 
-/* The table, in evaluation order (borrowed static data). */
-const struct pol_rule_entry *pol_rule_table(size_t *n);
+/* The definition of rule r (borrowed static data), NULL when out of range. */
+const struct pol_rule_def *pol_rule_def(enum pol_rule r);
 
-/* Entry points, one file per rule family. */
-int pol_rule_consent(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_unsubscribe(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_content(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_exposure(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_insecure(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_address_leak(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_tracking(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_doi_advertising(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_doi_confirm_link(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_doi_resend(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_tls(const struct pol_ctx *x, struct pol_verdict *v);
-int pol_rule_spf(const struct pol_ctx *x, struct pol_verdict *v);
+/* The definitions, exported by the rule files. */
+#define POL_RULE_DEF(name, sym) extern const struct pol_rule_def pol_rule_##sym;
+#include "list.h"
+#undef POL_RULE_DEF
 
 /* Does a consent rule apply to this recipient's consent for the mail's
  * list (NULL: no ConsentList, or not known yet)?  Shared by the RCPT-time
@@ -69,7 +76,7 @@ int pol_consent_hit(struct pol_verdict *v, enum pol_rule rule, int rcpt,
  * (truncated).  1 yes, 0 no, -1 out of memory.  doi.c; the DOI logo
  * decision asks it before accepting an image as the logo.
  */
-int pol_doi_words_in_slug(const struct cfg *cfg, const char *url, char *slug,
+int pol_doi_words_in_slug(const struct pol_settings *ps, const char *url, char *slug,
 			  size_t slugsz);
 
 #endif

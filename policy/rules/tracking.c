@@ -97,7 +97,7 @@ pol_collect_tokens(const struct pol_ctx *x, struct pol_tokens *t)
 	memset(t, 0, sizeof(*t));
 	if (lu)
 		pol_header_uris(lu, pol_lu_tokens_cb, t);
-	if (pol_doi_confirm_uid(x->cfg, x->msg, uid, sizeof(uid)))
+	if (pol_doi_confirm_uid(x->ps, x->msg, uid, sizeof(uid)))
 		pol_token_add(t, uid, strlen(uid));
 	if (mid && strchr(mid, '@')) {
 		snprintf(local, sizeof(local), "%.*s",
@@ -211,13 +211,13 @@ pol_tool_url(const char *url, const char *raw_host, int pixel)
 static int
 pol_allowed_host(const struct pol_ctx *x, const char *host)
 {
-	const char *urls[] = {x->cfg->confirm_url, x->cfg->privacy_url,
-			      x->cfg->unsubscribe_url};
+	const char *urls[] = {x->ps->confirm_url, x->ps->privacy_url,
+			      x->ps->unsubscribe_url};
 	char h[POL_HOST_MAX];
 	size_t i;
 
-	if (pol_host_in_list(host, x->cfg->allowed_link_domains.v,
-			     x->cfg->allowed_link_domains.n))
+	if (pol_host_in_list(host, x->ps->allowed_link_domains.v,
+			     x->ps->allowed_link_domains.n))
 		return 1;
 	for (i = 0; i < 3; i++)
 		if (urls[i] && *urls[i] && pol_url_host(urls[i], h, sizeof(h)) == 0 &&
@@ -265,7 +265,7 @@ static int
 pol_image_tracks(const struct pol_ctx *x, const struct pol_image *im,
 		 const struct pol_tokens *t, char *what, size_t whatsz)
 {
-	const struct cfg_list *td = &x->cfg->tracking_domains;
+	const struct pol_list *td = &x->ps->tracking_domains;
 	int tiny = im->width >= 0 && im->height >= 0 && im->width <= 1 &&
 		   im->height <= 1;
 	char host[POL_HOST_MAX];
@@ -308,7 +308,7 @@ static int
 pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
 		size_t whatsz)
 {
-	const struct cfg_list *td = &x->cfg->tracking_domains;
+	const struct pol_list *td = &x->ps->tracking_domains;
 	char host[POL_HOST_MAX], target[2048];
 	const char *tool;
 	int r;
@@ -319,8 +319,8 @@ pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
 	/* The DOI links themselves: a mailing tool serves them from the host
 	 * it tracks with, and their click is the recipient's answer, recorded
 	 * as consent evidence, not tracking. */
-	if (pol_url_has_prefix(l->url, x->cfg->confirm_url) ||
-	    pol_url_has_prefix(l->url, x->cfg->doi_cancel_url))
+	if (pol_url_has_prefix(l->url, x->ps->confirm_url) ||
+	    pol_url_has_prefix(l->url, x->ps->doi_cancel_url))
 		return 0;
 	if (pol_host_in_list(host, td->v, td->n)) {
 		snprintf(what, whatsz, "link through tracking domain %s", host);
@@ -361,8 +361,8 @@ pol_tracking_hits(const struct pol_ctx *x, struct pol_verdict *v,
 	return 0;
 }
 
-int
-pol_rule_tracking(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+tracking_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	struct pol_tokens t;
@@ -393,3 +393,11 @@ pol_rule_tracking(const struct pol_ctx *x, struct pol_verdict *v)
 	}
 	return 0;
 }
+
+const struct pol_rule_def pol_rule_tracking_no_consent = {
+	.info = {"tracking.no-consent",
+		  "Mail tracks a recipient who has not consented to tracking",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = tracking_check,
+};

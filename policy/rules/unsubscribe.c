@@ -107,9 +107,9 @@ pol_unsub_read(const struct pol_ctx *x, struct pol_unsub *u)
 	memset(u, 0, sizeof(*u));
 	if (lu)
 		pol_header_uris(lu, pol_unsub_header_cb, u);
-	if (x->cfg->unsubscribe_url && *x->cfg->unsubscribe_url)
+	if (x->ps->unsubscribe_url && *x->ps->unsubscribe_url)
 		snprintf(u->endpoint, sizeof(u->endpoint), "%s",
-			 x->cfg->unsubscribe_url);
+			 x->ps->unsubscribe_url);
 	else if (u->https[0])
 		snprintf(u->endpoint, sizeof(u->endpoint), "%.*s",
 			 (int)strcspn(u->https, "?#"), u->https);
@@ -121,7 +121,7 @@ static int
 pol_is_unsub_mailto(const struct pol_ctx *x, const struct pol_unsub *u,
 		    const char *url)
 {
-	const char *ua = x->cfg->unsubscribe_address, *at, *plus;
+	const char *ua = x->ps->unsubscribe_address, *at, *plus;
 	char a[ADDR_MAX + 1];
 	size_t i;
 
@@ -161,7 +161,7 @@ pol_targets_endpoint(const struct pol_ctx *x, const struct pol_unsub *u,
 	if (pol_url_has_prefix(url, u->endpoint) ||
 	    pol_url_has_prefix(target, u->endpoint))
 		return 1;
-	if (!worded || (x->cfg->unsubscribe_url && *x->cfg->unsubscribe_url))
+	if (!worded || (x->ps->unsubscribe_url && *x->ps->unsubscribe_url))
 		return 0;
 	return url_scheme_is(target, "https") &&
 	       pol_url_host(target, host, sizeof(host)) == 0 &&
@@ -307,8 +307,8 @@ pol_one_click_ok(const struct pol_message *m)
 	       strncmp(post, "List-Unsubscribe=One-Click", n) == 0;
 }
 
-int
-pol_rule_unsubscribe(const struct pol_ctx *x, struct pol_verdict *v)
+static int
+unsubscribe_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const char *lu = pol_message_header(x->msg, "List-Unsubscribe");
 	const char *post = pol_message_header(x->msg, "List-Unsubscribe-Post");
@@ -317,17 +317,17 @@ pol_rule_unsubscribe(const struct pol_ctx *x, struct pol_verdict *v)
 
 	pol_unsub_read(x, &u);
 	https = u.https[0] != '\0';
-	if (cfg_rule_action(x->cfg, POL_RULE_UNSUBSCRIBE_LINK) != POL_ACTION_OFF &&
+	if (pol_rule_action(x->ps, POL_RULE_UNSUBSCRIBE_LINK) != POL_ACTION_OFF &&
 	    pol_check_link(x, &u, v) < 0)
 		return -1;
-	if (cfg_rule_action(x->cfg, POL_RULE_UNSUBSCRIBE_HEADER) != POL_ACTION_OFF &&
+	if (pol_rule_action(x->ps, POL_RULE_UNSUBSCRIBE_HEADER) != POL_ACTION_OFF &&
 	    !https &&
 	    pol_verdict_add(v, POL_RULE_UNSUBSCRIBE_HEADER, -1,
 			    "header List-Unsubscribe",
 			    lu ? "List-Unsubscribe has no <https://...> URI"
 			       : "List-Unsubscribe header missing") < 0)
 		return -1;
-	if (cfg_rule_action(x->cfg, POL_RULE_UNSUBSCRIBE_ONE_CLICK) ==
+	if (pol_rule_action(x->ps, POL_RULE_UNSUBSCRIBE_ONE_CLICK) ==
 	    POL_ACTION_OFF)
 		return 0;
 	if (pol_one_click_ok(x->msg) && https)
@@ -341,3 +341,27 @@ pol_rule_unsubscribe(const struct pol_ctx *x, struct pol_verdict *v)
 					       "List-Unsubscribe URI")
 				    : "List-Unsubscribe-Post header missing");
 }
+
+const struct pol_rule_def pol_rule_unsubscribe_link = {
+	.info = {"unsubscribe.link",
+		  "Marketing mail lacks a visible unsubscribe link",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = unsubscribe_check,
+};
+
+const struct pol_rule_def pol_rule_unsubscribe_header = {
+	.info = {"unsubscribe.header",
+		  "Marketing mail lacks a List-Unsubscribe header with an https URI",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = unsubscribe_check,
+};
+
+const struct pol_rule_def pol_rule_unsubscribe_one_click = {
+	.info = {"unsubscribe.one-click",
+		  "Marketing mail lacks List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_MARKETING,
+	.fn = unsubscribe_check,
+};

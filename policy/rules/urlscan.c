@@ -14,7 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../../common/base64.h"
 #include "../../common/buf.h"
+#include "../../common/hex.h"
 #include "../../common/url.h"
 #include "urlscan.h"
 
@@ -22,15 +24,6 @@
  * strings.  Fine ones add the path, key/value and scheme separators. */
 static const char pol_coarse[] = "?&#;,\"'{}[]|<> \t\r\n";
 static const char pol_fine[] = "?&#;,\"'{}[]|<> \t\r\n/:=";
-
-static int
-pol_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 /* Text a person or a server would read: no control bytes. */
 static int
@@ -80,8 +73,8 @@ pol_decode_percent(const char *p, struct buf *b)
 	int h, l;
 
 	for (; *p; p++) {
-		if (*p == '%' && (h = pol_hex((unsigned char)p[1])) >= 0 &&
-		    (l = pol_hex((unsigned char)p[2])) >= 0) {
+		if (*p == '%' && (h = hex_value((unsigned char)p[1])) >= 0 &&
+		    (l = hex_value((unsigned char)p[2])) >= 0) {
 			if (buf_putc(b, (char)(h * 16 + l)) < 0)
 				return -1;
 			p += 2;
@@ -146,9 +139,9 @@ pol_decode_json(const char *p, struct buf *b)
 	int a, c, d, e;
 
 	for (; *p; p++) {
-		if (p[0] == '\\' && p[1] == 'u' && (a = pol_hex(p[2])) >= 0 &&
-		    (c = pol_hex(p[3])) >= 0 && (d = pol_hex(p[4])) >= 0 &&
-		    (e = pol_hex(p[5])) >= 0 && a == 0 && c == 0 &&
+		if (p[0] == '\\' && p[1] == 'u' && (a = hex_value(p[2])) >= 0 &&
+		    (c = hex_value(p[3])) >= 0 && (d = hex_value(p[4])) >= 0 &&
+		    (e = hex_value(p[5])) >= 0 && a == 0 && c == 0 &&
 		    d * 16 + e >= 0x20) {
 			if (buf_putc(b, (char)(d * 16 + e)) < 0)
 				return -1;
@@ -162,22 +155,6 @@ pol_decode_json(const char *p, struct buf *b)
 		}
 	}
 	return 0;
-}
-
-static int
-pol_b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
 }
 
 /* base64 or base64url, padding optional; 0 with text in b, 1 when p is
@@ -194,7 +171,7 @@ pol_decode_base64(const char *p, struct buf *b)
 	if (n < 8 || n % 4 == 1)
 		return 1;
 	for (i = 0; i < n; i++) {
-		if ((v = pol_b64val((unsigned char)p[i])) < 0)
+		if ((v = base64_value((unsigned char)p[i], 1)) < 0)
 			return 1;
 		acc = (acc << 6) | (unsigned)v;
 		if (++k == 4) {
@@ -222,11 +199,11 @@ pol_decode_hex(const char *p, struct buf *b)
 	if (n < 8 || n % 2)
 		return 1;
 	for (i = 0; i < n; i += 2) {
-		if (pol_hex((unsigned char)p[i]) < 0 ||
-		    pol_hex((unsigned char)p[i + 1]) < 0)
+		if (hex_value((unsigned char)p[i]) < 0 ||
+		    hex_value((unsigned char)p[i + 1]) < 0)
 			return 1;
-		if (buf_putc(b, (char)(pol_hex((unsigned char)p[i]) * 16 +
-				       pol_hex((unsigned char)p[i + 1]))) < 0)
+		if (buf_putc(b, (char)(hex_value((unsigned char)p[i]) * 16 +
+				       hex_value((unsigned char)p[i + 1]))) < 0)
 			return -1;
 	}
 	return pol_printable(b->data, b->len) ? 0 : 1;

@@ -121,6 +121,30 @@ pol_where_part(const struct pol_message *m, size_t part, unsigned line,
 }
 
 int
+pol_each_image_alt(const struct pol_message *m,
+		   int (*fn)(void *arg, const char *alt, size_t len,
+			     const char *where),
+		   void *arg)
+{
+	const struct pol_image *im;
+	char where[160];
+	size_t i, n;
+	int r;
+
+	for (i = 0; i < m->nimages; i++) {
+		im = &m->images[i];
+		if (im->part < m->nparts && m->parts[im->part].extra != NULL)
+			continue;
+		pol_where_part(m, im->part, 0, where, sizeof(where));
+		n = strlen(where);
+		snprintf(where + n, sizeof(where) - n, " image alt text");
+		if ((r = fn(arg, im->alt, strlen(im->alt), where)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
 pol_has_part_kind(const struct pol_message *m, enum pol_part_kind k)
 {
 	size_t i;

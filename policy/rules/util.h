@@ -40,6 +40,16 @@ int pol_norm_contains(const char *norm_haystack, const char *needle);
 /* "part 1.2 text/html" style location of a part. */
 void pol_where_part(const struct pol_message *m, size_t part, unsigned line,
 		    char *out, size_t outsz);
+/*
+ * Call fn with the alt text of every image the reader sees (images of an
+ * attached extra part are read with that part) and its place ("part 1.2
+ * text/html image alt text").  Stops at and returns fn's first non-zero
+ * result; 0 when every call returned 0.
+ */
+int pol_each_image_alt(const struct pol_message *m,
+		       int (*fn)(void *arg, const char *alt, size_t len,
+				 const char *where),
+		       void *arg);
 /* Do the message's parts include a part of this kind? */
 int pol_has_part_kind(const struct pol_message *m, enum pol_part_kind k);
 /* The text of line `line` (1-based) of part text into out (truncated). */

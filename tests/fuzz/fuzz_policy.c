@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../gate/config.h"
 #include "../../policy/policy.h"
 #include "../../policy/restscan.h"
 
@@ -40,8 +41,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pol_limits lim = {(size_t)fuzz_cfg->max_parts,
-				 (unsigned)fuzz_cfg->max_mime_depth, 0, 0};
+	struct pol_limits lim = {(size_t)fuzz_cfg->pol.max_parts,
+				 (unsigned)fuzz_cfg->pol.max_mime_depth, 0, 0};
 	struct pol_recipient r[2] = {
 		{"kunde@example.org", {POL_CONSENT_CONFIRMED, 0, 0}},
 		{"neu@example.org", {POL_CONSENT_PENDING, 0, 1700000000}},
@@ -55,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *reply;
 	int cls;
 
-	pol_restscan_init(&rest, fuzz_cfg->confirm_url);
+	pol_restscan_init(&rest, fuzz_cfg->pol.confirm_url);
 	keep = pol_restscan_split(&rest, (const char *)data, size, size / 4);
 	if (pol_message_parse((const char *)data, size, &lim, &m) != POL_OK)
 		return 0;
@@ -66,7 +67,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (cls = -1; cls <= POL_CLASS_DOI; cls += 1) {
 		if (cls == POL_CLASS_OTHER || cls == POL_CLASS_TRANSACTIONAL)
 			continue;
-		if (pol_evaluate(fuzz_cfg, &env, m, cls, &v) == POL_OK) {
+		enum pol_class c = cls < 0 ? pol_classify(cfg_pol(fuzz_cfg), &env, m)
+					    : (enum pol_class)cls;
+
+		if (pol_evaluate(cfg_pol(fuzz_cfg), &env, m, c, &v) == POL_OK) {
 			reply = pol_verdict_reply(&v, "fuzz-ref");
 			free(reply);
 		}

@@ -7,7 +7,7 @@
 #include "testlib.h"
 
 #include "../../common/addr.h"
-#include "../../common/config.h"
+#include "../../gate/config.h"
 #include "../../common/url.h"
 #include "../../policy/policy.h"
 
@@ -126,26 +126,26 @@ test_config_lists(void **state)
 	c = cfg_parse_text("idn.conf", text, &err);
 	if (c == NULL)
 		fail_msg("%s", err.data);
-	m = c->marketing_senders.v;
+	m = c->pol.marketing_senders.v;
 	assert_string_equal(m[0], "@xn--bcher-kva.example");
 	assert_string_equal(c->archive_address,
 			    "archiv@xn--bcher-kva.example");
-	assert_string_equal(c->doi_senders.v[0],
+	assert_string_equal(c->pol.doi_senders.v[0],
 			    "optin@xn--bcher-kva.example");
 	assert_true(addr_match_list("shop@xn--bcher-kva.example", m, 2));
 	assert_true(addr_match_list("shop@B\xc3\xbc" "cher.example", m, 2));
 	assert_true(addr_match_list("news@m\xc3\xbcller.example", m, 2));
 	assert_false(addr_match_list("news@mueller.example", m, 2));
-	assert_int_equal(pol_classify_envelope(c, "shop@xn--bcher-kva.example"),
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), "shop@xn--bcher-kva.example"),
 			 POL_CLASS_MARKETING);
-	assert_int_equal(pol_classify_envelope(c, "optin@xn--bcher-kva.example"),
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), "optin@xn--bcher-kva.example"),
 			 POL_CLASS_DOI);
 	assert_true(url_host_in_domain("xn--bcher-kva.example",
 				       "b\xc3\xbc" "cher.example"));
 	assert_true(url_host_in_domain("a.track.b\xc3\xbc" "cher.example",
-				       c->tracking_domains.v[0]));
+				       c->pol.tracking_domains.v[0]));
 	assert_true(url_host_in_domain("a.track.xn--bcher-kva.example",
-				       c->tracking_domains.v[0]));
+				       c->pol.tracking_domains.v[0]));
 	cfg_unref(c);
 	buf_free(&err);
 	/* A list entry that is not a valid domain is an error at start. */

@@ -9,7 +9,7 @@
 
 #include <sys/stat.h>
 
-#include "../../common/config.h"
+#include "../../gate/config.h"
 #include "../../db/store.h"
 #include "../../milter/startcheck.h"
 
@@ -26,16 +26,16 @@ test_good_file(void **state)
 	assert_string_equal(c->socket, "inet:8891@127.0.0.1");
 	assert_int_equal(c->mode, CFG_MODE_MONITOR);
 	assert_string_equal(c->archive_address, "archive@example.com");
-	assert_int_equal(c->marketing_senders.n, 2);
-	assert_string_equal(c->marketing_senders.v[1], "@campaigns.example.com");
-	assert_int_equal(c->imprint_text.n, 2);
-	assert_string_equal(c->imprint_text.v[0],
+	assert_int_equal(c->pol.marketing_senders.n, 2);
+	assert_string_equal(c->pol.marketing_senders.v[1], "@campaigns.example.com");
+	assert_int_equal(c->pol.imprint_text.n, 2);
+	assert_string_equal(c->pol.imprint_text.v[0],
 			    "Example GmbH, Musterstrasse 1, 10115 Berlin");
-	assert_int_equal(c->allowed_link_domains.n, 2);
-	assert_int_equal(c->doi_resend_days, 30);
-	assert_int_equal(c->require_tls, 1);
-	assert_int_equal(c->max_message_size, 10L * 1024 * 1024);
-	assert_int_equal(c->max_parts, 300);
+	assert_int_equal(c->pol.allowed_link_domains.n, 2);
+	assert_int_equal(c->pol.doi_resend_days, 30);
+	assert_int_equal(c->pol.require_tls, 1);
+	assert_int_equal(c->pol.max_message_size, 10L * 1024 * 1024);
+	assert_int_equal(c->pol.max_parts, 300);
 	assert_int_equal(cfg_rule_action(c, POL_RULE_URL_INSECURE), POL_ACTION_TAG);
 	assert_int_equal(cfg_rule_action(c, POL_RULE_TRACKING_NO_CONSENT),
 			 POL_ACTION_OFF);
@@ -85,10 +85,10 @@ test_defaults(void **state)
 	(void)state;
 	assert_non_null(c);
 	assert_int_equal(c->mode, CFG_MODE_ENFORCE);
-	assert_string_equal(c->class_header, "X-Consent-Class");
-	assert_int_equal(c->doi_resend_days, -1);
-	assert_int_equal(c->require_tls, 0);
-	assert_int_equal(c->marketing_senders.n, 0);
+	assert_string_equal(c->pol.class_header, "X-Consent-Class");
+	assert_int_equal(c->pol.doi_resend_days, -1);
+	assert_int_equal(c->pol.require_tls, 0);
+	assert_int_equal(c->pol.marketing_senders.n, 0);
 	assert_int_equal(cfg_rule_action(c, POL_RULE_SPF_FAIL), POL_ACTION_REJECT);
 	cfg_unref(c);
 }
@@ -149,7 +149,7 @@ test_edge_values(void **state)
 	c = cfg_parse_text("t.conf", "mode MONITOR\r\nmaxparts 7\r\n", &err);
 	assert_non_null(c);
 	assert_int_equal(c->mode, CFG_MODE_MONITOR);
-	assert_int_equal(c->max_parts, 7);
+	assert_int_equal(c->pol.max_parts, 7);
 	cfg_unref(c);
 	buf_free(&err);
 }
@@ -195,9 +195,9 @@ test_key_twice(void **state)
 			   "RuleAction.spf.fail tempfail\n", &err);
 	if (c == NULL)
 		fail_msg("%s", err.data);
-	assert_int_equal(c->imprint_text.n, 2);
-	assert_int_equal(c->tracking_domains.n, 2);
-	assert_int_equal(c->marketing_senders.n, 2);
+	assert_int_equal(c->pol.imprint_text.n, 2);
+	assert_int_equal(c->pol.tracking_domains.n, 2);
+	assert_int_equal(c->pol.marketing_senders.n, 2);
 	cfg_unref(c);
 	buf_free(&err);
 }
@@ -218,11 +218,11 @@ test_comments_and_bom(void **state)
 	if (c == NULL)
 		fail_msg("%s", err.data);
 	assert_int_equal(c->mode, CFG_MODE_MONITOR);
-	assert_int_equal(c->max_parts, 7);
-	assert_string_equal(c->privacy_url, "https://shop.example/legal#privacy");
-	assert_string_equal(c->imprint_text.v[0], "Shop # 1 GmbH");
-	assert_int_equal(c->tracking_domains.n, 2);
-	assert_string_equal(c->tracking_domains.v[1], "b.example");
+	assert_int_equal(c->pol.max_parts, 7);
+	assert_string_equal(c->pol.privacy_url, "https://shop.example/legal#privacy");
+	assert_string_equal(c->pol.imprint_text.v[0], "Shop # 1 GmbH");
+	assert_int_equal(c->pol.tracking_domains.n, 2);
+	assert_string_equal(c->pol.tracking_domains.v[1], "b.example");
 	cfg_unref(c);
 	buf_free(&err);
 }
@@ -342,13 +342,13 @@ test_consent_list(void **state)
 			   "ConsentList offers: class=Offers\n"
 			   "ConsentList news: sender=a@b.example\n", &err);
 	assert_non_null(c);
-	assert_int_equal(c->nconsent_lists, 2);
-	assert_string_equal(c->consent_lists[0].name, "news");
-	assert_int_equal(c->consent_lists[0].senders.n, 2);
-	assert_string_equal(c->consent_lists[0].senders.v[0], "@news.example");
-	assert_string_equal(c->consent_lists[0].list_ids.v[0],
+	assert_int_equal(c->pol.nconsent_lists, 2);
+	assert_string_equal(c->pol.consent_lists[0].name, "news");
+	assert_int_equal(c->pol.consent_lists[0].senders.n, 2);
+	assert_string_equal(c->pol.consent_lists[0].senders.v[0], "@news.example");
+	assert_string_equal(c->pol.consent_lists[0].list_ids.v[0],
 			    "news.shop.example");
-	assert_string_equal(c->consent_lists[1].classes.v[0], "offers");
+	assert_string_equal(c->pol.consent_lists[1].classes.v[0], "offers");
 	cfg_unref(c);
 	assert_null(cfg_parse_text("t.conf", "ConsentList News: sender=@a.example\n",
 				   &err));
@@ -369,7 +369,7 @@ test_consent_list(void **state)
 				   &err));
 	buf_free(&err);
 	c = cfg_defaults();
-	assert_int_equal(c->nconsent_lists, 0);
+	assert_int_equal(c->pol.nconsent_lists, 0);
 	cfg_unref(c);
 }
 

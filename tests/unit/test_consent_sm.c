@@ -6,7 +6,7 @@
  * every run is the same and a failure names its seed and step) of the
  * writers' events against a temporary store: consentctl add, confirm
  * (sometimes --force --reason), withdraw, import rows (CSV through
- * db_import_csv_opts), ingest-log confirmations, withdrawals by mail, DOI
+ * fmt_import_csv_opts), ingest-log confirmations, withdrawals by mail, DOI
  * sends and rows replicated from the centre (db_replica_apply).  After
  * every step it asserts:
  *   - a record that was withdrawn is confirmed again only when the test
@@ -27,6 +27,7 @@
 #include "../../db/codec.h"
 #include "../../db/consent_sm.h"
 #include "../../db/replica.h"
+#include "../../fmt/import.h"
 
 #define C DB_STATE_CONFIRMED
 #define P DB_STATE_PENDING
@@ -334,7 +335,7 @@ prop_import(struct prop *p, struct prop_addr *a, char *ref, size_t refsz)
 	prop_evidence(p, &e, ref, refsz, "", "consent", "import");
 	memset(&o, 0, sizeof(o));
 	o.e = &e;
-	assert_int_equal(db_import_csv_opts(p->s, f, "prop.csv", p->now, &o,
+	assert_int_equal(fmt_import_csv_opts(p->s, f, "prop.csv", p->now, &o,
 					    &n, err, sizeof(err)), DB_OK);
 	fclose(f);
 	p->refusals += n.refused;

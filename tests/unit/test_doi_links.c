@@ -8,6 +8,7 @@
  */
 #include "testlib.h"
 
+#include "../../gate/config.h"
 #include "../../policy/policy.h"
 
 static struct cfg *
@@ -52,7 +53,8 @@ judge(const struct cfg *c, const char *html_body)
 			 "%s</p><p>Beispiel GmbH</p></body></html>\r\n",
 		   html_body);
 	assert_int_equal(pol_message_parse(raw.data, raw.len, &lim, &m), POL_OK);
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	for (i = 0; i < v.nhits; i++)
 		buf_printf(&ids, "%s%s", ids.len ? "," : "",
 			   pol_rule_info(v.hits[i].rule)->id);
@@ -152,7 +154,8 @@ judge_raw(const struct cfg *c, const char *raw)
 	size_t i;
 
 	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	for (i = 0; i < v.nhits; i++)
 		buf_printf(&ids, "%s%s", ids.len ? "," : "",
 			   pol_rule_info(v.hits[i].rule)->id);

@@ -1,7 +1,9 @@
 /*
  * test_fixtures.c - every .eml fixture under tests/data/doi/ and
- * tests/data/marketing/ through the real parser and policy, judged with
- * tests/data/rules.conf.
+ * tests/data/marketing/ (and their inputs/ subdirectories: fixtures whose
+ * verdict depends on what the mail does not carry - TLS, SPF, an earlier
+ * DOI mail, per-list consent, a config line) through the real parser and
+ * policy, judged with tests/data/rules.conf.
  *
  * Each fixture declares its expected verdict in X-Test-* headers (see
  * fixture.h).  A fixture in doi/ must classify as doi, one in marketing/
@@ -14,6 +16,10 @@
  * The DOI summary counts clean fixtures (X-Test-Expect: pass) and
  * advertising fixtures (expecting doi.advertising); fewer than
  * FIX_MIN_DOI of either fails the test.
+ *
+ * test_rule_coverage fails when a rule of the catalogue lacks a fixture
+ * where it fires (in X-Test-Expect) or one that is its passing case (in
+ * X-Test-Passes), among the fixtures judged as declared.
  */
 #include "fixture.h"
 
@@ -26,6 +32,8 @@ struct fix_stats {
 	unsigned files, ok, failed;
 	unsigned clean, clean_pass, false_pos; /* expect pass */
 	unsigned adv, adv_caught, misses;      /* expect doi.advertising */
+	/* Per rule: fixtures as declared where it fired / passed. */
+	unsigned fired[POL_RULE_COUNT], passed[POL_RULE_COUNT];
 };
 
 /* Judge one file and update the statistics; 0 when as declared. */
@@ -35,12 +43,16 @@ fix_run_one(const char *dir, const char *name, enum pol_class want_cls,
 {
 	struct fix_result res;
 	char path[512];
-	int rc;
+	int rc, r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	rc = fix_eval(fix_cfg, path, want_cls, &res);
 	if (res.bad)
 		return -1;
+	for (r = 0; r < POL_RULE_COUNT && rc == 0; r++) {
+		st->fired[r] += res.expect[r] && res.actual[r];
+		st->passed[r] += res.passes[r] && !res.actual[r];
+	}
 	/* DOI statistics. */
 	if (want_cls == POL_CLASS_DOI) {
 		if (res.expect_pass) {
@@ -125,6 +137,7 @@ test_doi_fixtures(void **state)
 	(void)state;
 	memset(&st, 0, sizeof(st));
 	fix_run_dir("tests/data/doi", POL_CLASS_DOI, &st, 0);
+	fix_run_dir("tests/data/doi/inputs", POL_CLASS_DOI, &st, 0);
 	printf("doi: %u fixtures, %u as declared, %u not\n", st.files, st.ok,
 	       st.failed);
 	printf("doi: %u clean pass, %u advertising caught; false positives %u, "
@@ -149,6 +162,7 @@ test_marketing_fixtures(void **state)
 	(void)state;
 	memset(&st, 0, sizeof(st));
 	fix_run_dir("tests/data/marketing", POL_CLASS_MARKETING, &st, 0);
+	fix_run_dir("tests/data/marketing/inputs", POL_CLASS_MARKETING, &st, 0);
 	printf("marketing: %u fixtures, %u as declared, %u not; %u compliant "
 	       "pass, %u refused as declared\n", st.files, st.ok, st.failed,
 	       st.clean_pass, st.ok - st.clean_pass);
@@ -161,6 +175,40 @@ test_marketing_fixtures(void **state)
 	if (st.failed)
 		fail_msg("%u marketing fixture(s) got a verdict other than "
 			 "declared", st.failed);
+}
+
+/* Every rule has a fixture where it fires and one where it passes. */
+static void
+test_rule_coverage(void **state)
+{
+	struct fix_stats st;
+	unsigned missing = 0;
+	int r;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	fix_run_dir("tests/data/doi", POL_CLASS_DOI, &st, 0);
+	fix_run_dir("tests/data/doi/inputs", POL_CLASS_DOI, &st, 0);
+	fix_run_dir("tests/data/marketing", POL_CLASS_MARKETING, &st, 0);
+	fix_run_dir("tests/data/marketing/inputs", POL_CLASS_MARKETING, &st, 0);
+	for (r = 0; r < POL_RULE_COUNT; r++) {
+		const char *id = pol_rule_info((enum pol_rule)r)->id;
+
+		if (st.fired[r] == 0) {
+			printf("coverage: no fixture where %s fires "
+			       "(X-Test-Expect)\n", id);
+			missing++;
+		}
+		if (st.passed[r] == 0) {
+			printf("coverage: no fixture where %s passes "
+			       "(X-Test-Passes)\n", id);
+			missing++;
+		}
+	}
+	printf("coverage: %d rules, %u gaps\n", POL_RULE_COUNT, missing);
+	fflush(stdout);
+	if (missing)
+		fail_msg("%u rule(s) lack a firing or a passing fixture", missing);
 }
 
 static int
@@ -195,6 +243,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_doi_fixtures),
 		cmocka_unit_test(test_marketing_fixtures),
+		cmocka_unit_test(test_rule_coverage),
 	};
 	int rc;
 

@@ -8,7 +8,7 @@
 
 #include <fcntl.h>
 
-#include "../../common/config.h"
+#include "../../gate/config.h"
 #include "../../common/log.h"
 #include "../../milter/mf.h"
 

@@ -6,7 +6,7 @@
  */
 #include "testlib.h"
 
-#include "../../common/config.h"
+#include "../../gate/config.h"
 #include "../../policy/patterns.h"
 
 static void

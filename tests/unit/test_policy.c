@@ -6,6 +6,7 @@
 #include "testlib.h"
 
 #include "../../common/addr.h"
+#include "../../gate/config.h"
 #include "../../policy/policy.h"
 
 static struct cfg *
@@ -76,43 +77,43 @@ test_classify(void **state)
 	struct pol_message *m;
 
 	(void)state;
-	assert_int_equal(pol_classify_envelope(c, "news@shop.example"),
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), "news@shop.example"),
 			 POL_CLASS_MARKETING);
-	assert_int_equal(pol_classify_envelope(c, "x@campaigns.example"),
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), "x@campaigns.example"),
 			 POL_CLASS_MARKETING);
-	assert_int_equal(pol_classify_envelope(c, "x@sub.campaigns.example"),
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), "x@sub.campaigns.example"),
 			 POL_CLASS_OTHER);
-	assert_int_equal(pol_classify_envelope(c, "confirm@shop.example"),
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), "confirm@shop.example"),
 			 POL_CLASS_DOI);
-	assert_int_equal(pol_classify_envelope(c, "billing@shop.example"),
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), "billing@shop.example"),
 			 POL_CLASS_OTHER);
-	assert_int_equal(pol_classify_envelope(c, ""), POL_CLASS_OTHER);
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), ""), POL_CLASS_OTHER);
 
 	/* From decides when the envelope does not. */
 	m = test_msg("From: Shop News <News@Shop.Example>\r\nSubject: x\r\n\r\nhi\r\n");
 	env.sender = "bounce-123@mailer.example";
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_MARKETING);
 	pol_message_free(m);
 
 	/* The class header decides for unlisted senders... */
 	m = test_msg("From: a@b.example\r\nX-Consent-Class: Marketing\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_MARKETING);
 	pol_message_free(m);
 	m = test_msg("From: a@b.example\r\nX-Consent-Class: transactional\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_TRANSACTIONAL);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_TRANSACTIONAL);
 	pol_message_free(m);
 	m = test_msg("From: a@b.example\r\nX-Consent-Class: bogus\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_OTHER);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_OTHER);
 	pol_message_free(m);
 
 	/* ...but cannot downgrade a listed marketing sender. */
 	env.sender = "news@shop.example";
 	m = test_msg("From: a@b.example\r\nX-Consent-Class: transactional\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_MARKETING);
 	pol_message_free(m);
 	/* Nor turn it into DOI mail (its recipients were judged at RCPT). */
 	m = test_msg("From: a@b.example\r\nX-Consent-Class: doi\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_MARKETING);
 	pol_message_free(m);
 	cfg_unref(c);
 }
@@ -130,29 +131,29 @@ test_classify_heuristics(void **state)
 	/* A link to ConfirmURL makes unlisted mail DOI mail. */
 	m = test_msg("From: crm@tool.example\r\nSubject: Bitte bestaetigen\r\n\r\n"
 		     "https://news.example/confirm?uid=1\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_DOI);
-	assert_int_equal(pol_classify(off, &env, m), POL_CLASS_OTHER);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_DOI);
+	assert_int_equal(pol_classify(cfg_pol(off), &env, m), POL_CLASS_OTHER);
 	pol_message_free(m);
 	/* One-click unsubscribe or Precedence: bulk mark bulk marketing. */
 	m = test_msg("From: crm@tool.example\r\nList-Unsubscribe: <https://x.example/u>\r\n"
 		     "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_MARKETING);
 	pol_message_free(m);
 	m = test_msg("From: crm@tool.example\r\nPrecedence: bulk\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_MARKETING);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_MARKETING);
 	pol_message_free(m);
 	/* A discussion list is not marketing; a header can still say so. */
 	m = test_msg("From: list@lists.example\r\nPrecedence: list\r\n"
 		     "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_OTHER);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_OTHER);
 	pol_message_free(m);
 	m = test_msg("From: crm@tool.example\r\nPrecedence: bulk\r\n"
 		     "X-Consent-Class: transactional\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_TRANSACTIONAL);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_TRANSACTIONAL);
 	pol_message_free(m);
 	/* Plain person-to-person mail stays other. */
 	m = test_msg("From: anna@example.org\r\nSubject: lunch\r\n\r\nhi\r\n");
-	assert_int_equal(pol_classify(c, &env, m), POL_CLASS_OTHER);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_OTHER);
 	pol_message_free(m);
 	cfg_unref(c);
 	cfg_unref(off);
@@ -183,7 +184,8 @@ test_consent_rules(void **state)
 
 	(void)state;
 	/* Confirmed and customer recipients: pass. */
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.cls, POL_CLASS_MARKETING);
 	assert_int_equal(v.nhits, 0);
 	assert_int_equal(v.action, POL_ACTION_PASS);
@@ -192,7 +194,8 @@ test_consent_rules(void **state)
 	/* Withdrawn, none and pending: one hit each, with the right id. */
 	env.rcpts = r + 2;
 	env.nrcpts = 3;
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.nhits, 3);
 	assert_int_equal(v.hits[0].rule, POL_RULE_CONSENT_WITHDRAWN);
 	assert_int_equal(v.hits[0].rcpt, 0);
@@ -213,12 +216,19 @@ test_consent_rules(void **state)
 	env.sender = "billing@shop.example";
 	pol_message_free(m);
 	m = test_msg("From: billing@shop.example\r\nSubject: Rechnung\r\n\r\nx\r\n");
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.cls, POL_CLASS_OTHER);
 	assert_int_equal(v.nhits, 0);
 	pol_verdict_clear(&v);
+	/* The class is the caller's: no value but a class is accepted. */
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, (enum pol_class)99,
+				      &v), POL_ERR_CLASS);
+	assert_int_equal(v.nhits, 0);
+	assert_int_equal(v.action, POL_ACTION_PASS);
+	pol_verdict_clear(&v);
 	/* And DOI mail is not a consent matter. */
-	assert_int_equal(pol_evaluate(c, &env, m, POL_CLASS_DOI, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, POL_CLASS_DOI, &v), POL_OK);
 	{
 		size_t i;
 
@@ -247,13 +257,14 @@ test_rcpt_check_and_actions(void **state)
 	struct pol_hit hit;
 
 	(void)state;
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, NULL, &none, &hit), 1);
+	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, NULL, &none, &hit), 1);
 	assert_int_equal(hit.rule, POL_RULE_CONSENT_MISSING);
 	pol_hit_clear(&hit);
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, NULL, &ok, &hit), 0);
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, NULL, &wd, &hit), 0);
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_OTHER, NULL, &none, &hit), 0);
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, NULL, &ok, &hit), 0);
+	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, NULL, &wd, &hit), 0);
+	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_OTHER, NULL, &none, &hit), 0);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.action, POL_ACTION_TEMPFAIL);
 	pol_verdict_clear(&v);
 	pol_message_free(m);
@@ -271,7 +282,7 @@ test_resend_fires(const struct cfg *cfg, const struct pol_message *m,
 	size_t i;
 	int fired = 0;
 
-	assert_int_equal(pol_evaluate(cfg, &env, m, POL_CLASS_DOI, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(cfg), &env, m, POL_CLASS_DOI, &v), POL_OK);
 	for (i = 0; i < v.nhits; i++)
 		fired |= v.hits[i].rule == POL_RULE_DOI_RESEND;
 	pol_verdict_clear(&v);
@@ -321,7 +332,7 @@ test_doi_retry(void **state)
 	struct pol_consent sent = test_sent(m, now - 3600), none = {0};
 
 	(void)state;
-	assert_int_equal(c->doi_retry_window, 5);
+	assert_int_equal(c->pol.doi_retry_window, 5);
 	assert_int_equal(strlen(pol_message_sha256(m)), 64);
 	assert_false(test_resend_fires(c, m, &none, now));
 	/* The same mail an hour later: a retry, not a resend. */
@@ -388,7 +399,8 @@ test_hostile(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		m = test_msg(inputs[i]);
-		assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+		assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 		assert_int_equal(v.cls, POL_CLASS_MARKETING);
 		assert_int_equal(v.action, POL_ACTION_REJECT);
 		pol_verdict_clear(&v);
@@ -413,7 +425,8 @@ test_limit_detail(void **state)
 	(void)state;
 	m = test_msg("From: news@shop.example\nSubject: x\n\nHello\n");
 	m->flags |= POL_MSG_OVER_SIZE;
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	for (i = 0; i < v.nhits; i++)
 		if (v.hits[i].rule == POL_RULE_LIMIT)
 			detail = v.hits[i].detail;
@@ -423,7 +436,8 @@ test_limit_detail(void **state)
 	assert_null(strstr(detail, "parts"));
 	pol_verdict_clear(&v);
 	m->flags |= POL_MSG_OVER_DEPTH;
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	for (i = 0, detail = NULL; i < v.nhits; i++)
 		if (v.hits[i].rule == POL_RULE_LIMIT)
 			detail = v.hits[i].detail;
@@ -470,23 +484,23 @@ test_mail_list(void **state)
 	int decided;
 
 	(void)state;
-	assert_null(pol_mail_list(none, "news@shop.example", m, &decided));
+	assert_null(pol_mail_list(cfg_pol(none), "news@shop.example", m, &decided));
 	assert_int_equal(decided, 1);
 	/* news has a header selector, so at RCPT time only its own sender
 	 * decides. */
-	assert_string_equal(pol_mail_list(c, "x@campaigns.example", NULL,
+	assert_string_equal(pol_mail_list(cfg_pol(c), "x@campaigns.example", NULL,
 					  &decided), "news");
-	assert_null(pol_mail_list(c, "news@shop.example", NULL, &decided));
+	assert_null(pol_mail_list(cfg_pol(c), "news@shop.example", NULL, &decided));
 	assert_int_equal(decided, 0);
 	/* At the end: List-Id (case-insensitive) names news before the
 	 * sender's offers; the class header's list= names offers. */
-	assert_string_equal(pol_mail_list(c, "news@shop.example", m, NULL),
+	assert_string_equal(pol_mail_list(cfg_pol(c), "news@shop.example", m, NULL),
 			    "news");
-	assert_string_equal(pol_mail_list(c, "info@other.example", k, NULL),
+	assert_string_equal(pol_mail_list(cfg_pol(c), "info@other.example", k, NULL),
 			    "offers");
-	assert_string_equal(pol_mail_list(c, "news@shop.example", plain, NULL),
+	assert_string_equal(pol_mail_list(cfg_pol(c), "news@shop.example", plain, NULL),
 			    "offers");
-	assert_string_equal(pol_mail_list(c, "info@other.example", plain,
+	assert_string_equal(pol_mail_list(cfg_pol(c), "info@other.example", plain,
 					  NULL), "default");
 	pol_message_free(m);
 	pol_message_free(k);
@@ -530,28 +544,29 @@ test_consent_scope(void **state)
 	r[2].consent.state = POL_CONSENT_CONFIRMED;
 	set_list(&r[2].consent, "default", POL_CONSENT_CONFIRMED);
 	/* RCPT time, mail of offers: news-only is out of scope... */
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, "offers",
+	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, "offers",
 					     &r[0], &hit), 1);
 	assert_int_equal(hit.rule, POL_RULE_CONSENT_SCOPE);
 	assert_non_null(strstr(hit.detail, "consent covers news, not list "
 				"offers"));
 	pol_hit_clear(&hit);
 	/* ...the one who left news only still gets offers. */
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, "offers",
+	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, "offers",
 					     &r[1], &hit), 0);
 	/* Mail of news: the other way round; a withdrawn list is a
 	 * withdrawal. */
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, "news",
+	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, "news",
 					     &r[0], &hit), 0);
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, "news",
+	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, "news",
 					     &r[1], &hit), 1);
 	assert_int_equal(hit.rule, POL_RULE_CONSENT_WITHDRAWN);
 	pol_hit_clear(&hit);
 	/* No list known: as before lists. */
-	assert_int_equal(pol_check_recipient(c, POL_CLASS_MARKETING, NULL,
+	assert_int_equal(pol_check_recipient(cfg_pol(c), POL_CLASS_MARKETING, NULL,
 					     &r[0], &hit), 0);
 	/* End of message: List-Id says news; old and left-news refused. */
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.nhits, 2);
 	assert_int_equal(v.hits[0].rule, POL_RULE_CONSENT_WITHDRAWN);
 	assert_int_equal(v.hits[0].rcpt, 1);
@@ -559,12 +574,14 @@ test_consent_scope(void **state)
 	assert_int_equal(v.hits[1].rcpt, 2);
 	pol_verdict_clear(&v);
 	/* Without ConsentList every confirmed record passes. */
-	assert_int_equal(pol_evaluate(none, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(none), &env, m,
+				      pol_classify(cfg_pol(none), &env, m), &v), POL_OK);
 	assert_int_equal(v.nhits, 0);
 	pol_verdict_clear(&v);
 	/* Mail of offers (by its sender): news-only and old are out of
 	 * scope; with RuleAction.consent.scope off nobody is. */
-	assert_int_equal(pol_evaluate(c, &env, plain, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, plain,
+				      pol_classify(cfg_pol(c), &env, plain), &v), POL_OK);
 	assert_int_equal(v.nhits, 2);
 	assert_int_equal(v.hits[0].rule, POL_RULE_CONSENT_SCOPE);
 	assert_int_equal(v.hits[0].rcpt, 0);
@@ -573,7 +590,8 @@ test_consent_scope(void **state)
 	cfg_unref(none);
 	none = test_cfg(TEST_ONLY_CONSENT TEST_LISTS
 			"RuleAction.consent.scope off\n");
-	assert_int_equal(pol_evaluate(none, &env, plain, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(none), &env, plain,
+				      pol_classify(cfg_pol(none), &env, plain), &v), POL_OK);
 	assert_int_equal(v.nhits, 0);
 	pol_verdict_clear(&v);
 	pol_message_free(m);

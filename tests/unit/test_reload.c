@@ -20,7 +20,7 @@ parse(const char *text)
 	return c;
 }
 
-/* A key added to common/config.c must get a reload decision. */
+/* A key added to gate/config.c must get a reload decision. */
 static void
 test_every_key_classified(void **state)
 {

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "../../gate/config.h"
 #include "../../policy/policy.h"
 #include "../../policy/restscan.h"
 
@@ -156,7 +157,8 @@ evaluate_cut(const struct cfg *c, unsigned flags, enum pol_class *cls,
 
 	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
 	m->flags |= flags;
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	*cls = v.cls;
 	*detail = NULL;
 	for (i = 0; i < v.nhits; i++)
@@ -219,10 +221,10 @@ test_uninspected_action_key(void **state)
 	buf_free(&err);
 	c = cfg_parse_text("t.conf", "UninspectedAction quarantine\n", &err);
 	assert_non_null(c);
-	assert_int_equal(c->uninspected_action, POL_ACTION_QUARANTINE);
+	assert_int_equal(c->pol.uninspected_action, POL_ACTION_QUARANTINE);
 	cfg_unref(c);
 	c = cfg_defaults();
-	assert_int_equal(c->uninspected_action, POL_ACTION_REJECT);
+	assert_int_equal(c->pol.uninspected_action, POL_ACTION_REJECT);
 	cfg_unref(c);
 	buf_free(&err);
 }

@@ -733,14 +733,31 @@ test_report(void **state)
 	free(out);
 }
 
+/* The report of the store in dir, written to dir/r.html and read back
+ * (free() it); the command must succeed and print nothing. */
+static char *
+test_report_html(const char *dir)
+{
+	char path[512], *out;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/r.html", dir);
+	out = test_run(dir, ctl_cmd_report, "report", &rc, "--html", path,
+		       NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	assert_string_equal(out, "");
+	free(out);
+	return test_read_file(path, NULL);
+}
+
 /* Past fifty refusals the report lists the latest fifty, newest first. */
 static void
 test_report_latest(void **state)
 {
-	char *dir = test_tmpdir(), err[256], ref[16], path[512], *out, *html;
+	char *dir = test_tmpdir(), err[256], ref[16], *html;
 	struct db_store *s;
 	struct db_evidence e;
-	int i, rc;
+	int i;
 
 	(void)state;
 	assert_int_equal(db_open(dir, DB_OPEN_CREATE, &s, err, sizeof(err)),
@@ -758,15 +775,68 @@ test_report_latest(void **state)
 		assert_int_equal(db_evidence_append(s, &e), DB_OK);
 	}
 	db_close(s);
-	snprintf(path, sizeof(path), "%s/r.html", dir);
-	out = test_run(dir, ctl_cmd_report, "report", &rc, "--html", path, NULL);
-	assert_int_equal(rc, CTL_EXIT_OK);
-	free(out);
-	html = test_read_file(path, NULL);
+	html = test_report_html(dir);
 	assert_int_equal(test_count(strstr(html, "Latest refusals"), "<tr><td"),
 			 50);
 	assert_true(strstr(html, ">ref-060<") < strstr(html, ">ref-011<"));
 	assert_null(strstr(html, ">ref-010<"));
+	free(html);
+	test_rmdir_r(dir);
+}
+
+/*
+ * Values from the evidence that look like markup or like template tags
+ * reach the page as text: escaped once, by the template, and never read
+ * as template text.
+ */
+static void
+test_report_hostile(void **state)
+{
+	static const struct db_evidence_rule spf = {"spf.fail", "it's \"q\"",
+						    "", -1, 0};
+	char *dir = test_tmpdir(), err[256], *html, *latest;
+	struct db_store *s;
+	struct db_evidence e;
+
+	(void)state;
+	assert_int_equal(db_open(dir, DB_OPEN_CREATE, &s, err, sizeof(err)),
+			 DB_OK);
+	memset(&e, 0, sizeof(e));
+	e.time = 1795000000;
+	e.ref = "<i>r</i>{{ref}}";
+	e.kind = "decision";
+	e.sender = "\"<script>alert(1)</script>\"@x.example";
+	e.recipients = "a&b@x.example, {{{sender}}}@y.example";
+	e.rulev = &spf;
+	e.nrules = 1;
+	e.rules = "<b>x</b>: <img src=x onerror=alert(1)> {{#latest}}";
+	e.action = "reject";
+	assert_int_equal(db_evidence_append(s, &e), DB_OK);
+	db_close(s);
+	html = test_report_html(dir);
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "<img"));
+	assert_null(strstr(html, "<i>"));
+	assert_null(strstr(html, "<b>"));
+	latest = strstr(html, "<h2>Latest refusals</h2>");
+	assert_non_null(latest);
+	assert_int_equal(test_count(latest, "<tr><td"), 1);
+	assert_non_null(strstr(latest, "<td class=\"mono\">&lt;i&gt;r&lt;/i&gt;"
+				       "{{ref}}</td>"));
+	assert_non_null(strstr(latest, "<td>&quot;&lt;script&gt;alert(1)&lt;"
+				       "/script&gt;&quot;@x.example</td>"));
+	assert_non_null(strstr(latest, "<div>a&amp;b@x.example</div><div>"
+				       "{{{sender}}}@y.example</div>"));
+	/* The rule, then the note (text naming no rule). */
+	assert_non_null(strstr(latest, "<li><code>spf.fail</code>it&#39;s "
+				       "&quot;q&quot;</li><li>&lt;b&gt;x&lt;/b&gt;"
+				       ": &lt;img src=x onerror=alert(1)&gt; "
+				       "{{#latest}}</li>"));
+	/* The senders' chart: escaped in the tooltip and the cut label. */
+	assert_non_null(strstr(html, "<title>&quot;&lt;script&gt;alert(1)"
+				     "&lt;/script&gt;&quot;@x.example</title>"));
+	/* Every "{{" on the page came with a value ("{{{" counts twice). */
+	assert_int_equal(test_count(html, "{{"), 4);
 	free(html);
 	test_rmdir_r(dir);
 }
@@ -786,7 +856,7 @@ test_doi_retry_readers(void **state)
 		{"new-d1", "doi-send", "passed-to-mta", NULL},
 		{"again-d1", "doi-retry", "passed-to-mta", "new-d1"},
 	};
-	char *dir = test_tmpdir(), err[256], path[512], *out, *html;
+	char *dir = test_tmpdir(), err[256], *out, *html;
 	struct db_store *s;
 	struct db_evidence e;
 	size_t i;
@@ -827,11 +897,7 @@ test_doi_retry_readers(void **state)
 	assert_non_null(strstr(out, " old-d1 doi-send doi sent "));
 	assert_null(strstr(out, "retry-of"));
 	free(out);
-	snprintf(path, sizeof(path), "%s/r.html", dir);
-	out = test_run(dir, ctl_cmd_report, "report", &rc, "--html", path, NULL);
-	assert_int_equal(rc, CTL_EXIT_OK);
-	free(out);
-	html = test_read_file(path, NULL);
+	html = test_report_html(dir);
 	assert_non_null(strstr(html, "<div class=\"v\">2</div>"
 				     "<div class=\"l\">Opt-in mails passed"));
 	free(html);
@@ -897,6 +963,7 @@ main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_report_latest),
+		cmocka_unit_test(test_report_hostile),
 		cmocka_unit_test(test_unparsable),
 		cmocka_unit_test(test_doi_retry_readers),
 	};

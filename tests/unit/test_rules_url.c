@@ -8,6 +8,7 @@
 #include "testlib.h"
 
 #include "../../common/buf.h"
+#include "../../gate/config.h"
 #include "../../policy/policy.h"
 #include "../../policy/rules/urlscan.h"
 #include "../../policy/rules/util.h"
@@ -156,7 +157,7 @@ rule_hits(const char *conf, const char *href, enum pol_rule rule)
 		fail_msg("%s", err.data);
 	buf_printf(&raw, msg_base, href);
 	assert_int_equal(pol_message_parse(raw.data, raw.len, &lim, &m), POL_OK);
-	assert_int_equal(pol_evaluate(c, &env, m, POL_CLASS_MARKETING, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, POL_CLASS_MARKETING, &v), POL_OK);
 	for (i = 0; i < v.nhits; i++)
 		n += v.hits[i].rule == rule;
 	pol_verdict_clear(&v);

@@ -15,6 +15,8 @@
 #include "../../db/codec.h"
 #include "../../db/consent_sm.h"
 #include "../../db/store.h"
+#include "../../fmt/export.h"
+#include "../../fmt/import.h"
 
 #define NOW INT64_C(1767323045) /* 2026-01-02T03:04:05Z */
 
@@ -127,7 +129,7 @@ import_text(struct fixture *f, const char *text, size_t *n, char *err,
 	int rc;
 
 	assert_non_null(fp);
-	rc = db_import_csv(f->s, fp, "in.csv", NOW, n, err, errsz);
+	rc = fmt_import_csv(f->s, fp, "in.csv", NOW, n, err, errsz);
 	fclose(fp);
 	return rc;
 }
@@ -846,14 +848,14 @@ test_export_csv_reimport(void **state)
 	snprintf(path, sizeof(path), "%s/out.csv", f->dir);
 	fp = fopen(path, "w");
 	assert_non_null(fp);
-	assert_int_equal(db_export(f->s, fp, 0), DB_OK);
+	assert_int_equal(fmt_export(f->s, fp, 0), DB_OK);
 	fclose(fp);
 	snprintf(path2, sizeof(path2), "%s/store2", f->dir);
 	assert_int_equal(db_open(path2, DB_OPEN_CREATE, &s2, err, sizeof(err)),
 			 DB_OK);
 	fp = fopen(path, "r");
 	assert_non_null(fp);
-	assert_int_equal(db_import_csv(s2, fp, "out.csv", NOW + 999, &n, err,
+	assert_int_equal(fmt_import_csv(s2, fp, "out.csv", NOW + 999, &n, err,
 				       sizeof(err)), DB_OK);
 	fclose(fp);
 	assert_int_equal(n, 8);
@@ -879,13 +881,13 @@ test_export_json(void **state)
 	FILE *mem;
 
 	mem = open_memstream(&text, &len);
-	assert_int_equal(db_export(f->s, mem, 1), DB_OK);
+	assert_int_equal(fmt_export(f->s, mem, 1), DB_OK);
 	fclose(mem);
 	assert_string_equal(text, "[]\n");
 	free(text);
 	put_samples(f->s);
 	mem = open_memstream(&text, &len);
-	assert_int_equal(db_export(f->s, mem, 1), DB_OK);
+	assert_int_equal(fmt_export(f->s, mem, 1), DB_OK);
 	fclose(mem);
 	assert_int_equal(text[0], '[');
 	assert_string_equal(text + len - 2, "]\n");
@@ -943,7 +945,7 @@ test_readonly(void **state)
 			 DB_ERR_READONLY);
 	assert_int_equal(db_evidence_append(f->s, &e), DB_ERR_READONLY);
 	fp = fopen(write_file(f->dir, "in.csv", "b@example.com\n"), "r");
-	assert_int_equal(db_import_csv(f->s, fp, "in.csv", NOW, &n, err,
+	assert_int_equal(fmt_import_csv(f->s, fp, "in.csv", NOW, &n, err,
 				       sizeof(err)), DB_ERR_READONLY);
 	fclose(fp);
 	assert_int_equal(count_records(f->s), 1);
@@ -991,7 +993,7 @@ test_map_full(void **state)
 	for (i = 0; i < 100; i++)
 		snprintf(csv + strlen(csv), 40, "more%zu@example.com\n", i);
 	fp = fopen(write_file(f->dir, "more.csv", csv), "r");
-	assert_int_equal(db_import_csv(s, fp, "more.csv", NOW, &n, err,
+	assert_int_equal(fmt_import_csv(s, fp, "more.csv", NOW, &n, err,
 				       sizeof(err)), DB_ERR_FULL);
 	fclose(fp);
 	assert_non_null(strstr(err, "map full"));

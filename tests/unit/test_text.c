@@ -8,6 +8,7 @@
 #include "testlib.h"
 
 #include "../../common/textnorm.h"
+#include "../../gate/config.h"
 #include "../../policy/policy.h"
 #include "../../policy/rules/rules.h"
 #include "../../policy/rules/util.h"
@@ -165,11 +166,11 @@ test_imprint_rule(void **state)
 				     "ImprintText HRB 12345\n", &err);
 	assert_non_null(c);
 	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
-	x.cfg = c;
+	x.ps = cfg_pol(c);
 	x.env = &env;
 	x.msg = m;
 	x.cls = POL_CLASS_DOI;
-	assert_int_equal(pol_rule_content(&x, &v), 0);
+	assert_int_equal(pol_rule_content_imprint.fn(&x, &v), 0);
 	for (i = 0; i < v.nhits; i++)
 		if (v.hits[i].rule == POL_RULE_CONTENT_IMPRINT)
 			fail_msg("imprint not found: %s", v.hits[i].detail);
@@ -206,12 +207,12 @@ doi_judge(struct pol_message *m, struct pol_verdict *v)
 	struct cfg *c = cfg_parse_text("t.conf", "DoiSenders n@example.com\n", &err);
 
 	assert_non_null(c);
-	x.cfg = c;
+	x.ps = cfg_pol(c);
 	x.env = &env;
 	x.msg = m;
 	x.cls = POL_CLASS_DOI;
 	memset(v, 0, sizeof(*v));
-	assert_int_equal(pol_rule_doi_advertising(&x, v), 0);
+	assert_int_equal(pol_rule_doi_advertising.fn(&x, v), 0);
 	cfg_unref(c);
 	buf_free(&err);
 }
@@ -292,19 +293,19 @@ test_slug(void **state)
 	(void)state;
 	assert_non_null(c);
 	assert_int_equal(pol_doi_words_in_slug(
-		c, "https://cdn.example.com/img/fruehjahr-2026-banner.png?v=2",
+		cfg_pol(c), "https://cdn.example.com/img/fruehjahr-2026-banner.png?v=2",
 		slug, sizeof(slug)), 1);
 	assert_string_equal(slug, "img fruehjahr 2026 banner");
 	assert_int_equal(pol_doi_words_in_slug(
-		c, "https://cdn.example.com/img/20%25_rabatt.jpg", slug,
+		cfg_pol(c), "https://cdn.example.com/img/20%25_rabatt.jpg", slug,
 		sizeof(slug)), 1);
 	assert_int_equal(pol_doi_words_in_slug(
-		c, "cid:sale_header@01DA1234", slug, sizeof(slug)), 1);
+		cfg_pol(c), "cid:sale_header@01DA1234", slug, sizeof(slug)), 1);
 	assert_string_equal(slug, "sale header");
 	assert_int_equal(pol_doi_words_in_slug(
-		c, "https://www.example.com/assets/logo-beispiel-gmbh.png", slug,
+		cfg_pol(c), "https://www.example.com/assets/logo-beispiel-gmbh.png", slug,
 		sizeof(slug)), 0);
-	assert_int_equal(pol_doi_words_in_slug(c, "cid:logo@x", slug,
+	assert_int_equal(pol_doi_words_in_slug(cfg_pol(c), "cid:logo@x", slug,
 					       sizeof(slug)), 0);
 	cfg_unref(c);
 	buf_free(&err);

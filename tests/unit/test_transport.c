@@ -8,7 +8,8 @@
  */
 #include "testlib.h"
 
-#include "../../milter/spf.h"
+#include "../../gate/config.h"
+#include "../../gate/spf.h"
 #include "../../policy/policy.h"
 
 static char *test_zone_dir;
@@ -33,7 +34,7 @@ test_setup(void **state)
 	      "incl.example TXT v=spf1 include:pass.example -all\n", f);
 	fclose(f);
 	setenv("CONSENTGATE_SPF_ZONE", path, 1);
-	assert_int_equal(mf_spf_init(), 0);
+	assert_int_equal(gate_spf_init(), 0);
 	return 0;
 }
 
@@ -41,7 +42,7 @@ static int
 test_teardown(void **state)
 {
 	(void)state;
-	mf_spf_shutdown();
+	gate_spf_shutdown();
 	test_rmdir_r(test_zone_dir);
 	return 0;
 }
@@ -52,19 +53,19 @@ test_spf_results(void **state)
 	const char *ip = "203.0.113.5";
 
 	(void)state;
-	assert_string_equal(mf_spf_check(ip, "news@pass.example", NULL, 0), "pass");
-	assert_string_equal(mf_spf_check(ip, "news@incl.example", NULL, 0), "pass");
-	assert_string_equal(mf_spf_check(ip, "news@fail.example", NULL, 0), "fail");
-	assert_string_equal(mf_spf_check(ip, "news@soft.example", NULL, 0), "softfail");
-	assert_string_equal(mf_spf_check(ip, "news@neutral.example", NULL, 0), "neutral");
-	assert_string_equal(mf_spf_check(ip, "news@none.example", NULL, 0), "none");
-	assert_string_equal(mf_spf_check(ip, "news@perm.example", NULL, 0), "permerror");
-	assert_string_equal(mf_spf_check(ip, "news@temp.example", NULL, 0), "temperror");
+	assert_string_equal(gate_spf_check(ip, "news@pass.example", NULL, 0), "pass");
+	assert_string_equal(gate_spf_check(ip, "news@incl.example", NULL, 0), "pass");
+	assert_string_equal(gate_spf_check(ip, "news@fail.example", NULL, 0), "fail");
+	assert_string_equal(gate_spf_check(ip, "news@soft.example", NULL, 0), "softfail");
+	assert_string_equal(gate_spf_check(ip, "news@neutral.example", NULL, 0), "neutral");
+	assert_string_equal(gate_spf_check(ip, "news@none.example", NULL, 0), "none");
+	assert_string_equal(gate_spf_check(ip, "news@perm.example", NULL, 0), "permerror");
+	assert_string_equal(gate_spf_check(ip, "news@temp.example", NULL, 0), "temperror");
 	/* The cache answers for the domain. */
-	assert_string_equal(mf_spf_check(ip, "a@fail.example", NULL, 300), "fail");
-	assert_string_equal(mf_spf_check(ip, "b@fail.example", NULL, 300), "fail");
+	assert_string_equal(gate_spf_check(ip, "a@fail.example", NULL, 300), "fail");
+	assert_string_equal(gate_spf_check(ip, "b@fail.example", NULL, 300), "fail");
 	/* A bad egress address is a permanent error, not a crash. */
-	assert_string_equal(mf_spf_check("999.1.1.1", "x@pass.example", NULL, 0),
+	assert_string_equal(gate_spf_check("999.1.1.1", "x@pass.example", NULL, 0),
 			    "permerror");
 }
 
@@ -97,7 +98,7 @@ test_action(struct cfg *c, const char *spf, int tls, const char *ip,
 	size_t i;
 
 	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
-	assert_int_equal(pol_evaluate(c, &env, m, POL_CLASS_MARKETING, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, POL_CLASS_MARKETING, &v), POL_OK);
 	*fired = 0;
 	for (i = 0; i < v.nhits; i++)
 		if (v.hits[i].rule == want)

@@ -10,6 +10,7 @@
 #include "testlib.h"
 
 #include "../../common/buf.h"
+#include "../../gate/config.h"
 #include "../../policy/message.h"
 #include "../../policy/policy.h"
 
@@ -466,14 +467,16 @@ test_attached_imprint(void **state)
 	(void)state;
 	assert_non_null(c);
 	m = view_parse(in_attachment);
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	for (i = 0; i < v.nhits; i++)
 		imprint |= v.hits[i].rule == POL_RULE_CONTENT_IMPRINT;
 	assert_true(imprint);
 	pol_verdict_clear(&v);
 	pol_message_free(m);
 	m = view_parse(in_body);
-	assert_int_equal(pol_evaluate(c, &env, m, -1, &v), POL_OK);
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
 	assert_int_equal(v.nhits, 0);
 	pol_verdict_clear(&v);
 	pol_message_free(m);

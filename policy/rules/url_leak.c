@@ -1,0 +1,118 @@
+/*
+ * url_leak.c - rule url.address-leak for DOI and marketing mail: a
+ * recipient's e-mail address in a URL ends up in web server logs,
+ * referrers and analytics; a uid must be used instead.
+ *
+ * Every link, image and List-Unsubscribe URI is read by urlscan.c: each
+ * component decoded until nothing changes (percent, HTML entities, JSON,
+ * base64, base64url, hex), and the address found whole, with a +tag, or
+ * split over two parameters.  mailto: URIs are exempt: they reach only the
+ * sender, who knows the address.  Reports every reference at fault, up to
+ * POL_RULE_MAX_HITS.  Owns nothing beyond a call; returns -1 only when
+ * memory ran out.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../../common/url.h"
+#include "urlscan.h"
+#include "util.h"
+
+/* Index of the first recipient whose address is in url, -1 none, -2 on
+ * memory failure. */
+static int
+pol_url_leaks(const struct pol_ctx *x, const char *url)
+{
+	struct pol_scan s;
+	char host[POL_HOST_MAX];
+	size_t i;
+	int found = -1;
+
+	/* A mailto: link is a mail to the sender, not a web request: it ends
+	 * up in no server log or referrer. */
+	if (pol_url_scheme_is(url, "mailto:"))
+		return -1;
+	if (pol_scan_url(url, &s) < 0) {
+		pol_scan_free(&s);
+		return -2;
+	}
+	if (pol_url_host(url, host, sizeof(host)) < 0)
+		host[0] = '\0';
+	for (i = 0; i < x->env->nrcpts && found == -1; i++) {
+		const char *a = x->env->rcpts[i].addr;
+
+		if (a != NULL && strchr(a, '@') != NULL &&
+		    pol_scan_has_address(&s, a, host[0] ? host : NULL))
+			found = (int)i;
+	}
+	pol_scan_free(&s);
+	return found;
+}
+
+static int
+pol_leak_check(const struct pol_ctx *x, struct pol_verdict *v,
+	       const char *where, const char *url)
+{
+	int r;
+
+	if (pol_rule_hits(v, POL_RULE_URL_ADDRESS_LEAK) >= POL_RULE_MAX_HITS)
+		return 0;
+	if ((r = pol_url_leaks(x, url)) == -1)
+		return 0;
+	if (r == -2)
+		return -1;
+	return pol_verdict_add(v, POL_RULE_URL_ADDRESS_LEAK, r, where,
+			       "the recipient's address appears in %.200s", url);
+}
+
+struct pol_leak_arg {
+	const struct pol_ctx *x;
+	struct pol_verdict *v;
+	int rc;
+};
+
+static int
+pol_leak_header_cb(const char *uri, void *arg)
+{
+	struct pol_leak_arg *a = arg;
+
+	if (pol_leak_check(a->x, a->v, "header List-Unsubscribe", uri) < 0) {
+		a->rc = -1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+url_address_leak_check(const struct pol_ctx *x, struct pol_verdict *v)
+{
+	const struct pol_message *m = x->msg;
+	struct pol_leak_arg a = {x, v, 0};
+	char where[160];
+	const char *lu;
+	size_t i;
+
+	for (i = 0; i < m->nlinks; i++) {
+		pol_where_part(m, m->links[i].part, m->links[i].line, where,
+			       sizeof(where));
+		if (pol_leak_check(x, v, where, m->links[i].url) < 0)
+			return -1;
+	}
+	for (i = 0; i < m->nimages; i++) {
+		pol_where_part(m, m->images[i].part, 0, where, sizeof(where));
+		if (pol_leak_check(x, v, where, m->images[i].src) < 0)
+			return -1;
+	}
+	lu = pol_header_value_raw(m, "List-Unsubscribe");
+	if (lu)
+		pol_header_uris(lu, pol_leak_header_cb, &a);
+	return a.rc;
+}
+
+const struct pol_rule_def pol_rule_url_address_leak = {
+	.info = {"url.address-leak",
+		  "A URL in the mail contains a recipient's address",
+		  POL_ACTION_REJECT, 0},
+	.classes = POL_ON_DOI | POL_ON_MARKETING,
+	.fn = url_address_leak_check,
+};
