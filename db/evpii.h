@@ -39,6 +39,7 @@ struct db_pii {
 	char **details;   /* one per rule: its personal detail, or "" */
 	size_t ndetails;  /* 0: the record has no personal detail */
 	char *note;       /* the personal note, or NULL */
+	int rcpt_array;   /* 1: recipients were an array (version 3) */
 };
 
 /* The recipients of a record being written: e->rcptv, or e->recipients

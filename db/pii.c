@@ -460,6 +460,7 @@ db_pii_decode_rcpts(JsonObject *o, struct db_pii *out)
 		/* The record reader owns the old string form. */
 		return db_evrec_old_list(s, &out->rcpt, &out->nrcpt);
 	}
+	out->rcpt_array = 1;
 	return db_pii_strings(a, &out->rcpt, &out->nrcpt);
 }
 
@@ -720,38 +721,84 @@ db_pii_members(struct buf *out, const struct db_pii *p,
 	return r == 0 ? DB_OK : DB_ERR_NOMEM;
 }
 
+/*
+ * The merged view's members when nothing of the record was forgotten: a
+ * blank field then had nothing to hash (the writer hashes "" to ""), so
+ * no pseudonym is shown and the record need not be parsed; the shape (how
+ * many recipients, array or string, which details) is the evpii entry's.
+ */
+static int
+db_pii_members_plain(struct buf *out, const struct db_pii *p)
+{
+	static char none[1] = "", some[2] = "1";
+	struct db_evrec rec;
+	size_t i;
+	int rc = DB_ERR_NOMEM;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.sender_h = rec.client_ip_h = none;
+	rec.note_h = p->note ? some : none;
+	rec.nrcpt_h = p->nrcpt;
+	rec.nrules = p->ndetails;
+	rec.rcpt_hv = calloc(p->nrcpt + 1, sizeof(*rec.rcpt_hv));
+	rec.rulev = calloc(p->ndetails + 1, sizeof(*rec.rulev));
+	if (rec.rcpt_hv && rec.rulev) {
+		for (i = 0; i < p->nrcpt; i++)
+			rec.rcpt_hv[i] = none;
+		for (i = 0; i < p->ndetails; i++)
+			rec.rulev[i].detail_h = p->details[i][0] ? some : none;
+		rc = db_pii_members(out, p, &rec, p->rcpt_array);
+	}
+	free(rec.rcpt_hv);
+	free(rec.rulev);
+	return rc;
+}
+
+/* The members from the parsed record: its hashes give the pseudonyms of
+ * forgotten fields. */
+static int
+db_pii_members_parsed(struct buf *out, const struct db_pii *p,
+		      const char *json, size_t len)
+{
+	struct db_evrec rec;
+	int rc;
+
+	if ((rc = db_evrec_parse(json, len, NULL, &rec)) != DB_OK)
+		return rc;
+	rc = db_pii_members(out, p, &rec, rec.version >= 3);
+	db_evrec_free(&rec);
+	return rc;
+}
+
 int
 db_pii_merge_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 		 const char *json, size_t len, struct buf *out)
 {
-	struct db_pii p = {NULL, NULL, 0, NULL};
-	struct db_evrec rec;
-	const char *at = NULL;
-	int rc;
+	struct db_pii p = {NULL, NULL, 0, NULL, NULL, 0, NULL, 0};
+	struct buf forgot = BUF_INIT;
+	const char *at;
+	int rc, got;
 
 	buf_reset(out);
-	rc = db_evrec_parse(json, len, NULL, &rec);
-	if (rc == DB_ERR_NOMEM)
-		return rc;
-	if (rc == DB_OK && rec.version >= 2)
-		at = db_json_find(json, len, "sender_h");
-	if (at == NULL) {
-		db_evrec_free(&rec);
+	/* A record of version 1 has no hashes: it is shown as it is. */
+	if ((at = db_json_find(json, len, "sender_h")) == NULL) {
 		if (buf_append(out, json, len) < 0 || buf_reserve(out, 0) < 0)
 			return DB_ERR_NOMEM;
 		return DB_OK;
 	}
-	rc = db_pii_get_txn(s, txn, seq, &p);
-	if (rc == DB_NOTFOUND)
-		rc = DB_OK;
+	got = db_pii_get_txn(s, txn, seq, &p);
+	rc = got == DB_NOTFOUND ? DB_OK : got;
 	if (rc == DB_OK && buf_append(out, json, (size_t)(at - json)) < 0)
 		rc = DB_ERR_NOMEM;
-	if (rc == DB_OK)
-		rc = db_pii_members(out, &p, &rec, rec.version >= 3);
+	if (rc == DB_OK && got == DB_OK &&
+	    (rc = db_pii_forgotten_txn(s, txn, seq, &forgot)) == DB_NOTFOUND)
+		rc = db_pii_members_plain(out, &p);
+	else if (rc == DB_OK) /* forgotten, or no evpii entry */
+		rc = db_pii_members_parsed(out, &p, json, len);
 	if (rc == DB_OK && (buf_append(out, at, len - (size_t)(at - json)) < 0 ||
 			    buf_reserve(out, 0) < 0))
 		rc = DB_ERR_NOMEM;
 	db_pii_free(&p);
-	db_evrec_free(&rec);
+	buf_free(&forgot);
 	return rc;
 }
