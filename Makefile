@@ -18,7 +18,7 @@ BUILD ?= build
 VERSION = 0.1.0
 
 CC ?= cc
-PKGS = gmime-3.0 lmdb libpcre2-8 gumbo libidn2
+PKGS = gmime-3.0 lmdb libpcre2-8 gumbo libidn2 json-glib-1.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) milter 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)

@@ -344,6 +344,13 @@ ctl_push_other(struct ctl_follow *f, const struct db_outbox_entry *e,
 		want = PGRES_TUPLES_OK;
 		r = PQexecParams(f->pg, "SELECT consent_push_delete($1)", 1,
 				 NULL, p, NULL, NULL, 0);
+	} else if (e->kind == DB_OUTBOX_FORGET) {
+		/* The centre's copy of this host's evidence forgets too. */
+		p[0] = e->json;
+		what = e->ref;
+		want = PGRES_TUPLES_OK;
+		r = PQexecParams(f->pg, "SELECT evidence_forget(string_to_array"
+				 "($1, ','))", 1, NULL, p, NULL, NULL, 0);
 	} else {
 		snprintf(seq, sizeof(seq), "%llu",
 			 (unsigned long long)e->seq);
@@ -416,7 +423,8 @@ ctl_push_batch(struct ctl_follow *f, const struct db_outbox_entry *e,
 static const char *
 ctl_push_what(const struct db_outbox_entry *e)
 {
-	return e->kind == DB_OUTBOX_EVIDENCE ? e->ref : e->addr;
+	return e->kind == DB_OUTBOX_EVIDENCE || e->kind == DB_OUTBOX_FORGET
+		       ? e->ref : e->addr;
 }
 
 /*
@@ -444,7 +452,8 @@ ctl_push_refused(struct ctl_follow *f, const struct db_outbox_entry *e,
 		       e->kind == DB_OUTBOX_EVIDENCE ? "" : e->addr, "",
 		       "outbox %llu (%s) set aside as a dead letter after %u "
 		       "refusals by the centre: %s", (unsigned long long)e->key,
-		       e->kind == DB_OUTBOX_EVIDENCE ? e->ref : "consent",
+		       e->kind == DB_OUTBOX_EVIDENCE ||
+			       e->kind == DB_OUTBOX_FORGET ? e->ref : "consent",
 		       f->fail_tries, why);
 	a.e.kind = "replication";
 	rc = db_outbox_bury(f->store, e->key, f->fail_tries, why, ctl_now(),

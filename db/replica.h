@@ -124,7 +124,9 @@ int db_replica_set_verified(struct db_store *s, int64_t now,
 enum db_outbox_kind {
 	DB_OUTBOX_CONSENT = 'c', /* a record was written: addr and c */
 	DB_OUTBOX_DELETE = 'd',  /* a record was removed: addr */
-	DB_OUTBOX_EVIDENCE = 'e' /* evidence appended: seq, ref, json */
+	DB_OUTBOX_EVIDENCE = 'e', /* evidence appended: seq, ref, json */
+	DB_OUTBOX_FORGET = 'f'    /* a subject forgotten: json holds its
+				   * hashes, comma-joined; ref "forget" */
 };
 
 /* One outbox entry as read by db_outbox_read. */

@@ -95,6 +95,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Seconds an SPF result per envelope domain is cached."),
 	K("EvidenceRetention", CFG_T_INT, evidence_retention, "1095", 1, 36500,
 	  "Days evidence and withdrawn consent records are kept (consentctl purge)."),
+	K("EvidenceSubjectKeyFile", CFG_T_PATH, evidence_subject_key_file, "", 0, 0,
+	  "File of the deployment's evidence keys (64 hex digits a line, current first); empty: the store's own pii.key."),
 	K("LogAddresses", CFG_T_BOOL, log_addresses, "no", 0, 0,
 	  "yes: log recipient addresses; no: log only evidence references."),
 	K("LogFormat", CFG_T_LOGFORMAT, log_format, "text", 0, 0,

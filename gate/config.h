@@ -42,6 +42,7 @@ struct cfg {
 	char *advertising_allow_list;
 	long spf_cache_ttl;
 	long evidence_retention; /* days; consentctl purge */
+	char *evidence_subject_key_file; /* deployment's keys, or "" */
 	int log_addresses;
 	int log_format; /* enum cfg_log_format */
 	long rcpt_refusal_limit; /* RCPT refusals per connection; 0: none */

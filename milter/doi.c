@@ -155,6 +155,7 @@ mf_doi_one(struct mf_ctx *c, const char *addr, const struct pol_message *msg,
 	e.tls = c->tls;
 	e.cls = "doi";
 	e.rules = note;
+	e.note_personal = 1; /* the uid names the recipient */
 	e.action = "passed-to-mta";
 	e.sha256 = sha256;
 	e.retry_of = retry ? retry_of : NULL;

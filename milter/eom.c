@@ -31,7 +31,8 @@ struct mf_eom_state {
 	struct pol_verdict verdict;
 	char ref[MF_REF_MAX];
 	char sha256[65];
-	struct buf rcpt_list;
+	const char **rcptv; /* the evidence's recipients (borrowed from c) */
+	size_t nrcpt;
 	int deferred; /* 1: the deferred refusals decide the answer */
 	/* What could not be used for a mail passed by FaultAction* ("store",
 	 * "evidence"), NULL when nothing failed. */
@@ -79,7 +80,8 @@ mf_step_lookup(struct mf_ctx *c, struct mf_eom_state *s)
 	int failed = 0;
 
 	s->rcpts = calloc(c->nrcpts ? c->nrcpts : 1, sizeof(*s->rcpts));
-	if (s->rcpts == NULL)
+	s->rcptv = calloc(c->nrcpts + c->ndeferred + 1, sizeof(*s->rcptv));
+	if (s->rcpts == NULL || s->rcptv == NULL)
 		return -1;
 	for (i = 0; i < c->nrcpts; i++) {
 		s->rcpts[i].addr = c->rcpts[i].addr;
@@ -89,9 +91,7 @@ mf_step_lookup(struct mf_ctx *c, struct mf_eom_state *s)
 		if (failed)
 			memset(&s->rcpts[i].consent, 0,
 			       sizeof(s->rcpts[i].consent));
-		if (buf_printf(&s->rcpt_list, "%s%s", i ? "," : "",
-			       c->rcpts[i].addr) < 0)
-			return -1;
+		s->rcptv[s->nrcpt++] = c->rcpts[i].addr;
 	}
 	s->env.sender = c->sender;
 	s->env.client_ip = c->client_ip;
@@ -179,7 +179,7 @@ mf_step_hash(struct mf_ctx *c, struct mf_eom_state *s)
 static int
 mf_step_deferred(struct mf_ctx *c, struct mf_eom_state *s)
 {
-	int rc = mf_refusal_fold(c, &s->verdict, &s->rcpt_list);
+	int rc = mf_refusal_fold(c, &s->verdict, s->rcptv, &s->nrcpt);
 
 	if (rc < 0)
 		return -1;
@@ -312,7 +312,7 @@ mf_eom_state_free(struct mf_eom_state *s)
 	pol_message_free(s->msg);
 	free(s->rcpts);
 	pol_verdict_clear(&s->verdict);
-	buf_free(&s->rcpt_list);
+	free(s->rcptv);
 }
 
 sfsistat
@@ -361,8 +361,7 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 	mf_step_hash(c, &s);
 	action = mf_action_word(c, &s.verdict);
 	if (mf_evidence_decision(c, s.ref, pol_class_name(s.verdict.cls),
-				 s.rcpt_list.data ? s.rcpt_list.data : "",
-				 &s.verdict, action, s.msg->message_id,
+				 s.rcptv, s.nrcpt, &s.verdict, action, s.msg->message_id,
 				 s.sha256) < 0 &&
 	    !mf_fault_passes(c, &s, cls, "evidence")) {
 		st = mf_tempfail(ctx, c, "cannot record evidence");

@@ -66,6 +66,9 @@ static const struct {
 	{"SpfAcceptNone", MF_RELOAD_APPLY},
 	{"SpfCacheTTL", MF_RELOAD_APPLY},   /* passed to each SPF check */
 	{"EvidenceRetention", MF_RELOAD_APPLY}, /* read by consentctl purge */
+	/* Read into the open store at start; the evidence writer hashes
+	 * with it on its own thread, so it is not swapped under it. */
+	{"EvidenceSubjectKeyFile", MF_RELOAD_RESTART},
 	{"LogAddresses", MF_RELOAD_APPLY},
 	{"LogFormat", MF_RELOAD_APPLY},     /* set in log.c when applied */
 	{"MaxMessageSize", MF_RELOAD_APPLY},
@@ -258,6 +261,14 @@ mf_reload_store(const char *path, const struct cfg *running, struct cfg *fresh)
 			 "last reload and still open for a running message; "
 			 "send SIGHUP again in a moment");
 	} else if (db_open(fresh->consent_db, 0, &store, err, sizeof(err)) == 0) {
+		if (db_subject_keys_load(store, fresh->evidence_subject_key_file,
+					 err, sizeof(err)) != DB_OK) {
+			db_close(store);
+			log_err("reload: %s", err);
+			log_err("reload: %s refused; the previous configuration "
+				"stays in force", path);
+			return -1;
+		}
 		if (mf_store_swap(store, fresh->consent_db, fresh) == 0) {
 			log_info("reload: ConsentDB: consent lookups, evidence "
 				 "and DOI/withdrawal records now use %s; %s is "

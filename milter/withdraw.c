@@ -69,6 +69,8 @@ mf_withdraw_evidence(struct mf_ctx *c, const char *ref, const char *addr,
 	e.tls = c->tls;
 	e.cls = "other";
 	e.rules = note;
+	/* A uid names the subject: its note is kept beside the chain. */
+	e.note_personal = strstr(note, "uid=") != NULL;
 	e.action = action;
 	e.sha256 = "";
 	if (res) {

@@ -103,7 +103,7 @@ fi
 dbrank() {
 	case $1 in
 	core) echo 0 ;;
-	codec | evjson | secret | meta) echo 1 ;;
+	codec | evjson | evread | secret | subjkey | meta) echo 1 ;;
 	consent | evidence | pii | outbox) echo 2 ;;
 	write | evview) echo 3 ;;
 	consent_sm) echo 4 ;;

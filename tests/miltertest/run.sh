@@ -18,7 +18,9 @@
 # tracker@ confirmed with tracking consent; b.meyer@, c.wolf@, dana@ confirmed).
 # For each of them the lines the daemon logged during the case must name the
 # expected decision (e.g. "rules=doi.advertising"), since miltertest only sees
-# the reply code; doi-clean is also checked with consentctl show.
+# the reply code; doi-clean is also checked with consentctl show, and
+# address-leak with mdb_dump (the chained record holds the link's detail only
+# as a keyed hash) and consentctl evidence (which shows it).
 #
 # Last, a third instance from tests/miltertest/fault-pass.conf
 # (FaultActionTransactional pass) on a store whose map cannot grow
@@ -112,6 +114,24 @@ cg_rules_config "$CG_TMP/rules.conf" "$MILTER_PORT" "$CG_TMP/store-rules" "$MT_D
 cg_start_milter "$CG_TMP/rules.conf" "$MILTER_PORT" ||
 	setup_fail "starting consentgate with tests/data/rules.conf"
 
+# mt_leak_check N: the url.address-leak decision logged after line N is
+# chained with its detail as a keyed hash only (the base64url address of
+# the fixture's link is not in the stored bytes), and consentctl evidence
+# REF shows the link; mt_why says what failed.
+mt_leak_check() {
+	mt_ref=$(tail -n "+$(($1 + 1))" "$CG_MILTER_LOG" |
+		sed -n 's/.*ref=\([^ ]*\) .*rules=url\.address-leak$/\1/p' | head -n 1)
+	mt_why="no ref logged"
+	[ -n "$mt_ref" ] || return 1
+	mdb_dump -p -s evidence "$CG_TMP/store-rules" >"$CG_TMP/leak.dump" 2>&1 ||
+		{ mt_why="mdb_dump failed"; return 1; }
+	mt_why="the chained record holds the link"
+	grep -q "$mt_ref" "$CG_TMP/leak.dump" && grep -q 'detail_h' "$CG_TMP/leak.dump" &&
+		! grep -q 'eyJlbWFpbCI6Imt1bmRl' "$CG_TMP/leak.dump" || return 1
+	mt_why="consentctl evidence $mt_ref lacks the link"
+	cg_ctl evidence "$mt_ref" 2>&1 | grep -q 'eyJlbWFpbCI6Imt1bmRl'
+}
+
 # CASE|PATTERN[|PATTERN...]: the decisions the daemon must log during the case.
 for mt_spec in \
 	'doi-advertising|class=doi action=reject rules=doi\.advertising$' \
@@ -121,7 +141,8 @@ for mt_spec in \
 	'cc-exposure|class=marketing action=reject rules=exposure\.recipients$' \
 	'pixel-no-consent|class=marketing action=reject rules=tracking\.no-consent$|class=marketing action=pass$' \
 	'withdrawal|consent withdrawn by mail|class=other action=pass$|class=marketing action=reject rules=consent\.withdrawn$' \
-	'order-teaser|class=other action=pass$|class=other action=tag rules=transactional\.advertising$'; do
+	'order-teaser|class=other action=pass$|class=other action=tag rules=transactional\.advertising$' \
+	'address-leak|class=marketing action=reject rules=url\.address-leak$'; do
 	mt_case=${mt_spec%%|*}
 	mt_pats=${mt_spec#*|}
 	mt_out=$CG_TMP/$mt_case.out
@@ -145,6 +166,10 @@ for mt_spec in \
 				grep -Eq '^doi_sent: *[0-9]{4}-' "$CG_TMP/show-new-mt.txt" &&
 				grep -Fq "$(sed -n 's/^Message-ID: *<\([^>]*\)>.*/\1/p' "$MT_DATA/doi/clean-de-formal-plain-utf8-qp.eml")" "$CG_TMP/show-new-mt.txt" ||
 				mt_missing="${mt_missing:+$mt_missing, }consentctl show new-mt@example.org: pending with doi_sent and the message-id"
+		fi
+		if [ "$mt_case" = address-leak ]; then
+			mt_leak_check "$mt_lines" ||
+				mt_missing="${mt_missing:+$mt_missing, }the URL kept beside the chain ($mt_why)"
 		fi
 		if [ -z "$mt_missing" ]; then
 			cg_ok "$mt_pass"
