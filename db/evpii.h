@@ -198,5 +198,10 @@ int db_evidence_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 int db_evidence_append_txn(struct db_store *s, MDB_txn *txn,
 			   const struct db_evidence *e, size_t n,
 			   uint64_t *first_seq);
+/* The end of a write transaction that records what it did: when rc is
+ * DB_OK and e is not NULL, append e inside txn; then commit, or abort on
+ * any error.  Returns the first error, else the commit's result. */
+int db_write_finish(struct db_store *s, MDB_txn *txn, int rc,
+		    const struct db_evidence *e);
 
 #endif

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "meta.h"
 #include "consent_sm.h"
 #include "replica.h"
 
@@ -48,23 +49,17 @@ static int
 db_replica_stuck_get(struct db_store *s, MDB_txn *txn, int64_t *id,
 		     char *why, size_t whysz)
 {
-	MDB_val k = {strlen(DB_META_REPL_STUCK), (void *)DB_META_REPL_STUCK};
-	MDB_val v;
 	char text[DB_REPLICA_WHY_MAX + 24], *end;
 	int rc;
 
 	*id = 0;
 	if (why)
 		why[0] = '\0';
-	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == MDB_NOTFOUND)
+	rc = db_meta_get_text(s, txn, DB_META_REPL_STUCK, text, sizeof(text));
+	if (rc == DB_NOTFOUND)
 		return DB_OK;
-	if (rc != 0)
-		return db_from_mdb(rc);
-	if (v.mv_size == 0 || v.mv_size >= sizeof(text))
-		return DB_ERR_CORRUPT;
-	memcpy(text, v.mv_data, v.mv_size);
-	text[v.mv_size] = '\0';
+	if (rc != DB_OK)
+		return rc;
 	*id = strtoll(text, &end, 10);
 	if (*end == ' ')
 		end++;

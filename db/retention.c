@@ -35,13 +35,7 @@ db_consent_put_logged(struct db_store *s, const char *addr,
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
 		return rc;
 	rc = db_consent_put_txn(s, txn, key, c, 0);
-	if (rc == DB_OK)
-		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
-	if (rc != DB_OK) {
-		db_txn_abort(txn);
-		return rc;
-	}
-	return db_txn_commit(txn);
+	return db_write_finish(s, txn, rc, e);
 }
 
 /* One scrubbed evpii entry, applied after the scan. */
@@ -289,14 +283,9 @@ db_forget(struct db_store *s, const char *addr, const struct db_evidence *e,
 		rc = db_forget_outbox(s, txn, h, nh);
 	res->pseudonymised = list->len;
 	g_array_free(list, TRUE);
-	if (rc == DB_OK && e != NULL)
-		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
-	if (rc != DB_OK) {
-		db_txn_abort(txn);
+	if ((rc = db_write_finish(s, txn, rc, e)) != DB_OK)
 		memset(res, 0, sizeof(*res));
-		return rc;
-	}
-	return db_txn_commit(txn);
+	return rc;
 }
 
 /* Collect the withdrawn records past the cutoff (keys into out). */

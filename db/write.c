@@ -146,6 +146,19 @@ struct db_write_evidence {
 	uint64_t *first_seq;
 };
 
+int
+db_write_finish(struct db_store *s, MDB_txn *txn, int rc,
+		const struct db_evidence *e)
+{
+	if (rc == DB_OK && e != NULL)
+		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
+	if (rc != DB_OK) {
+		db_txn_abort(txn);
+		return rc;
+	}
+	return db_txn_commit(txn);
+}
+
 static int
 db_write_evidence_body(MDB_txn *txn, void *arg)
 {

@@ -38,6 +38,20 @@ mf_detail_personal(const struct pol_hit *h, const char *sender,
 	return 0;
 }
 
+void
+mf_evidence_init(struct db_evidence *e, const struct mf_ctx *c,
+		 const char *ref, const char *kind)
+{
+	memset(e, 0, sizeof(*e));
+	e->time = (int64_t)time(NULL);
+	e->ref = ref;
+	e->kind = kind;
+	e->queue_id = c->queue_id;
+	e->sender = c->sender;
+	e->client_ip = c->client_ip;
+	e->tls = c->tls;
+}
+
 int
 mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 		     const char *const *rcptv, size_t nrcpt,
@@ -50,7 +64,6 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 	size_t i;
 	int rc;
 
-	memset(&e, 0, sizeof(e));
 	rules = calloc(v->nhits ? v->nhits : 1, sizeof(*rules));
 	if (rules == NULL)
 		return -1;
@@ -64,16 +77,10 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 		rules[i].personal = mf_detail_personal(h, c->sender, rcptv,
 						       nrcpt);
 	}
-	e.time = (int64_t)time(NULL);
-	e.ref = ref;
-	e.kind = "decision";
-	e.queue_id = c->queue_id;
+	mf_evidence_init(&e, c, ref, "decision");
 	e.message_id = message_id ? message_id : "";
-	e.sender = c->sender;
 	e.rcptv = rcptv;
 	e.nrcpt = nrcpt;
-	e.client_ip = c->client_ip;
-	e.tls = c->tls;
 	e.cls = cls;
 	e.rulev = rules;
 	e.nrules = v->nhits;

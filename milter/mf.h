@@ -105,6 +105,11 @@ void mf_ref_new(char *ref, size_t refsz);
 int mf_consent_lookup(const char *addr, struct pol_consent *out);
 int mf_evidence_write(const struct db_evidence *e);
 
+/* evidence.c: e reset and filled with what the connection and envelope of
+ * c say (time now, queue id, sender, client IP, TLS) plus ref and kind;
+ * strings borrowed from c and the arguments. */
+void mf_evidence_init(struct db_evidence *e, const struct mf_ctx *c,
+		      const char *ref, const char *kind);
 /* evidence.c: record one decision durably.  0 ok, <0 failure. */
 int mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 			 const char *const *rcptv, size_t nrcpt,
