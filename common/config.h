@@ -85,6 +85,7 @@ struct cfg {
 	enum pol_action uninspected_action; /* mail of undecided class over a limit */
 	long rcpt_refusal_limit; /* RCPT refusals per connection; 0: none */
 	long drain_timeout;   /* seconds SIGTERM waits for open connections */
+	long follow_verify_interval; /* seconds between follower verifies; 0 off */
 	enum pol_action rule_action[POL_RULE_COUNT];
 	struct pol_patterns *patterns;
 	/* ConsentList lines in file order; none: one implicit list. */

@@ -24,7 +24,10 @@
  * and exits: 0 caught up, 1 the centre or the store failed.  --verify
  * does the same, then compares the replica with the centre
  * (ctl/follow_verify.c) and exits 0 when they match, 3 when addresses
- * differ (named on stdout), 1 when it could not compare.
+ * differ (named on stdout), 1 when it could not compare.  The running
+ * follower makes the same check every FollowVerifyInterval seconds (of
+ * the config given with -c; 3600 without one; 0 off) and records it the
+ * same way, so status exits 3 after one that found differences.
  *
  * Owns: the store handle and the PostgreSQL connection (closed before
  * return), and the SIGTERM/SIGINT handlers.  Logs to stderr through
@@ -42,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/config.h"
 #include "../common/log.h"
 #include "ctl.h"
 
@@ -52,6 +56,7 @@
 #define CTL_FOLLOW_TICK_MS 200     /* outbox poll and stop check */
 #define CTL_FOLLOW_HEARTBEAT 10    /* seconds between idle pulls */
 #define CTL_FOLLOW_BACKOFF_MAX 60  /* seconds */
+#define CTL_FOLLOW_VERIFY_EVERY 3600 /* FollowVerifyInterval's default */
 
 volatile sig_atomic_t ctl_follow_stop;
 
@@ -247,6 +252,8 @@ ctl_follow_run(struct ctl_follow *f, int once)
 			continue;
 		}
 		rc = ctl_follow_cycle(f);
+		if (rc == 0 && !once)
+			rc = ctl_follow_verify_tick(f);
 		if (rc == -2)
 			return CTL_EXIT_REFUSED;
 		if (rc == 0) {
@@ -395,9 +402,16 @@ ctl_cmd_follow(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		log_info("replication enabled: %llu local records queued for "
 			 "the centre", (unsigned long long)queued);
 	f.last_id = st.last_id;
+	/* FollowVerifyInterval of the config named with -c (or found
+	 * through it when -d is not given); its default without one. */
+	f.verify_every = ctx->cfg ? ctx->cfg->follow_verify_interval
+				  : CTL_FOLLOW_VERIFY_EVERY;
+	f.verify_next = (st.verified > 0 ? st.verified : ctl_now()) +
+			f.verify_every;
 	ctl_follow_signals();
-	log_info("following for %s as host %s (batch %d)", ctx->dir,
-		 f.host_given ? f.host : "(the login role)", f.batch);
+	log_info("following for %s as host %s (batch %d, verify every %ld s)",
+		 ctx->dir, f.host_given ? f.host : "(the login role)", f.batch,
+		 f.verify_every);
 	rc = verify ? ctl_follow_verify_run(&f) : ctl_follow_run(&f, once);
 	ctl_follow_disconnect(&f);
 	db_close(f.store);

@@ -72,6 +72,7 @@ static const struct {
 	{"UninspectedAction", MF_RELOAD_APPLY},
 	{"RcptRefusalLimit", MF_RELOAD_APPLY}, /* read at each RCPT */
 	{"DoiRetryWindow", MF_RELOAD_APPLY},
+	{"FollowVerifyInterval", MF_RELOAD_APPLY}, /* read by consentctl follow */
 	{"ConsentList", MF_RELOAD_APPLY}, /* read per message */
 	{"RuleAction.<rule>", MF_RELOAD_APPLY},
 };
