@@ -266,18 +266,22 @@ db_chown_new(const char *dir, const struct stat *dirst, const int existed[2],
  * A store made when its files were 0640 is narrowed to 0600 (0700 for the
  * directory) by its owner, through descriptors, never by path as root.
  * Best effort: a failure leaves the modes as they were.
+ *
+ * db_tighten_lock runs before mdb_env_open: LMDB's shared lock on
+ * lock.mdb is a POSIX record lock, which the kernel drops when the process
+ * closes any descriptor of that file.  Opening and closing lock.mdb after
+ * the env is open would lose it, and the next process to open the store
+ * would think itself alone and reset the lock file (its reader table and
+ * the writer mutex) under the running milter or follower.
  */
 static void
-db_tighten(struct db_store *s, const char *dir)
+db_tighten_lock(const char *dir, int rdonly, uid_t owner)
 {
 	struct stat st;
 	int fd, dfd;
 
-	if (s->rdonly || geteuid() != s->dir_uid)
+	if (rdonly || geteuid() != owner)
 		return;
-	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0 &&
-	    st.st_uid == geteuid() && (st.st_mode & 077))
-		(void)fchmod(fd, st.st_mode & 0700);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return;
@@ -292,6 +296,20 @@ db_tighten(struct db_store *s, const char *dir)
 	if (fd >= 0)
 		close(fd);
 	close(dfd);
+}
+
+/* data.mdb through LMDB's own descriptor, after the open. */
+static void
+db_tighten(struct db_store *s)
+{
+	struct stat st;
+	int fd;
+
+	if (s->rdonly || geteuid() != s->dir_uid)
+		return;
+	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0 &&
+	    st.st_uid == geteuid() && (st.st_mode & 077))
+		(void)fchmod(fd, st.st_mode & 0700);
 }
 
 /* Check (or, when creating, record) the store format version. */
@@ -414,6 +432,7 @@ db_open(const char *dir, int flags, struct db_store **out, char *err,
 	s->dir_gid = dirst.st_gid;
 	existed[0] = db_file_exists(dir, "data.mdb");
 	existed[1] = db_file_exists(dir, "lock.mdb");
+	db_tighten_lock(dir, s->rdonly, s->dir_uid);
 	rc = db_env_open(s, dir, mapsize, err, errsz);
 	/* Hand over what LMDB created even when the open then failed. */
 	rc2 = db_chown_new(dir, &dirst, existed, rc == DB_OK ? err : NULL,
@@ -421,7 +440,7 @@ db_open(const char *dir, int flags, struct db_store **out, char *err,
 	if (rc == DB_OK)
 		rc = rc2;
 	if (rc == DB_OK)
-		db_tighten(s, dir);
+		db_tighten(s);
 	if (rc == DB_OK)
 		rc = db_open_dbis(s, (flags & DB_OPEN_CREATE) != 0, dir, err,
 				  errsz);
