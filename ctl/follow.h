@@ -35,6 +35,7 @@ struct ctl_follow {
 	unsigned int fail_tries; /* ... and how often in a row */
 	int64_t stuck_logged;    /* the stuck change id already logged */
 	char stuck_why[DB_REPLICA_WHY_MAX]; /* a resync's unstorable row */
+	int watch;               /* db_watch_open descriptor, -1: poll */
 	long verify_every;       /* FollowVerifyInterval seconds; 0 off */
 	int64_t verify_next;     /* unix seconds the next periodic verify is due */
 };

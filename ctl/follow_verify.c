@@ -320,7 +320,9 @@ ctl_follow_verify_tick(struct ctl_follow *f)
 		return -2;
 	}
 	if (st.outbox > 0 || st.stuck_id != 0) {
-		f->verify_next = now + 10; /* not now: it would differ */
+		/* Not now: it would differ.  The next cycle pushes. */
+		f->verify_next = now + (f->verify_every < 10 ? f->verify_every
+							   : 10);
 		return 0;
 	}
 	log_info("periodic verify of the replica against the centre");
