@@ -498,8 +498,10 @@ ctl_follow_push(struct ctl_follow *f)
 		log_err("cannot read the outbox: %s", db_strerror(rc));
 		return -2;
 	}
-	if (n == 0)
+	if (n == 0) {
+		db_outbox_free(e, n);
 		return 0;
+	}
 	ok = n;
 	if ((fix = calloc(n, sizeof(*fix))) == NULL) {
 		log_err("out of memory");

@@ -156,8 +156,8 @@ struct db_outbox_entry {
 
 /*
  * Copy up to max of the oldest outbox entries into a new array *out (*n
- * entries; caller frees with db_outbox_free).  An entry that does not
- * decode is DB_ERR_CORRUPT.
+ * entries; caller frees with db_outbox_free; NULL when none was read).
+ * An entry that does not decode is DB_ERR_CORRUPT.
  */
 int db_outbox_read(struct db_store *s, size_t max,
 		   struct db_outbox_entry **out, size_t *n);

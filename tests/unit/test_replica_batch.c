@@ -3,7 +3,9 @@
  * milter: a full resync commits in batches of DB_REPLICA_RESYNC_ROWS (a
  * reader sees the first batch before the resync ends, the local records
  * the centre lacks are removed by the merge, a resync cut short leaves its
- * mark), and the store watch (db/watch.c) wakes the follower on a commit.
+ * mark), the store watch (db/watch.c) wakes the follower on a commit, and
+ * an empty outbox read hands over no array (the follower reads after every
+ * wake; it leaked one of 1,000 entries each time).
  */
 #include "testlib.h"
 
@@ -118,6 +120,26 @@ test_resync_in_batches(void **state)
 	assert_int_equal(st.records, (uint64_t)n);
 }
 
+/* An empty outbox hands over no array: the follower reads it after every
+ * commit it is woken for, and each array is batch entries of kilobytes. */
+static void
+test_outbox_read_empty(void **state)
+{
+	struct fixture *f = *state;
+	struct db_outbox_entry *e = (void *)1;
+	size_t n = 7;
+
+	assert_int_equal(db_replica_enable(f->s, NULL), DB_OK);
+	assert_int_equal(db_outbox_read(f->s, 1000, &e, &n), DB_OK);
+	assert_int_equal(n, 0);
+	assert_null(e);
+	put_local(f->s, "o@x.org");
+	assert_int_equal(db_outbox_read(f->s, 1000, &e, &n), DB_OK);
+	assert_int_equal(n, 1);
+	assert_non_null(e);
+	db_outbox_free(e, n);
+}
+
 static void
 test_watch_wakes(void **state)
 {
@@ -145,6 +167,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_resync_in_batches, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_wakes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_read_empty, setup,
 						teardown),
 	};
 
