@@ -197,36 +197,48 @@ ctl_follow_notified(struct ctl_follow *f)
 	return got;
 }
 
-/* Drain the store watch; on an error poll from now on. */
-static void
+/* Drain the store watch: 1 when a commit was seen; on an error poll from
+ * now on. */
+static int
 ctl_follow_watch_drain(struct ctl_follow *f)
 {
-	if (f->watch >= 0 && db_watch_drain(f->watch) < 0) {
+	int rc;
+
+	if (f->watch < 0)
+		return 0;
+	if ((rc = db_watch_drain(f->watch)) < 0) {
 		log_warn("store watch failed; polling the outbox every %d ms",
 			 CTL_FOLLOW_POLL_MS);
 		db_watch_close(f->watch);
 		f->watch = -1;
+		return 0;
 	}
+	return rc;
 }
 
 /*
  * Wait for a notification of the centre (LISTEN consent_change), a commit
  * to the store that left an outbox entry (the store watch, db/watch.c) or
  * the heartbeat.  0 when a cycle is due, -1 when the connection broke.
+ * After a commit was seen the outbox is read again 2, 12 and 62 ms later:
+ * LMDB publishes a commit to new readers a moment after the write that
+ * wakes us, and no further event follows.
  */
 static int
 ctl_follow_wait(struct ctl_follow *f)
 {
+	static const long again_ms[] = {50, 10, 2};
 	struct db_replica_state st;
 	struct timeval tv;
 	time_t start = time(NULL);
 	fd_set fds;
-	int sock, rc, top;
+	int sock, rc, top, again = 0;
 	long ms;
 
 	while (!ctl_follow_stop) {
 		/* Drain before reading: a commit after the read wakes us. */
-		ctl_follow_watch_drain(f);
+		if (ctl_follow_watch_drain(f))
+			again = 3;
 		if ((rc = ctl_follow_notified(f)) != 0)
 			return rc < 0 ? -1 : 0;
 		if (db_replica_status(f->store, &st) == DB_OK && st.outbox > 0)
@@ -243,7 +255,8 @@ ctl_follow_wait(struct ctl_follow *f)
 			FD_SET(f->watch, &fds);
 			top = f->watch > top ? f->watch : top;
 		}
-		ms = f->watch >= 0 ? CTL_FOLLOW_TICK_MS : CTL_FOLLOW_POLL_MS;
+		ms = again > 0 ? again_ms[--again] : f->watch >= 0
+			 ? CTL_FOLLOW_TICK_MS : CTL_FOLLOW_POLL_MS;
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
 		if (select(top + 1, &fds, NULL, NULL, &tv) < 0 &&

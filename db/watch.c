@@ -8,10 +8,12 @@
  * without MDB_WRITEMAP, so LMDB writes every commit's pages and, last, its
  * meta page with write(2) to that file; each write queues an event after
  * it completed, and the one of the meta page comes when the commit is
- * visible to a new read transaction.  The caller drains the events first
- * and then reads (db_replica_status), so a commit is never missed: one
- * that lands after the read leaves an event behind.  The follower's own
- * commits wake it too, which costs one read transaction.
+ * nearly visible to a new read transaction: LMDB publishes the new
+ * transaction id in lock.mdb (shared memory, no event) just after that
+ * write.  The caller therefore drains the events, reads
+ * (db_replica_status), and after an event reads again a few milliseconds
+ * later; a commit that lands after a read leaves an event behind.  The
+ * follower's own commits wake it too, which costs a few read transactions.
  *
  * Owns: the inotify descriptor it returns (db_watch_close).  Fails by
  * returning a negative DB_* code (no inotify, no file); the caller then
