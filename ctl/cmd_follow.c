@@ -218,8 +218,8 @@ ctl_follow_watch_drain(struct ctl_follow *f)
 
 /*
  * Wait for a notification of the centre (LISTEN consent_change), a commit
- * to the store that left an outbox entry (the store watch, db/watch.c) or
- * the heartbeat.  0 when a cycle is due, -1 when the connection broke.
+ * to the store that left an outbox entry (the store watch, db/watch.c),
+ * the periodic verify or the heartbeat.  0 when a cycle is due, -1 when the connection broke.
  * After a commit was seen the outbox is read again 2, 12 and 62 ms later:
  * LMDB publishes a commit to new readers a moment after the write that
  * wakes us, and no further event follows.
@@ -243,7 +243,8 @@ ctl_follow_wait(struct ctl_follow *f)
 			return rc < 0 ? -1 : 0;
 		if (db_replica_status(f->store, &st) == DB_OK && st.outbox > 0)
 			return 0;
-		if (time(NULL) - start >= CTL_FOLLOW_HEARTBEAT)
+		if (time(NULL) - start >= CTL_FOLLOW_HEARTBEAT ||
+		    (f->verify_every > 0 && ctl_now() >= f->verify_next))
 			return 0;
 		sock = PQsocket(f->pg);
 		if (sock < 0)
@@ -481,6 +482,9 @@ ctl_cmd_follow(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	f.verify_next = (st.verified > 0 ? st.verified : ctl_now()) +
 			f.verify_every;
 	f.watch = -1;
+	if (!verify && !once && db_replica_follower_sync(f.store) != DB_OK)
+		log_warn("cannot relax the meta page flush; commits stay fully "
+			 "synchronous");
 	if (!verify && !once && (f.watch = db_watch_open(f.store)) < 0)
 		log_warn("cannot watch %s for local changes; polling the outbox "
 			 "every %d ms", ctx->dir, CTL_FOLLOW_POLL_MS);

@@ -320,6 +320,9 @@ ctl_follow_verify_tick(struct ctl_follow *f)
 		return -2;
 	}
 	if (st.outbox > 0 || st.stuck_id != 0) {
+		log_debug("periodic verify postponed: %s", st.outbox > 0
+			  ? "local changes wait in the outbox" : "stopped at a "
+			  "change");
 		/* Not now: it would differ.  The next cycle pushes. */
 		f->verify_next = now + (f->verify_every < 10 ? f->verify_every
 							   : 10);

@@ -245,6 +245,12 @@ db_replica_enable(struct db_store *s, uint64_t *queued)
 }
 
 int
+db_replica_follower_sync(struct db_store *s)
+{
+	return db_from_mdb(mdb_env_set_flags(s->env, MDB_NOMETASYNC, 1));
+}
+
+int
 db_replica_touch(struct db_store *s, int64_t now)
 {
 	MDB_txn *txn;

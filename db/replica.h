@@ -70,6 +70,17 @@ int db_replica_age(struct db_store *s, int64_t now, int64_t *age);
  * *queued (may be NULL) gets that number, 0 when already enabled.
  */
 int db_replica_enable(struct db_store *s, uint64_t *queued);
+/*
+ * For the follower's own handle of the store: its commits flush the data
+ * but not the meta page (MDB_NOMETASYNC), one flush less on the way from
+ * the centre to the gate.  A system crash may then undo the follower's
+ * last commit, never corrupt the store: an applied batch is undone with
+ * its last_id and pulled again, an acknowledgement pushed again (the
+ * centre takes it as a no-op).  The milter's and consentctl's commits stay
+ * fully synchronous (the flag belongs to this process's handle), and the
+ * next of them flushes the meta page too.
+ */
+int db_replica_follower_sync(struct db_store *s);
 /* Record a successful exchange with the centre: repl.synced = now. */
 int db_replica_touch(struct db_store *s, int64_t now);
 /*
