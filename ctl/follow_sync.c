@@ -1,7 +1,9 @@
 /*
  * follow_sync.c - the SQL of consentctl follow: push the outbox to the
  * centre, pull the centre's change log into the local store, and copy the
- * whole consent table when the log cannot bridge the gap (a full resync).
+ * whole consent table when the log cannot bridge the gap (a full resync,
+ * applied in short batches by db/replica_resync.c so the milter's writes
+ * never wait long).
  * contrib/postgresql/schema.sql defines the tables and functions used.
  *
  * Exactly once, both ways: a pushed batch is one PostgreSQL transaction
@@ -505,8 +507,10 @@ ctl_follow_push(struct ctl_follow *f)
 		log_err("cannot read the outbox: %s", db_strerror(rc));
 		return -2;
 	}
-	if (n == 0)
+	if (n == 0) {
+		db_outbox_free(e, n);
 		return 0;
+	}
 	ok = n;
 	if ((fix = calloc(n, sizeof(*fix))) == NULL) {
 		log_err("out of memory");
@@ -851,9 +855,11 @@ ctl_follow_resync(struct ctl_follow *f)
 		return -1;
 	rc = ctl_resync_last(f, &last);
 	if (rc == 0)
+		/* In the store's key order: db_replica_resync_put merges. */
 		rc = ctl_pg_exec(f, "DECLARE consent_resync NO SCROLL CURSOR "
 				 "FOR SELECT " CTL_CONSENT_COLUMNS
-				 " FROM consent", PGRES_COMMAND_OK);
+				 " FROM consent ORDER BY address COLLATE \"C\"",
+				 PGRES_COMMAND_OK);
 	if (rc == 0 && (rc = db_replica_resync_begin(f->store, &t)) != DB_OK) {
 		log_err("resync: cannot begin: %s", db_strerror(rc));
 		rc = -2;

@@ -312,7 +312,9 @@ db_outbox_read(struct db_store *s, size_t max, struct db_outbox_entry **out,
 		rc = db_from_mdb(got);
 	mdb_cursor_close(cur);
 	db_txn_abort(txn);
-	if (rc != DB_OK) {
+	if (rc != DB_OK || *n == 0) {
+		/* Nothing read: nothing handed over (the array is max
+		 * entries, kilobytes each). */
 		db_outbox_free(e, *n);
 		*n = 0;
 		return rc;

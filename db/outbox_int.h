@@ -19,6 +19,7 @@
 #define DB_META_REPL_LAST "repl.last_id"
 #define DB_META_REPL_SYNCED "repl.synced"
 #define DB_META_REPL_STUCK "repl.stuck"
+#define DB_META_REPL_RESYNC "repl.resync"
 
 /*
  * Open the outbox database of an open store, called once by db_open.  A

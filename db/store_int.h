@@ -14,6 +14,8 @@
  *                                   transaction; evidence as readers see it
  *   consent_sm.c addrkey.c ...      the state machine, replication,
  *                                   retention, verification, import
+ *   replica.c                       the follower's apply and acknowledgement
+ *   replica_resync.c                a full resync in batches, on replica.c
  *   store.c                         open and close
  * (tests/layering.sh checks that no call goes up or sideways.)
  *

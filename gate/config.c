@@ -113,6 +113,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Most recipients refused at RCPT time per SMTP connection between accepted messages; keep below smtpd_soft_error_limit."),
 	K("DrainTimeout", CFG_T_INT, drain_timeout, "30", 0, 3600,
 	  "Seconds SIGTERM waits for open connections to finish their mail."),
+	K("FollowVerifyInterval", CFG_T_INT, follow_verify_interval, "3600", 0,
+	  604800, "Seconds between the checks consentctl follow makes that the replica matches the centre; 0 off."),
 	K("ConsentList", CFG_T_CONSENTLIST, pol.consent_lists, "", 0, 0,
 	  "Repeatable; NAME: sender=ADDR|@domain, list-id=ID, class=VALUE - a list of consent and the mail it covers (first matching line wins; none: one implicit list)."),
 	K("ProfileDirectory", CFG_T_PATH, profile_directory, "", 0, 0,

@@ -59,6 +59,7 @@ struct cfg {
 	size_t nprofiles;
 	/* What the policy reads (policy/settings.h), owned by this snapshot. */
 	struct pol_settings pol;
+	long follow_verify_interval; /* seconds between follower verifies; 0 off */
 };
 
 enum cfg_type {

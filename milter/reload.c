@@ -78,6 +78,7 @@ static const struct {
 	{"UninspectedAction", MF_RELOAD_APPLY},
 	{"RcptRefusalLimit", MF_RELOAD_APPLY}, /* read at each RCPT */
 	{"DoiRetryWindow", MF_RELOAD_APPLY},
+	{"FollowVerifyInterval", MF_RELOAD_APPLY}, /* read by consentctl follow */
 	{"ConsentList", MF_RELOAD_APPLY}, /* read per message */
 	{"ProfileDirectory", MF_RELOAD_APPLY}, /* profiles read into the snapshot */
 	{"FaultActionTransactional", MF_RELOAD_APPLY},

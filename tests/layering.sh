@@ -111,7 +111,8 @@ dbrank() {
 	addrkey | import | outbox_dead | retention | replica_digest | verify)
 		echo 6 ;;
 	replica) echo 7 ;;
-	store) echo 8 ;;
+	replica_resync) echo 8 ;;
+	store) echo 9 ;;
 	*) echo 6 ;;
 	esac
 }
