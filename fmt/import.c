@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -250,6 +251,27 @@ fmt_import_read(struct fmt_import *im, FILE *f)
 	return rc < 0 ? rc : DB_OK;
 }
 
+/* An unnamed temporary file in $TMPDIR or /tmp (mode 0600: it holds
+ * personal data), or NULL with errno set. */
+static FILE *
+fmt_import_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	snprintf(path, sizeof(path), "%s/consentctl-import.XXXXXX", dir);
+	if ((fd = mkstemp(path)) < 0)
+		return NULL;
+	unlink(path);
+	if ((f = fdopen(fd, "w+")) == NULL)
+		close(fd);
+	return f;
+}
+
 /*
  * The input to read once per pass: f from where it stands, or when f
  * cannot seek a temporary copy of the rest of it (*spool, to be closed).
@@ -264,7 +286,7 @@ fmt_import_input(struct fmt_import *im, FILE *f, FILE **spool, off_t *start)
 	if ((*start = ftello(f)) >= 0 && fseeko(f, *start, SEEK_SET) == 0)
 		return DB_OK;
 	clearerr(f);
-	if ((*spool = tmpfile()) == NULL) {
+	if ((*spool = fmt_import_tmpfile()) == NULL) {
 		snprintf(im->err, im->errsz, "%s: cannot make a temporary "
 			 "copy: %s", im->name, strerror(errno));
 		return DB_ERR_IO;

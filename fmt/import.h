@@ -27,7 +27,8 @@
  * check every row (and the uid rule) before anything is written, then
  * again to write in batches, so memory does not grow with the file (16
  * bytes a row for the check); input that cannot seek is first copied to a
- * temporary file (tmpfile(3)).  A malformed line: returns DB_ERR_INVALID,
+ * temporary file
+ * ($TMPDIR or /tmp, mode 0600, removed from the directory at once).  A malformed line: returns DB_ERR_INVALID,
  * err says "name:LINE: reason", nothing is written.
  */
 int fmt_import_csv_opts(struct db_store *s, FILE *f, const char *name,
