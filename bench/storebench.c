@@ -7,7 +7,7 @@
  *                                   records (the last one ADDR when given)
  *   storebench import DIR FILE      create the store DIR, fmt_import_csv FILE,
  *                                   print "import ROWS SECONDS PEAK_RSS_KB
- *                                   PEAK_ANON_KB"
+ *                                   PEAK_ANON_KB LONGEST_TXN_MS"
  *   storebench export DIR [json]    fmt_export the store to /dev/null, print
  *                                   "export ROWS SECONDS PEAK_RSS_KB
  *                                   PEAK_ANON_KB"
@@ -162,9 +162,10 @@ cmd_gen(unsigned long n, const char *file, const char *extra)
 static int
 cmd_import(const char *dir, const char *file)
 {
+	struct db_import_opts opts;
+	struct db_import_count n;
 	struct db_store *s;
 	char err[512];
-	size_t count = 0;
 	FILE *f;
 	double t0, t1;
 	long anon;
@@ -181,10 +182,11 @@ cmd_import(const char *dir, const char *file)
 		db_close(s);
 		return 1;
 	}
+	memset(&opts, 0, sizeof opts);
 	anon_start();
 	t0 = now_s();
-	rc = fmt_import_csv(s, f, file, (int64_t)time(NULL), &count, err,
-			   sizeof err);
+	rc = fmt_import_csv_opts(s, f, file, (int64_t)time(NULL), &opts, &n,
+				 err, sizeof err);
 	t1 = now_s();
 	anon = anon_end();
 	fclose(f);
@@ -194,8 +196,8 @@ cmd_import(const char *dir, const char *file)
 			db_strerror(rc));
 		return 1;
 	}
-	printf("import %zu %.2f %ld %ld\n", count, t1 - t0, peak_rss_kb(),
-	       anon);
+	printf("import %zu %.2f %ld %ld %lu\n", n.changed, t1 - t0,
+	       peak_rss_kb(), anon, n.batch_ms_max);
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec.h"
 #include "consent_sm.h"
@@ -140,11 +141,14 @@ static int
 db_import_flush(struct db_import *im)
 {
 	MDB_txn *txn = NULL;
+	struct timespec t0, t1;
+	unsigned long ms;
 	size_t i;
 	int rc, dry = im->opts->dry_run;
 
 	if (im->nbatch == 0)
 		return DB_OK;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = db_txn_begin(im->s, dry, &txn);
 	for (i = 0; rc == DB_OK && i < im->nbatch; i++)
 		rc = db_import_put(im, txn, i);
@@ -156,6 +160,11 @@ db_import_flush(struct db_import *im)
 	}
 	if (txn != NULL)
 		db_txn_abort(txn);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (unsigned long)((t1.tv_sec - t0.tv_sec) * 1000 +
+			     (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	if (ms > im->count->batch_ms_max)
+		im->count->batch_ms_max = ms;
 	im->nbatch = 0;
 	buf_reset(&im->arena);
 	buf_reset(&im->rows);

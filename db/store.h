@@ -265,7 +265,9 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
  * written (each batch is read in a read transaction).  opts->note (may be
  * NULL) hears the outcome of every row.  A store error while writing
  * (e.g. DB_ERR_FULL) leaves the batches already committed in place and
- * says so in err.  db_import_free frees what the import holds.
+ * says so in err.  count->batch_ms_max is the longest a write transaction
+ * of the import held the store's write lock, in ms.  db_import_free frees
+ * what the import holds.
  */
 #define DB_IMPORT_BATCH 10000
 struct db_sm_result;
@@ -282,6 +284,7 @@ struct db_import_opts {
 struct db_import_count {
 	size_t changed, same, refused;
 	size_t no_proof; /* of refused: confirmed rows without proof */
+	unsigned long batch_ms_max; /* the longest write transaction */
 };
 int db_import_begin(struct db_store *s, const char *name, int64_t now,
 		    const struct db_import_opts *opts,
