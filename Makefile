@@ -205,8 +205,8 @@ $(BUILD)/evidence_bench: bench/evidence_bench.c $(TESTABLE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTABLE_OBJ) $(MILTER_LIBS) \
 		$(PQ_LIBS) $(LDLIBS)
 
-$(BUILD)/policybench: bench/policybench.c $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+$(BUILD)/policybench: bench/policybench.c $(SHARED_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LDLIBS)
 
 bench: all $(BUILD)/evidence_bench $(BUILD)/policybench
 	@sh bench/run.sh $(BUILD)

@@ -81,13 +81,14 @@ cg_need postfix smtp-source smtp-sink opendkim opendkim-genkey pkg-config cc ar
 cg_watchdog 2400
 
 W=$CG_TMP/bench
-mkdir -p "$W/bin" "$W/res" "$W/build/db" "$W/build/common"
+mkdir -p "$W/bin" "$W/res" "$W/build/db" "$W/build/common" "$W/build/fmt"
 chmod 755 "$W" "$W/build"
 # Measure one snapshot of the build: a rebuild in the tree during the run
 # (another make) must not swap binaries or store formats under us.
 cp "$CG_BUILD/consentgate" "$CG_BUILD/consentctl" "$CG_BUILD/evidence_bench" \
 	"$CG_BUILD/policybench" "$W/build/" &&
-	cp "$CG_BUILD"/db/*.o "$W/build/db/" && cp "$CG_BUILD"/common/*.o "$W/build/common/" ||
+	cp "$CG_BUILD"/db/*.o "$W/build/db/" && cp "$CG_BUILD"/common/*.o "$W/build/common/" &&
+	cp "$CG_BUILD"/fmt/*.o "$W/build/fmt/" ||
 	bench_die "cannot copy the build from $CG_BUILD"
 BENCH_SRC_BUILD=$CG_BUILD
 CG_BUILD=$W/build
