@@ -182,6 +182,17 @@ db_import_check_index(struct db_import *im, const char *addr,
 							 strlen(c->uid)) | 2;
 	if (c->uid[0] == '\0')
 		return DB_OK;
+	/* A new snapshot now and then: a long check must not pin pages the
+	 * milter's writes would reuse. */
+	if (++ck->lookups % DB_IMPORT_BATCH == 0) {
+		db_txn_abort(ck->txn);
+		ck->txn = NULL;
+		if ((rc = db_txn_begin(im->s, 1, &ck->txn)) != DB_OK) {
+			snprintf(im->err, im->errsz, "%s: %s", im->name,
+				 db_strerror(rc));
+			return rc;
+		}
+	}
 	rc = db_uid_owner_txn(im->s, ck->txn, c->uid, owner, sizeof(owner));
 	if (rc == DB_NOTFOUND || rc == DB_ERR_CORRUPT ||
 	    (rc == DB_OK && strcmp(owner, addr) == 0))

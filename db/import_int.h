@@ -34,6 +34,7 @@ struct db_import_check {
 	size_t amask;
 	unsigned char *bits; /* per row: DB_IMPORT_BIT_* */
 	MDB_txn *txn;	     /* read: the store's uid owners */
+	size_t lookups;	     /* of uid owners, in this transaction's pass */
 	GArray *owners;	     /* struct db_import_owner: uid held elsewhere */
 	GHashTable *addr;    /* verify: address hash -> address */
 	GHashTable *uid;     /* verify: uid -> struct db_import_seen */
