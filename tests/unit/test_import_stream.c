@@ -377,14 +377,24 @@ test_rows_not_held(void **state)
 	struct db_import_opts o;
 	struct db_import_count c;
 	char src[191], err[256];
-	GString *g = g_string_new(HEADER);
+	GString *g;
 	size_t base, peak = 0, size, n;
 	const char *path;
 	FILE *fp;
 	int i;
 
+	/* Under valgrind or a sanitizer malloc is not glibc's: no count. */
+	base = heap_now();
+	path = malloc(4 << 20);
+	assert_non_null(path);
+	memset((char *)path, 1, 4 << 20);
+	size = heap_now();
+	free((char *)path);
+	if (size < base + (4 << 20))
+		skip();
 	memset(src, 's', 190);
 	src[190] = '\0';
+	g = g_string_new(HEADER);
 	for (i = 1; i <= 2 * ROWS; i++)
 		g_string_append_printf(g, "s%d@example.org,confirmed,,"
 				       "198.51.100.1,1700000000,1700000600,,"
