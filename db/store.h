@@ -227,16 +227,23 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
 
 /*
  * The writing half of an import (db/import.c); the formats that fill it
- * are in fmt/ (fmt/import.h says what a CSV row means).
+ * are in fmt/ (fmt/import.h says what a CSV row means).  It streams: the
+ * reader reads its file once per pass and memory stays bounded by one
+ * batch of rows plus 16 bytes per row during the check.
  *
  * db_import_begin starts an import named name (in errors) at time now;
- * DB_ERR_READONLY on a read-only store.  db_import_add keeps one checked
- * row, line LINE of the file: its address (normalised), its record and
- * fields, the 1 << DB_ROW_* (consent_sm.h) of each field the row sets.
+ * DB_ERR_READONLY on a read-only store.  Then, while db_import_next
+ * returns 1, the reader reads its rows from the first and hands each
+ * checked one to db_import_add: line LINE of the file, its address
+ * (normalised), its record and fields, the 1 << DB_ROW_* (consent_sm.h) of
+ * each field the row sets.  db_import_next returns 0 when the import is
+ * done, <0 on a failure (err says why); every pass must add the same rows
+ * (a file that changes between passes stops the import, DB_ERR_INVALID).
  * db_import_error writes "name:LINE: reason" into err for a row the
- * reader refuses and returns DB_ERR_INVALID.
+ * reader refuses and returns DB_ERR_INVALID; the reader then stops, and
+ * as long as it does so in the first pass nothing has been written.
  *
- * db_import_run then merges the rows by time through the consent state
+ * The rows merge by time through the consent state
  * machine (consent_sm.h, db_sm_merge_row), each in the order added against
  * the record as the rows before left it: a newer doi_sent is a DOI send,
  * the state is an event (confirmed: a confirmation at the row's confirmed
@@ -248,16 +255,20 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
  * confirmed row lacks its time or both ip and source) is skipped and
  * counted; a new record without state is pending, created now.  A uid
  * given to two addresses, or already held by an address the rows do not
- * move off it, is an error (DB_ERR_INVALID, nothing written).
+ * move off it, is an error (DB_ERR_INVALID, nothing written); only the
+ * last row of each address counts for this rule.
  *
  * Records are written in transactions of DB_IMPORT_BATCH rows, each
  * changed record with one consent-kind evidence record made from opts->e
  * (its ref with "-N" appended, rules prefixed with "FILE:LINE, ",
  * recipients the address, client_ip the record's ip, before and after its
  * states); unchanged rows write nothing.  With opts->dry_run nothing is
- * written.  opts->note (may be NULL) hears the outcome of every row.  A
- * store error while writing (e.g. DB_ERR_FULL) leaves the batches already
- * committed in place and says so in err.  db_import_free frees the rows.
+ * written (each batch is read in a read transaction).  opts->note (may be
+ * NULL) hears the outcome of every row.  A store error while writing
+ * (e.g. DB_ERR_FULL) leaves the batches already committed in place and
+ * says so in err.  count->batch_ms_max is the longest a write transaction
+ * of the import held the store's write lock, in ms.  db_import_free frees
+ * what the import holds.
  */
 #define DB_IMPORT_BATCH 10000
 struct db_sm_result;
@@ -274,6 +285,7 @@ struct db_import_opts {
 struct db_import_count {
 	size_t changed, same, refused;
 	size_t no_proof; /* of refused: confirmed rows without proof */
+	unsigned long batch_ms_max; /* the longest write transaction */
 };
 int db_import_begin(struct db_store *s, const char *name, int64_t now,
 		    const struct db_import_opts *opts,
@@ -283,7 +295,7 @@ int db_import_add(struct db_import *im, unsigned long line, const char *addr,
 		  const struct db_consent *c, unsigned int mask);
 int db_import_error(struct db_import *im, unsigned long line,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int db_import_run(struct db_import *im);
+int db_import_next(struct db_import *im);
 void db_import_free(struct db_import *im);
 
 /* One rule that fired, for the record (strings borrowed by the caller). */

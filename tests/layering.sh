@@ -98,7 +98,7 @@ if [ -n "$allowed_seen" ]; then
 fi
 
 # ---- db/: the module table of db/store_int.h, bottom (0) to top.  A module
-# calls only modules of lower rows.  A module missing here ranks as 6 (it
+# calls only modules of lower rows.  A module missing here ranks as 7 (it
 # may call anything but open and close; nothing below it may call it).
 dbrank() {
 	case $1 in
@@ -108,12 +108,13 @@ dbrank() {
 	write | evview) echo 3 ;;
 	consent_sm) echo 4 ;;
 	consent_merge) echo 5 ;;
+	import_check) echo 6 ;;
 	addrkey | import | outbox_dead | retention | replica_digest | verify)
-		echo 6 ;;
-	replica) echo 7 ;;
-	replica_resync) echo 8 ;;
-	store) echo 9 ;;
-	*) echo 6 ;;
+		echo 7 ;;
+	replica) echo 8 ;;
+	replica_resync) echo 9 ;;
+	store) echo 10 ;;
+	*) echo 7 ;;
 	esac
 }
 if ls "$BUILD"/db/*.o >/dev/null 2>&1 && command -v nm >/dev/null; then
