@@ -164,8 +164,8 @@ pol_targets_endpoint(const struct pol_ctx *x, const struct pol_unsub *u,
 	if (!worded || (x->ps->unsubscribe_url && *x->ps->unsubscribe_url))
 		return 0;
 	return url_scheme_is(target, "https") &&
-	       pol_url_host(target, host, sizeof(host)) == 0 &&
-	       pol_url_host(u->https, lu_host, sizeof(lu_host)) == 0 &&
+	       pol_url_host_x(x, target, host, sizeof(host)) == 0 &&
+	       pol_url_host_x(x, u->https, lu_host, sizeof(lu_host)) == 0 &&
 	       strcmp(host, lu_host) == 0;
 }
 

@@ -23,7 +23,8 @@
 static int
 pol_url_leaks(const struct pol_ctx *x, const char *url)
 {
-	struct pol_scan s;
+	struct pol_scan tmp;
+	const struct pol_scan *s;
 	char host[POL_HOST_MAX];
 	size_t i;
 	int found = -1;
@@ -32,20 +33,18 @@ pol_url_leaks(const struct pol_ctx *x, const char *url)
 	 * up in no server log or referrer. */
 	if (pol_url_scheme_is(url, "mailto:"))
 		return -1;
-	if (pol_scan_url(url, &s) < 0) {
-		pol_scan_free(&s);
+	if ((s = pol_scan_url_x(x, url, &tmp)) == NULL)
 		return -2;
-	}
-	if (pol_url_host(url, host, sizeof(host)) < 0)
+	if (pol_url_host_x(x, url, host, sizeof(host)) < 0)
 		host[0] = '\0';
 	for (i = 0; i < x->env->nrcpts && found == -1; i++) {
 		const char *a = x->env->rcpts[i].addr;
 
 		if (a != NULL && strchr(a, '@') != NULL &&
-		    pol_scan_has_address(&s, a, host[0] ? host : NULL))
+		    pol_scan_has_address(s, a, host[0] ? host : NULL))
 			found = (int)i;
 	}
-	pol_scan_free(&s);
+	pol_scan_done(s, &tmp);
 	return found;
 }
 
