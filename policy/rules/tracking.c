@@ -97,7 +97,7 @@ pol_collect_tokens(const struct pol_ctx *x, struct pol_tokens *t)
 	memset(t, 0, sizeof(*t));
 	if (lu)
 		pol_header_uris(lu, pol_lu_tokens_cb, t);
-	if (pol_doi_confirm_uid(x->ps, x->msg, uid, sizeof(uid)))
+	if (pol_doi_confirm_uid_x(x, uid, sizeof(uid)))
 		pol_token_add(t, uid, strlen(uid));
 	if (mid && strchr(mid, '@')) {
 		snprintf(local, sizeof(local), "%.*s",
@@ -318,8 +318,8 @@ pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
 	/* The DOI links themselves: a mailing tool serves them from the host
 	 * it tracks with, and their click is the recipient's answer, recorded
 	 * as consent evidence, not tracking. */
-	if (pol_url_has_prefix(l->url, x->ps->confirm_url) ||
-	    pol_url_has_prefix(l->url, x->ps->doi_cancel_url))
+	if (pol_url_has_prefix_x(x, l->url, x->ps->confirm_url) ||
+	    pol_url_has_prefix_x(x, l->url, x->ps->doi_cancel_url))
 		return 0;
 	if (pol_host_in_list(host, td->v, td->n)) {
 		snprintf(what, whatsz, "link through tracking domain %s", host);

@@ -158,8 +158,8 @@ pol_targets_endpoint(const struct pol_ctx *x, const struct pol_unsub *u,
 		return 0;
 	if (pol_url_unwrap_x(x, url, target, sizeof(target)) < 0)
 		return -1;
-	if (pol_url_has_prefix(url, u->endpoint) ||
-	    pol_url_has_prefix(target, u->endpoint))
+	if (pol_url_has_prefix_x(x, url, u->endpoint) ||
+	    pol_url_has_prefix_x(x, target, u->endpoint))
 		return 1;
 	if (!worded || (x->ps->unsubscribe_url && *x->ps->unsubscribe_url))
 		return 0;

@@ -292,6 +292,8 @@ struct pol_memo_url {
 	int has_host;
 	char host[POL_HOST_MAX];
 	struct pol_scan *scan;  /* pol_scan_url's result, or NULL */
+	char *norm;             /* url_normalise's result, when has_norm */
+	int has_norm;           /* (NULL then: it does not parse) */
 };
 
 struct pol_memo {
@@ -306,6 +308,7 @@ pol_memo_url_free(gpointer p)
 	if (e == NULL)
 		return;
 	free(e->target);
+	free(e->norm);
 	if (e->scan) {
 		pol_scan_free(e->scan);
 		free(e->scan);
@@ -410,6 +413,22 @@ pol_scan_url_x(const struct pol_ctx *x, const char *url, struct pol_scan *tmp)
 	if (s != tmp)
 		e->scan = s;
 	return s;
+}
+
+int
+pol_url_has_prefix_x(const struct pol_ctx *x, const char *url,
+		     const char *prefix)
+{
+	struct pol_memo_url *e;
+
+	if (prefix == NULL || *prefix == '\0' || url == NULL ||
+	    (e = pol_memo_url(x, url)) == NULL)
+		return pol_url_has_prefix(url, prefix);
+	if (!e->has_norm) {
+		e->norm = url_normalise(url);
+		e->has_norm = 1;
+	}
+	return url_normal_has_prefix(e->norm, prefix);
 }
 
 void

@@ -84,6 +84,11 @@ int pol_url_unwrap_x(const struct pol_ctx *x, const char *url, char *out,
  * at least POL_HOST_MAX; a smaller buffer is not remembered). */
 int pol_url_host_x(const struct pol_ctx *x, const char *url, char *host,
 		   size_t hostsz);
+/* pol_url_has_prefix() with url normalised once for the evaluation. */
+int pol_url_has_prefix_x(const struct pol_ctx *x, const char *url,
+			 const char *prefix);
+/* pol_doi_confirm_uid (policy.h) with the evaluation's memo (doi.c). */
+int pol_doi_confirm_uid_x(const struct pol_ctx *x, char *out, size_t outsz);
 /* pol_scan_url() remembered for the evaluation: the scan of url, borrowed
  * from the memo, or tmp filled when nothing can be remembered; NULL when
  * memory ran out.  Hand it back with pol_scan_done(result, tmp). */
