@@ -378,16 +378,20 @@ tracking_check(const struct pol_ctx *x, struct pol_verdict *v)
 		if ((r = pol_image_tracks(x, &m->images[i], &t, what,
 					  sizeof(what))) < 0)
 			return -1;
+		if (r == 0)
+			continue; /* the place is written only for a hit */
 		pol_where_part(m, m->images[i].part, 0, where, sizeof(where));
-		if (r && pol_tracking_hits(x, v, where, what) < 0)
+		if (pol_tracking_hits(x, v, where, what) < 0)
 			return -1;
 	}
 	for (i = 0; i < m->nlinks; i++) {
 		if ((r = pol_link_tracks(x, &m->links[i], what, sizeof(what))) < 0)
 			return -1;
+		if (r == 0)
+			continue;
 		pol_where_part(m, m->links[i].part, m->links[i].line, where,
 			       sizeof(where));
-		if (r && pol_tracking_hits(x, v, where, what) < 0)
+		if (pol_tracking_hits(x, v, where, what) < 0)
 			return -1;
 	}
 	return 0;
