@@ -138,32 +138,6 @@ pol_text_part_clear(struct pol_text_part *p)
 	free(p->line_start);
 }
 
-/* The line index of a plain part (see message.h); POL_ERR_NOMEM or 0. */
-static int
-pol_index_lines(struct pol_text_part *p)
-{
-	const char *s = p->text, *e = s + p->text_len, *nl;
-	size_t n = 1, cap = 64;
-
-	if ((p->line_start = malloc(cap * sizeof(size_t))) == NULL)
-		return POL_ERR_NOMEM;
-	p->line_start[0] = 0;
-	while ((nl = memchr(s, '\n', (size_t)(e - s))) != NULL) {
-		if (n == cap) {
-			size_t *g = realloc(p->line_start, cap * 2 * sizeof(size_t));
-
-			if (g == NULL)
-				return POL_ERR_NOMEM;
-			p->line_start = g;
-			cap *= 2;
-		}
-		s = nl + 1;
-		p->line_start[n++] = (size_t)(s - p->text);
-	}
-	p->nlines = n;
-	return 0;
-}
-
 void
 pol_message_free(struct pol_message *m)
 {
