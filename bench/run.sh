@@ -500,14 +500,7 @@ if [ -z "${BENCH_NO_STORE:-}" ]; then
 	echo "  db_consent_get on $BIG_N records, random hits, 4 threads: $4 lookups/s ($2 lookups in $3 s)"
 fi
 echo
-echo "policy alone (bench/policybench.c: parse, reader's view, every rule; CPU per message;"
-echo "  one recipient with consent and without tracking consent, so verdicts differ from the test sets):"
-"$CG_BUILD/policybench" "$ROOT/tests/data/rules.conf" 300 "$NL" 2>&1 | sed 's/^/  /'
-for rwdir in "$ROOT"/tests/data/realworld/*/; do
-	[ -f "$rwdir/realworld.conf" ] || continue
-	"$CG_BUILD/policybench" "$rwdir/realworld.conf" 100 "$rwdir"*.eml 2>&1 |
-		sed "s|$ROOT/||; s/^/  /"
-done
+sh "$BENCH_DIR/policy.sh" "$CG_BUILD" "$NL"
 echo
 echo "evidence group commit (bench/evidence_bench.c: 20 threads, durable before answer):"
 EVDIR=$(mktemp -d /tmp/cgevbench.XXXXXX)
