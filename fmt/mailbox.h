@@ -27,7 +27,8 @@ typedef int (*fmt_mail_cb)(const struct fmt_mail *m, void *arg);
  * starts with "From " an mbox (messages split with GMime's mbox parser,
  * the From_ line and the blank line before the next one removed, one '>'
  * taken from each line matching ">+From "), any other file one message.
- * Returns 0, cb's non-zero value, or -1 with err set (cannot read path).
+ * GMime must be initialised (pol_init).  Returns 0, cb's non-zero value,
+ * or -1 with err set (cannot read path).
  */
 int fmt_mailbox_read(const char *path, fmt_mail_cb cb, void *arg, char *err,
 		     size_t errsz);
