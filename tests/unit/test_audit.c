@@ -8,7 +8,8 @@
  * evidence here (erin).  Decisions are inserted directly: a marketing mail
  * accepted after bob's withdrawal and one accepted between carol's click
  * and its ingestion must be listed with their refs and make the exit code
- * 3; mails before a withdrawal or after the new opt-in must not.
+ * 3; mails before a withdrawal or after the new opt-in must not.  stats
+ * and the HTML report show the latency summary.
  */
 #include "testlib.h"
 
@@ -314,6 +315,15 @@ test_stats_latency(void **state)
 	assert_non_null(strstr(out, "withdrawal latency"));
 	assert_non_null(strstr(out, "enforced within 48 hours: 4 of 5"));
 	assert_non_null(strstr(out, "accepted after a withdrawal: 2\n"));
+	free(out);
+	out = test_run(*state, ctl_cmd_report, "report", &rc, "--html", "-",
+		       NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	assert_non_null(strstr(out, "median 01:00:00, p95 "));
+	assert_non_null(strstr(out, "enforced within 48 hours: 4;"));
+	assert_non_null(strstr(out, "<div class=\"card bad\"><div class=\"v\">"
+			       "2</div><div class=\"l\">Marketing mails "
+			       "accepted after a withdrawal"));
 	free(out);
 }
 
