@@ -21,6 +21,10 @@
  * recipients as new addresses), and the output says so.  Exit 0 when every
  * file passes, 1 when any is refused or cannot be read, 2 on usage or
  * config errors.  Owns: the message buffer and model of one file at a time.
+ *
+ * The evaluation itself (ctl_check_eval, check.h) takes a message's bytes
+ * and, optionally, the envelope it had; `consentctl replay` runs archived
+ * mail through it, so both judge exactly as the milter does.
  */
 #include <errno.h>
 #include <getopt.h>
