@@ -254,7 +254,8 @@ test_audit_text(void **state)
 	g_free(l);
 	assert_non_null(strstr(out, "ref d-carol-late"));
 	/* dave's mail after the new opt-in is no late mail. */
-	test_line(out, "2026-11-14T10:00:00Z dave@d.example withdrawn by");
+	g_free(test_line(out, "2026-11-14T10:00:00Z dave@d.example withdrawn "
+			 "by"));
 	assert_null(strstr(out, "d-dave"));
 	l = test_line(out, "2026-11-16T10:00:00Z erin@e.example withdrawn by "
 		      "replica (ref -): stored -, first refusal "

@@ -47,13 +47,15 @@ test_milter_sha256(void **state)
 		"line one\r\n"
 		"line two\r\n";
 	char got[65], crlf[65];
-	gchar *want, *dos;
+	gchar *want, *dos, **lines;
 
 	(void)state;
 	want = g_compute_checksum_for_string(G_CHECKSUM_SHA256, milter, -1);
 	fmt_milter_sha256(file, strlen(file), got);
 	assert_string_equal(got, want);
-	dos = g_strjoinv("\r\n", g_strsplit(file, "\n", -1));
+	lines = g_strsplit(file, "\n", -1);
+	dos = g_strjoinv("\r\n", lines);
+	g_strfreev(lines);
 	fmt_milter_sha256(dos, strlen(dos), crlf);
 	assert_string_equal(crlf, want);
 	g_free(dos);
