@@ -172,6 +172,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/rcpt-refusals.sh $(BUILD)
 	@sh tests/e2e/reimport.sh $(BUILD)
 	@sh tests/e2e/lists.sh $(BUILD)
+	@sh tests/e2e/replay.sh $(BUILD)
 	@sh tests/e2e/chroot.sh $(BUILD)
 	@sh tests/e2e/dkim.sh $(BUILD)
 

@@ -21,6 +21,10 @@
  * recipients as new addresses), and the output says so.  Exit 0 when every
  * file passes, 1 when any is refused or cannot be read, 2 on usage or
  * config errors.  Owns: the message buffer and model of one file at a time.
+ *
+ * The evaluation itself (ctl_check_eval, check.h) takes a message's bytes
+ * and, optionally, the envelope it had; `consentctl replay` runs archived
+ * mail through it, so both judge exactly as the milter does.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,25 +40,7 @@
 #include "../gate/spf.h"
 #include "../policy/adwalk.h"
 #include "../policy/restscan.h"
-#include "ctl.h"
-
-#define CHECK_MAX_RCPTS 64
-
-struct check_opts {
-	const char *from;
-	const char *profile; /* --profile, NULL: chosen from the mail */
-	char *to[CHECK_MAX_RCPTS];
-	size_t nto;
-	int cls;      /* -1: classify */
-	int tracking; /* assumed tracking consent without a store */
-	int json;
-	int explain;
-	struct cfg *cfg;
-	struct db_store *store;
-	int nfiles;   /* files printed so far (JSON commas) */
-	int spf_ready;
-	double started_ms; /* CPU time when the current file began */
-};
+#include "check.h"
 
 /* Read a whole file, bounded by MaxMessageSize (+1 to see "too large"). */
 static int
@@ -86,13 +72,17 @@ check_read(const char *path, struct buf *b, char *err, size_t errsz)
 
 /* Fill the recipients (from --to or the message's To/Cc) with consent. */
 static int
-check_recipients(struct check_opts *o, const struct pol_message *m, int cls,
-		 struct pol_recipient *r, size_t *nr)
+check_recipients(struct ctl_check *o, const struct pol_message *m, int cls,
+		 const struct ctl_check_env *ev, struct pol_recipient *r,
+		 size_t *nr)
 {
 	static const char *const placeholder = "recipient@example.invalid";
 	size_t i, n = 0;
 
-	if (o->nto) {
+	if (ev && ev->rcpts) {
+		for (i = 0; i < ev->nrcpts && n < CHECK_MAX_RCPTS; i++)
+			r[n++].addr = ev->rcpts[i];
+	} else if (o->nto) {
 		for (i = 0; i < o->nto; i++)
 			r[n++].addr = o->to[i];
 	} else {
@@ -116,7 +106,7 @@ check_recipients(struct check_opts *o, const struct pol_message *m, int cls,
 }
 
 static void
-check_print_text(const struct check_opts *o, const char *file,
+check_print_text(const struct ctl_check *o, const char *file,
 		 const struct pol_verdict *v, const struct pol_recipient *r)
 {
 	size_t i;
@@ -153,7 +143,7 @@ check_cpu_ms(void)
 }
 
 static void
-check_print_json(struct check_opts *o, const char *file,
+check_print_json(struct ctl_check *o, const char *file,
 		 const struct pol_verdict *v, const struct pol_recipient *r,
 		 const char *error)
 {
@@ -216,7 +206,7 @@ check_explain_sentence(void *arg, const struct pol_ad_seen *seen)
 }
 
 static void
-check_explain(const struct check_opts *o, const struct pol_message *m)
+check_explain(const struct ctl_check *o, const struct pol_message *m)
 {
 	printf("  sentences (score; * at or above the threshold %.4f):\n",
 	       pol_ad_threshold(cfg_pol(o->cfg)));
@@ -231,78 +221,108 @@ check_profile_named(struct cfg *base, const char *name)
 	return strcmp(name, "none") == 0 ? base : cfg_profile_named(base, name);
 }
 
-/* Check one file; returns 0 pass, 1 refused or unreadable, 2 internal. */
-static int
-check_file(struct check_opts *o, const char *path)
+int
+ctl_check_eval(struct ctl_check *o, const char *data, size_t len,
+	       const struct ctl_check_env *ev, struct ctl_check_result *res,
+	       char *err, size_t errsz)
 {
-	struct buf raw = BUF_INIT;
 	struct pol_limits lim = {(size_t)o->cfg->pol.max_parts,
 				 (unsigned)o->cfg->pol.max_mime_depth, 0, 0};
-	struct pol_message *m = NULL;
-	struct pol_recipient r[CHECK_MAX_RCPTS];
 	struct pol_envelope env;
-	struct pol_verdict v = {POL_CLASS_OTHER, NULL, 0, POL_ACTION_PASS};
-	char err[256], sender[ADDR_MAX + 1];
+	char *sender = res->sender;
+	const char *from = ev && ev->sender ? ev->sender : o->from;
 	struct pol_restscan rest;
 	size_t keep;
-	int rc = 1;
 	enum pol_class cls;
 	struct cfg *base = o->cfg;
 
-	o->started_ms = check_cpu_ms();
-	if (check_read(path, &raw, err, sizeof(err)) < 0)
-		goto error;
+	memset(res, 0, sizeof(*res));
+	res->v.cls = POL_CLASS_OTHER;
+	res->v.action = POL_ACTION_PASS;
 	/* The same cut as the milter: headers whole, MaxMessageSize of body,
 	 * the rest only scanned for ConfirmURL. */
 	pol_restscan_init(&rest, o->cfg->pol.confirm_url);
-	keep = pol_restscan_split(&rest, raw.data ? raw.data : "", raw.len,
+	keep = pol_restscan_split(&rest, data, len,
 				  (size_t)o->cfg->pol.max_message_size);
-	if (pol_message_parse(raw.data ? raw.data : "", keep, &lim, &m) != POL_OK) {
-		snprintf(err, sizeof(err), "out of memory parsing the message");
-		goto error;
+	if (pol_message_parse(data, keep, &lim, &res->m) != POL_OK) {
+		snprintf(err, errsz, "out of memory parsing the message");
+		return -1;
 	}
-	if (keep < raw.len)
-		m->flags |= POL_MSG_OVER_SIZE;
+	if (keep < len)
+		res->m->flags |= POL_MSG_OVER_SIZE;
 	if (pol_restscan_found(&rest))
-		m->flags |= POL_MSG_REST_CONFIRM;
+		res->m->flags |= POL_MSG_REST_CONFIRM;
 	memset(&env, 0, sizeof(env));
-	if (o->from == NULL || addr_normalise_sender(o->from, sender, sizeof(sender)) < 0)
-		snprintf(sender, sizeof(sender), "%s", m->from_addr);
+	if (from == NULL ||
+	    addr_normalise_sender(from, sender, sizeof(res->sender)) < 0)
+		snprintf(sender, sizeof(res->sender), "%s", res->m->from_addr);
 	/* The brand profile, as the milter chooses it, for the rest. */
-	o->cfg = o->profile ? check_profile_named(base, o->profile)
-			    : cfg_profile_select(base, o->from ? sender : NULL,
-						 m->from_addr);
-	if (o->cfg == NULL)
-		o->cfg = base;
+	res->cfg = o->profile ? check_profile_named(base, o->profile)
+			      : cfg_profile_select(base, from ? sender : NULL,
+						   res->m->from_addr);
+	if (res->cfg == NULL)
+		res->cfg = base;
 	env.sender = sender;
-	env.client_ip = "127.0.0.1";
-	env.tls = 1;
+	env.client_ip = ev && ev->client_ip ? ev->client_ip : "127.0.0.1";
+	env.tls = ev && ev->has_tls ? ev->tls : 1;
 	env.now = (int64_t)time(NULL);
 	cls = o->cls >= 0 ? (enum pol_class)o->cls
-			 : pol_classify(cfg_pol(o->cfg), &env, m);
-	if (check_recipients(o, m, cls, r, &env.nrcpts) < 0) {
-		snprintf(err, sizeof(err), "consent store lookup failed");
-		goto error;
+			 : pol_classify(cfg_pol(res->cfg), &env, res->m);
+	if (check_recipients(o, res->m, cls, ev, res->r, &env.nrcpts) < 0) {
+		snprintf(err, errsz, "consent store lookup failed");
+		return -1;
 	}
-	env.rcpts = r;
-	if (o->cfg->pol.spf_egress_address && o->cfg->pol.spf_egress_address[0] &&
-	    sender[0] && (cls == POL_CLASS_DOI || cls == POL_CLASS_MARKETING)) {
+	res->nrcpts = env.nrcpts;
+	env.rcpts = res->r;
+	if (res->cfg->pol.spf_egress_address &&
+	    res->cfg->pol.spf_egress_address[0] && sender[0] &&
+	    (cls == POL_CLASS_DOI || cls == POL_CLASS_MARKETING)) {
 		if (!o->spf_ready && gate_spf_init() == 0)
 			o->spf_ready = 1;
-		env.spf_result = gate_spf_check(o->cfg->pol.spf_egress_address, sender,
-					      NULL, o->cfg->spf_cache_ttl);
+		env.spf_result = gate_spf_check(res->cfg->pol.spf_egress_address,
+						sender, NULL,
+						res->cfg->spf_cache_ttl);
 	}
-	if (pol_evaluate(cfg_pol(o->cfg), &env, m, cls, &v) != POL_OK) {
-		snprintf(err, sizeof(err), "out of memory evaluating the policy");
+	if (pol_evaluate(cfg_pol(res->cfg), &env, res->m, cls, &res->v) !=
+	    POL_OK) {
+		snprintf(err, errsz, "out of memory evaluating the policy");
+		return -1;
+	}
+	return 0;
+}
+
+void
+ctl_check_result_clear(struct ctl_check_result *res)
+{
+	pol_verdict_clear(&res->v);
+	pol_message_free(res->m);
+	res->m = NULL;
+}
+
+/* Check one file; returns 0 pass, 1 refused or unreadable, 2 internal. */
+static int
+check_file(struct ctl_check *o, const char *path)
+{
+	struct buf raw = BUF_INIT;
+	struct ctl_check_result res;
+	char err[256];
+	int rc = 1;
+	struct cfg *base = o->cfg;
+
+	memset(&res, 0, sizeof(res));
+	o->started_ms = check_cpu_ms();
+	if (check_read(path, &raw, err, sizeof(err)) < 0 ||
+	    ctl_check_eval(o, raw.data ? raw.data : "", raw.len, NULL, &res,
+			   err, sizeof(err)) < 0)
 		goto error;
-	}
+	o->cfg = res.cfg;
 	if (o->json)
-		check_print_json(o, path, &v, r, NULL);
+		check_print_json(o, path, &res.v, res.r, NULL);
 	else
-		check_print_text(o, path, &v, r);
+		check_print_text(o, path, &res.v, res.r);
 	if (o->explain && !o->json)
-		check_explain(o, m);
-	rc = v.action == POL_ACTION_PASS ? 0 : 1;
+		check_explain(o, res.m);
+	rc = res.v.action == POL_ACTION_PASS ? 0 : 1;
 	goto out;
 error:
 	if (o->json)
@@ -311,14 +331,13 @@ error:
 		printf("%s: error: %s\n", path, err);
 out:
 	o->cfg = base;
-	pol_verdict_clear(&v);
-	pol_message_free(m);
+	ctl_check_result_clear(&res);
 	buf_free(&raw);
 	return rc;
 }
 
 static int
-check_options(struct check_opts *o, const struct ctl_command *cmd, int argc,
+check_options(struct ctl_check *o, const struct ctl_command *cmd, int argc,
 	      char **argv)
 {
 	static const struct option longopts[] = {
@@ -377,8 +396,8 @@ check_options(struct check_opts *o, const struct ctl_command *cmd, int argc,
 }
 
 /* The store, when -d names one or the config's ConsentDB opens. */
-static void
-check_open_store(struct ctl_ctx *ctx, struct check_opts *o)
+void
+ctl_check_open_store(struct ctl_ctx *ctx, struct ctl_check *o)
 {
 	char err[256];
 
@@ -397,7 +416,7 @@ int
 ctl_cmd_check(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	      char **argv)
 {
-	struct check_opts o;
+	struct ctl_check o;
 	int rc, i, worst = 0, r;
 	size_t k;
 
@@ -421,7 +440,7 @@ ctl_cmd_check(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		goto out;
 	}
 	pol_init();
-	check_open_store(ctx, &o);
+	ctl_check_open_store(ctx, &o);
 	if (ctx->dir && o.store == NULL) {
 		ctl_error("%s: cannot open the store", ctx->dir);
 		rc = CTL_EXIT_USAGE;
@@ -451,4 +470,12 @@ out:
 		gate_spf_shutdown();
 	cfg_unref(o.cfg);
 	return rc;
+}
+
+void
+ctl_check_done(struct ctl_check *o)
+{
+	if (o->spf_ready)
+		gate_spf_shutdown();
+	o->spf_ready = 0;
 }

@@ -130,6 +130,7 @@ ctl_agg_free(struct ctl_agg *a)
 		g_hash_table_destroy(all[i]);
 	for (i = 0; i < CTL_REPORT_LATEST; i++)
 		ctl_evrec_free(&a->latest[i]);
+	ctl_wd_free(&a->wd);
 }
 
 /* Did a rule of r before the i-th already name the i-th's id? */
@@ -327,6 +328,8 @@ ctl_agg_run(struct ctl_ctx *ctx, const struct ctl_evfilter *f,
 	rc = ctl_evrec_walk(s, f, ctl_agg_one, a, &bad);
 	if (rc == DB_OK)
 		rc = db_consent_foreach(s, ctl_agg_consent, a);
+	if (rc == DB_OK)
+		rc = ctl_wd_run(s, f, &a->wd);
 	db_close(s);
 	return rc == DB_OK && bad == 0 ? CTL_EXIT_OK : CTL_EXIT_REFUSED;
 }
@@ -379,6 +382,8 @@ ctl_stats_text(const struct ctl_agg *a)
 	       "without DOI proof (no DOI mail sent before the "
 	       "confirmation): %llu\n\n", (unsigned long long)a->withdrawals,
 	       (unsigned long long)a->confirmed, (unsigned long long)a->no_doi);
+	ctl_wd_summary_text(stdout, &a->wd);
+	fputc('\n', stdout);
 	ctl_stats_table(stdout, "by class", "class", a->cls, 0, a->records);
 	ctl_stats_table(stdout, "by rule (records naming it)", "rule", a->rule,
 			0, a->records);

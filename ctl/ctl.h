@@ -139,6 +139,11 @@ int ctl_cmd_log(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_stats(struct ctl_ctx *, const struct ctl_command *, int, char **);
 int ctl_cmd_report(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);
+/* The withdrawal audit (ctl/cmd_audit.c, ctl/withdrawals.c). */
+int ctl_cmd_audit(struct ctl_ctx *, const struct ctl_command *, int, char **);
+/* Replay of archived mail under a new config (ctl/cmd_replay.c). */
+int ctl_cmd_replay(struct ctl_ctx *, const struct ctl_command *, int,
+		   char **);
 /* Replication (ctl/cmd_follow.c, ctl/cmd_status.c). */
 int ctl_cmd_follow(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);

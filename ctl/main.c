@@ -48,6 +48,10 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"stats", ctl_cmd_stats,
 	 "[--since T] [--until T] [--format text|openmetrics]"},
 	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},
+	{"audit", ctl_cmd_audit, "withdrawals [--since T] [--until T] "
+	 "[--format text|json]"},
+	{"replay", ctl_cmd_replay, "[-c NEWCONF] [--format text|json] "
+	 "MBOX|MAILDIR|FILE..."},
 	{"follow", ctl_cmd_follow, "--pg CONNINFO [--host NAME] [--once] "
 	 "[--verify] [--resync] [--batch N] [--max-tries N] [-v]"},
 	{"status", ctl_cmd_status, "[--max-age SECONDS]"},

@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "evrec.h"
+#include "withdrawals.h"
 
 #define CTL_REPORT_LATEST 50  /* refusals listed in the report */
 #define CTL_REPORT_SENDERS 10 /* senders in the top list */
@@ -34,6 +35,7 @@ struct ctl_agg {
 	int keep; /* keep the latest refusals (the report) */
 	size_t nlatest, next;
 	struct db_evrec latest[CTL_REPORT_LATEST]; /* a ring, oldest at next */
+	struct ctl_wd_audit wd; /* the withdrawal audit of the window */
 };
 
 /* One row of a count table, borrowed from its hash table. */

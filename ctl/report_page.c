@@ -76,9 +76,29 @@ ctl_page_totals(struct fmt_scope *p, const struct ctl_agg *a)
 	ctl_page_card(p, "Opt-in retries (same mail, not counted)",
 		      a->doi_retries, 0, NULL);
 	ctl_page_card(p, "Withdrawals", a->withdrawals, 0, NULL);
+	ctl_page_card(p, "Marketing mails accepted after a withdrawal",
+		      a->wd.late, a->wd.late > 0, NULL);
 	ctl_page_card(p, "Confirmed records now", a->confirmed, 0, NULL);
 	ctl_page_card(p, "Confirmed without DOI proof", a->no_doi,
 		      a->no_doi > 0, NULL);
+}
+
+/* The withdrawal latency summary (withdrawals.h). */
+static void
+ctl_page_latency(struct fmt_scope *p, const struct ctl_wd_audit *wd)
+{
+	char d[32];
+
+	ctl_wd_duration(wd->median, d);
+	fmt_scope_set(p, "wd_median", d);
+	ctl_wd_duration(wd->p95, d);
+	fmt_scope_set(p, "wd_p95", d);
+	ctl_wd_duration(wd->max, d);
+	fmt_scope_set(p, "wd_max", d);
+	fmt_scope_setf(p, "wd_enforced", "%zu", wd->nlat);
+	fmt_scope_setf(p, "wd_within", "%zu", wd->within_limit);
+	fmt_scope_setf(p, "wd_honoured", "%zu", wd->honoured);
+	fmt_scope_setf(p, "wd_total", "%u", wd->wds ? wd->wds->len : 0);
 }
 
 /* Withdrawals per day, oldest first. */
@@ -100,6 +120,7 @@ ctl_page_withdrawals(struct fmt_scope *p, const struct ctl_agg *a)
 	}
 	fmt_scope_flag(p, "no_withdrawals", n == 0);
 	g_free(rows);
+	ctl_page_latency(p, &a->wd);
 }
 
 /* The senders refused most often: their bars and their table. */
