@@ -16,7 +16,9 @@
 #     durable evidence, a BENCH_STORE_N-entry consent store
 # Then the store benchmark (bench/storebench.c, linked against build/db and
 # build/common): CSV import of BENCH_STORE_N rows, import of BENCH_BIG_N rows,
-# BENCH_LOOKUPS single-threaded random-hit lookups on that store.
+# BENCH_LOOKUPS random lookups on that store: hits and misses on one thread,
+# hits over 4 threads, and the target line "consent lookups >= 1,000,000/s
+# single thread on N records: met/not met" (from the single-thread hits).
 #
 # Environment (defaults): BENCH_MSGS (5000), BENCH_RUNS (3), BENCH_WARMUP
 # (200), BENCH_STORE_N (1000000), BENCH_BIG_N (10000000), BENCH_LOOKUPS
@@ -478,12 +480,13 @@ if [ -z "${BENCH_NO_STORE:-}" ]; then
 	set -- $BIG
 	echo "  CSV import, $2 rows into an empty store:  $3 s ($(awk -v n="$2" -v s="$3" 'BEGIN { printf "%.0f", n / s }') rows/s), peak RSS $(($4 / 1024)) MiB, store ${BIG_SIZE} MiB"
 	set -- $LOOK
+	LOOK_RATE=$4
 	echo "  db_consent_get on $BIG_N records, random hits: $4 lookups/s ($2 lookups in $3 s)"
-	echo "    target >= 1000000/s: $(awk -v r="$4" 'BEGIN { print (r >= 1000000) ? "met" : "not met" }')"
 	set -- $LOOK_MISS
 	echo "  db_consent_get on $BIG_N records, random misses: $4 lookups/s ($2 lookups in $3 s)"
 	set -- $LOOK_4
 	echo "  db_consent_get on $BIG_N records, random hits, 4 threads: $4 lookups/s ($2 lookups in $3 s)"
+	echo "  consent lookups >= 1,000,000/s single thread on $BIG_N records: $(awk -v r="$LOOK_RATE" 'BEGIN { print (r >= 1000000) ? "met" : "not met" }')"
 fi
 echo
 echo "policy alone (bench/policybench.c: parse, reader's view, every rule; CPU per message;"
