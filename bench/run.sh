@@ -481,11 +481,11 @@ if [ -z "${BENCH_NO_STORE:-}" ]; then
 	echo "  CSV import, $2 rows into an empty store:  $3 s ($(awk -v n="$2" -v s="$3" 'BEGIN { printf "%.0f", n / s }') rows/s), peak RSS $(($4 / 1024)) MiB, store ${BIG_SIZE} MiB"
 	set -- $LOOK
 	LOOK_RATE=$4
-	echo "  db_consent_get on $BIG_N records, random hits: $4 lookups/s ($2 lookups in $3 s)"
+	echo "  db_consent_get on $BIG_N records, random hits: $4 lookups/s ($2 lookups in $3 s, $8 s CPU)"
 	set -- $LOOK_MISS
-	echo "  db_consent_get on $BIG_N records, random misses: $4 lookups/s ($2 lookups in $3 s)"
+	echo "  db_consent_get on $BIG_N records, random misses: $4 lookups/s ($2 lookups in $3 s, $8 s CPU)"
 	set -- $LOOK_4
-	echo "  db_consent_get on $BIG_N records, random hits, 4 threads: $4 lookups/s ($2 lookups in $3 s)"
+	echo "  db_consent_get on $BIG_N records, random hits, 4 threads: $4 lookups/s ($2 lookups in $3 s, $8 s CPU)"
 	echo "  consent lookups >= 1,000,000/s single thread on $BIG_N records: $(awk -v r="$LOOK_RATE" 'BEGIN { print (r >= 1000000) ? "met" : "not met" }')"
 fi
 echo
