@@ -7,10 +7,13 @@
  *                                   records (the last one ADDR when given)
  *   storebench import DIR FILE      create the store DIR, fmt_import_csv FILE,
  *                                   print "import ROWS SECONDS PEAK_RSS_KB"
- *   storebench lookup DIR N COUNT [THREADS [miss]]
+ *   storebench lookup DIR N COUNT [THREADS [miss|gate]]
  *                                   COUNT db_consent_get of random generated
  *                                   addresses (all hits; with "miss" all
- *                                   misses) over THREADS threads (1), print
+ *                                   misses; with "gate" all hits through
+ *                                   gate_consent_lookup, the milter's call
+ *                                   per recipient) over THREADS threads
+ *                                   (1), print
  *                                   "lookup[-miss] COUNT SECONDS PER_SECOND
  *                                   threads T cpu CPU_SECONDS" (the CPU
  *                                   time of all threads: on a shared
@@ -32,6 +35,7 @@
 
 #include "../db/store.h"
 #include "../fmt/import.h"
+#include "../gate/consent.h"
 
 static double
 clock_s(clockid_t id)
@@ -144,7 +148,7 @@ struct lookup_job {
 	struct db_store *s;
 	char (*addrs)[40];
 	unsigned long npre, count, bad;
-	int miss;
+	int miss, gate;
 };
 
 static void *
@@ -152,10 +156,15 @@ lookup_run(void *arg)
 {
 	struct lookup_job *j = arg;
 	struct db_consent c;
+	struct pol_consent p;
 	unsigned long i;
 	int rc;
 
-	for (i = 0; i < j->count; i++) {
+	for (i = 0; j->gate && i < j->count; i++)
+		if (gate_consent_lookup(j->s, j->addrs[i % j->npre], &p) != 0 ||
+		    p.state != POL_CONSENT_CONFIRMED)
+			j->bad++;
+	for (i = 0; !j->gate && i < j->count; i++) {
 		rc = db_consent_get(j->s, j->addrs[i % j->npre], &c);
 		if (j->miss ? rc != DB_NOTFOUND
 			    : rc != DB_OK || c.state != DB_STATE_CONFIRMED)
@@ -166,7 +175,7 @@ lookup_run(void *arg)
 
 static int
 cmd_lookup(const char *dir, unsigned long n, unsigned long count,
-	   int threads, int miss)
+	   int threads, int miss, int gate)
 {
 	struct db_store *s;
 	struct lookup_job job[16];
@@ -206,7 +215,7 @@ cmd_lookup(const char *dir, unsigned long n, unsigned long count,
 	c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	for (t = 0; t < threads; t++) {
 		job[t] = (struct lookup_job){s, addrs, npre, count / threads, 0,
-					     miss};
+					     miss, gate};
 		/* Each thread starts elsewhere in the address list. */
 		job[t].addrs = addrs + (npre / threads) * t;
 		job[t].npre = npre - (npre / threads) * t;
@@ -230,7 +239,7 @@ cmd_lookup(const char *dir, unsigned long n, unsigned long count,
 	}
 	count = (count / threads) * threads;
 	printf("lookup%s %lu %.3f %.0f threads %d cpu %.3f\n",
-	       miss ? "-miss" : "", count, t1 - t0, (double)count / (t1 - t0),
+	       miss ? "-miss" : gate ? "-gate" : "", count, t1 - t0, (double)count / (t1 - t0),
 	       threads, c1 - c0);
 	return 0;
 }
@@ -247,8 +256,9 @@ main(int argc, char **argv)
 		return cmd_lookup(argv[2], strtoul(argv[3], NULL, 10),
 				  strtoul(argv[4], NULL, 10),
 				  argc >= 6 ? atoi(argv[5]) : 1,
-				  argc == 7 && strcmp(argv[6], "miss") == 0);
+				  argc == 7 && strcmp(argv[6], "miss") == 0,
+				  argc == 7 && strcmp(argv[6], "gate") == 0);
 	fprintf(stderr, "usage: storebench gen N FILE [ADDR] | import DIR FILE"
-			" | lookup DIR N COUNT [THREADS [miss]]\n");
+			" | lookup DIR N COUNT [THREADS [miss|gate]]\n");
 	return 2;
 }
