@@ -18,7 +18,7 @@ BUILD ?= build
 VERSION = 0.1.0
 
 CC ?= cc
-PKGS = gmime-3.0 lmdb libpcre2-8 gumbo libidn2
+PKGS = gmime-3.0 lmdb libpcre2-8 gumbo libidn2 json-glib-1.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) milter 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)
@@ -155,6 +155,7 @@ miltertest: $(PROGS)
 e2e: $(PROGS)
 	@sh tests/e2e/run.sh $(BUILD)
 	@sh tests/e2e/doi.sh $(BUILD)
+	@sh tests/e2e/archive.sh $(BUILD)
 	@sh tests/e2e/doiretry.sh $(BUILD)
 	@sh tests/e2e/marketing.sh $(BUILD)
 	@sh tests/e2e/smtputf8.sh $(BUILD)
@@ -172,6 +173,7 @@ e2e: $(PROGS)
 	@sh tests/e2e/reimport.sh $(BUILD)
 	@sh tests/e2e/lists.sh $(BUILD)
 	@sh tests/e2e/chroot.sh $(BUILD)
+	@sh tests/e2e/dkim.sh $(BUILD)
 
 corpus: $(PROGS)
 	@sh tests/corpus.sh $(BUILD)

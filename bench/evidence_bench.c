@@ -41,6 +41,10 @@ bench_worker(void *arg)
 	int i;
 
 	for (i = 0; i < bench_per; i++) {
+		static const struct db_evidence_rule miss = {
+			"consent.missing", "consent state is none",
+			"envelope recipient", 0};
+
 		snprintf(ref, sizeof(ref), "bench-%ld-%d", t, i);
 		snprintf(rcpt, sizeof(rcpt), "user%ld.%d@example.org", t, i);
 		snprintf(qid, sizeof(qid), "Q%ldX%d", t, i);
@@ -55,7 +59,8 @@ bench_worker(void *arg)
 		e.client_ip = "192.0.2.10";
 		e.tls = 1;
 		e.cls = "marketing";
-		e.rules = i % 10 ? "" : "consent.missing: consent state is none @ envelope recipient";
+		e.rulev = &miss;
+		e.nrules = i % 10 ? 0 : 1;
 		e.action = i % 10 ? "pass" : "reject";
 		e.sha256 = "9f2c1d5e0b7a4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d";
 		t0 = bench_now();

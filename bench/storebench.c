@@ -6,7 +6,14 @@
  *   storebench gen N FILE [ADDR]    write a consent CSV of N confirmed
  *                                   records (the last one ADDR when given)
  *   storebench import DIR FILE      create the store DIR, fmt_import_csv FILE,
- *                                   print "import ROWS SECONDS PEAK_RSS_KB"
+ *                                   print "import ROWS SECONDS PEAK_RSS_KB
+ *                                   PEAK_ANON_KB LONGEST_TXN_MS"
+ *   storebench export DIR [json]    fmt_export the store to /dev/null, print
+ *                                   "export ROWS SECONDS PEAK_RSS_KB
+ *                                   PEAK_ANON_KB"
+ * PEAK_RSS_KB is VmHWM (the heap and the store's mapped pages, which the
+ * kernel may drop at will); PEAK_ANON_KB the highest RssAnon (heap alone)
+ * seen by a thread sampling it every 20 ms.
  *   storebench lookup DIR N COUNT [THREADS [miss|gate]]
  *                                   COUNT db_consent_get of random generated
  *                                   addresses (all hits; with "miss" all
@@ -33,7 +40,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "../db/store.h"
+#include "../fmt/export.h"
 #include "../fmt/import.h"
 #include "../gate/consent.h"
 
@@ -67,6 +77,59 @@ peak_rss_kb(void)
 			kb = strtol(line + 6, NULL, 10);
 	fclose(f);
 	return kb;
+}
+
+/* RssAnon of this process in kB (0 when unknown). */
+static long
+anon_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, "RssAnon:", 8) == 0)
+			kb = strtol(line + 8, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+static volatile long anon_peak;
+static volatile int anon_stop;
+
+static void *
+anon_sampler(void *arg)
+{
+	long kb;
+
+	(void)arg;
+	while (!anon_stop) {
+		if ((kb = anon_kb()) > anon_peak)
+			anon_peak = kb;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+static pthread_t anon_tid;
+
+static void
+anon_start(void)
+{
+	anon_peak = anon_kb();
+	pthread_create(&anon_tid, NULL, anon_sampler, NULL);
+}
+
+static long
+anon_end(void)
+{
+	long kb = anon_kb();
+
+	anon_stop = 1;
+	pthread_join(anon_tid, NULL);
+	return kb > anon_peak ? kb : anon_peak;
 }
 
 static void
@@ -111,11 +174,13 @@ cmd_gen(unsigned long n, const char *file, const char *extra)
 static int
 cmd_import(const char *dir, const char *file)
 {
+	struct db_import_opts opts;
+	struct db_import_count n;
 	struct db_store *s;
 	char err[512];
-	size_t count = 0;
 	FILE *f;
 	double t0, t1;
+	long anon;
 	int rc;
 
 	rc = db_open(dir, DB_OPEN_CREATE, &s, err, sizeof err);
@@ -129,10 +194,13 @@ cmd_import(const char *dir, const char *file)
 		db_close(s);
 		return 1;
 	}
+	memset(&opts, 0, sizeof opts);
+	anon_start();
 	t0 = now_s();
-	rc = fmt_import_csv(s, f, file, (int64_t)time(NULL), &count, err,
-			   sizeof err);
+	rc = fmt_import_csv_opts(s, f, file, (int64_t)time(NULL), &opts, &n,
+				 err, sizeof err);
 	t1 = now_s();
+	anon = anon_end();
 	fclose(f);
 	db_close(s);
 	if (rc != DB_OK) {
@@ -140,7 +208,53 @@ cmd_import(const char *dir, const char *file)
 			db_strerror(rc));
 		return 1;
 	}
-	printf("import %zu %.2f %ld\n", count, t1 - t0, peak_rss_kb());
+	printf("import %zu %.2f %ld %ld %lu\n", n.changed, t1 - t0,
+	       peak_rss_kb(), anon, n.batch_ms_max);
+	return 0;
+}
+
+static int
+count_cb(const char *addr, const struct db_consent *c, void *arg)
+{
+	(void)addr;
+	(void)c;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int
+cmd_export(const char *dir, int json)
+{
+	struct db_store *s;
+	char err[512];
+	size_t count = 0;
+	FILE *out;
+	double t0, t1;
+	long anon;
+	int rc;
+
+	rc = db_open(dir, DB_OPEN_RDONLY, &s, err, sizeof err);
+	if (rc != DB_OK) {
+		fprintf(stderr, "storebench: open %s: %s\n", dir, err);
+		return 1;
+	}
+	if ((out = fopen("/dev/null", "w")) == NULL)
+		return 1;
+	anon_start();
+	t0 = now_s();
+	rc = fmt_export(s, out, json);
+	t1 = now_s();
+	anon = anon_end();
+	fclose(out);
+	if (rc == DB_OK)
+		rc = db_consent_foreach(s, count_cb, &count);
+	db_close(s);
+	if (rc != DB_OK) {
+		fprintf(stderr, "storebench: export: %s\n", db_strerror(rc));
+		return 1;
+	}
+	printf("export %zu %.2f %ld %ld\n", count, t1 - t0, peak_rss_kb(),
+	       anon);
 	return 0;
 }
 
@@ -252,6 +366,9 @@ main(int argc, char **argv)
 			       argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && strcmp(argv[1], "import") == 0)
 		return cmd_import(argv[2], argv[3]);
+	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "export") == 0)
+		return cmd_export(argv[2], argc == 4 &&
+					       strcmp(argv[3], "json") == 0);
 	if (argc >= 5 && argc <= 7 && strcmp(argv[1], "lookup") == 0)
 		return cmd_lookup(argv[2], strtoul(argv[3], NULL, 10),
 				  strtoul(argv[4], NULL, 10),
@@ -259,6 +376,7 @@ main(int argc, char **argv)
 				  argc == 7 && strcmp(argv[6], "miss") == 0,
 				  argc == 7 && strcmp(argv[6], "gate") == 0);
 	fprintf(stderr, "usage: storebench gen N FILE [ADDR] | import DIR FILE"
-			" | lookup DIR N COUNT [THREADS [miss|gate]]\n");
+			" | export DIR [json] | lookup DIR N COUNT"
+			" [THREADS [miss|gate]]\n");
 	return 2;
 }

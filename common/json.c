@@ -6,7 +6,6 @@
  */
 #include <stdint.h>
 
-#include "hex.h"
 #include "json.h"
 #include "utf8.h"
 
@@ -39,19 +38,3 @@ json_put_string(struct buf *b, const char *s)
 	return r == 0 ? buf_putc(b, '"') : -1;
 }
 
-
-int
-json_hex4(const char *p, const char *end, unsigned *cp)
-{
-	int i, v;
-
-	if (end - p < 4)
-		return -1;
-	*cp = 0;
-	for (i = 0; i < 4; i++) {
-		if ((v = hex_value((unsigned char)p[i])) < 0)
-			return -1;
-		*cp = (*cp << 4) | (unsigned)v;
-	}
-	return 0;
-}

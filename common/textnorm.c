@@ -231,6 +231,42 @@ textnorm_cluster(struct textnorm_out *o, const char *s, size_t i, size_t j)
 	return rc;
 }
 
+/*
+ * ASCII bytes [i, e) of s, none followed by a combining mark (the caller
+ * stops before the last ASCII byte ahead of a non-ASCII one): what
+ * textnorm_put does for each, in one loop with one growth check.
+ */
+static int
+textnorm_ascii_run(struct textnorm_out *o, const char *s, size_t i, size_t e)
+{
+	if (textnorm_grow(o, e - i) < 0)
+		return -1;
+	for (; i < e; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0)
+			continue;
+		if (c == ' ' || (c >= 0x09 && c <= 0x0d)) {
+			if (o->space) { /* one space stands for the whole run */
+				if (!o->nomap)
+					o->end[o->len - 1] = (uint32_t)(i + 1);
+				continue;
+			}
+			c = ' ';
+		} else if (c >= 'A' && c <= 'Z') {
+			c += 32;
+		}
+		o->text[o->len] = (char)c;
+		if (!o->nomap) {
+			o->start[o->len] = (uint32_t)i;
+			o->end[o->len] = (uint32_t)(i + 1);
+		}
+		o->len++;
+		o->space = c == ' ';
+	}
+	return 0;
+}
+
 static int
 textnorm_walk(struct textnorm_out *o, const char *s, size_t len)
 {
@@ -240,6 +276,19 @@ textnorm_walk(struct textnorm_out *o, const char *s, size_t len)
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c < 0x80) { /* an ASCII run: all but a last byte that a
+				 * non-ASCII byte follows (it may combine) */
+			for (j = i + 1; j < len && (unsigned char)s[j] < 0x80; j++)
+				;
+			if (j < len)
+				j--;
+			if (j > i) {
+				if (textnorm_ascii_run(o, s, i, j) < 0)
+					return -1;
+				i = j;
+				continue;
+			}
+		}
 		if (c == 0) {
 			i++;
 			continue;

@@ -433,12 +433,38 @@ url_link_normalised(const char *url)
 	return url_cache_fill(e, url, n, h);
 }
 
+/* The boundary test of url_has_prefix over two normalised forms. */
+static int
+url_prefix_match(const char *u, const char *pre)
+{
+	size_t n = strlen(pre);
+
+	return n > 0 && strncmp(u, pre, n) == 0 &&
+	       (strchr("/?&=", pre[n - 1]) != NULL || strchr("/?#", u[n]) != NULL);
+}
+
+int
+url_normal_has_prefix(const char *norm_url, const char *prefix)
+{
+	const char *pre;
+	char *owned_pre = NULL;
+	int r = 0;
+
+	if (prefix == NULL || *prefix == '\0' || norm_url == NULL)
+		return 0;
+	if ((pre = url_prefix_normalised(prefix)) == NULL)
+		pre = owned_pre = url_normalise(prefix);
+	if (pre)
+		r = url_prefix_match(norm_url, pre);
+	free(owned_pre);
+	return r;
+}
+
 int
 url_has_prefix(const char *url, const char *prefix)
 {
 	const char *pre, *u;
 	char *owned_pre = NULL, *owned_u = NULL;
-	size_t n;
 	int r = 0;
 
 	if (prefix == NULL || *prefix == '\0' || url == NULL)
@@ -448,12 +474,8 @@ url_has_prefix(const char *url, const char *prefix)
 		pre = owned_pre = url_normalise(prefix);
 	if ((u = url_link_normalised(url)) == NULL)
 		u = owned_u = url_normalise(url);
-	if (u && pre) {
-		n = strlen(pre);
-		if (n > 0 && strncmp(u, pre, n) == 0)
-			r = strchr("/?&=", pre[n - 1]) != NULL ||
-			    strchr("/?#", u[n]) != NULL;
-	}
+	if (u && pre)
+		r = url_prefix_match(u, pre);
 	free(owned_u);
 	free(owned_pre);
 	return r;

@@ -59,6 +59,9 @@ char *url_normalise(const char *url);
  * ".../confirmation-page".  0 otherwise, also when either does not parse.
  */
 int url_has_prefix(const char *url, const char *prefix);
+/* The same for a url normalised already (url_normalise's result), so a
+ * caller that keeps it normalises each link once. */
+int url_normal_has_prefix(const char *norm_url, const char *prefix);
 
 /*
  * The value of query parameter name (compared exactly) of url,

@@ -8,7 +8,8 @@
  *                   changed, removed or reordered record is found and
  *                   named; and the personal data kept beside the chain
  *                   must match the record's keyed hashes, or have been
- *                   forgotten (db_evidence_verify).
+ *                   forgotten (db_evidence_verify).  It names the
+ *                   record format versions it read (db/evrec.h).
  *
  * Both open the store read-only.  Exit 0 ok, 1 unknown ref, broken chain
  * or changed personal data, 2 usage.  Owns nothing beyond the store
@@ -58,6 +59,29 @@ ctl_verify_problem(uint64_t seq, const char *ref, const char *problem,
 	       ref[0] ? ref : "-", problem);
 }
 
+/* The record format versions the walk saw (db/evrec.h), one line. */
+static void
+ctl_verify_versions(const struct db_verify_result *v)
+{
+	const char *sep = "";
+	int i;
+
+	printf("verify: record versions:");
+	for (i = DB_EVIDENCE_VERSION_MIN; i <= DB_EVIDENCE_VERSION; i++) {
+		if (v->versions[i] == 0)
+			continue;
+		printf("%s v%d %llu", sep, i,
+		       (unsigned long long)v->versions[i]);
+		sep = ",";
+	}
+	if (v->versions[0])
+		printf("%s unreadable %llu", sep,
+		       (unsigned long long)v->versions[0]);
+	else if (*sep == '\0')
+		printf(" none");
+	putchar('\n');
+}
+
 int
 ctl_cmd_verify(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	       char **argv)
@@ -81,10 +105,12 @@ ctl_cmd_verify(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		printf("verify: the evidence is BROKEN (%llu records read, "
 		       "%llu problems)\n", (unsigned long long)v.checked,
 		       (unsigned long long)v.problems);
+		ctl_verify_versions(&v);
 		return CTL_EXIT_REFUSED;
 	}
 	printf("verify: %llu evidence records, chain intact%s, personal data "
 	       "matches\n", (unsigned long long)v.checked,
 	       v.start > 1 ? " from the purge checkpoint" : "");
+	ctl_verify_versions(&v);
 	return CTL_EXIT_OK;
 }

@@ -9,11 +9,14 @@
  *
  * The loop: connect, LISTEN consent_change, then push the outbox, pull
  * the change log (or resync) until caught up, and wait for a
- * notification, the outbox poll tick or the heartbeat.  Every failure -
- * a lost connection, a statement the centre refuses, a central change this
- * store cannot hold - is retried with exponential backoff (1 s doubling to
- * 60 s, reset by a good cycle); the gate meanwhile decides from the
- * replica as it stands.  An outbox entry the centre refuses --max-tries
+ * notification of the centre, a commit to the store that left an outbox
+ * entry (db_watch_open: inotify, so a local change is pushed at once; a
+ * poll every 50 ms without it) or the heartbeat.  Without a connection it
+ * tries again every second (the centre's return is noticed within one);
+ * every other failure - a statement the centre refuses, missing
+ * privileges, a central change this store cannot hold - is retried with
+ * exponential backoff (1 s doubling to 60 s, reset by a good cycle); the
+ * gate meanwhile decides from the replica as it stands.  An outbox entry the centre refuses --max-tries
  * times in a row (default 5) becomes a dead letter (consentctl outbox); a
  * central change this store cannot hold stops the pull at that change
  * (consentctl status then exits 3) until the centre corrects it.  The host
@@ -24,7 +27,10 @@
  * and exits: 0 caught up, 1 the centre or the store failed.  --verify
  * does the same, then compares the replica with the centre
  * (ctl/follow_verify.c) and exits 0 when they match, 3 when addresses
- * differ (named on stdout), 1 when it could not compare.
+ * differ (named on stdout), 1 when it could not compare.  The running
+ * follower makes the same check every FollowVerifyInterval seconds (of
+ * the config given with -c; 3600 without one; 0 off) and records it the
+ * same way, so status exits 3 after one that found differences.
  *
  * Owns: the store handle and the PostgreSQL connection (closed before
  * return), and the SIGTERM/SIGINT handlers.  Logs to stderr through
@@ -42,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../gate/config.h"
 #include "../common/log.h"
 #include "ctl.h"
 
@@ -49,9 +56,12 @@
 
 #include "follow.h"
 
-#define CTL_FOLLOW_TICK_MS 200     /* outbox poll and stop check */
+#define CTL_FOLLOW_TICK_MS 1000    /* safety poll and stop check */
+#define CTL_FOLLOW_POLL_MS 50      /* outbox poll without a store watch */
+#define CTL_FOLLOW_PROBE_MS 1000   /* connect tries while the centre is down */
 #define CTL_FOLLOW_HEARTBEAT 10    /* seconds between idle pulls */
 #define CTL_FOLLOW_BACKOFF_MAX 60  /* seconds */
+#define CTL_FOLLOW_VERIFY_EVERY 3600 /* FollowVerifyInterval's default */
 
 volatile sig_atomic_t ctl_follow_stop;
 
@@ -99,9 +109,10 @@ ctl_follow_disconnect(struct ctl_follow *f)
 	f->pg = NULL;
 }
 
-/* Connect, name ourselves as the origin of our changes, LISTEN. */
+/* Connect, name ourselves as the origin of our changes, LISTEN.  quiet:
+ * a failed connect is logged as debug only (the probes of an outage). */
 static int
-ctl_follow_connect(struct ctl_follow *f)
+ctl_follow_connect(struct ctl_follow *f, int quiet)
 {
 	const char *p[1] = {f->host};
 	PGresult *r;
@@ -111,8 +122,12 @@ ctl_follow_connect(struct ctl_follow *f)
 	if (f->pg != NULL)
 		ctl_pg_notices(f->pg);
 	if (PQstatus(f->pg) != CONNECTION_OK) {
-		log_warn("cannot connect to the centre: %s",
-			 ctl_pg_error(f->pg));
+		if (quiet)
+			log_debug("cannot connect to the centre: %s",
+				  ctl_pg_error(f->pg));
+		else
+			log_warn("cannot connect to the centre: %s",
+				 ctl_pg_error(f->pg));
 		ctl_follow_disconnect(f);
 		return -1;
 	}
@@ -182,34 +197,70 @@ ctl_follow_notified(struct ctl_follow *f)
 	return got;
 }
 
+/* Drain the store watch: 1 when a commit was seen; on an error poll from
+ * now on. */
+static int
+ctl_follow_watch_drain(struct ctl_follow *f)
+{
+	int rc;
+
+	if (f->watch < 0)
+		return 0;
+	if ((rc = db_watch_drain(f->watch)) < 0) {
+		log_warn("store watch failed; polling the outbox every %d ms",
+			 CTL_FOLLOW_POLL_MS);
+		db_watch_close(f->watch);
+		f->watch = -1;
+		return 0;
+	}
+	return rc;
+}
+
 /*
- * Wait for a notification, a waiting outbox entry or the heartbeat.
- * 0 when a cycle is due, -1 when the connection broke.
+ * Wait for a notification of the centre (LISTEN consent_change), a commit
+ * to the store that left an outbox entry (the store watch, db/watch.c),
+ * the periodic verify or the heartbeat.  0 when a cycle is due, -1 when the connection broke.
+ * After a commit was seen the outbox is read again 2, 12 and 62 ms later:
+ * LMDB publishes a commit to new readers a moment after the write that
+ * wakes us, and no further event follows.
  */
 static int
 ctl_follow_wait(struct ctl_follow *f)
 {
+	static const long again_ms[] = {50, 10, 2};
 	struct db_replica_state st;
 	struct timeval tv;
 	time_t start = time(NULL);
 	fd_set fds;
-	int sock, rc;
+	int sock, rc, top, again = 0;
+	long ms;
 
 	while (!ctl_follow_stop) {
+		/* Drain before reading: a commit after the read wakes us. */
+		if (ctl_follow_watch_drain(f))
+			again = 3;
 		if ((rc = ctl_follow_notified(f)) != 0)
 			return rc < 0 ? -1 : 0;
 		if (db_replica_status(f->store, &st) == DB_OK && st.outbox > 0)
 			return 0;
-		if (time(NULL) - start >= CTL_FOLLOW_HEARTBEAT)
+		if (time(NULL) - start >= CTL_FOLLOW_HEARTBEAT ||
+		    (f->verify_every > 0 && ctl_now() >= f->verify_next))
 			return 0;
 		sock = PQsocket(f->pg);
 		if (sock < 0)
 			return -1;
 		FD_ZERO(&fds);
 		FD_SET(sock, &fds);
-		tv.tv_sec = 0;
-		tv.tv_usec = CTL_FOLLOW_TICK_MS * 1000;
-		if (select(sock + 1, &fds, NULL, NULL, &tv) < 0 &&
+		top = sock;
+		if (f->watch >= 0) {
+			FD_SET(f->watch, &fds);
+			top = f->watch > top ? f->watch : top;
+		}
+		ms = again > 0 ? again_ms[--again] : f->watch >= 0
+			 ? CTL_FOLLOW_TICK_MS : CTL_FOLLOW_POLL_MS;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		if (select(top + 1, &fds, NULL, NULL, &tv) < 0 &&
 		    errno != EINTR) {
 			log_warn("select: %s", strerror(errno));
 			return -1;
@@ -229,28 +280,49 @@ ctl_follow_backoff(int *backoff)
 }
 
 /*
- * The loop; returns the exit code.  Every failure (no connection, a
- * statement the centre refused, a change this store cannot hold) waits
- * for the backoff, 1 s doubling to 60 s; a cycle that succeeds resets it.
- * The connection is dropped only when it is broken.
+ * Without a connection: try again every CTL_FOLLOW_PROBE_MS, so that the
+ * centre's return is noticed within that (a refused connect costs the
+ * centre nothing); said once per outage, then every minute.
+ */
+static void
+ctl_follow_probe(unsigned int *probes)
+{
+	if (*probes % (60000 / CTL_FOLLOW_PROBE_MS) == 0)
+		log_info("no centre: trying again every %d ms (%u tries so far)",
+			 CTL_FOLLOW_PROBE_MS, *probes);
+	(*probes)++;
+	ctl_follow_sleep(CTL_FOLLOW_PROBE_MS);
+}
+
+/*
+ * The loop; returns the exit code.  Without a connection (the centre is
+ * down or unreachable) it tries again every CTL_FOLLOW_PROBE_MS; every
+ * other failure (a statement the centre refused, missing privileges, a
+ * change this store cannot hold) waits for the backoff, 1 s doubling to
+ * 60 s.  A cycle that succeeds resets both.  The connection is dropped
+ * only when it is broken.
  */
 static int
 ctl_follow_run(struct ctl_follow *f, int once)
 {
+	unsigned int probes = 0;
 	int backoff = 1, rc;
 
 	while (!ctl_follow_stop) {
-		if (f->pg == NULL && ctl_follow_connect(f) < 0) {
+		if (f->pg == NULL && ctl_follow_connect(f, probes > 0) < 0) {
 			if (once)
 				return CTL_EXIT_REFUSED;
-			ctl_follow_backoff(&backoff);
+			ctl_follow_probe(&probes);
 			continue;
 		}
 		rc = ctl_follow_cycle(f);
+		if (rc == 0 && !once)
+			rc = ctl_follow_verify_tick(f);
 		if (rc == -2)
 			return CTL_EXIT_REFUSED;
 		if (rc == 0) {
 			backoff = 1;
+			probes = 0;
 			if (once)
 				return CTL_EXIT_OK;
 			if (ctl_follow_wait(f) == 0)
@@ -266,6 +338,10 @@ ctl_follow_run(struct ctl_follow *f, int once)
 			log_warn("lost the centre; the replica stays as it is "
 				 "(last applied id %lld)", (long long)f->last_id);
 			ctl_follow_disconnect(f);
+			if (once)
+				return CTL_EXIT_REFUSED;
+			ctl_follow_probe(&probes);
+			continue;
 		}
 		if (once)
 			return CTL_EXIT_REFUSED;
@@ -283,7 +359,7 @@ ctl_follow_verify_run(struct ctl_follow *f)
 {
 	int rc;
 
-	if (ctl_follow_connect(f) < 0)
+	if (ctl_follow_connect(f, 0) < 0)
 		return CTL_EXIT_REFUSED;
 	rc = ctl_follow_cycle(f);
 	if (rc == -2 || PQstatus(f->pg) != CONNECTION_OK)
@@ -395,11 +471,30 @@ ctl_cmd_follow(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 		log_info("replication enabled: %llu local records queued for "
 			 "the centre", (unsigned long long)queued);
 	f.last_id = st.last_id;
+	if (st.resync) {
+		log_info("a full resync did not finish: it begins again");
+		f.resync = 1;
+	}
+	/* FollowVerifyInterval of the config named with -c (or found
+	 * through it when -d is not given); its default without one. */
+	f.verify_every = ctx->cfg ? ctx->cfg->follow_verify_interval
+				  : CTL_FOLLOW_VERIFY_EVERY;
+	f.verify_next = (st.verified > 0 ? st.verified : ctl_now()) +
+			f.verify_every;
+	f.watch = -1;
+	if (!verify && !once && db_replica_follower_sync(f.store) != DB_OK)
+		log_warn("cannot relax the meta page flush; commits stay fully "
+			 "synchronous");
+	if (!verify && !once && (f.watch = db_watch_open(f.store)) < 0)
+		log_warn("cannot watch %s for local changes; polling the outbox "
+			 "every %d ms", ctx->dir, CTL_FOLLOW_POLL_MS);
 	ctl_follow_signals();
-	log_info("following for %s as host %s (batch %d)", ctx->dir,
-		 f.host_given ? f.host : "(the login role)", f.batch);
+	log_info("following for %s as host %s (batch %d, verify every %ld s)",
+		 ctx->dir, f.host_given ? f.host : "(the login role)", f.batch,
+		 f.verify_every);
 	rc = verify ? ctl_follow_verify_run(&f) : ctl_follow_run(&f, once);
 	ctl_follow_disconnect(&f);
+	db_watch_close(f.watch);
 	db_close(f.store);
 	return rc;
 }

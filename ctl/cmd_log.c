@@ -73,7 +73,7 @@ ctl_log_csv_cell(FILE *out, const char *s, int last)
 	"client_ip,tls,class,rules,action,sha256,retry_of,before,after\r\n"
 
 static void
-ctl_log_csv(FILE *out, const struct ctl_evrec *r)
+ctl_log_csv(FILE *out, const struct db_evrec *r)
 {
 	const char *cells[] = {r->time_text, r->ref, r->kind, r->queue_id,
 			       r->message_id, r->sender, r->recipients,
@@ -88,7 +88,7 @@ ctl_log_csv(FILE *out, const struct ctl_evrec *r)
 }
 
 static int
-ctl_log_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
+ctl_log_one(struct db_evrec *r, const char *json, size_t len, void *arg)
 {
 	struct ctl_log *l = arg;
 

@@ -30,6 +30,8 @@ ctl_outbox_what(const struct db_outbox_entry *e, char *out, size_t size)
 {
 	if (e->kind == DB_OUTBOX_EVIDENCE)
 		snprintf(out, size, "evidence %s", e->ref);
+	else if (e->kind == DB_OUTBOX_FORGET)
+		snprintf(out, size, "forget (the centre's evidence)");
 	else
 		snprintf(out, size, "%s %s",
 			 e->kind == DB_OUTBOX_DELETE ? "delete" : "consent",
@@ -75,7 +77,8 @@ ctl_outbox_take(struct db_store *s, const struct db_outbox_dead *d,
 		       d->e.kind == DB_OUTBOX_EVIDENCE ? "" : d->e.addr, "",
 		       "dead letter %llu (%s) %s; the centre had said: %s",
 		       (unsigned long long)d->e.key,
-		       d->e.kind == DB_OUTBOX_EVIDENCE ? d->e.ref
+		       d->e.kind == DB_OUTBOX_EVIDENCE ||
+				       d->e.kind == DB_OUTBOX_FORGET ? d->e.ref
 			       : d->e.kind == DB_OUTBOX_DELETE ? "delete"
 							       : "consent",
 		       retry ? "queued again" : "dropped", d->why);

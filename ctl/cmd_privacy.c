@@ -6,9 +6,12 @@
  *                               blank ADDR in the personal data of every
  *                               evidence record (db_forget), and log
  *                               "forgotten <hash>"
- *   subject ADDR                Art. 15 GDPR: the consent record and every
+ *   subject ADDR [--central --pg CONNINFO]
+ *                               Art. 15 GDPR: the consent record and every
  *                               evidence record naming ADDR, matched by
- *                               its keyed hash (so also after forget)
+ *                               its keyed hashes (so also after forget);
+ *                               --central: the records of every host at
+ *                               the centre (subject_central.c)
  *   purge [--dry-run] [--now T] remove withdrawn consent records and
  *                               evidence older than EvidenceRetention days
  *
@@ -95,19 +98,36 @@ ctl_subject_consent(struct db_store *s, const char *key)
 	return CTL_EXIT_OK;
 }
 
+/* The subject's hashes under every key the store holds (a record names
+ * it under the key it was written with). */
+#define CTL_SUBJECT_HASHES 9
+
 struct ctl_subject {
-	const char *hash;
+	char hash[CTL_SUBJECT_HASHES][DB_HASH_HEX];
+	size_t nhash;
 	uint64_t n;
 };
 
+/* Does r name any of the subject's hashes? */
 static int
-ctl_subject_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
+ctl_subject_named(const struct ctl_subject *sj, const struct db_evrec *r)
+{
+	size_t i;
+
+	for (i = 0; i < sj->nhash; i++)
+		if (ctl_evrec_names_hash(r, sj->hash[i]))
+			return 1;
+	return 0;
+}
+
+static int
+ctl_subject_one(struct db_evrec *r, const char *json, size_t len, void *arg)
 {
 	struct ctl_subject *sj = arg;
 
 	(void)json;
 	(void)len;
-	if (!ctl_evrec_names_hash(r, sj->hash))
+	if (!ctl_subject_named(sj, r))
 		return 0;
 	if (sj->n++ == 0)
 		printf("evidence records:\n");
@@ -116,28 +136,68 @@ ctl_subject_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
 	return ferror(stdout) ? 1 : 0;
 }
 
+/* subject's arguments: ADDR [--central --pg CONNINFO]. */
+static int
+ctl_subject_args(const struct ctl_command *cmd, int argc, char **argv,
+		 char *key, size_t keysz, const char **conninfo)
+{
+	static const struct option opts[] = {
+		{"central", no_argument, NULL, 'c'},
+		{"pg", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0}};
+	const char *pg = NULL;
+	int o, central = 0;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'c')
+			central = 1;
+		else if (o == 'p')
+			pg = optarg;
+		else
+			return ctl_usage(cmd);
+	}
+	if (argc - optind != 1 || central != (pg != NULL)) {
+		if (central != (pg != NULL))
+			ctl_error("subject: --central and --pg go together");
+		return ctl_usage(cmd);
+	}
+	*conninfo = pg;
+	return ctl_addr_arg(argv[optind], key, keysz);
+}
+
 int
 ctl_cmd_subject(struct ctl_ctx *ctx, const struct ctl_command *cmd,
 		int argc, char **argv)
 {
-	struct ctl_subject sj = {NULL, 0};
+	struct ctl_subject sj;
 	struct db_store *s = NULL;
-	char key[ADDR_MAX + 1], h[DB_HASH_HEX];
+	const char *conninfo = NULL;
+	char key[ADDR_MAX + 1];
 	uint64_t bad = 0;
 	int rc, r;
 
-	if ((rc = ctl_one_addr(cmd, argc, argv, key, sizeof(key))) ||
+	memset(&sj, 0, sizeof(sj));
+	if ((rc = ctl_subject_args(cmd, argc, argv, key, sizeof(key),
+				   &conninfo)) ||
 	    (rc = ctl_store_open(ctx, DB_OPEN_RDONLY, &s)))
 		goto done;
-	if ((r = db_pii_hash(s, key, h)) != DB_OK) {
+	if ((r = db_pii_hashes(s, key, sj.hash, CTL_SUBJECT_HASHES,
+			       &sj.nhash)) != DB_OK) {
 		ctl_error("%s: %s", key, db_strerror(r));
 		rc = CTL_EXIT_REFUSED;
 		goto done;
 	}
-	printf("data subject: %s\npseudonym: %s\n", key, h);
+	printf("data subject: %s\npseudonym: %s\n", key, sj.hash[0]);
+	if (conninfo) {
+		if (sj.nhash < 2)
+			fprintf(stderr, "consentctl: no EvidenceSubjectKeyFile "
+				"read (-c): only this host's records can "
+				"match\n");
+		rc = ctl_subject_central(conninfo, key, sj.hash, sj.nhash);
+		goto done;
+	}
 	if ((rc = ctl_subject_consent(s, key)) != CTL_EXIT_OK)
 		goto done;
-	sj.hash = h;
 	r = ctl_evrec_walk(s, NULL, ctl_subject_one, &sj, &bad);
 	printf("%llu evidence records name %s\n", (unsigned long long)sj.n,
 	       key);

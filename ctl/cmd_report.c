@@ -19,7 +19,7 @@
  * by report_page.c; its charts are built by report_chart.c.
  *
  * Owns: the count tables of a pass (GLib hash tables of owned keys), the
- * latest refusals (owned struct ctl_evrec copies) and the report file,
+ * latest refusals (owned struct db_evrec copies) and the report file,
  * which is removed again when writing it fails.  Exit 0 ok, 1 store or
  * write error or a record that does not parse, 2 usage.
  */
@@ -132,36 +132,33 @@ ctl_agg_free(struct ctl_agg *a)
 		ctl_evrec_free(&a->latest[i]);
 }
 
-/* Did the rules text before upto already name id? */
+/* Did a rule of r before the i-th already name the i-th's id? */
 static int
-ctl_rule_seen(const char *rules, const char *upto, const char *id,
-	      size_t idlen)
+ctl_rule_seen(const struct db_evrec *r, size_t i)
 {
-	const char *p = rules, *rid, *detail;
-	size_t n, dn;
+	size_t k;
 
-	while (ctl_evrec_rule_next(&p, &rid, &n, &detail, &dn) && rid < upto)
-		if (n == idlen && memcmp(rid, id, n) == 0)
+	for (k = 0; k < i; k++)
+		if (strcmp(r->rulev[k].id, r->rulev[i].id) == 0)
 			return 1;
 	return 0;
 }
 
 /* Count the rules of r once each; for a refusal also per day. */
 static void
-ctl_agg_rules(struct ctl_agg *a, const struct ctl_evrec *r, int refused)
+ctl_agg_rules(struct ctl_agg *a, const struct db_evrec *r, int refused)
 {
-	const char *p = r->rules, *rid, *detail;
 	char id[128], key[160];
-	size_t n, dn;
+	size_t i;
 	int any = 0;
 
-	while (ctl_evrec_rule_next(&p, &rid, &n, &detail, &dn)) {
-		if (ctl_rule_seen(r->rules, rid, rid, n))
+	for (i = 0; i < r->nrules; i++) {
+		if (ctl_rule_seen(r, i))
 			continue;
-		if (n == 0)
+		if (r->rulev[i].id[0] == '\0')
 			snprintf(id, sizeof(id), "(unnamed)");
 		else
-			snprintf(id, sizeof(id), "%.*s", (int)n, rid);
+			snprintf(id, sizeof(id), "%s", r->rulev[i].id);
 		any = 1;
 		ctl_tally_add(a->rule, id, 1);
 		if (!refused)
@@ -185,7 +182,7 @@ ctl_agg_rules(struct ctl_agg *a, const struct ctl_evrec *r, int refused)
 }
 
 void
-ctl_sender_key(const struct ctl_evrec *r, char *out, size_t outsz)
+ctl_sender_key(const struct db_evrec *r, char *out, size_t outsz)
 {
 	if (addr_normalise_sender(r->sender, out, outsz) < 0)
 		snprintf(out, outsz, "%s", r->sender);
@@ -194,7 +191,7 @@ ctl_sender_key(const struct ctl_evrec *r, char *out, size_t outsz)
 }
 
 static void
-ctl_agg_refusal(struct ctl_agg *a, struct ctl_evrec *r)
+ctl_agg_refusal(struct ctl_agg *a, struct db_evrec *r)
 {
 	char sender[ADDR_MAX + 1];
 	int64_t day = r->time / 86400;
@@ -222,7 +219,7 @@ ctl_agg_refusal(struct ctl_agg *a, struct ctl_evrec *r)
 }
 
 static int
-ctl_agg_one(struct ctl_evrec *r, const char *json, size_t len, void *arg)
+ctl_agg_one(struct db_evrec *r, const char *json, size_t len, void *arg)
 {
 	struct ctl_agg *a = arg;
 	char day[DB_TIME_MAX];

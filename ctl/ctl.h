@@ -125,6 +125,10 @@ int ctl_cmd_export(struct ctl_ctx *, const struct ctl_command *, int,
 /* Data protection (ctl/cmd_privacy.c, ctl/cmd_ingest.c). */
 int ctl_cmd_forget(struct ctl_ctx *, const struct ctl_command *, int,
 		   char **);
+/* subject --central (subject_central.c): the records at the centre that
+ * name one of hashes (n of them) for key; prints them; CTL_EXIT_*. */
+int ctl_subject_central(const char *conninfo, const char *key,
+			char hashes[][DB_HASH_HEX], size_t n);
 int ctl_cmd_subject(struct ctl_ctx *, const struct ctl_command *, int,
 		    char **);
 int ctl_cmd_purge(struct ctl_ctx *, const struct ctl_command *, int, char **);

@@ -1,11 +1,10 @@
 /*
- * evrec.c - the evidence record as consentctl reviews it: a small parser
- * for the flat JSON object db/evidence.c stores (strings with their
- * escapes, numbers, true/false/null), the rules list stepper, the filters
- * of `log`, `stats` and `report`, and the walk over the store that joins
- * them.
+ * evrec.c - the evidence record as consentctl reviews it: read with the
+ * one record reader (db/evrec.h) and the catalogue's rule ids, matched
+ * against the filters of `log`, `stats` and `report` (actions from the
+ * catalogue), and the walk over the store that joins them.
  *
- * Owns: the strings of each parsed struct ctl_evrec (malloc'd, released by
+ * Owns: the strings of each parsed struct db_evrec (malloc'd, released by
  * ctl_evrec_free) and, during a walk, the record handed to the callback.
  * The parser never prints; it returns CTL_EVREC_* codes.  The option and
  * walk functions print problems with ctl_error and return exit or DB_*
@@ -18,349 +17,60 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../common/buf.h"
-#include "../common/json.h"
-#include "../common/utf8.h"
+#include "../policy/catalogue.h"
 #include "ctl.h"
 
-/* The string fields by name, for the parser. */
-static const struct {
-	const char *name;
-	size_t offset;
-} ctl_evrec_fields[] = {
-	{"prev", offsetof(struct ctl_evrec, prev)},
-	{"time", offsetof(struct ctl_evrec, time_text)},
-	{"ref", offsetof(struct ctl_evrec, ref)},
-	{"kind", offsetof(struct ctl_evrec, kind)},
-	{"queue_id", offsetof(struct ctl_evrec, queue_id)},
-	{"message_id", offsetof(struct ctl_evrec, message_id)},
-	{"sender", offsetof(struct ctl_evrec, sender)},
-	{"recipients", offsetof(struct ctl_evrec, recipients)},
-	{"client_ip", offsetof(struct ctl_evrec, client_ip)},
-	{"sender_h", offsetof(struct ctl_evrec, sender_h)},
-	{"recipients_h", offsetof(struct ctl_evrec, recipients_h)},
-	{"client_ip_h", offsetof(struct ctl_evrec, client_ip_h)},
-	{"class", offsetof(struct ctl_evrec, cls)},
-	{"rules", offsetof(struct ctl_evrec, rules)},
-	{"action", offsetof(struct ctl_evrec, action)},
-	{"sha256", offsetof(struct ctl_evrec, sha256)},
-	{"retry_of", offsetof(struct ctl_evrec, retry_of)},
-	{"before", offsetof(struct ctl_evrec, before)},
-	{"after", offsetof(struct ctl_evrec, after)},
-};
-
-#define CTL_EVREC_NFIELDS (sizeof(ctl_evrec_fields) / sizeof(ctl_evrec_fields[0]))
-
-static char **
-ctl_evrec_slot(struct ctl_evrec *r, size_t i)
-{
-	return (char **)(void *)((char *)r + ctl_evrec_fields[i].offset);
-}
-
-/* The parser's position in the text. */
-struct ctl_jp {
-	const char *p, *end;
-};
-
-static void
-ctl_jp_space(struct ctl_jp *jp)
-{
-	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
-				   *jp->p == '\n' || *jp->p == '\r'))
-		jp->p++;
-}
-
-/* Consume the literal word w; 1 when it was there. */
+/* Does the n bytes at id name a rule of the catalogue? */
 static int
-ctl_jp_word(struct ctl_jp *jp, const char *w)
+ctl_evrec_is_rule(const char *id, size_t n)
 {
-	size_t n = strlen(w);
+	char name[64];
 
-	if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, w, n) != 0)
+	if (n >= sizeof(name))
 		return 0;
-	jp->p += n;
-	return 1;
-}
-
-/* Four hex digits at jp->p into *cp. */
-static int
-ctl_jp_hex4(struct ctl_jp *jp, unsigned *cp)
-{
-	if (json_hex4(jp->p, jp->end, cp) < 0)
-		return -1;
-	jp->p += 4;
-	return 0;
-}
-
-
-/* A \uXXXX escape (the "\u" consumed), joining a surrogate pair. */
-static int
-ctl_jp_unicode(struct ctl_jp *jp, struct buf *b)
-{
-	unsigned cp, lo;
-	struct ctl_jp save;
-
-	if (ctl_jp_hex4(jp, &cp) < 0)
-		return CTL_EVREC_SYNTAX;
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		save = *jp;
-		if (ctl_jp_word(jp, "\\u") && ctl_jp_hex4(jp, &lo) == 0 &&
-		    lo >= 0xdc00 && lo <= 0xdfff)
-			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-		else
-			*jp = save; /* a lone high surrogate: U+FFFD */
-	}
-	return utf8_put(b, cp) == 0 ? CTL_EVREC_OK : CTL_EVREC_NOMEM;
-}
-
-/* One escape sequence (the backslash consumed). */
-static int
-ctl_jp_escape(struct ctl_jp *jp, struct buf *b)
-{
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *hit;
-
-	if (jp->p >= jp->end)
-		return CTL_EVREC_SYNTAX;
-	if (*jp->p == 'u') {
-		jp->p++;
-		return ctl_jp_unicode(jp, b);
-	}
-	hit = *jp->p ? strchr(from, *jp->p) : NULL;
-	if (hit == NULL)
-		return CTL_EVREC_SYNTAX;
-	jp->p++;
-	return buf_putc(b, to[hit - from]) == 0 ? CTL_EVREC_OK
-						: CTL_EVREC_NOMEM;
-}
-
-/* A JSON string at jp->p, decoded into b (reset first). */
-static int
-ctl_jp_string(struct ctl_jp *jp, struct buf *b)
-{
-	const char *run;
-	int rc;
-
-	buf_reset(b);
-	if (buf_reserve(b, 0) < 0)
-		return CTL_EVREC_NOMEM;
-	if (jp->p >= jp->end || *jp->p != '"')
-		return CTL_EVREC_SYNTAX;
-	jp->p++;
-	for (;;) {
-		for (run = jp->p; jp->p < jp->end && *jp->p != '"' &&
-				  *jp->p != '\\' &&
-				  (unsigned char)*jp->p >= 0x20; jp->p++)
-			;
-		if (buf_append(b, run, (size_t)(jp->p - run)) < 0)
-			return CTL_EVREC_NOMEM;
-		if (jp->p >= jp->end || (unsigned char)*jp->p < 0x20)
-			return CTL_EVREC_SYNTAX;
-		if (*jp->p++ == '"')
-			return CTL_EVREC_OK;
-		if ((rc = ctl_jp_escape(jp, b)) != CTL_EVREC_OK)
-			return rc;
-	}
-}
-
-/* A JSON number; *u gets its value when it is a plain unsigned integer. */
-static int
-ctl_jp_number(struct ctl_jp *jp, uint64_t *u)
-{
-	const char *start = jp->p;
-	int plain = 1;
-
-	*u = 0;
-	if (jp->p < jp->end && *jp->p == '-') {
-		jp->p++;
-		plain = 0;
-	}
-	while (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9')
-		*u = *u * 10 + (uint64_t)(*jp->p++ - '0');
-	if (jp->p == start || (jp->p - start == 1 && !plain))
-		return CTL_EVREC_SYNTAX;
-	/* A fraction or exponent: accepted, but not a sequence number. */
-	while (jp->p < jp->end && *jp->p != '\0' &&
-	       strchr("0123456789.eE+-", *jp->p) != NULL) {
-		jp->p++;
-		plain = 0;
-	}
-	if (!plain)
-		*u = 0;
-	return CTL_EVREC_OK;
-}
-
-/* One value for name; string values go to their field. */
-static int
-ctl_jp_value(struct ctl_jp *jp, const char *name, struct buf *b,
-	     struct ctl_evrec *r)
-{
-	uint64_t u;
-	size_t i;
-	int rc;
-
-	if (jp->p < jp->end && *jp->p == '"') {
-		if ((rc = ctl_jp_string(jp, b)) != CTL_EVREC_OK)
-			return rc;
-		for (i = 0; i < CTL_EVREC_NFIELDS; i++)
-			if (strcmp(name, ctl_evrec_fields[i].name) == 0) {
-				free(*ctl_evrec_slot(r, i));
-				*ctl_evrec_slot(r, i) = buf_steal(b);
-				return *ctl_evrec_slot(r, i) ? CTL_EVREC_OK
-							     : CTL_EVREC_NOMEM;
-			}
-		return CTL_EVREC_OK;
-	}
-	if (ctl_jp_word(jp, "true")) {
-		if (strcmp(name, "tls") == 0)
-			r->tls = 1;
-		return CTL_EVREC_OK;
-	}
-	if (ctl_jp_word(jp, "false")) {
-		if (strcmp(name, "tls") == 0)
-			r->tls = 0;
-		return CTL_EVREC_OK;
-	}
-	if (ctl_jp_word(jp, "null"))
-		return CTL_EVREC_OK;
-	if ((rc = ctl_jp_number(jp, &u)) == CTL_EVREC_OK &&
-	    strcmp(name, "seq") == 0)
-		r->seq = u;
-	return rc;
-}
-
-/* The members of the object, after its '{'. */
-static int
-ctl_jp_members(struct ctl_jp *jp, struct ctl_evrec *r, struct buf *name,
-	       struct buf *value)
-{
-	int rc;
-
-	ctl_jp_space(jp);
-	if (ctl_jp_word(jp, "}"))
-		return CTL_EVREC_OK;
-	for (;;) {
-		ctl_jp_space(jp);
-		if ((rc = ctl_jp_string(jp, name)) != CTL_EVREC_OK)
-			return rc;
-		ctl_jp_space(jp);
-		if (!ctl_jp_word(jp, ":"))
-			return CTL_EVREC_SYNTAX;
-		ctl_jp_space(jp);
-		if ((rc = ctl_jp_value(jp, name->data, value, r)) !=
-		    CTL_EVREC_OK)
-			return rc;
-		ctl_jp_space(jp);
-		if (ctl_jp_word(jp, "}"))
-			return CTL_EVREC_OK;
-		if (!ctl_jp_word(jp, ","))
-			return CTL_EVREC_SYNTAX;
-	}
+	memcpy(name, id, n);
+	name[n] = '\0';
+	return pol_rule_find(name) >= 0;
 }
 
 int
-ctl_evrec_parse(const char *json, size_t len, struct ctl_evrec *out)
+ctl_evrec_parse(const char *json, size_t len, struct db_evrec *out)
 {
-	struct ctl_jp jp = {json, json + len};
-	struct buf name = BUF_INIT, value = BUF_INIT;
-	size_t i;
-	int rc = CTL_EVREC_SYNTAX;
+	int rc = db_evrec_parse(json, len, ctl_evrec_is_rule, out);
 
-	memset(out, 0, sizeof(*out));
-	ctl_jp_space(&jp);
-	if (ctl_jp_word(&jp, "{"))
-		rc = ctl_jp_members(&jp, out, &name, &value);
-	ctl_jp_space(&jp);
-	if (rc == CTL_EVREC_OK && jp.p != jp.end)
-		rc = CTL_EVREC_SYNTAX;
-	for (i = 0; rc == CTL_EVREC_OK && i < CTL_EVREC_NFIELDS; i++)
-		if (*ctl_evrec_slot(out, i) == NULL &&
-		    (*ctl_evrec_slot(out, i) = strdup("")) == NULL)
-			rc = CTL_EVREC_NOMEM;
-	buf_free(&name);
-	buf_free(&value);
-	if (rc != CTL_EVREC_OK) {
-		ctl_evrec_free(out);
-		return rc;
-	}
-	out->time_ok = db_time_parse(out->time_text, &out->time) == DB_OK;
-	if (!out->time_ok)
-		out->time = 0;
-	return CTL_EVREC_OK;
+	if (rc == DB_OK)
+		return CTL_EVREC_OK;
+	return rc == DB_ERR_NOMEM ? CTL_EVREC_NOMEM : CTL_EVREC_SYNTAX;
 }
 
 void
-ctl_evrec_free(struct ctl_evrec *r)
+ctl_evrec_free(struct db_evrec *r)
+{
+	db_evrec_free(r);
+}
+
+int
+ctl_evrec_has_rule(const struct db_evrec *r, const char *id)
 {
 	size_t i;
 
-	for (i = 0; i < CTL_EVREC_NFIELDS; i++)
-		free(*ctl_evrec_slot(r, i));
-	memset(r, 0, sizeof(*r));
-}
-
-/* The length of a rule id at p followed by ':', or 0. */
-static size_t
-ctl_rule_id_len(const char *p)
-{
-	size_t n = 0;
-
-	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9') ||
-	       p[n] == '.' || p[n] == '-' || p[n] == '_')
-		n++;
-	return n > 0 && p[n] == ':' ? n : 0;
-}
-
-int
-ctl_evrec_rule_next(const char **p, const char **id, size_t *idlen,
-		    const char **detail, size_t *detaillen)
-{
-	const char *s = *p, *e;
-
-	while (*s == ' ' || *s == ';')
-		s++;
-	if (*s == '\0')
-		return 0;
-	*id = s;
-	*idlen = ctl_rule_id_len(s);
-	if (*idlen == 0) /* no id: the whole entry is the detail */
-		*detail = s;
-	else
-		for (*detail = s + *idlen + 1; **detail == ' '; (*detail)++)
-			;
-	for (e = *detail; *e; e++)
-		if (e[0] == ';' && e[1] == ' ' && ctl_rule_id_len(e + 2) > 0)
-			break;
-	*detaillen = (size_t)(e - *detail);
-	*p = e;
-	return 1;
-}
-
-int
-ctl_evrec_has_rule(const struct ctl_evrec *r, const char *id)
-{
-	const char *p = r->rules, *rid, *detail;
-	size_t idlen, detaillen, n = strlen(id);
-
-	while (ctl_evrec_rule_next(&p, &rid, &idlen, &detail, &detaillen))
-		if (idlen == n && memcmp(rid, id, n) == 0)
+	for (i = 0; i < r->nrules; i++)
+		if (strcmp(r->rulev[i].id, id) == 0)
 			return 1;
 	return 0;
 }
 
 int
-ctl_evrec_names_hash(const struct ctl_evrec *r, const char *h)
+ctl_evrec_names_hash(const struct db_evrec *r, const char *h)
 {
-	size_t n = strlen(h);
-	const char *p;
+	size_t i;
 
-	if (n == 0)
+	if (h[0] == '\0')
 		return 0;
-	if (strcmp(r->sender_h, h) == 0 || strstr(r->rules, h) != NULL)
+	if (strcmp(r->sender_h, h) == 0 || strstr(r->note, h) != NULL)
 		return 1;
-	for (p = r->recipients_h; (p = strstr(p, h)) != NULL; p += n)
-		if ((p == r->recipients_h || p[-1] == ',') &&
-		    (p[n] == ',' || p[n] == '\0'))
+	for (i = 0; i < r->nrcpt_h; i++)
+		if (strcmp(r->rcpt_hv[i], h) == 0)
 			return 1;
 	return 0;
 }
@@ -381,7 +91,7 @@ ctl_evrec_text_field(FILE *out, const char *s, const char *dash)
 }
 
 void
-ctl_evrec_print(FILE *out, const struct ctl_evrec *r)
+ctl_evrec_print(FILE *out, const struct db_evrec *r)
 {
 	fprintf(out, "%s ", r->time_text);
 	ctl_evrec_text_field(out, r->ref, "-");
@@ -411,29 +121,20 @@ ctl_evrec_print(FILE *out, const struct ctl_evrec *r)
 }
 
 int
-ctl_evrec_has_recipient(const struct ctl_evrec *r, const char *key)
+ctl_evrec_has_recipient(const struct db_evrec *r, const char *key)
 {
-	char one[ADDR_MAX + 1], norm[ADDR_MAX + 1];
-	const char *p = r->recipients, *e;
-	size_t n;
+	char norm[ADDR_MAX + 1];
+	size_t i;
 
-	while (*p) {
-		e = strchr(p, ',');
-		n = e ? (size_t)(e - p) : strlen(p);
-		if (n < sizeof(one)) {
-			memcpy(one, p, n);
-			one[n] = '\0';
-			if (addr_normalise(one, norm, sizeof(norm)) >= 0 &&
-			    strcmp(norm, key) == 0)
-				return 1;
-		}
-		p += n + (e != NULL);
-	}
+	for (i = 0; i < r->nrcpt; i++)
+		if (addr_normalise(r->rcptv[i], norm, sizeof(norm)) >= 0 &&
+		    strcmp(norm, key) == 0)
+			return 1;
 	return 0;
 }
 
 int
-ctl_evrec_refused(const struct ctl_evrec *r)
+ctl_evrec_refused(const struct db_evrec *r)
 {
 	return strcmp(r->kind, "decision") == 0 &&
 	       (strcmp(r->action, "reject") == 0 ||
@@ -441,7 +142,7 @@ ctl_evrec_refused(const struct ctl_evrec *r)
 }
 
 int
-ctl_evrec_is_withdrawal(const struct ctl_evrec *r)
+ctl_evrec_is_withdrawal(const struct db_evrec *r)
 {
 	if (r->after[0])
 		return strcmp(r->after, "withdrawn") == 0 &&
@@ -453,7 +154,7 @@ ctl_evrec_is_withdrawal(const struct ctl_evrec *r)
 }
 
 void
-ctl_evrec_day(const struct ctl_evrec *r, char out[DB_TIME_MAX])
+ctl_evrec_day(const struct db_evrec *r, char out[DB_TIME_MAX])
 {
 	if (!r->time_ok) {
 		snprintf(out, DB_TIME_MAX, "unknown");
@@ -462,6 +163,32 @@ ctl_evrec_day(const struct ctl_evrec *r, char out[DB_TIME_MAX])
 	db_time_format(r->time - r->time % 86400, out, DB_TIME_MAX);
 	if (strlen(out) == DB_TIME_MAX - 1)
 		out[10] = '\0'; /* "2026-11-24T00:00:00Z" -> "2026-11-24" */
+}
+
+int
+ctl_evrec_action_known(const char *name)
+{
+	const char *a;
+	unsigned i;
+
+	for (i = 0; (a = pol_evidence_action(i)) != NULL; i++)
+		if (strcasecmp(a, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The actions of the catalogue as "a|b|c" for a message. */
+static void
+ctl_evrec_actions_text(char *out, size_t outsz)
+{
+	const char *a;
+	size_t n = 0;
+	unsigned i;
+
+	out[0] = '\0';
+	for (i = 0; (a = pol_evidence_action(i)) != NULL && n < outsz; i++)
+		n += (size_t)snprintf(out + n, outsz - n, "%s%s", i ? "|" : "",
+				      a);
 }
 
 /* Is word one of the '|'-separated words of list (case-insensitive)? */
@@ -478,10 +205,9 @@ ctl_word_in(const char *word, const char *list)
 	return 0;
 }
 
-#define CTL_EV_ACTIONS \
-	"pass|reject|tempfail|quarantine|tag|monitor|passed-to-mta|sent|" \
-	"withdrawn|unknown|add|confirm|withdraw|import|forget|purge|migrate"
-#define CTL_EV_KINDS "decision|doi-send|doi-retry|withdrawal|consent"
+/* The kinds of records db/ and the programs write (db/store.h). */
+#define CTL_EV_KINDS \
+	"decision|doi-send|doi-retry|withdrawal|consent|replication"
 
 int
 ctl_evfilter_option(struct ctl_evfilter *f, int opt, const char *arg)
@@ -519,9 +245,12 @@ ctl_evfilter_option(struct ctl_evfilter *f, int opt, const char *arg)
 		break;
 	case CTL_EVOPT_ACTION:
 		f->action = arg;
-		if (!ctl_word_in(arg, CTL_EV_ACTIONS)) {
-			ctl_error("--action: unknown action '%s' (one of "
-				  CTL_EV_ACTIONS ")", arg);
+		if (!ctl_evrec_action_known(arg)) {
+			char list[256];
+
+			ctl_evrec_actions_text(list, sizeof(list));
+			ctl_error("--action: unknown action '%s' (one of %s)",
+				  arg, list);
 			rc = CTL_EXIT_USAGE;
 		}
 		break;
@@ -547,14 +276,14 @@ ctl_evfilter_option(struct ctl_evfilter *f, int opt, const char *arg)
 /* The sender of r normalised into out; the raw text when it does not
  * normalise (so an odd stored value can still be matched exactly). */
 static void
-ctl_evrec_sender_key(const struct ctl_evrec *r, char *out, size_t outsz)
+ctl_evrec_sender_key(const struct db_evrec *r, char *out, size_t outsz)
 {
 	if (addr_normalise_sender(r->sender, out, outsz) < 0)
 		snprintf(out, outsz, "%s", r->sender);
 }
 
 int
-ctl_evfilter_match(const struct ctl_evfilter *f, const struct ctl_evrec *r)
+ctl_evfilter_match(const struct ctl_evfilter *f, const struct db_evrec *r)
 {
 	char key[ADDR_MAX + 1];
 
@@ -593,7 +322,7 @@ static int
 ctl_walk_one(uint64_t seq, const char *json, size_t len, void *arg)
 {
 	struct ctl_walk *w = arg;
-	struct ctl_evrec r;
+	struct db_evrec r;
 	int rc;
 
 	rc = ctl_evrec_parse(json, len, &r);

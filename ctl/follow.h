@@ -35,6 +35,9 @@ struct ctl_follow {
 	unsigned int fail_tries; /* ... and how often in a row */
 	int64_t stuck_logged;    /* the stuck change id already logged */
 	char stuck_why[DB_REPLICA_WHY_MAX]; /* a resync's unstorable row */
+	int watch;               /* db_watch_open descriptor, -1: poll */
+	long verify_every;       /* FollowVerifyInterval seconds; 0 off */
+	int64_t verify_next;     /* unix seconds the next periodic verify is due */
 };
 
 /*
@@ -67,5 +70,15 @@ int ctl_follow_resync(struct ctl_follow *f);
  * -1 (centre) / -2 (store) / -3 (stuck while catching up).
  */
 int ctl_follow_verify(struct ctl_follow *f);
+/*
+ * The periodic verify of the running follower (FollowVerifyInterval):
+ * when f->verify_next has come and nothing waits in the outbox (a local
+ * change not yet pushed is a difference that is no fault), run
+ * ctl_follow_verify and log its result; the next one is due verify_every
+ * seconds later (a minute after a check that could not compare, ten
+ * seconds while the outbox is busy).  0, or -1 / -2 / -3 as
+ * ctl_follow_verify.
+ */
+int ctl_follow_verify_tick(struct ctl_follow *f);
 
 #endif

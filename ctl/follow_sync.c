@@ -1,7 +1,9 @@
 /*
  * follow_sync.c - the SQL of consentctl follow: push the outbox to the
  * centre, pull the centre's change log into the local store, and copy the
- * whole consent table when the log cannot bridge the gap (a full resync).
+ * whole consent table when the log cannot bridge the gap (a full resync,
+ * applied in short batches by db/replica_resync.c so the milter's writes
+ * never wait long).
  * contrib/postgresql/schema.sql defines the tables and functions used.
  *
  * Exactly once, both ways: a pushed batch is one PostgreSQL transaction
@@ -344,6 +346,13 @@ ctl_push_other(struct ctl_follow *f, const struct db_outbox_entry *e,
 		want = PGRES_TUPLES_OK;
 		r = PQexecParams(f->pg, "SELECT consent_push_delete($1)", 1,
 				 NULL, p, NULL, NULL, 0);
+	} else if (e->kind == DB_OUTBOX_FORGET) {
+		/* The centre's copy of this host's evidence forgets too. */
+		p[0] = e->json;
+		what = e->ref;
+		want = PGRES_TUPLES_OK;
+		r = PQexecParams(f->pg, "SELECT evidence_forget(string_to_array"
+				 "($1, ','))", 1, NULL, p, NULL, NULL, 0);
 	} else {
 		snprintf(seq, sizeof(seq), "%llu",
 			 (unsigned long long)e->seq);
@@ -416,7 +425,8 @@ ctl_push_batch(struct ctl_follow *f, const struct db_outbox_entry *e,
 static const char *
 ctl_push_what(const struct db_outbox_entry *e)
 {
-	return e->kind == DB_OUTBOX_EVIDENCE ? e->ref : e->addr;
+	return e->kind == DB_OUTBOX_EVIDENCE || e->kind == DB_OUTBOX_FORGET
+		       ? e->ref : e->addr;
 }
 
 /*
@@ -444,7 +454,8 @@ ctl_push_refused(struct ctl_follow *f, const struct db_outbox_entry *e,
 		       e->kind == DB_OUTBOX_EVIDENCE ? "" : e->addr, "",
 		       "outbox %llu (%s) set aside as a dead letter after %u "
 		       "refusals by the centre: %s", (unsigned long long)e->key,
-		       e->kind == DB_OUTBOX_EVIDENCE ? e->ref : "consent",
+		       e->kind == DB_OUTBOX_EVIDENCE ||
+			       e->kind == DB_OUTBOX_FORGET ? e->ref : "consent",
 		       f->fail_tries, why);
 	a.e.kind = "replication";
 	rc = db_outbox_bury(f->store, e->key, f->fail_tries, why, ctl_now(),
@@ -496,8 +507,10 @@ ctl_follow_push(struct ctl_follow *f)
 		log_err("cannot read the outbox: %s", db_strerror(rc));
 		return -2;
 	}
-	if (n == 0)
+	if (n == 0) {
+		db_outbox_free(e, n);
 		return 0;
+	}
 	ok = n;
 	if ((fix = calloc(n, sizeof(*fix))) == NULL) {
 		log_err("out of memory");
@@ -842,9 +855,11 @@ ctl_follow_resync(struct ctl_follow *f)
 		return -1;
 	rc = ctl_resync_last(f, &last);
 	if (rc == 0)
+		/* In the store's key order: db_replica_resync_put merges. */
 		rc = ctl_pg_exec(f, "DECLARE consent_resync NO SCROLL CURSOR "
 				 "FOR SELECT " CTL_CONSENT_COLUMNS
-				 " FROM consent", PGRES_COMMAND_OK);
+				 " FROM consent ORDER BY address COLLATE \"C\"",
+				 PGRES_COMMAND_OK);
 	if (rc == 0 && (rc = db_replica_resync_begin(f->store, &t)) != DB_OK) {
 		log_err("resync: cannot begin: %s", db_strerror(rc));
 		rc = -2;

@@ -22,6 +22,10 @@
  * an evidence record (kind "replication", action "verify"; the counts, no
  * address).
  *
+ * The running follower makes the same check every FollowVerifyInterval
+ * seconds (ctl_follow_verify_tick), the first one interval after the last
+ * recorded verify (or after the start when there was none).
+ *
  * Owns: the PGresults of its queries and the local row list of one range.
  * Returns the number of differing addresses, or -1 (centre, logged) / -2
  * (store, logged).
@@ -300,6 +304,42 @@ ctl_follow_verify(struct ctl_follow *f)
 		return -2;
 	}
 	return diff;
+}
+
+int
+ctl_follow_verify_tick(struct ctl_follow *f)
+{
+	struct db_replica_state st;
+	int64_t now = ctl_now();
+	int rc;
+
+	if (f->verify_every <= 0 || now < f->verify_next)
+		return 0;
+	if ((rc = db_replica_status(f->store, &st)) != DB_OK) {
+		log_err("reading the replication state: %s", db_strerror(rc));
+		return -2;
+	}
+	if (st.outbox > 0 || st.stuck_id != 0) {
+		log_debug("periodic verify postponed: %s", st.outbox > 0
+			  ? "local changes wait in the outbox" : "stopped at a "
+			  "change");
+		/* Not now: it would differ.  The next cycle pushes. */
+		f->verify_next = now + (f->verify_every < 10 ? f->verify_every
+							   : 10);
+		return 0;
+	}
+	log_info("periodic verify of the replica against the centre");
+	rc = ctl_follow_verify(f);
+	fflush(stdout);
+	f->verify_next = ctl_now() + (rc < 0 && f->verify_every > 60
+				      ? 60 : f->verify_every);
+	if (rc > 0)
+		log_err("verify: %d addresses differ from the centre "
+			"(consentctl follow --verify names them); consentctl "
+			"status exits 3 until a verify matches", rc);
+	else if (rc == 0)
+		log_info("verify: the replica matches the centre");
+	return rc < 0 ? rc : 0;
 }
 
 #endif

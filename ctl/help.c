@@ -54,7 +54,9 @@ static const struct ctl_help ctl_helps[] = {
 	 "beside it.\n"},
 	{"forget", "Erase a data subject (Art. 17 GDPR); verify still "
 	 "passes.\n"},
-	{"subject", "Print everything stored about ADDR (Art. 15 GDPR).\n"},
+	{"subject", "Print everything stored about ADDR (Art. 15 GDPR).\n"
+	 "  --central --pg CONNINFO  the records of every host at the centre\n"
+	 "                 (needs EvidenceSubjectKeyFile, read with -c)\n"},
 	{"purge", "Remove withdrawn records and evidence older than "
 	 "EvidenceRetention days.\n"
 	 "  --dry-run      only print what would be removed\n"

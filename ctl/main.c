@@ -34,7 +34,7 @@ static const struct ctl_command ctl_dispatch[] = {
 	{"evidence", ctl_cmd_evidence, "REF"},
 	{"verify", ctl_cmd_verify, ""},
 	{"forget", ctl_cmd_forget, "ADDR"},
-	{"subject", ctl_cmd_subject, "ADDR"},
+	{"subject", ctl_cmd_subject, "ADDR [--central --pg CONNINFO]"},
 	{"purge", ctl_cmd_purge, "[--dry-run] [--now T]"},
 	{"ingest-log", ctl_cmd_ingest_log, "--confirm-path P --cancel-path P "
 	 "[--uid-param NAME] [--require-post] [--scanner-agents FILE]... "

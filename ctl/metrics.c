@@ -41,6 +41,11 @@ ctl_metrics_replica(struct ctl_ctx *ctx, struct ctl_metrics *m)
 	}
 	m->replication = st.enabled;
 	m->outbox = st.outbox;
+	m->dead = st.dead;
+	m->last_id = st.last_id;
+	m->stuck = st.stuck_id != 0;
+	m->verified = st.verified;
+	m->verify_diff = st.verify_diff;
 	m->consent_records = st.records;
 	m->synced = st.synced > 0;
 	m->last_sync = st.synced;
@@ -103,6 +108,33 @@ ctl_metrics_table(FILE *out, const char *name, const char *help,
 	g_free(keys);
 }
 
+/* Dead letters, the stop, the last applied id and the last verify. */
+static void
+ctl_metrics_replica_more(FILE *out, const struct ctl_metrics *m)
+{
+	ctl_metrics_one(out, "consentgate_outbox_dead_letters",
+			"Outbox entries the centre refused, set aside "
+			"(consentctl outbox list).", m->dead);
+	ctl_metrics_one(out, "consentgate_replica_stuck",
+			"1 when the follower stopped at a central change this "
+			"store cannot hold.", (uint64_t)(m->stuck != 0));
+	ctl_metrics_one(out, "consentgate_replica_last_applied_id",
+			"Id of the last central change applied (0: none).",
+			(uint64_t)(m->last_id > 0 ? m->last_id : 0));
+	ctl_metrics_head(out, "consentgate_replica_verify_timestamp_seconds",
+			 "Unix time of the last verify against the centre "
+			 "(absent: never).");
+	if (m->verified > 0)
+		fprintf(out, "consentgate_replica_verify_timestamp_seconds "
+			"%lld\n", (long long)m->verified);
+	ctl_metrics_head(out, "consentgate_replica_verify_differing",
+			 "Addresses the last verify found differing from the "
+			 "centre (0: match; absent: never verified).");
+	if (m->verified > 0)
+		fprintf(out, "consentgate_replica_verify_differing %lld\n",
+			(long long)m->verify_diff);
+}
+
 int
 ctl_metrics_write(FILE *out, const struct ctl_metrics *m)
 {
@@ -148,6 +180,7 @@ ctl_metrics_write(FILE *out, const struct ctl_metrics *m)
 	if (m->synced)
 		fprintf(out, "consentgate_replica_last_sync_timestamp_seconds %lld\n",
 			(long long)m->last_sync);
+	ctl_metrics_replica_more(out, m);
 	fputs("# EOF\n", out);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }

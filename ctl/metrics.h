@@ -26,6 +26,11 @@ struct ctl_metrics {
 	int64_t replica_age;  /* seconds since the last sync, when synced */
 	int64_t last_sync;    /* unix seconds of the last sync, when synced */
 	uint64_t outbox;      /* entries waiting for the centre */
+	uint64_t dead;        /* dead letters */
+	int64_t last_id;      /* last central change applied */
+	int stuck;            /* the follower stopped at a change */
+	int64_t verified;     /* unix seconds of the last verify, 0 never */
+	int64_t verify_diff;  /* addresses it found differing */
 	uint64_t consent_records;
 };
 

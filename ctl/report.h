@@ -33,7 +33,7 @@ struct ctl_agg {
 	int64_t ref_day_min, ref_day_max; /* day numbers (time / 86400) */
 	int keep; /* keep the latest refusals (the report) */
 	size_t nlatest, next;
-	struct ctl_evrec latest[CTL_REPORT_LATEST]; /* a ring, oldest at next */
+	struct db_evrec latest[CTL_REPORT_LATEST]; /* a ring, oldest at next */
 };
 
 /* One row of a count table, borrowed from its hash table. */
@@ -51,7 +51,7 @@ struct ctl_row *ctl_tally_rows(GHashTable *h, int by_key, size_t *n);
 /* The count of key in h (0 when absent). */
 uint64_t ctl_tally_get(GHashTable *h, const char *key);
 /* The sender of r as counted: normalised, or as written, or "<>". */
-void ctl_sender_key(const struct ctl_evrec *r, char *out, size_t outsz);
+void ctl_sender_key(const struct db_evrec *r, char *out, size_t outsz);
 
 /* The report page of a into out.  0, or -1 (err says why: the template
  * is broken). */

@@ -139,12 +139,11 @@ ctl_page_senders(struct fmt_scope *p, const struct ctl_agg *a)
 
 /* One refusal: its recipients one a row, its rules as id and detail. */
 static void
-ctl_page_refusal(struct fmt_scope *p, const struct ctl_evrec *r)
+ctl_page_refusal(struct fmt_scope *p, const struct db_evrec *r)
 {
 	struct fmt_scope *row = fmt_scope_row(p, "latest"), *x;
-	char sender[ADDR_MAX + 1], *one;
-	const char *q, *e, *id, *detail;
-	size_t n, dn;
+	char sender[ADDR_MAX + 1];
+	size_t i;
 
 	ctl_sender_key(r, sender, sizeof(sender));
 	fmt_scope_set(row, "time", r->time_text);
@@ -152,20 +151,23 @@ ctl_page_refusal(struct fmt_scope *p, const struct ctl_evrec *r)
 	fmt_scope_set(row, "sender", sender);
 	fmt_scope_set(row, "action", r->action);
 	fmt_scope_flag(row, "recipients", 0);
-	for (q = r->recipients; *q; q = *e ? e + 1 : e) {
-		while (*q == ' ')
-			q++;
-		e = strchr(q, ',') ? strchr(q, ',') : q + strlen(q);
-		one = g_strndup(q, (size_t)(e - q));
-		fmt_scope_set(fmt_scope_row(row, "recipients"), "address", one);
-		g_free(one);
-	}
+	for (i = 0; i < r->nrcpt; i++)
+		fmt_scope_set(fmt_scope_row(row, "recipients"), "address",
+			      r->rcptv[i] + strspn(r->rcptv[i], " "));
 	fmt_scope_flag(row, "rules", 0);
-	for (q = r->rules; ctl_evrec_rule_next(&q, &id, &n, &detail, &dn);) {
+	for (i = 0; i < r->nrules; i++) {
 		x = fmt_scope_row(row, "rules");
-		fmt_scope_flag(x, "has_id", n > 0);
-		fmt_scope_setf(x, "id", "%.*s", (int)n, id);
-		fmt_scope_setf(x, "detail", "%.*s", (int)dn, detail);
+		fmt_scope_flag(x, "has_id", 1);
+		fmt_scope_set(x, "id", r->rulev[i].id);
+		fmt_scope_setf(x, "detail", "%s%s%s", r->rulev[i].detail,
+			       r->rulev[i].where[0] ? " @ " : "",
+			       r->rulev[i].where);
+	}
+	if (r->note[0]) { /* text that names no rule */
+		x = fmt_scope_row(row, "rules");
+		fmt_scope_flag(x, "has_id", 0);
+		fmt_scope_set(x, "id", "");
+		fmt_scope_set(x, "detail", r->note);
 	}
 }
 

@@ -85,6 +85,15 @@ ctl_store_open(struct ctl_ctx *ctx, int flags, struct db_store **out)
 		ctl_error("%s", err);
 		return CTL_EXIT_REFUSED;
 	}
+	/* The deployment's keys, when a config was read (-c, or no -d). */
+	if (ctx->cfg && db_subject_keys_load(*out,
+			ctx->cfg->evidence_subject_key_file, err,
+			sizeof(err)) != DB_OK) {
+		ctl_error("%s", err);
+		db_close(*out);
+		*out = NULL;
+		return CTL_EXIT_REFUSED;
+	}
 	return CTL_EXIT_OK;
 }
 

@@ -44,11 +44,11 @@ db_json_pair(struct buf *b, const char *name, const char *value)
 	return db_json_string(b, value);
 }
 
-/* The JSON text of one record (see store.h for the layout); hashes holds
- * the keyed-hash members of its personal fields (db_pii_json_hashes). */
+/* The JSON text of one record (see store.h for the layout); k holds the
+ * parts made with the store's keys (db_pii_json_hashes). */
 static int
 db_evidence_json(struct buf *b, uint64_t seq, const char *prev,
-		 const struct db_evidence *e, const struct buf *hashes)
+		 const struct db_evidence *e, const struct db_ev_keyed *k)
 {
 	const char *names[] = {"ref", "kind", "queue_id", "message_id"};
 	const char *values[] = {e->ref, e->kind, e->queue_id, e->message_id};
@@ -57,17 +57,18 @@ db_evidence_json(struct buf *b, uint64_t seq, const char *prev,
 	int r;
 
 	buf_reset(b);
-	r = buf_printf(b, "{\"seq\":%llu", (unsigned long long)seq);
+	r = buf_printf(b, "{\"seq\":%llu,\"version\":%d",
+		       (unsigned long long)seq, DB_EVIDENCE_VERSION);
+	r |= buf_append(b, k->key_id.data, k->key_id.len);
 	r |= db_json_pair(b, "prev", prev);
 	r |= db_json_pair(b, "time", db_time_format(e->time, when,
 						     sizeof(when)));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		r |= db_json_pair(b, names[i], values[i]);
-	if (r == 0 && buf_append(b, hashes->data, hashes->len) < 0)
-		return DB_ERR_NOMEM;
+	r |= buf_append(b, k->hashes.data, k->hashes.len);
 	r |= buf_printf(b, ",\"tls\":%s", e->tls ? "true" : "false");
 	r |= db_json_pair(b, "class", e->cls);
-	r |= db_json_pair(b, "rules", e->rules);
+	r |= buf_append(b, k->rules.data, k->rules.len);
 	r |= db_json_pair(b, "action", e->action);
 	r |= db_json_pair(b, "sha256", e->sha256);
 	if (e->retry_of && e->retry_of[0])
@@ -157,14 +158,14 @@ db_evidence_checkpoint(struct db_store *s, uint64_t *seq,
 
 int
 db_evidence_put_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
-		    const struct db_evidence *e, const struct buf *hashes,
+		    const struct db_evidence *e, const struct db_ev_keyed *keyed,
 		    const char prev[DB_SHA256_HEX], struct buf *json)
 {
 	unsigned char key[8];
 	MDB_val k = {8, key}, v, rk;
 	int rc;
 
-	if ((rc = db_evidence_json(json, seq, prev, e, hashes)) != DB_OK)
+	if ((rc = db_evidence_json(json, seq, prev, e, keyed)) != DB_OK)
 		return rc;
 	db_be64_put(key, seq);
 	v.mv_size = json->len;

@@ -1,33 +1,35 @@
 /*
- * import.c - the writing half of a consent import: the rows a format
- * reader (fmt/import.c) has checked, held compactly encoded in memory,
- * then merged into the store.
+ * import.c - the writing half of a consent import: the passes over the
+ * rows a format reader (fmt/import.c) streams in, and the merge of each
+ * row into the store.
  *
- * db_import_run first checks that every uid the rows set belongs to one
- * address only, also against the store; then it merges every row, in the
- * order added, into the stored record through the consent state machine
- * (db_sm_merge_row, consent_sm.h) and writes each changed record with its
- * own evidence record, in transactions of DB_IMPORT_BATCH records.  A row
- * the machine refuses is reported and skipped.
+ * The reader reads its file once per pass (db_import_next).  The check
+ * pass and, when needed, a verify pass decide the uid rule before anything
+ * is written (import_check.c, in memory of 16 bytes per row, not the rows
+ * themselves); the write pass then merges every row, in file order, into
+ * the stored record through the consent state machine (db_sm_merge_row,
+ * consent_sm.h) and writes each changed record with its own evidence
+ * record.  Rows are held only for one batch of DB_IMPORT_BATCH, written in
+ * one short write transaction, so other writers (the milter's evidence)
+ * wait at most one batch.  A row the machine refuses is reported and
+ * skipped.  A file whose rows differ between passes stops the import.
  *
- * Owns: the rows (freed by db_import_free) and the transactions it
- * begins.  Never logs; returns DB_* codes, with the reason for a failure
- * in the caller's err buffer ("name:LINE: reason").
+ * Owns: the rows of one batch (freed by db_import_free) and the
+ * transactions it begins.  Never logs; returns DB_* codes, with the reason
+ * for a failure in the caller's err buffer ("name:LINE: reason").
  */
-#include "store_int.h"
+#include "import_int.h"
 
-#include <glib.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec.h"
 #include "consent_sm.h"
 #include "evpii.h"
 
-#define DB_IMPORT_UID (1u << DB_ROW_UID)
-
-/* A validated row: its address and encoded value inside the arena. */
+/* A row of the batch: its address and encoded value inside the arena. */
 struct db_import_row {
 	size_t addr_off;
 	size_t val_off;
@@ -36,64 +38,12 @@ struct db_import_row {
 	unsigned int val_len;
 };
 
-struct db_import {
-	struct db_store *s;
-	const char *name;
-	int64_t now;
-	char *err;
-	size_t errsz;
-	unsigned int file_mask; /* fields any row sets */
-	struct buf arena;
-	struct buf rows; /* struct db_import_row[] */
-	size_t nrows;
-	GHashTable *last; /* address -> index + 1 of its last row */
-	const struct db_import_opts *opts;
-	struct db_import_count *count;
-	size_t nevidence; /* evidence records written */
-};
-
 static struct db_import_row *
 db_row(struct db_import *im, size_t i)
 {
 	return (struct db_import_row *)(void *)im->rows.data + i;
 }
 
-int
-db_import_error(struct db_import *im, unsigned long line, const char *fmt, ...)
-{
-	char reason[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	snprintf(im->err, im->errsz, "%s:%lu: %s", im->name, line, reason);
-	return DB_ERR_INVALID;
-}
-
-int
-db_import_add(struct db_import *im, unsigned long line, const char *addr,
-	      const struct db_consent *c, unsigned int mask)
-{
-	unsigned char enc[DB_CODEC_MAX];
-	struct db_import_row row;
-	int n = db_codec_encode(c, enc, sizeof(enc));
-
-	if (n < 0)
-		return n;
-	row.addr_off = im->arena.len;
-	row.val_off = im->arena.len + strlen(addr) + 1;
-	row.val_len = (unsigned int)n;
-	row.line = line;
-	row.mask = mask;
-	if (buf_append(&im->arena, addr, strlen(addr) + 1) < 0 ||
-	    buf_append(&im->arena, enc, (size_t)n) < 0 ||
-	    buf_append(&im->rows, &row, sizeof(row)) < 0)
-		return DB_ERR_NOMEM;
-	im->nrows++;
-	im->file_mask |= mask;
-	return DB_OK;
-}
 
 static const char *
 db_import_addr(struct db_import *im, size_t i)
@@ -107,99 +57,6 @@ db_import_decode(struct db_import *im, size_t i, struct db_consent *c)
 	struct db_import_row *row = db_row(im, i);
 
 	return db_codec_decode(im->arena.data + row->val_off, row->val_len, c);
-}
-
-/* Index the last row of each address (last one wins). */
-static void
-db_import_index(struct db_import *im)
-{
-	size_t i;
-
-	im->last = g_hash_table_new(g_str_hash, g_str_equal);
-	for (i = 0; i < im->nrows; i++)
-		g_hash_table_insert(im->last, (gpointer)db_import_addr(im, i),
-				    GSIZE_TO_POINTER(i + 1));
-}
-
-/* Is row i the one that wins for its address? */
-static int
-db_import_final(struct db_import *im, size_t i)
-{
-	return GPOINTER_TO_SIZE(g_hash_table_lookup(
-		   im->last, db_import_addr(im, i))) == i + 1;
-}
-
-/*
- * Row i gives c->uid to its address.  If the store has the uid on another
- * address, that address must give it up in this file.
- */
-static int
-db_import_check_owner(struct db_import *im, MDB_txn *txn, size_t i,
-		      const struct db_consent *c)
-{
-	char owner[ADDR_MAX + 1];
-	struct db_consent oc;
-	size_t j;
-	int rc;
-
-	rc = db_uid_owner_txn(im->s, txn, c->uid, owner, sizeof(owner));
-	if (rc == DB_NOTFOUND || rc == DB_ERR_CORRUPT ||
-	    (rc == DB_OK && strcmp(owner, db_import_addr(im, i)) == 0))
-		return DB_OK;
-	if (rc != DB_OK) {
-		snprintf(im->err, im->errsz, "%s: %s", im->name,
-			 db_strerror(rc));
-		return rc;
-	}
-	j = GPOINTER_TO_SIZE(g_hash_table_lookup(im->last, owner));
-	if (j && (db_row(im, j - 1)->mask & DB_IMPORT_UID) &&
-	    db_import_decode(im, j - 1, &oc) == DB_OK &&
-	    strcmp(oc.uid, c->uid) != 0)
-		return DB_OK;
-	return db_import_error(im, db_row(im, i)->line,
-			       "uid '%s' already belongs to %s", c->uid, owner);
-}
-
-/* Every uid the file sets belongs to one address only. */
-static int
-db_import_check_uids(struct db_import *im)
-{
-	struct db_consent c;
-	GHashTable *uids;
-	MDB_txn *txn;
-	size_t i, other;
-	int rc;
-
-	if (!(im->file_mask & DB_IMPORT_UID))
-		return DB_OK;
-	if ((rc = db_txn_begin(im->s, 1, &txn)) != DB_OK) {
-		snprintf(im->err, im->errsz, "%s: %s", im->name,
-			 db_strerror(rc));
-		return rc;
-	}
-	uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (i = 0; rc == DB_OK && i < im->nrows; i++) {
-		if (!(db_row(im, i)->mask & DB_IMPORT_UID) ||
-		    !db_import_final(im, i) ||
-		    db_import_decode(im, i, &c) != DB_OK || c.uid[0] == '\0')
-			continue;
-		other = GPOINTER_TO_SIZE(g_hash_table_lookup(uids, c.uid));
-		if (other) {
-			rc = db_import_error(im, db_row(im, i)->line,
-					     "uid '%s' is also given to %s on "
-					     "line %lu",
-					     c.uid,
-					     db_import_addr(im, other - 1),
-					     db_row(im, other - 1)->line);
-			break;
-		}
-		g_hash_table_insert(uids, g_strdup(c.uid),
-				    GSIZE_TO_POINTER(i + 1));
-		rc = db_import_check_owner(im, txn, i, &c);
-	}
-	db_txn_abort(txn);
-	g_hash_table_destroy(uids);
-	return rc;
 }
 
 /* The evidence record of one changed row, inside txn. */
@@ -266,40 +123,161 @@ db_import_put(struct db_import *im, MDB_txn *txn, size_t i)
 	return rc == DB_OK ? db_import_evidence(im, txn, i, &out, &res) : rc;
 }
 
-/* Phase two: every row in file order, DB_IMPORT_BATCH per transaction
- * (one transaction, never committed, for a dry run). */
+/* Write the rows of the batch, in file order, in one transaction (a read
+ * transaction, never written, for a dry run). */
 static int
-db_import_write(struct db_import *im)
+db_import_flush(struct db_import *im)
 {
 	MDB_txn *txn = NULL;
-	size_t i, batch = 0, written = 0;
-	int rc = DB_OK;
+	struct timespec t0, t1;
+	unsigned long ms;
+	size_t i;
+	int rc, dry = im->opts->dry_run;
 
-	for (i = 0; rc == DB_OK && i < im->nrows; i++) {
-		if (txn == NULL && (rc = db_txn_begin(im->s, 0, &txn)))
-			break;
+	if (im->nbatch == 0)
+		return DB_OK;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = db_txn_begin(im->s, dry, &txn);
+	for (i = 0; rc == DB_OK && i < im->nbatch; i++)
 		rc = db_import_put(im, txn, i);
-		if (rc == DB_OK && ++batch == DB_IMPORT_BATCH &&
-		    !im->opts->dry_run) {
-			rc = db_txn_commit(txn);
-			txn = NULL;
-			written = im->count->changed;
-			batch = 0;
-		}
-	}
-	if (txn != NULL && rc == DB_OK && !im->opts->dry_run) {
+	if (rc == DB_OK && !dry) {
 		rc = db_txn_commit(txn);
 		txn = NULL;
+		if (rc == DB_OK)
+			im->written = im->count->changed;
 	}
 	if (txn != NULL)
 		db_txn_abort(txn);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (unsigned long)((t1.tv_sec - t0.tv_sec) * 1000 +
+			     (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	if (ms > im->count->batch_ms_max)
+		im->count->batch_ms_max = ms;
+	im->nbatch = 0;
+	buf_reset(&im->arena);
+	buf_reset(&im->rows);
 	if (rc != DB_OK) {
 		snprintf(im->err, im->errsz,
 			 "%s: %s after %zu records were written", im->name,
-			 db_strerror(rc), written);
-		im->count->changed = written;
+			 db_strerror(rc), im->written);
+		im->count->changed = im->written;
 	}
 	return rc;
+}
+
+/* Keep one row of the write pass; a full batch is written. */
+static int
+db_import_keep(struct db_import *im, unsigned long line, const char *addr,
+	       const struct db_consent *c, unsigned int mask)
+{
+	unsigned char enc[DB_CODEC_MAX];
+	struct db_import_row row;
+	int n = db_codec_encode(c, enc, sizeof(enc));
+
+	if (n < 0)
+		return n;
+	row.addr_off = im->arena.len;
+	row.val_off = im->arena.len + strlen(addr) + 1;
+	row.val_len = (unsigned int)n;
+	row.line = line;
+	row.mask = mask;
+	if (buf_append(&im->arena, addr, strlen(addr) + 1) < 0 ||
+	    buf_append(&im->arena, enc, (size_t)n) < 0 ||
+	    buf_append(&im->rows, &row, sizeof(row)) < 0)
+		return DB_ERR_NOMEM;
+	if (++im->nbatch == DB_IMPORT_BATCH)
+		return db_import_flush(im);
+	return DB_OK;
+}
+
+int
+db_import_add(struct db_import *im, unsigned long line, const char *addr,
+	      const struct db_consent *c, unsigned int mask)
+{
+	uint64_t h = db_import_hash(im->ck.key, addr, strlen(addr));
+	int rc;
+
+	if (im->pass != DB_IMPORT_CHECK && im->row >= im->nrows)
+		return db_import_error(im, line, "the file changed while it "
+				       "was imported (more rows than before); "
+				       "%zu records were written", im->written);
+	im->digest = im->digest * 0x100000001b3ull ^ h ^ mask ^
+		     ((uint64_t)line << 20);
+	if (im->pass == DB_IMPORT_WRITE)
+		rc = db_import_keep(im, line, addr, c, mask);
+	else
+		rc = db_import_check_row(im, addr, c, mask, line);
+	im->file_mask |= mask;
+	im->row++;
+	return rc;
+}
+
+/* The rows of this pass were those of the check pass. */
+static int
+db_import_same(struct db_import *im)
+{
+	if (im->row == im->nrows && im->digest == im->digest0)
+		return DB_OK;
+	snprintf(im->err, im->errsz, "%s: the file changed while it was "
+		 "imported; %zu records were written", im->name, im->written);
+	return DB_ERR_INVALID;
+}
+
+/* The pass after the check or verify pass. */
+static int
+db_import_checked(struct db_import *im)
+{
+	int rc;
+
+	if (im->pass == DB_IMPORT_CHECK) {
+		im->nrows = im->row;
+		im->digest0 = im->digest;
+	} else if ((rc = db_import_same(im)) != DB_OK)
+		return rc;
+	rc = db_import_check_end(im);
+	if (rc == 2 && im->ck.attempts >= 4) {
+		snprintf(im->err, im->errsz, "%s: addresses keep sharing a "
+			 "hash; try again", im->name);
+		return DB_ERR_INVALID;
+	}
+	if (rc == 2) {
+		im->pass = DB_IMPORT_CHECK;
+		im->file_mask = 0;
+		return db_import_check_begin(im);
+	}
+	if (rc < 0)
+		return rc;
+	im->pass = rc == 1 ? DB_IMPORT_VERIFY : DB_IMPORT_WRITE;
+	if (im->pass == DB_IMPORT_WRITE)
+		db_import_check_free(im);
+	return DB_OK;
+}
+
+int
+db_import_next(struct db_import *im)
+{
+	int rc = DB_OK;
+
+	switch (im->pass) {
+	case DB_IMPORT_START:
+		im->pass = DB_IMPORT_CHECK;
+		rc = db_import_check_begin(im);
+		break;
+	case DB_IMPORT_CHECK:
+	case DB_IMPORT_VERIFY:
+		rc = db_import_checked(im);
+		break;
+	case DB_IMPORT_WRITE:
+		if ((rc = db_import_flush(im)) == DB_OK)
+			rc = db_import_same(im);
+		im->pass = DB_IMPORT_DONE;
+		return rc < 0 ? rc : 0;
+	case DB_IMPORT_DONE:
+		return 0;
+	}
+	im->row = 0;
+	im->digest = 0;
+	return rc < 0 ? rc : 1;
 }
 
 int
@@ -334,25 +312,12 @@ db_import_begin(struct db_store *s, const char *name, int64_t now,
 	return DB_OK;
 }
 
-int
-db_import_run(struct db_import *im)
-{
-	int rc;
-
-	db_import_index(im);
-	rc = db_import_check_uids(im);
-	if (rc == DB_OK)
-		rc = db_import_write(im);
-	return rc;
-}
-
 void
 db_import_free(struct db_import *im)
 {
 	if (im == NULL)
 		return;
-	if (im->last)
-		g_hash_table_destroy(im->last);
+	db_import_check_free(im);
 	buf_free(&im->arena);
 	buf_free(&im->rows);
 	free(im);

@@ -12,21 +12,32 @@
 #include <string.h>
 
 int
-db_meta_get_int(struct db_store *s, MDB_txn *txn, const char *name,
-		int64_t *out)
+db_meta_get_text(struct db_store *s, MDB_txn *txn, const char *name,
+		 char *text, size_t textsz)
 {
 	MDB_val k = {strlen(name), (void *)name}, v;
-	char text[24], *end;
-	long long n;
 	int rc;
 
 	rc = mdb_get(txn, s->meta, &k, &v);
 	if (rc != 0)
 		return db_from_mdb(rc);
-	if (v.mv_size == 0 || v.mv_size >= sizeof(text))
+	if (v.mv_size == 0 || v.mv_size >= textsz)
 		return DB_ERR_CORRUPT;
 	memcpy(text, v.mv_data, v.mv_size);
 	text[v.mv_size] = '\0';
+	return DB_OK;
+}
+
+int
+db_meta_get_int(struct db_store *s, MDB_txn *txn, const char *name,
+		int64_t *out)
+{
+	char text[24], *end;
+	long long n;
+	int rc;
+
+	if ((rc = db_meta_get_text(s, txn, name, text, sizeof(text))) != DB_OK)
+		return rc;
 	errno = 0;
 	n = strtoll(text, &end, 10);
 	if (*end != '\0' || errno != 0)

@@ -10,6 +10,11 @@
 
 #include "store_int.h"
 
+/* The text stored under name, copied into text (NUL-terminated):
+ * DB_OK, DB_NOTFOUND, another db_from_mdb code, or DB_ERR_CORRUPT
+ * for an empty value or one that does not fit textsz. */
+int db_meta_get_text(struct db_store *s, MDB_txn *txn, const char *name,
+		     char *text, size_t textsz);
 /* Small decimal meta values: read (DB_NOTFOUND when absent) and write. */
 int db_meta_get_int(struct db_store *s, MDB_txn *txn, const char *name,
 		    int64_t *out);

@@ -10,6 +10,9 @@
  *   'c' address NUL codec-value   a consent record was written
  *   'd' address NUL               a consent record was removed
  *   'e' seq(8) ref NUL json       an evidence record was appended
+ *   'f' hashes NUL                a data subject was forgotten: its keyed
+ *                                 hashes (comma-joined), for the centre's
+ *                                 copy of the evidence
  * Only consentctl follow removes entries (db_outbox_ack, replica.c, which
  * also applies the centre's corrections), after the centre has committed
  * them, or moves one the centre keeps refusing to the dead
@@ -192,6 +195,27 @@ db_outbox_add_evidence_txn(struct db_store *s, MDB_txn *txn, uint64_t seq,
 }
 
 int
+db_outbox_add_forget_txn(struct db_store *s, MDB_txn *txn,
+			 const char *hashes)
+{
+	size_t n = strlen(hashes);
+	unsigned char *entry;
+	int on, rc;
+
+	if ((on = db_outbox_enabled_txn(s, txn)) <= 0)
+		return on;
+	if (n == 0)
+		return DB_ERR_INVALID;
+	if ((entry = malloc(n + 2)) == NULL)
+		return DB_ERR_NOMEM;
+	entry[0] = DB_OUTBOX_FORGET;
+	memcpy(entry + 1, hashes, n + 1);
+	rc = db_outbox_append(s, txn, entry, n + 2);
+	free(entry);
+	return rc;
+}
+
+int
 db_outbox_decode(const MDB_val *k, const MDB_val *v,
 		 struct db_outbox_entry *e)
 {
@@ -216,6 +240,13 @@ db_outbox_decode(const MDB_val *k, const MDB_val *v,
 			return nul + 1 == p + n ? DB_OK : DB_ERR_CORRUPT;
 		return db_codec_decode(nul + 1, (size_t)(p + n - nul - 1),
 				       &e->c);
+	case DB_OUTBOX_FORGET:
+		if (nul + 1 != p + n)
+			return DB_ERR_CORRUPT;
+		snprintf(e->ref, sizeof(e->ref), "forget");
+		if ((e->json = strdup((const char *)p + 1)) == NULL)
+			return DB_ERR_NOMEM;
+		return DB_OK;
 	case DB_OUTBOX_EVIDENCE:
 		if ((size_t)(nul - p - 9) > DB_REF_MAX)
 			return DB_ERR_CORRUPT;
@@ -281,7 +312,9 @@ db_outbox_read(struct db_store *s, size_t max, struct db_outbox_entry **out,
 		rc = db_from_mdb(got);
 	mdb_cursor_close(cur);
 	db_txn_abort(txn);
-	if (rc != DB_OK) {
+	if (rc != DB_OK || *n == 0) {
+		/* Nothing read: nothing handed over (the array is max
+		 * entries, kilobytes each). */
 		db_outbox_free(e, *n);
 		*n = 0;
 		return rc;

@@ -35,20 +35,6 @@ db_dead_get(MDB_txn *txn, MDB_dbi dbi, uint64_t key, unsigned char kb[8],
 	return db_from_mdb(mdb_get(txn, dbi, k, v));
 }
 
-/* Commit txn after appending e, or abort on rc != DB_OK. */
-static int
-db_dead_finish(struct db_store *s, MDB_txn *txn, int rc,
-	       const struct db_evidence *e)
-{
-	if (rc == DB_OK && e != NULL)
-		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
-	if (rc != DB_OK) {
-		db_txn_abort(txn);
-		return rc;
-	}
-	return db_txn_commit(txn);
-}
-
 int
 db_outbox_bury(struct db_store *s, uint64_t key, unsigned int tries,
 	       const char *why, int64_t now, const struct db_evidence *e)
@@ -85,7 +71,7 @@ db_outbox_bury(struct db_store *s, uint64_t key, unsigned int tries,
 	free(val);
 	if (rc == DB_OK)
 		rc = db_from_mdb(mdb_del(txn, s->outbox, &k, NULL));
-	return db_dead_finish(s, txn, rc, e);
+	return db_write_finish(s, txn, rc, e);
 }
 
 /* Decode one dead letter into d. */
@@ -218,7 +204,7 @@ db_dead_take(struct db_store *s, uint64_t key, int requeue,
 	}
 	if (rc == DB_OK)
 		rc = db_from_mdb(mdb_del(txn, s->outbox_dead, &k, NULL));
-	return db_dead_finish(s, txn, rc, e);
+	return db_write_finish(s, txn, rc, e);
 }
 
 int

@@ -19,6 +19,7 @@
 #define DB_META_REPL_LAST "repl.last_id"
 #define DB_META_REPL_SYNCED "repl.synced"
 #define DB_META_REPL_STUCK "repl.stuck"
+#define DB_META_REPL_RESYNC "repl.resync"
 
 /*
  * Open the outbox database of an open store, called once by db_open.  A
@@ -33,6 +34,10 @@ int db_outbox_open(struct db_store *s, const char *dir, char *err,
  * (json: the len stored bytes of the record with sequence seq). */
 int db_outbox_add_consent_txn(struct db_store *s, MDB_txn *txn,
 			      const char *key, const struct db_consent *c);
+/* Queue the forgetting of a subject for the centre: its hashes under
+ * every key, comma-joined ('f' entry). */
+int db_outbox_add_forget_txn(struct db_store *s, MDB_txn *txn,
+			     const char *hashes);
 int db_outbox_add_delete_txn(struct db_store *s, MDB_txn *txn,
 			     const char *key);
 int db_outbox_add_evidence_txn(struct db_store *s, MDB_txn *txn,

@@ -1,9 +1,10 @@
 /*
  * replica.c - apply the centre's consent changes to the local store: in
  * batches, each batch in one write transaction together with the id of its
- * last change (exactly once, resumable), or as a full resync of the whole
- * consent table in one transaction.  Also the small replication state read
- * by consentctl status and the milter, and switching the outbox on.
+ * last change (exactly once, resumable); a full resync of the whole
+ * consent table uses the same steps in batches (db/replica_resync.c).
+ * Also the small replication state read by consentctl status and the
+ * milter, and switching the outbox on.
  *
  * A central row goes through the consent state machine
  * (db_sm_replica_check): it may not turn a local withdrawal into consent
@@ -22,8 +23,7 @@
  * when it refuses, consentctl follow applies the centre's row through
  * db_outbox_ack).
  *
- * Owns: the transactions it begins (a resync's lives in struct
- * db_replica_txn until commit or abort) and the set of outbox addresses of
+ * Owns: the transactions it begins and the set of outbox addresses of
  * each.  Never logs; returns DB_* codes and per-change results.
  */
 #include "outbox_int.h"
@@ -33,38 +33,27 @@
 #include <string.h>
 
 #include "codec.h"
+#include "meta.h"
 #include "consent_sm.h"
 #include "replica.h"
-
-struct db_replica_txn {
-	struct db_store *s;
-	MDB_txn *txn;
-	GHashTable *local;     /* addresses with outbox entries */
-	GHashTable *withdrawn; /* address -> its withdrawn local record */
-};
+#include "replica_int.h"
 
 /* The stuck mark ("ID WHY") into *id and why; 0 and "" without one. */
 static int
 db_replica_stuck_get(struct db_store *s, MDB_txn *txn, int64_t *id,
 		     char *why, size_t whysz)
 {
-	MDB_val k = {strlen(DB_META_REPL_STUCK), (void *)DB_META_REPL_STUCK};
-	MDB_val v;
 	char text[DB_REPLICA_WHY_MAX + 24], *end;
 	int rc;
 
 	*id = 0;
 	if (why)
 		why[0] = '\0';
-	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == MDB_NOTFOUND)
+	rc = db_meta_get_text(s, txn, DB_META_REPL_STUCK, text, sizeof(text));
+	if (rc == DB_NOTFOUND)
 		return DB_OK;
-	if (rc != 0)
-		return db_from_mdb(rc);
-	if (v.mv_size == 0 || v.mv_size >= sizeof(text))
-		return DB_ERR_CORRUPT;
-	memcpy(text, v.mv_data, v.mv_size);
-	text[v.mv_size] = '\0';
+	if (rc != DB_OK)
+		return rc;
 	*id = strtoll(text, &end, 10);
 	if (*end == ' ')
 		end++;
@@ -171,6 +160,12 @@ db_replica_status(struct db_store *s, struct db_replica_state *out)
 	if (rc == DB_OK)
 		rc = db_replica_verified_txn(s, txn, &out->verified,
 					     &out->verify_diff);
+	if (rc == DB_OK) {
+		rc = db_meta_get_int(s, txn, DB_META_REPL_RESYNC,
+				     &out->resync);
+		if (rc == DB_NOTFOUND)
+			rc = DB_OK;
+	}
 	db_txn_abort(txn);
 	return rc;
 }
@@ -242,6 +237,12 @@ db_replica_enable(struct db_store *s, uint64_t *queued)
 	if ((rc = db_txn_commit(txn)) == DB_OK && queued)
 		*queued = n;
 	return rc;
+}
+
+int
+db_replica_follower_sync(struct db_store *s)
+{
+	return db_from_mdb(mdb_env_set_flags(s->core.env, MDB_NOMETASYNC, 1));
 }
 
 int
@@ -332,12 +333,9 @@ db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
 	return rc;
 }
 
-/* Apply one change inside txn; sets ch->result.  <0 only for store
- * errors that must abort the transaction.  withdrawn (resync) holds the
- * local withdrawn records the resync emptied; NULL reads the store. */
-static int
+int
 db_replica_one(struct db_store *s, MDB_txn *txn, GHashTable *local,
-	       GHashTable *withdrawn, struct db_replica_change *ch)
+	       int resync, struct db_replica_change *ch)
 {
 	char key[ADDR_MAX + 1];
 	struct db_consent cur;
@@ -363,18 +361,16 @@ db_replica_one(struct db_store *s, MDB_txn *txn, GHashTable *local,
 			ch->result = DB_REPLICA_APPLIED;
 		return rc;
 	}
-	if (withdrawn) {
-		have = g_hash_table_lookup(withdrawn, key);
-	} else {
-		rc = db_consent_get_txn(s, txn, key, &cur);
-		if (rc != DB_OK && rc != DB_NOTFOUND && rc != DB_ERR_CORRUPT)
-			return rc;
-		have = rc == DB_OK ? &cur : NULL;
-	}
-	rc = db_replica_put(s, txn, key, have, ch);
-	if (rc == DB_OK && withdrawn && ch->result == DB_REPLICA_REFUSED)
-		rc = db_consent_write_txn(s, txn, key, have, 1);
-	return rc;
+	rc = db_consent_get_txn(s, txn, key, &cur);
+	if (rc != DB_OK && rc != DB_NOTFOUND && rc != DB_ERR_CORRUPT)
+		return rc;
+	have = rc == DB_OK ? &cur : NULL;
+	/* A resync takes the centre's row as it is, except over a local
+	 * withdrawal, which the state machine guards. */
+	if (resync && have &&
+	    db_consent_effective_state(have) != DB_STATE_WITHDRAWN)
+		have = NULL;
+	return db_replica_put(s, txn, key, have, ch);
 }
 
 /* Is repl.last_id what the caller expects? */
@@ -390,8 +386,7 @@ db_replica_expect(struct db_store *s, MDB_txn *txn, int64_t expect)
 	return last == expect ? DB_OK : DB_ERR_STALE;
 }
 
-/* Set last_id and synced, then commit (aborting on failure). */
-static int
+int
 db_replica_finish(struct db_store *s, MDB_txn *txn, int64_t last,
 		  int64_t now)
 {
@@ -427,7 +422,7 @@ db_replica_apply(struct db_store *s, int64_t expect,
 	if (rc == DB_OK)
 		rc = db_outbox_addresses_txn(s, txn, 0, &local);
 	for (i = 0; rc == DB_OK && i < n; i++)
-		rc = db_replica_one(s, txn, local, NULL, &ch[i]);
+		rc = db_replica_one(s, txn, local, 0, &ch[i]);
 	if (local)
 		g_hash_table_destroy(local);
 	if (rc != DB_OK) {
@@ -435,129 +430,6 @@ db_replica_apply(struct db_store *s, int64_t expect,
 		return rc;
 	}
 	return db_replica_finish(s, txn, last, now);
-}
-
-/* Copy the local records of the addresses in local into a list. */
-static int
-db_replica_keep(struct db_replica_txn *t, GSList **kept)
-{
-	GHashTableIter it;
-	gpointer addr;
-	struct db_replica_change *ch;
-	int rc;
-
-	g_hash_table_iter_init(&it, t->local);
-	while (g_hash_table_iter_next(&it, &addr, NULL)) {
-		if ((ch = calloc(1, sizeof(*ch))) == NULL)
-			return DB_ERR_NOMEM;
-		snprintf(ch->addr, sizeof(ch->addr), "%s", (const char *)addr);
-		rc = db_consent_get_txn(t->s, t->txn, ch->addr, &ch->c);
-		if (rc != DB_OK) {
-			free(ch);
-			if (rc == DB_NOTFOUND || rc == DB_ERR_CORRUPT)
-				continue;
-			return rc;
-		}
-		*kept = g_slist_prepend(*kept, ch);
-	}
-	return DB_OK;
-}
-
-/* Remember the local withdrawn records (without outbox entries) before
- * the resync empties the store: the centre's rows are judged against
- * them. */
-static int
-db_replica_withdrawn_cb(const char *addr, const struct db_consent *c,
-			void *arg)
-{
-	struct db_replica_txn *t = arg;
-	struct db_consent *copy;
-
-	if (db_consent_effective_state(c) != DB_STATE_WITHDRAWN ||
-	    g_hash_table_contains(t->local, addr))
-		return 0;
-	if ((copy = malloc(sizeof(*copy))) == NULL)
-		return DB_ERR_NOMEM;
-	*copy = *c;
-	g_hash_table_replace(t->withdrawn, g_strdup(addr), copy);
-	return 0;
-}
-
-static int
-db_replica_keep_withdrawn(struct db_replica_txn *t)
-{
-	t->withdrawn = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					     free);
-	return db_consent_foreach_txn(t->s, t->txn, db_replica_withdrawn_cb, t);
-}
-
-int
-db_replica_resync_begin(struct db_store *s, struct db_replica_txn **out)
-{
-	struct db_replica_txn *t;
-	GSList *kept = NULL, *l;
-	int rc;
-
-	*out = NULL;
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return DB_ERR_NOMEM;
-	t->s = s;
-	if ((rc = db_txn_begin(s, 0, &t->txn)) != DB_OK) {
-		free(t);
-		return rc;
-	}
-	rc = db_outbox_addresses_txn(s, t->txn, 0, &t->local);
-	if (rc == DB_OK)
-		rc = db_replica_keep(t, &kept);
-	if (rc == DB_OK)
-		rc = db_replica_keep_withdrawn(t);
-	if (rc == DB_OK)
-		rc = db_from_mdb(mdb_drop(t->txn, s->consent, 0));
-	if (rc == DB_OK)
-		rc = db_from_mdb(mdb_drop(t->txn, s->uid, 0));
-	for (l = kept; rc == DB_OK && l; l = l->next) {
-		struct db_replica_change *ch = l->data;
-
-		rc = db_consent_write_txn(s, t->txn, ch->addr, &ch->c, 1);
-	}
-	g_slist_free_full(kept, free);
-	if (rc != DB_OK) {
-		db_replica_resync_abort(t);
-		return rc;
-	}
-	*out = t;
-	return DB_OK;
-}
-
-int
-db_replica_resync_put(struct db_replica_txn *t, struct db_replica_change *ch)
-{
-	return db_replica_one(t->s, t->txn, t->local, t->withdrawn, ch);
-}
-
-int
-db_replica_resync_commit(struct db_replica_txn *t, int64_t last, int64_t now)
-{
-	int rc;
-
-	rc = db_replica_finish(t->s, t->txn, last, now);
-	t->txn = NULL;
-	db_replica_resync_abort(t);
-	return rc;
-}
-
-void
-db_replica_resync_abort(struct db_replica_txn *t)
-{
-	if (t == NULL)
-		return;
-	if (t->txn)
-		db_txn_abort(t->txn);
-	if (t->local)
-		g_hash_table_destroy(t->local);
-	if (t->withdrawn)
-		g_hash_table_destroy(t->withdrawn);
-	free(t);
 }
 
 /* Would the centre's row turn the local withdrawal into consent without

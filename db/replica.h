@@ -17,6 +17,8 @@
  *   repl.synced   unix seconds of the last successful exchange with the centre
  *   repl.verified unix seconds of the last follow --verify (replica_digest.c)
  *   repl.verify_diff  how many addresses that verify found differing
+ *   repl.resync   "1" while a full resync is under way (it commits in
+ *                 batches; a follower that finds it set resyncs again)
  * last_id is written in the same transaction as the changes it covers, so a
  * change is applied exactly once even when the follower is killed.
  *
@@ -49,6 +51,7 @@ struct db_replica_state {
 	char stuck_why[DB_REPLICA_WHY_MAX]; /* its reason, "" when not stuck */
 	int64_t verified;   /* unix seconds of the last follow --verify, 0 never */
 	int64_t verify_diff; /* addresses it found differing (0: match) */
+	int64_t resync;     /* 1: a full resync began and did not finish */
 };
 
 /* Read the state in one read transaction.  DB_OK or <0. */
@@ -67,6 +70,17 @@ int db_replica_age(struct db_store *s, int64_t now, int64_t *age);
  * *queued (may be NULL) gets that number, 0 when already enabled.
  */
 int db_replica_enable(struct db_store *s, uint64_t *queued);
+/*
+ * For the follower's own handle of the store: its commits flush the data
+ * but not the meta page (MDB_NOMETASYNC), one flush less on the way from
+ * the centre to the gate.  A system crash may then undo the follower's
+ * last commit, never corrupt the store: an applied batch is undone with
+ * its last_id and pulled again, an acknowledgement pushed again (the
+ * centre takes it as a no-op).  The milter's and consentctl's commits stay
+ * fully synchronous (the flag belongs to this process's handle), and the
+ * next of them flushes the meta page too.
+ */
+int db_replica_follower_sync(struct db_store *s);
 /* Record a successful exchange with the centre: repl.synced = now. */
 int db_replica_touch(struct db_store *s, int64_t now);
 /*
@@ -119,12 +133,27 @@ int db_digest_rows(struct db_store *s, int bucket, db_digest_row_cb cb,
 int db_replica_set_verified(struct db_store *s, int64_t now,
 			    uint64_t differing, const struct db_evidence *e);
 
+/* ---- waking the follower (db/watch.c) ---- */
+
+/*
+ * A descriptor (non-blocking, for select/poll) that becomes readable
+ * after any process committed to store s, or a negative DB_* code when
+ * this system cannot watch it (then poll).  Drain it before reading the
+ * store: db_watch_drain returns 1 when events were read, 0 when none
+ * were waiting, <0 on error.
+ */
+int db_watch_open(struct db_store *s);
+int db_watch_drain(int fd);
+void db_watch_close(int fd);
+
 /* ---- outbox (db/outbox.c) ---- */
 
 enum db_outbox_kind {
 	DB_OUTBOX_CONSENT = 'c', /* a record was written: addr and c */
 	DB_OUTBOX_DELETE = 'd',  /* a record was removed: addr */
-	DB_OUTBOX_EVIDENCE = 'e' /* evidence appended: seq, ref, json */
+	DB_OUTBOX_EVIDENCE = 'e', /* evidence appended: seq, ref, json */
+	DB_OUTBOX_FORGET = 'f'    /* a subject forgotten: json holds its
+				   * hashes, comma-joined; ref "forget" */
 };
 
 /* One outbox entry as read by db_outbox_read. */
@@ -140,8 +169,8 @@ struct db_outbox_entry {
 
 /*
  * Copy up to max of the oldest outbox entries into a new array *out (*n
- * entries; caller frees with db_outbox_free).  An entry that does not
- * decode is DB_ERR_CORRUPT.
+ * entries; caller frees with db_outbox_free; NULL when none was read).
+ * An entry that does not decode is DB_ERR_CORRUPT.
  */
 int db_outbox_read(struct db_store *s, size_t max,
 		   struct db_outbox_entry **out, size_t *n);
@@ -254,12 +283,21 @@ int db_replica_apply(struct db_store *s, int64_t expect,
 		     int64_t now);
 
 /*
- * Full resync: begin empties the consent and uid databases (keeping the
- * records that have outbox entries) inside one write transaction, put adds
- * central rows to it, commit sets repl.last_id and repl.synced and
- * commits.  Until commit or abort every other writer of the store waits.
- * *out is freed by commit or abort.
+ * Full resync, in batches so that the milter's evidence and consent
+ * writes never wait for more than one (DB_REPLICA_RESYNC_ROWS rows, one
+ * write transaction each; readers never wait).  begin sets the mark
+ * repl.resync; put takes the centre's rows in strictly ascending byte
+ * order of the address (PostgreSQL: ORDER BY address COLLATE "C", which is
+ * LMDB's key order; an address out of order is DB_ERR_INVALID), applies
+ * each (db_replica_one with resync) and removes the local records between
+ * two central rows, i.e. those the centre does not hold, except records
+ * with outbox entries; commit removes the local records after the last
+ * row, sets repl.last_id and repl.synced, clears the stuck mark and the
+ * resync mark.  abort gives up the open batch; the batches before it stay
+ * and the mark stays set, so the next follower resyncs again.  *out is
+ * freed by commit or abort.
  */
+#define DB_REPLICA_RESYNC_ROWS 1000
 struct db_replica_txn;
 int db_replica_resync_begin(struct db_store *s, struct db_replica_txn **out);
 int db_replica_resync_put(struct db_replica_txn *t,

@@ -202,13 +202,7 @@ db_replica_set_verified(struct db_store *s, int64_t now, uint64_t differing,
 	if (rc == DB_OK)
 		rc = db_meta_put_int(s, txn, DB_META_REPL_VERIFY_DIFF,
 				     (int64_t)differing);
-	if (rc == DB_OK && e != NULL)
-		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
-	if (rc != DB_OK) {
-		db_txn_abort(txn);
-		return rc;
-	}
-	return db_txn_commit(txn);
+	return db_write_finish(s, txn, rc, e);
 }
 
 int

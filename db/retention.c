@@ -35,13 +35,7 @@ db_consent_put_logged(struct db_store *s, const char *addr,
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
 		return rc;
 	rc = db_consent_put_txn(s, txn, key, c, 0);
-	if (rc == DB_OK)
-		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
-	if (rc != DB_OK) {
-		db_txn_abort(txn);
-		return rc;
-	}
-	return db_txn_commit(txn);
+	return db_write_finish(s, txn, rc, e);
 }
 
 /* One scrubbed evpii entry, applied after the scan. */
@@ -51,33 +45,68 @@ struct db_scrub {
 	size_t len;
 };
 
-/* Blank the elements of list whose address form is key; 1 if any. */
+/* Blank the recipients of p whose address form is key; 1 if any. */
 static int
-db_scrub_list(char *list, const char *key, struct buf *form, int *only,
+db_scrub_list(struct db_pii *p, const char *key, struct buf *form, int *only,
 	      int *rc)
 {
-	char *p = list, *e;
 	int hit = 0, nonblank = 0;
-	size_t n;
+	size_t i;
 
-	for (;;) {
-		e = strchr(p, ',');
-		n = e ? (size_t)(e - p) : strlen(p);
-		if ((*rc = db_pii_form(p, n, form)) != DB_OK)
+	for (i = 0; i < p->nrcpt; i++) {
+		if ((*rc = db_pii_form(p->rcpt[i], strlen(p->rcpt[i]), form)))
 			return 0;
 		if (form->len > 0)
 			nonblank++;
 		if (form->len > 0 && strcmp(form->data, key) == 0) {
-			memmove(p, p + n, strlen(p + n) + 1);
+			p->rcpt[i][0] = '\0';
 			hit = 1;
-			e = strchr(p, ',');
 		}
-		if (e == NULL)
-			break;
-		p = e + 1;
 	}
 	*only = hit && nonblank == 1;
 	return hit;
+}
+
+/*
+ * The personal details and note of an entry that names the subject (named:
+ * as sender or recipient) or whose text holds its address: all of them go,
+ * since they were kept apart for naming a person of this record.  1 when
+ * any changed.
+ */
+static int
+db_scrub_details(struct db_pii *p, const char *key, int named)
+{
+	size_t i;
+	int any = named, hit = 0;
+
+	for (i = 0; !any && i < p->ndetails; i++)
+		any = strcasestr(p->details[i], key) != NULL;
+	if (!any && p->note)
+		any = strcasestr(p->note, key) != NULL;
+	for (i = 0; any && i < p->ndetails; i++) {
+		hit |= p->details[i][0] != '\0';
+		p->details[i][0] = '\0';
+	}
+	if (any && p->note) {
+		hit |= p->note[0] != '\0';
+		p->note[0] = '\0';
+	}
+	return hit;
+}
+
+/* Does p still hold any personal data? */
+static int
+db_scrub_left(const struct db_pii *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrcpt; i++)
+		if (p->rcpt[i][strspn(p->rcpt[i], " ")] != '\0')
+			return 1;
+	for (i = 0; i < p->ndetails; i++)
+		if (p->details[i][0])
+			return 1;
+	return p->sender[0] || p->client_ip[0] || (p->note && p->note[0]);
 }
 
 /* Scrub key out of one decoded entry; 1 when it changed. */
@@ -92,13 +121,13 @@ db_scrub_entry(struct db_pii *p, const char *key, struct buf *form, int *rc)
 		p->sender[0] = '\0';
 		sender = 1;
 	}
-	hit = db_scrub_list(p->recipients, key, form, &only, rc);
+	hit = db_scrub_list(p, key, form, &only, rc);
 	if (*rc != DB_OK)
 		return 0;
 	/* The data subject's own connection goes with the address. */
 	if (sender || (only && p->sender[0] == '\0'))
 		p->client_ip[0] = '\0';
-	return sender || hit;
+	return db_scrub_details(p, key, sender || hit) || sender || hit;
 }
 
 /* Add hash h to the forgotten set of seq. */
@@ -148,8 +177,7 @@ db_forget_scan(struct db_store *s, MDB_txn *txn, const char *key,
 			sc.seq = db_be64_get(k.mv_data);
 			sc.value = NULL;
 			sc.len = 0;
-			if (p.sender[0] || strspn(p.recipients, " ,") !=
-			    strlen(p.recipients) || p.client_ip[0]) {
+			if (db_scrub_left(&p)) {
 				rc = db_pii_encode(&enc, &p);
 				sc.len = enc.len;
 				sc.value = buf_steal(&enc);
@@ -172,12 +200,13 @@ db_forget_scan(struct db_store *s, MDB_txn *txn, const char *key,
 /* Write the scrubbed entries and their forgotten sets. */
 static int
 db_forget_apply(struct db_store *s, MDB_txn *txn, GArray *list,
-		const char *h)
+		char h[][DB_HASH_HEX], size_t nh)
 {
 	struct buf fl = BUF_INIT;
 	unsigned char key[8];
 	MDB_val k = {8, key}, v;
 	struct db_scrub *sc;
+	size_t j;
 	guint i;
 	int rc = DB_OK;
 
@@ -188,10 +217,28 @@ db_forget_apply(struct db_store *s, MDB_txn *txn, GArray *list,
 		v.mv_data = sc->value;
 		rc = db_from_mdb(sc->value ? mdb_put(txn, s->evpii, &k, &v, 0)
 					   : mdb_del(txn, s->evpii, &k, NULL));
-		if (rc == DB_OK)
-			rc = db_forgotten_add(s, txn, sc->seq, h, &fl);
+		for (j = 0; rc == DB_OK && j < nh; j++)
+			rc = db_forgotten_add(s, txn, sc->seq, h[j], &fl);
 	}
 	buf_free(&fl);
+	return rc;
+}
+
+/* The centre's copy of the evidence forgets too: the hashes go out. */
+static int
+db_forget_outbox(struct db_store *s, MDB_txn *txn, char h[][DB_HASH_HEX],
+		 size_t nh)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	int rc = DB_OK;
+
+	for (i = 0; i < nh; i++)
+		if (buf_printf(&b, "%s%s", i ? "," : "", h[i]) < 0)
+			rc = DB_ERR_NOMEM;
+	if (rc == DB_OK && buf_reserve(&b, 0) == 0)
+		rc = db_outbox_add_forget_txn(s, txn, b.data);
+	buf_free(&b);
 	return rc;
 }
 
@@ -205,7 +252,8 @@ int
 db_forget(struct db_store *s, const char *addr, const struct db_evidence *e,
 	  struct db_forget_result *res)
 {
-	char key[ADDR_MAX + 1], h[DB_HASH_HEX];
+	char key[ADDR_MAX + 1], h[DB_SUBJ_KEYS_MAX + 1][DB_HASH_HEX];
+	size_t nh;
 	GArray *list;
 	MDB_txn *txn;
 	int rc;
@@ -213,7 +261,9 @@ db_forget(struct db_store *s, const char *addr, const struct db_evidence *e,
 	memset(res, 0, sizeof(*res));
 	if (addr_normalise(addr, key, sizeof(key)) < 0)
 		return DB_ERR_INVALID;
-	if ((rc = db_pii_hmac(s, key, h)) != DB_OK)
+	/* Its hash under every key: a record names it under the one it was
+	 * written with. */
+	if ((rc = db_pii_hashes(s, key, h, DB_SUBJ_KEYS_MAX + 1, &nh)))
 		return rc;
 	if ((rc = db_txn_begin(s, 0, &txn)) != DB_OK)
 		return rc;
@@ -228,17 +278,14 @@ db_forget(struct db_store *s, const char *addr, const struct db_evidence *e,
 	if (rc == DB_OK)
 		rc = db_forget_scan(s, txn, key, list);
 	if (rc == DB_OK)
-		rc = db_forget_apply(s, txn, list, h);
+		rc = db_forget_apply(s, txn, list, h, nh);
+	if (rc == DB_OK)
+		rc = db_forget_outbox(s, txn, h, nh);
 	res->pseudonymised = list->len;
 	g_array_free(list, TRUE);
-	if (rc == DB_OK && e != NULL)
-		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
-	if (rc != DB_OK) {
-		db_txn_abort(txn);
+	if ((rc = db_write_finish(s, txn, rc, e)) != DB_OK)
 		memset(res, 0, sizeof(*res));
-		return rc;
-	}
-	return db_txn_commit(txn);
+	return rc;
 }
 
 /* Collect the withdrawn records past the cutoff (keys into out). */

@@ -265,5 +265,6 @@ db_close(struct db_store *s)
 		return;
 	db_core_close(&s->core);
 	explicit_bzero(s->pii_key, sizeof(s->pii_key));
+	explicit_bzero(s->subj_key, sizeof(s->subj_key));
 	free(s);
 }

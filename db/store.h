@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "../common/addr.h"
+#include "evrec.h"
 
 /* Return codes. */
 #define DB_OK 0
@@ -226,16 +227,23 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
 
 /*
  * The writing half of an import (db/import.c); the formats that fill it
- * are in fmt/ (fmt/import.h says what a CSV row means).
+ * are in fmt/ (fmt/import.h says what a CSV row means).  It streams: the
+ * reader reads its file once per pass and memory stays bounded by one
+ * batch of rows plus 16 bytes per row during the check.
  *
  * db_import_begin starts an import named name (in errors) at time now;
- * DB_ERR_READONLY on a read-only store.  db_import_add keeps one checked
- * row, line LINE of the file: its address (normalised), its record and
- * fields, the 1 << DB_ROW_* (consent_sm.h) of each field the row sets.
+ * DB_ERR_READONLY on a read-only store.  Then, while db_import_next
+ * returns 1, the reader reads its rows from the first and hands each
+ * checked one to db_import_add: line LINE of the file, its address
+ * (normalised), its record and fields, the 1 << DB_ROW_* (consent_sm.h) of
+ * each field the row sets.  db_import_next returns 0 when the import is
+ * done, <0 on a failure (err says why); every pass must add the same rows
+ * (a file that changes between passes stops the import, DB_ERR_INVALID).
  * db_import_error writes "name:LINE: reason" into err for a row the
- * reader refuses and returns DB_ERR_INVALID.
+ * reader refuses and returns DB_ERR_INVALID; the reader then stops, and
+ * as long as it does so in the first pass nothing has been written.
  *
- * db_import_run then merges the rows by time through the consent state
+ * The rows merge by time through the consent state
  * machine (consent_sm.h, db_sm_merge_row), each in the order added against
  * the record as the rows before left it: a newer doi_sent is a DOI send,
  * the state is an event (confirmed: a confirmation at the row's confirmed
@@ -247,16 +255,20 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
  * confirmed row lacks its time or both ip and source) is skipped and
  * counted; a new record without state is pending, created now.  A uid
  * given to two addresses, or already held by an address the rows do not
- * move off it, is an error (DB_ERR_INVALID, nothing written).
+ * move off it, is an error (DB_ERR_INVALID, nothing written); only the
+ * last row of each address counts for this rule.
  *
  * Records are written in transactions of DB_IMPORT_BATCH rows, each
  * changed record with one consent-kind evidence record made from opts->e
  * (its ref with "-N" appended, rules prefixed with "FILE:LINE, ",
  * recipients the address, client_ip the record's ip, before and after its
  * states); unchanged rows write nothing.  With opts->dry_run nothing is
- * written.  opts->note (may be NULL) hears the outcome of every row.  A
- * store error while writing (e.g. DB_ERR_FULL) leaves the batches already
- * committed in place and says so in err.  db_import_free frees the rows.
+ * written (each batch is read in a read transaction).  opts->note (may be
+ * NULL) hears the outcome of every row.  A store error while writing
+ * (e.g. DB_ERR_FULL) leaves the batches already committed in place and
+ * says so in err.  count->batch_ms_max is the longest a write transaction
+ * of the import held the store's write lock, in ms.  db_import_free frees
+ * what the import holds.
  */
 #define DB_IMPORT_BATCH 10000
 struct db_sm_result;
@@ -273,6 +285,7 @@ struct db_import_opts {
 struct db_import_count {
 	size_t changed, same, refused;
 	size_t no_proof; /* of refused: confirmed rows without proof */
+	unsigned long batch_ms_max; /* the longest write transaction */
 };
 int db_import_begin(struct db_store *s, const char *name, int64_t now,
 		    const struct db_import_opts *opts,
@@ -282,8 +295,19 @@ int db_import_add(struct db_import *im, unsigned long line, const char *addr,
 		  const struct db_consent *c, unsigned int mask);
 int db_import_error(struct db_import *im, unsigned long line,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int db_import_run(struct db_import *im);
+int db_import_next(struct db_import *im);
 void db_import_free(struct db_import *im);
+
+/* One rule that fired, for the record (strings borrowed by the caller). */
+struct db_evidence_rule {
+	const char *id;      /* the catalogue id, e.g. "consent.missing" */
+	const char *detail;  /* NULL: "" */
+	const char *where;   /* NULL: "" */
+	int rcpt;            /* index into the record's recipients, or -1 */
+	int personal;        /* 1: detail names a person (an address, a
+			      * uid): kept beside the chain like the
+			      * personal fields, the chain holds its HMAC */
+};
 
 /* One evidence record of a decision (strings borrowed by the caller). */
 struct db_evidence {
@@ -294,11 +318,18 @@ struct db_evidence {
 	const char *queue_id;
 	const char *message_id;
 	const char *sender;
-	const char *recipients; /* comma-separated */
+	const char *recipients; /* comma-separated; used when rcptv is NULL */
+	const char *const *rcptv; /* the recipients one by one, or NULL */
+	size_t nrcpt;
 	const char *client_ip;
 	int tls;
 	const char *cls;
-	const char *rules;   /* "rule: detail; rule: detail" */
+	const struct db_evidence_rule *rulev; /* the rules that fired */
+	size_t nrules;
+	const char *rules;   /* a note naming no rule (a consent change's
+			      * "by=..."), or NULL */
+	int note_personal;   /* 1: the note names a person (a uid): kept
+			      * beside the chain, as a personal detail */
 	const char *action;  /* pass, reject, tempfail, monitor, ... */
 	const char *sha256;  /* hex, or "" */
 	const char *retry_of; /* doi-retry: ref of the doi-send record of the
@@ -316,13 +347,22 @@ struct db_evidence {
 
 /*
  * Append one evidence record durably (committed before return).  The record
- * is stored as one JSON object text: {"seq":N,"prev":"<hex>","time":"<ISO
- * 8601>","ref":...,"kind":...,"queue_id":...,"message_id":...,"sender_h":
- * ...,"recipients_h":...,"client_ip_h":...,"tls":true|false,"class":...,
- * "rules":...,"action":...,"sha256":...} (NULL strings written as ""),
+ * is stored as one JSON object text of version DB_EVIDENCE_VERSION (see
+ * db/evrec.h for the older ones, which stay as they were written):
+ * {"seq":N,"version":3[,"key_id":...],"prev":"<hex>","time":"<ISO 8601>","ref":...,
+ * "kind":...,"queue_id":...,"message_id":...,"sender_h":...,
+ * "recipients_h":[...],"client_ip_h":...,"tls":true|false,"class":...,
+ * "rules":[{"id":...,"detail":...,"where":...,"recipient":N|null},...],
+ * "note":...,"action":...,"sha256":...} (NULL strings written as ""),
  * and "retry_of":... after sha256 only when e->retry_of is set,
  * "profile":... only when e->profile is set (a brand profile), then
  * "before":...,"after":... only when e->before is set (a consent change).
+ * A rule's "recipient" is its index into the recipients (rcpt within
+ * 0..nrcpt-1), else null.  A personal detail (rule .personal) is written
+ * as "detail_h" (the HMAC of its text as written) in place of "detail",
+ * a personal note (note_personal) as "note_h" in place of "note"; their
+ * text goes into evpii ("details": one string per rule, "" where not
+ * personal; "note").
  * seq counts from 1; prev is the SHA-256 (lower-case hex) of the previous
  * record's stored bytes, "" for the first, so the records form a hash
  * chain.  The key is seq as 8 bytes big-endian; evref maps ref to seq.  ref
@@ -330,11 +370,14 @@ struct db_evidence {
  * otherwise).
  *
  * Personal data stays out of the chain: sender_h and client_ip_h are the
- * HMAC-SHA256 (the store's secret, lower-case hex) of the normalised sender
- * and of the client IP as written, recipients_h the comma-separated HMACs
- * of each recipient (normalised) in order; an empty field hashes to "".
- * The plaintext goes into evpii under the same seq as
- * {"sender":..,"recipients":..,"client_ip":..}, in the same transaction.
+ * HMAC-SHA256 (the store's secret, or with db_subject_keys_load the
+ * deployment's current key, whose id the record names as "key_id";
+ * lower-case hex) of the normalised sender
+ * and of the client IP as written, recipients_h the HMACs of each
+ * recipient (normalised) in order (rcptv, or recipients split at ','); an
+ * empty field hashes to "".  The plaintext goes into evpii under the same
+ * seq as {"sender":..,"recipients":[..],"client_ip":..}, in the same
+ * transaction.
  */
 #define DB_REF_MAX 256
 int db_evidence_append(struct db_store *s, const struct db_evidence *e);
@@ -379,6 +422,25 @@ int db_evidence_foreach_stored(struct db_store *s, db_evidence_cb cb,
  */
 int db_pii_hash(struct db_store *s, const char *addr, char out[DB_HASH_HEX]);
 /*
+ * The keyed hashes of addr under every key the store holds: the
+ * deployment's keys (current first, then retired) and the store's own, at
+ * most max, into out; *n gets the count.  Records hashed under any of them
+ * are found.  DB_OK, DB_ERR_INVALID or DB_ERR_NOMEM.
+ */
+int db_pii_hashes(struct db_store *s, const char *addr,
+		  char out[][DB_HASH_HEX], size_t max, size_t *n);
+/*
+ * Load the deployment's subject keys from path (EvidenceSubjectKeyFile:
+ * 64 hex digits a line, the current key first, retired keys after it; a
+ * private regular file).  From then on new evidence records hash their
+ * personal fields with the current key and name its id ("key_id"); verify
+ * and subject use whichever key a record names.  "" or NULL: nothing (the
+ * store's own pii.key stays the key).  DB_OK, or DB_ERR_IO / DB_ERR_CORRUPT
+ * explained in err (no key is then loaded).
+ */
+int db_subject_keys_load(struct db_store *s, const char *path, char *err,
+			 size_t errsz);
+/*
  * The purge checkpoint: seq and SHA-256 of the last evidence record
  * removed by db_purge_evidence; the remaining chain starts after it.
  * DB_OK, DB_NOTFOUND (no purge yet) or <0.
@@ -403,6 +465,9 @@ struct db_verify_result {
 	uint64_t checked;  /* records read */
 	uint64_t problems; /* calls of cb */
 	uint64_t start;    /* the first seq expected (checkpoint + 1) */
+	/* records read per format version (db/evrec.h); [0] counts those
+	 * whose version is unknown or that are not JSON */
+	uint64_t versions[DB_EVIDENCE_VERSION + 1];
 };
 int db_evidence_verify(struct db_store *s, db_verify_cb cb, void *arg,
 		       struct db_verify_result *res);

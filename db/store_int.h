@@ -6,12 +6,16 @@
  *
  * The modules of db/, bottom to top; each calls only modules below it:
  *   core.c                          the LMDB environment and transactions
- *   codec.c evjson.c secret.c       encodings and the secret file
+ *   codec.c evjson.c secret.c       encodings and the secret file;
+ *   evread.c subjkey.c              the evidence record reader, the
+ *                                   deployment's subject keys
  *   consent.c meta.c pii.c outbox.c evidence.c   one table each
  *   write.c evview.c                writes spanning tables in one
  *                                   transaction; evidence as readers see it
  *   consent_sm.c addrkey.c ...      the state machine, replication,
  *                                   retention, verification, import
+ *   replica.c                       the follower's apply and acknowledgement
+ *   replica_resync.c                a full resync in batches, on replica.c
  *   store.c                         open and close
  * (tests/layering.sh checks that no call goes up or sideways.)
  *
@@ -30,6 +34,10 @@
 
 /* Bytes of the HMAC secret of the personal-data hashes. */
 #define DB_PII_KEY_LEN 32
+/* Subject keys of a deployment a store holds at most, and the hex digits
+ * of a key's id. */
+#define DB_SUBJ_KEYS_MAX 8
+#define DB_SUBJ_ID_HEX 16
 
 struct db_store {
 	struct db_core core; /* the environment and its transactions */
@@ -47,6 +55,11 @@ struct db_store {
 	uid_t dir_uid;    /* owner of the store directory: new files get it */
 	gid_t dir_gid;
 	unsigned char pii_key[DB_PII_KEY_LEN]; /* wiped by db_close */
+	/* The deployment's subject keys (db_subject_keys_load), current
+	 * first, and their ids; wiped by db_close. */
+	unsigned char subj_key[DB_SUBJ_KEYS_MAX][DB_PII_KEY_LEN];
+	char subj_id[DB_SUBJ_KEYS_MAX][DB_SUBJ_ID_HEX + 1];
+	size_t nsubj;
 };
 
 /*

@@ -25,7 +25,9 @@ struct db_vstate {
 	uint64_t expect;
 	uint64_t pii_seen;
 	char prev[DB_HASH_HEX];
-	struct buf ref, sh, rh, ch, forgot;
+	struct buf forgot;
+	const struct db_evrec *rec; /* the record being checked */
+	const unsigned char *key;   /* the key its hashes were made with */
 	int forgotten; /* the current record's seq is in the forgotten set */
 };
 
@@ -33,7 +35,8 @@ static void
 db_vproblem(struct db_vstate *v, uint64_t seq, const char *problem)
 {
 	v->res->problems++;
-	v->cb(seq, v->ref.data ? v->ref.data : "", problem, v->arg);
+	v->cb(seq, v->rec && v->rec->ref ? v->rec->ref : "", problem,
+	      v->arg);
 }
 
 /* Is hash h (n bytes) listed in the forgotten set of this record? */
@@ -79,11 +82,11 @@ db_vfield(struct db_vstate *v, uint64_t seq, const char *name,
 		return DB_OK;
 	}
 	if (as_addr)
-		rc = db_pii_hash_n(v->s, plain, n, want);
+		rc = db_pii_hash_nk(v->key, plain, n, want);
 	else if (buf_append(&raw, plain, n) < 0 || buf_reserve(&raw, 0) < 0)
 		rc = DB_ERR_NOMEM;
 	else
-		rc = db_pii_hmac(v->s, raw.data, want);
+		rc = db_pii_hmac_k(v->key, raw.data, want);
 	buf_free(&raw);
 	if (rc != DB_OK)
 		return rc;
@@ -97,47 +100,71 @@ db_vfield(struct db_vstate *v, uint64_t seq, const char *name,
 
 /* The recipients, element by element. */
 static int
-db_vrecipients(struct db_vstate *v, uint64_t seq, const char *plain)
+db_vrecipients(struct db_vstate *v, uint64_t seq, const struct db_pii *p)
 {
-	const char *p = plain, *h = v->rh.data, *pe, *he;
-	size_t np = 1, nh = 1;
+	const struct db_evrec *r = v->rec;
 	char msg[160];
+	size_t i;
 	int rc = DB_OK;
 
-	for (pe = plain; (pe = strchr(pe, ',')); pe++)
-		np++;
-	for (he = h; (he = strchr(he, ',')); he++)
-		nh++;
-	if (np != nh) {
+	if (p->nrcpt != r->nrcpt_h) {
 		snprintf(msg, sizeof(msg), "personal data changed (%zu "
-			 "recipients for %zu hashes)", np, nh);
+			 "recipients for %zu hashes)", p->nrcpt, r->nrcpt_h);
 		db_vproblem(v, seq, msg);
 		return DB_OK;
 	}
-	while (rc == DB_OK && p && h) {
-		pe = strchr(p, ',');
-		he = strchr(h, ',');
-		rc = db_vfield(v, seq, "recipients", p,
-			       pe ? (size_t)(pe - p) : strlen(p), h,
-			       he ? (size_t)(he - h) : strlen(h), 1);
-		p = pe ? pe + 1 : NULL;
-		h = he ? he + 1 : NULL;
-	}
+	for (i = 0; rc == DB_OK && i < p->nrcpt; i++)
+		rc = db_vfield(v, seq, "recipients", p->rcpt[i],
+			       strlen(p->rcpt[i]), r->rcpt_hv[i],
+			       strlen(r->rcpt_hv[i]), 1);
 	return rc;
 }
 
 /* Is any hash of the record non-empty? */
 static int
-db_vhas_hashes(const struct db_vstate *v)
+db_vhas_hashes(const struct db_evrec *r)
 {
-	return v->sh.len > 0 || v->ch.len > 0 ||
-	       strspn(v->rh.data, ",") != v->rh.len;
+	size_t i;
+
+	for (i = 0; i < r->nrcpt_h; i++)
+		if (r->rcpt_hv[i][0])
+			return 1;
+	for (i = 0; i < r->nrules; i++)
+		if (r->rulev[i].detail_h[0])
+			return 1;
+	return r->sender_h[0] || r->client_ip_h[0] || r->note_h[0];
+}
+
+/* The personal details and note kept beside the chain (as written). */
+static int
+db_vdetails(struct db_vstate *v, uint64_t seq, const struct db_pii *p)
+{
+	const struct db_evrec *r = v->rec;
+	const char *plain;
+	size_t i;
+	int rc = DB_OK;
+
+	for (i = 0; rc == DB_OK && i < r->nrules; i++) {
+		if (r->rulev[i].detail_h[0] == '\0')
+			continue;
+		plain = i < p->ndetails ? p->details[i] : "";
+		rc = db_vfield(v, seq, "rule detail", plain, strlen(plain),
+			       r->rulev[i].detail_h,
+			       strlen(r->rulev[i].detail_h), 0);
+	}
+	if (rc == DB_OK && r->note_h[0]) {
+		plain = p->note ? p->note : "";
+		rc = db_vfield(v, seq, "note", plain, strlen(plain), r->note_h,
+			       strlen(r->note_h), 0);
+	}
+	return rc;
 }
 
 /* The evpii entry of one record against its hashes. */
 static int
-db_vpii(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
+db_vpii(struct db_vstate *v, uint64_t seq)
 {
+	const struct db_evrec *r = v->rec;
 	struct db_pii p;
 	int rc, got;
 
@@ -146,17 +173,23 @@ db_vpii(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
 		v->pii_seen++;
 	if (got < 0 && got != DB_ERR_CORRUPT)
 		return got;
-	if (db_json_find(json, len, "sender_h") == NULL) {
+	if (r->version < 2) {
 		if (got != DB_NOTFOUND)
 			db_vproblem(v, seq, "personal data stored for a record "
 				    "without hashes");
 		db_pii_free(&p);
 		return DB_OK;
 	}
-	if ((rc = db_json_field(json, len, "sender_h", &v->sh)) < 0 ||
-	    (rc = db_json_field(json, len, "recipients_h", &v->rh)) < 0 ||
-	    (rc = db_json_field(json, len, "client_ip_h", &v->ch)) < 0)
-		goto done;
+	if ((v->key = db_pii_key_for(v->s, r->key_id)) == NULL) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "its personal data was hashed with "
+			 "the deployment key %.16s, which is not in "
+			 "EvidenceSubjectKeyFile", r->key_id);
+		db_vproblem(v, seq, msg);
+		db_pii_free(&p);
+		return DB_OK;
+	}
 	rc = db_pii_forgotten_txn(v->s, v->txn, seq, &v->forgot);
 	v->forgotten = rc == DB_OK;
 	if (rc < 0)
@@ -164,31 +197,30 @@ db_vpii(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
 	rc = DB_OK;
 	if (got == DB_ERR_CORRUPT)
 		db_vproblem(v, seq, "its personal data does not decode");
-	else if (got == DB_NOTFOUND && db_vhas_hashes(v) && !v->forgotten)
+	else if (got == DB_NOTFOUND && db_vhas_hashes(r) && !v->forgotten)
 		db_vproblem(v, seq, "its personal data is missing and was not "
 			    "forgotten");
 	else if (got == DB_OK &&
 		 (rc = db_vfield(v, seq, "sender", p.sender, strlen(p.sender),
-				 v->sh.data, v->sh.len, 1)) == DB_OK &&
-		 (rc = db_vrecipients(v, seq, p.recipients)) == DB_OK)
-		rc = db_vfield(v, seq, "client_ip", p.client_ip,
-			       strlen(p.client_ip), v->ch.data, v->ch.len, 0);
+				 r->sender_h, strlen(r->sender_h), 1)) ==
+			 DB_OK &&
+		 (rc = db_vrecipients(v, seq, &p)) == DB_OK &&
+		 (rc = db_vfield(v, seq, "client_ip", p.client_ip,
+				 strlen(p.client_ip), r->client_ip_h,
+				 strlen(r->client_ip_h), 0)) == DB_OK)
+		rc = db_vdetails(v, seq, &p);
 done:
 	db_pii_free(&p);
 	return rc;
 }
 
-/* One chained record: its place in the chain, then its personal data. */
-static int
-db_vrecord(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
+/* Where the record sits in the chain: its seq, its text, its prev. */
+static void
+db_vplace(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
 {
 	char head[40], msg[200];
-	struct buf prev = BUF_INIT;
-	int rc, n;
+	int n;
 
-	if ((rc = db_json_field(json, len, "ref", &v->ref)) < 0 ||
-	    (rc = db_json_field(json, len, "prev", &prev)) < 0)
-		goto done;
 	n = snprintf(head, sizeof(head), "{\"seq\":%llu,",
 		     (unsigned long long)seq);
 	if (seq != v->expect) {
@@ -199,19 +231,45 @@ db_vrecord(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
 	} else if (len < (size_t)n || memcmp(json, head, (size_t)n) != 0) {
 		db_vproblem(v, seq, "its text names another sequence number; "
 			    "it was moved or changed");
-	} else if (strcmp(prev.data, v->prev) != 0) {
+	} else if (strcmp(v->rec->prev, v->prev) != 0) {
 		snprintf(msg, sizeof(msg), "the hash of the record before it "
 			 "does not match; record %llu or this one was changed",
 			 (unsigned long long)(seq > 1 ? seq - 1 : 0));
 		db_vproblem(v, seq, msg);
 	}
-	rc = db_vpii(v, seq, json, len);
+}
+
+/* One chained record: its place in the chain, then its personal data. */
+static int
+db_vrecord(struct db_vstate *v, uint64_t seq, const char *json, size_t len)
+{
+	static const struct db_evrec none;
+	struct db_evrec rec;
+	int rc;
+
+	rc = db_evrec_parse(json, len, NULL, &rec);
+	if (rc == DB_ERR_NOMEM)
+		return rc;
+	v->rec = rc == DB_OK ? &rec : &none;
+	if (rc != DB_OK) {
+		v->res->versions[0]++;
+		db_vproblem(v, seq, "its text is not a JSON object; it was "
+			    "changed");
+		rc = DB_OK;
+	} else {
+		v->res->versions[rec.version >= DB_EVIDENCE_VERSION_MIN &&
+				 rec.version <= DB_EVIDENCE_VERSION
+					 ? rec.version : 0]++;
+		db_vplace(v, seq, json, len);
+		rc = db_vpii(v, seq);
+	}
 	if (rc == DB_OK)
 		rc = db_sha256_hex(json, len, v->prev);
 	v->expect = seq + 1;
 	v->res->checked++;
-done:
-	buf_free(&prev);
+	if (v->rec == &rec)
+		db_evrec_free(&rec);
+	v->rec = NULL;
 	return rc;
 }
 
@@ -225,7 +283,6 @@ db_vorphans(struct db_vstate *v)
 
 	if ((rc = db_from_mdb(mdb_cursor_open(v->txn, v->s->evpii, &cur))))
 		return rc;
-	buf_reset(&v->ref);
 	for (got = mdb_cursor_get(cur, &k, &val, MDB_FIRST); got == 0;
 	     got = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
 		if (k.mv_size == 8 &&
@@ -293,10 +350,6 @@ db_evidence_verify(struct db_store *s, db_verify_cb cb, void *arg,
 		return rc;
 	rc = db_vwalk(&v);
 	db_txn_abort(v.txn);
-	buf_free(&v.ref);
-	buf_free(&v.sh);
-	buf_free(&v.rh);
-	buf_free(&v.ch);
 	buf_free(&v.forgot);
 	return rc;
 }

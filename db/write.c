@@ -82,14 +82,13 @@ db_consent_del(struct db_store *s, const char *addr)
  * prev becomes this record's hash. */
 static int
 db_write_evidence_one(struct db_store *s, MDB_txn *txn, uint64_t seq,
-		      const struct db_evidence *e, struct buf *hashes,
+		      const struct db_evidence *e, struct db_ev_keyed *keyed,
 		      struct buf *json, char prev[DB_HASH_HEX])
 {
 	int rc;
 
-	buf_reset(hashes);
-	if ((rc = db_pii_json_hashes(s, e, hashes)) != DB_OK ||
-	    (rc = db_evidence_put_txn(s, txn, seq, e, hashes, prev,
+	if ((rc = db_pii_json_hashes(s, e, keyed)) != DB_OK ||
+	    (rc = db_evidence_put_txn(s, txn, seq, e, keyed, prev,
 				      json)) != DB_OK ||
 	    (rc = db_pii_put_txn(s, txn, seq, e)) != DB_OK)
 		return rc;
@@ -120,7 +119,8 @@ db_evidence_append_txn(struct db_store *s, MDB_txn *txn,
 		       const struct db_evidence *e, size_t n,
 		       uint64_t *first_seq)
 {
-	struct buf json = BUF_INIT, hashes = BUF_INIT;
+	struct db_ev_keyed keyed = {BUF_INIT, BUF_INIT, BUF_INIT};
+	struct buf json = BUF_INIT;
 	char prev[DB_HASH_HEX];
 	uint64_t seq;
 	size_t i;
@@ -132,10 +132,10 @@ db_evidence_append_txn(struct db_store *s, MDB_txn *txn,
 	if (rc == DB_OK && first_seq)
 		*first_seq = seq;
 	for (i = 0; rc == DB_OK && i < n; i++)
-		rc = db_write_evidence_one(s, txn, seq + i, &e[i], &hashes,
+		rc = db_write_evidence_one(s, txn, seq + i, &e[i], &keyed,
 					   &json, prev);
 	buf_free(&json);
-	buf_free(&hashes);
+	db_ev_keyed_free(&keyed);
 	return rc;
 }
 
@@ -145,6 +145,19 @@ struct db_write_evidence {
 	size_t n;
 	uint64_t *first_seq;
 };
+
+int
+db_write_finish(struct db_store *s, MDB_txn *txn, int rc,
+		const struct db_evidence *e)
+{
+	if (rc == DB_OK && e != NULL)
+		rc = db_evidence_append_txn(s, txn, e, 1, NULL);
+	if (rc != DB_OK) {
+		db_txn_abort(txn);
+		return rc;
+	}
+	return db_txn_commit(txn);
+}
 
 static int
 db_write_evidence_body(MDB_txn *txn, void *arg)

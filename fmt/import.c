@@ -3,16 +3,21 @@
  * store's import (db_import_*, db/store.h); see import.h for what a row
  * means.
  *
- * The whole file is read and checked first (fmt/csv.c tokenizes it); the
- * first bad line stops the import with "name:LINE: reason" before anything
- * is written.  Only then does db_import_run write.
- * Owns: the import it begins (freed before return).  Never logs; returns
- * DB_* codes, with the reason for a failure in the caller's err buffer.
+ * The file streams: it is read record by record (fmt/csv.c tokenizes it)
+ * once per pass the store's import asks for (db_import_next): the first
+ * pass checks every row, and the first bad line stops the import with
+ * "name:LINE: reason" before anything is written; the last pass writes.
+ * Input that cannot seek (a pipe) is first copied to a temporary file.
+ * Owns: the import it begins and that copy (both gone before return).
+ * Never logs; returns DB_* codes, with the reason for a failure in the
+ * caller's err buffer.
  */
 #include "import.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -213,7 +218,7 @@ fmt_import_row(struct fmt_import *im, struct fmt_csv *r)
 	return db_import_add(im->db, r->start, addr, &c, mask >> 1);
 }
 
-/* Phase one: read and check every record of f. */
+/* One pass: read and check every record of f, hand each to the store. */
 static int
 fmt_import_read(struct fmt_import *im, FILE *f)
 {
@@ -221,6 +226,7 @@ fmt_import_read(struct fmt_import *im, FILE *f)
 	int rc, first = 1;
 
 	memset(&r, 0, sizeof(r));
+	im->ncols = 0;
 	r.f = f;
 	while ((rc = fmt_csv_read(&r)) == 1) {
 		if (first) {
@@ -245,12 +251,66 @@ fmt_import_read(struct fmt_import *im, FILE *f)
 	return rc < 0 ? rc : DB_OK;
 }
 
+/* An unnamed temporary file in $TMPDIR or /tmp (mode 0600: it holds
+ * personal data), or NULL with errno set. */
+static FILE *
+fmt_import_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	snprintf(path, sizeof(path), "%s/consentctl-import.XXXXXX", dir);
+	if ((fd = mkstemp(path)) < 0)
+		return NULL;
+	unlink(path);
+	if ((f = fdopen(fd, "w+")) == NULL)
+		close(fd);
+	return f;
+}
+
+/*
+ * The input to read once per pass: f from where it stands, or when f
+ * cannot seek a temporary copy of the rest of it (*spool, to be closed).
+ */
+static int
+fmt_import_input(struct fmt_import *im, FILE *f, FILE **spool, off_t *start)
+{
+	char b[65536];
+	size_t n;
+
+	*spool = NULL;
+	if ((*start = ftello(f)) >= 0 && fseeko(f, *start, SEEK_SET) == 0)
+		return DB_OK;
+	clearerr(f);
+	if ((*spool = fmt_import_tmpfile()) == NULL) {
+		snprintf(im->err, im->errsz, "%s: cannot make a temporary "
+			 "copy: %s", im->name, strerror(errno));
+		return DB_ERR_IO;
+	}
+	while ((n = fread(b, 1, sizeof(b), f)) > 0)
+		if (fwrite(b, 1, n, *spool) != n)
+			break;
+	if (ferror(f) || ferror(*spool) || fflush(*spool) != 0) {
+		snprintf(im->err, im->errsz, "%s: cannot make a temporary "
+			 "copy: %s", im->name, strerror(errno));
+		return DB_ERR_IO;
+	}
+	*start = 0;
+	return DB_OK;
+}
+
 int
 fmt_import_csv_opts(struct db_store *s, FILE *f, const char *name, int64_t now,
 		    const struct db_import_opts *opts,
 		    struct db_import_count *count, char *err, size_t errsz)
 {
 	struct fmt_import im;
+	FILE *spool = NULL, *in;
+	off_t start = 0;
 	int rc;
 
 	memset(&im, 0, sizeof(im));
@@ -259,9 +319,18 @@ fmt_import_csv_opts(struct db_store *s, FILE *f, const char *name, int64_t now,
 	im.errsz = errsz;
 	rc = db_import_begin(s, im.name, now, opts, count, err, errsz, &im.db);
 	if (rc == DB_OK)
-		rc = fmt_import_read(&im, f);
-	if (rc == DB_OK)
-		rc = db_import_run(im.db);
+		rc = fmt_import_input(&im, f, &spool, &start);
+	in = spool ? spool : f;
+	while (rc == DB_OK && (rc = db_import_next(im.db)) == 1) {
+		if (fseeko(in, start, SEEK_SET) != 0) {
+			snprintf(err, errsz, "%s: cannot read it again: %s",
+				 im.name, strerror(errno));
+			rc = DB_ERR_IO;
+		} else
+			rc = fmt_import_read(&im, in);
+	}
+	if (spool)
+		fclose(spool);
 	db_import_free(im.db);
 	return rc;
 }

@@ -22,11 +22,14 @@
  * unix seconds, tracking yes/no/1/0.  An empty state or created cell counts
  * as absent; other empty cells clear their field.
  *
- * The rows go to db_import_run in file order (db/store.h says how they
- * merge and what is written).  The whole file is validated (and held in
- * memory, compactly encoded) before anything is written.  A malformed
- * line: returns DB_ERR_INVALID, err says "name:LINE: reason", nothing is
- * written.
+ * The rows go to the store's import in file order (db/store.h says how
+ * they merge and what is written).  The file streams: it is read once to
+ * check every row (and the uid rule) before anything is written, then
+ * again to write in batches, so memory does not grow with the file (16
+ * bytes a row for the check); input that cannot seek is first copied to a
+ * temporary file
+ * ($TMPDIR or /tmp, mode 0600, removed from the directory at once).  A malformed line: returns DB_ERR_INVALID,
+ * err says "name:LINE: reason", nothing is written.
  */
 int fmt_import_csv_opts(struct db_store *s, FILE *f, const char *name,
 			int64_t now, const struct db_import_opts *opts,

@@ -39,10 +39,16 @@ static const struct cfg_key cfg_table[] = {
 	  "Directory of the LMDB consent and evidence store."),
 	K("ArchiveAddress", CFG_T_ADDRESS, archive_address, "", 0, 0,
 	  "Mailbox that gets a blind copy (envelope recipient) of every DOI mail."),
+	K("ArchiveClasses", CFG_T_LIST, archive_classes, "doi", 0, 0,
+	  "Classes (doi, marketing, transactional, other) whose delivered mail gets the ArchiveAddress blind copy."),
+	K("ArchiveSenders", CFG_T_ADDRLIST, archive_senders, "", 0, 0,
+	  "Envelope or From addresses (or @domain) whose delivered mail gets the ArchiveAddress blind copy, whatever its class."),
 	K("DoiSenders", CFG_T_ADDRLIST, pol.doi_senders, "", 0, 0,
 	  "Envelope or From addresses (or @domain) whose mail is DOI mail."),
 	K("MarketingSenders", CFG_T_ADDRLIST, pol.marketing_senders, "", 0, 0,
 	  "Envelope or From addresses (or @domain) whose mail is marketing mail."),
+	K("TransactionalSenders", CFG_T_ADDRLIST, pol.transactional_senders, "", 0, 0,
+	  "Envelope or From addresses (or @domain) whose transactional or other mail is checked for advertising (transactional.advertising); empty: off."),
 	K("ClassHeader", CFG_T_STRING, pol.class_header, "X-Consent-Class", 0, 0,
 	  "Header a sending tool may set to doi, marketing or transactional."),
 	K("ClassHeuristics", CFG_T_BOOL, pol.class_heuristics, "yes", 0, 0,
@@ -89,6 +95,8 @@ static const struct cfg_key cfg_table[] = {
 	  "Seconds an SPF result per envelope domain is cached."),
 	K("EvidenceRetention", CFG_T_INT, evidence_retention, "1095", 1, 36500,
 	  "Days evidence and withdrawn consent records are kept (consentctl purge)."),
+	K("EvidenceSubjectKeyFile", CFG_T_PATH, evidence_subject_key_file, "", 0, 0,
+	  "File of the deployment's evidence keys (64 hex digits a line, current first); empty: the store's own pii.key."),
 	K("LogAddresses", CFG_T_BOOL, log_addresses, "no", 0, 0,
 	  "yes: log recipient addresses; no: log only evidence references."),
 	K("LogFormat", CFG_T_LOGFORMAT, log_format, "text", 0, 0,
@@ -105,10 +113,16 @@ static const struct cfg_key cfg_table[] = {
 	  "Most recipients refused at RCPT time per SMTP connection between accepted messages; keep below smtpd_soft_error_limit."),
 	K("DrainTimeout", CFG_T_INT, drain_timeout, "30", 0, 3600,
 	  "Seconds SIGTERM waits for open connections to finish their mail."),
+	K("FollowVerifyInterval", CFG_T_INT, follow_verify_interval, "3600", 0,
+	  604800, "Seconds between the checks consentctl follow makes that the replica matches the centre; 0 off."),
 	K("ConsentList", CFG_T_CONSENTLIST, pol.consent_lists, "", 0, 0,
 	  "Repeatable; NAME: sender=ADDR|@domain, list-id=ID, class=VALUE - a list of consent and the mail it covers (first matching line wins; none: one implicit list)."),
 	K("ProfileDirectory", CFG_T_PATH, profile_directory, "", 0, 0,
 	  "Directory of brand profiles, one file each (ProfileSenders plus legal data); empty: none."),
+	K("FaultActionTransactional", CFG_T_STRING, fault_action_transactional, "tempfail", 0, 0,
+	  "tempfail or pass: transactional mail when the consent store or evidence cannot be used (pass: delivered with X-Consent-Gate ... fault=..., logged)."),
+	K("FaultActionOther", CFG_T_STRING, fault_action_other, "tempfail", 0, 0,
+	  "tempfail or pass: mail of class other when the consent store or evidence cannot be used."),
 	K("RuleAction.<rule>", CFG_T_RULEACTION, pol.rule_action, "reject", 0, 0,
 	  "Per-rule action: reject, tempfail, quarantine, tag or off."),
 };
@@ -829,6 +843,7 @@ cfg_finish(struct cfg_ctx *x, struct cfg *c)
 	    strpbrk(c->pol.class_header, ": \t"))
 		cfg_error(x, "ClassHeader: not a valid header name");
 	cfg_threshold(x, c);
+	cfg_classes_finish(x, c);
 	if (c->advertising_allow_list && c->advertising_allow_list[0] &&
 	    cfg_load_allow(x, c) < 0)
 		return;

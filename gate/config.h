@@ -31,11 +31,18 @@ struct cfg {
 	int mode;
 	char *consent_db;
 	char *archive_address;
+	struct pol_list archive_classes; /* ArchiveClasses as written */
+	struct pol_list archive_senders; /* ArchiveSenders, normalised */
+	unsigned archive_class_mask;     /* 1u << enum pol_class per class */
+	char *fault_action_transactional; /* FaultActionTransactional */
+	char *fault_action_other;         /* FaultActionOther */
+	unsigned fault_pass_mask; /* classes passed when store/evidence fail */
 	char *advertising_list;
 	char *advertising_threshold_text; /* AdvertisingThreshold as written */
 	char *advertising_allow_list;
 	long spf_cache_ttl;
 	long evidence_retention; /* days; consentctl purge */
+	char *evidence_subject_key_file; /* deployment's keys, or "" */
 	int log_addresses;
 	int log_format; /* enum cfg_log_format */
 	long rcpt_refusal_limit; /* RCPT refusals per connection; 0: none */
@@ -52,6 +59,7 @@ struct cfg {
 	size_t nprofiles;
 	/* What the policy reads (policy/settings.h), owned by this snapshot. */
 	struct pol_settings pol;
+	long follow_verify_interval; /* seconds between follower verifies; 0 off */
 };
 
 enum cfg_type {

@@ -43,5 +43,10 @@ struct cfg *cfg_parse_overlay(const char *base_name, const char *base_text,
 int cfg_profiles_load(struct cfg_ctx *x, struct cfg *c, const char *base_text);
 /* config_profiles.c: free c's profiles and profile data. */
 void cfg_profiles_free(struct cfg *c);
+/* config_classes.c: the per-class keys (ArchiveClasses, ArchiveSenders,
+ * FaultActionTransactional, FaultActionOther),
+ * checked and turned into their derived fields after all lines are read;
+ * errors reported. */
+void cfg_classes_finish(struct cfg_ctx *x, struct cfg *c);
 
 #endif

@@ -158,8 +158,9 @@ mf_refuse_rcpt(SMFICTX *ctx, struct mf_ctx *c, const char *addr,
 	const char *action = a == POL_ACTION_TEMPFAIL ? "tempfail" : "reject";
 
 	mf_ref_new(ref, sizeof(ref));
-	if (mf_evidence_decision(c, ref, pol_class_name(c->env_class), addr, &v,
-				 action, "", "") < 0) {
+	hit->rcpt = 0; /* the record's one recipient */
+	if (mf_evidence_decision(c, ref, pol_class_name(c->env_class), &addr,
+				 1, &v, action, "", "") < 0) {
 		log_err("%s: ref=%s: cannot record evidence; tempfail",
 			mf_qid(c), ref);
 		mf_setreply(ctx, "451", "4.3.0",

@@ -143,18 +143,13 @@ mf_doi_one(struct mf_ctx *c, const char *addr, const struct pol_message *msg,
 	if (rc < 0)
 		return rc;
 	snprintf(note, sizeof(note), "uid=%s", uid);
-	memset(&e, 0, sizeof(e));
+	mf_evidence_init(&e, c, evref, retry ? "doi-retry" : "doi-send");
 	e.time = now;
-	e.ref = evref;
-	e.kind = retry ? "doi-retry" : "doi-send";
-	e.queue_id = c->queue_id;
 	e.message_id = msg->message_id;
-	e.sender = c->sender;
 	e.recipients = addr;
-	e.client_ip = c->client_ip;
-	e.tls = c->tls;
 	e.cls = "doi";
 	e.rules = note;
+	e.note_personal = 1; /* the uid names the recipient */
 	e.action = "passed-to-mta";
 	e.sha256 = sha256;
 	e.retry_of = retry ? retry_of : NULL;

@@ -6,7 +6,11 @@
  * Owns, for the duration of one call: the parsed message, the recipient
  * array handed to the policy, and the verdict.  Any internal failure
  * (memory, store, evidence) answers 451 4.3.0 so the MTA keeps the mail;
- * a mail is never accepted without its evidence record.
+ * a mail is never accepted without its evidence record - except that
+ * FaultActionTransactional / FaultActionOther pass may let transactional
+ * or other mail through when the store or the evidence failed, with
+ * "fault=store|evidence" in its X-Consent-Gate header and a log line
+ * (mf_fault_passes).  DOI and marketing mail always get 451.
  */
 #include <glib.h>
 #include <stdio.h>
@@ -27,8 +31,12 @@ struct mf_eom_state {
 	struct pol_verdict verdict;
 	char ref[MF_REF_MAX];
 	char sha256[65];
-	struct buf rcpt_list;
+	const char **rcptv; /* the evidence's recipients (borrowed from c) */
+	size_t nrcpt;
 	int deferred; /* 1: the deferred refusals decide the answer */
+	/* What could not be used for a mail passed by FaultAction* ("store",
+	 * "evidence"), NULL when nothing failed. */
+	const char *fault;
 };
 
 static sfsistat
@@ -62,21 +70,28 @@ mf_step_parse(struct mf_ctx *c, struct mf_eom_state *s)
 	return 0;
 }
 
+/* The recipients and their consent.  -1 out of memory; 1 when the store
+ * failed for some recipient (its consent then reads none, so a caller
+ * that goes on under FaultAction* has every recipient filled in); 0 ok. */
 static int
 mf_step_lookup(struct mf_ctx *c, struct mf_eom_state *s)
 {
 	size_t i;
+	int failed = 0;
 
 	s->rcpts = calloc(c->nrcpts ? c->nrcpts : 1, sizeof(*s->rcpts));
-	if (s->rcpts == NULL)
+	s->rcptv = calloc(c->nrcpts + c->ndeferred + 1, sizeof(*s->rcptv));
+	if (s->rcpts == NULL || s->rcptv == NULL)
 		return -1;
 	for (i = 0; i < c->nrcpts; i++) {
 		s->rcpts[i].addr = c->rcpts[i].addr;
-		if (mf_consent_lookup(c->rcpts[i].addr, &s->rcpts[i].consent) < 0)
-			return -1;
-		if (buf_printf(&s->rcpt_list, "%s%s", i ? "," : "",
-			       c->rcpts[i].addr) < 0)
-			return -1;
+		if (!failed &&
+		    mf_consent_lookup(c->rcpts[i].addr, &s->rcpts[i].consent) < 0)
+			failed = 1;
+		if (failed)
+			memset(&s->rcpts[i].consent, 0,
+			       sizeof(s->rcpts[i].consent));
+		s->rcptv[s->nrcpt++] = c->rcpts[i].addr;
 	}
 	s->env.sender = c->sender;
 	s->env.client_ip = c->client_ip;
@@ -84,7 +99,31 @@ mf_step_lookup(struct mf_ctx *c, struct mf_eom_state *s)
 	s->env.rcpts = s->rcpts;
 	s->env.nrcpts = c->nrcpts;
 	s->env.now = (int64_t)time(NULL);
-	return 0;
+	return failed;
+}
+
+/*
+ * FaultActionTransactional / FaultActionOther: may mail of class cls pass
+ * although what (the consent store, the evidence) could not be used?
+ * Never for DOI and marketing mail (config_classes.c sets no bit for
+ * them), never for a mail that withdraws consent (the withdrawal must be
+ * stored), and never for a verdict that refuses: a refusal decided
+ * without its evidence, or on consent read as none, is not final.  When
+ * it may, the fault is noted for the header and logged; 1 pass, 0 not.
+ */
+static int
+mf_fault_passes(struct mf_ctx *c, struct mf_eom_state *s, enum pol_class cls,
+		const char *what)
+{
+	if (!(c->cfg->fault_pass_mask & (1u << cls)) || c->withdraw > 0)
+		return 0;
+	log_warn("%s: ref=%s class=%s: the %s cannot be used; "
+		 "FaultAction%s pass: delivered with a header unless the "
+		 "policy refuses it", mf_qid(c), s->ref,
+		 pol_class_name(cls), what,
+		 cls == POL_CLASS_TRANSACTIONAL ? "Transactional" : "Other");
+	s->fault = s->fault ? s->fault : what;
+	return 1;
 }
 
 /* The brand profile: the envelope sender's (chosen at MAIL FROM) wins;
@@ -140,7 +179,7 @@ mf_step_hash(struct mf_ctx *c, struct mf_eom_state *s)
 static int
 mf_step_deferred(struct mf_ctx *c, struct mf_eom_state *s)
 {
-	int rc = mf_refusal_fold(c, &s->verdict, &s->rcpt_list);
+	int rc = mf_refusal_fold(c, &s->verdict, s->rcptv, &s->nrcpt);
 
 	if (rc < 0)
 		return -1;
@@ -189,10 +228,15 @@ mf_step_header(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s,
 	for (i = c->gate_headers; i >= 1; i--)
 		smfi_chgheader(ctx, MF_HEADER, i, NULL);
 	mf_rule_ids(&s->verdict, rules, sizeof(rules));
+	if (s->fault)
+		result = "fault-pass";
 	snprintf(value, sizeof(value), "%s%s%s class=%s%s%s ref=%s", result,
 		 rules[0] ? " rule=" : "", rules, pol_class_name(s->verdict.cls),
 		 c->cfg->profile_name ? " profile=" : "",
 		 cfg_profile_name(c->cfg), s->ref);
+	if (s->fault)
+		snprintf(value + strlen(value), sizeof(value) - strlen(value),
+			 " fault=%s", s->fault);
 	return smfi_addheader(ctx, MF_HEADER, value) == MI_SUCCESS ? 0 : -1;
 }
 
@@ -239,8 +283,8 @@ mf_delivers(const struct mf_ctx *c, const struct pol_verdict *v)
 	       c->cfg->mode == CFG_MODE_MONITOR;
 }
 
-/* What a delivered mail sets off: the DOI archive copy and send record,
- * and an inbound withdrawal. */
+/* What a delivered mail sets off: the archive copy (archive.c), the DOI
+ * send record, and an inbound withdrawal. */
 static int
 mf_step_after(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s)
 {
@@ -249,11 +293,11 @@ mf_step_after(SMFICTX *ctx, struct mf_ctx *c, struct mf_eom_state *s)
 
 	if (!mf_delivers(c, &s->verdict))
 		return 0;
-	if (s->verdict.cls == POL_CLASS_DOI) {
-		if (mf_doi_archive(ctx, c) < 0 ||
-		    mf_doi_record(c, s->msg, s->ref, s->sha256, s->env.now) < 0)
-			return -1;
-	}
+	if (mf_archive(ctx, c, s->verdict.cls, s->msg) < 0)
+		return -1;
+	if (s->verdict.cls == POL_CLASS_DOI &&
+	    mf_doi_record(c, s->msg, s->ref, s->sha256, s->env.now) < 0)
+		return -1;
 	for (i = 0; i < c->withdraw; i++) {
 		snprintf(wref, sizeof(wref), "%s-w%d", s->ref, i + 1);
 		if (mf_withdraw_apply(c, c->withdraw_uids[i], wref) < 0)
@@ -268,7 +312,7 @@ mf_eom_state_free(struct mf_eom_state *s)
 	pol_message_free(s->msg);
 	free(s->rcpts);
 	pol_verdict_clear(&s->verdict);
-	buf_free(&s->rcpt_list);
+	free(s->rcptv);
 }
 
 sfsistat
@@ -279,6 +323,7 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 	char rules[400];
 	enum pol_class cls;
 	sfsistat st;
+	int rc;
 
 	memset(&s, 0, sizeof(s));
 	qid = smfi_getsymval(ctx, "i");
@@ -293,12 +338,16 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 		st = mf_tempfail(ctx, c, "out of memory parsing the message");
 		goto done;
 	}
-	if (mf_step_lookup(c, &s) < 0) {
-		st = mf_tempfail(ctx, c, "consent store lookup failed");
+	if ((rc = mf_step_lookup(c, &s)) < 0) {
+		st = mf_tempfail(ctx, c, "out of memory looking up consent");
 		goto done;
 	}
 	mf_step_profile(c, &s);
 	cls = pol_classify(cfg_pol(c->cfg), &s.env, s.msg);
+	if (rc > 0 && !mf_fault_passes(c, &s, cls, "store")) {
+		st = mf_tempfail(ctx, c, "consent store lookup failed");
+		goto done;
+	}
 	mf_step_spf(c, &s, cls);
 	if (pol_evaluate(cfg_pol(c->cfg), &s.env, s.msg, cls, &s.verdict) !=
 	    POL_OK) {
@@ -312,10 +361,15 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 	mf_step_hash(c, &s);
 	action = mf_action_word(c, &s.verdict);
 	if (mf_evidence_decision(c, s.ref, pol_class_name(s.verdict.cls),
-				 s.rcpt_list.data ? s.rcpt_list.data : "",
-				 &s.verdict, action, s.msg->message_id,
-				 s.sha256) < 0) {
+				 s.rcptv, s.nrcpt, &s.verdict, action, s.msg->message_id,
+				 s.sha256) < 0 &&
+	    !mf_fault_passes(c, &s, cls, "evidence")) {
 		st = mf_tempfail(ctx, c, "cannot record evidence");
+		goto done;
+	}
+	if (s.fault && (s.deferred || !mf_delivers(c, &s.verdict))) {
+		st = mf_tempfail(ctx, c, "a refusal decided while the store or "
+					 "evidence failed");
 		goto done;
 	}
 	if (mf_step_after(ctx, c, &s) < 0) {
@@ -324,10 +378,11 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 		goto done;
 	}
 	mf_rule_ids(&s.verdict, rules, sizeof(rules));
-	log_info("%s: ref=%s class=%s action=%s%s%s%s%s", mf_qid(c), s.ref,
+	log_info("%s: ref=%s class=%s action=%s%s%s%s%s%s%s", mf_qid(c), s.ref,
 		 pol_class_name(s.verdict.cls), action, rules[0] ? " rules=" : "",
 		 rules, c->cfg->profile_name ? " profile=" : "",
-		 cfg_profile_name(c->cfg));
+		 cfg_profile_name(c->cfg), s.fault ? " fault=" : "",
+		 s.fault ? s.fault : "");
 	st = s.deferred ? mf_refusal_reply(ctx, c, s.ref)
 			: mf_step_apply(ctx, c, &s);
 done:

@@ -2,52 +2,88 @@
  * evidence.c - turn a milter decision into a db/ evidence record and store
  * it durably before the MTA gets its answer.
  *
- * Owns: the temporary text of the rules list.  Returns <0 when the store
+ * Owns: the temporary array of the rules that fired (structured in the
+ * record: id, detail, where, recipient index).  Returns <0 when the store
  * could not commit; the caller then tempfails (never accepts without
  * evidence).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../db/replica.h"
 #include "mf.h"
 
+/*
+ * Does the detail of hit h name a person of this mail?  url.address-leak
+ * always does (its URL carries a recipient's address, perhaps encoded);
+ * any other detail when it holds the sender's or a recipient's address
+ * (case-insensitive).  Such details are kept beside the evidence chain.
+ */
+static int
+mf_detail_personal(const struct pol_hit *h, const char *sender,
+		   const char *const *rcptv, size_t nrcpt)
+{
+	size_t i;
+
+	if (h->rule == POL_RULE_URL_ADDRESS_LEAK)
+		return 1;
+	if (h->detail == NULL || h->detail[0] == '\0')
+		return 0;
+	if (sender && sender[0] && strcasestr(h->detail, sender))
+		return 1;
+	for (i = 0; i < nrcpt; i++)
+		if (rcptv[i] && rcptv[i][0] && strcasestr(h->detail, rcptv[i]))
+			return 1;
+	return 0;
+}
+
+void
+mf_evidence_init(struct db_evidence *e, const struct mf_ctx *c,
+		 const char *ref, const char *kind)
+{
+	memset(e, 0, sizeof(*e));
+	e->time = (int64_t)time(NULL);
+	e->ref = ref;
+	e->kind = kind;
+	e->queue_id = c->queue_id;
+	e->sender = c->sender;
+	e->client_ip = c->client_ip;
+	e->tls = c->tls;
+}
+
 int
 mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
-		     const char *recipients, const struct pol_verdict *v,
-		     const char *action, const char *message_id,
-		     const char *sha256)
+		     const char *const *rcptv, size_t nrcpt,
+		     const struct pol_verdict *v, const char *action,
+		     const char *message_id, const char *sha256)
 {
+	struct db_evidence_rule *rules;
 	struct db_evidence e;
-	struct buf rules = BUF_INIT;
 	struct db_store *store;
 	size_t i;
 	int rc;
 
-	memset(&e, 0, sizeof(e));
+	rules = calloc(v->nhits ? v->nhits : 1, sizeof(*rules));
+	if (rules == NULL)
+		return -1;
 	for (i = 0; i < v->nhits; i++) {
 		const struct pol_hit *h = &v->hits[i];
 
-		if (buf_printf(&rules, "%s%s: %s%s%s", i ? "; " : "",
-			       pol_rule_info(h->rule)->id,
-			       h->detail ? h->detail : "",
-			       h->where && *h->where ? " @ " : "",
-			       h->where ? h->where : "") < 0) {
-			buf_free(&rules);
-			return -1;
-		}
+		rules[i].id = pol_rule_info(h->rule)->id;
+		rules[i].detail = h->detail ? h->detail : "";
+		rules[i].where = h->where ? h->where : "";
+		rules[i].rcpt = h->rcpt;
+		rules[i].personal = mf_detail_personal(h, c->sender, rcptv,
+						       nrcpt);
 	}
-	e.time = (int64_t)time(NULL);
-	e.ref = ref;
-	e.kind = "decision";
-	e.queue_id = c->queue_id;
+	mf_evidence_init(&e, c, ref, "decision");
 	e.message_id = message_id ? message_id : "";
-	e.sender = c->sender;
-	e.recipients = recipients;
-	e.client_ip = c->client_ip;
-	e.tls = c->tls;
+	e.rcptv = rcptv;
+	e.nrcpt = nrcpt;
 	e.cls = cls;
-	e.rules = rules.data ? rules.data : "";
+	e.rulev = rules;
+	e.nrules = v->nhits;
 	e.action = action;
 	e.sha256 = sha256 ? sha256 : "";
 	e.profile = c->cfg ? c->cfg->profile_name : NULL; /* brand profile */
@@ -59,6 +95,6 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 				      &e.replica_stuck) == DB_OK;
 	mf_store_put(store);
 	rc = mf_evidence_write(&e);
-	buf_free(&rules);
+	free(rules);
 	return rc == DB_OK ? 0 : -1;
 }

@@ -275,6 +275,11 @@ main(int argc, char **argv)
 	rc = db_open(cfg->consent_db, DB_OPEN_CREATE, &store, err, sizeof(err));
 	if (rc < 0)
 		goto store_failed;
+	if (db_subject_keys_load(store, cfg->evidence_subject_key_file, err,
+				 sizeof(err)) != DB_OK) {
+		log_err("%s", err);
+		return 1;
+	}
 	pol_init();
 	if (gate_spf_init() < 0) {
 		log_err("cannot initialise libspf2");

@@ -105,9 +105,15 @@ void mf_ref_new(char *ref, size_t refsz);
 int mf_consent_lookup(const char *addr, struct pol_consent *out);
 int mf_evidence_write(const struct db_evidence *e);
 
+/* evidence.c: e reset and filled with what the connection and envelope of
+ * c say (time now, queue id, sender, client IP, TLS) plus ref and kind;
+ * strings borrowed from c and the arguments. */
+void mf_evidence_init(struct db_evidence *e, const struct mf_ctx *c,
+		      const char *ref, const char *kind);
 /* evidence.c: record one decision durably.  0 ok, <0 failure. */
 int mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
-			 const char *recipients, const struct pol_verdict *v,
+			 const char *const *rcptv, size_t nrcpt,
+			 const struct pol_verdict *v,
 			 const char *action, const char *message_id,
 			 const char *sha256);
 
@@ -120,6 +126,12 @@ int mf_setreply(SMFICTX *ctx, const char *code, const char *xcode,
 int mf_doi_archive(SMFICTX *ctx, struct mf_ctx *c);
 int mf_doi_record(struct mf_ctx *c, const struct pol_message *msg,
 		  const char *ref, const char *sha256, int64_t now);
+
+/* archive.c: add the ArchiveAddress envelope recipient when ArchiveClasses
+ * names cls or ArchiveSenders the sender or From of msg.  0 ok (also when
+ * not wanted), -1 failure. */
+int mf_archive(SMFICTX *ctx, struct mf_ctx *c, enum pol_class cls,
+	       const struct pol_message *msg);
 
 /* withdraw.c: is rcpt the UnsubscribeAddress (or its +uid form)?  1 and
  * uid filled ("" for the plain address), else 0. */
@@ -136,11 +148,13 @@ int mf_refusal_deferred(const struct mf_ctx *c);
 /* Was the client address of this connection one an SMTP server passes
  * (a port)?  Sets c->non_smtp from the connect information sa. */
 void mf_refusal_connect(struct mf_ctx *c, const struct sockaddr *sa);
-/* Fold the deferred refusals into v (hits) and rcpt_list (the evidence's
- * recipients).  1 when they decide the answer (mf_refusal_reply), 0 when
- * there are none or v refuses the whole message anyway, -1 no memory. */
+/* Fold the deferred refusals into v (hits, each naming its recipient's
+ * index) and rcptv (the evidence's recipients: *nrcpt used, room for
+ * c->ndeferred more; the addresses are borrowed from c).  1 when they
+ * decide the answer (mf_refusal_reply), 0 when there are none or v
+ * refuses the whole message anyway, -1 no memory. */
 int mf_refusal_fold(struct mf_ctx *c, struct pol_verdict *v,
-		    struct buf *rcpt_list);
+		    const char **rcptv, size_t *nrcpt);
 /* The answer to a message with deferred refusals: 451 4.5.3 for SMTP
  * (refuse them at RCPT on the retry), 550 5.7.1 for the whole message
  * otherwise.  Returns SMFIS_TEMPFAIL or SMFIS_REJECT. */

@@ -70,7 +70,8 @@ mf_refusal_retry(const struct mf_ctx *c)
 }
 
 int
-mf_refusal_fold(struct mf_ctx *c, struct pol_verdict *v, struct buf *rcpt_list)
+mf_refusal_fold(struct mf_ctx *c, struct pol_verdict *v, const char **rcptv,
+		size_t *nrcpt)
 {
 	const struct mf_deferred *d;
 	size_t i;
@@ -79,12 +80,12 @@ mf_refusal_fold(struct mf_ctx *c, struct pol_verdict *v, struct buf *rcpt_list)
 		return 0;
 	for (i = 0; i < c->ndeferred; i++) {
 		d = &c->deferred[i];
-		if (pol_verdict_add(v, d->rule, -1, "envelope recipient",
+		if (pol_verdict_add(v, d->rule, (int)*nrcpt,
+				    "envelope recipient",
 				    "recipient %s: %s; refused at end of message",
-				    d->addr, d->detail) < 0 ||
-		    buf_printf(rcpt_list, "%s%s", rcpt_list->len ? "," : "",
-			       d->addr) < 0)
+				    d->addr, d->detail) < 0)
 			return -1;
+		rcptv[(*nrcpt)++] = d->addr;
 	}
 	if (v->action == POL_ACTION_REJECT)
 		return 0; /* refused as a whole anyway: one final answer */

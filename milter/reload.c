@@ -39,8 +39,11 @@ static const struct {
 	{"Mode", MF_RELOAD_APPLY},
 	{"ConsentDB", MF_RELOAD_STORE},
 	{"ArchiveAddress", MF_RELOAD_APPLY},
+	{"ArchiveClasses", MF_RELOAD_APPLY},
+	{"ArchiveSenders", MF_RELOAD_APPLY},
 	{"DoiSenders", MF_RELOAD_APPLY},
 	{"MarketingSenders", MF_RELOAD_APPLY},
+	{"TransactionalSenders", MF_RELOAD_APPLY},
 	{"ClassHeader", MF_RELOAD_APPLY},
 	{"ClassHeuristics", MF_RELOAD_APPLY},
 	{"ConfirmURL", MF_RELOAD_APPLY},
@@ -63,6 +66,9 @@ static const struct {
 	{"SpfAcceptNone", MF_RELOAD_APPLY},
 	{"SpfCacheTTL", MF_RELOAD_APPLY},   /* passed to each SPF check */
 	{"EvidenceRetention", MF_RELOAD_APPLY}, /* read by consentctl purge */
+	/* Read into the open store at start; the evidence writer hashes
+	 * with it on its own thread, so it is not swapped under it. */
+	{"EvidenceSubjectKeyFile", MF_RELOAD_RESTART},
 	{"LogAddresses", MF_RELOAD_APPLY},
 	{"LogFormat", MF_RELOAD_APPLY},     /* set in log.c when applied */
 	{"MaxMessageSize", MF_RELOAD_APPLY},
@@ -72,8 +78,11 @@ static const struct {
 	{"UninspectedAction", MF_RELOAD_APPLY},
 	{"RcptRefusalLimit", MF_RELOAD_APPLY}, /* read at each RCPT */
 	{"DoiRetryWindow", MF_RELOAD_APPLY},
+	{"FollowVerifyInterval", MF_RELOAD_APPLY}, /* read by consentctl follow */
 	{"ConsentList", MF_RELOAD_APPLY}, /* read per message */
 	{"ProfileDirectory", MF_RELOAD_APPLY}, /* profiles read into the snapshot */
+	{"FaultActionTransactional", MF_RELOAD_APPLY},
+	{"FaultActionOther", MF_RELOAD_APPLY},
 	{"RuleAction.<rule>", MF_RELOAD_APPLY},
 };
 
@@ -253,6 +262,14 @@ mf_reload_store(const char *path, const struct cfg *running, struct cfg *fresh)
 			 "last reload and still open for a running message; "
 			 "send SIGHUP again in a moment");
 	} else if (db_open(fresh->consent_db, 0, &store, err, sizeof(err)) == 0) {
+		if (db_subject_keys_load(store, fresh->evidence_subject_key_file,
+					 err, sizeof(err)) != DB_OK) {
+			db_close(store);
+			log_err("reload: %s", err);
+			log_err("reload: %s refused; the previous configuration "
+				"stays in force", path);
+			return -1;
+		}
 		if (mf_store_swap(store, fresh->consent_db, fresh) == 0) {
 			log_info("reload: ConsentDB: consent lookups, evidence "
 				 "and DOI/withdrawal records now use %s; %s is "

@@ -68,6 +68,12 @@ mf_check_store(const struct cfg *cfg, struct buf *errors, struct buf *notes)
 			   cfg->consent_db, err);
 		return -1;
 	}
+	if (db_subject_keys_load(store, cfg->evidence_subject_key_file, err,
+				 sizeof(err)) != DB_OK) {
+		buf_printf(errors, "%s\n", err);
+		db_close(store);
+		return -1;
+	}
 	db_close(store);
 	return 0;
 }

@@ -57,18 +57,13 @@ mf_withdraw_evidence(struct mf_ctx *c, const char *ref, const char *addr,
 {
 	struct db_evidence e;
 
-	memset(&e, 0, sizeof(e));
-	e.time = (int64_t)time(NULL);
-	e.ref = ref;
-	e.kind = "withdrawal";
-	e.queue_id = c->queue_id;
+	mf_evidence_init(&e, c, ref, "withdrawal");
 	e.message_id = "";
-	e.sender = c->sender;
 	e.recipients = addr;
-	e.client_ip = c->client_ip;
-	e.tls = c->tls;
 	e.cls = "other";
 	e.rules = note;
+	/* A uid names the subject: its note is kept beside the chain. */
+	e.note_personal = strstr(note, "uid=") != NULL;
 	e.action = action;
 	e.sha256 = "";
 	if (res) {

@@ -1,7 +1,8 @@
 /*
  * catalogue.c - the table of rule definitions (built from
  * policy/rules/list.h; each definition lives in its rule's file), lookup by
- * id, and the action names.  Static data only; owns nothing at run time.
+ * id, the action names and the action words evidence records hold.  Static
+ * data only; owns nothing at run time.
  */
 #include "catalogue.h"
 #include "rules/rules.h"
@@ -62,6 +63,30 @@ pol_action_name(enum pol_action a)
 	if ((int)a < 0 || a > POL_ACTION_OFF)
 		return "?";
 	return pol_action_names[a];
+}
+
+static const char *const pol_record_actions[] = {
+	"monitor", "passed-to-mta", "sent", "withdrawn", "refused", "unknown",
+	"add",
+	"confirm", "withdraw", "import", "forget", "purge", "migrate",
+	"outbox-retry", "outbox-drop", "outbox-dead", "verify",
+};
+
+const char *
+pol_evidence_action(unsigned i)
+{
+	static const enum pol_action rule_actions[] = {
+		POL_ACTION_PASS, POL_ACTION_REJECT, POL_ACTION_TEMPFAIL,
+		POL_ACTION_QUARANTINE, POL_ACTION_TAG,
+	};
+	size_t nr = sizeof(rule_actions) / sizeof(rule_actions[0]);
+
+	if (i < nr)
+		return pol_action_names[rule_actions[i]];
+	i -= (unsigned)nr;
+	if (i < sizeof(pol_record_actions) / sizeof(pol_record_actions[0]))
+		return pol_record_actions[i];
+	return NULL;
 }
 
 int

@@ -42,5 +42,15 @@ int pol_rule_find(const char *name);
 const char *pol_action_name(enum pol_action a);
 /* Parse "reject", "tempfail", "quarantine", "tag", "off"; -1 if unknown. */
 int pol_action_parse(const char *s);
+/*
+ * The i-th action word an evidence record can hold (i from 0), NULL past
+ * the last: the rule actions a decision takes (pass, tag, quarantine,
+ * tempfail, reject), then those of the other records: monitor (a decision
+ * in monitor mode), passed-to-mta, sent, withdrawn, refused, unknown (DOI sends
+ * and withdrawals by mail), add, confirm, withdraw, import, forget, purge,
+ * migrate (consent changes and data protection) and outbox-retry,
+ * outbox-drop, outbox-dead, verify (replication).  Borrowed static text.
+ */
+const char *pol_evidence_action(unsigned i);
 
 #endif

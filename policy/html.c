@@ -4,12 +4,12 @@
  * gumbo 0.10.1 has no limits of its own (see html_prescan.c), so a part
  * reaches it only when it is within max_html and the pre-scan finds it
  * neither too deep nor too large.  As a second guard gumbo allocates from a
- * per-parse arena with a byte budget; when the budget runs out the
- * allocator longjmp()s back to pol_html_gumbo(), which frees the whole
- * arena (gumbo keeps no state outside it).  A refused part keeps the
+ * per-parse arena with a byte budget (html_arena.c); when the budget runs
+ * out the allocator longjmp()s back to pol_arena_parse(), which frees the
+ * whole arena (gumbo keeps no state outside it).  A refused part keeps the
  * empty string as text and sets POL_MSG_TRUNCATED.  The tree is walked with
- * an explicit stack; gumbo_destroy_output() recurses, which is safe since
- * the depth is capped.
+ * an explicit stack; the output is freed with the arena, block by block,
+ * without walking the tree.
  *
  * Owns: the arena and the output of each parse (both freed before
  * returning) and the visible-text buffer, handed to the caller.  Links and
@@ -19,7 +19,6 @@
 #include "html.h"
 
 #include <gumbo.h>
-#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 
 #include "../common/buf.h"
 #include "../common/str.h"
+#include "html_arena.h"
 #include "css.h"
 #include "html_walk.h"
 #include "links.h"
@@ -65,104 +65,6 @@ static const uint8_t pol_walk_flags[GUMBO_TAG_LAST + 1] = {
     [GUMBO_TAG_TR] = W_BLOCK,	    [GUMBO_TAG_UL] = W_BLOCK,
     [GUMBO_TAG_XMP] = W_BLOCK,
 };
-
-/* ------------------------------------------------------------------ */
-/* gumbo with an arena: a byte budget and a way out.                   */
-/* ------------------------------------------------------------------ */
-
-union pol_arena_head {
-	struct {
-		union pol_arena_head *prev, *next;
-		size_t size;
-	} h;
-	max_align_t align;
-};
-
-/*
- * The arena budget: gumbo needs 3-8 bytes per input byte for mail HTML and
- * up to about 50 for dense tag soup ("<p>" repeated); the pre-scan has
- * already refused input that makes it clone elements.  (Overridable at
- * compile time so that a test can reach the way out.)
- */
-#ifndef POL_ARENA_PER_BYTE
-#define POL_ARENA_PER_BYTE 64
-#endif
-#ifndef POL_ARENA_BASE
-#define POL_ARENA_BASE ((size_t)16 << 20)
-#endif
-
-struct pol_arena {
-	union pol_arena_head list; /* circular, list is the sentinel */
-	size_t live, limit;
-	jmp_buf fail;
-	GumboOptions opts;
-};
-
-static void *
-pol_arena_alloc(void *ud, size_t n)
-{
-	struct pol_arena *a = ud;
-	union pol_arena_head *b;
-
-	if (n > a->limit - a->live)
-		longjmp(a->fail, 1);
-	if ((b = malloc(sizeof(*b) + n)) == NULL)
-		longjmp(a->fail, 2);
-	b->h.size = n;
-	b->h.next = a->list.h.next;
-	b->h.prev = &a->list;
-	a->list.h.next->h.prev = b;
-	a->list.h.next = b;
-	a->live += n;
-	return b + 1;
-}
-
-static void
-pol_arena_free(void *ud, void *p)
-{
-	struct pol_arena *a = ud;
-	union pol_arena_head *b;
-
-	if (p == NULL)
-		return;
-	b = (union pol_arena_head *)p - 1;
-	b->h.prev->h.next = b->h.next;
-	b->h.next->h.prev = b->h.prev;
-	a->live -= b->h.size;
-	free(b);
-}
-
-static void
-pol_arena_release(struct pol_arena *a)
-{
-	while (a->list.h.next != &a->list)
-		pol_arena_free(a, a->list.h.next + 1);
-}
-
-/*
- * Parse with gumbo inside arena a.  Returns the output (free with
- * gumbo_destroy_output(&a->opts, ..) and then pol_arena_release) or NULL
- * when the budget ran out (a is then already released).
- */
-static GumboOutput *
-pol_html_gumbo(struct pol_arena *a, const char *html, size_t len)
-{
-	a->list.h.next = a->list.h.prev = &a->list;
-	a->live = 0;
-	a->limit = len > (SIZE_MAX / 2 - POL_ARENA_BASE) / POL_ARENA_PER_BYTE
-		       ? SIZE_MAX / 2
-		       : len * POL_ARENA_PER_BYTE + POL_ARENA_BASE;
-	a->opts = kGumboDefaultOptions;
-	a->opts.max_errors = 0; /* each stored error copies the stack */
-	a->opts.allocator = pol_arena_alloc;
-	a->opts.deallocator = pol_arena_free;
-	a->opts.userdata = a;
-	if (setjmp(a->fail) != 0) {
-		pol_arena_release(a);
-		return NULL;
-	}
-	return gumbo_parse_with_options(&a->opts, html, len);
-}
 
 /* ------------------------------------------------------------------ */
 /* Text: visible, hidden, extra.                                       */
@@ -824,7 +726,7 @@ pol_html_run(struct pol_walk *w, const char *html, size_t len,
 		*refused = 1;
 		return rc < 0 ? POL_ERR_NOMEM : POL_OK;
 	}
-	if ((out = pol_html_gumbo(&arena, html, len)) == NULL) {
+	if ((out = pol_arena_parse(&arena, html, len)) == NULL) {
 		*refused = 1;
 		return POL_OK;
 	}
@@ -836,8 +738,7 @@ pol_html_run(struct pol_walk *w, const char *html, size_t len,
 	if (w->css_budget <= 0 ||
 	    (w->sheet != NULL && pol_css_sheet_overflow(w->sheet)))
 		w->m->flags |= POL_MSG_TRUNCATED;
-	gumbo_destroy_output(&arena.opts, out);
-	pol_arena_release(&arena);
+	pol_arena_release(&arena); /* the output with it */
 	return w->status;
 }
 

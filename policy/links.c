@@ -1,5 +1,6 @@
 /*
- * links.c - URLs in plain text, and appending links to the message model.
+ * links.c - URLs in plain text, appending links to the message model, and
+ * the line index of a plain part (where a link's line is read back).
  *
  * The URL pattern (PCRE2, UTF-8, caseless) is compiled once per process
  * with pthread_once and never freed; it is immutable afterwards, so any
@@ -257,4 +258,29 @@ pol_links_scan_text(struct pol_message *m, size_t part, const char *text,
 	}
 	pcre2_match_data_free(md);
 	return status;
+}
+
+int
+pol_index_lines(struct pol_text_part *p)
+{
+	const char *s = p->text, *e = s + p->text_len, *nl;
+	size_t n = 1, cap = 64;
+
+	if ((p->line_start = malloc(cap * sizeof(size_t))) == NULL)
+		return POL_ERR_NOMEM;
+	p->line_start[0] = 0;
+	while ((nl = memchr(s, '\n', (size_t)(e - s))) != NULL) {
+		if (n == cap) {
+			size_t *g = realloc(p->line_start, cap * 2 * sizeof(size_t));
+
+			if (g == NULL)
+				return POL_ERR_NOMEM;
+			p->line_start = g;
+			cap *= 2;
+		}
+		s = nl + 1;
+		p->line_start[n++] = (size_t)(s - p->text);
+	}
+	p->nlines = n;
+	return 0;
 }

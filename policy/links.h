@@ -35,6 +35,10 @@ int pol_link_add(struct pol_message *m, const char *url, size_t url_len,
  */
 char *pol_url_resolve(const char *base, const char *ref, size_t n);
 
+/* Build p->line_start and p->nlines, the line index of a plain part's
+ * text (see message.h).  Returns 0 or POL_ERR_NOMEM. */
+int pol_index_lines(struct pol_text_part *p);
+
 /*
  * Find http://, https://, mailto: and www. URLs in the plain text of part
  * (len bytes, valid UTF-8) and append them to m->links with their 1-based

@@ -92,6 +92,14 @@ pol_utf8_clean(const char *in, size_t len, int oneline, size_t *outlen)
 	while (i < len) {
 		unsigned char c = s[i];
 
+		if (c >= 0x20 && c < 0x80) { /* a run of printable ASCII */
+			for (k = i + 1; k < len && s[k] >= 0x20 && s[k] < 0x80; k++)
+				;
+			memcpy(o, s + i, k - i);
+			o += k - i;
+			i = k;
+			continue;
+		}
 		if (c == '\0' ||
 		    (oneline && (c == '\r' || c == '\n' || c == '\t'))) {
 			*o++ = ' ';
@@ -127,6 +135,7 @@ pol_text_part_clear(struct pol_text_part *p)
 	free(p->html);
 	free(p->hidden);
 	free(p->extra);
+	free(p->line_start);
 }
 
 void
@@ -466,7 +475,8 @@ pol_add_text(struct pol_parse *pp, enum pol_part_kind kind, const char *path,
 	if (decoded == NULL || p->path == NULL || p->content_type == NULL)
 		return POL_ERR_NOMEM;
 	if (kind == POL_PART_PLAIN)
-		return pol_links_scan_text(m, idx, decoded, dlen);
+		return pol_index_lines(p) < 0 ? POL_ERR_NOMEM
+					      : pol_links_scan_text(m, idx, decoded, dlen);
 	rc = pol_html_scan(m, idx, decoded, dlen, pp->lim, &view);
 	p->text = view.text;
 	p->text_len = view.text_len;

@@ -46,6 +46,11 @@ struct pol_text_part {
 	 * bodies (imprint, privacy and unsubscribe links) look at parts with
 	 * attached 0 only; rules about what the mail contains read all. */
 	int attached;
+	/* Plain parts: the offset in text of each line's start (line 1 at
+	 * [0]), built once with the view so a line is found in O(1)
+	 * (pol_part_line); NULL when not built (then found by a walk). */
+	size_t *line_start;
+	size_t nlines;
 };
 
 struct pol_link {

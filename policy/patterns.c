@@ -101,6 +101,10 @@ pol_patterns_compile_one(const char *src, size_t len, int *err,
 			     PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, err, off,
 			     NULL);
 	buf_free(&b);
+	/* JIT is only a speed-up; the interpreter runs when it fails (and
+	 * where JIT stops at a limit: pol_pattern_match). */
+	if (code != NULL)
+		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	return code;
 }
 
@@ -211,6 +215,24 @@ pol_hitlist_add(struct pol_hitlist *l, size_t start, size_t end)
 	return 0;
 }
 
+/* One match from at.  JIT, when the pattern has it, counts its match
+ * limit its own way and has no depth limit but a stack of its own; a
+ * match stopped by one of those runs again in the interpreter, so a
+ * limit cuts where it always did. */
+static int
+pol_pattern_match(const struct pol_pattern *p, const char *norm, size_t len,
+		  size_t at, pcre2_match_data *md)
+{
+	int r = pcre2_match(p->code, (PCRE2_SPTR)norm, len, at,
+			    PCRE2_NO_UTF_CHECK, md, pol_patterns_mctx());
+
+	if (r == PCRE2_ERROR_JIT_STACKLIMIT || r == PCRE2_ERROR_MATCHLIMIT)
+		r = pcre2_match(p->code, (PCRE2_SPTR)norm, len, at,
+				PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md,
+				pol_patterns_mctx());
+	return r;
+}
+
 /* All matches of one pattern in norm, at most POL_PATTERN_MAX_MATCHES. */
 static int
 pol_pattern_scan(const struct pol_pattern *p, const char *norm, size_t len,
@@ -226,8 +248,7 @@ pol_pattern_scan(const struct pol_pattern *p, const char *norm, size_t len,
 		return -1;
 	ov = pcre2_get_ovector_pointer(md);
 	for (k = 0; k < POL_PATTERN_MAX_MATCHES && at <= len; k++) {
-		r = pcre2_match(p->code, (PCRE2_SPTR)norm, len, at,
-				PCRE2_NO_UTF_CHECK, md, pol_patterns_mctx());
+		r = pol_pattern_match(p, norm, len, at, md);
 		if (r == PCRE2_ERROR_NOMATCH || r == PCRE2_ERROR_MATCHLIMIT ||
 		    r == PCRE2_ERROR_DEPTHLIMIT)
 			break;

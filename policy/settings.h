@@ -40,8 +40,13 @@ struct pol_settings {
 	/* Classification (classify.c). */
 	struct pol_list doi_senders;
 	struct pol_list marketing_senders;
+	/* TransactionalSenders: transactional.advertising (rules/transactional.c). */
+	struct pol_list transactional_senders;
 	char *class_header;
 	int class_heuristics;
+	/* ArchiveAddress (archive.visible, rules/archive.c); borrowed from
+	 * the snapshot's own copy, NULL or "" when unset. */
+	const char *archive_address;
 	/* DOI mail (rules/doi.c, rules/adwalk.c). */
 	char *confirm_url;
 	char *doi_cancel_url;

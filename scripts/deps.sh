@@ -10,11 +10,11 @@ set -eu
 
 DEMO_PKGS="build-essential pkg-config
 libmilter-dev libgmime-3.0-dev liblmdb-dev libspf2-dev libpcre2-dev
-libgumbo-dev libidn2-dev postfix swaks python3 ca-certificates"
+libgumbo-dev libidn2-dev libjson-glib-dev postfix swaks python3 ca-certificates"
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libmilter-dev libgmime-3.0-dev liblmdb-dev lmdb-utils libspf2-dev libpcre2-dev
-libgumbo-dev libidn2-dev libcmocka-dev postfix miltertest swaks opendkim opendkim-tools
+libgumbo-dev libidn2-dev libjson-glib-dev libcmocka-dev postfix miltertest swaks opendkim opendkim-tools
 python3 ca-certificates man-db groff-base bc valgrind m4
 libpq-dev postgresql
 debhelper lintian dpkg-dev fakeroot"

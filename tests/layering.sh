@@ -98,21 +98,23 @@ if [ -n "$allowed_seen" ]; then
 fi
 
 # ---- db/: the module table of db/store_int.h, bottom (0) to top.  A module
-# calls only modules of lower rows.  A module missing here ranks as 6 (it
+# calls only modules of lower rows.  A module missing here ranks as 7 (it
 # may call anything but open and close; nothing below it may call it).
 dbrank() {
 	case $1 in
 	core) echo 0 ;;
-	codec | evjson | secret | meta) echo 1 ;;
+	codec | evjson | evread | secret | subjkey | meta) echo 1 ;;
 	consent | evidence | pii | outbox) echo 2 ;;
 	write | evview) echo 3 ;;
 	consent_sm) echo 4 ;;
 	consent_merge) echo 5 ;;
+	import_check) echo 6 ;;
 	addrkey | import | outbox_dead | retention | replica_digest | verify)
-		echo 6 ;;
-	replica) echo 7 ;;
-	store) echo 8 ;;
-	*) echo 6 ;;
+		echo 7 ;;
+	replica) echo 8 ;;
+	replica_resync) echo 9 ;;
+	store) echo 10 ;;
+	*) echo 7 ;;
 	esac
 }
 if ls "$BUILD"/db/*.o >/dev/null 2>&1 && command -v nm >/dev/null; then

@@ -16,7 +16,8 @@
 --                     reads evidence only under its own role name (row-level
 --                     security, policies in schema.sql).  It cannot write
 --                     consent_change, update or delete consent directly, or
---                     see other hosts' evidence.  Calls
+--                     see other hosts' evidence.  Calls evidence_forget()
+--                     (SECURITY DEFINER; scrubs its own records only) and
 --                     consent_verify_buckets() and consent_verify_rows()
 --                     and reads the view consent_digest (consentctl follow
 --                     --verify).
@@ -55,6 +56,12 @@ GRANT SELECT, INSERT ON evidence TO consentgate_host;
 GRANT EXECUTE ON FUNCTION consent_push(text, text, text, bigint, bigint,
 	bigint, text, text, boolean, bigint, text, jsonb), consent_push_delete(text)
 	TO consentgate_host;
+-- consentctl forget reaches the centre's copy of the host's own evidence.
+GRANT EXECUTE ON FUNCTION evidence_forget(text[]) TO consentgate_host;
+-- consentctl subject --central: every host's records for an administrator
+-- (row-level security: a host role sees its own only).
+GRANT EXECUTE ON FUNCTION evidence_by_subject(text[])
+	TO consentgate_host, consentgate_admin;
 -- consentctl follow --verify: the digests of the centre's consent table
 -- (plain SQL functions over what the role may SELECT anyway).
 GRANT EXECUTE ON FUNCTION consent_verify_buckets(), consent_verify_rows(int)

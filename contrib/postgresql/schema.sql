@@ -17,7 +17,12 @@
 --                  applied id is below it makes a full resync.
 -- evidence         evidence records pushed by the hosts, one per (host, ref);
 --                  row-level security lets a host write and read only rows
---                  under its own role name.
+--                  under its own role name.  evidence_by_subject() lists
+--                  the records naming a data subject's keyed hashes (the
+--                  same on every host with EvidenceSubjectKeyFile);
+--                  evidence_forget() (SECURITY DEFINER, pushed by a host's
+--                  consentctl forget) erases what the calling host's
+--                  records there could still say in plain text.
 --
 -- Every writer (the hosts through consent_push, CRMs and forms with
 -- INSERT/UPDATE, an administrator in psql) goes through the same rules:
@@ -775,6 +780,66 @@ LANGUAGE sql STABLE AS $$
 	ORDER BY d.address COLLATE "C"
 $$;
 
+-- A data subject at the centre (issue #19 item 6).  Records name a subject
+-- only by keyed hashes (sender_h, recipients_h: a comma-joined string in
+-- records of version 2, an array since version 3); with one
+-- EvidenceSubjectKeyFile for the deployment every host computes the same
+-- hash, so one query finds the subject's decisions on all hosts.
+ALTER TABLE evidence ADD COLUMN IF NOT EXISTS forgotten_at timestamptz;
+
+CREATE OR REPLACE FUNCTION evidence_names(r jsonb, p_hashes text[])
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+	SELECT coalesce(r->>'sender_h' = ANY (p_hashes), false)
+		OR CASE jsonb_typeof(r->'recipients_h')
+		WHEN 'array' THEN EXISTS (SELECT 1 FROM
+			jsonb_array_elements_text(r->'recipients_h') h
+			WHERE h = ANY (p_hashes))
+		WHEN 'string' THEN string_to_array(r->>'recipients_h', ',')
+			&& p_hashes
+		ELSE false END
+$$;
+
+-- Every record naming one of p_hashes (the subject's hashes under each
+-- key of the deployment), oldest first.  Runs with the caller's rights:
+-- an administrator sees every host's records, a host its own.
+CREATE OR REPLACE FUNCTION evidence_by_subject(p_hashes text[])
+RETURNS TABLE (host text, ref text, seq bigint, record jsonb,
+	forgotten_at timestamptz)
+LANGUAGE sql STABLE AS $$
+	SELECT e.host, e.ref, e.seq, e.record, e.forgotten_at FROM evidence e
+	WHERE evidence_names(e.record, p_hashes)
+	ORDER BY e.record->>'time', e.host, e.seq
+$$;
+
+-- What a forgotten subject's record may still say in plain text at the
+-- centre: records of version 1 (personal fields in the record) and 2 (the
+-- rules as one string, whose details may hold an address in a URL or a
+-- uid).  Version 3 records keep such details as hashes already.  The
+-- hashes stay: the decision remains listed, pseudonymised.
+CREATE OR REPLACE FUNCTION evidence_scrub(r jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN r ? 'version' THEN r
+		ELSE (r - 'sender' - 'recipients' - 'client_ip')
+			|| jsonb_build_object('rules', '', 'rules_erased', true)
+		END
+$$;
+
+-- consentctl forget on a host reaches the centre's copy: the follower
+-- pushes the subject's hashes; the calling host's records naming them are
+-- scrubbed and marked.  SECURITY DEFINER: hosts may not UPDATE evidence.
+CREATE OR REPLACE FUNCTION evidence_forget(p_hashes text[])
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	UPDATE evidence SET record = evidence_scrub(record),
+		forgotten_at = coalesce(forgotten_at, now())
+	WHERE host = consent_origin() AND evidence_names(record, p_hashes);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END $$;
+
 -- Nobody but the owner and the roles of roles.sql: functions are
 -- executable by PUBLIC unless revoked.
 REVOKE ALL ON consent, consent_change, consent_change_pruned, evidence,
@@ -783,6 +848,7 @@ REVOKE EXECUTE ON FUNCTION consent_push(text, text, text, bigint, bigint,
 	bigint, text, text, boolean, bigint, text, jsonb),
 	consent_push_delete(text),
 	consent_change_prune(interval), consent_verify_buckets(),
-	consent_verify_rows(int) FROM PUBLIC;
+	consent_verify_rows(int), evidence_by_subject(text[]),
+	evidence_forget(text[]) FROM PUBLIC;
 
 COMMIT;

@@ -136,7 +136,7 @@ pol_is_privacy_url(const struct pol_ctx *x, const struct pol_link *l,
 	const char *pu = x->ps->privacy_url;
 
 	if (pu && *pu)
-		return pol_url_has_prefix(url, pu);
+		return pol_url_has_prefix_x(x, url, pu);
 	return pol_text_contains(url, "datenschutz") ||
 	       pol_text_contains(url, "privacy") ||
 	       pol_text_contains(l->text, "datenschutz") ||

@@ -697,12 +697,22 @@ int
 pol_doi_confirm_uid(const struct pol_settings *ps, const struct pol_message *m,
 		    char *out, size_t outsz)
 {
+	struct pol_ctx c = {ps, NULL, m, POL_CLASS_OTHER, NULL};
+
+	return pol_doi_confirm_uid_x(&c, out, outsz);
+}
+
+int
+pol_doi_confirm_uid_x(const struct pol_ctx *x, char *out, size_t outsz)
+{
 	static const char *const names[] = {"uid", "id", "u", "token", "t"};
+	const struct pol_settings *ps = x->ps;
+	const struct pol_message *m = x->msg;
 	size_t i, k;
 
 	out[0] = '\0';
 	for (i = 0; i < m->nlinks; i++) {
-		if (!pol_url_has_prefix(m->links[i].url, ps->confirm_url) ||
+		if (!pol_url_has_prefix_x(x, m->links[i].url, ps->confirm_url) ||
 		    pol_doi_is_decline(ps, &m->links[i]))
 			continue;
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)

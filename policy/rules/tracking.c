@@ -97,7 +97,7 @@ pol_collect_tokens(const struct pol_ctx *x, struct pol_tokens *t)
 	memset(t, 0, sizeof(*t));
 	if (lu)
 		pol_header_uris(lu, pol_lu_tokens_cb, t);
-	if (pol_doi_confirm_uid(x->ps, x->msg, uid, sizeof(uid)))
+	if (pol_doi_confirm_uid_x(x, uid, sizeof(uid)))
 		pol_token_add(t, uid, strlen(uid));
 	if (mid && strchr(mid, '@')) {
 		snprintf(local, sizeof(local), "%.*s",
@@ -220,7 +220,7 @@ pol_allowed_host(const struct pol_ctx *x, const char *host)
 			     x->ps->allowed_link_domains.n))
 		return 1;
 	for (i = 0; i < 3; i++)
-		if (urls[i] && *urls[i] && pol_url_host(urls[i], h, sizeof(h)) == 0 &&
+		if (urls[i] && *urls[i] && pol_url_host_x(x, urls[i], h, sizeof(h)) == 0 &&
 		    strcmp(h, host) == 0)
 			return 1;
 	if (*addr_domain(x->msg->from_addr) &&
@@ -270,10 +270,11 @@ pol_image_tracks(const struct pol_ctx *x, const struct pol_image *im,
 		   im->height <= 1;
 	char host[POL_HOST_MAX];
 	const char *tool;
-	struct pol_scan s;
+	struct pol_scan tmp;
+	const struct pol_scan *s;
 	int pers;
 
-	if (pol_url_host(im->src, host, sizeof(host)) < 0)
+	if (pol_url_host_x(x, im->src, host, sizeof(host)) < 0)
 		host[0] = '\0';
 	if (*host && pol_host_in_list(host, td->v, td->n)) {
 		snprintf(what, whatsz, "image from tracking domain %s", host);
@@ -284,12 +285,10 @@ pol_image_tracks(const struct pol_ctx *x, const struct pol_image *im,
 			 im->src);
 		return 1;
 	}
-	if (pol_scan_url(im->src, &s) < 0) {
-		pol_scan_free(&s);
+	if ((s = pol_scan_url_x(x, im->src, &tmp)) == NULL)
 		return -1;
-	}
-	pers = pol_personalised(x, &s, t, host);
-	pol_scan_free(&s);
+	pers = pol_personalised(x, s, t, host);
+	pol_scan_done(s, &tmp);
 	if (pers) {
 		snprintf(what, whatsz, "personalised image %.200s (it carries "
 			 "the recipient's address or uid)", im->src);
@@ -313,14 +312,14 @@ pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
 	const char *tool;
 	int r;
 
-	if (pol_url_host(l->url, host, sizeof(host)) < 0 ||
+	if (pol_url_host_x(x, l->url, host, sizeof(host)) < 0 ||
 	    pol_url_scheme_is(l->url, "mailto:"))
 		return 0;
 	/* The DOI links themselves: a mailing tool serves them from the host
 	 * it tracks with, and their click is the recipient's answer, recorded
 	 * as consent evidence, not tracking. */
-	if (pol_url_has_prefix(l->url, x->ps->confirm_url) ||
-	    pol_url_has_prefix(l->url, x->ps->doi_cancel_url))
+	if (pol_url_has_prefix_x(x, l->url, x->ps->confirm_url) ||
+	    pol_url_has_prefix_x(x, l->url, x->ps->doi_cancel_url))
 		return 0;
 	if (pol_host_in_list(host, td->v, td->n)) {
 		snprintf(what, whatsz, "link through tracking domain %s", host);
@@ -379,16 +378,20 @@ tracking_check(const struct pol_ctx *x, struct pol_verdict *v)
 		if ((r = pol_image_tracks(x, &m->images[i], &t, what,
 					  sizeof(what))) < 0)
 			return -1;
+		if (r == 0)
+			continue; /* the place is written only for a hit */
 		pol_where_part(m, m->images[i].part, 0, where, sizeof(where));
-		if (r && pol_tracking_hits(x, v, where, what) < 0)
+		if (pol_tracking_hits(x, v, where, what) < 0)
 			return -1;
 	}
 	for (i = 0; i < m->nlinks; i++) {
 		if ((r = pol_link_tracks(x, &m->links[i], what, sizeof(what))) < 0)
 			return -1;
+		if (r == 0)
+			continue;
 		pol_where_part(m, m->links[i].part, m->links[i].line, where,
 			       sizeof(where));
-		if (r && pol_tracking_hits(x, v, where, what) < 0)
+		if (pol_tracking_hits(x, v, where, what) < 0)
 			return -1;
 	}
 	return 0;

@@ -158,14 +158,14 @@ pol_targets_endpoint(const struct pol_ctx *x, const struct pol_unsub *u,
 		return 0;
 	if (pol_url_unwrap_x(x, url, target, sizeof(target)) < 0)
 		return -1;
-	if (pol_url_has_prefix(url, u->endpoint) ||
-	    pol_url_has_prefix(target, u->endpoint))
+	if (pol_url_has_prefix_x(x, url, u->endpoint) ||
+	    pol_url_has_prefix_x(x, target, u->endpoint))
 		return 1;
 	if (!worded || (x->ps->unsubscribe_url && *x->ps->unsubscribe_url))
 		return 0;
 	return url_scheme_is(target, "https") &&
-	       pol_url_host(target, host, sizeof(host)) == 0 &&
-	       pol_url_host(u->https, lu_host, sizeof(lu_host)) == 0 &&
+	       pol_url_host_x(x, target, host, sizeof(host)) == 0 &&
+	       pol_url_host_x(x, u->https, lu_host, sizeof(lu_host)) == 0 &&
 	       strcmp(host, lu_host) == 0;
 }
 

@@ -23,7 +23,8 @@
 static int
 pol_url_leaks(const struct pol_ctx *x, const char *url)
 {
-	struct pol_scan s;
+	struct pol_scan tmp;
+	const struct pol_scan *s;
 	char host[POL_HOST_MAX];
 	size_t i;
 	int found = -1;
@@ -32,27 +33,28 @@ pol_url_leaks(const struct pol_ctx *x, const char *url)
 	 * up in no server log or referrer. */
 	if (pol_url_scheme_is(url, "mailto:"))
 		return -1;
-	if (pol_scan_url(url, &s) < 0) {
-		pol_scan_free(&s);
+	if ((s = pol_scan_url_x(x, url, &tmp)) == NULL)
 		return -2;
-	}
-	if (pol_url_host(url, host, sizeof(host)) < 0)
+	if (pol_url_host_x(x, url, host, sizeof(host)) < 0)
 		host[0] = '\0';
 	for (i = 0; i < x->env->nrcpts && found == -1; i++) {
 		const char *a = x->env->rcpts[i].addr;
 
 		if (a != NULL && strchr(a, '@') != NULL &&
-		    pol_scan_has_address(&s, a, host[0] ? host : NULL))
+		    pol_scan_has_address(s, a, host[0] ? host : NULL))
 			found = (int)i;
 	}
-	pol_scan_free(&s);
+	pol_scan_done(s, &tmp);
 	return found;
 }
 
+/* where NULL: the place is part (at line, 0 none), written only for a
+ * hit. */
 static int
 pol_leak_check(const struct pol_ctx *x, struct pol_verdict *v,
-	       const char *where, const char *url)
+	       const char *where, size_t part, unsigned line, const char *url)
 {
+	char buf[160];
 	int r;
 
 	if (pol_rule_hits(v, POL_RULE_URL_ADDRESS_LEAK) >= POL_RULE_MAX_HITS)
@@ -61,6 +63,10 @@ pol_leak_check(const struct pol_ctx *x, struct pol_verdict *v,
 		return 0;
 	if (r == -2)
 		return -1;
+	if (where == NULL) {
+		pol_where_part(x->msg, part, line, buf, sizeof(buf));
+		where = buf;
+	}
 	return pol_verdict_add(v, POL_RULE_URL_ADDRESS_LEAK, r, where,
 			       "the recipient's address appears in %.200s", url);
 }
@@ -76,7 +82,7 @@ pol_leak_header_cb(const char *uri, void *arg)
 {
 	struct pol_leak_arg *a = arg;
 
-	if (pol_leak_check(a->x, a->v, "header List-Unsubscribe", uri) < 0) {
+	if (pol_leak_check(a->x, a->v, "header List-Unsubscribe", 0, 0, uri) < 0) {
 		a->rc = -1;
 		return 1;
 	}
@@ -88,21 +94,17 @@ url_address_leak_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
 	const struct pol_message *m = x->msg;
 	struct pol_leak_arg a = {x, v, 0};
-	char where[160];
 	const char *lu;
 	size_t i;
 
-	for (i = 0; i < m->nlinks; i++) {
-		pol_where_part(m, m->links[i].part, m->links[i].line, where,
-			       sizeof(where));
-		if (pol_leak_check(x, v, where, m->links[i].url) < 0)
+	for (i = 0; i < m->nlinks; i++)
+		if (pol_leak_check(x, v, NULL, m->links[i].part, m->links[i].line,
+				   m->links[i].url) < 0)
 			return -1;
-	}
-	for (i = 0; i < m->nimages; i++) {
-		pol_where_part(m, m->images[i].part, 0, where, sizeof(where));
-		if (pol_leak_check(x, v, where, m->images[i].src) < 0)
+	for (i = 0; i < m->nimages; i++)
+		if (pol_leak_check(x, v, NULL, m->images[i].part, 0,
+				   m->images[i].src) < 0)
 			return -1;
-	}
 	lu = pol_header_value_raw(m, "List-Unsubscribe");
 	if (lu)
 		pol_header_uris(lu, pol_leak_header_cb, &a);

@@ -166,6 +166,12 @@ pol_part_line(const struct pol_text_part *p, unsigned line, char *out,
 	out[0] = '\0';
 	if (s == NULL || line == 0)
 		return;
+	if (p->line_start) { /* the view's line index */
+		if (line > p->nlines)
+			return;
+		s += p->line_start[line - 1];
+		n = line;
+	}
 	while (n < line && (s = strchr(s, '\n')) != NULL) {
 		s++;
 		n++;
@@ -277,76 +283,159 @@ pol_url_unwrap(const char *url, char *out, size_t outsz)
 	return found;
 }
 
-struct pol_memo_unwrap {
-	char *url, *target;
-	int found;
+/* What one evaluation remembers of a URL, found by the URL (a hash table,
+ * so a mail with many links stays linear). */
+struct pol_memo_url {
+	char *target;           /* pol_url_unwrap's result, when unwrapped */
+	int found;              /* its return */
+	int host_rc;            /* pol_url_host's return, when has_host */
+	int has_host;
+	char host[POL_HOST_MAX];
+	struct pol_scan *scan;  /* pol_scan_url's result, or NULL */
+	char *norm;             /* url_normalise's result, when has_norm */
+	int has_norm;           /* (NULL then: it does not parse) */
 };
 
 struct pol_memo {
-	struct pol_memo_unwrap *unwrap;
-	size_t n, cap;
+	GHashTable *urls; /* char * (owned) -> struct pol_memo_url * (owned) */
 };
+
+static void
+pol_memo_url_free(gpointer p)
+{
+	struct pol_memo_url *e = p;
+
+	if (e == NULL)
+		return;
+	free(e->target);
+	free(e->norm);
+	if (e->scan) {
+		pol_scan_free(e->scan);
+		free(e->scan);
+	}
+	free(e);
+}
 
 struct pol_memo *
 pol_memo_new(void)
 {
-	return calloc(1, sizeof(struct pol_memo));
+	struct pol_memo *m = calloc(1, sizeof(struct pol_memo));
+
+	if (m)
+		m->urls = g_hash_table_new_full(g_str_hash, g_str_equal, free,
+						pol_memo_url_free);
+	return m;
 }
 
 void
 pol_memo_free(struct pol_memo *m)
 {
-	size_t i;
-
 	if (m == NULL)
 		return;
-	for (i = 0; i < m->n; i++) {
-		free(m->unwrap[i].url);
-		free(m->unwrap[i].target);
-	}
-	free(m->unwrap);
+	g_hash_table_destroy(m->urls);
 	free(m);
+}
+
+/* The memo entry of url, made when new; NULL when nothing is remembered
+ * (no memo, or no memory: the callers then compute, which is as right). */
+static struct pol_memo_url *
+pol_memo_url(const struct pol_ctx *x, const char *url)
+{
+	struct pol_memo_url *e;
+	char *key;
+
+	if (x->memo == NULL)
+		return NULL;
+	if ((e = g_hash_table_lookup(x->memo->urls, url)) != NULL)
+		return e;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	if ((key = strdup(url)) == NULL) {
+		free(e);
+		return NULL;
+	}
+	g_hash_table_insert(x->memo->urls, key, e);
+	return e;
 }
 
 int
 pol_url_unwrap_x(const struct pol_ctx *x, const char *url, char *out,
 		 size_t outsz)
 {
-	struct pol_memo *m = x->memo;
-	struct pol_memo_unwrap *e;
+	struct pol_memo_url *e = pol_memo_url(x, url);
 	char target[2048];
-	size_t i;
 	int r;
 
-	if (m == NULL)
-		return pol_url_unwrap(url, out, outsz);
-	for (i = 0; i < m->n; i++)
-		if (strcmp(m->unwrap[i].url, url) == 0) {
-			snprintf(out, outsz, "%s", m->unwrap[i].target);
-			return m->unwrap[i].found;
-		}
+	if (e && e->target) {
+		snprintf(out, outsz, "%s", e->target);
+		return e->found;
+	}
 	if ((r = pol_url_unwrap(url, target, sizeof(target))) < 0)
 		return -1;
 	snprintf(out, outsz, "%s", target);
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-
-		if ((e = realloc(m->unwrap, cap * sizeof(*e))) == NULL)
-			return r; /* not remembered: still a right answer */
-		m->unwrap = e;
-		m->cap = cap;
-	}
-	e = &m->unwrap[m->n];
-	e->url = strdup(url);
-	e->target = strdup(target);
-	e->found = r;
-	if (e->url == NULL || e->target == NULL) {
-		free(e->url);
-		free(e->target);
-		return r;
-	}
-	m->n++;
+	if (e && (e->target = strdup(target)) != NULL)
+		e->found = r;
 	return r;
+}
+
+int
+pol_url_host_x(const struct pol_ctx *x, const char *url, char *host,
+	       size_t hostsz)
+{
+	struct pol_memo_url *e;
+
+	if (hostsz < POL_HOST_MAX || (e = pol_memo_url(x, url)) == NULL)
+		return pol_url_host(url, host, hostsz);
+	if (!e->has_host) {
+		e->host_rc = pol_url_host(url, e->host, sizeof(e->host));
+		e->has_host = 1;
+	}
+	snprintf(host, hostsz, "%s", e->host);
+	return e->host_rc;
+}
+
+const struct pol_scan *
+pol_scan_url_x(const struct pol_ctx *x, const char *url, struct pol_scan *tmp)
+{
+	struct pol_memo_url *e = pol_memo_url(x, url);
+	struct pol_scan *s;
+
+	if (e && e->scan)
+		return e->scan;
+	if (e == NULL || (s = malloc(sizeof(*s))) == NULL)
+		s = tmp;
+	if (pol_scan_url(url, s) < 0) {
+		pol_scan_free(s);
+		if (s != tmp)
+			free(s);
+		return NULL;
+	}
+	if (s != tmp)
+		e->scan = s;
+	return s;
+}
+
+int
+pol_url_has_prefix_x(const struct pol_ctx *x, const char *url,
+		     const char *prefix)
+{
+	struct pol_memo_url *e;
+
+	if (prefix == NULL || *prefix == '\0' || url == NULL ||
+	    (e = pol_memo_url(x, url)) == NULL)
+		return pol_url_has_prefix(url, prefix);
+	if (!e->has_norm) {
+		e->norm = url_normalise(url);
+		e->has_norm = 1;
+	}
+	return url_normal_has_prefix(e->norm, prefix);
+}
+
+void
+pol_scan_done(const struct pol_scan *s, struct pol_scan *tmp)
+{
+	if (s == tmp)
+		pol_scan_free(tmp);
 }
 
 int

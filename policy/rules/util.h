@@ -80,6 +80,22 @@ int pol_url_unwrap(const char *url, char *out, size_t outsz);
  * unsubscribe and tracking rules unwrap the same links. */
 int pol_url_unwrap_x(const struct pol_ctx *x, const char *url, char *out,
 		     size_t outsz);
+/* pol_url_host() remembered for the evaluation x belongs to (hostsz of
+ * at least POL_HOST_MAX; a smaller buffer is not remembered). */
+int pol_url_host_x(const struct pol_ctx *x, const char *url, char *host,
+		   size_t hostsz);
+/* pol_url_has_prefix() with url normalised once for the evaluation. */
+int pol_url_has_prefix_x(const struct pol_ctx *x, const char *url,
+			 const char *prefix);
+/* pol_doi_confirm_uid (policy.h) with the evaluation's memo (doi.c). */
+int pol_doi_confirm_uid_x(const struct pol_ctx *x, char *out, size_t outsz);
+/* pol_scan_url() remembered for the evaluation: the scan of url, borrowed
+ * from the memo, or tmp filled when nothing can be remembered; NULL when
+ * memory ran out.  Hand it back with pol_scan_done(result, tmp). */
+struct pol_scan;
+const struct pol_scan *pol_scan_url_x(const struct pol_ctx *x, const char *url,
+				      struct pol_scan *tmp);
+void pol_scan_done(const struct pol_scan *s, struct pol_scan *tmp);
 /* A memo for one evaluation (pol_evaluate), and its release. */
 struct pol_memo *pol_memo_new(void);
 void pol_memo_free(struct pol_memo *m);

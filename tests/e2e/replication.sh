@@ -37,6 +37,12 @@
 # 10. follow --verify on B: a match after normal sync; a row changed at the
 #    centre behind B's back (triggers off) is named, exit 3, status exits 3,
 #    evidence of both; after a resync verify passes again.
+# 11. Evidence of a data subject at the centre (replication-subject.sh):
+#    one EvidenceSubjectKeyFile, subject --central, forget reaching the
+#    centre's copy.
+# 12. The running follower verifies by itself (FollowVerifyInterval 1): a
+#    row changed behind its back makes status exit 3 and the openmetrics
+#    gauge show it; the repair makes the next one match.
 # Every writer logs in with the roles of roles.sql; the superuser only
 # sets the cluster up and plants the pre-constraint row of 7.
 CG_HERE=$(cd "$(dirname "$0")" && pwd)
@@ -230,6 +236,8 @@ fi
 same "after a full resync"
 
 . "$CG_HERE/replication-rules.sh"
+. "$CG_HERE/replication-subject.sh"
+. "$CG_HERE/replication-periodic.sh"
 
 fw_stop A
 fw_stop B

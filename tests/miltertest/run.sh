@@ -18,13 +18,22 @@
 # tracker@ confirmed with tracking consent; b.meyer@, c.wolf@, dana@ confirmed).
 # For each of them the lines the daemon logged during the case must name the
 # expected decision (e.g. "rules=doi.advertising"), since miltertest only sees
-# the reply code; doi-clean is also checked with consentctl show.
+# the reply code; doi-clean is also checked with consentctl show, and
+# address-leak with mdb_dump (the chained record holds the link's detail only
+# as a keyed hash) and consentctl evidence (which shows it).
+#
+# Last, a third instance from tests/miltertest/fault-pass.conf
+# (FaultActionTransactional pass) on a store whose map cannot grow
+# (CONSENTGATE_MAPSIZE): case fault-pass fills it with marketing mail until the
+# evidence write fails, then checks transactional mail passes with
+# "fault=evidence" (and, to a recipient whose record cannot be read, with
+# "fault=store") while mail of class other and marketing mail answer 4xx.
 
 MT_HERE=$(cd "$(dirname "$0")" && pwd)
 . "$MT_HERE/../e2e/lib.sh"
 
 cg_setup "$1"
-cg_need miltertest
+cg_need miltertest mdb_load
 cg_watchdog "${CG_TIME_LIMIT:-105}"
 
 set -- $(cg_free_ports 1)
@@ -105,6 +114,24 @@ cg_rules_config "$CG_TMP/rules.conf" "$MILTER_PORT" "$CG_TMP/store-rules" "$MT_D
 cg_start_milter "$CG_TMP/rules.conf" "$MILTER_PORT" ||
 	setup_fail "starting consentgate with tests/data/rules.conf"
 
+# mt_leak_check N: the url.address-leak decision logged after line N is
+# chained with its detail as a keyed hash only (the base64url address of
+# the fixture's link is not in the stored bytes), and consentctl evidence
+# REF shows the link; mt_why says what failed.
+mt_leak_check() {
+	mt_ref=$(tail -n "+$(($1 + 1))" "$CG_MILTER_LOG" |
+		sed -n 's/.*ref=\([^ ]*\) .*rules=url\.address-leak$/\1/p' | head -n 1)
+	mt_why="no ref logged"
+	[ -n "$mt_ref" ] || return 1
+	mdb_dump -p -s evidence "$CG_TMP/store-rules" >"$CG_TMP/leak.dump" 2>&1 ||
+		{ mt_why="mdb_dump failed"; return 1; }
+	mt_why="the chained record holds the link"
+	grep -q "$mt_ref" "$CG_TMP/leak.dump" && grep -q 'detail_h' "$CG_TMP/leak.dump" &&
+		! grep -q 'eyJlbWFpbCI6Imt1bmRl' "$CG_TMP/leak.dump" || return 1
+	mt_why="consentctl evidence $mt_ref lacks the link"
+	cg_ctl evidence "$mt_ref" 2>&1 | grep -q 'eyJlbWFpbCI6Imt1bmRl'
+}
+
 # CASE|PATTERN[|PATTERN...]: the decisions the daemon must log during the case.
 for mt_spec in \
 	'doi-advertising|class=doi action=reject rules=doi\.advertising$' \
@@ -113,7 +140,9 @@ for mt_spec in \
 	'oneclick-missing|class=marketing action=pass$|class=marketing action=reject rules=unsubscribe\.one-click$' \
 	'cc-exposure|class=marketing action=reject rules=exposure\.recipients$' \
 	'pixel-no-consent|class=marketing action=reject rules=tracking\.no-consent$|class=marketing action=pass$' \
-	'withdrawal|consent withdrawn by mail|class=other action=pass$|class=marketing action=reject rules=consent\.withdrawn$'; do
+	'withdrawal|consent withdrawn by mail|class=other action=pass$|class=marketing action=reject rules=consent\.withdrawn$' \
+	'order-teaser|class=other action=pass$|class=other action=tag rules=transactional\.advertising$' \
+	'address-leak|class=marketing action=reject rules=url\.address-leak$'; do
 	mt_case=${mt_spec%%|*}
 	mt_pats=${mt_spec#*|}
 	mt_out=$CG_TMP/$mt_case.out
@@ -137,6 +166,10 @@ for mt_spec in \
 				grep -Eq '^doi_sent: *[0-9]{4}-' "$CG_TMP/show-new-mt.txt" &&
 				grep -Fq "$(sed -n 's/^Message-ID: *<\([^>]*\)>.*/\1/p' "$MT_DATA/doi/clean-de-formal-plain-utf8-qp.eml")" "$CG_TMP/show-new-mt.txt" ||
 				mt_missing="${mt_missing:+$mt_missing, }consentctl show new-mt@example.org: pending with doi_sent and the message-id"
+		fi
+		if [ "$mt_case" = address-leak ]; then
+			mt_leak_check "$mt_lines" ||
+				mt_missing="${mt_missing:+$mt_missing, }the URL kept beside the chain ($mt_why)"
 		fi
 		if [ -z "$mt_missing" ]; then
 			cg_ok "$mt_pass"
@@ -246,6 +279,63 @@ else
 	cg_notok "brands: consentgate -n failed without naming the overlap"
 	sed 's/^/#   /' "$CG_TMP/overlap.out"
 fi
+
+# ---------------------------------------------------------------- fault-pass instance
+# tests/miltertest/fault-pass.conf on its own store (a@rcpt.example confirmed)
+# whose LMDB map cannot grow beyond its size after seeding: evidence writes
+# fail once it is full, and with a record (broken@rcpt.example) that cannot be
+# read.  The daemon must log the transactional mails' passes with their
+# faults, and the warnings naming FaultActionTransactional.
+
+cg_stop_pid "$CG_MILTER_PID" consentgate
+CG_MILTER_PID=
+set -- $(cg_free_ports 1)
+MILTER_PORT=$1
+[ -n "$MILTER_PORT" ] || cg_die "could not pick free ports on 127.0.0.1"
+cg_seed_store "$CG_TMP/store-fault" "a@rcpt.example=confirmed" ||
+	setup_fail "seeding the fault-pass store with consentctl"
+# broken@rcpt.example: a record the store cannot decode, so its lookup fails.
+printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n broken@rcpt.example\n \\ff\\ffnot-a-record\nDATA=END\n' \
+	>"$CG_TMP/broken.txt"
+mdb_load -s consent -f "$CG_TMP/broken.txt" "$CG_TMP/store-fault" >"$CG_TMP/mdb_load.log" 2>&1 &&
+	chown -R nobody:nogroup "$CG_TMP/store-fault" ||
+	setup_fail "mdb_load of a corrupt record into the fault-pass store"
+cg_rules_config "$CG_TMP/fault-pass.conf" "$MILTER_PORT" "$CG_TMP/store-fault" \
+	"$MT_HERE/fault-pass.conf" || setup_fail "writing the config from fault-pass.conf"
+CONSENTGATE_MAPSIZE=$(stat -c %s "$CG_TMP/store-fault/data.mdb")
+export CONSENTGATE_MAPSIZE
+cg_start_milter "$CG_TMP/fault-pass.conf" "$MILTER_PORT" ||
+	setup_fail "starting consentgate with fault-pass.conf and a full map"
+unset CONSENTGATE_MAPSIZE
+mt_out=$CG_TMP/fault-pass.out
+mt_lines=$(wc -l <"$CG_MILTER_LOG" | tr -d ' ')
+timeout 60 miltertest -s "$MT_HERE/fault-pass.lua" -D "port=$MILTER_PORT" \
+	-D "libdir=$MT_HERE" >"$mt_out" 2>&1
+mt_rc=$?
+mt_pass=$(grep '^PASS: ' "$mt_out" | head -n 1 | sed 's/^PASS: //')
+mt_fail=$(grep '^FAIL: ' "$mt_out" | head -n 1 | sed 's/^FAIL: //')
+if [ "$mt_rc" -eq 0 ] && [ -n "$mt_pass" ] && [ -z "$mt_fail" ]; then
+	if mt_log_since "$mt_lines" 'class=transactional action=pass fault=evidence$' \
+		'class=transactional action=pass fault=store$' \
+		'class=transactional: the store cannot be used; FaultActionTransactional pass' \
+		'class=transactional: the evidence cannot be used; FaultActionTransactional pass' \
+		'class=other: the evidence|cannot record evidence; tempfail'; then
+		cg_ok "$mt_pass"
+	else
+		cg_notok "fault-pass: the daemon's log lacks the fault-pass decision or its warning"
+		tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" | sed 's/^/#   log: /'
+	fi
+else
+	[ -n "$mt_fail" ] || mt_fail="fault-pass: miltertest exited $mt_rc without PASS"
+	cg_notok "$mt_fail"
+	sed 's/^/#   /' "$mt_out"
+	tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" | sed 's/^/#   log: /'
+fi
+if ! cg_alive "$CG_MILTER_PID"; then
+	cg_notok "consentgate (fault-pass) died during the fault-pass case"
+	exit 1
+fi
+
 
 printf '# %d passed, %d failed\n' "$CG_PASSES" "$CG_FAILS"
 [ "$CG_FAILS" -eq 0 ] || exit 1

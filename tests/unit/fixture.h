@@ -6,7 +6,7 @@
  * A fixture declares in its own headers what the policy must say:
  *   X-Test-Expect:   pass, or a comma-separated list of rule ids that must
  *                    all fire; no other rule may fire
- *   X-Test-Class:    doi|marketing, the class the policy must give it
+ *   X-Test-Class:    doi|marketing|transactional|other, the class the policy must give it
  *                    (default: what the caller says, e.g. by directory)
  *   X-Test-Rcpt:     envelope recipient(s), comma-separated
  *                    (default kunde@example.org)
@@ -265,7 +265,7 @@ fix_declared(const char *path, const char *raw, size_t len,
 	res->want_cls = want_cls;
 	if ((h = fix_header(raw, len, "X-Test-Class")) != NULL) {
 		r = pol_class_parse(h);
-		if (r != POL_CLASS_DOI && r != POL_CLASS_MARKETING) {
+		if (r < 0) {
 			printf("FIXTURE %s: bad X-Test-Class '%s'\n", path, h);
 			bad = 1;
 		} else {

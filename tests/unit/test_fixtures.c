@@ -177,6 +177,24 @@ test_marketing_fixtures(void **state)
 			 "declared", st.failed);
 }
 
+/* Order and shipping mails of shop systems (transactional.advertising):
+ * class other unless the fixture says otherwise. */
+static void
+test_transactional_fixtures(void **state)
+{
+	struct fix_stats st;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	fix_run_dir("tests/data/transactional", POL_CLASS_OTHER, &st, 0);
+	printf("transactional: %u fixtures, %u as declared, %u not\n", st.files,
+	       st.ok, st.failed);
+	fflush(stdout);
+	if (st.files == 0 || st.failed)
+		fail_msg("%u transactional fixture(s) got a verdict other than "
+			 "declared", st.failed);
+}
+
 /* Every rule has a fixture where it fires and one where it passes. */
 static void
 test_rule_coverage(void **state)
@@ -191,6 +209,7 @@ test_rule_coverage(void **state)
 	fix_run_dir("tests/data/doi/inputs", POL_CLASS_DOI, &st, 0);
 	fix_run_dir("tests/data/marketing", POL_CLASS_MARKETING, &st, 0);
 	fix_run_dir("tests/data/marketing/inputs", POL_CLASS_MARKETING, &st, 0);
+	fix_run_dir("tests/data/transactional", POL_CLASS_OTHER, &st, 0);
 	for (r = 0; r < POL_RULE_COUNT; r++) {
 		const char *id = pol_rule_info((enum pol_rule)r)->id;
 
@@ -243,6 +262,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_doi_fixtures),
 		cmocka_unit_test(test_marketing_fixtures),
+		cmocka_unit_test(test_transactional_fixtures),
 		cmocka_unit_test(test_rule_coverage),
 	};
 	int rc;

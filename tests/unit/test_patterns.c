@@ -182,6 +182,34 @@ test_promotional_sentences(void **state)
 	assert_true(good * 100 >= all * TEST_PROMO_MIN_PERCENT);
 }
 
+/* A pattern that backtracks without end over hostile text stops at the
+ * bound and counts as no match, never as an error, whether JIT or the
+ * interpreter ran it (JIT stops at its own stack first: the interpreter
+ * runs it again, so the bound cuts where it always did); a plain match
+ * in the same set is still found. */
+static void
+test_pattern_bounds(void **state)
+{
+	static const char list[] = "(?:(a)|b)*c\n(x+x+)+y\nrabatt\n";
+	struct pol_patterns *set = NULL;
+	struct pol_pattern_hit h[4];
+	size_t n = 200000, i;
+	char *text = malloc(n + 16);
+
+	(void)state;
+	assert_non_null(text);
+	assert_int_equal(pol_patterns_compile("t", list, strlen(list), NULL, &set), 0);
+	for (i = 0; i < n; i++)
+		text[i] = i < n / 2 ? 'a' : 'x';
+	memcpy(text + n, " c y rabatt", 12);
+	/* Each of the first two stops at its first start: no match. */
+	assert_int_equal(pol_patterns_find(set, text, n + 11, h, 4), 1);
+	assert_int_equal(h[0].start, n + 5);
+	assert_int_equal(h[0].end, n + 11);
+	pol_patterns_free(set);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -192,6 +220,7 @@ main(void)
 		cmocka_unit_test(test_clean_wording),
 		cmocka_unit_test(test_legal_sentences),
 		cmocka_unit_test(test_promotional_sentences),
+		cmocka_unit_test(test_pattern_bounds),
 	};
 
 	return cmocka_run_group_tests_name("patterns", tests, NULL, NULL);

@@ -271,6 +271,83 @@ test_rcpt_check_and_actions(void **state)
 	cfg_unref(c);
 }
 
+/* transactional.advertising: an order mail with a coupon block from a
+ * TransactionalSenders sender is tagged (delivered) by default for a
+ * recipient without consent, refused with RuleAction reject, and passes
+ * for consented recipients only. */
+static const char *const test_ordermail =
+	"From: Shop <bestellung@shop.example>\r\n"
+	"To: kunde@example.org\r\n"
+	"Subject: Ihre Bestellung 4711\r\n"
+	"Message-ID: <o1@shop.example>\r\n"
+	"\r\n"
+	"Vielen Dank fuer Ihre Bestellung 4711.\r\n"
+	"Ihr Gutscheincode fuer die naechste Bestellung: DANKE10\r\n";
+
+static void
+test_transactional_advertising(void **state)
+{
+	struct cfg *c = test_cfg("TransactionalSenders bestellung@shop.example\n");
+	struct cfg *rej = test_cfg("TransactionalSenders bestellung@shop.example\n"
+				   "RuleAction.transactional.advertising reject\n");
+	struct cfg *off = test_cfg("");
+	struct pol_recipient r[3] = {
+		{"a@example.org", {POL_CONSENT_CONFIRMED, 0, 0}},
+		{"b@example.org", {POL_CONSENT_CUSTOMER, 0, 0}},
+		{"d@example.org", {POL_CONSENT_NONE, 0, 0}},
+	};
+	struct pol_envelope env = {"bestellung@shop.example", "192.0.2.1", 1, r,
+				   2, 0};
+	struct pol_message *m = test_msg(test_ordermail);
+	struct pol_verdict v;
+	size_t i, rcpt_hits = 0;
+
+	(void)state;
+	assert_int_equal(pol_rule_info(POL_RULE_TRANSACTIONAL_ADVERTISING)->action,
+			 POL_ACTION_TAG);
+	/* Consented recipients only: nothing. */
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m,
+				      pol_classify(cfg_pol(c), &env, m), &v), POL_OK);
+	assert_int_equal(v.cls, POL_CLASS_OTHER);
+	assert_int_equal(v.nhits, 0);
+	pol_verdict_clear(&v);
+	/* One without consent: tagged, naming that recipient. */
+	env.nrcpts = 3;
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, POL_CLASS_OTHER, &v),
+			 POL_OK);
+	assert_int_equal(v.action, POL_ACTION_TAG);
+	for (i = 0; i < v.nhits; i++) {
+		assert_int_equal(v.hits[i].rule, POL_RULE_TRANSACTIONAL_ADVERTISING);
+		if (v.hits[i].rcpt >= 0) {
+			assert_int_equal(v.hits[i].rcpt, 2);
+			rcpt_hits++;
+		}
+	}
+	assert_int_equal(rcpt_hits, 1);
+	pol_verdict_clear(&v);
+	/* Transactional class as well; RuleAction reject refuses. */
+	assert_int_equal(pol_evaluate(cfg_pol(rej), &env, m,
+				      POL_CLASS_TRANSACTIONAL, &v), POL_OK);
+	assert_int_equal(v.action, POL_ACTION_REJECT);
+	pol_verdict_clear(&v);
+	/* Not for marketing mail (consent.* decides there), and off without
+	 * TransactionalSenders. */
+	assert_int_equal(pol_evaluate(cfg_pol(c), &env, m, POL_CLASS_MARKETING, &v),
+			 POL_OK);
+	for (i = 0; i < v.nhits; i++)
+		assert_int_not_equal(v.hits[i].rule,
+				     POL_RULE_TRANSACTIONAL_ADVERTISING);
+	pol_verdict_clear(&v);
+	assert_int_equal(pol_evaluate(cfg_pol(off), &env, m, POL_CLASS_OTHER, &v),
+			 POL_OK);
+	assert_int_equal(v.nhits, 0);
+	pol_verdict_clear(&v);
+	pol_message_free(m);
+	cfg_unref(c);
+	cfg_unref(rej);
+	cfg_unref(off);
+}
+
 /* Does doi.resend fire for one recipient with consent c at time now? */
 static int
 test_resend_fires(const struct cfg *cfg, const struct pol_message *m,
@@ -614,6 +691,7 @@ main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_doi_retry),
 		cmocka_unit_test(test_limit_detail),
+		cmocka_unit_test(test_transactional_advertising),
 	};
 
 	pol_init();

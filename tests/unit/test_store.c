@@ -1074,7 +1074,7 @@ test_evidence_chain(void **state)
 		g_free(hash);
 		assert_int_equal(x.seq[i], i + 1);
 	}
-	assert_non_null(strstr(x.json[0], "{\"seq\":1,"));
+	assert_non_null(strstr(x.json[0], "{\"seq\":1,\"version\":3,"));
 	assert_non_null(strstr(x.json[0], "\"time\":\"2026-01-02T03:04:05Z\""));
 	assert_non_null(strstr(x.json[0], "\"tls\":true"));
 	assert_non_null(strstr(x.json[1], "no \\\"record\\\""));
@@ -1082,16 +1082,17 @@ test_evidence_chain(void **state)
 	assert_null(strstr(x.json[0], "a@example.com"));
 	assert_non_null(strstr(x.json[0], "\"sender_h\":\""));
 	assert_non_null(strstr(x.json[1], "\"sender_h\":\"\",\"recipients_h\""
-					  ":\"\",\"client_ip_h\":\"\""));
+					  ":[],\"client_ip_h\":\"\""));
+	assert_non_null(strstr(x.json[1], "\"rules\":[],\"note\":"));
 	/* Readers get the plaintext merged in, before the hashes. */
 	assert_int_equal(db_evidence_get(f->s, "ref-2", &json), DB_OK);
 	assert_non_null(strstr(json, "\"message_id\":\"\",\"sender\":\"\","
-				     "\"recipients\":\"\",\"client_ip\":\"\","
+				     "\"recipients\":[],\"client_ip\":\"\","
 				     "\"sender_h\":\"\""));
 	free(json);
 	assert_int_equal(db_evidence_get(f->s, "ref-1", &json), DB_OK);
 	assert_non_null(strstr(json, "\"sender\":\"news@example.com\","
-				     "\"recipients\":\"a@example.com\""));
+				     "\"recipients\":[\"a@example.com\"]"));
 	free(json);
 	assert_int_equal(db_evidence_get(f->s, "nope", &json), DB_NOTFOUND);
 	assert_null(json);

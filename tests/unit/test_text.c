@@ -311,6 +311,86 @@ test_slug(void **state)
 	buf_free(&err);
 }
 
+/* The ASCII-run path gives what one character at a time gave: the text
+ * of textnorm_make equals textnorm_string's, an ASCII letter before a
+ * combining mark still combines, and each output byte maps back into
+ * the input, in order. */
+static void
+test_norm_ascii_runs(void **state)
+{
+	static const char *const bits[] = {
+	    "a", "B", " ", "\t", "\n", "  ", "e\xcc\x81", "\xc3\x9f",
+	    "\xe2\x80\x9e", "\xc2\xa0", "\xc2\xad", "Z", "0", "\xd0\xb0",
+	    "\xe2\x82\xac", "!", "\r\n"};
+	const size_t nb = sizeof(bits) / sizeof(bits[0]);
+	unsigned seed = 7;
+	char s[256];
+	struct textnorm tn;
+	size_t i, k, len;
+	char *str;
+
+	(void)state;
+	norm_is("Cafe\xcc\x81 GmbH", "caf\xc3\xa9 gmbh");
+	norm_is("A  \t B\xe2\x80\x8b" "C", "a bc");
+	for (i = 0; i < 2000; i++) {
+		s[0] = '\0';
+		len = 0;
+		for (k = 0; k < 1 + i % 12; k++) {
+			const char *b;
+
+			seed = seed * 1103515245u + 12345u;
+			b = bits[(seed >> 16) % nb];
+			memcpy(s + len, b, strlen(b) + 1);
+			len += strlen(b);
+		}
+		assert_int_equal(textnorm_make(&tn, s, len), 0);
+		assert_non_null(str = textnorm_string(s));
+		if (strcmp(str, tn.text) != 0)
+			fail_msg("[%s]: make [%s], string [%s]", s, tn.text, str);
+		for (k = 0; k < tn.len; k++) {
+			assert_true(tn.start[k] < tn.end[k]);
+			assert_true(tn.end[k] <= len);
+			if (k > 0)
+				assert_true(tn.start[k] >= tn.start[k - 1]);
+		}
+		free(str);
+		textnorm_free(&tn);
+	}
+}
+
+/* pol_part_line reads a plain part's lines through the line index the
+ * view builds: first, middle, last without a newline, empty, past the end. */
+static void
+test_part_line(void **state)
+{
+	const char *raw = "From: a@example.com\nTo: b@example.org\n"
+			  "Subject: x\nContent-Type: text/plain; charset=utf-8\n\n"
+			  "eins\nzwei https://example.com/abmelden\n\nvier";
+	struct pol_limits lim = {0, 0, 0, 0};
+	struct pol_message *m = NULL;
+	char line[64];
+
+	(void)state;
+	assert_int_equal(pol_message_parse(raw, strlen(raw), &lim, &m), POL_OK);
+	assert_int_equal(m->nparts, 1);
+	assert_non_null(m->parts[0].line_start);
+	pol_part_line(&m->parts[0], 1, line, sizeof(line));
+	assert_string_equal(line, "eins");
+	pol_part_line(&m->parts[0], 2, line, sizeof(line));
+	assert_string_equal(line, "zwei https://example.com/abmelden");
+	pol_part_line(&m->parts[0], 3, line, sizeof(line));
+	assert_string_equal(line, "");
+	pol_part_line(&m->parts[0], 4, line, sizeof(line));
+	assert_string_equal(line, "vier");
+	pol_part_line(&m->parts[0], 5, line, sizeof(line));
+	assert_string_equal(line, "");
+	pol_part_line(&m->parts[0], 2, line, 5);
+	assert_string_equal(line, "zwei");
+	assert_int_equal(m->nlinks, 1);
+	assert_int_equal(m->links[0].line, 2);
+	pol_message_free(m);
+}
+
 int
 main(void)
 {
@@ -325,6 +405,8 @@ main(void)
 		cmocka_unit_test(test_doi_every_cause),
 		cmocka_unit_test(test_doi_cap),
 		cmocka_unit_test(test_slug),
+		cmocka_unit_test(test_norm_ascii_runs),
+		cmocka_unit_test(test_part_line),
 	};
 
 	pol_init();

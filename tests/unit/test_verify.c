@@ -308,14 +308,14 @@ test_forget_verifies(void **state)
 	assert_int_equal(db_open(dir, DB_OPEN_RDONLY, &s, err, sizeof(err)),
 			 DB_OK);
 	assert_int_equal(db_evidence_get(s, "two", &json), DB_OK);
-	assert_non_null(strstr(json, "\"recipients\":\"r2@example.org,"
-				     "pseudonymised:"));
+	assert_non_null(strstr(json, "\"recipients\":[\"r2@example.org\","
+				     "\"pseudonymised:"));
 	assert_non_null(strstr(json, "\"sender\":\"shop@x.example\""));
 	assert_non_null(strstr(json, "\"client_ip\":\"192.0.2.7\""));
 	assert_null(strstr(json, "R3@"));
 	free(json);
 	assert_int_equal(db_evidence_get(s, "ref-3", &json), DB_OK);
-	assert_non_null(strstr(json, "\"recipients\":\"pseudonymised:"));
+	assert_non_null(strstr(json, "\"recipients\":[\"pseudonymised:"));
 	free(json);
 	db_close(s);
 	/* What is left stays protected. */
