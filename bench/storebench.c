@@ -14,12 +14,17 @@
  * PEAK_RSS_KB is VmHWM (the heap and the store's mapped pages, which the
  * kernel may drop at will); PEAK_ANON_KB the highest RssAnon (heap alone)
  * seen by a thread sampling it every 20 ms.
- *   storebench lookup DIR N COUNT [THREADS [miss]]
+ *   storebench lookup DIR N COUNT [THREADS [miss|gate]]
  *                                   COUNT db_consent_get of random generated
  *                                   addresses (all hits; with "miss" all
- *                                   misses) over THREADS threads (1), print
+ *                                   misses; with "gate" all hits through
+ *                                   gate_consent_lookup, the milter's call
+ *                                   per recipient) over THREADS threads
+ *                                   (1), print
  *                                   "lookup[-miss] COUNT SECONDS PER_SECOND
- *                                   threads T"
+ *                                   threads T cpu CPU_SECONDS" (the CPU
+ *                                   time of all threads: on a shared
+ *                                   machine the less noisy figure)
  *
  * The generated addresses are n<hash(i)>@mailNN.example, with hash a
  * bijection on 32 bits, so the CSV is not in key order (as a real export
@@ -40,14 +45,21 @@
 #include "../db/store.h"
 #include "../fmt/export.h"
 #include "../fmt/import.h"
+#include "../gate/consent.h"
+
+static double
+clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 /* VmHWM of this process in kB (0 when unknown). */
@@ -250,7 +262,7 @@ struct lookup_job {
 	struct db_store *s;
 	char (*addrs)[40];
 	unsigned long npre, count, bad;
-	int miss;
+	int miss, gate;
 };
 
 static void *
@@ -258,10 +270,15 @@ lookup_run(void *arg)
 {
 	struct lookup_job *j = arg;
 	struct db_consent c;
+	struct pol_consent p;
 	unsigned long i;
 	int rc;
 
-	for (i = 0; i < j->count; i++) {
+	for (i = 0; j->gate && i < j->count; i++)
+		if (gate_consent_lookup(j->s, j->addrs[i % j->npre], &p) != 0 ||
+		    p.state != POL_CONSENT_CONFIRMED)
+			j->bad++;
+	for (i = 0; !j->gate && i < j->count; i++) {
 		rc = db_consent_get(j->s, j->addrs[i % j->npre], &c);
 		if (j->miss ? rc != DB_NOTFOUND
 			    : rc != DB_OK || c.state != DB_STATE_CONFIRMED)
@@ -272,7 +289,7 @@ lookup_run(void *arg)
 
 static int
 cmd_lookup(const char *dir, unsigned long n, unsigned long count,
-	   int threads, int miss)
+	   int threads, int miss, int gate)
 {
 	struct db_store *s;
 	struct lookup_job job[16];
@@ -281,7 +298,7 @@ cmd_lookup(const char *dir, unsigned long n, unsigned long count,
 	char (*addrs)[40];
 	unsigned long i, npre, bad = 0;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
-	double t0, t1;
+	double t0, t1, c0, c1;
 	int rc, t;
 
 	if (threads < 1 || threads > 16)
@@ -309,9 +326,10 @@ cmd_lookup(const char *dir, unsigned long n, unsigned long count,
 			memcpy(strchr(addrs[i], '@') + 1, "nomail", 6);
 	}
 	t0 = now_s();
+	c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	for (t = 0; t < threads; t++) {
 		job[t] = (struct lookup_job){s, addrs, npre, count / threads, 0,
-					     miss};
+					     miss, gate};
 		/* Each thread starts elsewhere in the address list. */
 		job[t].addrs = addrs + (npre / threads) * t;
 		job[t].npre = npre - (npre / threads) * t;
@@ -325,6 +343,7 @@ cmd_lookup(const char *dir, unsigned long n, unsigned long count,
 		bad += job[t].bad;
 	}
 	t1 = now_s();
+	c1 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	free(addrs);
 	db_close(s);
 	if (bad) {
@@ -333,8 +352,9 @@ cmd_lookup(const char *dir, unsigned long n, unsigned long count,
 		return 1;
 	}
 	count = (count / threads) * threads;
-	printf("lookup%s %lu %.3f %.0f threads %d\n", miss ? "-miss" : "", count,
-	       t1 - t0, (double)count / (t1 - t0), threads);
+	printf("lookup%s %lu %.3f %.0f threads %d cpu %.3f\n",
+	       miss ? "-miss" : gate ? "-gate" : "", count, t1 - t0, (double)count / (t1 - t0),
+	       threads, c1 - c0);
 	return 0;
 }
 
@@ -353,8 +373,10 @@ main(int argc, char **argv)
 		return cmd_lookup(argv[2], strtoul(argv[3], NULL, 10),
 				  strtoul(argv[4], NULL, 10),
 				  argc >= 6 ? atoi(argv[5]) : 1,
-				  argc == 7 && strcmp(argv[6], "miss") == 0);
+				  argc == 7 && strcmp(argv[6], "miss") == 0,
+				  argc == 7 && strcmp(argv[6], "gate") == 0);
 	fprintf(stderr, "usage: storebench gen N FILE [ADDR] | import DIR FILE"
-			" | export DIR [json] | lookup DIR N COUNT [THREADS [miss]]\n");
+			" | export DIR [json] | lookup DIR N COUNT"
+			" [THREADS [miss|gate]]\n");
 	return 2;
 }

@@ -27,16 +27,13 @@
 #include "str.h"
 #include "url.h"
 
-/* Trim, drop brackets and mailto:, check the bytes; copy into out. */
+/* Trim, drop brackets and mailto: the span [*sp, *ep) of in; -1 when the
+ * brackets do not pair. */
 static int
-addr_copy_trimmed(const char *in, char *out, size_t outsz)
+addr_trim(const char *in, const char **sp, const char **ep)
 {
 	const char *s = in, *e;
-	size_t n, i;
 
-	if (outsz == 0)
-		return -1;
-	out[0] = '\0';
 	while (str_is_space((unsigned char)*s))
 		s++;
 	e = s + strlen(s);
@@ -52,8 +49,23 @@ addr_copy_trimmed(const char *in, char *out, size_t outsz)
 		s++;
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
-	if ((size_t)(e - s) >= 7 && strncasecmp(s, "mailto:", 7) == 0)
+	if ((size_t)(e - s) >= 7 && (*s == 'm' || *s == 'M') &&
+	    strncasecmp(s, "mailto:", 7) == 0)
 		s += 7;
+	*sp = s;
+	*ep = e;
+	return 0;
+}
+
+/* Check the bytes of the span [s, e) and copy it into out. */
+static int
+addr_copy_span(const char *s, const char *e, char *out, size_t outsz)
+{
+	size_t n, i;
+
+	if (outsz == 0)
+		return -1;
+	out[0] = '\0';
 	n = (size_t)(e - s);
 	if (n > ADDR_MAX || n + 1 > outsz)
 		return -1;
@@ -161,14 +173,66 @@ addr_domain_normalise(const char *dom, char *out, size_t outsz)
 	return 0;
 }
 
+/*
+ * The common case in one pass over the trimmed span [s, e): ASCII, and a
+ * domain without an A-label, so both parts are only lower-cased - what the
+ * general path below makes of such an address, without its copies.  The
+ * length, -1 when malformed, -2 when the general path must decide
+ * (non-ASCII, an "xn--" label, no '@', too long).
+ */
+static int
+addr_normalise_ascii(const char *s, const char *e, char *out, size_t outsz)
+{
+	size_t i, n = (size_t)(e - s), at = n;
+	unsigned char c;
+	int pct = 0, xn = 0; /* '%', "xn--" after the last '@' so far */
+
+	if (n > ADDR_MAX || n + 1 > outsz)
+		return -2;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		/* A space, control, non-ASCII byte or bracket: the general
+		 * path refuses or maps it. */
+		if ((unsigned int)(c - 0x21) > 0x7e - 0x21 || c == '<' ||
+		    c == '>')
+			return -2;
+		if (c == '@') {
+			at = i;
+			pct = xn = 0;
+		} else if (c == '%') {
+			pct = 1;
+		} else if (c == '-' && i >= at + 4 && out[i - 1] == '-' &&
+			   out[i - 2] == 'n' && out[i - 3] == 'x') {
+			xn = 1;
+		}
+		/* ASCII lower case: tolower() in the C locale the programs
+		 * run in, as the general path. */
+		out[i] = (char)(c | ((unsigned int)(c - 'A') < 26u) << 5);
+	}
+	if (at == n || at == 0 || at + 1 == n || n - at - 1 >= URL_HOST_MAX)
+		return -2;
+	if (pct)
+		return -1;
+	if (xn && !(s[at + 1] == '[' && s[n - 1] == ']'))
+		return -2;
+	out[n] = '\0';
+	return (int)n;
+}
+
 int
 addr_normalise(const char *in, char *out, size_t outsz)
 {
 	char raw[ADDR_MAX + 1], local[ADDR_MAX + 1], dom[URL_HOST_MAX];
 	char *at;
 	size_t ln, dn;
+	const char *s, *e;
+	int n;
 
-	if (in == NULL || addr_copy_trimmed(in, raw, sizeof(raw)) <= 0)
+	if (in == NULL || addr_trim(in, &s, &e) < 0 || s == e)
+		goto bad;
+	if ((n = addr_normalise_ascii(s, e, out, outsz)) >= 0)
+		return n;
+	if (n == -1 || addr_copy_span(s, e, raw, sizeof(raw)) <= 0)
 		goto bad;
 	at = strrchr(raw, '@');
 	if (at == NULL || at == raw || at[1] == '\0')

@@ -8,14 +8,16 @@
  * A full map at its limit, and everything else, is returned as a DB_*
  * code; the callers above decide (the milter tempfails).
  *
- * Owns: the MDB_env, the resize lock, the pool of reset read transactions
- * and the transactions it begins until they are committed or aborted
- * through it.  Never logs.
+ * Owns: the MDB_env, the resize lock, the pool of reset read transactions,
+ * each thread's own reset read transaction (a slot freed when the thread
+ * ends: pthread key destructor) and the transactions it begins until they
+ * are committed or aborted through it.  Never logs.
  */
 #include "core.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,11 +189,14 @@ db_core_open(struct db_core *c, const char *dir, int rdonly,
 	return db_from_mdb(rc);
 }
 
+static void db_core_slots_close(struct db_core *c);
+
 void
 db_core_close(struct db_core *c)
 {
 	unsigned int i;
 
+	db_core_slots_close(c);
 	for (i = 0; i < c->nrpool; i++)
 		mdb_txn_abort(c->rpool[i]);
 	c->nrpool = 0;
@@ -207,30 +212,37 @@ db_core_close(struct db_core *c)
 	c->rpool_ok = c->lock_ok = 0;
 }
 
-/* A transaction starts: wait while a resize runs, then count it. */
+/* A transaction ended: the last one wakes a resize waiting for it. */
+static void
+db_core_leave(struct db_core *c)
+{
+	if (atomic_fetch_sub(&c->active, 1) == 1 &&
+	    atomic_load(&c->resizing)) {
+		pthread_mutex_lock(&c->lock);
+		pthread_cond_broadcast(&c->cond);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+/* A transaction starts: count it, and when a resize runs, wait for its
+ * end and count again.  The counter and the flag are sequentially
+ * consistent atomics: either the resize sees the count or the
+ * transaction sees the flag, so a lookup takes no lock. */
 static int
 db_core_enter(struct db_core *c)
 {
 	if (!c->lock_ok)
 		return -1;
-	pthread_mutex_lock(&c->lock);
-	while (c->resizing)
-		pthread_cond_wait(&c->cond, &c->lock);
-	c->active++;
-	pthread_mutex_unlock(&c->lock);
-	return 0;
-}
-
-/* A transaction ended. */
-static void
-db_core_leave(struct db_core *c)
-{
-	pthread_mutex_lock(&c->lock);
-	if (c->active > 0)
-		c->active--;
-	if (c->active == 0)
-		pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
+	for (;;) {
+		atomic_fetch_add(&c->active, 1);
+		if (!atomic_load(&c->resizing))
+			return 0;
+		db_core_leave(c);
+		pthread_mutex_lock(&c->lock);
+		while (atomic_load(&c->resizing))
+			pthread_cond_wait(&c->cond, &c->lock);
+		pthread_mutex_unlock(&c->lock);
+	}
 }
 
 /*
@@ -250,18 +262,18 @@ db_core_quiesce(struct db_core *c)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += DB_CORE_GROW_WAIT_S;
 	pthread_mutex_lock(&c->lock);
-	while (c->resizing && rc == 0) /* one resize at a time */
+	while (atomic_load(&c->resizing) && rc == 0) /* one at a time */
 		rc = pthread_cond_timedwait(&c->cond, &c->lock, &until);
 	if (rc != 0) {
 		pthread_mutex_unlock(&c->lock);
 		return -1;
 	}
-	c->resizing = 1;
-	while (rc == 0 && c->active > 0)
+	atomic_store(&c->resizing, 1);
+	while (rc == 0 && atomic_load(&c->active) > 0)
 		rc = pthread_cond_timedwait(&c->cond, &c->lock, &until);
 	if (rc == 0)
 		return 0;
-	c->resizing = 0;
+	atomic_store(&c->resizing, 0);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	return -1;
@@ -270,7 +282,7 @@ db_core_quiesce(struct db_core *c)
 static void
 db_core_resume(struct db_core *c)
 {
-	c->resizing = 0;
+	atomic_store(&c->resizing, 0);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -380,16 +392,157 @@ db_txn_abort(MDB_txn *txn)
 		mdb_txn_abort(txn);
 }
 
-int
-db_core_read_begin(struct db_core *c, MDB_txn **txn)
+/*
+ * Each thread's own read transaction: a slot in thread-specific data,
+ * bound to the first core the thread reads from and listed in that core,
+ * so that closing the core aborts the transaction (and unbinds the slot)
+ * and the end of the thread hands it back to the core's pool.  Binding,
+ * unbinding and the thread's end take db_core_slot_lock; a lookup does
+ * not.  A thread reading from a second core meanwhile uses the pool.
+ */
+struct db_core_slot {
+	_Atomic(struct db_core *) core; /* NULL: bound to none */
+	MDB_txn *txn;                   /* reset, or NULL */
+	struct db_core_slot *next;      /* in core->slots */
+};
+
+static pthread_mutex_t db_core_slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t db_core_slot_once = PTHREAD_ONCE_INIT;
+static pthread_key_t db_core_slot_key;
+static int db_core_slot_key_ok;
+static _Thread_local struct db_core_slot *db_core_tls;
+
+/* Put a reset transaction into c's pool, or abort it when the pool is
+ * full. */
+static void
+db_core_pool_put(struct db_core *c, MDB_txn *txn)
 {
+	if (c->rpool_ok && pthread_mutex_lock(&c->rpool_lock) == 0) {
+		if (c->nrpool < DB_CORE_RPOOL_MAX) {
+			c->rpool[c->nrpool++] = txn;
+			txn = NULL;
+		}
+		pthread_mutex_unlock(&c->rpool_lock);
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+}
+
+/* Remove slot from its core's list (db_core_slot_lock held). */
+static void
+db_core_slot_unlink(struct db_core *c, struct db_core_slot *slot)
+{
+	struct db_core_slot **pp;
+
+	for (pp = &c->slots; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == slot) {
+			*pp = slot->next;
+			break;
+		}
+	slot->next = NULL;
+}
+
+/* The thread ended: its transaction goes back to its core's pool. */
+static void
+db_core_slot_free(void *arg)
+{
+	struct db_core_slot *slot = arg;
+	struct db_core *c;
+
+	pthread_mutex_lock(&db_core_slot_lock);
+	c = atomic_load(&slot->core);
+	if (c != NULL) {
+		db_core_slot_unlink(c, slot);
+		if (slot->txn != NULL)
+			db_core_pool_put(c, slot->txn);
+	}
+	pthread_mutex_unlock(&db_core_slot_lock);
+	free(slot);
+}
+
+static void
+db_core_slot_init(void)
+{
+	db_core_slot_key_ok =
+	    pthread_key_create(&db_core_slot_key, db_core_slot_free) == 0;
+}
+
+/* This thread's slot when it is bound to c (binding it when it is bound
+ * to none), else NULL. */
+static struct db_core_slot *
+db_core_slot(struct db_core *c)
+{
+	struct db_core_slot *slot = db_core_tls;
+
+	if (slot != NULL && atomic_load(&slot->core) == c)
+		return slot;
+	if (slot == NULL) {
+		if (pthread_once(&db_core_slot_once, db_core_slot_init) != 0 ||
+		    !db_core_slot_key_ok ||
+		    (slot = calloc(1, sizeof(*slot))) == NULL)
+			return NULL;
+		if (pthread_setspecific(db_core_slot_key, slot) != 0) {
+			free(slot);
+			return NULL;
+		}
+		db_core_tls = slot;
+	}
+	if (atomic_load(&slot->core) != NULL)
+		return NULL; /* bound to another core */
+	pthread_mutex_lock(&db_core_slot_lock);
+	slot->txn = NULL;
+	slot->next = c->slots;
+	c->slots = slot;
+	atomic_store(&slot->core, c);
+	pthread_mutex_unlock(&db_core_slot_lock);
+	return slot;
+}
+
+/* The core closes: abort the threads' transactions, unbind their slots. */
+static void
+db_core_slots_close(struct db_core *c)
+{
+	struct db_core_slot *slot, *next;
+
+	pthread_mutex_lock(&db_core_slot_lock);
+	for (slot = c->slots; slot != NULL; slot = next) {
+		next = slot->next;
+		if (slot->txn != NULL)
+			mdb_txn_abort(slot->txn);
+		slot->txn = NULL;
+		slot->next = NULL;
+		atomic_store(&slot->core, NULL);
+	}
+	c->slots = NULL;
+	pthread_mutex_unlock(&db_core_slot_lock);
+}
+
+/* A reset transaction to renew: the thread's own, else a pooled one. */
+static MDB_txn *
+db_core_read_take(struct db_core *c)
+{
+	struct db_core_slot *slot = db_core_tls;
 	MDB_txn *t = NULL;
 
+	if (slot != NULL && atomic_load(&slot->core) == c &&
+	    slot->txn != NULL) {
+		t = slot->txn;
+		slot->txn = NULL;
+		return t;
+	}
 	if (c->rpool_ok && pthread_mutex_lock(&c->rpool_lock) == 0) {
 		if (c->nrpool > 0)
 			t = c->rpool[--c->nrpool];
 		pthread_mutex_unlock(&c->rpool_lock);
 	}
+	return t;
+}
+
+int
+db_core_read_begin(struct db_core *c, MDB_txn **txn)
+{
+	MDB_txn *t = db_core_read_take(c);
+
 	if (t != NULL) {
 		if (db_core_enter(c) < 0) {
 			mdb_txn_abort(t);
@@ -408,17 +561,16 @@ db_core_read_begin(struct db_core *c, MDB_txn **txn)
 void
 db_core_read_end(struct db_core *c, MDB_txn *txn)
 {
+	struct db_core_slot *slot;
+
 	mdb_txn_reset(txn);
 	db_core_leave(c);
-	if (c->rpool_ok && pthread_mutex_lock(&c->rpool_lock) == 0) {
-		if (c->nrpool < DB_CORE_RPOOL_MAX) {
-			c->rpool[c->nrpool++] = txn;
-			txn = NULL;
-		}
-		pthread_mutex_unlock(&c->rpool_lock);
+	slot = db_core_slot(c);
+	if (slot != NULL && slot->txn == NULL) {
+		slot->txn = txn;
+		return;
 	}
-	if (txn != NULL)
-		mdb_txn_abort(txn);
+	db_core_pool_put(c, txn);
 }
 
 /* Double the map from seen (the size the failed transaction ran with). */

@@ -11,9 +11,12 @@
  *
  * Threads: one core is shared by every thread of a process (the
  * environment is opened MDB_NOTLS).  The core counts the transactions it
- * began that have not ended, so growing the map (which LMDB allows only
- * while the process has no transaction) holds new ones back and waits for
- * the running ones.  A transaction begun here must therefore end with
+ * began that have not ended (an atomic counter: a lookup takes no lock),
+ * so growing the map (which LMDB allows only while the process has no
+ * transaction) holds new ones back and waits for the running ones.  Each
+ * thread keeps one reset read transaction of its own for lookups, renewed
+ * for the next one; it goes back to the core's pool when the thread ends
+ * and is aborted when the core closes.  A transaction begun here must therefore end with
  * db_core_commit or db_core_abort (any thread may end it), never with
  * mdb_txn_commit or mdb_txn_abort directly.
  */
@@ -29,6 +32,8 @@
 /* Reset read transactions a core keeps for reuse. */
 #define DB_CORE_RPOOL_MAX 16
 
+struct db_core_slot;
+
 struct db_core {
 	MDB_env *env;
 	int rdonly;
@@ -38,8 +43,8 @@ struct db_core {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int lock_ok;         /* lock and cond are initialised */
-	unsigned long active;
-	int resizing;
+	_Atomic unsigned long active;
+	_Atomic int resizing;
 	/* Read-only transactions of single lookups, reset and kept for
 	 * renewal (mdb_txn_renew) instead of begun and aborted each time;
 	 * a reset transaction pins no snapshot and holds no lock. */
@@ -47,6 +52,9 @@ struct db_core {
 	int rpool_ok;
 	unsigned int nrpool;
 	MDB_txn *rpool[DB_CORE_RPOOL_MAX];
+	/* The threads' own read transactions (core.c's struct
+	 * db_core_slot), under core.c's slot lock. */
+	struct db_core_slot *slots;
 	/* Counters for tests and status: maps grown, reader slots freed. */
 	unsigned long grown;
 	unsigned long readers_freed;
@@ -94,8 +102,9 @@ void db_core_abort(struct db_core *c, MDB_txn *txn);
 int db_txn_commit(MDB_txn *txn);
 void db_txn_abort(MDB_txn *txn);
 
-/* A read-only transaction for one lookup (from the pool when one is
- * there) and its end (back into the pool). */
+/* A read-only transaction for one lookup (the thread's own renewed, else
+ * one from the pool, else a new one) and its end (reset, kept by the
+ * thread or put back into the pool). */
 int db_core_read_begin(struct db_core *c, MDB_txn **txn);
 void db_core_read_end(struct db_core *c, MDB_txn *txn);
 

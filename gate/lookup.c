@@ -4,7 +4,7 @@
  * milter and `consentctl check` both use it, so both see the same consent.
  * Owns nothing; returns <0 when the store failed (the caller tempfails).
  */
-#include <stdio.h>
+#include <string.h>
 
 #include "../db/consent_sm.h"
 #include "consent.h"
@@ -27,20 +27,38 @@ gate_consent_state(int st)
 	}
 }
 
+/* src into dst (size dstsz), cut to fit: snprintf's "%s" without the
+ * format parsing (every recipient comes here). */
+static void
+gate_copy(char *dst, size_t dstsz, const char *src)
+{
+	size_t n = strnlen(src, dstsz - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* The record's lists (a record without lists: the implicit one), each with
- * the state a reader acts on. */
+ * the state a reader acts on: db_consent_list_state, as on the record
+ * db_consent_lists_of makes, without copying the record. */
 static void
 gate_consent_lists(const struct db_consent *rec, struct pol_consent *out)
 {
-	struct db_consent m;
 	unsigned int i;
 
-	db_consent_lists_of(rec, &m);
-	for (i = 0; i < m.nlists && i < POL_LISTS_MAX; i++) {
-		snprintf(out->lists[i].name, sizeof(out->lists[i].name), "%s",
-			 m.lists[i].name);
+	if (rec->nlists == 0) {
+		gate_copy(out->lists[0].name, sizeof(out->lists[0].name),
+			  DB_LIST_DEFAULT);
+		out->lists[0].state = gate_consent_state(
+			db_consent_list_state(rec, DB_LIST_DEFAULT));
+		out->nlists = 1;
+		return;
+	}
+	for (i = 0; i < rec->nlists && i < POL_LISTS_MAX; i++) {
+		gate_copy(out->lists[i].name, sizeof(out->lists[i].name),
+			  rec->lists[i].name);
 		out->lists[i].state = gate_consent_state(
-			db_consent_list_state(&m, m.lists[i].name));
+			db_consent_list_state(rec, rec->lists[i].name));
 	}
 	out->nlists = i;
 }
@@ -67,7 +85,7 @@ gate_consent_lookup(struct db_store *store, const char *addr,
 	gate_consent_lists(&rec, out);
 	out->tracking = rec.tracking;
 	out->doi_sent_at = rec.doi_sent;
-	snprintf(out->doi_msgid, sizeof(out->doi_msgid), "%s", rec.doi_msgid);
-	snprintf(out->doi_hash, sizeof(out->doi_hash), "%s", rec.doi_hash);
+	gate_copy(out->doi_msgid, sizeof(out->doi_msgid), rec.doi_msgid);
+	gate_copy(out->doi_hash, sizeof(out->doi_hash), rec.doi_hash);
 	return 0;
 }

@@ -7,6 +7,7 @@
  */
 #include "testlib.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,7 +309,8 @@ test_write_reruns(void **state)
 	db_close(r.s);
 }
 
-/* Pooled lookups end their transactions: a resize does not wait. */
+/* Lookups end their transactions: a resize does not wait.  The thread
+ * keeps one reset transaction of its own for the next lookup. */
 static void
 test_pool_releases(void **state)
 {
@@ -322,7 +324,61 @@ test_pool_releases(void **state)
 		assert_int_equal(db_consent_get(s, "nobody@example.com", &got),
 				 DB_NOTFOUND);
 	assert_int_equal(s->core.active, 0);
+	assert_non_null(s->core.slots);
+	assert_int_equal(s->core.nrpool, 0);
+	assert_int_equal(db_core_grow(&s->core), DB_OK);
+	assert_int_equal(db_consent_get(s, "nobody@example.com", &got),
+			 DB_NOTFOUND);
+	db_close(s);
+}
+
+static void *
+lookup_thread(void *arg)
+{
+	struct db_consent got;
+	int i;
+
+	for (i = 0; i < 20; i++)
+		if (db_consent_get(arg, "anna@example.com", &got) != DB_OK ||
+		    got.state != DB_STATE_CONFIRMED)
+			return arg;
+	return NULL;
+}
+
+/* A thread's own read transaction goes back to the pool when the thread
+ * ends (threads come and go with connections), and a closed core leaves
+ * no transaction bound to a thread: the next store it reads from binds
+ * its slot again. */
+static void
+test_thread_slots(void **state)
+{
+	struct db_store *s;
+	struct db_consent c, got;
+	pthread_t t[3];
+	void *ret;
+	int i;
+
+	(void)state;
+	s = open_with(NULL, DB_OPEN_CREATE);
+	fill(&c);
+	assert_int_equal(db_consent_put(s, "anna@example.com", &c), DB_OK);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, lookup_thread, s),
+				 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_null(ret);
+	}
+	assert_null(s->core.slots);
 	assert_true(s->core.nrpool >= 1);
+	assert_null(lookup_thread(s)); /* this thread binds its slot */
+	assert_non_null(s->core.slots);
+	db_close(s);
+	s = open_with(NULL, DB_OPEN_RDONLY);
+	assert_null(s->core.slots);
+	assert_int_equal(db_consent_get(s, "anna@example.com", &got), DB_OK);
+	assert_int_equal(got.state, DB_STATE_CONFIRMED);
+	assert_non_null(s->core.slots);
 	db_close(s);
 }
 
@@ -338,6 +394,7 @@ main(void)
 		T(test_map_resized_elsewhere),
 		T(test_dead_reader),
 		T(test_write_reruns),
+		T(test_thread_slots),
 		T(test_pool_releases),
 #undef T
 	};
