@@ -12,6 +12,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "links.h"
+#include "jit.h"
 
 #include <glib.h>
 #include <pcre2.h>
@@ -45,7 +46,7 @@ pol_url_compile(void)
 	    PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &err, &off, NULL);
 	/* JIT is only a speed-up; the interpreter is used when it fails. */
 	if (pol_url_code != NULL)
-		(void)pcre2_jit_compile(pol_url_code, PCRE2_JIT_COMPLETE);
+		pol_jit_compile(pol_url_code);
 }
 
 void *

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../common/textnorm.h"
+#include "jit.h"
 
 /* Matches of one pattern in one text taken into account at most. */
 #define POL_PATTERN_MAX_MATCHES 64
@@ -104,7 +105,7 @@ pol_patterns_compile_one(const char *src, size_t len, int *err,
 	/* JIT is only a speed-up; the interpreter runs when it fails (and
 	 * where JIT stops at a limit: pol_pattern_match). */
 	if (code != NULL)
-		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+		pol_jit_compile(code);
 	return code;
 }
 
