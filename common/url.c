@@ -433,14 +433,17 @@ url_link_normalised(const char *url)
 	return url_cache_fill(e, url, n, h);
 }
 
-/* The boundary test of url_has_prefix over two normalised forms. */
+/* The boundary test of url_has_prefix over two normalised forms.  A prefix
+ * that ends inside the query (".../index.php?fc=module&controller=verify")
+ * ends at a parameter: the url's next one ('&', ';') or its fragment. */
 static int
 url_prefix_match(const char *u, const char *pre)
 {
 	size_t n = strlen(pre);
+	const char *next = strchr(pre, '?') ? "&;#" : "/?#";
 
 	return n > 0 && strncmp(u, pre, n) == 0 &&
-	       (strchr("/?&=", pre[n - 1]) != NULL || strchr("/?#", u[n]) != NULL);
+	       (strchr("/?&=", pre[n - 1]) != NULL || strchr(next, u[n]) != NULL);
 }
 
 int

@@ -55,8 +55,9 @@ char *url_normalise(const char *url);
  * 1 when url lies under prefix: both normalised, the same scheme, host and
  * port, and the normalised url starts with the normalised prefix at a
  * boundary (the prefix ends in '/', '?', '&' or '=', or the url goes on
- * with '/', '?', '#' or ends there), so ".../confirm" does not cover
- * ".../confirmation-page".  0 otherwise, also when either does not parse.
+ * with '/', '?', '#' or ends there; after a prefix with a query, with '&',
+ * ';' or '#'), so ".../confirm" does not cover ".../confirmation-page" and
+ * "...?controller=verify" covers "...?controller=verify&token=1".  0 otherwise, also when either does not parse.
  */
 int url_has_prefix(const char *url, const char *prefix);
 /* The same for a url normalised already (url_normalise's result), so a

@@ -4,12 +4,15 @@
  *
  * The threshold is AdvertisingThreshold when set, else the one the model
  * file carries.  A sentence holding a phrase of AdvertisingAllowList (both
- * compared in their normalised form) never counts.  Owns nothing beyond
- * one call; fails only when memory runs out.
+ * compared in their normalised form) never counts, nor one that lies
+ * wholly inside an ImprintText entry.  Owns nothing beyond one call;
+ * fails only when memory runs out.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../../common/textnorm.h"
 #include "../settings.h"
 #include "../adwalk.h"
 #include "util.h"
@@ -66,6 +69,36 @@ adw_allowed(const struct pol_settings *ps, const char *norm)
 	return 0;
 }
 
+/* Does the normalised sentence lie wholly inside one ImprintText entry?
+ * The rules require that text in every mail, so it is never advertising
+ * (a street and town the model misreads); an entry inside a longer
+ * sentence does not exempt the rest.  -1 memory. */
+static int
+adw_imprint(const struct pol_settings *ps, const char *norm)
+{
+	size_t i;
+	const char *p;
+
+	if (ps == NULL || norm == NULL)
+		return 0;
+	for (p = norm; *p == ' '; p++)
+		;
+	if (*p == '\0')
+		return 0;
+	for (i = 0; i < ps->imprint_text.n; i++) {
+		char *h = textnorm_string(ps->imprint_text.v[i]);
+		int r;
+
+		if (h == NULL)
+			return -1;
+		r = pol_norm_contains(h, norm);
+		free(h);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
 static int
 adw_sentence(void *arg, const char *text, const struct pol_ad_sentence *s)
 {
@@ -83,7 +116,8 @@ adw_sentence(void *arg, const char *text, const struct pol_ad_sentence *s)
 	} else
 		snprintf(place, sizeof(place), "%s", w->where);
 	if (s->score >= w->threshold &&
-	    (allowed = adw_allowed(w->ps, s->norm)) < 0)
+	    ((allowed = adw_allowed(w->ps, s->norm)) < 0 ||
+	     (!allowed && (allowed = adw_imprint(w->ps, s->norm)) < 0)))
 		return -1;
 	seen.where = place;
 	seen.text = text;

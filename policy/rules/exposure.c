@@ -8,9 +8,9 @@
  * check sees it), Reply-To, and addresses written as display names
  * ("anna@x.example" <b@y.example>).  The sender's own addresses (From,
  * Sender, the envelope sender; in Reply-To also any address of their
- * domains) do not count, and one person named twice is one address
- * (compared normalised).  More than one such address is exposure, as
- * before; each header field that shows one is a hit (up to
+ * domains or their subdomains) do not count, and one person named twice is
+ * one address (compared normalised).  More than one such address is
+ * exposure, as before; each header field that shows one is a hit (up to
  * POL_RULE_MAX_HITS).  Header values are parsed raw with GMime's address
  * parser.  Owns nothing beyond a call; -1 only when memory ran out.
  */
@@ -51,8 +51,14 @@ pol_own_address(const struct pol_ctx *x, const char *addr, int reply_to)
 		return 1;
 	if (!reply_to)
 		return 0;
-	return (*from && strcasecmp(addr_domain(addr), addr_domain(from)) == 0) ||
-	       (env && *env && strcasecmp(addr_domain(addr), addr_domain(env)) == 0);
+	/* The sender's domain or a subdomain of it (a confirm-by-reply or
+	 * list host such as CiviCRM's confirm.<ids>@crm.<domain>): the
+	 * sender controls those names; a look-alike such as my<domain> is no
+	 * subdomain. */
+	return (*from && pol_host_in_domain(addr_domain(addr),
+					     addr_domain(from))) ||
+	       (env && *env && pol_host_in_domain(addr_domain(addr),
+						   addr_domain(env)));
 }
 
 static void

@@ -232,6 +232,28 @@ test_threshold_allow(void **state)
 	buf_free(&err);
 }
 
+/* A sentence wholly inside an ImprintText entry never counts (the rules
+ * require that text); an entry that is only part of a sentence does not
+ * exempt the sentence. */
+static void
+test_imprint_exempt(void **state)
+{
+	struct pol_verdict v;
+	char conf[256];
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "ImprintText %s\n", model_only[3]);
+	judge(conf, model_only[3], &v);
+	assert_null(sentence_hit(&v, model_only[3]));
+	pol_verdict_clear(&v);
+	judge("ImprintText Gartenst\xc3\xbchle\n", model_only[3], &v);
+	assert_non_null(sentence_hit(&v, model_only[3]));
+	pol_verdict_clear(&v);
+	judge(conf, model_only[2], &v);
+	assert_non_null(sentence_hit(&v, model_only[2]));
+	pol_verdict_clear(&v);
+}
+
 struct count {
 	unsigned n, counted;
 	char first[300];
@@ -339,6 +361,7 @@ main(void)
 		cmocka_unit_test(test_model_file),
 		cmocka_unit_test(test_model_only),
 		cmocka_unit_test(test_threshold_allow),
+		cmocka_unit_test(test_imprint_exempt),
 		cmocka_unit_test(test_pattern_sets),
 		cmocka_unit_test(test_cost),
 	};

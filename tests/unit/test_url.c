@@ -110,6 +110,25 @@ test_prefix(void **state)
 	assert_true(url_has_prefix("https://shop.example/c?token=abc",
 				   "https://shop.example/c?token="));
 	assert_false(url_has_prefix("https://shop.example/x", ""));
+	/* A prefix that ends inside the query (PrestaShop's, OXID's and
+	 * CiviCRM's confirmation links): the next parameter is a boundary,
+	 * a longer value is not, and neither is '/' inside a query. */
+	p = "https://shop.example/index.php?fc=module&controller=verification";
+	assert_true(url_has_prefix("https://shop.example/index.php?fc=module&"
+				   "controller=verification&token=ab12", p));
+	assert_true(url_has_prefix("https://shop.example/index.php?fc=module&"
+				   "controller=verification", p));
+	assert_true(url_has_prefix("https://shop.example/index.php?fc=module&"
+				   "controller=verification#top", p));
+	assert_false(url_has_prefix("https://shop.example/index.php?fc=module&"
+				    "controller=verificationx&token=ab12", p));
+	assert_false(url_has_prefix("https://shop.example/index.php?fc=module&"
+				    "controller=verification/x", p));
+	assert_false(url_has_prefix("https://shop.example/index.php?fc=module",
+				    p));
+	/* Without a query in the prefix '&' is no boundary, as before. */
+	assert_false(url_has_prefix("https://shop.example/c&x=1",
+				    "https://shop.example/c"));
 }
 
 static void
