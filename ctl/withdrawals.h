@@ -31,13 +31,17 @@ struct ctl_wd_mail {
 struct ctl_wd {
 	char *addr;        /* normalised */
 	char *ref;         /* its evidence record ("" when only the consent
-			    * record shows it: replicated from the centre) */
+			    * record shows it: replicated from the centre
+			    * before the follower recorded such arrivals) */
 	char *source;      /* "mail", "consentctl", "access log", "import",
-			    * "replica" */
+			    * "replica" (its record, or only the consent
+			    * record) */
 	int64_t at;        /* the click or mail that caused it */
 	int has_stored;    /* 1: stored known */
 	int64_t stored;    /* when it reached this host's store (the time
-			    * of its evidence record) */
+			    * of its evidence record; for one replicated
+			    * from the centre, when the follower applied
+			    * it) */
 	int has_refused;   /* 1: refused_* name the first refusal after at */
 	int64_t refused_at;
 	char *refused_ref;
