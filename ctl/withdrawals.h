@@ -79,4 +79,15 @@ void ctl_wd_duration(int64_t secs, char out[32]);
 /* The latency summary as text lines (stats). */
 void ctl_wd_summary_text(FILE *out, const struct ctl_wd_audit *a);
 
+/*
+ * audit withdrawals --central (withdrawals_central.c): every withdrawal of
+ * the centre's consent change log whose moment is in f's window, per host
+ * (every host with evidence at the centre, conninfo) when its withdrawal
+ * record arrived there, and every marketing mail a host accepted after it;
+ * the addresses' hashes come from s's keys.  Prints text; CTL_EXIT_* (3
+ * when a mail was accepted after a withdrawal).
+ */
+int ctl_wd_central(const char *conninfo, struct db_store *s,
+		   const struct ctl_evfilter *f);
+
 #endif

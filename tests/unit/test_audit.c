@@ -344,6 +344,16 @@ test_audit_window(void **state)
 		       "--format", "csv", NULL);
 	assert_int_equal(rc, CTL_EXIT_USAGE);
 	free(out);
+	/* --central needs --pg, and prints text only. */
+	out = test_run(*state, ctl_cmd_audit, "audit", &rc, "withdrawals",
+		       "--central", NULL);
+	assert_int_equal(rc, CTL_EXIT_USAGE);
+	free(out);
+	out = test_run(*state, ctl_cmd_audit, "audit", &rc, "withdrawals",
+		       "--central", "--pg", "host=/nonexistent", "--format",
+		       "json", NULL);
+	assert_int_equal(rc, CTL_EXIT_USAGE);
+	free(out);
 }
 
 static void
