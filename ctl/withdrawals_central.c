@@ -236,10 +236,11 @@ ctl_wdc_record(struct ctl_wdc_run *x, const char *addr, const char *host,
 static int
 ctl_wdc_evidence(PGconn *pg, struct ctl_wdc_run *x, const char *arr)
 {
-	const char *p[1] = {arr}, *addr, *seen[CTL_WDC_HASHES * 4];
+	const char *p[1] = {arr}, *addr;
+	GHashTable *seen;
 	struct db_evrec rec;
 	PGresult *r;
-	size_t k, ns;
+	size_t k;
 	int i, rc = 0;
 
 	r = PQexecParams(pg, "SELECT host, ref, record::text FROM "
@@ -251,6 +252,7 @@ ctl_wdc_evidence(PGconn *pg, struct ctl_wdc_run *x, const char *arr)
 		PQclear(r);
 		return -1;
 	}
+	seen = g_hash_table_new(g_str_hash, g_str_equal);
 	for (i = 0; rc == 0 && i < PQntuples(r); i++) {
 		const char *json = PQgetvalue(r, i, 2);
 
@@ -263,20 +265,17 @@ ctl_wdc_evidence(PGconn *pg, struct ctl_wdc_run *x, const char *arr)
 			break;
 		}
 		/* Each withdrawn address the record names, once. */
-		for (k = 0, ns = 0; k < rec.nrcpt_h; k++) {
-			size_t j;
-
+		g_hash_table_remove_all(seen);
+		for (k = 0; k < rec.nrcpt_h; k++) {
 			addr = g_hash_table_lookup(x->byhash, rec.rcpt_hv[k]);
-			for (j = 0; addr && j < ns; j++)
-				if (strcmp(seen[j], addr) == 0)
-					addr = NULL;
-			if (addr == NULL || ns == G_N_ELEMENTS(seen))
+			if (addr == NULL || !g_hash_table_add(seen,
+							      (char *)addr))
 				continue;
-			seen[ns++] = addr;
 			ctl_wdc_record(x, addr, PQgetvalue(r, i, 0), &rec);
 		}
 		ctl_evrec_free(&rec);
 	}
+	g_hash_table_destroy(seen);
 	PQclear(r);
 	return rc;
 }
