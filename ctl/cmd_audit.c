@@ -1,12 +1,15 @@
 /*
  * cmd_audit.c - `consentctl audit withdrawals [--since T] [--until T]
- * [--format text|json]`: every withdrawal whose moment (the click or mail
+ * [--format text|json] [--central --pg CONNINFO]`: every withdrawal whose
+ * moment (the click or mail
  * that caused it) lies in the window, when it reached this store, the
  * first marketing decision after it that refused a mail, the time until it
  * was enforced, and every marketing mail accepted for the address after
  * it, with its evidence ref (withdrawals.c does the join); then the
  * latency distribution against the 48-hour limit and the "before the next
- * send" rule.
+ * send" rule.  With --central the withdrawals of the centre's change log
+ * on every host, from the centre's copy of the evidence
+ * (withdrawals_central.c).
  *
  * Owns: the audit of one run and, for json, the output text (struct buf).
  * Opens the store read-only.  Exit 0 when no marketing mail was accepted
@@ -134,14 +137,16 @@ ctl_audit_json(const struct ctl_wd_audit *a)
 
 static int
 ctl_audit_options(const struct ctl_command *cmd, int argc, char **argv,
-		  struct ctl_evfilter *f, int *json)
+		  struct ctl_evfilter *f, int *json, const char **pg)
 {
 	static const struct option longopts[] = {
 		{"since", required_argument, NULL, CTL_EVOPT_SINCE},
 		{"until", required_argument, NULL, CTL_EVOPT_UNTIL},
 		{"format", required_argument, NULL, 'F'},
+		{"central", no_argument, NULL, 'c'},
+		{"pg", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0}};
-	int c, rc;
+	int c, rc, central = 0;
 
 	memset(f, 0, sizeof(*f));
 	if (argc < 2 || strcmp(argv[1], "withdrawals") != 0)
@@ -152,12 +157,21 @@ ctl_audit_options(const struct ctl_command *cmd, int argc, char **argv,
 		if (c == 'F' && (strcmp(optarg, "text") == 0 ||
 				 strcmp(optarg, "json") == 0))
 			*json = strcmp(optarg, "json") == 0;
+		else if (c == 'c')
+			central = 1;
+		else if (c == 'p')
+			*pg = optarg;
 		else if (c == CTL_EVOPT_SINCE || c == CTL_EVOPT_UNTIL) {
 			if ((rc = ctl_evfilter_option(f, c, optarg)) !=
 			    CTL_EXIT_OK)
 				return rc;
 		} else
 			return ctl_usage(cmd);
+	}
+	if (central != (*pg != NULL) || (central && *json)) {
+		ctl_error("audit: --central and --pg go together, and print "
+			  "text only");
+		return ctl_usage(cmd);
 	}
 	return optind == argc ? CTL_EXIT_OK : ctl_usage(cmd);
 }
@@ -169,13 +183,21 @@ ctl_cmd_audit(struct ctl_ctx *ctx, const struct ctl_command *cmd, int argc,
 	struct ctl_evfilter f;
 	struct ctl_wd_audit a;
 	struct db_store *s = NULL;
+	const char *pg = NULL;
 	int rc, json = 0, r;
 	guint i;
 
-	if ((rc = ctl_audit_options(cmd, argc, argv, &f, &json)) !=
+	if ((rc = ctl_audit_options(cmd, argc, argv, &f, &json, &pg)) !=
 	    CTL_EXIT_OK ||
 	    (rc = ctl_store_open(ctx, DB_OPEN_RDONLY, &s)) != CTL_EXIT_OK)
 		return rc;
+	if (pg != NULL) {
+		/* The store gives the keys the centre's records are hashed
+		 * with. */
+		rc = ctl_wd_central(pg, s, &f);
+		db_close(s);
+		return rc;
+	}
 	r = ctl_wd_run(s, &f, &a);
 	db_close(s);
 	if (r != DB_OK) {

@@ -101,7 +101,17 @@ static const struct ctl_help ctl_helps[] = {
 	 "when a\n"
 	 "marketing mail was accepted after a withdrawal.\n"
 	 "  --since T, --until T  withdrawals whose moment is in this range\n"
-	 "  --format text|json\n" CTL_TIMES},
+	 "  --format text|json\n"
+	 "  --central --pg CONNINFO  the withdrawals of the centre's change "
+	 "log instead:\n"
+	 "                 per host (from the centre's copy of every host's "
+	 "evidence)\n"
+	 "                 when its withdrawal record arrived there, and "
+	 "every marketing\n"
+	 "                 mail a host accepted after it (text only; the "
+	 "addresses go\n"
+	 "                 to the centre as keyed hashes: -c with "
+	 "EvidenceSubjectKeyFile)\n" CTL_TIMES},
 	{"replay", "Run archived or exported mail (mbox, Maildir or single "
 	 "messages) through\n"
 	 "the policy as check does, match each message to its evidence record "

@@ -49,7 +49,7 @@ static const struct ctl_command ctl_dispatch[] = {
 	 "[--since T] [--until T] [--format text|openmetrics]"},
 	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},
 	{"audit", ctl_cmd_audit, "withdrawals [--since T] [--until T] "
-	 "[--format text|json]"},
+	 "[--format text|json] [--central --pg CONNINFO]"},
 	{"replay", ctl_cmd_replay, "[-c NEWCONF] [--format text|json] "
 	 "MBOX|MAILDIR|FILE..."},
 	{"follow", ctl_cmd_follow, "--pg CONNINFO [--host NAME] [--once] "

@@ -3,7 +3,10 @@
  * evidence collects the withdrawals, the re-confirmations that end them and
  * the marketing decisions per recipient; the consent records then supply
  * what the evidence lacks (the withdrawal time of an imported row, a
- * withdrawal replicated from the centre, which leaves no evidence here).
+ * withdrawal replicated from the centre by a follower too old to record
+ * its arrival).  A withdrawal the follower applied leaves a consent
+ * record with "source=replica" and the centre's time in "at=" (db/
+ * replica.h): its record time is when it reached this host.
  *
  * The moment of a withdrawal is the time of the click or mail that caused
  * it: the record time of a withdrawal by mail, the "at=" that consentctl
@@ -87,6 +90,8 @@ ctl_wd_source(const struct db_evrec *r)
 {
 	if (strcmp(r->kind, "withdrawal") == 0)
 		return "mail";
+	if (strstr(r->rules, "source=replica") != NULL)
+		return "replica";
 	if (strstr(r->rules, "access log") != NULL)
 		return "access log";
 	if (strcmp(r->action, "import") == 0)

@@ -31,13 +31,17 @@ struct ctl_wd_mail {
 struct ctl_wd {
 	char *addr;        /* normalised */
 	char *ref;         /* its evidence record ("" when only the consent
-			    * record shows it: replicated from the centre) */
+			    * record shows it: replicated from the centre
+			    * before the follower recorded such arrivals) */
 	char *source;      /* "mail", "consentctl", "access log", "import",
-			    * "replica" */
+			    * "replica" (its record, or only the consent
+			    * record) */
 	int64_t at;        /* the click or mail that caused it */
 	int has_stored;    /* 1: stored known */
 	int64_t stored;    /* when it reached this host's store (the time
-			    * of its evidence record) */
+			    * of its evidence record; for one replicated
+			    * from the centre, when the follower applied
+			    * it) */
 	int has_refused;   /* 1: refused_* name the first refusal after at */
 	int64_t refused_at;
 	char *refused_ref;
@@ -74,5 +78,16 @@ void ctl_wd_free(struct ctl_wd_audit *a);
 void ctl_wd_duration(int64_t secs, char out[32]);
 /* The latency summary as text lines (stats). */
 void ctl_wd_summary_text(FILE *out, const struct ctl_wd_audit *a);
+
+/*
+ * audit withdrawals --central (withdrawals_central.c): every withdrawal of
+ * the centre's consent change log whose moment is in f's window, per host
+ * (every host with evidence at the centre, conninfo) when its withdrawal
+ * record arrived there, and every marketing mail a host accepted after it;
+ * the addresses' hashes come from s's keys.  Prints text; CTL_EXIT_* (3
+ * when a mail was accepted after a withdrawal).
+ */
+int ctl_wd_central(const char *conninfo, struct db_store *s,
+		   const struct ctl_evfilter *f);
 
 #endif

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "evpii.h"
 #include "meta.h"
 #include "consent_sm.h"
 #include "replica.h"
@@ -276,6 +277,84 @@ db_replica_forced_ok(const struct db_consent *cur,
 }
 
 /*
+ * The evidence that a withdrawal from the centre reached this store: one
+ * consent record, action "withdraw", with the address as its recipient,
+ * the time it was applied (now) and a note naming the source, the
+ * centre's change id (0: a full resync) and the original withdrawal time.
+ * list: the list withdrawn, or NULL for the record as a whole.
+ */
+static int
+db_replica_wd_record(struct db_store *s, MDB_txn *txn, const char *key,
+		     int before, const struct db_consent *c,
+		     const struct db_replica_change *ch, const char *list,
+		     int64_t at, int64_t now)
+{
+	char ref[64], note[160], when[DB_TIME_MAX], prev[DB_HASH_HEX];
+	struct db_evidence e;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = db_evidence_last_txn(s, txn, &seq, prev)) != DB_OK)
+		return rc;
+	/* The seq makes the reference unique in this store. */
+	snprintf(ref, sizeof(ref), "repl-%lld-%llu", (long long)ch->id,
+		 (unsigned long long)seq);
+	snprintf(note, sizeof(note), "source=replica, change=%lld, at=%s%s%s",
+		 (long long)ch->id, db_time_format(at, when, sizeof(when)),
+		 list ? ", list=" : "", list ? list : "");
+	memset(&e, 0, sizeof(e));
+	e.time = now;
+	e.ref = ref;
+	e.kind = "consent";
+	e.queue_id = "";
+	e.message_id = "";
+	e.sender = "";
+	e.recipients = key;
+	e.client_ip = "";
+	e.cls = "";
+	e.rules = note;
+	e.action = "withdraw";
+	e.sha256 = "";
+	e.before = db_state_name(before);
+	e.after = db_state_name(db_consent_effective_state(c));
+	return db_evidence_append_txn(s, txn, &e, 1, NULL);
+}
+
+/*
+ * Record each withdrawal the centre's row brings to this store: the
+ * record turned withdrawn (old: the local record before, NULL none), else
+ * each list it names that turned withdrawn.  A withdrawal this store
+ * already held writes nothing.
+ */
+static int
+db_replica_wd_evidence(struct db_store *s, MDB_txn *txn, const char *key,
+		       const struct db_consent *old,
+		       const struct db_consent *c,
+		       const struct db_replica_change *ch, int64_t now)
+{
+	int before = old ? db_consent_effective_state(old) : DB_STATE_NONE;
+	const struct db_list *l;
+	unsigned int i;
+	int rc = DB_OK;
+
+	if (db_consent_effective_state(c) == DB_STATE_WITHDRAWN)
+		return before == DB_STATE_WITHDRAWN ? DB_OK :
+		       db_replica_wd_record(s, txn, key, before, c, ch, NULL,
+					    c->withdrawn, now);
+	for (i = 0; rc == DB_OK && i < c->nlists; i++) {
+		l = &c->lists[i];
+		if (db_consent_list_state(c, l->name) != DB_STATE_WITHDRAWN ||
+		    (old && db_consent_list_state(old, l->name) ==
+				    DB_STATE_WITHDRAWN))
+			continue;
+		rc = db_replica_wd_record(s, txn, key, before, c, ch, l->name,
+					  l->withdrawn ? l->withdrawn :
+							 c->withdrawn, now);
+	}
+	return rc;
+}
+
+/*
  * The centre's row for key through the state machine: it may not turn the
  * local withdrawal (cur) into consent without a DOI send at or after the
  * withdrawal and a confirmation after that send (DB_REPLICA_REFUSED, the
@@ -286,11 +365,13 @@ db_replica_forced_ok(const struct db_consent *cur,
  * lists it does not name keep their local state.  A change an
  * administrator forced at the centre (db_replica_forced_ok) passes both
  * checks unless older than the withdrawal it overrides; the lists are
- * merged either way.
+ * merged either way.  A withdrawal the row brings is recorded as
+ * evidence (db_replica_wd_evidence; old: the local record, NULL none).
  */
 static int
 db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
-	       const struct db_consent *cur, struct db_replica_change *ch)
+	       const struct db_consent *cur, const struct db_consent *old,
+	       struct db_replica_change *ch, int64_t now)
 {
 	struct db_consent c = ch->c;
 	struct db_sm_result res;
@@ -329,17 +410,19 @@ db_replica_put(struct db_store *s, MDB_txn *txn, const char *key,
 	 * a record that a later change moves off it. */
 	rc = db_consent_write_txn(s, txn, key, &c, 1);
 	if (rc == DB_OK)
+		rc = db_replica_wd_evidence(s, txn, key, old, &c, ch, now);
+	if (rc == DB_OK)
 		ch->result = DB_REPLICA_APPLIED;
 	return rc;
 }
 
 int
 db_replica_one(struct db_store *s, MDB_txn *txn, GHashTable *local,
-	       int resync, struct db_replica_change *ch)
+	       int resync, struct db_replica_change *ch, int64_t now)
 {
 	char key[ADDR_MAX + 1];
 	struct db_consent cur;
-	const struct db_consent *have = NULL;
+	const struct db_consent *have = NULL, *old;
 	int rc;
 
 	ch->result = DB_REPLICA_SUPERSEDED;
@@ -365,12 +448,13 @@ db_replica_one(struct db_store *s, MDB_txn *txn, GHashTable *local,
 	if (rc != DB_OK && rc != DB_NOTFOUND && rc != DB_ERR_CORRUPT)
 		return rc;
 	have = rc == DB_OK ? &cur : NULL;
+	old = have;
 	/* A resync takes the centre's row as it is, except over a local
 	 * withdrawal, which the state machine guards. */
 	if (resync && have &&
 	    db_consent_effective_state(have) != DB_STATE_WITHDRAWN)
 		have = NULL;
-	return db_replica_put(s, txn, key, have, ch);
+	return db_replica_put(s, txn, key, have, old, ch, now);
 }
 
 /* Is repl.last_id what the caller expects? */
@@ -422,7 +506,7 @@ db_replica_apply(struct db_store *s, int64_t expect,
 	if (rc == DB_OK)
 		rc = db_outbox_addresses_txn(s, txn, 0, &local);
 	for (i = 0; rc == DB_OK && i < n; i++)
-		rc = db_replica_one(s, txn, local, 0, &ch[i]);
+		rc = db_replica_one(s, txn, local, 0, &ch[i], now);
 	if (local)
 		g_hash_table_destroy(local);
 	if (rc != DB_OK) {

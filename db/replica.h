@@ -276,7 +276,13 @@ const char *db_replica_storable(const struct db_replica_change *ch);
  * local change wins until the centre has judged it.  Each change's result
  * says what happened.  The caller passes only storable changes
  * (db_replica_storable); one that is not is DB_ERR_INVALID and nothing is
- * written.  A commit clears the stuck mark.
+ * written.  A commit clears the stuck mark.  A change that turns the
+ * record (or one of its lists) withdrawn here appends, in the same
+ * transaction, a consent evidence record with the address as recipient,
+ * action "withdraw", time now and the note "source=replica, change=ID,
+ * at=WITHDRAWAL-TIME[, list=NAME]": the proof of when the centre's
+ * withdrawal reached this host (a resync writes it too, change=0; a
+ * withdrawal already held here writes nothing).
  */
 int db_replica_apply(struct db_store *s, int64_t expect,
 		     struct db_replica_change *ch, size_t n, int64_t last,

@@ -24,6 +24,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct db_replica_txn {
 	struct db_store *s;
@@ -158,7 +159,8 @@ db_replica_resync_put(struct db_replica_txn *t, struct db_replica_change *ch)
 		return rc;
 	rc = db_resync_drop(t, ch->addr, &more);
 	if (rc == DB_OK)
-		rc = db_replica_one(t->s, t->txn, t->local, 1, ch);
+		rc = db_replica_one(t->s, t->txn, t->local, 1, ch,
+				    (int64_t)time(NULL));
 	if (rc != DB_OK) {
 		db_txn_abort(t->txn);
 		t->txn = NULL;

@@ -43,6 +43,10 @@
 # 12. The running follower verifies by itself (FollowVerifyInterval 1): a
 #    row changed behind its back makes status exit 3 and the openmetrics
 #    gauge show it; the repair makes the next one match.
+# 13. How long a withdrawal took to reach every host (replication-audit.sh):
+#    B records the withdrawal it got from the centre once, with the centre's
+#    change id and time; audit withdrawals --central lists its arrival on A
+#    and B and a marketing mail accepted after it (exit 3).
 # Every writer logs in with the roles of roles.sql; the superuser only
 # sets the cluster up and plants the pre-constraint row of 7.
 CG_HERE=$(cd "$(dirname "$0")" && pwd)
@@ -238,6 +242,7 @@ same "after a full resync"
 . "$CG_HERE/replication-rules.sh"
 . "$CG_HERE/replication-subject.sh"
 . "$CG_HERE/replication-periodic.sh"
+. "$CG_HERE/replication-audit.sh"
 
 fw_stop A
 fw_stop B

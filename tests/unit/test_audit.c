@@ -4,8 +4,10 @@
  * gate knows: by mail (alice), by consentctl with an "at=" an hour before
  * the write (bob), ingested later from a web log whose click lies eleven
  * or more days before the run (carol), one followed by a new double
- * opt-in (dave) and one replicated from the centre, which leaves no
- * evidence here (erin).  Decisions are inserted directly: a marketing mail
+ * opt-in (dave), one replicated from the centre before the follower
+ * recorded arrivals, which leaves no evidence here (erin), and one the
+ * follower applied (db_replica_apply) an hour after the centre's time,
+ * which leaves its arrival on record (frank).  Decisions are inserted directly: a marketing mail
  * accepted after bob's withdrawal and one accepted between carol's click
  * and its ingestion must be listed with their refs and make the exit code
  * 3; mails before a withdrawal or after the new opt-in must not.  stats
@@ -17,6 +19,7 @@
 
 #include "../../ctl/ctl.h"
 #include "../../ctl/withdrawals.h"
+#include "../../db/replica.h"
 
 static void
 test_time(const char *text, int64_t *t)
@@ -91,6 +94,28 @@ test_add(struct db_store *s, const char *addr, const char *uid)
 	assert_int_equal(db_consent_apply(s, addr, &ev, NULL, 0, &res), DB_OK);
 }
 
+/* addr withdrawn at the centre at `at`, applied here by the follower at
+ * `now` (change id 1). */
+static void
+test_replicated(struct db_store *s, const char *addr, const char *uid,
+		const char *at, const char *now)
+{
+	struct db_replica_change ch;
+	int64_t n;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.id = 1;
+	ch.op = DB_REPLICA_PUT;
+	snprintf(ch.addr, sizeof(ch.addr), "%s", addr);
+	ch.c.state = DB_STATE_WITHDRAWN;
+	test_time("2026-11-01T00:00:00Z", &ch.c.created);
+	test_time(at, &ch.c.withdrawn);
+	snprintf(ch.c.uid, sizeof(ch.c.uid), "%s", uid);
+	test_time(now, &n);
+	assert_int_equal(db_replica_apply(s, 0, &ch, 1, 1, n), DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_APPLIED);
+}
+
 /* Run a subcommand like main() does; its standard output is returned. */
 static char *
 test_run(const char *dir, ctl_run_fn fn, const char *name, int *rc, ...)
@@ -137,6 +162,7 @@ test_store(void)
 	test_add(s, "carol@c.example", "u-c");
 	test_add(s, "dave@d.example", "u-d");
 	test_add(s, "erin@e.example", "u-e");
+	test_add(s, "frank@f.example", "u-f");
 	/* alice by mail; refused at once after. */
 	test_event(s, "alice@a.example", DB_EV_WITHDRAW,
 		   "2026-11-10T10:00:00Z", "2026-11-10T10:00:00Z", 0);
@@ -168,6 +194,12 @@ test_store(void)
 		   "2026-11-16T10:00:00Z", "2026-11-16T10:00:00Z", 0);
 	test_record(s, "2026-11-16T11:00:00Z", "d-erin", "decision",
 		    "erin@e.example", "marketing", "reject");
+	/* frank: withdrawn at the centre, here an hour later, refused after
+	 * that. */
+	test_replicated(s, "frank@f.example", "u-f", "2026-11-18T10:00:00Z",
+			"2026-11-18T11:00:00Z");
+	test_record(s, "2026-11-18T11:30:00Z", "d-frank", "decision",
+		    "frank@f.example", "marketing", "reject");
 	/* carol's click of 20 Nov; a mail accepted the next day. */
 	test_record(s, "2026-11-21T10:00:00Z", "d-carol-late", "decision",
 		    "carol@c.example", "marketing", "pass");
@@ -262,10 +294,19 @@ test_audit_text(void **state)
 		      "2026-11-16T11:00:00Z (ref d-erin), enforced after "
 		      "01:00:00");
 	g_free(l);
-	assert_non_null(strstr(out, "5 of 5 withdrawals, median 01:00:00"));
-	assert_non_null(strstr(out, "enforced within 48 hours: 4 of 5"));
+	/* frank: reached this host when the follower applied it. */
+	l = test_line(out, "2026-11-18T10:00:00Z frank@f.example withdrawn "
+		      "by replica (ref repl-1-");
+	assert_non_null(strstr(l, "stored 2026-11-18T11:00:00Z, first "
+			       "refusal 2026-11-18T11:30:00Z (ref d-frank), "
+			       "enforced after 01:00:00"));
+	g_free(l);
+	assert_null(strstr(out, "frank@f.example withdrawn by replica (ref "
+			       "-)"));
+	assert_non_null(strstr(out, "6 of 6 withdrawals, median 01:00:00"));
+	assert_non_null(strstr(out, "enforced within 48 hours: 5 of 6"));
 	assert_non_null(strstr(out, "(no marketing mail accepted after it): "
-			       "3 of 5"));
+			       "4 of 6"));
 	assert_non_null(strstr(out, "accepted after a withdrawal: 2\n"));
 	free(out);
 }
@@ -292,7 +333,7 @@ test_audit_window(void **state)
 	assert_non_null(strstr(out, "\"late\":[{\"time\":"
 			       "\"2026-11-21T10:00:00Z\",\"ref\":"
 			       "\"d-carol-late\""));
-	assert_non_null(strstr(out, "\"withdrawals\":3,"));
+	assert_non_null(strstr(out, "\"withdrawals\":4,"));
 	assert_non_null(strstr(out, "\"late_mails\":1}"));
 	free(out);
 	out = test_run(*state, ctl_cmd_audit, "audit", &rc, "withdrawls",
@@ -301,6 +342,16 @@ test_audit_window(void **state)
 	free(out);
 	out = test_run(*state, ctl_cmd_audit, "audit", &rc, "withdrawals",
 		       "--format", "csv", NULL);
+	assert_int_equal(rc, CTL_EXIT_USAGE);
+	free(out);
+	/* --central needs --pg, and prints text only. */
+	out = test_run(*state, ctl_cmd_audit, "audit", &rc, "withdrawals",
+		       "--central", NULL);
+	assert_int_equal(rc, CTL_EXIT_USAGE);
+	free(out);
+	out = test_run(*state, ctl_cmd_audit, "audit", &rc, "withdrawals",
+		       "--central", "--pg", "host=/nonexistent", "--format",
+		       "json", NULL);
 	assert_int_equal(rc, CTL_EXIT_USAGE);
 	free(out);
 }
@@ -314,14 +365,14 @@ test_stats_latency(void **state)
 	out = test_run(*state, ctl_cmd_stats, "stats", &rc, NULL);
 	assert_int_equal(rc, CTL_EXIT_OK);
 	assert_non_null(strstr(out, "withdrawal latency"));
-	assert_non_null(strstr(out, "enforced within 48 hours: 4 of 5"));
+	assert_non_null(strstr(out, "enforced within 48 hours: 5 of 6"));
 	assert_non_null(strstr(out, "accepted after a withdrawal: 2\n"));
 	free(out);
 	out = test_run(*state, ctl_cmd_report, "report", &rc, "--html", "-",
 		       NULL);
 	assert_int_equal(rc, CTL_EXIT_OK);
 	assert_non_null(strstr(out, "median 01:00:00, p95 "));
-	assert_non_null(strstr(out, "enforced within 48 hours: 4;"));
+	assert_non_null(strstr(out, "enforced within 48 hours: 5;"));
 	assert_non_null(strstr(out, "<div class=\"card bad\"><div class=\"v\">"
 			       "2</div><div class=\"l\">Marketing mails "
 			       "accepted after a withdrawal"));

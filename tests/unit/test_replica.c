@@ -5,11 +5,13 @@
  * last id is refused, an acknowledgement applies the centre's row unless a
  * newer local change waits, a resync keeps waiting local records, an
  * unstorable change is refused and marks the store stuck until a commit,
- * and dead letters are buried, listed, retried and dropped.
+ * dead letters are buried, listed, retried and dropped, and a withdrawal
+ * from the centre leaves one evidence record of when it arrived.
  */
 #include "testlib.h"
 
 #include "../../db/consent_sm.h"
+#include "../../db/evrec.h"
 #include "../../db/replica.h"
 
 struct fixture {
@@ -341,6 +343,112 @@ test_apply_keeps_list_withdrawal(void **state)
 	assert_int_equal(db_consent_list_state(&got, "offers"), DB_STATE_CONFIRMED);
 }
 
+/* The replica withdrawal records ("source=replica") of addr: their
+ * count, and the time and note of the last. */
+struct repl_seen {
+	const char *addr;
+	int n;
+	int64_t time;
+	char note[200];
+	char list[40];
+};
+
+static int
+repl_one(uint64_t seq, const char *json, size_t len, void *arg)
+{
+	struct repl_seen *w = arg;
+	struct db_evrec r;
+
+	(void)seq;
+	assert_int_equal(db_evrec_parse(json, len, NULL, &r), DB_OK);
+	if (strcmp(r.kind, "consent") == 0 &&
+	    strcmp(r.action, "withdraw") == 0 && r.nrcpt == 1 &&
+	    strcmp(r.rcptv[0], w->addr) == 0 &&
+	    strstr(r.rules, "source=replica") != NULL) {
+		w->n++;
+		w->time = r.time;
+		snprintf(w->note, sizeof(w->note), "%s", r.rules);
+	}
+	db_evrec_free(&r);
+	return 0;
+}
+
+static struct repl_seen
+repl_records(struct db_store *s, const char *addr)
+{
+	struct repl_seen w;
+
+	memset(&w, 0, sizeof(w));
+	w.addr = addr;
+	assert_int_equal(db_evidence_foreach(s, repl_one, &w), DB_OK);
+	return w;
+}
+
+/* A withdrawal from the centre over a local confirmation leaves exactly
+ * one record here: the apply time, the change id, the centre's time; a
+ * later change, a resync of the same withdrawal and a list withdrawal
+ * already held add none. */
+static void
+test_apply_records_withdrawal(void **state)
+{
+	struct fixture *f = *state;
+	struct db_consent c = rec(DB_STATE_CONFIRMED, "w1", 100);
+	struct db_replica_change ch;
+	struct db_replica_txn *t;
+	struct repl_seen w;
+
+	c.confirmed = 100;
+	assert_int_equal(db_consent_put(f->s, "w@x.org", &c), DB_OK);
+	memset(&ch, 0, sizeof(ch));
+	ch.id = 7;
+	ch.op = DB_REPLICA_PUT;
+	snprintf(ch.addr, sizeof(ch.addr), "w@x.org");
+	ch.c = c;
+	ch.c.state = DB_STATE_WITHDRAWN;
+	ch.c.withdrawn = 1796119200; /* 2026-12-01T10:00:00Z */
+	assert_int_equal(db_replica_apply(f->s, 0, &ch, 1, 7, 1796121000),
+			 DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_APPLIED);
+	w = repl_records(f->s, "w@x.org");
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.time, 1796121000);
+	assert_string_equal(w.note, "source=replica, change=7, "
+			    "at=2026-12-01T10:00:00Z");
+	/* The same withdrawal again, and through a resync: nothing new. */
+	ch.id = 8;
+	assert_int_equal(db_replica_apply(f->s, 7, &ch, 1, 8, 1796122000),
+			 DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_APPLIED);
+	assert_int_equal(db_replica_resync_begin(f->s, &t), DB_OK);
+	ch.id = 0;
+	assert_int_equal(db_replica_resync_put(t, &ch), DB_OK);
+	assert_int_equal(db_replica_resync_commit(t, 9, 1796123000), DB_OK);
+	assert_int_equal(repl_records(f->s, "w@x.org").n, 1);
+	/* A confirmed record at the centre writes nothing. */
+	ch = (struct db_replica_change){.id = 10, .op = DB_REPLICA_PUT};
+	snprintf(ch.addr, sizeof(ch.addr), "v@x.org");
+	ch.c = c;
+	assert_int_equal(db_replica_apply(f->s, 9, &ch, 1, 10, 1796124000),
+			 DB_OK);
+	assert_int_equal(repl_records(f->s, "v@x.org").n, 0);
+	/* One list withdrawn at the centre: one record naming it. */
+	ch.id = 11;
+	ch.c.nlists = 0;
+	set_list(&ch.c, "news", DB_STATE_WITHDRAWN, 100, 1796121300);
+	set_list(&ch.c, "offers", DB_STATE_CONFIRMED, 100, 0);
+	assert_int_equal(db_replica_apply(f->s, 10, &ch, 1, 11, 1796125000),
+			 DB_OK);
+	assert_int_equal(ch.result, DB_REPLICA_APPLIED);
+	w = repl_records(f->s, "v@x.org");
+	assert_int_equal(w.n, 1);
+	assert_non_null(strstr(w.note, "change=11, at=2026-12-01T10:35:00Z, "
+				       "list=news"));
+	ch.id = 12;
+	assert_int_equal(db_replica_apply(f->s, 11, &ch, 1, 12, 1796126000),
+			 DB_OK);
+	assert_int_equal(repl_records(f->s, "v@x.org").n, 1);
+}
+
 /* A change an administrator forced at the centre passes the list guard
  * unless older than the list's withdrawal; lists it does not name stay. */
 static void
@@ -506,6 +614,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unstorable_stops, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_apply_records_withdrawal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_letters, setup,
 						teardown),
 	};
