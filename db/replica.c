@@ -324,7 +324,9 @@ db_replica_wd_record(struct db_store *s, MDB_txn *txn, const char *key,
  * Record each withdrawal the centre's row brings to this store: the
  * record turned withdrawn (old: the local record before, NULL none), else
  * each list it names that turned withdrawn.  A withdrawal this store
- * already held writes nothing.
+ * already held writes nothing, and so does one for an address this store
+ * had no record of: no mail could pass here for it, and a bootstrap or a
+ * central suppression list would otherwise write one record per address.
  */
 static int
 db_replica_wd_evidence(struct db_store *s, MDB_txn *txn, const char *key,
@@ -337,6 +339,8 @@ db_replica_wd_evidence(struct db_store *s, MDB_txn *txn, const char *key,
 	unsigned int i;
 	int rc = DB_OK;
 
+	if (old == NULL)
+		return DB_OK;
 	if (db_consent_effective_state(c) == DB_STATE_WITHDRAWN)
 		return before == DB_STATE_WITHDRAWN ? DB_OK :
 		       db_replica_wd_record(s, txn, key, before, c, ch, NULL,
