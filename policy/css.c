@@ -40,6 +40,14 @@ static const char *const pol_css_names[POL_CSS_NPROPS] = {
     [POL_CSS_MSO_HIDE] = "mso-hide",
     [POL_CSS_DIRECTION] = "direction",
     [POL_CSS_UNICODE_BIDI] = "unicode-bidi",
+    [POL_CSS_COLOR] = "color",
+    [POL_CSS_BACKGROUND_COLOR] = "background-color",
+    [POL_CSS_BACKGROUND] = "background",
+    [POL_CSS_POSITION] = "position",
+    [POL_CSS_LEFT] = "left",
+    [POL_CSS_TOP] = "top",
+    [POL_CSS_TEXT_INDENT] = "text-indent",
+    [POL_CSS_WIDTH] = "width",
 };
 
 static int

@@ -20,6 +20,14 @@ enum pol_css_prop {
 	POL_CSS_MSO_HIDE,
 	POL_CSS_DIRECTION,
 	POL_CSS_UNICODE_BIDI,
+	POL_CSS_COLOR,
+	POL_CSS_BACKGROUND_COLOR,
+	POL_CSS_BACKGROUND,
+	POL_CSS_POSITION,
+	POL_CSS_LEFT,
+	POL_CSS_TOP,
+	POL_CSS_TEXT_INDENT,
+	POL_CSS_WIDTH,
 	POL_CSS_NPROPS
 };
 
@@ -103,5 +111,22 @@ int pol_css_length(const char *v);
 /* The value of the last declaration of prop in an inline style, into val
  * (lower-cased, trimmed, without !important).  Returns 1 when found. */
 int pol_css_get(const char *style, const char *prop, char *val, size_t valsz);
+
+/* Colours (css_color.c): 0xRRGGBB, or one of these. */
+#define POL_COLOR_NONE (-1L)  /* not set, or not a colour we know */
+#define POL_COLOR_IMAGE (-2L) /* a background image: colour unknown */
+#define POL_COLOR_CLEAR (-3L) /* transparent (alpha 0) */
+
+/* A colour value (CSS or HTML attribute) to 0xRRGGBB or POL_COLOR_*. */
+long pol_css_color(const char *v);
+
+/* The colour a background (or background-color) value paints, or
+ * POL_COLOR_IMAGE when it holds an image or gradient (or, with cut, was
+ * cut short and might have), POL_COLOR_NONE when it sets no colour. */
+long pol_css_background(const char *v, int cut);
+
+/* 1 when text of colour fg cannot be told from background bg (each
+ * channel within 16 of the other); 0 when either is not a colour. */
+int pol_css_color_close(long fg, long bg);
 
 #endif

@@ -296,6 +296,76 @@ pol_font_size_absolute(const char *v)
 		 (n < 3 || v[n - 3] != 'r'));
 }
 
+/* Is a font-size too small to read (under 3px, 2.25pt, 0.2em)? */
+static int
+pol_font_size_tiny(const char *v)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v || d <= 0)
+		return 0;
+	if (strncmp(end, "px", 2) == 0 || *end == '\0')
+		return d < 3;
+	if (strncmp(end, "pt", 2) == 0)
+		return d < 2.25;
+	if (strncmp(end, "em", 2) == 0 || strncmp(end, "rem", 3) == 0)
+		return d < 0.2;
+	return 0;
+}
+
+/* Does an offset put the element off the screen (-500px, -30em, -100%
+ * or further)? */
+static int
+pol_css_offscreen(const char *v)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v || d >= 0)
+		return 0;
+	if (*end == '%')
+		return d <= -100;
+	if (strncmp(end, "em", 2) == 0 || strncmp(end, "rem", 3) == 0)
+		return d <= -30;
+	return d <= -500; /* px, pt, unitless */
+}
+
+/* The colours of an element: its HTML attributes, then CSS. */
+static void
+pol_vis_colors(struct pol_vis *v, const GumboElement *el,
+	       const struct pol_css_computed *c)
+{
+	const char(*val)[POL_CSS_VALUE_MAX] = c->value;
+	const char *a;
+	long k;
+
+	if (el->tag == GUMBO_TAG_A) /* a link has the client's own colour */
+		v->fg = POL_COLOR_NONE;
+	if ((a = pol_attr(el, "bgcolor")) != NULL &&
+	    (k = pol_css_color(a)) >= 0)
+		v->bg = k;
+	if (pol_attr(el, "background") != NULL)
+		v->bg = POL_COLOR_IMAGE;
+	if (el->tag == GUMBO_TAG_FONT && (a = pol_attr(el, "color")) != NULL &&
+	    (k = pol_css_color(a)) != POL_COLOR_NONE)
+		v->fg = k;
+	if (c->rank[POL_CSS_BACKGROUND] &&
+	    c->rank[POL_CSS_BACKGROUND] >= c->rank[POL_CSS_BACKGROUND_COLOR] &&
+	    (k = pol_css_background(val[POL_CSS_BACKGROUND],
+				    strlen(val[POL_CSS_BACKGROUND]) + 1 >=
+					POL_CSS_VALUE_MAX)) != POL_COLOR_NONE)
+		v->bg = k;
+	else if (c->rank[POL_CSS_BACKGROUND_COLOR] &&
+		 (k = pol_css_background(val[POL_CSS_BACKGROUND_COLOR], 0)) !=
+		     POL_COLOR_NONE)
+		v->bg = k;
+	if (c->rank[POL_CSS_COLOR] &&
+	    (k = pol_css_color(val[POL_CSS_COLOR])) != POL_COLOR_NONE)
+		v->fg = k;
+	v->lowc = v->fg == POL_COLOR_CLEAR || pol_css_color_close(v->fg, v->bg);
+}
+
 /* Fold the computed properties c of an element into v. */
 static void
 pol_vis_apply(struct pol_vis *v, const struct pol_css_computed *c)
@@ -315,6 +385,15 @@ pol_vis_apply(struct pol_vis *v, const struct pol_css_computed *c)
 	      pol_css_is_zero(val[POL_CSS_MAX_HEIGHT])) ||
 	     (POL_SET(POL_CSS_HEIGHT) && pol_css_is_zero(val[POL_CSS_HEIGHT]))))
 		v->hard = 1;
+	if (POL_SET(POL_CSS_POSITION) &&
+	    (strcmp(val[POL_CSS_POSITION], "absolute") == 0 ||
+	     strcmp(val[POL_CSS_POSITION], "fixed") == 0) &&
+	    ((POL_SET(POL_CSS_LEFT) && pol_css_offscreen(val[POL_CSS_LEFT])) ||
+	     (POL_SET(POL_CSS_TOP) && pol_css_offscreen(val[POL_CSS_TOP]))))
+		v->hard = 1;
+	if (POL_SET(POL_CSS_TEXT_INDENT) &&
+	    pol_css_offscreen(val[POL_CSS_TEXT_INDENT]))
+		v->hard = 1;
 	if (POL_SET(POL_CSS_VISIBILITY)) {
 		if (strcmp(val[POL_CSS_VISIBILITY], "hidden") == 0 ||
 		    strcmp(val[POL_CSS_VISIBILITY], "collapse") == 0)
@@ -323,7 +402,8 @@ pol_vis_apply(struct pol_vis *v, const struct pol_css_computed *c)
 			v->vis = 0;
 	}
 	if (POL_SET(POL_CSS_FONT_SIZE)) {
-		if (pol_css_is_zero(val[POL_CSS_FONT_SIZE]))
+		if (pol_css_is_zero(val[POL_CSS_FONT_SIZE]) ||
+		    pol_font_size_tiny(val[POL_CSS_FONT_SIZE]))
 			v->fsz = 1;
 		else if (pol_font_size_absolute(val[POL_CSS_FONT_SIZE]))
 			v->fsz = 0;
@@ -360,6 +440,7 @@ pol_vis_of(struct pol_walk *w, GumboNode *node, struct pol_vis parent,
 	if (el->tag == GUMBO_TAG_HEAD)
 		v.notext = 1;
 	pol_vis_apply(&v, c);
+	pol_vis_colors(&v, el, c);
 	return v;
 }
 
@@ -454,14 +535,14 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 
 	if (pol_walk_flags[el->tag] & W_SKIP) {
 		if (el->tag == GUMBO_TAG_IFRAME)
-			pol_refs_element(w, el, pol_attr(el, "style"), vis);
+			pol_refs_element(w, el, pol_attr(el, "style"), vis, c);
 		return 0;
 	}
 	if (pol_walk_flags[el->tag] & W_BLOCK)
 		pol_text_newline(w, b, 0);
 	if (title != NULL)
 		pol_text_piece(w, box, title, strlen(title));
-	pol_refs_element(w, el, pol_attr(el, "style"), vis);
+	pol_refs_element(w, el, pol_attr(el, "style"), vis, c);
 	switch (el->tag) {
 	case GUMBO_TAG_BR:
 		pol_text_newline(w, b, 1);
@@ -593,7 +674,7 @@ pol_walk_child(struct pol_walk *w, GumboNode *c, struct pol_vis vis)
 static void
 pol_walk_tree(struct pol_walk *w, GumboNode *root)
 {
-	struct pol_vis none = {0, 0, 0, 0};
+	struct pol_vis none = POL_VIS_ROOT;
 
 	if (pol_walk_push(w, root, none) == NULL)
 		return;

@@ -80,13 +80,18 @@ pol_refs_image(struct pol_walk *w, const char *src, size_t n,
 		w->visible_images++;
 }
 
-/* A size from the inline style, else the attribute: pixels, 0, or -1. */
+/* A size from the computed style (prop, when c is not NULL), else the
+ * inline style, else the attribute: pixels, 0, or -1. */
 static int
-pol_refs_dim(const GumboElement *el, const char *style, const char *name)
+pol_refs_dim(const GumboElement *el, const char *style,
+	     const struct pol_css_computed *c, int prop, const char *name)
 {
 	char v[64];
 	const char *a;
 
+	if (c != NULL && c->rank[prop] != 0 &&
+	    pol_css_length(c->value[prop]) >= 0)
+		return pol_css_length(c->value[prop]);
 	if (style != NULL && pol_css_get(style, name, v, sizeof(v)) &&
 	    pol_css_length(v) >= 0)
 		return pol_css_length(v);
@@ -226,8 +231,8 @@ pol_refs_unknown(struct pol_walk *w, const GumboElement *el, int hidden)
 		    strcmp(tag, "v:imagedata") == 0)
 			pol_refs_attr_image(w, el, "src", -1, -1, hidden);
 	} else if (strcmp(tag, "amp-img") == 0 || strcmp(tag, "amp-anim") == 0) {
-		int wd = pol_refs_dim(el, NULL, "width");
-		int ht = pol_refs_dim(el, NULL, "height");
+		int wd = pol_refs_dim(el, NULL, NULL, POL_CSS_WIDTH, "width");
+		int ht = pol_refs_dim(el, NULL, NULL, POL_CSS_HEIGHT, "height");
 
 		pol_refs_attr_image(w, el, "src", wd, ht, hidden);
 		pol_refs_srcset(w, pol_attr(el, "srcset"), wd, ht, hidden);
@@ -237,11 +242,11 @@ pol_refs_unknown(struct pol_walk *w, const GumboElement *el, int hidden)
 /* <img>: src (kept even when empty, as always), then srcset. */
 static void
 pol_refs_img(struct pol_walk *w, const GumboElement *el, const char *style,
-	     int hidden)
+	     const struct pol_css_computed *cs, int hidden)
 {
 	const char *src = pol_attr(el, "src"), *alt = pol_attr(el, "alt");
-	int wd = pol_refs_dim(el, style, "width");
-	int ht = pol_refs_dim(el, style, "height");
+	int wd = pol_refs_dim(el, style, cs, POL_CSS_WIDTH, "width");
+	int ht = pol_refs_dim(el, style, cs, POL_CSS_HEIGHT, "height");
 
 	pol_refs_image(w, src ? src : "", src ? strlen(src) : 0, alt, wd, ht,
 		       hidden);
@@ -263,21 +268,24 @@ pol_refs_link_element(struct pol_walk *w, const GumboElement *el,
 
 static void
 pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
-	     int hidden)
+	     const struct pol_css_computed *cs, int hidden)
 {
 	const char *v;
 
 	switch (el->tag) {
 	case GUMBO_TAG_IMG:
-		pol_refs_img(w, el, style, hidden);
+		pol_refs_img(w, el, style, cs, hidden);
 		break;
 	case GUMBO_TAG_IMAGE: /* SVG: href or xlink:href */
-		pol_refs_attr_image(w, el, "href", pol_refs_dim(el, style, "width"),
-				    pol_refs_dim(el, style, "height"), hidden);
+		pol_refs_attr_image(
+		    w, el, "href",
+		    pol_refs_dim(el, style, cs, POL_CSS_WIDTH, "width"),
+		    pol_refs_dim(el, style, cs, POL_CSS_HEIGHT, "height"),
+		    hidden);
 		break;
 	case GUMBO_TAG_INPUT:
 		if ((v = pol_attr(el, "type")) && strcasecmp(v, "image") == 0)
-			pol_refs_img(w, el, style, hidden);
+			pol_refs_img(w, el, style, cs, hidden);
 		break;
 	case GUMBO_TAG_LINK:
 		pol_refs_link_element(w, el, hidden);
@@ -320,17 +328,18 @@ pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
 
 void
 pol_refs_element(struct pol_walk *w, const GumboElement *el,
-		 const char *style, struct pol_vis vis)
+		 const char *style, struct pol_vis vis,
+		 const struct pol_css_computed *cs)
 {
 	int hidden = POL_VIS_BOX_HIDDEN(vis);
 	struct pol_refs_css c;
 
-	pol_refs_tag(w, el, style, hidden);
+	pol_refs_tag(w, el, style, cs, hidden);
 	if (w->status != POL_OK)
 		return;
 	c.w = w;
-	c.width = pol_refs_dim(el, style, "width");
-	c.height = pol_refs_dim(el, style, "height");
+	c.width = pol_refs_dim(el, style, cs, POL_CSS_WIDTH, "width");
+	c.height = pol_refs_dim(el, style, cs, POL_CSS_HEIGHT, "height");
 	c.hidden = hidden;
 	pol_refs_attr_image(w, el, "background", c.width, c.height, hidden);
 	if (style != NULL && w->status == POL_OK)

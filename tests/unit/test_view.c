@@ -148,6 +148,85 @@ test_not_hidden(void **state)
 	}
 }
 
+/* Text a reader cannot see although it is "shown": too small to read,
+ * off the screen, in the colour of what is behind it (an attribute or CSS
+ * background of an ancestor), transparent; the text moves to hidden. */
+static void
+test_hidden_unreadable(void **state)
+{
+	static const char *const hiders[] = {
+	    "<div style=\"font-size:1px\">G</div>",
+	    "<div style=\"font-size:2.5px\">G</div>",
+	    "<div style=\"font-size:1pt\">G</div>",
+	    "<div style=\"position:absolute;left:-9999px\">G</div>",
+	    "<div style=\"position:fixed;top:-2000px\">G</div>",
+	    "<div style=\"text-indent:-9999px\">G</div>",
+	    "<table bgcolor=\"#ffffff\"><tr><td><a href=\"https://x.example/\" "
+	    "style=\"color:#fff\">G</a></td></tr></table>",
+	    "<div style=\"background:#FAFAFA\"><p style=\"color:rgb(250,250,"
+	    "248)\">G</p></div>",
+	    "<div style=\"background-color:black\"><font color=\"#000\">G"
+	    "</font></div>",
+	    "<div style=\"color:transparent\">G</div>",
+	    "<div style=\"color:rgba(0,0,0,0)\">G</div>",
+	    "<html><head><style>a.f{color:#fff !important}</style></head><body "
+	    "bgcolor=\"white\"><a class=\"f\" href=\"https://x.example/\">G"
+	    "</a></body></html>",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(hiders) / sizeof(hiders[0]); i++) {
+		struct pol_message *m = view_html(hiders[i]);
+
+		if (strcmp(m->parts[0].text, "") != 0 ||
+		    strcmp(hidden_of(m), "G") != 0)
+			fail_msg("%s: text \"%s\" hidden \"%s\"", hiders[i],
+				 m->parts[0].text, hidden_of(m));
+		if (m->nlinks > 0 && !m->links[0].hidden)
+			fail_msg("%s: the link is not hidden", hiders[i]);
+		pol_message_free(m);
+	}
+}
+
+/* Colours and sizes that leave text readable. */
+static void
+test_readable(void **state)
+{
+	static const char *const shown[] = {
+	    "<div style=\"font-size:11px;color:#999\">X</div>",
+	    "<div style=\"position:absolute;left:10px\">X</div>",
+	    "<div style=\"position:relative;left:-9999px\">X</div>",
+	    /* white on a coloured button inside a white card */
+	    "<table bgcolor=\"#ffffff\"><tr><td><a href=\"https://x.example/\" "
+	    "style=\"background:#0b6e4f;color:#ffffff\">X</a></td></tr></table>",
+	    /* white on an image: what is behind it is not known */
+	    "<div style=\"background:#fff url(https://x.example/h.jpg)\">"
+	    "<p style=\"color:#fff\">X</p></div>",
+	    "<table bgcolor=\"#fff\" background=\"https://x.example/h.jpg\">"
+	    "<tr><td style=\"color:#fff\">X</td></tr></table>",
+	    /* no background known anywhere: the client's own */
+	    "<p style=\"color:#ffffff\">X</p>",
+	    /* a link's colour is the client's, not the parent's */
+	    "<div style=\"background:#fff;color:#fff\"><a href=\"https://x."
+	    "example/\">X</a></div>",
+	    "<div style=\"background:#fff\"><p style=\"color:#fff\"><span "
+	    "style=\"color:#333\">X</span></p></div>",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		struct pol_message *m = view_html(shown[i]);
+
+		if (strcmp(m->parts[0].text, "X") != 0 ||
+		    m->parts[0].hidden != NULL)
+			fail_msg("%s: text \"%s\" hidden \"%s\"", shown[i],
+				 m->parts[0].text, hidden_of(m));
+		pol_message_free(m);
+	}
+}
+
 /* The same declarations reached through <style> with simple selectors. */
 static void
 test_hidden_by_sheet(void **state)
@@ -281,6 +360,28 @@ find_image(const struct pol_message *m, const char *src)
 		if (strcmp(m->images[i].src, src) == 0)
 			return &m->images[i];
 	return NULL;
+}
+
+/* An image sized by a <style> rule: the size a client gives it. */
+static void
+test_image_size_by_sheet(void **state)
+{
+	struct pol_message *m = view_html(
+	    "<html><head><style>.px{width:1px;height:1px}</style></head><body>"
+	    "<img class=\"px\" src=\"https://r.example/o.gif\" alt=\"\">"
+	    "<img class=\"px\" style=\"width:600px;height:80px\" "
+	    "src=\"https://r.example/b.png\" alt=\"\"></body></html>");
+	const struct pol_image *o = find_image(m, "https://r.example/o.gif");
+	const struct pol_image *b = find_image(m, "https://r.example/b.png");
+
+	(void)state;
+	assert_non_null(o);
+	assert_non_null(b);
+	assert_int_equal(o->width, 1);
+	assert_int_equal(o->height, 1);
+	assert_int_equal(b->width, 600);
+	assert_int_equal(b->height, 80);
+	pol_message_free(m);
 }
 
 /* Every reference kind, followed (links) or loaded (images). */
@@ -533,7 +634,10 @@ main(void)
 	    cmocka_unit_test(test_hidden_inline),
 	    cmocka_unit_test(test_hidden_split_word),
 	    cmocka_unit_test(test_not_hidden),
+	    cmocka_unit_test(test_hidden_unreadable),
+	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_hidden_by_sheet),
+	    cmocka_unit_test(test_image_size_by_sheet),
 	    cmocka_unit_test(test_head_script_style),
 	    cmocka_unit_test(test_hidden_references),
 	    cmocka_unit_test(test_extra_text),
