@@ -191,6 +191,37 @@ pol_decode_base64(const char *p, struct buf *b)
 	return pol_printable(b->data ? b->data : "", b->len) ? 0 : 1;
 }
 
+/* base32 (RFC 4648, either case, padding optional): as base64. */
+static int
+pol_decode_base32(const char *p, struct buf *b)
+{
+	size_t n = strlen(p), i;
+	unsigned long acc = 0;
+	unsigned bits = 0;
+
+	while (n > 0 && p[n - 1] == '=')
+		n--;
+	if (n < 8)
+		return 1;
+	for (i = 0; i < n; i++) {
+		int c = toupper((unsigned char)p[i]), v;
+
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= '2' && c <= '7')
+			v = c - '2' + 26;
+		else
+			return 1;
+		acc = (acc << 5 | (unsigned long)v) & 0xffffUL;
+		if ((bits += 5) >= 8) {
+			bits -= 8;
+			if (buf_putc(b, (char)(acc >> bits)) < 0)
+				return -1;
+		}
+	}
+	return pol_printable(b->data ? b->data : "", b->len) ? 0 : 1;
+}
+
 static int
 pol_decode_hex(const char *p, struct buf *b)
 {
@@ -233,8 +264,8 @@ pol_scan_expand(struct pol_scan *s, size_t i)
 {
 	int (*const text[])(const char *, struct buf *) = {
 	    pol_decode_percent, pol_decode_entities, pol_decode_json};
-	int (*const bin[])(const char *, struct buf *) = {pol_decode_base64,
-							  pol_decode_hex};
+	int (*const bin[])(const char *, struct buf *) = {
+	    pol_decode_base64, pol_decode_hex, pol_decode_base32};
 	struct buf b = BUF_INIT;
 	unsigned d = s->depth[i] + 1u;
 	size_t k;
@@ -252,7 +283,7 @@ pol_scan_expand(struct pol_scan *s, size_t i)
 		    pol_printable(b.data, b.len))
 			rc = pol_scan_add(s, b.data, b.len, d, s->whole[i]);
 	}
-	for (k = 0; k < 2 && rc == 0; k++) {
+	for (k = 0; k < sizeof(bin) / sizeof(bin[0]) && rc == 0; k++) {
 		buf_reset(&b);
 		if ((rc = bin[k](p, &b)) == 0)
 			rc = pol_scan_add(s, b.data, b.len, d, 0);
@@ -323,21 +354,22 @@ pol_local_before(const char *p, const char *at, const char *local, size_t ln)
 	return at - b == (long)ln || b[ln] == '+';
 }
 
-/* 1 when piece equals local or local+tag (any case). */
+/* 1 when piece equals local, local@ or local+tag (any case). */
 static int
 pol_is_local(const char *piece, const char *local, size_t ln)
 {
 	return strncasecmp(piece, local, ln) == 0 &&
-	       (piece[ln] == '\0' ||
+	       (piece[ln] == '\0' || (piece[ln] == '@' && piece[ln + 1] == '\0') ||
 		(piece[ln] == '+' && piece[ln + 1] != '\0' &&
 		 strspn(piece + ln + 1, "abcdefghijklmnopqrstuvwxyz"
 					"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
 		     strlen(piece + ln + 1)));
 }
 
-int
-pol_scan_has_address(const struct pol_scan *s, const char *addr,
-		     const char *url_host)
+/* pol_scan_has_address for one written form of the address. */
+static int
+pol_scan_has_form(const struct pol_scan *s, const char *addr,
+		  const char *url_host)
 {
 	const char *at = strrchr(addr, '@'), *dom, *h;
 	size_t ln, i;
@@ -365,6 +397,47 @@ pol_scan_has_address(const struct pol_scan *s, const char *addr,
 			domain = 1;
 	}
 	return local && domain;
+}
+
+/* ROT13 of n bytes at in, into out. */
+static void
+pol_rot13(const char *in, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (isalpha(c) && c < 0x80)
+			c = (unsigned char)((tolower(c) - 'a' + 13) % 26 +
+					    (isupper(c) ? 'A' : 'a'));
+		out[i] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+int
+pol_scan_has_address(const struct pol_scan *s, const char *addr,
+		     const char *url_host)
+{
+	char form[3][POL_SCAN_ADDR_MAX + 1];
+	size_t n = strlen(addr), i;
+
+	if (pol_scan_has_form(s, addr, url_host))
+		return 1;
+	if (n > POL_SCAN_ADDR_MAX)
+		return 0;
+	/* The address as a template hides it in plain sight: ROT13,
+	 * written backwards, or both. */
+	pol_rot13(addr, n, form[0]);
+	for (i = 0; i < n; i++)
+		form[1][i] = addr[n - 1 - i];
+	form[1][n] = '\0';
+	pol_rot13(form[1], n, form[2]);
+	for (i = 0; i < 3; i++)
+		if (pol_scan_has_form(s, form[i], url_host))
+			return 1;
+	return 0;
 }
 
 int

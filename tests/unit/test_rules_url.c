@@ -78,6 +78,15 @@ test_scan_address(void **state)
 	/* split over two parameters */
 	assert_true(has_addr("https://shop.example/a?l=kunde&d=example.org",
 			     "kunde@example.org"));
+	/* base32, ROT13, backwards, and base64url split after the @ */
+	assert_true(has_addr("https://shop.example/a?r=NN2W4ZDFIBSXQYLNOBWGKLTPOJTQ",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?r=xhaqr@rknzcyr.bet",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?r=gro.elpmaxe@ednuk",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?a=a3VuZGVA&b=ZXhhbXBsZS5vcmc",
+			     "kunde@example.org"));
 	/* ...but not when the domain is only the URL's own host */
 	assert_false(has_addr("https://example.org/kunde", "kunde@example.org"));
 	/* not another person's address, not a uid */
