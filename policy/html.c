@@ -520,6 +520,29 @@ pol_walk_close(struct pol_walk *w, const struct pol_frame *f)
 		pol_text_newline(w, b, 0);
 }
 
+/* An <input>: a button shows its value as its label (text, in b), a
+ * field its value or placeholder (extra text, in box). */
+static void
+pol_walk_input(struct pol_walk *w, const GumboElement *el, struct buf *b,
+	       struct buf *box)
+{
+	const char *type = pol_attr(el, "type"), *v = pol_attr(el, "value");
+
+	if (type != NULL && strcasecmp(type, "hidden") == 0)
+		return;
+	if (type != NULL && (strcasecmp(type, "button") == 0 ||
+			     strcasecmp(type, "submit") == 0 ||
+			     strcasecmp(type, "reset") == 0)) {
+		if (v != NULL)
+			pol_text_piece(w, b, v, strlen(v));
+		return;
+	}
+	if (v == NULL || *v == '\0')
+		v = pol_attr(el, "placeholder");
+	if (v != NULL)
+		pol_text_piece(w, box, v, strlen(v));
+}
+
 /* An element opens in state vis.  Returns 1 when its children are to be
  * visited. */
 static int
@@ -553,6 +576,9 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 		break;
 	case GUMBO_TAG_PRE:
 		w->pre++;
+		break;
+	case GUMBO_TAG_INPUT:
+		pol_walk_input(w, el, b, box);
 		break;
 	default:
 		break;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/buf.h"
 #include "html_walk.h"
 #include "links.h"
 
@@ -266,6 +267,96 @@ pol_refs_link_element(struct pol_walk *w, const GumboElement *el,
 		pol_refs_attr_image(w, el, "href", -1, -1, hidden);
 }
 
+/* <a ping="URL URL">: each URL is requested when the link is clicked;
+ * the reader never sees it (a hidden link). */
+static void
+pol_refs_ping(struct pol_walk *w, const GumboElement *el)
+{
+	const char *s = pol_attr(el, "ping");
+	char *u;
+
+	while (s != NULL && *s && w->status == POL_OK) {
+		size_t n;
+
+		s += strspn(s, " \t\r\n\f");
+		if ((n = strcspn(s, " \t\r\n\f")) == 0)
+			break;
+		if ((u = strndup(s, n)) == NULL) {
+			w->status = POL_ERR_NOMEM;
+			return;
+		}
+		pol_refs_link(w, u, "", 1);
+		free(u);
+		s += n;
+	}
+}
+
+/* The named fields of a form with their values, "n=v&..." into q
+ * (percent-encoding left out: the scan reads them either way).  The
+ * descendants are visited depth-first, at most POL_FORM_NODES of them. */
+#define POL_FORM_NODES 512
+#define POL_FORM_DEPTH 16
+static int
+pol_refs_form_fields(const GumboElement *form, struct buf *q)
+{
+	const GumboVector *stack[POL_FORM_DEPTH];
+	unsigned next[POL_FORM_DEPTH], seen = 0;
+	int d = 0;
+
+	stack[0] = &form->children;
+	next[0] = 0;
+	while (d >= 0 && seen++ < POL_FORM_NODES) {
+		const GumboNode *n;
+		const char *name, *val;
+
+		if (next[d] >= stack[d]->length) {
+			d--;
+			continue;
+		}
+		n = stack[d]->data[next[d]++];
+		if (n->type != GUMBO_NODE_ELEMENT)
+			continue;
+		if (n->v.element.tag == GUMBO_TAG_INPUT &&
+		    (name = pol_attr(&n->v.element, "name")) != NULL &&
+		    (val = pol_attr(&n->v.element, "value")) != NULL &&
+		    (buf_puts(q, q->len ? "&" : "") < 0 ||
+		     buf_puts(q, name) < 0 || buf_putc(q, '=') < 0 ||
+		     buf_puts(q, val) < 0))
+			return -1;
+		if (d + 1 < POL_FORM_DEPTH && n->v.element.children.length) {
+			stack[++d] = &n->v.element.children;
+			next[d] = 0;
+		}
+	}
+	return 0;
+}
+
+/* <form action=...>: followed when sent.  A GET form (the default) sends
+ * its fields in the URL's query: that URL is a link too. */
+static void
+pol_refs_form(struct pol_walk *w, const GumboElement *el, int hidden)
+{
+	const char *action = pol_attr(el, "action"), *method;
+	struct buf u = BUF_INIT, q = BUF_INIT;
+
+	if (action == NULL)
+		return;
+	pol_refs_link(w, action, "", hidden);
+	method = pol_attr(el, "method");
+	if (w->status != POL_OK ||
+	    (method != NULL && strcasecmp(method, "get") != 0))
+		return;
+	if (pol_refs_form_fields(el, &q) < 0 ||
+	    (q.len > 0 &&
+	     (buf_append(&u, action, strcspn(action, "?#")) < 0 ||
+	      buf_putc(&u, '?') < 0 || buf_puts(&u, q.data) < 0)))
+		w->status = POL_ERR_NOMEM;
+	else if (q.len > 0)
+		pol_refs_link(w, u.data, "", 1);
+	buf_free(&u);
+	buf_free(&q);
+}
+
 static void
 pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
 	     const struct pol_css_computed *cs, int hidden)
@@ -312,8 +403,10 @@ pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
 				      hidden);
 		break;
 	case GUMBO_TAG_FORM:
-		if (pol_attr(el, "action") != NULL)
-			pol_refs_link(w, pol_attr(el, "action"), "", hidden);
+		pol_refs_form(w, el, hidden);
+		break;
+	case GUMBO_TAG_A: /* the <a> itself comes from html.c, with text */
+		pol_refs_ping(w, el);
 		break;
 	case GUMBO_TAG_META:
 		pol_refs_refresh(w, el, hidden);

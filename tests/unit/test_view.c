@@ -384,6 +384,32 @@ test_image_size_by_sheet(void **state)
 	pol_message_free(m);
 }
 
+/* What a click sends: the ping URLs of a link, and the URL a GET form
+ * builds from its fields; a button's label is text. */
+static void
+test_click_sends(void **state)
+{
+	struct pol_message *m = view_html(
+	    "<a href=\"https://r.example/a\" ping=\" https://p.example/1 "
+	    "https://p.example/2\">A</a>"
+	    "<form action=\"https://r.example/f?x=1\"><div><input type=\"hidden\" "
+	    "name=\"e\" value=\"k@example.org\"><input name=\"n\" value=\"2\">"
+	    "<input type=\"submit\" value=\"Senden\"></div></form>"
+	    "<form action=\"https://r.example/p\" method=\"post\"><input "
+	    "type=\"hidden\" name=\"e\" value=\"k@example.org\"></form>");
+
+	(void)state;
+	assert_true(has_link(m, "https://p.example/1"));
+	assert_true(has_link(m, "https://p.example/2"));
+	assert_true(has_link(m, "https://r.example/f?x=1"));
+	assert_true(has_link(m, "https://r.example/f?e=k@example.org&n=2"));
+	assert_true(has_link(m, "https://r.example/p"));
+	assert_false(has_link(m, "https://r.example/p?e=k@example.org"));
+	assert_non_null(strstr(m->parts[0].text, "Senden"));
+	assert_null(strstr(m->parts[0].text, "k@example.org"));
+	pol_message_free(m);
+}
+
 /* Every reference kind, followed (links) or loaded (images). */
 static void
 test_references(void **state)
@@ -638,6 +664,7 @@ main(void)
 	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_hidden_by_sheet),
 	    cmocka_unit_test(test_image_size_by_sheet),
+	    cmocka_unit_test(test_click_sends),
 	    cmocka_unit_test(test_head_script_style),
 	    cmocka_unit_test(test_hidden_references),
 	    cmocka_unit_test(test_extra_text),
