@@ -465,20 +465,20 @@ pol_prefix_of_whole(const struct pol_scan *s, const char *c, size_t n)
 	return 0;
 }
 
-int
-pol_scan_inner_url(const struct pol_scan *s, const char *url, char *out,
-		   size_t outsz)
+/* The first inner URL (only http:// ones with http_only) into out. */
+static int
+pol_scan_inner(const struct pol_scan *s, char *out, size_t outsz,
+	       int http_only)
 {
 	char host[URL_HOST_MAX];
 	size_t i, n;
 	const char *c;
 
-	(void)url;
 	for (i = 0; i < s->n; i++) {
 		for (c = strcasestr(s->v[i], "http"); c;
 		     c = strcasestr(c + 1, "http")) {
 			if (strncasecmp(c, "http://", 7) &&
-			    strncasecmp(c, "https://", 8))
+			    (http_only || strncasecmp(c, "https://", 8)))
 				continue;
 			n = strcspn(c, " \t\r\n\"'<>");
 			if (c == s->v[i] && pol_prefix_of_whole(s, c, n))
@@ -494,4 +494,18 @@ pol_scan_inner_url(const struct pol_scan *s, const char *url, char *out,
 	if (outsz)
 		out[0] = '\0';
 	return 0;
+}
+
+int
+pol_scan_inner_url(const struct pol_scan *s, const char *url, char *out,
+		   size_t outsz)
+{
+	(void)url;
+	return pol_scan_inner(s, out, outsz, 0);
+}
+
+int
+pol_scan_inner_http(const struct pol_scan *s, char *out, size_t outsz)
+{
+	return pol_scan_inner(s, out, outsz, 1);
 }

@@ -57,4 +57,8 @@ int pol_scan_has_token(const struct pol_scan *s, const char *token);
 int pol_scan_inner_url(const struct pol_scan *s, const char *url, char *out,
 		       size_t outsz);
 
+/* The same for an inner http:// URL only (one a redirect would lead to
+ * in clear text). */
+int pol_scan_inner_http(const struct pol_scan *s, char *out, size_t outsz);
+
 #endif

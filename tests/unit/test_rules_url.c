@@ -114,6 +114,26 @@ test_scan_bounded(void **state)
 	buf_free(&b);
 }
 
+/* An http:// URL a link carries, behind an https one or alone. */
+static void
+test_inner_http(void **state)
+{
+	struct pol_scan s;
+	char out[512];
+
+	(void)state;
+	assert_int_equal(pol_scan_url("https://r.example/c?u=https%3A%2F%2Fa."
+				      "example%2F&v=http%3A%2F%2Fb.example%2Fx",
+				      &s), 0);
+	assert_int_equal(pol_scan_inner_http(&s, out, sizeof(out)), 1);
+	assert_string_equal(out, "http://b.example/x");
+	pol_scan_free(&s);
+	assert_int_equal(pol_scan_url("https://r.example/c?u=https%3A%2F%2Fa."
+				      "example%2Fhttp", &s), 0);
+	assert_int_equal(pol_scan_inner_http(&s, out, sizeof(out)), 0);
+	pol_scan_free(&s);
+}
+
 static void
 test_unwrap(void **state)
 {
@@ -210,6 +230,7 @@ main(void)
 	    cmocka_unit_test(test_scan_address),
 	    cmocka_unit_test(test_scan_bounded),
 	    cmocka_unit_test(test_unwrap),
+	    cmocka_unit_test(test_inner_http),
 	    cmocka_unit_test(test_unsubscribe_url_key),
 	};
 
