@@ -67,12 +67,18 @@ int pol_css_urls(const char *s, size_t len, pol_css_url_fn fn, void *ud);
 
 struct pol_css_sheet;
 
+/* The value of attribute name (NUL-terminated) of element el, or NULL:
+ * how css.c reads an element's attributes for [attr] selectors and
+ * attr() in content. */
+typedef const char *(*pol_css_attr_fn)(const void *el, const char *name);
+
 /*
  * Parse the text of all <style> elements of a document (len bytes at css,
  * copied) into *out (free with pol_css_sheet_free), giving every url() and
  * @import reference to fn.  Only rules whose selector is a list of simple
- * selectors (tag, .class, #id, combinations without spaces, optional
- * ::before/::after) and whose block sets one of the properties above or
+ * selectors (tag, .class, #id, up to two [attr], [attr=v], [attr~=v],
+ * [attr^=v], [attr$=v], [attr*=v], [attr|=v], combinations without
+ * spaces, optional ::before/::after) and whose block sets one of the properties above or
  * content are kept; rules inside @media and other at-rules are not (what
  * they apply to depends on the client).  Linear in len; at most
  * POL_CSS_MAX_RULES rules are kept.  Returns 0, -1 when out of memory, or
@@ -87,19 +93,23 @@ int pol_css_sheet_overflow(const struct pol_css_sheet *sheet);
 
 /*
  * Fold the rules of sheet that match an element (tag: lower-case tag
- * name; id and class: its attributes or NULL) into c.  At most 32 class
+ * name; id and class: its attributes or NULL; attr and el: how to read
+ * its other attributes, attr may be NULL) into c.  At most 32 class
  * names are looked at.  *budget is decremented per rule looked at; when
  * it reaches 0 nothing more matches (hostile sheets).
  */
 void pol_css_sheet_match(const struct pol_css_sheet *sheet, const char *tag,
-			 const char *id, const char *cls,
-			 struct pol_css_computed *c, long *budget);
+			 const char *id, const char *cls, pol_css_attr_fn attr,
+			 const void *el, struct pol_css_computed *c,
+			 long *budget);
 
-/* The text of a content value ("a" "b" attr(x) -> "ab"), CSS escapes
+/* The text of a content value ("a" "b" attr(x) -> "ab" and x's value of
+ * element el, read through attr; NULL attr reads none), CSS escapes
  * decoded, into out (outsz bytes, NUL-terminated, cut at a character
  * boundary).  Returns the length. */
 size_t pol_css_content_text(const char *v, size_t len, char *out,
-			    size_t outsz);
+			    size_t outsz, pol_css_attr_fn attr,
+			    const void *el);
 
 /* "0", "0px", "0.0em", "0%": a zero length in any unit. */
 int pol_css_is_zero(const char *v);

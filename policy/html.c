@@ -230,17 +230,25 @@ pol_text_piece(struct pol_walk *w, struct buf *b, const char *s, size_t n)
 		w->status = POL_ERR_NOMEM;
 }
 
-/* Generated content of a ::before/::after rule as a piece. */
+/* pol_attr as css.c reads it (el is a const GumboElement *). */
+static const char *
+pol_css_attr_of(const void *el, const char *name)
+{
+	return pol_attr(el, name);
+}
+
+/* Generated content of a ::before/::after rule of el as a piece. */
 static void
-pol_text_generated(struct pol_walk *w, struct buf *b, const char *v,
-		   size_t n)
+pol_text_generated(struct pol_walk *w, struct buf *b, const GumboElement *el,
+		   const char *v, size_t n)
 {
 	char text[1024];
 	size_t len;
 
 	if (v == NULL || b == NULL || w->generated >= POL_GENERATED_MAX)
 		return;
-	len = pol_css_content_text(v, n, text, sizeof(text));
+	len = pol_css_content_text(v, n, text, sizeof(text), pol_css_attr_of,
+				   el);
 	w->generated += len;
 	pol_text_piece(w, b, text, len);
 }
@@ -430,7 +438,7 @@ pol_vis_of(struct pol_walk *w, GumboNode *node, struct pol_vis parent,
 	if (w->sheet != NULL)
 		pol_css_sheet_match(w->sheet, gumbo_normalized_tagname(el->tag),
 				    pol_attr(el, "id"), pol_attr(el, "class"),
-				    c, &w->css_budget);
+				    pol_css_attr_of, el, c, &w->css_budget);
 	if (style != NULL)
 		pol_css_apply_decls(style, strlen(style), POL_CSS_RANK_INLINE,
 				    c);
@@ -503,7 +511,7 @@ pol_walk_close(struct pol_walk *w, const struct pol_frame *f)
 			   f->vis.notext		  ? NULL
 			   : POL_VIS_TEXT_HIDDEN(f->vis) ? &w->hidden
 							 : &w->extra,
-			   f->after, f->after_len);
+			   el, f->after, f->after_len);
 	if (f->rtl_override && w->status == POL_OK) {
 		if (w->text.len > f->text_start)
 			pol_text_reverse(w->text.data + f->text_start,
@@ -583,8 +591,8 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 	default:
 		break;
 	}
-	pol_text_generated(w, POL_VIS_TEXT_HIDDEN(vis) ? b : box, c->content[0],
-			   c->content_len[0]);
+	pol_text_generated(w, POL_VIS_TEXT_HIDDEN(vis) ? b : box, el,
+			   c->content[0], c->content_len[0]);
 	return 1;
 }
 

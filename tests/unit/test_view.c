@@ -362,6 +362,38 @@ find_image(const struct pol_message *m, const char *src)
 	return NULL;
 }
 
+/* Attribute selectors, and attr() in generated content. */
+static void
+test_sheet_attributes(void **state)
+{
+	struct pol_message *m = view_html(
+	    "<html><head><style>\n"
+	    "p[data-slot=\"promo\"]::before{content:\"G1\"}\n"
+	    "[data-k^=ab]::after{content:\"G2\"}\n"
+	    "span[data-t~='x']{display:none}\n"
+	    "i[lang|=de]{display:none}\n"
+	    ".n::after{content:\"<\" attr(data-promo) \">\"}\n"
+	    "b[data-z*=\"mid\"] { display:none }\n"
+	    "</style></head><body>"
+	    "<p data-slot=\"promo\">V1</p><p data-slot=\"promotion\">V2</p>"
+	    "<p data-k=\"abc\">V3</p><span data-t=\"w x y\">H1</span>"
+	    "<span data-t=\"wxy\">V4</span><i lang=\"de-AT\">H2</i>"
+	    "<i lang=\"den\">V5</i><p class=\"n\" data-promo=\"G3\">V6</p>"
+	    "<b data-z=\"amidst\">H3</b></body></html>");
+
+	(void)state;
+	assert_non_null(strstr(extra_of(m), "G1"));
+	assert_non_null(strstr(extra_of(m), "G2"));
+	assert_non_null(strstr(extra_of(m), "<G3>"));
+	/* [data-slot="promo"] is not [data-slot="promotion"] */
+	assert_null(strstr(strstr(extra_of(m), "G1") + 1, "G1"));
+	assert_string_equal(hidden_of(m), "H1 H2 H3");
+	assert_non_null(strstr(m->parts[0].text, "V4"));
+	assert_non_null(strstr(m->parts[0].text, "V5"));
+	assert_non_null(strstr(m->parts[0].text, "V2"));
+	pol_message_free(m);
+}
+
 /* An image sized by a <style> rule: the size a client gives it. */
 static void
 test_image_size_by_sheet(void **state)
@@ -664,6 +696,7 @@ main(void)
 	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_hidden_by_sheet),
 	    cmocka_unit_test(test_image_size_by_sheet),
+	    cmocka_unit_test(test_sheet_attributes),
 	    cmocka_unit_test(test_click_sends),
 	    cmocka_unit_test(test_head_script_style),
 	    cmocka_unit_test(test_hidden_references),
