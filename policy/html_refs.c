@@ -1,6 +1,7 @@
 /*
  * html_refs.c - every URL an HTML part makes a mail client follow or load,
- * appended to the message as links (followed: area, form action, meta
+ * appended to the message as links (followed: area, form action and the
+ * URL a GET form builds from its fields, a link's ping URLs, meta
  * refresh; <a> is added by html.c with its text) or images (loaded: img
  * src and srcset, background attributes, CSS url(), <link> stylesheets
  * and icons, input type=image, SVG <image>, VML, video poster, iframe,
