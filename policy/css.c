@@ -48,6 +48,8 @@ static const char *const pol_css_names[POL_CSS_NPROPS] = {
     [POL_CSS_TOP] = "top",
     [POL_CSS_TEXT_INDENT] = "text-indent",
     [POL_CSS_WIDTH] = "width",
+    [POL_CSS_MAX_WIDTH] = "max-width",
+    [POL_CSS_TRANSFORM] = "transform",
 };
 
 static int

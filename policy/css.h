@@ -28,6 +28,8 @@ enum pol_css_prop {
 	POL_CSS_TOP,
 	POL_CSS_TEXT_INDENT,
 	POL_CSS_WIDTH,
+	POL_CSS_MAX_WIDTH,
+	POL_CSS_TRANSFORM,
 	POL_CSS_NPROPS
 };
 
@@ -138,5 +140,13 @@ long pol_css_background(const char *v, int cut);
 /* 1 when text of colour fg cannot be told from background bg (each
  * channel within 16 of the other); 0 when either is not a colour. */
 int pol_css_color_close(long fg, long bg);
+
+/* 1 when a value leaves nothing to read: a font-size under 3px (2.25pt,
+ * 0.2em); an opacity under 0.1; a transform scaling to (almost) zero; an
+ * offset of -500px (-30em, -100%) or further. */
+int pol_css_font_tiny(const char *v);
+int pol_css_faint(const char *v);
+int pol_css_scaled_away(const char *v);
+int pol_css_offscreen(const char *v);
 
 #endif

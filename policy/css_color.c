@@ -1,11 +1,13 @@
 /*
- * css_color.c - colours and offsets as a reader's client draws them, for
- * the view's question "can the reader see this text?" (html.c): a CSS or
- * HTML colour value to 0xRRGGBB, a background value to its colour (or
- * "an image: unknown"), and whether two colours are too close to tell
- * apart.  Not a CSS engine: hex (3, 4, 6, 8 digits), rgb()/rgba() with
+ * css_color.c - the CSS values that decide the view's question "can the
+ * reader see this?" (html.c) beyond display and visibility: a CSS or HTML
+ * colour value to 0xRRGGBB, a background value to its colour (or "an
+ * image: unknown"), whether two colours are too close to tell apart, and
+ * whether a font size, an opacity, a transform or an offset leaves
+ * anything to read.  Not a CSS engine: hex (3, 4, 6, 8 digits), rgb()/rgba() with
  * numbers or percentages, and the common named colours; anything else
- * is "not known", which never hides text.
+ * is "not known", which never hides text.  An alpha of 0.1 or less is
+ * transparent: nobody reads text at 10 % opacity.
  *
  * Owns nothing; no allocation, no I/O, cannot fail.
  */
@@ -52,15 +54,15 @@ pol_color_hex(const char *h, size_t n)
 		if (pol_color_hexval(h[i]) < 0)
 			return POL_COLOR_NONE;
 	if (n == 3 || n == 4) {
-		if (n == 4 && pol_color_hexval(h[3]) == 0)
+		if (n == 4 && pol_color_hexval(h[3]) <= 1)
 			return POL_COLOR_CLEAR;
 		for (i = 0; i < 3; i++)
 			v = v << 8 | (pol_color_hexval(h[i]) * 17);
 		return v;
 	}
 	if (n == 6 || n == 8) {
-		if (n == 8 && pol_color_hexval(h[6]) == 0 &&
-		    pol_color_hexval(h[7]) == 0)
+		if (n == 8 && pol_color_hexval(h[6]) * 16 +
+					  pol_color_hexval(h[7]) <= 25)
 			return POL_COLOR_CLEAR;
 		for (i = 0; i < 6; i++)
 			v = v << 4 | pol_color_hexval(h[i]);
@@ -93,7 +95,7 @@ pol_color_rgb(const char *s)
 		ch[i] = d < 0 ? 0 : d > 255 ? 255 : (long)(d + 0.5);
 		s = end;
 	}
-	if (ch[3] == 0)
+	if (ch[3] <= 25) /* alpha 0.1 or less: nothing to read */
 		return POL_COLOR_CLEAR;
 	return ch[0] << 16 | ch[1] << 8 | ch[2];
 }
@@ -160,4 +162,76 @@ pol_css_color_close(long fg, long bg)
 			return 0;
 	}
 	return 1;
+}
+
+/* Is a font-size too small to read (under 3px, 2.25pt, 0.2em)? */
+int
+pol_css_font_tiny(const char *v)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v || d <= 0)
+		return 0;
+	if (strncmp(end, "px", 2) == 0 || *end == '\0')
+		return d < 3;
+	if (strncmp(end, "pt", 2) == 0)
+		return d < 2.25;
+	if (strncmp(end, "em", 2) == 0 || strncmp(end, "rem", 3) == 0)
+		return d < 0.2;
+	return 0;
+}
+
+/* An opacity under 0.1 (nobody reads text at 5 %). */
+int
+pol_css_faint(const char *v)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v)
+		return 0;
+	return *end == '%' ? d < 10 : d < 0.1;
+}
+
+/* A transform that scales the element to (almost) nothing: scale(0),
+ * scaleX(0.01), scale(1, 0). */
+int
+pol_css_scaled_away(const char *v)
+{
+	const char *p;
+
+	for (p = strstr(v, "scale"); p != NULL; p = strstr(p + 1, "scale")) {
+		const char *a = strchr(p, '(');
+
+		while (a != NULL && *a && *a != ')') {
+			char *end;
+			double d = strtod(a + 1, &end);
+
+			if (end != a + 1 && d < 0.05 && d > -0.05)
+				return 1;
+			a = end != a + 1 ? end : a + 1;
+			a += strspn(a, " ");
+			if (*a != ',' && *a != ' ')
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Does an offset put the element off the screen (-500px, -30em, -100%
+ * or further)? */
+int
+pol_css_offscreen(const char *v)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v || d >= 0)
+		return 0;
+	if (*end == '%')
+		return d <= -100;
+	if (strncmp(end, "em", 2) == 0 || strncmp(end, "rem", 3) == 0)
+		return d <= -30;
+	return d <= -500; /* px, pt, unitless */
 }

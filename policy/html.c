@@ -304,39 +304,18 @@ pol_font_size_absolute(const char *v)
 		 (n < 3 || v[n - 3] != 'r'));
 }
 
-/* Is a font-size too small to read (under 3px, 2.25pt, 0.2em)? */
+/* A box of at most 1px (the content clipped by overflow:hidden). */
 static int
-pol_font_size_tiny(const char *v)
+pol_css_tiny_box(const struct pol_css_computed *c, int prop)
 {
-	char *end;
-	double d = strtod(v, &end);
+	int n;
 
-	if (end == v || d <= 0)
+	if (c->rank[prop] == 0)
 		return 0;
-	if (strncmp(end, "px", 2) == 0 || *end == '\0')
-		return d < 3;
-	if (strncmp(end, "pt", 2) == 0)
-		return d < 2.25;
-	if (strncmp(end, "em", 2) == 0 || strncmp(end, "rem", 3) == 0)
-		return d < 0.2;
-	return 0;
-}
-
-/* Does an offset put the element off the screen (-500px, -30em, -100%
- * or further)? */
-static int
-pol_css_offscreen(const char *v)
-{
-	char *end;
-	double d = strtod(v, &end);
-
-	if (end == v || d >= 0)
-		return 0;
-	if (*end == '%')
-		return d <= -100;
-	if (strncmp(end, "em", 2) == 0 || strncmp(end, "rem", 3) == 0)
-		return d <= -30;
-	return d <= -500; /* px, pt, unitless */
+	if (pol_css_is_zero(c->value[prop]))
+		return 1;
+	n = pol_css_length(c->value[prop]);
+	return n >= 0 && n <= 1;
 }
 
 /* The colours of an element: its HTML attributes, then CSS. */
@@ -383,15 +362,20 @@ pol_vis_apply(struct pol_vis *v, const struct pol_css_computed *c)
 #define POL_SET(p) (c->rank[p] != 0)
 	if (POL_SET(POL_CSS_DISPLAY) && strncmp(val[POL_CSS_DISPLAY], "none", 4) == 0)
 		v->hard = 1;
-	if (POL_SET(POL_CSS_OPACITY) && pol_css_is_zero(val[POL_CSS_OPACITY]))
+	if (POL_SET(POL_CSS_OPACITY) && (pol_css_is_zero(val[POL_CSS_OPACITY]) ||
+					 pol_css_faint(val[POL_CSS_OPACITY])))
+		v->hard = 1;
+	if (POL_SET(POL_CSS_TRANSFORM) &&
+	    pol_css_scaled_away(val[POL_CSS_TRANSFORM]))
 		v->hard = 1;
 	if (POL_SET(POL_CSS_MSO_HIDE) && strcmp(val[POL_CSS_MSO_HIDE], "all") == 0)
 		v->hard = 1;
 	if (POL_SET(POL_CSS_OVERFLOW) &&
 	    strncmp(val[POL_CSS_OVERFLOW], "hidden", 6) == 0 &&
-	    ((POL_SET(POL_CSS_MAX_HEIGHT) &&
-	      pol_css_is_zero(val[POL_CSS_MAX_HEIGHT])) ||
-	     (POL_SET(POL_CSS_HEIGHT) && pol_css_is_zero(val[POL_CSS_HEIGHT]))))
+	    (pol_css_tiny_box(c, POL_CSS_MAX_HEIGHT) ||
+	     pol_css_tiny_box(c, POL_CSS_HEIGHT) ||
+	     pol_css_tiny_box(c, POL_CSS_MAX_WIDTH) ||
+	     pol_css_tiny_box(c, POL_CSS_WIDTH)))
 		v->hard = 1;
 	if (POL_SET(POL_CSS_POSITION) &&
 	    (strcmp(val[POL_CSS_POSITION], "absolute") == 0 ||
@@ -411,7 +395,7 @@ pol_vis_apply(struct pol_vis *v, const struct pol_css_computed *c)
 	}
 	if (POL_SET(POL_CSS_FONT_SIZE)) {
 		if (pol_css_is_zero(val[POL_CSS_FONT_SIZE]) ||
-		    pol_font_size_tiny(val[POL_CSS_FONT_SIZE]))
+		    pol_css_font_tiny(val[POL_CSS_FONT_SIZE]))
 			v->fsz = 1;
 		else if (pol_font_size_absolute(val[POL_CSS_FONT_SIZE]))
 			v->fsz = 0;
@@ -470,7 +454,7 @@ pol_rtl_override(const GumboElement *el, const struct pol_css_computed *c)
 /* ------------------------------------------------------------------ */
 
 /* An <a> closes: a link with its visible text (its hidden text when the
- * whole link is hidden). */
+ * whole link, or all the text inside it, is hidden). */
 static void
 pol_walk_anchor(struct pol_walk *w, const struct pol_frame *f)
 {
@@ -482,7 +466,8 @@ pol_walk_anchor(struct pol_walk *w, const struct pol_frame *f)
 		w->status = POL_ERR_NOMEM;
 		return;
 	}
-	if (*text == '\0' && POL_VIS_TEXT_HIDDEN(f->vis)) {
+	if (*text == '\0' && (POL_VIS_TEXT_HIDDEN(f->vis) ||
+			      w->hidden.len > f->hidden_start)) {
 		free(text);
 		if ((text = pol_text_since(&w->hidden, f->hidden_start)) ==
 		    NULL) {
@@ -579,6 +564,7 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 		pol_text_newline(w, b, 1);
 		break;
 	case GUMBO_TAG_IMG:
+	case GUMBO_TAG_AREA: /* shown in place of the image */
 		if ((alt = pol_attr(el, "alt")) != NULL)
 			pol_text_piece(w, box, alt, strlen(alt));
 		break;

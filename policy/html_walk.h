@@ -13,9 +13,9 @@
 #include "css.h"
 #include "message.h"
 
-/* Whether a reader sees an element.  hard: display:none, opacity:0,
- * clipped to zero height, mso-hide:all, positioned or indented far off
- * the screen, the hidden attribute, <template> (no descendant comes
+/* Whether a reader sees an element.  hard: display:none, opacity under
+ * 0.1, clipped by overflow:hidden to a box of at most 1px, scaled to
+ * nothing, mso-hide:all, positioned or indented far off the screen, the hidden attribute, <template> (no descendant comes
  * back); vis: visibility:hidden (a descendant may say visible); fsz:
  * font-size zero or too small to read (under 3px; text only; a
  * descendant with a readable absolute size comes back; images stay

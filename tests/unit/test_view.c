@@ -172,6 +172,15 @@ test_hidden_unreadable(void **state)
 	    "<html><head><style>a.f{color:#fff !important}</style></head><body "
 	    "bgcolor=\"white\"><a class=\"f\" href=\"https://x.example/\">G"
 	    "</a></body></html>",
+	    "<div style=\"position:absolute;width:1px;height:1px;overflow:"
+	    "hidden;clip:rect(0 0 0 0)\">G</div>",
+	    "<div style=\"opacity:0.03\">G</div>",
+	    "<div style=\"color:rgba(34,34,34,0.02)\">G</div>",
+	    "<div style=\"color:#22222205\">G</div>",
+	    "<div style=\"transform:scale(0)\">G</div>",
+	    "<div style=\"transform:translateX(2px) scale(1, 0.01)\">G</div>",
+	    "<table bgcolor=\"#fff\"><tr><td><a href=\"https://x.example/\">"
+	    "<font color=\"#FFFFFF\">G</font></a></td></tr></table>",
 	};
 	size_t i;
 
@@ -212,6 +221,9 @@ test_readable(void **state)
 	    "example/\">X</a></div>",
 	    "<div style=\"background:#fff\"><p style=\"color:#fff\"><span "
 	    "style=\"color:#333\">X</span></p></div>",
+	    "<div style=\"transform:scale(1.2)\">X</div>",
+	    "<div style=\"overflow:hidden;width:600px;height:20px\">X</div>",
+	    "<div style=\"opacity:0.6;color:rgba(0,0,0,0.8)\">X</div>",
 	};
 	size_t i;
 
@@ -391,6 +403,11 @@ test_sheet_attributes(void **state)
 	assert_non_null(strstr(m->parts[0].text, "V4"));
 	assert_non_null(strstr(m->parts[0].text, "V5"));
 	assert_non_null(strstr(m->parts[0].text, "V2"));
+	pol_message_free(m);
+	/* an image map's alt texts show like an image's */
+	m = view_html("<p>V1</p><map name=\"m\"><area href=\"https://x.example/\" "
+		      "alt=\"A1\"></map>");
+	assert_non_null(strstr(extra_of(m), "A1"));
 	pol_message_free(m);
 }
 
