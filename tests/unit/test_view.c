@@ -411,6 +411,28 @@ test_sheet_attributes(void **state)
 	pol_message_free(m);
 }
 
+/* The names a client shows for the sender: From's, and a Sender's that
+ * differs ("Sender on behalf of From"). */
+static void
+test_sender_names(void **state)
+{
+	struct pol_message *m = view_parse(
+	    "From: Shop <a@shop.example>\r\nSender: =?utf-8?q?20_%_Rabatt?= "
+	    "<b@shop.example>\r\nTo: k@example.org\r\nSubject: s\r\n\r\nx\r\n");
+
+	(void)state;
+	assert_string_equal(m->from_name, "Shop\n20 % Rabatt");
+	pol_message_free(m);
+	m = view_parse("From: Shop <a@shop.example>\r\nSender: Shop "
+		       "<b@shop.example>\r\nSubject: s\r\n\r\nx\r\n");
+	assert_string_equal(m->from_name, "Shop");
+	pol_message_free(m);
+	m = view_parse("From: a@shop.example\r\nSender: Versand "
+		       "<b@shop.example>\r\nSubject: s\r\n\r\nx\r\n");
+	assert_string_equal(m->from_name, "Versand");
+	pol_message_free(m);
+}
+
 /* An image sized by a <style> rule: the size a client gives it. */
 static void
 test_image_size_by_sheet(void **state)
@@ -714,6 +736,7 @@ main(void)
 	    cmocka_unit_test(test_hidden_by_sheet),
 	    cmocka_unit_test(test_image_size_by_sheet),
 	    cmocka_unit_test(test_sheet_attributes),
+	    cmocka_unit_test(test_sender_names),
 	    cmocka_unit_test(test_click_sends),
 	    cmocka_unit_test(test_head_script_style),
 	    cmocka_unit_test(test_hidden_references),
