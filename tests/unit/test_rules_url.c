@@ -87,6 +87,20 @@ test_scan_address(void **state)
 			     "kunde@example.org"));
 	assert_true(has_addr("https://shop.example/a?a=a3VuZGVA&b=ZXhhbXBsZS5vcmc",
 			     "kunde@example.org"));
+	/* spelled out against harvesters, and hashed (MD5, SHA-256 of the
+	 * lower-case address) */
+	assert_true(has_addr("https://shop.example/a?r=kunde(at)example(dot)org",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?r=kunde%20%5Bat%5D%20example.org",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?h=4086b463300502e60c5bf12baba4e8c9",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a/46340ec2949308dde5260091e5b818c9cd3d5621f99c8171be137c5c0282dd95",
+			     "Kunde@example.org"));
+	assert_false(has_addr("https://shop.example/a?h=4086b463300502e60c5bf12baba4e8c9",
+			      "kunde@example.net"));
+	assert_false(has_addr("https://shop.example/data/format/at/dot",
+			      "kunde@example.org"));
 	/* ...but not when the domain is only the URL's own host */
 	assert_false(has_addr("https://example.org/kunde", "kunde@example.org"));
 	/* not another person's address, not a uid */
