@@ -323,6 +323,109 @@ textnorm_walk(struct textnorm_out *o, const char *s, size_t len)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Words a sender spread out or spelled with digits.                   */
+/* ------------------------------------------------------------------ */
+
+/* Length of the letter at t[i] (len bytes in t), 0 when none. */
+static size_t
+textnorm_letter(const char *t, size_t i, size_t len)
+{
+	unsigned char c = (unsigned char)t[i];
+	size_t n;
+
+	if (c >= 'a' && c <= 'z')
+		return 1;
+	if (c < 0x80)
+		return 0;
+	n = utf8_seq_len((const unsigned char *)t + i, len - i);
+	return n && g_unichar_isalpha(g_utf8_get_char(t + i)) ? n : 0;
+}
+
+/* The letter a digit (or '(') stands for inside a word, 0 none. */
+static char
+textnorm_leet(char c)
+{
+	static const char from[] = "013457(", to[] = "oieastc";
+	const char *p = c ? strchr(from, c) : NULL;
+
+	return p ? to[p - from] : 0;
+}
+
+/* Letters spread by one separator, at least TEXTNORM_SPREAD of them:
+ * "r a b a t t", "r.a.b.a.t.t", "r-a-b-a-t-t". */
+#define TEXTNORM_SPREAD 4
+static void
+textnorm_mark_spread(char *t, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = textnorm_letter(t, i, len), pos, m, count = 1;
+		char sep;
+
+		if (n == 0 || (i > 0 && (textnorm_letter(t, i - 1, len) ||
+					 (t[i - 1] >= '0' && t[i - 1] <= '9')))) {
+			i++;
+			continue;
+		}
+		pos = i + n;
+		sep = pos < len ? t[pos] : '\0';
+		if (sep == '\0' || strchr(" .-_*|/", sep) == NULL) {
+			i = pos;
+			continue;
+		}
+		while (pos + 1 < len && t[pos] == sep &&
+		       (m = textnorm_letter(t, pos + 1, len)) != 0 &&
+		       (pos + 1 + m >= len || !textnorm_letter(t, pos + 1 + m, len))) {
+			count++;
+			pos += 1 + m;
+		}
+		if (count >= TEXTNORM_SPREAD)
+			for (m = i + n; m < pos; m++)
+				if (t[m] == sep)
+					t[m] = '\0';
+		i = pos > i + n ? pos : i + n;
+	}
+}
+
+/*
+ * Join what a sender spread out to hide a word from matchers: a digit or
+ * '(' between two letters becomes the letter it imitates ("r4b4tt",
+ * "guts(h3in"), and a run of at least TEXTNORM_SPREAD single letters with
+ * one separator between them becomes one word.  Works on the folded text
+ * t of len bytes in place, with its map (start and end, NULL for none).
+ * Returns the new length.  Only for word matching (textnorm_make_words):
+ * the advertising model reads the text as textnorm_make gives it.
+ */
+static size_t
+textnorm_unspread(char *t, uint32_t *start, uint32_t *end, size_t len)
+{
+	size_t i, w = 0;
+	char l;
+
+	for (i = 1; i + 1 < len; i++)
+		if ((l = textnorm_leet(t[i])) != 0 && t[i - 1] >= 'a' &&
+		    t[i - 1] <= 'z' &&
+		    ((t[i + 1] >= 'a' && t[i + 1] <= 'z') ||
+		     (textnorm_leet(t[i + 1]) && i + 2 < len && t[i + 2] >= 'a' &&
+		      t[i + 2] <= 'z')))
+			t[i] = l;
+	textnorm_mark_spread(t, len);
+	for (i = 0; i < len; i++) {
+		if (t[i] == '\0')
+			continue;
+		t[w] = t[i];
+		if (start != NULL) {
+			start[w] = start[i];
+			end[w] = end[i];
+		}
+		w++;
+	}
+	t[w] = '\0';
+	return w;
+}
+
 int
 textnorm_make(struct textnorm *tn, const char *s, size_t len)
 {
@@ -345,6 +448,17 @@ textnorm_make(struct textnorm *tn, const char *s, size_t len)
 	tn->len = o.len;
 	tn->start = o.start;
 	tn->end = o.end;
+	return 0;
+}
+
+int
+textnorm_make_words(struct textnorm *tn, const char *s, size_t len)
+{
+	if (textnorm_make(tn, s, len) < 0)
+		return -1;
+	tn->len = textnorm_unspread(tn->text, tn->start, tn->end, tn->len);
+	tn->start[tn->len] = (uint32_t)(s ? len : 0);
+	tn->end[tn->len] = (uint32_t)(s ? len : 0);
 	return 0;
 }
 

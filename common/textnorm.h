@@ -32,6 +32,16 @@ struct textnorm {
  * longer than 4 GiB (*tn is then empty and safe to free).
  */
 int textnorm_make(struct textnorm *tn, const char *s, size_t len);
+
+/*
+ * textnorm_make, then what a sender spread out to hide a word from word
+ * lists joined again: a digit or '(' between two letters becomes the
+ * letter it imitates ("R4b4tt", "Guts(h3in"), and four or more single
+ * letters with one separator (space . - _ * | /) between them one word
+ * ("R a b a t t", "R.a.b.a.t.t").  For matching words, not for the
+ * advertising model's features.  Same returns; the map still leads back.
+ */
+int textnorm_make_words(struct textnorm *tn, const char *s, size_t len);
 void textnorm_free(struct textnorm *tn);
 
 /* Original byte span [*ostart, *oend) of the normalised span [start, end)

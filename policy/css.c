@@ -2,8 +2,9 @@
  * css.c - the CSS a reader's view needs: which declarations hide an
  * element, what ::before/::after content a <style> sheet generates, and
  * every url() a client would load.  Not a CSS engine: selectors are
- * simple ones only (tag, .class, #id and their combinations without
- * combinators), anything else is ignored rather than guessed.
+ * simple ones only (tag, .class, #id, [attr], [attr=v] and the other
+ * attribute operators, and their combinations without combinators),
+ * anything else is ignored rather than guessed.
  *
  * Every scan is a single forward pass with bounded look-ahead (comments,
  * strings and blocks are skipped by counting, never by searching again
@@ -22,12 +23,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../common/hex.h"
-#include "../common/utf8.h"
 
 #define POL_CSS_URL_MAX 8192
 #define POL_CSS_BUCKETS 256
 #define POL_CSS_MAX_CLASSES 4
+#define POL_CSS_MAX_ATTRS 2
 
 static const char *const pol_css_names[POL_CSS_NPROPS] = {
     [POL_CSS_DISPLAY] = "display",
@@ -40,6 +40,16 @@ static const char *const pol_css_names[POL_CSS_NPROPS] = {
     [POL_CSS_MSO_HIDE] = "mso-hide",
     [POL_CSS_DIRECTION] = "direction",
     [POL_CSS_UNICODE_BIDI] = "unicode-bidi",
+    [POL_CSS_COLOR] = "color",
+    [POL_CSS_BACKGROUND_COLOR] = "background-color",
+    [POL_CSS_BACKGROUND] = "background",
+    [POL_CSS_POSITION] = "position",
+    [POL_CSS_LEFT] = "left",
+    [POL_CSS_TOP] = "top",
+    [POL_CSS_TEXT_INDENT] = "text-indent",
+    [POL_CSS_WIDTH] = "width",
+    [POL_CSS_MAX_WIDTH] = "max-width",
+    [POL_CSS_TRANSFORM] = "transform",
 };
 
 static int
@@ -328,72 +338,6 @@ pol_css_urls(const char *s, size_t len, pol_css_url_fn fn, void *ud)
 }
 
 /* ------------------------------------------------------------------ */
-/* Generated content.                                                  */
-/* ------------------------------------------------------------------ */
-
-/* Decode the string whose quote is at v[i] into out; returns the index
- * after it. */
-static size_t
-pol_css_string(const char *v, size_t len, size_t i, char *out, size_t outsz,
-	       size_t *o)
-{
-	char q = v[i++], tmp[4];
-
-	while (i < len && v[i] != q) {
-		size_t n = 1;
-		unsigned cp = 0;
-		int h, k = 0;
-
-		tmp[0] = v[i++];
-		if (tmp[0] == '\\' && i < len) {
-			while (k < 6 && i < len && (h = hex_value((unsigned char)v[i])) >= 0) {
-				cp = cp * 16 + (unsigned)h;
-				i++;
-				k++;
-			}
-			if (k > 0) {
-				n = utf8_encode(tmp, cp);
-				if (i < len && pol_css_space(v[i]))
-					i++;
-			} else if (v[i] == '\n') {
-				i++;
-				continue;
-			} else {
-				tmp[0] = v[i++];
-			}
-		}
-		if (*o + n < outsz) {
-			memcpy(out + *o, tmp, n);
-			*o += n;
-		}
-	}
-	return i < len ? i + 1 : len;
-}
-
-size_t
-pol_css_content_text(const char *v, size_t len, char *out, size_t outsz)
-{
-	size_t i = 0, o = 0;
-
-	if (outsz == 0)
-		return 0;
-	while (i < len) {
-		if (v[i] == '"' || v[i] == '\'')
-			i = pol_css_string(v, len, i, out, outsz, &o);
-		else
-			i++;
-	}
-	/* Cut at a character boundary. */
-	while (o > 0 && o + 1 >= outsz &&
-	       ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-		o--;
-	if (o > 0 && o + 1 >= outsz && (unsigned char)out[o - 1] >= 0xc0)
-		o--;
-	out[o] = '\0';
-	return o;
-}
-
-/* ------------------------------------------------------------------ */
 /* Sheets.                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -402,9 +346,17 @@ struct pol_css_piece {
 	size_t n;
 };
 
+/* [name], [name=value], [name~=value] (op '~', '^', '$', '*', '|'). */
+struct pol_css_attrsel {
+	struct pol_css_piece name, value;
+	char op; /* 0: present */
+};
+
 struct pol_css_rule {
 	struct pol_css_piece tag, id, cls[POL_CSS_MAX_CLASSES];
 	int ncls;
+	struct pol_css_attrsel attr[POL_CSS_MAX_ATTRS];
+	int nattr;
 	int pseudo;	/* -1 none, 0 ::before, 1 ::after */
 	unsigned long rank;	/* specificity and order */
 	char value[POL_CSS_NPROPS][POL_CSS_VALUE_MAX];
@@ -480,6 +432,54 @@ pol_css_ident_char(char c)
 	       (unsigned char)c >= 0x80;
 }
 
+/* An attribute selector after the '[' at s[i-1] into a: returns the
+ * index after its ']', or 0 when it is not one we match. */
+static size_t
+pol_css_attrsel(const char *s, size_t n, size_t i, struct pol_css_attrsel *a)
+{
+	size_t k;
+
+	while (i < n && pol_css_space(s[i]))
+		i++;
+	for (k = i; k < n && pol_css_ident_char(s[k]); k++)
+		;
+	if (k == i || k - i > 63)
+		return 0;
+	a->name.s = s + i;
+	a->name.n = k - i;
+	a->op = 0;
+	a->value.n = 0;
+	for (i = k; i < n && pol_css_space(s[i]); i++)
+		;
+	if (i < n && s[i] != ']') {
+		if (s[i] != '=' && (i + 1 >= n || s[i + 1] != '=' ||
+				    !strchr("~^$*|", s[i])))
+			return 0;
+		a->op = s[i];
+		i += s[i] == '=' ? 1 : 2;
+		while (i < n && pol_css_space(s[i]))
+			i++;
+		if (i < n && (s[i] == '"' || s[i] == '\'')) {
+			k = pol_css_skip(s, n, i);
+			if (k - i < 2 || s[k - 1] != s[i])
+				return 0;
+			a->value.s = s + i + 1;
+			a->value.n = k - i - 2;
+		} else {
+			for (k = i; k < n && pol_css_ident_char(s[k]); k++)
+				;
+			a->value.s = s + i;
+			a->value.n = k - i;
+		}
+		for (i = k; i < n && pol_css_space(s[i]); i++)
+			;
+		if (i < n && (s[i] == 'i' || s[i] == 's')) /* a case flag */
+			for (i++; i < n && pol_css_space(s[i]); i++)
+				;
+	}
+	return i < n && s[i] == ']' ? i + 1 : 0;
+}
+
 /* Parse one simple selector (trimmed, n bytes at s) into r.  Returns 0,
  * or -1 when it is not a selector we match. */
 static int
@@ -487,7 +487,7 @@ pol_css_selector(const char *s, size_t n, struct pol_css_rule *r)
 {
 	size_t i = 0, k;
 
-	r->ncls = 0;
+	r->ncls = r->nattr = 0;
 	r->pseudo = -1;
 	r->tag.n = r->id.n = 0;
 	if (i < n && s[i] == '*')
@@ -496,9 +496,17 @@ pol_css_selector(const char *s, size_t n, struct pol_css_rule *r)
 		;
 	r->tag.s = s + i;
 	r->tag.n = k - i;
-	for (i = k; i < n && (s[i] == '.' || s[i] == '#');) {
+	for (i = k; i < n && (s[i] == '.' || s[i] == '#' || s[i] == '[');) {
 		char kind = s[i++];
 		struct pol_css_piece *p;
+
+		if (kind == '[') {
+			if (r->nattr == POL_CSS_MAX_ATTRS ||
+			    (i = pol_css_attrsel(s, n, i, &r->attr[r->nattr++])) ==
+				0)
+				return -1;
+			continue;
+		}
 
 		for (k = i; k < n && pol_css_ident_char(s[k]); k++)
 			;
@@ -574,7 +582,7 @@ pol_css_add_rule(struct pol_css_sheet *sh, const char *sel, size_t n,
 		memset(r->set, 0, sizeof(r->set));
 	r->content = b->content;
 	r->content_set = r->pseudo >= 0 ? b->content_set : 0;
-	spec = (r->id.n ? 64u : 0u) + 8u * (unsigned)r->ncls +
+	spec = (r->id.n ? 64u : 0u) + 8u * (unsigned)(r->ncls + r->nattr) +
 	       (r->tag.n ? 1u : 0u);
 	r->rank = ((unsigned long)spec << 20) + order;
 	if (r->id.n)
@@ -769,7 +777,46 @@ struct pol_css_element {
 	size_t taglen, idlen;
 	struct pol_css_piece cls[32];
 	int ncls;
+	pol_css_attr_fn attr;
+	const void *el;
 };
+
+/* Does the element's attribute satisfy a? */
+static int
+pol_css_attr_matches(const struct pol_css_element *e,
+		     const struct pol_css_attrsel *a)
+{
+	char name[64];
+	const char *v, *p;
+	size_t vn, n = a->value.n;
+
+	memcpy(name, a->name.s, a->name.n);
+	name[a->name.n] = '\0';
+	if (e->attr == NULL || (v = e->attr(e->el, name)) == NULL)
+		return 0;
+	vn = strlen(v);
+	switch (a->op) {
+	case 0:
+		return 1;
+	case '=':
+		return vn == n && memcmp(v, a->value.s, n) == 0;
+	case '^':
+		return n > 0 && vn >= n && memcmp(v, a->value.s, n) == 0;
+	case '$':
+		return n > 0 && vn >= n && memcmp(v + vn - n, a->value.s, n) == 0;
+	case '|':
+		return vn >= n && memcmp(v, a->value.s, n) == 0 &&
+		       (vn == n || v[n] == '-');
+	default: /* '*' anywhere, '~' a whole word */
+		for (p = v; n > 0 && *p; p++)
+			if (strncmp(p, a->value.s, n) == 0 &&
+			    (a->op == '*' ||
+			     ((p == v || pol_css_space(p[-1])) &&
+			      (p[n] == '\0' || pol_css_space(p[n])))))
+				return 1;
+		return 0;
+	}
+}
 
 static int
 pol_css_has_class(const struct pol_css_element *e,
@@ -797,6 +844,9 @@ pol_css_rule_matches(const struct pol_css_rule *r,
 		return 0;
 	for (i = 0; i < r->ncls; i++)
 		if (!pol_css_has_class(e, &r->cls[i]))
+			return 0;
+	for (i = 0; i < r->nattr; i++)
+		if (!pol_css_attr_matches(e, &r->attr[i]))
 			return 0;
 	return 1;
 }
@@ -843,8 +893,8 @@ pol_css_chain(const struct pol_css_sheet *sh, int k,
 
 void
 pol_css_sheet_match(const struct pol_css_sheet *sheet, const char *tag,
-		    const char *id, const char *cls, struct pol_css_computed *c,
-		    long *budget)
+		    const char *id, const char *cls, pol_css_attr_fn attr,
+		    const void *el, struct pol_css_computed *c, long *budget)
 {
 	struct pol_css_element e;
 	unsigned seen[POL_CSS_BUCKETS / 32] = {0}, h;
@@ -857,6 +907,8 @@ pol_css_sheet_match(const struct pol_css_sheet *sheet, const char *tag,
 	e.taglen = strlen(e.tag);
 	e.id = id;
 	e.idlen = id ? strlen(id) : 0;
+	e.attr = attr;
+	e.el = el;
 	while (cls && *cls && e.ncls < 32) {
 		size_t n = 0;
 

@@ -20,6 +20,16 @@ enum pol_css_prop {
 	POL_CSS_MSO_HIDE,
 	POL_CSS_DIRECTION,
 	POL_CSS_UNICODE_BIDI,
+	POL_CSS_COLOR,
+	POL_CSS_BACKGROUND_COLOR,
+	POL_CSS_BACKGROUND,
+	POL_CSS_POSITION,
+	POL_CSS_LEFT,
+	POL_CSS_TOP,
+	POL_CSS_TEXT_INDENT,
+	POL_CSS_WIDTH,
+	POL_CSS_MAX_WIDTH,
+	POL_CSS_TRANSFORM,
 	POL_CSS_NPROPS
 };
 
@@ -59,12 +69,18 @@ int pol_css_urls(const char *s, size_t len, pol_css_url_fn fn, void *ud);
 
 struct pol_css_sheet;
 
+/* The value of attribute name (NUL-terminated) of element el, or NULL:
+ * how css.c reads an element's attributes for [attr] selectors and
+ * attr() in content. */
+typedef const char *(*pol_css_attr_fn)(const void *el, const char *name);
+
 /*
  * Parse the text of all <style> elements of a document (len bytes at css,
  * copied) into *out (free with pol_css_sheet_free), giving every url() and
  * @import reference to fn.  Only rules whose selector is a list of simple
- * selectors (tag, .class, #id, combinations without spaces, optional
- * ::before/::after) and whose block sets one of the properties above or
+ * selectors (tag, .class, #id, up to two [attr], [attr=v], [attr~=v],
+ * [attr^=v], [attr$=v], [attr*=v], [attr|=v], combinations without
+ * spaces, optional ::before/::after) and whose block sets one of the properties above or
  * content are kept; rules inside @media and other at-rules are not (what
  * they apply to depends on the client).  Linear in len; at most
  * POL_CSS_MAX_RULES rules are kept.  Returns 0, -1 when out of memory, or
@@ -79,19 +95,23 @@ int pol_css_sheet_overflow(const struct pol_css_sheet *sheet);
 
 /*
  * Fold the rules of sheet that match an element (tag: lower-case tag
- * name; id and class: its attributes or NULL) into c.  At most 32 class
+ * name; id and class: its attributes or NULL; attr and el: how to read
+ * its other attributes, attr may be NULL) into c.  At most 32 class
  * names are looked at.  *budget is decremented per rule looked at; when
  * it reaches 0 nothing more matches (hostile sheets).
  */
 void pol_css_sheet_match(const struct pol_css_sheet *sheet, const char *tag,
-			 const char *id, const char *cls,
-			 struct pol_css_computed *c, long *budget);
+			 const char *id, const char *cls, pol_css_attr_fn attr,
+			 const void *el, struct pol_css_computed *c,
+			 long *budget);
 
-/* The text of a content value ("a" "b" attr(x) -> "ab"), CSS escapes
+/* The text of a content value ("a" "b" attr(x) -> "ab" and x's value of
+ * element el, read through attr; NULL attr reads none), CSS escapes
  * decoded, into out (outsz bytes, NUL-terminated, cut at a character
  * boundary).  Returns the length. */
 size_t pol_css_content_text(const char *v, size_t len, char *out,
-			    size_t outsz);
+			    size_t outsz, pol_css_attr_fn attr,
+			    const void *el);
 
 /* "0", "0px", "0.0em", "0%": a zero length in any unit. */
 int pol_css_is_zero(const char *v);
@@ -103,5 +123,30 @@ int pol_css_length(const char *v);
 /* The value of the last declaration of prop in an inline style, into val
  * (lower-cased, trimmed, without !important).  Returns 1 when found. */
 int pol_css_get(const char *style, const char *prop, char *val, size_t valsz);
+
+/* Colours (css_color.c): 0xRRGGBB, or one of these. */
+#define POL_COLOR_NONE (-1L)  /* not set, or not a colour we know */
+#define POL_COLOR_IMAGE (-2L) /* a background image: colour unknown */
+#define POL_COLOR_CLEAR (-3L) /* transparent (alpha 0) */
+
+/* A colour value (CSS or HTML attribute) to 0xRRGGBB or POL_COLOR_*. */
+long pol_css_color(const char *v);
+
+/* The colour a background (or background-color) value paints, or
+ * POL_COLOR_IMAGE when it holds an image or gradient (or, with cut, was
+ * cut short and might have), POL_COLOR_NONE when it sets no colour. */
+long pol_css_background(const char *v, int cut);
+
+/* 1 when text of colour fg cannot be told from background bg (each
+ * channel within 16 of the other); 0 when either is not a colour. */
+int pol_css_color_close(long fg, long bg);
+
+/* 1 when a value leaves nothing to read: a font-size under 3px (2.25pt,
+ * 0.2em); an opacity under 0.1; a transform scaling to (almost) zero; an
+ * offset of -500px (-30em, -100%) or further. */
+int pol_css_font_tiny(const char *v);
+int pol_css_faint(const char *v);
+int pol_css_scaled_away(const char *v);
+int pol_css_offscreen(const char *v);
 
 #endif

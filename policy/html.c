@@ -230,17 +230,25 @@ pol_text_piece(struct pol_walk *w, struct buf *b, const char *s, size_t n)
 		w->status = POL_ERR_NOMEM;
 }
 
-/* Generated content of a ::before/::after rule as a piece. */
+/* pol_attr as css.c reads it (el is a const GumboElement *). */
+static const char *
+pol_css_attr_of(const void *el, const char *name)
+{
+	return pol_attr(el, name);
+}
+
+/* Generated content of a ::before/::after rule of el as a piece. */
 static void
-pol_text_generated(struct pol_walk *w, struct buf *b, const char *v,
-		   size_t n)
+pol_text_generated(struct pol_walk *w, struct buf *b, const GumboElement *el,
+		   const char *v, size_t n)
 {
 	char text[1024];
 	size_t len;
 
 	if (v == NULL || b == NULL || w->generated >= POL_GENERATED_MAX)
 		return;
-	len = pol_css_content_text(v, n, text, sizeof(text));
+	len = pol_css_content_text(v, n, text, sizeof(text), pol_css_attr_of,
+				   el);
 	w->generated += len;
 	pol_text_piece(w, b, text, len);
 }
@@ -296,6 +304,55 @@ pol_font_size_absolute(const char *v)
 		 (n < 3 || v[n - 3] != 'r'));
 }
 
+/* A box of at most 1px (the content clipped by overflow:hidden). */
+static int
+pol_css_tiny_box(const struct pol_css_computed *c, int prop)
+{
+	int n;
+
+	if (c->rank[prop] == 0)
+		return 0;
+	if (pol_css_is_zero(c->value[prop]))
+		return 1;
+	n = pol_css_length(c->value[prop]);
+	return n >= 0 && n <= 1;
+}
+
+/* The colours of an element: its HTML attributes, then CSS. */
+static void
+pol_vis_colors(struct pol_vis *v, const GumboElement *el,
+	       const struct pol_css_computed *c)
+{
+	const char(*val)[POL_CSS_VALUE_MAX] = c->value;
+	const char *a;
+	long k;
+
+	if (el->tag == GUMBO_TAG_A) /* a link has the client's own colour */
+		v->fg = POL_COLOR_NONE;
+	if ((a = pol_attr(el, "bgcolor")) != NULL &&
+	    (k = pol_css_color(a)) >= 0)
+		v->bg = k;
+	if (pol_attr(el, "background") != NULL)
+		v->bg = POL_COLOR_IMAGE;
+	if (el->tag == GUMBO_TAG_FONT && (a = pol_attr(el, "color")) != NULL &&
+	    (k = pol_css_color(a)) != POL_COLOR_NONE)
+		v->fg = k;
+	if (c->rank[POL_CSS_BACKGROUND] &&
+	    c->rank[POL_CSS_BACKGROUND] >= c->rank[POL_CSS_BACKGROUND_COLOR] &&
+	    (k = pol_css_background(val[POL_CSS_BACKGROUND],
+				    strlen(val[POL_CSS_BACKGROUND]) + 1 >=
+					POL_CSS_VALUE_MAX)) != POL_COLOR_NONE)
+		v->bg = k;
+	else if (c->rank[POL_CSS_BACKGROUND_COLOR] &&
+		 (k = pol_css_background(val[POL_CSS_BACKGROUND_COLOR], 0)) !=
+		     POL_COLOR_NONE)
+		v->bg = k;
+	if (c->rank[POL_CSS_COLOR] &&
+	    (k = pol_css_color(val[POL_CSS_COLOR])) != POL_COLOR_NONE)
+		v->fg = k;
+	v->lowc = v->fg == POL_COLOR_CLEAR || pol_css_color_close(v->fg, v->bg);
+}
+
 /* Fold the computed properties c of an element into v. */
 static void
 pol_vis_apply(struct pol_vis *v, const struct pol_css_computed *c)
@@ -305,15 +362,29 @@ pol_vis_apply(struct pol_vis *v, const struct pol_css_computed *c)
 #define POL_SET(p) (c->rank[p] != 0)
 	if (POL_SET(POL_CSS_DISPLAY) && strncmp(val[POL_CSS_DISPLAY], "none", 4) == 0)
 		v->hard = 1;
-	if (POL_SET(POL_CSS_OPACITY) && pol_css_is_zero(val[POL_CSS_OPACITY]))
+	if (POL_SET(POL_CSS_OPACITY) && (pol_css_is_zero(val[POL_CSS_OPACITY]) ||
+					 pol_css_faint(val[POL_CSS_OPACITY])))
+		v->hard = 1;
+	if (POL_SET(POL_CSS_TRANSFORM) &&
+	    pol_css_scaled_away(val[POL_CSS_TRANSFORM]))
 		v->hard = 1;
 	if (POL_SET(POL_CSS_MSO_HIDE) && strcmp(val[POL_CSS_MSO_HIDE], "all") == 0)
 		v->hard = 1;
 	if (POL_SET(POL_CSS_OVERFLOW) &&
 	    strncmp(val[POL_CSS_OVERFLOW], "hidden", 6) == 0 &&
-	    ((POL_SET(POL_CSS_MAX_HEIGHT) &&
-	      pol_css_is_zero(val[POL_CSS_MAX_HEIGHT])) ||
-	     (POL_SET(POL_CSS_HEIGHT) && pol_css_is_zero(val[POL_CSS_HEIGHT]))))
+	    (pol_css_tiny_box(c, POL_CSS_MAX_HEIGHT) ||
+	     pol_css_tiny_box(c, POL_CSS_HEIGHT) ||
+	     pol_css_tiny_box(c, POL_CSS_MAX_WIDTH) ||
+	     pol_css_tiny_box(c, POL_CSS_WIDTH)))
+		v->hard = 1;
+	if (POL_SET(POL_CSS_POSITION) &&
+	    (strcmp(val[POL_CSS_POSITION], "absolute") == 0 ||
+	     strcmp(val[POL_CSS_POSITION], "fixed") == 0) &&
+	    ((POL_SET(POL_CSS_LEFT) && pol_css_offscreen(val[POL_CSS_LEFT])) ||
+	     (POL_SET(POL_CSS_TOP) && pol_css_offscreen(val[POL_CSS_TOP]))))
+		v->hard = 1;
+	if (POL_SET(POL_CSS_TEXT_INDENT) &&
+	    pol_css_offscreen(val[POL_CSS_TEXT_INDENT]))
 		v->hard = 1;
 	if (POL_SET(POL_CSS_VISIBILITY)) {
 		if (strcmp(val[POL_CSS_VISIBILITY], "hidden") == 0 ||
@@ -323,7 +394,8 @@ pol_vis_apply(struct pol_vis *v, const struct pol_css_computed *c)
 			v->vis = 0;
 	}
 	if (POL_SET(POL_CSS_FONT_SIZE)) {
-		if (pol_css_is_zero(val[POL_CSS_FONT_SIZE]))
+		if (pol_css_is_zero(val[POL_CSS_FONT_SIZE]) ||
+		    pol_css_font_tiny(val[POL_CSS_FONT_SIZE]))
 			v->fsz = 1;
 		else if (pol_font_size_absolute(val[POL_CSS_FONT_SIZE]))
 			v->fsz = 0;
@@ -350,7 +422,7 @@ pol_vis_of(struct pol_walk *w, GumboNode *node, struct pol_vis parent,
 	if (w->sheet != NULL)
 		pol_css_sheet_match(w->sheet, gumbo_normalized_tagname(el->tag),
 				    pol_attr(el, "id"), pol_attr(el, "class"),
-				    c, &w->css_budget);
+				    pol_css_attr_of, el, c, &w->css_budget);
 	if (style != NULL)
 		pol_css_apply_decls(style, strlen(style), POL_CSS_RANK_INLINE,
 				    c);
@@ -360,6 +432,7 @@ pol_vis_of(struct pol_walk *w, GumboNode *node, struct pol_vis parent,
 	if (el->tag == GUMBO_TAG_HEAD)
 		v.notext = 1;
 	pol_vis_apply(&v, c);
+	pol_vis_colors(&v, el, c);
 	return v;
 }
 
@@ -381,7 +454,7 @@ pol_rtl_override(const GumboElement *el, const struct pol_css_computed *c)
 /* ------------------------------------------------------------------ */
 
 /* An <a> closes: a link with its visible text (its hidden text when the
- * whole link is hidden). */
+ * whole link, or all the text inside it, is hidden). */
 static void
 pol_walk_anchor(struct pol_walk *w, const struct pol_frame *f)
 {
@@ -393,7 +466,8 @@ pol_walk_anchor(struct pol_walk *w, const struct pol_frame *f)
 		w->status = POL_ERR_NOMEM;
 		return;
 	}
-	if (*text == '\0' && POL_VIS_TEXT_HIDDEN(f->vis)) {
+	if (*text == '\0' && (POL_VIS_TEXT_HIDDEN(f->vis) ||
+			      w->hidden.len > f->hidden_start)) {
 		free(text);
 		if ((text = pol_text_since(&w->hidden, f->hidden_start)) ==
 		    NULL) {
@@ -422,7 +496,7 @@ pol_walk_close(struct pol_walk *w, const struct pol_frame *f)
 			   f->vis.notext		  ? NULL
 			   : POL_VIS_TEXT_HIDDEN(f->vis) ? &w->hidden
 							 : &w->extra,
-			   f->after, f->after_len);
+			   el, f->after, f->after_len);
 	if (f->rtl_override && w->status == POL_OK) {
 		if (w->text.len > f->text_start)
 			pol_text_reverse(w->text.data + f->text_start,
@@ -437,6 +511,29 @@ pol_walk_close(struct pol_walk *w, const struct pol_frame *f)
 		pol_walk_anchor(w, f);
 	if (pol_walk_flags[el->tag] & W_BLOCK)
 		pol_text_newline(w, b, 0);
+}
+
+/* An <input>: a button shows its value as its label (text, in b), a
+ * field its value or placeholder (extra text, in box). */
+static void
+pol_walk_input(struct pol_walk *w, const GumboElement *el, struct buf *b,
+	       struct buf *box)
+{
+	const char *type = pol_attr(el, "type"), *v = pol_attr(el, "value");
+
+	if (type != NULL && strcasecmp(type, "hidden") == 0)
+		return;
+	if (type != NULL && (strcasecmp(type, "button") == 0 ||
+			     strcasecmp(type, "submit") == 0 ||
+			     strcasecmp(type, "reset") == 0)) {
+		if (v != NULL)
+			pol_text_piece(w, b, v, strlen(v));
+		return;
+	}
+	if (v == NULL || *v == '\0')
+		v = pol_attr(el, "placeholder");
+	if (v != NULL)
+		pol_text_piece(w, box, v, strlen(v));
 }
 
 /* An element opens in state vis.  Returns 1 when its children are to be
@@ -454,30 +551,34 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 
 	if (pol_walk_flags[el->tag] & W_SKIP) {
 		if (el->tag == GUMBO_TAG_IFRAME)
-			pol_refs_element(w, el, pol_attr(el, "style"), vis);
+			pol_refs_element(w, el, pol_attr(el, "style"), vis, c);
 		return 0;
 	}
 	if (pol_walk_flags[el->tag] & W_BLOCK)
 		pol_text_newline(w, b, 0);
 	if (title != NULL)
 		pol_text_piece(w, box, title, strlen(title));
-	pol_refs_element(w, el, pol_attr(el, "style"), vis);
+	pol_refs_element(w, el, pol_attr(el, "style"), vis, c);
 	switch (el->tag) {
 	case GUMBO_TAG_BR:
 		pol_text_newline(w, b, 1);
 		break;
 	case GUMBO_TAG_IMG:
+	case GUMBO_TAG_AREA: /* shown in place of the image */
 		if ((alt = pol_attr(el, "alt")) != NULL)
 			pol_text_piece(w, box, alt, strlen(alt));
 		break;
 	case GUMBO_TAG_PRE:
 		w->pre++;
 		break;
+	case GUMBO_TAG_INPUT:
+		pol_walk_input(w, el, b, box);
+		break;
 	default:
 		break;
 	}
-	pol_text_generated(w, POL_VIS_TEXT_HIDDEN(vis) ? b : box, c->content[0],
-			   c->content_len[0]);
+	pol_text_generated(w, POL_VIS_TEXT_HIDDEN(vis) ? b : box, el,
+			   c->content[0], c->content_len[0]);
 	return 1;
 }
 
@@ -593,7 +694,7 @@ pol_walk_child(struct pol_walk *w, GumboNode *c, struct pol_vis vis)
 static void
 pol_walk_tree(struct pol_walk *w, GumboNode *root)
 {
-	struct pol_vis none = {0, 0, 0, 0};
+	struct pol_vis none = POL_VIS_ROOT;
 
 	if (pol_walk_push(w, root, none) == NULL)
 		return;

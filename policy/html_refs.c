@@ -1,6 +1,7 @@
 /*
  * html_refs.c - every URL an HTML part makes a mail client follow or load,
- * appended to the message as links (followed: area, form action, meta
+ * appended to the message as links (followed: area, form action and the
+ * URL a GET form builds from its fields, a link's ping URLs, meta
  * refresh; <a> is added by html.c with its text) or images (loaded: img
  * src and srcset, background attributes, CSS url(), <link> stylesheets
  * and icons, input type=image, SVG <image>, VML, video poster, iframe,
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/buf.h"
 #include "html_walk.h"
 #include "links.h"
 
@@ -80,13 +82,18 @@ pol_refs_image(struct pol_walk *w, const char *src, size_t n,
 		w->visible_images++;
 }
 
-/* A size from the inline style, else the attribute: pixels, 0, or -1. */
+/* A size from the computed style (prop, when c is not NULL), else the
+ * inline style, else the attribute: pixels, 0, or -1. */
 static int
-pol_refs_dim(const GumboElement *el, const char *style, const char *name)
+pol_refs_dim(const GumboElement *el, const char *style,
+	     const struct pol_css_computed *c, int prop, const char *name)
 {
 	char v[64];
 	const char *a;
 
+	if (c != NULL && c->rank[prop] != 0 &&
+	    pol_css_length(c->value[prop]) >= 0)
+		return pol_css_length(c->value[prop]);
 	if (style != NULL && pol_css_get(style, name, v, sizeof(v)) &&
 	    pol_css_length(v) >= 0)
 		return pol_css_length(v);
@@ -226,8 +233,8 @@ pol_refs_unknown(struct pol_walk *w, const GumboElement *el, int hidden)
 		    strcmp(tag, "v:imagedata") == 0)
 			pol_refs_attr_image(w, el, "src", -1, -1, hidden);
 	} else if (strcmp(tag, "amp-img") == 0 || strcmp(tag, "amp-anim") == 0) {
-		int wd = pol_refs_dim(el, NULL, "width");
-		int ht = pol_refs_dim(el, NULL, "height");
+		int wd = pol_refs_dim(el, NULL, NULL, POL_CSS_WIDTH, "width");
+		int ht = pol_refs_dim(el, NULL, NULL, POL_CSS_HEIGHT, "height");
 
 		pol_refs_attr_image(w, el, "src", wd, ht, hidden);
 		pol_refs_srcset(w, pol_attr(el, "srcset"), wd, ht, hidden);
@@ -237,11 +244,11 @@ pol_refs_unknown(struct pol_walk *w, const GumboElement *el, int hidden)
 /* <img>: src (kept even when empty, as always), then srcset. */
 static void
 pol_refs_img(struct pol_walk *w, const GumboElement *el, const char *style,
-	     int hidden)
+	     const struct pol_css_computed *cs, int hidden)
 {
 	const char *src = pol_attr(el, "src"), *alt = pol_attr(el, "alt");
-	int wd = pol_refs_dim(el, style, "width");
-	int ht = pol_refs_dim(el, style, "height");
+	int wd = pol_refs_dim(el, style, cs, POL_CSS_WIDTH, "width");
+	int ht = pol_refs_dim(el, style, cs, POL_CSS_HEIGHT, "height");
 
 	pol_refs_image(w, src ? src : "", src ? strlen(src) : 0, alt, wd, ht,
 		       hidden);
@@ -261,23 +268,116 @@ pol_refs_link_element(struct pol_walk *w, const GumboElement *el,
 		pol_refs_attr_image(w, el, "href", -1, -1, hidden);
 }
 
+/* <a ping="URL URL">: each URL is requested when the link is clicked;
+ * the reader never sees it (a hidden link). */
+static void
+pol_refs_ping(struct pol_walk *w, const GumboElement *el)
+{
+	const char *s = pol_attr(el, "ping");
+	char *u;
+
+	while (s != NULL && *s && w->status == POL_OK) {
+		size_t n;
+
+		s += strspn(s, " \t\r\n\f");
+		if ((n = strcspn(s, " \t\r\n\f")) == 0)
+			break;
+		if ((u = strndup(s, n)) == NULL) {
+			w->status = POL_ERR_NOMEM;
+			return;
+		}
+		pol_refs_link(w, u, "", 1);
+		free(u);
+		s += n;
+	}
+}
+
+/* The named fields of a form with their values, "n=v&..." into q
+ * (percent-encoding left out: the scan reads them either way).  The
+ * descendants are visited depth-first, at most POL_FORM_NODES of them. */
+#define POL_FORM_NODES 512
+#define POL_FORM_DEPTH 16
+static int
+pol_refs_form_fields(const GumboElement *form, struct buf *q)
+{
+	const GumboVector *stack[POL_FORM_DEPTH];
+	unsigned next[POL_FORM_DEPTH], seen = 0;
+	int d = 0;
+
+	stack[0] = &form->children;
+	next[0] = 0;
+	while (d >= 0 && seen++ < POL_FORM_NODES) {
+		const GumboNode *n;
+		const char *name, *val;
+
+		if (next[d] >= stack[d]->length) {
+			d--;
+			continue;
+		}
+		n = stack[d]->data[next[d]++];
+		if (n->type != GUMBO_NODE_ELEMENT)
+			continue;
+		if (n->v.element.tag == GUMBO_TAG_INPUT &&
+		    (name = pol_attr(&n->v.element, "name")) != NULL &&
+		    (val = pol_attr(&n->v.element, "value")) != NULL &&
+		    (buf_puts(q, q->len ? "&" : "") < 0 ||
+		     buf_puts(q, name) < 0 || buf_putc(q, '=') < 0 ||
+		     buf_puts(q, val) < 0))
+			return -1;
+		if (d + 1 < POL_FORM_DEPTH && n->v.element.children.length) {
+			stack[++d] = &n->v.element.children;
+			next[d] = 0;
+		}
+	}
+	return 0;
+}
+
+/* <form action=...>: followed when sent.  A GET form (the default) sends
+ * its fields in the URL's query: that URL is a link too. */
+static void
+pol_refs_form(struct pol_walk *w, const GumboElement *el, int hidden)
+{
+	const char *action = pol_attr(el, "action"), *method;
+	struct buf u = BUF_INIT, q = BUF_INIT;
+
+	if (action == NULL)
+		return;
+	pol_refs_link(w, action, "", hidden);
+	method = pol_attr(el, "method");
+	if (w->status != POL_OK ||
+	    (method != NULL && strcasecmp(method, "get") != 0))
+		return;
+	if (pol_refs_form_fields(el, &q) < 0 ||
+	    (q.len > 0 &&
+	     (buf_append(&u, action, strcspn(action, "?#")) < 0 ||
+	      buf_putc(&u, '?') < 0 || buf_puts(&u, q.data) < 0)))
+		w->status = POL_ERR_NOMEM;
+	else if (q.len > 0)
+		pol_refs_link(w, u.data, "", 1);
+	buf_free(&u);
+	buf_free(&q);
+}
+
 static void
 pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
-	     int hidden)
+	     const struct pol_css_computed *cs, int hidden)
 {
 	const char *v;
 
 	switch (el->tag) {
 	case GUMBO_TAG_IMG:
-		pol_refs_img(w, el, style, hidden);
+		pol_refs_img(w, el, style, cs, hidden);
 		break;
 	case GUMBO_TAG_IMAGE: /* SVG: href or xlink:href */
-		pol_refs_attr_image(w, el, "href", pol_refs_dim(el, style, "width"),
-				    pol_refs_dim(el, style, "height"), hidden);
+		pol_refs_attr_image(
+		    w, el, "href",
+		    pol_refs_dim(el, style, cs, POL_CSS_WIDTH, "width"),
+		    pol_refs_dim(el, style, cs, POL_CSS_HEIGHT, "height"),
+		    hidden);
 		break;
 	case GUMBO_TAG_INPUT:
 		if ((v = pol_attr(el, "type")) && strcasecmp(v, "image") == 0)
-			pol_refs_img(w, el, style, hidden);
+			pol_refs_img(w, el, style, cs, hidden);
 		break;
 	case GUMBO_TAG_LINK:
 		pol_refs_link_element(w, el, hidden);
@@ -304,8 +404,10 @@ pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
 				      hidden);
 		break;
 	case GUMBO_TAG_FORM:
-		if (pol_attr(el, "action") != NULL)
-			pol_refs_link(w, pol_attr(el, "action"), "", hidden);
+		pol_refs_form(w, el, hidden);
+		break;
+	case GUMBO_TAG_A: /* the <a> itself comes from html.c, with text */
+		pol_refs_ping(w, el);
 		break;
 	case GUMBO_TAG_META:
 		pol_refs_refresh(w, el, hidden);
@@ -320,17 +422,18 @@ pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
 
 void
 pol_refs_element(struct pol_walk *w, const GumboElement *el,
-		 const char *style, struct pol_vis vis)
+		 const char *style, struct pol_vis vis,
+		 const struct pol_css_computed *cs)
 {
 	int hidden = POL_VIS_BOX_HIDDEN(vis);
 	struct pol_refs_css c;
 
-	pol_refs_tag(w, el, style, hidden);
+	pol_refs_tag(w, el, style, cs, hidden);
 	if (w->status != POL_OK)
 		return;
 	c.w = w;
-	c.width = pol_refs_dim(el, style, "width");
-	c.height = pol_refs_dim(el, style, "height");
+	c.width = pol_refs_dim(el, style, cs, POL_CSS_WIDTH, "width");
+	c.height = pol_refs_dim(el, style, cs, POL_CSS_HEIGHT, "height");
 	c.hidden = hidden;
 	pol_refs_attr_image(w, el, "background", c.width, c.height, hidden);
 	if (style != NULL && w->status == POL_OK)

@@ -13,18 +13,27 @@
 #include "css.h"
 #include "message.h"
 
-/* Whether a reader sees an element.  hard: display:none, opacity:0,
- * clipped to zero height, mso-hide:all, the hidden attribute, <template>
- * (no descendant comes back); vis: visibility:hidden (a descendant may
- * say visible); fsz: font-size zero (text only; a descendant with an
- * absolute size comes back; images stay visible); notext: inside <head>,
- * where text is neither shown nor hidden content. */
+/* Whether a reader sees an element.  hard: display:none, opacity under
+ * 0.1, clipped by overflow:hidden to a box of at most 1px, scaled to
+ * nothing, mso-hide:all, positioned or indented far off the screen, the hidden attribute, <template> (no descendant comes
+ * back); vis: visibility:hidden (a descendant may say visible); fsz:
+ * font-size zero or too small to read (under 3px; text only; a
+ * descendant with a readable absolute size comes back; images stay
+ * visible); lowc: the text's colour is transparent or cannot be told
+ * from the background painted behind it (text only; fg and bg, the
+ * inherited text and background colours as css.h's POL_COLOR_*, say
+ * which); notext: inside <head>, where text is neither shown nor hidden
+ * content. */
 struct pol_vis {
-	unsigned char hard, vis, fsz, notext;
+	unsigned char hard, vis, fsz, notext, lowc;
+	long fg, bg;
 };
 
+/* The state of the document's root: nothing hidden, no colour known. */
+#define POL_VIS_ROOT {0, 0, 0, 0, 0, POL_COLOR_NONE, POL_COLOR_NONE}
+
 /* Text of an element is hidden; the element's box (images, links) is. */
-#define POL_VIS_TEXT_HIDDEN(v) ((v).hard || (v).vis || (v).fsz)
+#define POL_VIS_TEXT_HIDDEN(v) ((v).hard || (v).vis || (v).fsz || (v).lowc)
 #define POL_VIS_BOX_HIDDEN(v) ((v).hard || (v).vis)
 
 struct pol_frame {
@@ -68,11 +77,13 @@ const char *pol_attr(const GumboElement *el, const char *name);
  * CSS url() in the style attribute, <link> stylesheets and icons, input
  * type=image, SVG <image>, VML, video poster, iframe/embed/object, media
  * sources) and links (area, form action, meta refresh).  style is the
- * element's style attribute or NULL; vis says whether it is hidden.  Each
+ * element's style attribute or NULL; vis says whether it is hidden; c is
+ * its computed style (<style> rules and inline), which sizes images.  Each
  * relative URL is resolved against w->base.  Sets w->status on failure.
  */
 void pol_refs_element(struct pol_walk *w, const GumboElement *el,
-		      const char *style, struct pol_vis vis);
+		      const char *style, struct pol_vis vis,
+		      const struct pol_css_computed *c);
 
 /* Append a link (url resolved against w->base) with text ("" when NULL). */
 void pol_refs_link(struct pol_walk *w, const char *url, const char *text,

@@ -426,6 +426,21 @@ pol_collect_envelope_headers(struct pol_message *m, GMimeMessage *msg)
 		free(m->from_name);
 		m->from_name = clean;
 	}
+	if ((name = pol_first_mailbox_name(g_mime_message_get_sender(msg))) &&
+	    *name && strcmp(name, m->from_name) != 0) {
+		size_t n = strlen(m->from_name) + strlen(name) + 2;
+		char *both = malloc(n), *clean;
+
+		if (both != NULL)
+			snprintf(both, n, "%s%s%s", m->from_name,
+				 *m->from_name ? "\n" : "", name);
+		clean = both ? pol_clean_str(both, 0) : NULL;
+		free(both);
+		if (clean == NULL)
+			return POL_ERR_NOMEM;
+		free(m->from_name);
+		m->from_name = clean;
+	}
 	from = pol_first_mailbox(g_mime_message_get_from(msg));
 	if (from != NULL && g_utf8_validate(from, -1, NULL) &&
 	    addr_normalise(from, norm, sizeof(norm)) >= 0 &&

@@ -102,7 +102,9 @@ struct pol_message {
 	char *subject;     /* "" when absent */
 	char *message_id;  /* without angle brackets, "" when absent */
 	char *from_addr;   /* normalised first From mailbox, "" when none */
-	char *from_name;   /* its display name, decoded, "" when none */
+	char *from_name;   /* its display name, decoded, "" when none; a
+			    * Sender display name that differs follows on a
+			    * line of its own (Outlook shows both) */
 	char **to_cc;      /* normalised mailboxes of To and Cc, in order */
 	size_t nto_cc;
 	struct pol_text_part *parts;

@@ -322,7 +322,7 @@ pol_patterns_match(const struct pol_patterns *set, const char *text,
 
 	if (set == NULL || set->n == 0)
 		return 0;
-	if (textnorm_make(&tn, text, len) < 0)
+	if (textnorm_make_words(&tn, text, len) < 0)
 		return -1;
 	r = pol_patterns_find(set, tn.text, tn.len, &h, 1);
 	if (r == 1 && whatsz) {

@@ -141,7 +141,7 @@ pol_doi_scan_text(struct pol_doi_scan *sc, const char *text, size_t len,
 
 	if (text == NULL || len == 0 || sc->words >= POL_DOI_MAX_WORDS)
 		return 0;
-	if (textnorm_make(&tn, text, len) < 0)
+	if (textnorm_make_words(&tn, text, len) < 0)
 		return -1;
 	n = pol_patterns_find(pol_doi_patterns(sc->x->ps), tn.text, tn.len,
 			      hits, POL_DOI_MAX_WORDS - sc->words);

@@ -5,7 +5,8 @@
  *
  * Every address a recipient can read counts: To, Cc, a Bcc header left in
  * the mail (Postfix's cleanup removes Bcc before a milter sees it; consentctl
- * check sees it), Reply-To, and addresses written as display names
+ * check sees it), Reply-To, the Resent-To, -Cc and -Bcc of a mail sent
+ * again (RFC 5322 3.6.6; clients show them), and addresses written as display names
  * ("anna@x.example" <b@y.example>).  The sender's own addresses (From,
  * Sender, the envelope sender; in Reply-To also any address of their
  * domains or their subdomains) do not count, and one person named twice is
@@ -32,8 +33,9 @@ struct pol_exposed {
 	size_t in_name[POL_EXPOSE_MAX];  /* 1: first seen in a display name */
 };
 
-static const char *const pol_visible_headers[] = {"To", "Cc", "Bcc",
-						  "Reply-To"};
+static const char *const pol_visible_headers[] = {
+    "To", "Cc", "Bcc", "Reply-To", "Resent-To", "Resent-Cc", "Resent-Bcc"};
+#define POL_NVISIBLE (sizeof(pol_visible_headers) / sizeof(pol_visible_headers[0]))
 
 /* Is addr the sender's own?  In Reply-To the sender's domains count. */
 static int
@@ -141,11 +143,11 @@ exposure_check(const struct pol_ctx *x, struct pol_verdict *v)
 	for (i = 0; i < m->nheaders; i++) {
 		InternetAddressList *list;
 
-		for (h = 0; h < 4; h++)
+		for (h = 0; h < POL_NVISIBLE; h++)
 			if (strcasecmp(m->headers[i].name,
 				       pol_visible_headers[h]) == 0)
 				break;
-		if (h == 4)
+		if (h == POL_NVISIBLE)
 			continue;
 		list = internet_address_list_parse(
 		    NULL, m->headers[i].raw ? m->headers[i].raw
@@ -154,7 +156,7 @@ exposure_check(const struct pol_ctx *x, struct pol_verdict *v)
 		if (list)
 			g_object_unref(list);
 	}
-	for (h = 0; h < 4 && e->n > 1 && rc == 0; h++) {
+	for (h = 0; h < POL_NVISIBLE && e->n > 1 && rc == 0; h++) {
 		size_t names = 0;
 
 		for (i = count = 0; i < e->n; i++)

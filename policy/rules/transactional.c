@@ -84,7 +84,7 @@ pol_ta_text(struct pol_ta_scan *sc, const char *text, size_t len,
 
 	if (text == NULL || len == 0 || sc->found >= POL_TA_MAX_FINDINGS)
 		return 0;
-	if (textnorm_make(&tn, text, len) < 0)
+	if (textnorm_make_words(&tn, text, len) < 0)
 		return -1;
 	n = pol_patterns_find(pol_ta_patterns(sc->x->ps), tn.text, tn.len, hits,
 			      POL_TA_MAX_FINDINGS - sc->found);

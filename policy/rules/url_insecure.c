@@ -1,13 +1,16 @@
 /*
  * url_insecure.c - rule url.insecure for DOI and marketing mail: an
  * http:// reference (link, image, or any other URL the reader's client
- * follows or loads) travels and tracks in clear text (Art. 32(1)(a) GDPR).
+ * follows or loads) travels and tracks in clear text (Art. 32(1)(a) GDPR),
+ * and so does an https link that carries an http:// URL in its path or a
+ * parameter, in any encoding urlscan.c reads (a redirect leads on to it).
  *
  * Reports every reference at fault, up to POL_RULE_MAX_HITS.  Owns nothing
  * beyond a call; returns -1 only when memory ran out.
  */
 #include <stdio.h>
 
+#include "urlscan.h"
 #include "util.h"
 
 static int
@@ -30,10 +33,25 @@ url_insecure_check(const struct pol_ctx *x, struct pol_verdict *v)
 	const struct pol_message *m = x->msg;
 	size_t i;
 
-	for (i = 0; i < m->nlinks; i++)
+	for (i = 0; i < m->nlinks; i++) {
+		char inner[2048];
+		struct pol_scan s;
+		int rc;
+
 		if (pol_insecure_hit(v, m, m->links[i].part, m->links[i].line,
 				     "link", m->links[i].url) < 0)
 			return -1;
+		if (pol_url_scheme_is(m->links[i].url, "http://"))
+			continue;
+		if (pol_scan_url(m->links[i].url, &s) < 0)
+			return -1;
+		rc = pol_scan_inner_http(&s, inner, sizeof(inner)) &&
+		     pol_insecure_hit(v, m, m->links[i].part, m->links[i].line,
+				      "redirect target", inner) < 0;
+		pol_scan_free(&s);
+		if (rc)
+			return -1;
+	}
 	for (i = 0; i < m->nimages; i++)
 		if (pol_insecure_hit(v, m, m->images[i].part, 0, "image",
 				     m->images[i].src) < 0)

@@ -10,6 +10,7 @@
  * done here, once, for every rule that looks inside URLs.
  */
 #include <ctype.h>
+#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -191,6 +192,78 @@ pol_decode_base64(const char *p, struct buf *b)
 	return pol_printable(b->data ? b->data : "", b->len) ? 0 : 1;
 }
 
+/* An address spelled out against harvesters: "(at)", "[at]", "{at}",
+ * " at " for @ and "(dot)", "[dot]", "{dot}", " dot " for '.', any case,
+ * spaces around the brackets dropped.  0 with the text in b, 1 when
+ * there is nothing spelled out, -1 out of memory. */
+static int
+pol_decode_spelled(const char *p, struct buf *b)
+{
+	static const char *const words[] = {"at", "dot"};
+	int changed = 0;
+
+	while (*p) {
+		const char *q = p + strspn(p, " ");
+		size_t w, n = 0;
+
+		for (w = 0; w < 2 && n == 0; w++) {
+			size_t k = strlen(words[w]);
+			char open = *q, close = open == '(' ? ')' : open == '[' ? ']'
+					  : open == '{' ? '}' : ' ';
+
+			if (close != ' ' && strncasecmp(q + 1, words[w], k) == 0 &&
+			    q[1 + k] == close)
+				n = (size_t)(q - p) + k + 2;
+			else if (q > p && strncasecmp(q, words[w], k) == 0 &&
+				 q[k] == ' ')
+				n = (size_t)(q - p) + k + 1;
+			if (n) {
+				n += strspn(p + n, " ");
+				if (buf_putc(b, w == 0 ? '@' : '.') < 0)
+					return -1;
+			}
+		}
+		if (n) {
+			changed = 1;
+			p += n;
+		} else if (buf_putc(b, *p++) < 0) {
+			return -1;
+		}
+	}
+	return changed ? 0 : 1;
+}
+
+/* base32 (RFC 4648, either case, padding optional): as base64. */
+static int
+pol_decode_base32(const char *p, struct buf *b)
+{
+	size_t n = strlen(p), i;
+	unsigned long acc = 0;
+	unsigned bits = 0;
+
+	while (n > 0 && p[n - 1] == '=')
+		n--;
+	if (n < 8)
+		return 1;
+	for (i = 0; i < n; i++) {
+		int c = toupper((unsigned char)p[i]), v;
+
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= '2' && c <= '7')
+			v = c - '2' + 26;
+		else
+			return 1;
+		acc = (acc << 5 | (unsigned long)v) & 0xffffUL;
+		if ((bits += 5) >= 8) {
+			bits -= 8;
+			if (buf_putc(b, (char)(acc >> bits)) < 0)
+				return -1;
+		}
+	}
+	return pol_printable(b->data ? b->data : "", b->len) ? 0 : 1;
+}
+
 static int
 pol_decode_hex(const char *p, struct buf *b)
 {
@@ -232,9 +305,10 @@ static int
 pol_scan_expand(struct pol_scan *s, size_t i)
 {
 	int (*const text[])(const char *, struct buf *) = {
-	    pol_decode_percent, pol_decode_entities, pol_decode_json};
-	int (*const bin[])(const char *, struct buf *) = {pol_decode_base64,
-							  pol_decode_hex};
+	    pol_decode_percent, pol_decode_entities, pol_decode_json,
+	    pol_decode_spelled};
+	int (*const bin[])(const char *, struct buf *) = {
+	    pol_decode_base64, pol_decode_hex, pol_decode_base32};
 	struct buf b = BUF_INIT;
 	unsigned d = s->depth[i] + 1u;
 	size_t k;
@@ -242,17 +316,20 @@ pol_scan_expand(struct pol_scan *s, size_t i)
 	const char *p = s->v[i];
 
 	/* A text decoder changes nothing without its escape character. */
-	static const char trigger[] = "%&\\";
+	static const char trigger[] = "%&\\ ";
 
-	for (k = 0; k < 3 && rc == 0; k++) {
-		if (strchr(p, trigger[k]) == NULL)
+	for (k = 0; k < 4 && rc == 0; k++) {
+		if (k < 3 ? strchr(p, trigger[k]) == NULL
+			  : strcasestr(p, "at") == NULL)
 			continue;
 		buf_reset(&b);
 		if ((rc = text[k](p, &b)) == 0 && b.len && strcmp(b.data, p) &&
 		    pol_printable(b.data, b.len))
 			rc = pol_scan_add(s, b.data, b.len, d, s->whole[i]);
+		else if (rc == 1) /* nothing to decode */
+			rc = 0;
 	}
-	for (k = 0; k < 2 && rc == 0; k++) {
+	for (k = 0; k < sizeof(bin) / sizeof(bin[0]) && rc == 0; k++) {
 		buf_reset(&b);
 		if ((rc = bin[k](p, &b)) == 0)
 			rc = pol_scan_add(s, b.data, b.len, d, 0);
@@ -323,21 +400,22 @@ pol_local_before(const char *p, const char *at, const char *local, size_t ln)
 	return at - b == (long)ln || b[ln] == '+';
 }
 
-/* 1 when piece equals local or local+tag (any case). */
+/* 1 when piece equals local, local@ or local+tag (any case). */
 static int
 pol_is_local(const char *piece, const char *local, size_t ln)
 {
 	return strncasecmp(piece, local, ln) == 0 &&
-	       (piece[ln] == '\0' ||
+	       (piece[ln] == '\0' || (piece[ln] == '@' && piece[ln + 1] == '\0') ||
 		(piece[ln] == '+' && piece[ln + 1] != '\0' &&
 		 strspn(piece + ln + 1, "abcdefghijklmnopqrstuvwxyz"
 					"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
 		     strlen(piece + ln + 1)));
 }
 
-int
-pol_scan_has_address(const struct pol_scan *s, const char *addr,
-		     const char *url_host)
+/* pol_scan_has_address for one written form of the address. */
+static int
+pol_scan_has_form(const struct pol_scan *s, const char *addr,
+		  const char *url_host)
 {
 	const char *at = strrchr(addr, '@'), *dom, *h;
 	size_t ln, i;
@@ -367,6 +445,73 @@ pol_scan_has_address(const struct pol_scan *s, const char *addr,
 	return local && domain;
 }
 
+/* ROT13 of n bytes at in, into out. */
+static void
+pol_rot13(const char *in, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (isalpha(c) && c < 0x80)
+			c = (unsigned char)((tolower(c) - 'a' + 13) % 26 +
+					    (isupper(c) ? 'A' : 'a'));
+		out[i] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+/* 1 when the MD5, SHA-1 or SHA-256 (hex) of the lower-case address is in
+ * the scan: a hash is the address to anyone holding a list of addresses. */
+static int
+pol_scan_has_hash(const struct pol_scan *s, const char *addr, size_t n)
+{
+	static const GChecksumType types[] = {G_CHECKSUM_MD5, G_CHECKSUM_SHA1,
+					      G_CHECKSUM_SHA256};
+	char low[POL_SCAN_ADDR_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)addr[i]);
+	low[n] = '\0';
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		gchar *hex = g_compute_checksum_for_string(types[i], low, -1);
+		int hit = hex != NULL && pol_scan_has_token(s, hex);
+
+		g_free(hex);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+int
+pol_scan_has_address(const struct pol_scan *s, const char *addr,
+		     const char *url_host)
+{
+	char form[3][POL_SCAN_ADDR_MAX + 1];
+	size_t n = strlen(addr), i;
+
+	if (pol_scan_has_form(s, addr, url_host))
+		return 1;
+	if (n > POL_SCAN_ADDR_MAX)
+		return 0;
+	if (pol_scan_has_hash(s, addr, n))
+		return 1;
+	/* The address as a template hides it in plain sight: ROT13,
+	 * written backwards, or both. */
+	pol_rot13(addr, n, form[0]);
+	for (i = 0; i < n; i++)
+		form[1][i] = addr[n - 1 - i];
+	form[1][n] = '\0';
+	pol_rot13(form[1], n, form[2]);
+	for (i = 0; i < 3; i++)
+		if (pol_scan_has_form(s, form[i], url_host))
+			return 1;
+	return 0;
+}
+
 int
 pol_scan_has_token(const struct pol_scan *s, const char *token)
 {
@@ -392,20 +537,20 @@ pol_prefix_of_whole(const struct pol_scan *s, const char *c, size_t n)
 	return 0;
 }
 
-int
-pol_scan_inner_url(const struct pol_scan *s, const char *url, char *out,
-		   size_t outsz)
+/* The first inner URL (only http:// ones with http_only) into out. */
+static int
+pol_scan_inner(const struct pol_scan *s, char *out, size_t outsz,
+	       int http_only)
 {
 	char host[URL_HOST_MAX];
 	size_t i, n;
 	const char *c;
 
-	(void)url;
 	for (i = 0; i < s->n; i++) {
 		for (c = strcasestr(s->v[i], "http"); c;
 		     c = strcasestr(c + 1, "http")) {
 			if (strncasecmp(c, "http://", 7) &&
-			    strncasecmp(c, "https://", 8))
+			    (http_only || strncasecmp(c, "https://", 8)))
 				continue;
 			n = strcspn(c, " \t\r\n\"'<>");
 			if (c == s->v[i] && pol_prefix_of_whole(s, c, n))
@@ -421,4 +566,18 @@ pol_scan_inner_url(const struct pol_scan *s, const char *url, char *out,
 	if (outsz)
 		out[0] = '\0';
 	return 0;
+}
+
+int
+pol_scan_inner_url(const struct pol_scan *s, const char *url, char *out,
+		   size_t outsz)
+{
+	(void)url;
+	return pol_scan_inner(s, out, outsz, 0);
+}
+
+int
+pol_scan_inner_http(const struct pol_scan *s, char *out, size_t outsz)
+{
+	return pol_scan_inner(s, out, outsz, 1);
 }

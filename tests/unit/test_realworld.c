@@ -21,11 +21,15 @@
  * compliant mail and a violation.  The disguise set must have at least the
  * percentage of fixtures fully as declared that tests/data/disguise/THRESHOLD
  * names (raised as the rules learn to see through the disguises).
+ * tests/data/disguise2/ is a second disguise set, written apart from the
+ * first and from the detectors, with its own disguise.conf and THRESHOLD,
+ * judged the same way.
  */
 #include "fixture.h"
 
 #define RW_DIR "tests/data/realworld"
 #define DG_DIR "tests/data/disguise"
+#define DG2_DIR "tests/data/disguise2"
 #define RW_MIN_TOOLS 8
 #define DG_MIN_CASES 30
 
@@ -173,14 +177,17 @@ test_realworld(void **state)
 		fail_msg("realworld: every fixture must be judged as declared");
 }
 
-/* The percentage in DG_DIR/THRESHOLD (its first number). */
+/* The percentage in dir/THRESHOLD (its first number). */
 static unsigned
-dg_threshold(void)
+dg_threshold(const char *dir)
 {
 	size_t len;
-	char *s = test_read_file(DG_DIR "/THRESHOLD", &len), *p = s, *end;
+	char path[512], *s, *p, *end;
 	unsigned long v;
 
+	snprintf(path, sizeof(path), "%s/THRESHOLD", dir);
+	s = test_read_file(path, &len);
+	p = s;
 	while (*p && !isdigit((unsigned char)*p)) {
 		if (*p == '#') /* skip a comment line */
 			while (*p && *p != '\n')
@@ -190,34 +197,52 @@ dg_threshold(void)
 	}
 	v = strtoul(p, &end, 10);
 	if (end == p || v > 100)
-		fail_msg("%s/THRESHOLD: no percentage 0-100", DG_DIR);
+		fail_msg("%s: no percentage 0-100", path);
 	free(s);
 	return (unsigned)v;
+}
+
+/* One disguise set: every .eml of dir judged with dir/disguise.conf against
+ * dir/THRESHOLD; set names it in the output. */
+static void
+dg_run(const char *dir, const char *set)
+{
+	struct rw_stats st;
+	char conf[512];
+	struct cfg *c;
+	unsigned clean = 0, viol = 0, total, ok, want = dg_threshold(dir);
+
+	snprintf(conf, sizeof(conf), "%s/disguise.conf", dir);
+	c = rw_load(conf);
+	memset(&st, 0, sizeof(st));
+	total = rw_run_dir(dir, c, &st, &clean, &viol);
+	cfg_unref(c);
+	rw_print(set, &st);
+	ok = st.clean_pass + st.viol_right;
+	printf("%s: %u/%u as declared (%u%%), threshold %u%% (%s/"
+	       "THRESHOLD)\n", set, ok, total, total ? ok * 100 / total : 0,
+	       want, dir);
+	fflush(stdout);
+	if (total < DG_MIN_CASES)
+		fail_msg("%s holds %u fixtures; at least %d are required",
+			 dir, total, DG_MIN_CASES);
+	if (st.bad || ok * 100 < want * total)
+		fail_msg("%s: %u of %u as declared, below the threshold "
+			 "of %u%%", set, ok, total, want);
 }
 
 static void
 test_disguise(void **state)
 {
-	struct rw_stats st;
-	struct cfg *c = rw_load(DG_DIR "/disguise.conf");
-	unsigned clean = 0, viol = 0, total, ok, want = dg_threshold();
-
 	(void)state;
-	memset(&st, 0, sizeof(st));
-	total = rw_run_dir(DG_DIR, c, &st, &clean, &viol);
-	cfg_unref(c);
-	rw_print("disguise", &st);
-	ok = st.clean_pass + st.viol_right;
-	printf("disguise: %u/%u as declared (%u%%), threshold %u%% (%s/"
-	       "THRESHOLD)\n", ok, total, total ? ok * 100 / total : 0, want,
-	       DG_DIR);
-	fflush(stdout);
-	if (total < DG_MIN_CASES)
-		fail_msg("%s holds %u fixtures; at least %d are required",
-			 DG_DIR, total, DG_MIN_CASES);
-	if (st.bad || ok * 100 < want * total)
-		fail_msg("disguise: %u of %u as declared, below the threshold "
-			 "of %u%%", ok, total, want);
+	dg_run(DG_DIR, "disguise");
+}
+
+static void
+test_disguise2(void **state)
+{
+	(void)state;
+	dg_run(DG2_DIR, "disguise2");
 }
 
 int
@@ -226,6 +251,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_realworld),
 		cmocka_unit_test(test_disguise),
+		cmocka_unit_test(test_disguise2),
 	};
 	int rc;
 

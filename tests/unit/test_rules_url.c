@@ -78,6 +78,29 @@ test_scan_address(void **state)
 	/* split over two parameters */
 	assert_true(has_addr("https://shop.example/a?l=kunde&d=example.org",
 			     "kunde@example.org"));
+	/* base32, ROT13, backwards, and base64url split after the @ */
+	assert_true(has_addr("https://shop.example/a?r=NN2W4ZDFIBSXQYLNOBWGKLTPOJTQ",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?r=xhaqr@rknzcyr.bet",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?r=gro.elpmaxe@ednuk",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?a=a3VuZGVA&b=ZXhhbXBsZS5vcmc",
+			     "kunde@example.org"));
+	/* spelled out against harvesters, and hashed (MD5, SHA-256 of the
+	 * lower-case address) */
+	assert_true(has_addr("https://shop.example/a?r=kunde(at)example(dot)org",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?r=kunde%20%5Bat%5D%20example.org",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a?h=4086b463300502e60c5bf12baba4e8c9",
+			     "kunde@example.org"));
+	assert_true(has_addr("https://shop.example/a/46340ec2949308dde5260091e5b818c9cd3d5621f99c8171be137c5c0282dd95",
+			     "Kunde@example.org"));
+	assert_false(has_addr("https://shop.example/a?h=4086b463300502e60c5bf12baba4e8c9",
+			      "kunde@example.net"));
+	assert_false(has_addr("https://shop.example/data/format/at/dot",
+			      "kunde@example.org"));
 	/* ...but not when the domain is only the URL's own host */
 	assert_false(has_addr("https://example.org/kunde", "kunde@example.org"));
 	/* not another person's address, not a uid */
@@ -103,6 +126,26 @@ test_scan_bounded(void **state)
 	assert_true(s.truncated);
 	pol_scan_free(&s);
 	buf_free(&b);
+}
+
+/* An http:// URL a link carries, behind an https one or alone. */
+static void
+test_inner_http(void **state)
+{
+	struct pol_scan s;
+	char out[512];
+
+	(void)state;
+	assert_int_equal(pol_scan_url("https://r.example/c?u=https%3A%2F%2Fa."
+				      "example%2F&v=http%3A%2F%2Fb.example%2Fx",
+				      &s), 0);
+	assert_int_equal(pol_scan_inner_http(&s, out, sizeof(out)), 1);
+	assert_string_equal(out, "http://b.example/x");
+	pol_scan_free(&s);
+	assert_int_equal(pol_scan_url("https://r.example/c?u=https%3A%2F%2Fa."
+				      "example%2Fhttp", &s), 0);
+	assert_int_equal(pol_scan_inner_http(&s, out, sizeof(out)), 0);
+	pol_scan_free(&s);
 }
 
 static void
@@ -201,6 +244,7 @@ main(void)
 	    cmocka_unit_test(test_scan_address),
 	    cmocka_unit_test(test_scan_bounded),
 	    cmocka_unit_test(test_unwrap),
+	    cmocka_unit_test(test_inner_http),
 	    cmocka_unit_test(test_unsubscribe_url_key),
 	};
 

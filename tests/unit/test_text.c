@@ -89,6 +89,51 @@ test_norm_lookalikes(void **state)
 	assert_int_equal(textnorm_skeleton(0x4e00), 0x4e00);
 }
 
+/* The word-matching form of s must be want. */
+static void
+words_are(const char *s, const char *want)
+{
+	struct textnorm tn;
+
+	assert_int_equal(textnorm_make_words(&tn, s, strlen(s)), 0);
+	if (strcmp(tn.text, want) != 0)
+		fail_msg("words of [%s]\n  want [%s]\n  got  [%s]", s, want,
+			 tn.text);
+	assert_int_equal(tn.start[tn.len], strlen(s));
+	textnorm_free(&tn);
+}
+
+/* Words spread out or spelled with digits read as the word; what is not
+ * spread (abbreviations, codes, three letters) stays as written; the
+ * plain normal form is untouched. */
+static void
+test_norm_unspread(void **state)
+{
+	const char *s = "Jetzt R a b a t t!";
+	struct textnorm tn;
+	size_t os, oe;
+
+	(void)state;
+	words_are("R a b a t t", "rabatt");
+	words_are("20 % R.a.b.a.t.t mit G-u-t-s-c-h-e-i-n", "20 % rabatt mit gutschein");
+	words_are("B E S T \xc3\x84 T I G U N G", "best\xc3\xa4tigung");
+	words_are("R4b4tt und Guts(h3in", "rabatt und gutschein");
+	words_are("z.B. u.a. d.h. e.V. U.S.A.", "z.b. u.a. d.h. e.v. u.s.a.");
+	words_are("a b c", "a b c");
+	words_are("Code A1B2C3, HALLO20, B2B, Win10, 4 Wochen",
+		  "code aib2c3, hallo20, b2b, win10, 4 wochen");
+	words_are("kunde@example.org und Seite 1-2-3-4",
+		  "kunde@example.org und seite 1-2-3-4");
+	norm_is("R a b a t t R4b4tt", "r a b a t t r4b4tt");
+	/* the map still leads back to the word as written */
+	assert_int_equal(textnorm_make_words(&tn, s, strlen(s)), 0);
+	assert_string_equal(tn.text, "jetzt rabatt!");
+	textnorm_span(&tn, 6, 12, &os, &oe);
+	assert_int_equal(os, 6);
+	assert_int_equal(oe, strlen(s) - 1);
+	textnorm_free(&tn);
+}
+
 static void
 test_norm_offsets(void **state)
 {
@@ -400,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_norm_case_and_nfkc),
 		cmocka_unit_test(test_norm_lookalikes),
 		cmocka_unit_test(test_norm_offsets),
+		cmocka_unit_test(test_norm_unspread),
 		cmocka_unit_test(test_text_contains),
 		cmocka_unit_test(test_imprint_rule),
 		cmocka_unit_test(test_doi_every_cause),

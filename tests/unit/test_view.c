@@ -148,6 +148,97 @@ test_not_hidden(void **state)
 	}
 }
 
+/* Text a reader cannot see although it is "shown": too small to read,
+ * off the screen, in the colour of what is behind it (an attribute or CSS
+ * background of an ancestor), transparent; the text moves to hidden. */
+static void
+test_hidden_unreadable(void **state)
+{
+	static const char *const hiders[] = {
+	    "<div style=\"font-size:1px\">G</div>",
+	    "<div style=\"font-size:2.5px\">G</div>",
+	    "<div style=\"font-size:1pt\">G</div>",
+	    "<div style=\"position:absolute;left:-9999px\">G</div>",
+	    "<div style=\"position:fixed;top:-2000px\">G</div>",
+	    "<div style=\"text-indent:-9999px\">G</div>",
+	    "<table bgcolor=\"#ffffff\"><tr><td><a href=\"https://x.example/\" "
+	    "style=\"color:#fff\">G</a></td></tr></table>",
+	    "<div style=\"background:#FAFAFA\"><p style=\"color:rgb(250,250,"
+	    "248)\">G</p></div>",
+	    "<div style=\"background-color:black\"><font color=\"#000\">G"
+	    "</font></div>",
+	    "<div style=\"color:transparent\">G</div>",
+	    "<div style=\"color:rgba(0,0,0,0)\">G</div>",
+	    "<html><head><style>a.f{color:#fff !important}</style></head><body "
+	    "bgcolor=\"white\"><a class=\"f\" href=\"https://x.example/\">G"
+	    "</a></body></html>",
+	    "<div style=\"position:absolute;width:1px;height:1px;overflow:"
+	    "hidden;clip:rect(0 0 0 0)\">G</div>",
+	    "<div style=\"opacity:0.03\">G</div>",
+	    "<div style=\"color:rgba(34,34,34,0.02)\">G</div>",
+	    "<div style=\"color:#22222205\">G</div>",
+	    "<div style=\"transform:scale(0)\">G</div>",
+	    "<div style=\"transform:translateX(2px) scale(1, 0.01)\">G</div>",
+	    "<table bgcolor=\"#fff\"><tr><td><a href=\"https://x.example/\">"
+	    "<font color=\"#FFFFFF\">G</font></a></td></tr></table>",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(hiders) / sizeof(hiders[0]); i++) {
+		struct pol_message *m = view_html(hiders[i]);
+
+		if (strcmp(m->parts[0].text, "") != 0 ||
+		    strcmp(hidden_of(m), "G") != 0)
+			fail_msg("%s: text \"%s\" hidden \"%s\"", hiders[i],
+				 m->parts[0].text, hidden_of(m));
+		if (m->nlinks > 0 && !m->links[0].hidden)
+			fail_msg("%s: the link is not hidden", hiders[i]);
+		pol_message_free(m);
+	}
+}
+
+/* Colours and sizes that leave text readable. */
+static void
+test_readable(void **state)
+{
+	static const char *const shown[] = {
+	    "<div style=\"font-size:11px;color:#999\">X</div>",
+	    "<div style=\"position:absolute;left:10px\">X</div>",
+	    "<div style=\"position:relative;left:-9999px\">X</div>",
+	    /* white on a coloured button inside a white card */
+	    "<table bgcolor=\"#ffffff\"><tr><td><a href=\"https://x.example/\" "
+	    "style=\"background:#0b6e4f;color:#ffffff\">X</a></td></tr></table>",
+	    /* white on an image: what is behind it is not known */
+	    "<div style=\"background:#fff url(https://x.example/h.jpg)\">"
+	    "<p style=\"color:#fff\">X</p></div>",
+	    "<table bgcolor=\"#fff\" background=\"https://x.example/h.jpg\">"
+	    "<tr><td style=\"color:#fff\">X</td></tr></table>",
+	    /* no background known anywhere: the client's own */
+	    "<p style=\"color:#ffffff\">X</p>",
+	    /* a link's colour is the client's, not the parent's */
+	    "<div style=\"background:#fff;color:#fff\"><a href=\"https://x."
+	    "example/\">X</a></div>",
+	    "<div style=\"background:#fff\"><p style=\"color:#fff\"><span "
+	    "style=\"color:#333\">X</span></p></div>",
+	    "<div style=\"transform:scale(1.2)\">X</div>",
+	    "<div style=\"overflow:hidden;width:600px;height:20px\">X</div>",
+	    "<div style=\"opacity:0.6;color:rgba(0,0,0,0.8)\">X</div>",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		struct pol_message *m = view_html(shown[i]);
+
+		if (strcmp(m->parts[0].text, "X") != 0 ||
+		    m->parts[0].hidden != NULL)
+			fail_msg("%s: text \"%s\" hidden \"%s\"", shown[i],
+				 m->parts[0].text, hidden_of(m));
+		pol_message_free(m);
+	}
+}
+
 /* The same declarations reached through <style> with simple selectors. */
 static void
 test_hidden_by_sheet(void **state)
@@ -281,6 +372,113 @@ find_image(const struct pol_message *m, const char *src)
 		if (strcmp(m->images[i].src, src) == 0)
 			return &m->images[i];
 	return NULL;
+}
+
+/* Attribute selectors, and attr() in generated content. */
+static void
+test_sheet_attributes(void **state)
+{
+	struct pol_message *m = view_html(
+	    "<html><head><style>\n"
+	    "p[data-slot=\"promo\"]::before{content:\"G1\"}\n"
+	    "[data-k^=ab]::after{content:\"G2\"}\n"
+	    "span[data-t~='x']{display:none}\n"
+	    "i[lang|=de]{display:none}\n"
+	    ".n::after{content:\"<\" attr(data-promo) \">\"}\n"
+	    "b[data-z*=\"mid\"] { display:none }\n"
+	    "</style></head><body>"
+	    "<p data-slot=\"promo\">V1</p><p data-slot=\"promotion\">V2</p>"
+	    "<p data-k=\"abc\">V3</p><span data-t=\"w x y\">H1</span>"
+	    "<span data-t=\"wxy\">V4</span><i lang=\"de-AT\">H2</i>"
+	    "<i lang=\"den\">V5</i><p class=\"n\" data-promo=\"G3\">V6</p>"
+	    "<b data-z=\"amidst\">H3</b></body></html>");
+
+	(void)state;
+	assert_non_null(strstr(extra_of(m), "G1"));
+	assert_non_null(strstr(extra_of(m), "G2"));
+	assert_non_null(strstr(extra_of(m), "<G3>"));
+	/* [data-slot="promo"] is not [data-slot="promotion"] */
+	assert_null(strstr(strstr(extra_of(m), "G1") + 1, "G1"));
+	assert_string_equal(hidden_of(m), "H1 H2 H3");
+	assert_non_null(strstr(m->parts[0].text, "V4"));
+	assert_non_null(strstr(m->parts[0].text, "V5"));
+	assert_non_null(strstr(m->parts[0].text, "V2"));
+	pol_message_free(m);
+	/* an image map's alt texts show like an image's */
+	m = view_html("<p>V1</p><map name=\"m\"><area href=\"https://x.example/\" "
+		      "alt=\"A1\"></map>");
+	assert_non_null(strstr(extra_of(m), "A1"));
+	pol_message_free(m);
+}
+
+/* The names a client shows for the sender: From's, and a Sender's that
+ * differs ("Sender on behalf of From"). */
+static void
+test_sender_names(void **state)
+{
+	struct pol_message *m = view_parse(
+	    "From: Shop <a@shop.example>\r\nSender: =?utf-8?q?20_%_Rabatt?= "
+	    "<b@shop.example>\r\nTo: k@example.org\r\nSubject: s\r\n\r\nx\r\n");
+
+	(void)state;
+	assert_string_equal(m->from_name, "Shop\n20 % Rabatt");
+	pol_message_free(m);
+	m = view_parse("From: Shop <a@shop.example>\r\nSender: Shop "
+		       "<b@shop.example>\r\nSubject: s\r\n\r\nx\r\n");
+	assert_string_equal(m->from_name, "Shop");
+	pol_message_free(m);
+	m = view_parse("From: a@shop.example\r\nSender: Versand "
+		       "<b@shop.example>\r\nSubject: s\r\n\r\nx\r\n");
+	assert_string_equal(m->from_name, "Versand");
+	pol_message_free(m);
+}
+
+/* An image sized by a <style> rule: the size a client gives it. */
+static void
+test_image_size_by_sheet(void **state)
+{
+	struct pol_message *m = view_html(
+	    "<html><head><style>.px{width:1px;height:1px}</style></head><body>"
+	    "<img class=\"px\" src=\"https://r.example/o.gif\" alt=\"\">"
+	    "<img class=\"px\" style=\"width:600px;height:80px\" "
+	    "src=\"https://r.example/b.png\" alt=\"\"></body></html>");
+	const struct pol_image *o = find_image(m, "https://r.example/o.gif");
+	const struct pol_image *b = find_image(m, "https://r.example/b.png");
+
+	(void)state;
+	assert_non_null(o);
+	assert_non_null(b);
+	assert_int_equal(o->width, 1);
+	assert_int_equal(o->height, 1);
+	assert_int_equal(b->width, 600);
+	assert_int_equal(b->height, 80);
+	pol_message_free(m);
+}
+
+/* What a click sends: the ping URLs of a link, and the URL a GET form
+ * builds from its fields; a button's label is text. */
+static void
+test_click_sends(void **state)
+{
+	struct pol_message *m = view_html(
+	    "<a href=\"https://r.example/a\" ping=\" https://p.example/1 "
+	    "https://p.example/2\">A</a>"
+	    "<form action=\"https://r.example/f?x=1\"><div><input type=\"hidden\" "
+	    "name=\"e\" value=\"k@example.org\"><input name=\"n\" value=\"2\">"
+	    "<input type=\"submit\" value=\"Senden\"></div></form>"
+	    "<form action=\"https://r.example/p\" method=\"post\"><input "
+	    "type=\"hidden\" name=\"e\" value=\"k@example.org\"></form>");
+
+	(void)state;
+	assert_true(has_link(m, "https://p.example/1"));
+	assert_true(has_link(m, "https://p.example/2"));
+	assert_true(has_link(m, "https://r.example/f?x=1"));
+	assert_true(has_link(m, "https://r.example/f?e=k@example.org&n=2"));
+	assert_true(has_link(m, "https://r.example/p"));
+	assert_false(has_link(m, "https://r.example/p?e=k@example.org"));
+	assert_non_null(strstr(m->parts[0].text, "Senden"));
+	assert_null(strstr(m->parts[0].text, "k@example.org"));
+	pol_message_free(m);
 }
 
 /* Every reference kind, followed (links) or loaded (images). */
@@ -533,7 +731,13 @@ main(void)
 	    cmocka_unit_test(test_hidden_inline),
 	    cmocka_unit_test(test_hidden_split_word),
 	    cmocka_unit_test(test_not_hidden),
+	    cmocka_unit_test(test_hidden_unreadable),
+	    cmocka_unit_test(test_readable),
 	    cmocka_unit_test(test_hidden_by_sheet),
+	    cmocka_unit_test(test_image_size_by_sheet),
+	    cmocka_unit_test(test_sheet_attributes),
+	    cmocka_unit_test(test_sender_names),
+	    cmocka_unit_test(test_click_sends),
 	    cmocka_unit_test(test_head_script_style),
 	    cmocka_unit_test(test_hidden_references),
 	    cmocka_unit_test(test_extra_text),
