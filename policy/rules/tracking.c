@@ -116,7 +116,7 @@ pol_personalised(const struct pol_ctx *x, const struct pol_scan *s,
 	for (i = 0; i < x->env->nrcpts; i++)
 		if (x->env->rcpts[i].addr &&
 		    pol_scan_has_address(s, x->env->rcpts[i].addr,
-					 *host ? host : NULL))
+					 *host ? host : NULL, 1))
 			return 1;
 	for (i = 0; i < t->n; i++)
 		if (pol_scan_has_token(s, t->v[i]))

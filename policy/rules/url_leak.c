@@ -23,11 +23,12 @@
 static int
 pol_url_leaks(const struct pol_ctx *x, const char *url)
 {
+	const struct pol_settings *ps = x->ps;
 	struct pol_scan tmp;
 	const struct pol_scan *s;
 	char host[POL_HOST_MAX];
 	size_t i;
-	int found = -1;
+	int found = -1, hashes;
 
 	/* A mailto: link is a mail to the sender, not a web request: it ends
 	 * up in no server log or referrer. */
@@ -37,11 +38,19 @@ pol_url_leaks(const struct pol_ctx *x, const char *url)
 		return -2;
 	if (pol_url_host_x(x, url, host, sizeof(host)) < 0)
 		host[0] = '\0';
+	/* A hash of the address on the sender's own DOI confirmation or
+	 * decline link is the identifier of its own procedure, as a uid is
+	 * (Shopware 6 ships em=<SHA-1 of the address> there); anywhere else
+	 * it names the person to whoever holds a list of addresses. */
+	hashes = !((ps->confirm_url && ps->confirm_url[0] &&
+		    pol_url_has_prefix(url, ps->confirm_url)) ||
+		   (ps->doi_cancel_url && ps->doi_cancel_url[0] &&
+		    pol_url_has_prefix(url, ps->doi_cancel_url)));
 	for (i = 0; i < x->env->nrcpts && found == -1; i++) {
 		const char *a = x->env->rcpts[i].addr;
 
 		if (a != NULL && strchr(a, '@') != NULL &&
-		    pol_scan_has_address(s, a, host[0] ? host : NULL))
+		    pol_scan_has_address(s, a, host[0] ? host : NULL, hashes))
 			found = (int)i;
 	}
 	pol_scan_done(s, &tmp);

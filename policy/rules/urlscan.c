@@ -488,7 +488,7 @@ pol_scan_has_hash(const struct pol_scan *s, const char *addr, size_t n)
 
 int
 pol_scan_has_address(const struct pol_scan *s, const char *addr,
-		     const char *url_host)
+		     const char *url_host, int hashes)
 {
 	char form[3][POL_SCAN_ADDR_MAX + 1];
 	size_t n = strlen(addr), i;
@@ -497,7 +497,7 @@ pol_scan_has_address(const struct pol_scan *s, const char *addr,
 		return 1;
 	if (n > POL_SCAN_ADDR_MAX)
 		return 0;
-	if (pol_scan_has_hash(s, addr, n))
+	if (hashes && pol_scan_has_hash(s, addr, n))
 		return 1;
 	/* The address as a template hides it in plain sight: ROT13,
 	 * written backwards, or both. */

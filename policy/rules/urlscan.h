@@ -41,13 +41,13 @@ void pol_scan_free(struct pol_scan *s);
  * (any case), with a +tag added to its local part, or split over two
  * pieces (the local part, with or without a +tag or a trailing @, in one;
  * the domain or @domain in another) unless that domain is the URL's own
- * host; each also ROT13-encoded, written backwards, or both; or as the
- * hex MD5, SHA-1 or SHA-256 of the lower-case address (addresses longer
- * than POL_SCAN_ADDR_MAX only as written).
+ * host; each also ROT13-encoded, written backwards, or both; or, with
+ * hashes set, as the hex MD5, SHA-1 or SHA-256 of the lower-case address
+ * (addresses longer than POL_SCAN_ADDR_MAX only as written).
  */
 #define POL_SCAN_ADDR_MAX 320
 int pol_scan_has_address(const struct pol_scan *s, const char *addr,
-			 const char *url_host);
+			 const char *url_host, int hashes);
 
 /* 1 when token (at least 6 bytes) occurs in a piece, any case. */
 int pol_scan_has_token(const struct pol_scan *s, const char *token);

@@ -43,8 +43,16 @@ test_header_uris_rfc2369(void **state)
 	assert_string_equal(u.v[1], "https://shop.example/unsub?u=1");
 }
 
+static int has_addr_hashes(const char *url, const char *addr, int hashes);
+
 static int
 has_addr(const char *url, const char *addr)
+{
+	return has_addr_hashes(url, addr, 1);
+}
+
+static int
+has_addr_hashes(const char *url, const char *addr, int hashes)
 {
 	char host[POL_HOST_MAX];
 	struct pol_scan s;
@@ -52,7 +60,7 @@ has_addr(const char *url, const char *addr)
 
 	assert_int_equal(pol_url_host(url, host, sizeof(host)), 0);
 	assert_int_equal(pol_scan_url(url, &s), 0);
-	r = pol_scan_has_address(&s, addr, host);
+	r = pol_scan_has_address(&s, addr, host, hashes);
 	pol_scan_free(&s);
 	return r;
 }
@@ -99,6 +107,12 @@ test_scan_address(void **state)
 			     "Kunde@example.org"));
 	assert_false(has_addr("https://shop.example/a?h=4086b463300502e60c5bf12baba4e8c9",
 			      "kunde@example.net"));
+	/* hashes only where the caller asks for them (not on the sender's
+	 * own DOI links, url_leak.c) */
+	assert_false(has_addr_hashes("https://shop.example/a?h=4086b463300502e60c5bf12baba4e8c9",
+				     "kunde@example.org", 0));
+	assert_true(has_addr_hashes("https://shop.example/a?r=gro.elpmaxe@ednuk",
+				    "kunde@example.org", 0));
 	assert_false(has_addr("https://shop.example/data/format/at/dot",
 			      "kunde@example.org"));
 	/* ...but not when the domain is only the URL's own host */
