@@ -35,7 +35,8 @@ url_insecure_check(const struct pol_ctx *x, struct pol_verdict *v)
 
 	for (i = 0; i < m->nlinks; i++) {
 		char inner[2048];
-		struct pol_scan s;
+		struct pol_scan tmp;
+		const struct pol_scan *s;
 		int rc;
 
 		if (pol_insecure_hit(v, m, m->links[i].part, m->links[i].line,
@@ -43,12 +44,13 @@ url_insecure_check(const struct pol_ctx *x, struct pol_verdict *v)
 			return -1;
 		if (pol_url_scheme_is(m->links[i].url, "http://"))
 			continue;
-		if (pol_scan_url(m->links[i].url, &s) < 0)
+		/* The scan url.address-leak and tracking read too (memo). */
+		if ((s = pol_scan_url_x(x, m->links[i].url, &tmp)) == NULL)
 			return -1;
-		rc = pol_scan_inner_http(&s, inner, sizeof(inner)) &&
+		rc = pol_scan_inner_http(s, inner, sizeof(inner)) &&
 		     pol_insecure_hit(v, m, m->links[i].part, m->links[i].line,
 				      "redirect target", inner) < 0;
-		pol_scan_free(&s);
+		pol_scan_done(s, &tmp);
 		if (rc)
 			return -1;
 	}

@@ -10,6 +10,7 @@
  * done here, once, for every rule that looks inside URLs.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,11 +58,15 @@ pol_scan_add(struct pol_scan *s, const char *p, size_t n, unsigned depth,
 		s->truncated = 1;
 		return 0;
 	}
-	if ((c = malloc(n + 1)) == NULL)
+	if ((c = malloc(2 * n + 2)) == NULL)
 		return -1;
 	memcpy(c, p, n);
 	c[n] = '\0';
+	for (i = 0; i < n; i++)
+		c[n + 1 + i] = (char)tolower((unsigned char)p[i]);
+	c[2 * n + 1] = '\0';
 	s->v[s->n] = c;
+	s->lv[s->n] = c + n + 1;
 	s->depth[s->n] = (unsigned char)depth;
 	s->whole[s->n] = (unsigned char)whole;
 	s->n++;
@@ -387,7 +392,7 @@ pol_local_byte(unsigned char c)
 }
 
 /* Does the local part before `at` (a position in p) equal local, or
- * local+tag? */
+ * local+tag?  p and local are in lower case. */
 static int
 pol_local_before(const char *p, const char *at, const char *local, size_t ln)
 {
@@ -395,50 +400,67 @@ pol_local_before(const char *p, const char *at, const char *local, size_t ln)
 
 	while (b > p && pol_local_byte((unsigned char)b[-1]))
 		b--;
-	if ((size_t)(at - b) < ln || strncasecmp(b, local, ln) != 0)
+	if ((size_t)(at - b) < ln || strncmp(b, local, ln) != 0)
 		return 0;
 	return at - b == (long)ln || b[ln] == '+';
 }
 
-/* 1 when piece equals local, local@ or local+tag (any case). */
+/* 1 when piece equals local, local@ or local+tag (both in lower case). */
 static int
 pol_is_local(const char *piece, const char *local, size_t ln)
 {
-	return strncasecmp(piece, local, ln) == 0 &&
+	return strncmp(piece, local, ln) == 0 &&
 	       (piece[ln] == '\0' || (piece[ln] == '@' && piece[ln + 1] == '\0') ||
 		(piece[ln] == '+' && piece[ln + 1] != '\0' &&
 		 strspn(piece + ln + 1, "abcdefghijklmnopqrstuvwxyz"
-					"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+					"0123456789._-") ==
 		     strlen(piece + ln + 1)));
 }
 
-/* pol_scan_has_address for one written form of the address. */
+/* addr (n bytes) in ASCII lower case into out (n + 1 bytes). */
+static void
+pol_scan_lower(const char *addr, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)addr[i]);
+	out[n] = '\0';
+}
+
+/* pol_scan_has_address for one written form of the address, compared in
+ * ASCII lower case against the pieces' lower-case copies. */
 static int
-pol_scan_has_form(const struct pol_scan *s, const char *addr,
+pol_scan_has_form(const struct pol_scan *s, const char *form,
 		  const char *url_host)
 {
-	const char *at = strrchr(addr, '@'), *dom, *h;
-	size_t ln, i;
+	char addr[POL_SCAN_ADDR_MAX + 1];
+	const char *at, *dom, *h;
+	size_t ln, atn, n = strlen(form), i;
 	int local = 0, domain = 0;
 
+	if (n > POL_SCAN_ADDR_MAX)
+		return 0;
+	pol_scan_lower(form, n, addr);
+	at = strrchr(addr, '@');
 	if (at == NULL || at == addr || at[1] == '\0')
 		return 0;
 	ln = (size_t)(at - addr);
+	atn = strlen(at);
 	dom = at + 1;
 	for (i = 0; i < s->n; i++) {
-		const char *p = s->v[i];
+		const char *p = s->lv[i];
 
-		if (strcasestr(p, addr))
+		if (strstr(p, addr))
 			return 1;
-		for (h = strcasestr(p, at); h; h = strcasestr(h + 1, at))
-			if ((h[strlen(at)] == '\0' ||
-			     !isalnum((unsigned char)h[strlen(at)])) &&
+		for (h = strstr(p, at); h; h = strstr(h + 1, at))
+			if ((h[atn] == '\0' || !isalnum((unsigned char)h[atn])) &&
 			    pol_local_before(p, h, addr, ln))
 				return 1;
 		if (ln >= 3 && pol_is_local(p, addr, ln))
 			local = 1;
-		if ((strcasecmp(p, dom) == 0 ||
-		     (p[0] == '@' && strcasecmp(p + 1, dom) == 0)) &&
+		if ((strcmp(p, dom) == 0 ||
+		     (p[0] == '@' && strcmp(p + 1, dom) == 0)) &&
 		    (url_host == NULL || strcasecmp(url_host, dom) != 0))
 			domain = 1;
 	}
@@ -462,6 +484,15 @@ pol_rot13(const char *in, size_t n, char *out)
 	out[n] = '\0';
 }
 
+/* The hex MD5, SHA-1 and SHA-256 of one lower-case address, kept for
+ * the next call: one evaluation asks for the same few addresses once per
+ * URL. */
+struct pol_addr_hashes {
+	char addr[POL_SCAN_ADDR_MAX + 1];
+	char hex[3][65];
+};
+static _Thread_local struct pol_addr_hashes pol_hash_cache;
+
 /* 1 when the MD5, SHA-1 or SHA-256 (hex) of the lower-case address is in
  * the scan: a hash is the address to anyone holding a list of addresses. */
 static int
@@ -469,20 +500,25 @@ pol_scan_has_hash(const struct pol_scan *s, const char *addr, size_t n)
 {
 	static const GChecksumType types[] = {G_CHECKSUM_MD5, G_CHECKSUM_SHA1,
 					      G_CHECKSUM_SHA256};
+	struct pol_addr_hashes *c = &pol_hash_cache;
 	char low[POL_SCAN_ADDR_MAX + 1];
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)addr[i]);
-	low[n] = '\0';
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		gchar *hex = g_compute_checksum_for_string(types[i], low, -1);
-		int hit = hex != NULL && pol_scan_has_token(s, hex);
+	pol_scan_lower(addr, n, low);
+	if (strcmp(c->addr, low) != 0) {
+		for (i = 0; i < 3; i++) {
+			gchar *hex = g_compute_checksum_for_string(types[i],
+								   low, -1);
 
-		g_free(hex);
-		if (hit)
-			return 1;
+			snprintf(c->hex[i], sizeof(c->hex[i]), "%s",
+				 hex ? hex : "");
+			g_free(hex);
+		}
+		memcpy(c->addr, low, n + 1);
 	}
+	for (i = 0; i < 3; i++)
+		if (c->hex[i][0] && pol_scan_has_token(s, c->hex[i]))
+			return 1;
 	return 0;
 }
 
@@ -517,10 +553,14 @@ pol_scan_has_token(const struct pol_scan *s, const char *token)
 {
 	size_t i;
 
-	if (strlen(token) < 6)
+	char low[POL_SCAN_MAX_LEN + 1];
+	size_t n = strlen(token);
+
+	if (n < 6 || n > POL_SCAN_MAX_LEN)
 		return 0;
+	pol_scan_lower(token, n, low);
 	for (i = 0; i < s->n; i++)
-		if (strcasestr(s->v[i], token))
+		if (strstr(s->lv[i], low))
 			return 1;
 	return 0;
 }

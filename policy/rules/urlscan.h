@@ -19,6 +19,9 @@
 
 struct pol_scan {
 	char *v[POL_SCAN_MAX_PIECES];     /* malloc'd pieces, distinct */
+	/* Each piece in ASCII lower case, in v[i]'s allocation (searches
+	 * with a lower-case needle use strstr, not strcasestr). */
+	const char *lv[POL_SCAN_MAX_PIECES];
 	unsigned char depth[POL_SCAN_MAX_PIECES];
 	unsigned char whole[POL_SCAN_MAX_PIECES]; /* 1: the whole URL decoded */
 	size_t n;
