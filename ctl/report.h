@@ -3,7 +3,7 @@
  * evidence records (struct ctl_agg, filled by cmd_report.c), the count
  * tables as sorted rows, and the two halves of the HTML page: its page
  * template filled in report_page.c and its SVG charts built in
- * report_chart.c.
+ * report_chart.c; the decisions per brand profile (report_profile.c).
  */
 #ifndef CG_CTL_REPORT_H
 #define CG_CTL_REPORT_H
