@@ -3,13 +3,16 @@
  * filters, as text, CSV or JSON.
  *
  *   log [--since T] [--until T] [--rule R] [--action A] [--sender S]
- *       [--recipient R] [--class C] [--kind K] [--format text|csv|json]
+ *       [--recipient R] [--class C] [--kind K] [--profile NAME]
+ *       [--format text|csv|json]
  *
  * Times are ISO 8601 UTC or unix seconds; since is inclusive, until
  * exclusive.  --rule names a rule id of the rules field, --recipient one
  * address of the recipient list and --sender the sender (both compared
- * normalised).  text is one line per record (time ref kind class action
- * sender -> recipients rules, and retry-of=REF for a doi-retry; control
+ * normalised), --profile the brand profile a record was made under
+ * (exact).  text is one line per record (time ref kind class action
+ * sender -> recipients rules, retry-of=REF for a doi-retry and
+ * profile=NAME under a brand profile; control
  * characters shown as '?'); csv is a
  * header and one RFC 4180 row per record with CRLF line ends; json is an
  * array of the record objects as db_evidence_foreach presents them (the
@@ -43,7 +46,8 @@ struct ctl_log {
 	{"sender", required_argument, NULL, CTL_EVOPT_SENDER},             \
 	{"recipient", required_argument, NULL, CTL_EVOPT_RECIPIENT},       \
 	{"class", required_argument, NULL, CTL_EVOPT_CLASS},               \
-	{"kind", required_argument, NULL, CTL_EVOPT_KIND}
+	{"kind", required_argument, NULL, CTL_EVOPT_KIND},                 \
+	{"profile", required_argument, NULL, CTL_EVOPT_PROFILE}
 
 /* One CSV cell (RFC 4180): quoted when it holds a comma, quote, CR, LF or
  * outer spaces; quotes doubled. */
@@ -70,7 +74,7 @@ ctl_log_csv_cell(FILE *out, const char *s, int last)
 
 #define CTL_LOG_CSV_HEADER \
 	"seq,time,ref,kind,queue_id,message_id,sender,recipients," \
-	"client_ip,tls,class,rules,action,sha256,retry_of,before,after\r\n"
+	"client_ip,tls,class,rules,action,sha256,retry_of,before,after,profile\r\n"
 
 static void
 ctl_log_csv(FILE *out, const struct db_evrec *r)
@@ -79,7 +83,7 @@ ctl_log_csv(FILE *out, const struct db_evrec *r)
 			       r->message_id, r->sender, r->recipients,
 			       r->client_ip, r->tls ? "true" : "false",
 			       r->cls, r->rules, r->action, r->sha256,
-			       r->retry_of, r->before, r->after};
+			       r->retry_of, r->before, r->after, r->profile};
 	size_t i, n = sizeof(cells) / sizeof(cells[0]);
 
 	fprintf(out, "%llu,", (unsigned long long)r->seq);

@@ -5,12 +5,14 @@
  *       records per class, per rule, per action and per UTC day, as text
  *       tables (a record that names a rule twice counts once for it); with
  *       --format openmetrics (or prometheus) the same counts and the
- *       replication state as metrics (metrics.c).
+ *       replication state as metrics (metrics.c).  When a record names
+ *       a brand profile, also the decisions per profile (report_profile.c).
  *   report --html FILE [--since T] [--until T]
  *       one self-contained HTML page (inline CSS and SVG, no scripts, no
  *       external assets; a Content-Security-Policy forbids loading any):
  *       totals, refusals per rule per day as a stacked bar chart, the ten
- *       senders refused most often, and the latest 50 refusals.  FILE "-"
+ *       senders refused most often, the decisions per brand profile (when
+ *       a record names one) and the latest 50 refusals.  FILE "-"
  *       is standard output.
  *
  * A refusal is a decision whose action is reject or tempfail.  Both open
@@ -115,6 +117,9 @@ ctl_agg_init(struct ctl_agg *a, int keep)
 	a->ref_sender = ctl_tally_new();
 	a->ref_sender_last = ctl_tally_new(); /* values are g_strdup'd */
 	a->wd_day = ctl_tally_new();
+	a->prof_dec = ctl_tally_new();
+	a->prof_ref = ctl_tally_new();
+	a->prof_rule = ctl_tally_new();
 	a->keep = keep;
 }
 
@@ -123,7 +128,8 @@ ctl_agg_free(struct ctl_agg *a)
 {
 	GHashTable *all[] = {a->cls, a->rule, a->action, a->day, a->ref_rule,
 			     a->ref_rule_day, a->ref_sender,
-			     a->ref_sender_last, a->wd_day};
+			     a->ref_sender_last, a->wd_day, a->prof_dec,
+			     a->prof_ref, a->prof_rule};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -241,6 +247,7 @@ ctl_agg_one(struct db_evrec *r, const char *json, size_t len, void *arg)
 	ctl_evrec_day(r, day);
 	ctl_tally_add(a->day, day, 1);
 	ctl_agg_rules(a, r, refused);
+	ctl_profile_count(a, r);
 	if (strcmp(r->kind, "decision") == 0) {
 		a->decisions++;
 		a->passed += strcmp(r->action, "pass") == 0;
@@ -389,6 +396,7 @@ ctl_stats_text(const struct ctl_agg *a)
 			0, a->records);
 	ctl_stats_table(stdout, "by action", "action", a->action, 0,
 			a->records);
+	ctl_profile_text(stdout, a);
 	ctl_stats_table(stdout, "by day (UTC)", "day", a->day, 1, a->records);
 	ctl_stats_table(stdout, "withdrawals by day (UTC)", "day", a->wd_day, 1,
 			a->withdrawals);

@@ -111,6 +111,10 @@ ctl_evrec_print(FILE *out, const struct db_evrec *r)
 		fputs(" retry-of=", out);
 		ctl_evrec_text_field(out, r->retry_of, "-");
 	}
+	if (r->profile[0]) {
+		fputs(" profile=", out);
+		ctl_evrec_text_field(out, r->profile, "-");
+	}
 	if (r->before[0] || r->after[0]) {
 		fputs(" state=", out);
 		ctl_evrec_text_field(out, r->before, "-");
@@ -243,6 +247,13 @@ ctl_evfilter_option(struct ctl_evfilter *f, int opt, const char *arg)
 	case CTL_EVOPT_CLASS:
 		f->cls = arg;
 		break;
+	case CTL_EVOPT_PROFILE:
+		f->profile = arg;
+		if (arg[0] == '\0') {
+			ctl_error("--profile: a profile name is required");
+			rc = CTL_EXIT_USAGE;
+		}
+		break;
 	case CTL_EVOPT_ACTION:
 		f->action = arg;
 		if (!ctl_evrec_action_known(arg)) {
@@ -297,6 +308,8 @@ ctl_evfilter_match(const struct ctl_evfilter *f, const struct db_evrec *r)
 	if ((f->kind && strcasecmp(r->kind, f->kind) != 0) ||
 	    (f->action && strcasecmp(r->action, f->action) != 0) ||
 	    (f->cls && strcasecmp(r->cls, f->cls) != 0))
+		return 0;
+	if (f->profile && strcmp(r->profile, f->profile) != 0)
 		return 0;
 	if (f->rule && !ctl_evrec_has_rule(r, f->rule))
 		return 0;

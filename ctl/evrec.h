@@ -36,7 +36,8 @@ int ctl_evrec_action_known(const char *name);
  * recipient, or in its note (a forget record)?  1 or 0. */
 int ctl_evrec_names_hash(const struct db_evrec *r, const char *h);
 /* Write r as one text line (time ref kind class action sender ->
- * recipients rules (and note), then "retry-of=REF" for a doi-retry; control
+ * recipients rules (and note), then "retry-of=REF" for a doi-retry,
+ * "profile=NAME" for a record made under a brand profile; control
  * characters as '?', empty fields as '-'). */
 void ctl_evrec_print(FILE *out, const struct db_evrec *r);
 /* Does r name rule id (exact, case-sensitive)?  1 or 0. */
@@ -67,6 +68,7 @@ struct ctl_evfilter {
 	int has_since, has_until, has_sender, has_recipient;
 	int64_t since, until;
 	const char *rule, *action, *cls, *kind; /* borrowed from argv */
+	const char *profile; /* a brand profile name (exact), borrowed */
 	char sender[ADDR_MAX + 1];
 	char recipient[ADDR_MAX + 1];
 };
@@ -80,7 +82,8 @@ enum {
 	CTL_EVOPT_SENDER,
 	CTL_EVOPT_RECIPIENT,
 	CTL_EVOPT_CLASS,
-	CTL_EVOPT_KIND
+	CTL_EVOPT_KIND,
+	CTL_EVOPT_PROFILE
 };
 
 /*

@@ -80,13 +80,17 @@ static const struct ctl_help ctl_helps[] = {
 	 "  --since T, --until T  time range\n"
 	 "  --rule R, --action A, --sender S, --recipient R, --class C, "
 	 "--kind K\n"
+	 "  --profile NAME the records made under this brand profile (text:\n"
+	 "                 profile=NAME; csv: the profile column)\n"
 	 "  --format text|csv|json\n" CTL_TIMES},
-	{"stats", "Count decisions per class, rule, action and day.\n"
+	{"stats", "Count decisions per class, rule, action and day, and per\n"
+	 "brand profile when a record names one.\n"
 	 "  --since T, --until T  time range\n"
 	 "  --format text|openmetrics  openmetrics (or prometheus): the counts,\n"
 	 "                 outbox length and replica age for node_exporter's\n"
 	 "                 textfile collector\n" CTL_TIMES},
-	{"report", "Write a self-contained HTML report of the refusals.\n"
+	{"report", "Write a self-contained HTML report of the refusals (and the\n"
+	 "decisions per brand profile when a record names one).\n"
 	 "  --html FILE    where to write it\n"
 	 "  --since T, --until T  time range\n" CTL_TIMES},
 	{"audit", "audit withdrawals: each withdrawal (from the moment of the "

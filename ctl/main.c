@@ -44,7 +44,7 @@ static const struct ctl_command ctl_dispatch[] = {
 				 "[--explain]"},
 	{"log", ctl_cmd_log, "[--since T] [--until T] [--rule R] [--action A] "
 	 "[--sender S] [--recipient R] [--class C] [--kind K] "
-	 "[--format text|csv|json]"},
+	 "[--profile NAME] [--format text|csv|json]"},
 	{"stats", ctl_cmd_stats,
 	 "[--since T] [--until T] [--format text|openmetrics]"},
 	{"report", ctl_cmd_report, "--html FILE [--since T] [--until T]"},

@@ -3,7 +3,7 @@
  * evidence records (struct ctl_agg, filled by cmd_report.c), the count
  * tables as sorted rows, and the two halves of the HTML page: its page
  * template filled in report_page.c and its SVG charts built in
- * report_chart.c.
+ * report_chart.c; the decisions per brand profile (report_profile.c).
  */
 #ifndef CG_CTL_REPORT_H
 #define CG_CTL_REPORT_H
@@ -36,6 +36,10 @@ struct ctl_agg {
 	size_t nlatest, next;
 	struct db_evrec latest[CTL_REPORT_LATEST]; /* a ring, oldest at next */
 	struct ctl_wd_audit wd; /* the withdrawal audit of the window */
+	/* Per brand profile (report_profile.c): decisions, refusals, and
+	 * "profile\x1frule" counts; any_profile when a record names one. */
+	GHashTable *prof_dec, *prof_ref, *prof_rule;
+	int any_profile;
 };
 
 /* One row of a count table, borrowed from its hash table. */
@@ -54,6 +58,22 @@ struct ctl_row *ctl_tally_rows(GHashTable *h, int by_key, size_t *n);
 uint64_t ctl_tally_get(GHashTable *h, const char *key);
 /* The sender of r as counted: normalised, or as written, or "<>". */
 void ctl_sender_key(const struct db_evrec *r, char *out, size_t outsz);
+
+/* report_profile.c: the decisions per brand profile. */
+#define CTL_PROFILE_TOP 3 /* rules named per profile */
+struct ctl_profile_row {
+	const char *profile; /* borrowed from the agg; "(none)": no profile */
+	uint64_t decisions, refused;
+	char *top;           /* "id (n), ..." (g_malloc'd), "" when none */
+};
+/* Count r (every record: any_profile; decisions: the tables). */
+void ctl_profile_count(struct ctl_agg *a, const struct db_evrec *r);
+/* The rows by falling decisions (ties by name); *n their number.  Free
+ * with ctl_profile_rows_free. */
+struct ctl_profile_row *ctl_profile_rows(const struct ctl_agg *a, size_t *n);
+void ctl_profile_rows_free(struct ctl_profile_row *rows, size_t n);
+/* The text table of stats; nothing when no record names a profile. */
+void ctl_profile_text(FILE *out, const struct ctl_agg *a);
 
 /* The report page of a into out.  0, or -1 (err says why: the template
  * is broken). */

@@ -158,6 +158,31 @@ ctl_page_senders(struct fmt_scope *p, const struct ctl_agg *a)
 	g_free(rows);
 }
 
+/* The decisions per brand profile, shown when a record names one. */
+static void
+ctl_page_profiles(struct fmt_scope *p, const struct ctl_agg *a)
+{
+	struct ctl_profile_row *rows;
+	struct fmt_scope *r;
+	size_t i, n = 0;
+
+	fmt_scope_flag(p, "any_profiles", a->any_profile);
+	fmt_scope_flag(p, "profiles", 0);
+	if (!a->any_profile)
+		return;
+	rows = ctl_profile_rows(a, &n);
+	for (i = 0; i < n; i++) {
+		r = fmt_scope_row(p, "profiles");
+		fmt_scope_set(r, "profile", rows[i].profile);
+		fmt_scope_setf(r, "decisions", "%llu",
+			       (unsigned long long)rows[i].decisions);
+		fmt_scope_setf(r, "refused", "%llu",
+			       (unsigned long long)rows[i].refused);
+		fmt_scope_set(r, "top", rows[i].top[0] ? rows[i].top : "-");
+	}
+	ctl_profile_rows_free(rows, n);
+}
+
 /* One refusal: its recipients one a row, its rules as id and detail. */
 static void
 ctl_page_refusal(struct fmt_scope *p, const struct db_evrec *r)
@@ -223,6 +248,7 @@ ctl_report_page(GString *out, const char *dir, const struct ctl_evfilter *f,
 	fmt_scope_set(p, "chart_svg", chart->str);
 	fmt_scope_flag(p, "no_chart", !a->has_ref_day);
 	ctl_page_senders(p, a);
+	ctl_page_profiles(p, a);
 	ctl_page_latest(p, a);
 	rc = fmt_template_render(ctl_report_template, p, out, err, errsz);
 	g_string_free(chart, TRUE);

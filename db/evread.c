@@ -45,6 +45,7 @@ static const struct {
 	{"retry_of", offsetof(struct db_evrec, retry_of)},
 	{"before", offsetof(struct db_evrec, before)},
 	{"after", offsetof(struct db_evrec, after)},
+	{"profile", offsetof(struct db_evrec, profile)},
 };
 
 #define DB_EVREC_NFIELDS (sizeof(db_evrec_fields) / sizeof(db_evrec_fields[0]))

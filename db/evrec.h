@@ -82,6 +82,8 @@ struct db_evrec {
 			   * mail; "" for every other record */
 	char *before;     /* a consent change: the state before and after */
 	char *after;      /* ("" in records of other kinds and older ones) */
+	char *profile;    /* the brand profile the milter applied, "" when
+			   * none (records without one, and older ones) */
 };
 
 /*

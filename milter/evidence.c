@@ -50,6 +50,9 @@ mf_evidence_init(struct db_evidence *e, const struct mf_ctx *c,
 	e->sender = c->sender;
 	e->client_ip = c->client_ip;
 	e->tls = c->tls;
+	/* The brand profile the mail's snapshot applies (MAIL FROM's, or
+	 * eom's choice), on every kind of record; NULL: not written. */
+	e->profile = c->cfg ? c->cfg->profile_name : NULL;
 }
 
 int
@@ -86,7 +89,6 @@ mf_evidence_decision(struct mf_ctx *c, const char *ref, const char *cls,
 	e.nrules = v->nhits;
 	e.action = action;
 	e.sha256 = sha256 ? sha256 : "";
-	e.profile = c->cfg ? c->cfg->profile_name : NULL; /* brand profile */
 	/* On a replica host, note how old the consent data decided on was,
 	 * and the central change the follower is stuck at, if any. */
 	store = mf_store_get();

@@ -5,7 +5,11 @@
 -- brand A) that carries brand B's privacy link and imprint is refused at
 -- end of message (run.sh checks the log names content.imprint and
 -- profile=brand-a); so is a mail with brand A's envelope sender and brand
--- B's From and legal data (the envelope sender's profile applies).
+-- B's From and legal data (the envelope sender's profile applies).  Last,
+-- brand A's opt-in mail (confirm@brand-a.example) to new-a@example.org
+-- passes under profile brand-a (run.sh checks its doi-send record names
+-- the profile, and that consentctl log --profile brand-a lists brand A's
+-- records and not brand B's).
 -- Run by run.sh: miltertest -s brands.lua -D port=PORT -D libdir=DIR
 dofile((libdir or "tests/miltertest") .. "/lib.lua")
 
@@ -74,6 +78,37 @@ end
 cg.expect(r2.eom, { SMFIR_REPLYCODE, SMFIR_REJECT },
           "envelope brand a, From brand b: end of message")
 mt.disconnect(conn)
+-- Brand A's opt-in mail: the DOI record carries the profile.
+conn = cg.connect("brands")
+local doi = newsletter("a", "a")
+doi.from = "confirm@brand-a.example"
+doi.rcpts = { "new-a@example.org" }
+doi.headers = {
+	{ "From", "Brand A <confirm@brand-a.example>" },
+	{ "To", "new-a@example.org" },
+	{ "Subject", "Please confirm your subscription" },
+	{ "Date", "Tue, 24 Nov 2026 10:00:00 +0000" },
+	{ "Message-ID", "<mt-brands-doi-a@brand-a.example>" },
+	{ "MIME-Version", "1.0" },
+	{ "Content-Type", "text/plain; charset=utf-8" },
+}
+doi.body = "Hello,\r\n\r\nplease confirm your subscription to the Brand A newsletter:\r\n" ..
+           "https://brand-a.example/newsletter/confirm?uid=a4711\r\n\r\n" ..
+           "If you did not subscribe, ignore this mail.\r\n\r\n" ..
+           "Privacy policy: " .. legal.a.privacy .. "\r\n" ..
+           "Imprint: " .. legal.a.imprint .. "\r\n"
+local r3 = cg.message(conn, doi)
+if r3.stop ~= nil then
+	cg.fail("brand a opt-in mail: the filter stopped after " .. r3.stop)
+end
+cg.expect(r3.eom, { SMFIR_ACCEPT, SMFIR_CONTINUE }, "brand a opt-in mail: end of message")
+local vd = cg.gate_header(conn) or ""
+if not string.find(vd, "^%s*pass class=doi profile=brand%-a ref=[%w%-]+") then
+	cg.fail("brand a opt-in mail: X-Consent-Gate is '" .. vd ..
+	        "', want 'pass class=doi profile=brand-a ref=...'")
+end
+mt.disconnect(conn)
 cg.pass("brand a: " .. va .. "; brand b: " .. vb ..
         "; brand a mail with brand b's imprint refused (" .. cg.name(r.eom) ..
-        "); envelope brand a with From brand b refused (" .. cg.name(r2.eom) .. ")")
+        "); envelope brand a with From brand b refused (" .. cg.name(r2.eom) ..
+        "); brand a opt-in mail: " .. vd)

@@ -241,6 +241,24 @@ else
 	cg_notok "brands: the evidence record ${mt_ref:-(no ref)} lacks \"profile\":\"brand-a\""
 	printf '%s\n' "${cg_ctl_brands:-}" | sed 's/^/#   /'
 fi
+# consentctl log --profile brand-a lists brand A's decision and its opt-in
+# mail's doi-send record (profile=brand-a), and not brand B's decision.
+mt_ref_b=$(tail -n "+$((mt_lines + 1))" "$CG_MILTER_LOG" |
+	sed -n 's/.* ref=\([^ ]*\) class=marketing action=pass profile=brand-b$/\1/p' | head -n 1)
+mt_log_a=$("$CG_BUILD/consentctl" -d "$CG_TMP/store-brands" log --profile brand-a 2>&1)
+mt_csv_a=$("$CG_BUILD/consentctl" -d "$CG_TMP/store-brands" log --profile brand-a \
+	--kind doi-send --format csv 2>&1)
+if [ -n "$mt_ref" ] && [ -n "$mt_ref_b" ] &&
+	printf '%s\n' "$mt_log_a" | grep -q " $mt_ref decision marketing pass .* profile=brand-a\$" &&
+	! printf '%s\n' "$mt_log_a" | grep -q " $mt_ref_b " &&
+	! printf '%s\n' "$mt_log_a" | grep -q 'profile=brand-b' &&
+	printf '%s\n' "$mt_log_a" | grep -q ' doi-send doi passed-to-mta .* profile=brand-a state=none->pending$' &&
+	printf '%s\n' "$mt_csv_a" | tr -d '\r' | grep -q ',doi-send,.*,brand-a$'; then
+	cg_ok "brands: consentctl log --profile brand-a lists $mt_ref and brand A's doi-send record, not brand B's $mt_ref_b"
+else
+	cg_notok "brands: consentctl log --profile brand-a (brand A ${mt_ref:-?}, brand B ${mt_ref_b:-?})"
+	printf '%s\n%s\n' "$mt_log_a" "$mt_csv_a" | sed 's/^/#   /'
+fi
 
 # consentctl check chooses the profile like the milter (here by the From).
 printf '%s\n' "From: Brand A <news@brand-a.example>" "To: a@rcpt.example" \

@@ -515,17 +515,19 @@ test_log_csv(void **state)
 	assert_int_equal(rc, CTL_EXIT_OK);
 	p = out;
 	n = test_csv_row(&p, cells, 32);
-	assert_int_equal(n, 17);
+	assert_int_equal(n, 18);
 	assert_string_equal(cells[0], "seq");
 	assert_string_equal(cells[11], "rules");
 	assert_string_equal(cells[14], "retry_of");
 	assert_string_equal(cells[15], "before");
 	assert_string_equal(cells[16], "after");
+	assert_string_equal(cells[17], "profile");
 	for (i = 0; i < n; i++)
 		free(cells[i]);
 	while ((n = test_csv_row(&p, cells, 32)) > 0) {
-		assert_int_equal(n, 17);
+		assert_int_equal(n, 18);
 		assert_string_equal(cells[14], ""); /* no doi-retry records */
+		assert_string_equal(cells[17], ""); /* no brand profiles */
 		assert_true(row < TEST_NRECS);
 		snprintf(seq, sizeof(seq), "%zu", row + 1);
 		assert_string_equal(cells[0], seq);
@@ -655,6 +657,7 @@ test_stats(void **state)
 		    want[i].n)
 			fail_msg("stats %s %s: want %ld\n%s", want[i].table,
 				 want[i].key, want[i].n, out);
+	assert_null(strstr(out, "by profile")); /* no record names one */
 	free(out);
 	out = test_run(*state, ctl_cmd_stats, "stats", &rc, "--since",
 		       "2026-11-23T00:00:00Z", "--until",
@@ -727,6 +730,7 @@ test_report(void **state)
 		    strstr(html, "promo@deals.example"));
 	assert_non_null(strstr(html, "Day (UTC)"));
 	assert_non_null(strstr(html, "consent.missing (4)"));
+	assert_null(strstr(html, "brand profile")); /* none in the store */
 	free(html);
 	out = test_run(*state, ctl_cmd_report, "report", &rc, NULL);
 	assert_int_equal(rc, CTL_EXIT_USAGE);
@@ -904,6 +908,114 @@ test_doi_retry_readers(void **state)
 	test_rmdir_r(dir);
 }
 
+/*
+ * Brand profiles: decisions of brand-a (two, one refused), of brand-b (one
+ * refused) and one without a profile, and a brand-a DOI mail.  log names
+ * and filters the profile (text, CSV, JSON), evidence REF shows it, a
+ * record without one carries no "profile" member, and stats and report
+ * break the decisions down per profile.
+ */
+static void
+test_profile_readers(void **state)
+{
+	static const struct {
+		const char *ref, *kind, *profile, *rule, *action;
+	} recs[] = {
+		{"pa1", "decision", "brand-a", "consent.missing", "reject"},
+		{"pa2", "decision", "brand-a", NULL, "pass"},
+		{"pb1", "decision", "brand-b", "tls.required", "tempfail"},
+		{"pn1", "decision", NULL, NULL, "pass"},
+		{"pa3", "doi-send", "brand-a", NULL, "passed-to-mta"},
+	};
+	char *dir = test_tmpdir(), err[256], *out, *html, *cells[32], refs[64];
+	const char *p;
+	struct db_evidence_rule rule;
+	struct db_store *s;
+	struct db_evidence e;
+	size_t i;
+	int rc;
+
+	(void)state;
+	assert_int_equal(db_open(dir, DB_OPEN_CREATE, &s, err, sizeof(err)),
+			 DB_OK);
+	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		memset(&rule, 0, sizeof(rule));
+		rule.id = recs[i].rule;
+		rule.detail = "d";
+		rule.where = "";
+		rule.rcpt = -1;
+		e.time = 1700000000 + (int64_t)i * 60;
+		e.ref = recs[i].ref;
+		e.kind = recs[i].kind;
+		e.queue_id = "Q1";
+		e.sender = "news@shop.example";
+		e.recipients = "a@example.org";
+		e.cls = "marketing";
+		e.rulev = recs[i].rule ? &rule : NULL;
+		e.nrules = recs[i].rule ? 1 : 0;
+		e.action = recs[i].action;
+		e.profile = recs[i].profile;
+		assert_int_equal(db_evidence_append(s, &e), DB_OK);
+	}
+	db_close(s);
+	out = test_run(dir, ctl_cmd_log, "log", &rc, "--profile", "brand-a",
+		       NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	test_refs_of(out, refs, sizeof(refs));
+	assert_string_equal(refs, "pa1 pa2 pa3 ");
+	assert_non_null(strstr(out, " pa2 decision marketing pass "
+				    "news@shop.example -> a@example.org - "
+				    "profile=brand-a\n"));
+	free(out);
+	out = test_run(dir, ctl_cmd_log, "log", &rc, "--profile", "brand-b",
+		       "--format", "csv", NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	p = out;
+	assert_int_equal(test_csv_row(&p, cells, 32), 18);
+	for (i = 0; i < 18; i++)
+		free(cells[i]);
+	assert_int_equal(test_csv_row(&p, cells, 32), 18);
+	assert_string_equal(cells[2], "pb1");
+	assert_string_equal(cells[17], "brand-b");
+	for (i = 0; i < 18; i++)
+		free(cells[i]);
+	assert_int_equal(test_csv_row(&p, cells, 32), 0); /* only pb1 */
+	free(out);
+	out = test_run(dir, ctl_cmd_log, "log", &rc, "--format", "json", NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	assert_int_equal(test_count(out, "\"profile\":\"brand-a\""), 3);
+	free(out);
+	out = test_run(dir, ctl_cmd_log, "log", &rc, "--profile", "", NULL);
+	assert_int_equal(rc, CTL_EXIT_USAGE);
+	free(out);
+	out = test_run(dir, ctl_cmd_evidence, "evidence", &rc, "pb1", NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	assert_non_null(strstr(out, ",\"profile\":\"brand-b\""));
+	free(out);
+	out = test_run(dir, ctl_cmd_evidence, "evidence", &rc, "pn1", NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	assert_null(strstr(out, "profile")); /* the old bytes, unchanged */
+	free(out);
+	out = test_run(dir, ctl_cmd_stats, "stats", &rc, NULL);
+	assert_int_equal(rc, CTL_EXIT_OK);
+	p = strstr(out, "by profile (decisions)\n");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "  brand-a          2        1  "
+				  "consent.missing (1)\n"));
+	assert_non_null(strstr(p, "  brand-b          1        1  "
+				  "tls.required (1)\n"));
+	assert_non_null(strstr(p, "  (none)           1        0  -\n"));
+	free(out);
+	html = test_report_html(dir);
+	assert_non_null(strstr(html, "Decisions per brand profile"));
+	assert_non_null(strstr(html, "<tr><td>brand-a</td><td class=\"num\">2"
+				     "</td><td class=\"num\">1</td><td "
+				     "class=\"mono\">consent.missing (1)"));
+	free(html);
+	test_rmdir_r(dir);
+}
+
 /* Overwrite record seq of the store in dir with text, as a damaged or
  * tampered file would hold it. */
 static void
@@ -966,6 +1078,7 @@ main(void)
 		cmocka_unit_test(test_report_hostile),
 		cmocka_unit_test(test_unparsable),
 		cmocka_unit_test(test_doi_retry_readers),
+		cmocka_unit_test(test_profile_readers),
 	};
 
 	return cmocka_run_group_tests_name("review", tests, test_setup,
