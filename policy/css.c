@@ -23,6 +23,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/str.h"
+
 
 #define POL_CSS_URL_MAX 8192
 #define POL_CSS_BUCKETS 256
@@ -52,11 +54,6 @@ static const char *const pol_css_names[POL_CSS_NPROPS] = {
     [POL_CSS_TRANSFORM] = "transform",
 };
 
-static int
-pol_css_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
 
 /* End of the comment or string starting at s[i] (one past it), or i when
  * there is none there.  Unterminated: len. */
@@ -116,24 +113,24 @@ pol_css_decls(const char *s, size_t len, pol_css_decl_fn fn, void *ud)
 		end = i++;
 		if (colon == 0)
 			continue;
-		for (k = start; k < colon - 1 && pol_css_space(s[k]); k++)
+		for (k = start; k < colon - 1 && str_is_space(s[k]); k++)
 			;
-		for (n = colon - 1; n > k && pol_css_space(s[n - 1]); n--)
+		for (n = colon - 1; n > k && str_is_space(s[n - 1]); n--)
 			;
-		for (v = colon; v < end && pol_css_space(s[v]); v++)
+		for (v = colon; v < end && str_is_space(s[v]); v++)
 			;
-		while (end > v && pol_css_space(s[end - 1]))
+		while (end > v && str_is_space(s[end - 1]))
 			end--;
 		if (end - v >= 10 &&
 		    strncasecmp(s + end - 9, "important", 9) == 0) {
 			size_t b = end - 9;
 
-			while (b > v && pol_css_space(s[b - 1]))
+			while (b > v && str_is_space(s[b - 1]))
 				b--;
 			if (b > v && s[b - 1] == '!') {
 				important = 1;
 				for (end = b - 1;
-				     end > v && pol_css_space(s[end - 1]); end--)
+				     end > v && str_is_space(s[end - 1]); end--)
 					;
 			}
 		}
@@ -208,22 +205,22 @@ pol_css_get(const char *style, const char *prop, char *val, size_t valsz)
 		if (end == NULL)
 			end = s + strlen(s);
 		s = *end ? end + 1 : end;
-		while (d < end && pol_css_space(*d))
+		while (d < end && str_is_space(*d))
 			d++;
 		colon = memchr(d, ':', (size_t)(end - d));
 		if (colon == NULL)
 			continue;
 		n = (size_t)(colon - d);
-		while (n > 0 && pol_css_space(d[n - 1]))
+		while (n > 0 && str_is_space(d[n - 1]))
 			n--;
 		if (n != plen || strncasecmp(d, prop, plen) != 0)
 			continue;
-		for (d = colon + 1; d < end && pol_css_space(*d); d++)
+		for (d = colon + 1; d < end && str_is_space(*d); d++)
 			;
 		for (i = 0; d < end && *d != '!' && i + 1 < valsz; d++)
 			val[i++] =
 			    (*d >= 'A' && *d <= 'Z') ? (char)(*d + 32) : *d;
-		while (i > 0 && pol_css_space(val[i - 1]))
+		while (i > 0 && str_is_space(val[i - 1]))
 			i--;
 		val[i] = '\0';
 		found = 1;
@@ -237,7 +234,7 @@ pol_css_length(const char *v)
 	long n = 0;
 	int digits = 0, nonzero = 0;
 
-	while (pol_css_space(*v))
+	while (str_is_space(*v))
 		v++;
 	for (; *v >= '0' && *v <= '9'; v++, digits++)
 		if (n < 100000)
@@ -249,7 +246,7 @@ pol_css_length(const char *v)
 		return -1;
 	if (n == 0 && !nonzero)
 		return 0;
-	while (pol_css_space(*v))
+	while (str_is_space(*v))
 		v++;
 	if (*v == '\0' || strncmp(v, "px", 2) == 0)
 		return (int)n;
@@ -261,7 +258,7 @@ pol_css_is_zero(const char *v)
 {
 	int digits = 0;
 
-	while (pol_css_space(*v))
+	while (str_is_space(*v))
 		v++;
 	if (*v == '+' || *v == '-')
 		v++;
@@ -272,7 +269,7 @@ pol_css_is_zero(const char *v)
 	/* Any unit or none: 0, 0px, 0em, 0%, 0pt. */
 	while ((*v >= 'a' && *v <= 'z') || *v == '%')
 		v++;
-	return *v == '\0' || pol_css_space(*v);
+	return *v == '\0' || str_is_space(*v);
 }
 
 /* ------------------------------------------------------------------ */
@@ -287,7 +284,7 @@ pol_css_url_at(const char *s, size_t len, size_t i, const char **u,
 {
 	size_t e;
 
-	while (i < len && pol_css_space(s[i]))
+	while (i < len && str_is_space(s[i]))
 		i++;
 	*u = NULL;
 	if (i < len && (s[i] == '"' || s[i] == '\'')) {
@@ -302,7 +299,7 @@ pol_css_url_at(const char *s, size_t len, size_t i, const char **u,
 		;
 	if (e >= len)
 		return len;
-	while (e > i && pol_css_space(s[e - 1]))
+	while (e > i && str_is_space(s[e - 1]))
 		e--;
 	*u = s + i;
 	*n = e - i;
@@ -424,7 +421,7 @@ pol_css_hash(char kind, const char *s, size_t n)
 	return h % POL_CSS_BUCKETS;
 }
 
-static int
+int
 pol_css_ident_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -439,7 +436,7 @@ pol_css_attrsel(const char *s, size_t n, size_t i, struct pol_css_attrsel *a)
 {
 	size_t k;
 
-	while (i < n && pol_css_space(s[i]))
+	while (i < n && str_is_space(s[i]))
 		i++;
 	for (k = i; k < n && pol_css_ident_char(s[k]); k++)
 		;
@@ -449,7 +446,7 @@ pol_css_attrsel(const char *s, size_t n, size_t i, struct pol_css_attrsel *a)
 	a->name.n = k - i;
 	a->op = 0;
 	a->value.n = 0;
-	for (i = k; i < n && pol_css_space(s[i]); i++)
+	for (i = k; i < n && str_is_space(s[i]); i++)
 		;
 	if (i < n && s[i] != ']') {
 		if (s[i] != '=' && (i + 1 >= n || s[i + 1] != '=' ||
@@ -457,7 +454,7 @@ pol_css_attrsel(const char *s, size_t n, size_t i, struct pol_css_attrsel *a)
 			return 0;
 		a->op = s[i];
 		i += s[i] == '=' ? 1 : 2;
-		while (i < n && pol_css_space(s[i]))
+		while (i < n && str_is_space(s[i]))
 			i++;
 		if (i < n && (s[i] == '"' || s[i] == '\'')) {
 			k = pol_css_skip(s, n, i);
@@ -471,10 +468,10 @@ pol_css_attrsel(const char *s, size_t n, size_t i, struct pol_css_attrsel *a)
 			a->value.s = s + i;
 			a->value.n = k - i;
 		}
-		for (i = k; i < n && pol_css_space(s[i]); i++)
+		for (i = k; i < n && str_is_space(s[i]); i++)
 			;
 		if (i < n && (s[i] == 'i' || s[i] == 's')) /* a case flag */
-			for (i++; i < n && pol_css_space(s[i]); i++)
+			for (i++; i < n && str_is_space(s[i]); i++)
 				;
 	}
 	return i < n && s[i] == ']' ? i + 1 : 0;
@@ -547,11 +544,11 @@ pol_css_add_rule(struct pol_css_sheet *sh, const char *sel, size_t n,
 	unsigned spec, h;
 	int *head;
 
-	while (n > 0 && pol_css_space(*sel)) {
+	while (n > 0 && str_is_space(*sel)) {
 		sel++;
 		n--;
 	}
-	while (n > 0 && pol_css_space(sel[n - 1]))
+	while (n > 0 && str_is_space(sel[n - 1]))
 		n--;
 	if (n == 0)
 		return;
@@ -652,7 +649,7 @@ pol_css_import(const char *s, size_t len, pol_css_url_fn fn, void *ud)
 {
 	size_t i = 7, e;
 
-	while (i < len && pol_css_space(s[i]))
+	while (i < len && str_is_space(s[i]))
 		i++;
 	if (i >= len || (s[i] != '"' && s[i] != '\''))
 		return 0;
@@ -689,7 +686,7 @@ pol_css_parse_rules(struct pol_css_sheet *sh, pol_css_url_fn fn, void *ud,
 		struct pol_css_block b;
 		size_t j = pol_css_skip(s, len, i), open, close;
 
-		if (j != i || pol_css_space(s[i]) || s[i] == '}') {
+		if (j != i || str_is_space(s[i]) || s[i] == '}') {
 			i = j != i ? j : i + 1;
 			continue;
 		}
@@ -811,8 +808,8 @@ pol_css_attr_matches(const struct pol_css_element *e,
 		for (p = v; n > 0 && *p; p++)
 			if (strncmp(p, a->value.s, n) == 0 &&
 			    (a->op == '*' ||
-			     ((p == v || pol_css_space(p[-1])) &&
-			      (p[n] == '\0' || pol_css_space(p[n])))))
+			     ((p == v || str_is_space(p[-1])) &&
+			      (p[n] == '\0' || str_is_space(p[n])))))
 				return 1;
 		return 0;
 	}
@@ -912,9 +909,9 @@ pol_css_sheet_match(const struct pol_css_sheet *sheet, const char *tag,
 	while (cls && *cls && e.ncls < 32) {
 		size_t n = 0;
 
-		while (pol_css_space(*cls))
+		while (str_is_space(*cls))
 			cls++;
-		while (cls[n] && !pol_css_space(cls[n]))
+		while (cls[n] && !str_is_space(cls[n]))
 			n++;
 		if (n == 0)
 			break;

@@ -149,4 +149,7 @@ int pol_css_faint(const char *v);
 int pol_css_scaled_away(const char *v);
 int pol_css_offscreen(const char *v);
 
+/* A byte of a CSS identifier (letters, digits, -, _, non-ASCII). */
+int pol_css_ident_char(char c);
+
 #endif

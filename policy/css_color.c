@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/hex.h"
+
 static const struct {
 	const char *name;
 	long rgb;
@@ -31,17 +33,6 @@ static const struct {
     {"lightgrey", 0xd3d3d3},
 };
 
-static int
-pol_color_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* #rgb, #rgba, #rrggbb, #rrggbbaa of n digits at h. */
 static long
@@ -51,21 +42,21 @@ pol_color_hex(const char *h, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (pol_color_hexval(h[i]) < 0)
+		if (hex_value(h[i]) < 0)
 			return POL_COLOR_NONE;
 	if (n == 3 || n == 4) {
-		if (n == 4 && pol_color_hexval(h[3]) <= 1)
+		if (n == 4 && hex_value(h[3]) <= 1)
 			return POL_COLOR_CLEAR;
 		for (i = 0; i < 3; i++)
-			v = v << 8 | (pol_color_hexval(h[i]) * 17);
+			v = v << 8 | (hex_value(h[i]) * 17);
 		return v;
 	}
 	if (n == 6 || n == 8) {
-		if (n == 8 && pol_color_hexval(h[6]) * 16 +
-					  pol_color_hexval(h[7]) <= 25)
+		if (n == 8 && hex_value(h[6]) * 16 +
+					  hex_value(h[7]) <= 25)
 			return POL_COLOR_CLEAR;
 		for (i = 0; i < 6; i++)
-			v = v << 4 | pol_color_hexval(h[i]);
+			v = v << 4 | hex_value(h[i]);
 		return v;
 	}
 	return POL_COLOR_NONE;

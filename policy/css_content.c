@@ -12,22 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/str.h"
+
 #include "../common/hex.h"
 #include "../common/utf8.h"
 
-static int
-pol_css_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
 
-static int
-pol_css_ident_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-	       (unsigned char)c >= 0x80;
-}
 
 /* Decode the string whose quote is at v[i] into out; returns the index
  * after it. */
@@ -51,7 +41,7 @@ pol_css_string(const char *v, size_t len, size_t i, char *out, size_t outsz,
 			}
 			if (k > 0) {
 				n = utf8_encode(tmp, cp);
-				if (i < len && pol_css_space(v[i]))
+				if (i < len && str_is_space(v[i]))
 					i++;
 			} else if (v[i] == '\n') {
 				i++;
@@ -78,7 +68,7 @@ pol_css_attr_call(const char *v, size_t len, size_t i, char *out,
 	const char *a;
 	size_t k, n;
 
-	for (i += 5; i < len && pol_css_space(v[i]); i++)
+	for (i += 5; i < len && str_is_space(v[i]); i++)
 		;
 	for (k = i; k < len && pol_css_ident_char(v[k]); k++)
 		;
