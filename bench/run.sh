@@ -457,9 +457,20 @@ echo
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
 }
+# target VALUE LIMIT ge|le: "met" or "not met" ("n/a" without a value).
+target() {
+	awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
+		if (v == "n/a" || v == "-" || v == "") print "n/a"
+		else if ((op == "ge" && v + 0 >= t + 0) || (op == "le" && v + 0 <= t + 0)) print "met"
+		else print "not met" }'
+}
 if [ -n "${MED_cg:-}" ]; then
 	[ -n "${MED_null:-}" ] && echo "consentgate / null milter: throughput $(ratio "$MED_cg" "$MED_null"), CPU per message $(ratio "$CPU_cg" "$CPU_null")"
 	[ -n "${MED_dkim:-}" ] && echo "consentgate / opendkim:    throughput $(ratio "$MED_cg" "$MED_dkim"), CPU per message $(ratio "$CPU_cg" "$CPU_dkim")"
+	# The targets of the performance issue, from this run.
+	[ -n "${MED_null:-}" ] && echo "  target throughput >= 0.90 x the null milter: $(target "$(ratio "$MED_cg" "$MED_null")" 0.90 ge)"
+	[ -n "${MED_dkim:-}" ] && echo "  target throughput >= 1.25 x opendkim: $(target "$(ratio "$MED_cg" "$MED_dkim")" 1.25 ge)"
+	echo "  target milter CPU <= 2.0 ms per message ($CPU_cg ms): $(target "$CPU_cg" 2.0 le)"
 	total=$((WARM + RUNS * MSGS))
 	pct=$(awk -v a="$RSSAT_cg" -v b="$RSSEND_cg" 'BEGIN { if (a > 0) printf "%+.1f", (b - a) * 100 / a; else print "n/a" }')
 	apct=$(awk -v a="$ANONAT_cg" -v b="$ANONEND_cg" 'BEGIN { if (a > 0) printf "%+.1f", (b - a) * 100 / a; else print "n/a" }')
