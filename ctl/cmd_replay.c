@@ -132,38 +132,10 @@ rp_index_one(struct db_evrec *r, const char *json, size_t len, void *arg)
 	return 0;
 }
 
-/* The new verdict's action as the milter records it (eom.c). */
-static const char *
-rp_action_word(const struct ctl_check_result *res)
-{
-	if (res->v.action == POL_ACTION_PASS)
-		return "pass";
-	if (res->cfg->mode == CFG_MODE_MONITOR)
-		return "monitor";
-	return pol_action_name(res->v.action);
-}
-
 static int
 rp_refused(const char *action)
 {
 	return strcmp(action, "reject") == 0 || strcmp(action, "tempfail") == 0;
-}
-
-/* Rule ids of the new verdict, each once, comma-joined into b. */
-static void
-rp_new_rules(const struct pol_verdict *v, struct buf *b)
-{
-	size_t i, j;
-
-	buf_reset(b);
-	for (i = 0; i < v->nhits; i++) {
-		for (j = 0; j < i; j++)
-			if (v->hits[j].rule == v->hits[i].rule)
-				break;
-		if (j == i)
-			buf_printf(b, "%s%s", b->len ? "," : "",
-				   pol_rule_info(v->hits[i].rule)->id);
-	}
 }
 
 static enum rp_change
@@ -289,8 +261,9 @@ rp_one(const struct fmt_mail *m, void *arg)
 		ctl_check_result_clear(&res);
 		return 0;
 	}
-	action = rp_action_word(&res);
-	rp_new_rules(&res.v, &rules);
+	action = cfg_action_word(res.cfg, &res.v);
+	buf_reset(&rules);
+	pol_verdict_rule_ids(&res.v, &rules);
 	ch = rec ? rp_compare(rec, action, rules.data ? rules.data : "")
 		 : RP_UNMATCHED;
 	p->count[ch]++;

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "config_int.h"
+#include "../policy/policy.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -207,6 +208,16 @@ enum pol_action
 cfg_rule_action(const struct cfg *c, enum pol_rule r)
 {
 	return c->pol.rule_action[r];
+}
+
+const char *
+cfg_action_word(const struct cfg *c, const struct pol_verdict *v)
+{
+	if (v->action == POL_ACTION_PASS)
+		return "pass";
+	if (c->mode == CFG_MODE_MONITOR)
+		return "monitor";
+	return pol_action_name(v->action);
 }
 
 /* Parsing context: where we are, where errors go. */

@@ -115,6 +115,12 @@ int cfg_list_name_valid(const char *name);
 /* Action for rule r under this config (RuleAction override or reject). */
 enum pol_action cfg_rule_action(const struct cfg *c, enum pol_rule r);
 
+struct pol_verdict;
+
+/* The word the evidence and log record as the action taken on v: "pass",
+ * "monitor" in monitor mode, else the action's name. */
+const char *cfg_action_word(const struct cfg *c, const struct pol_verdict *v);
+
 /* The policy's part of the snapshot (borrowed; lives as long as c; NULL
  * for NULL). */
 const struct pol_settings *cfg_pol(const struct cfg *c);

@@ -187,32 +187,13 @@ mf_step_deferred(struct mf_ctx *c, struct mf_eom_state *s)
 	return 0;
 }
 
-/* The word recorded as the action taken. */
-static const char *
-mf_action_word(const struct mf_ctx *c, const struct pol_verdict *v)
-{
-	if (v->action == POL_ACTION_PASS)
-		return "pass";
-	if (c->cfg->mode == CFG_MODE_MONITOR)
-		return "monitor";
-	return pol_action_name(v->action);
-}
-
 /* Comma-separated rule ids of the verdict (each once). */
 static void
 mf_rule_ids(const struct pol_verdict *v, char *out, size_t outsz)
 {
 	struct buf b = BUF_INIT;
-	size_t i, j;
 
-	for (i = 0; i < v->nhits; i++) {
-		for (j = 0; j < i; j++)
-			if (v->hits[j].rule == v->hits[i].rule)
-				break;
-		if (j == i)
-			buf_printf(&b, "%s%s", b.len ? "," : "",
-				   pol_rule_info(v->hits[i].rule)->id);
-	}
+	pol_verdict_rule_ids(v, &b);
 	snprintf(out, outsz, "%s", b.data ? b.data : "");
 	buf_free(&b);
 }
@@ -359,7 +340,7 @@ mf_eom(SMFICTX *ctx, struct mf_ctx *c)
 		goto done;
 	}
 	mf_step_hash(c, &s);
-	action = mf_action_word(c, &s.verdict);
+	action = cfg_action_word(c->cfg, &s.verdict);
 	if (mf_evidence_decision(c, s.ref, pol_class_name(s.verdict.cls),
 				 s.rcptv, s.nrcpt, &s.verdict, action, s.msg->message_id,
 				 s.sha256) < 0 &&

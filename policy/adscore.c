@@ -219,6 +219,17 @@ pol_adscore_split(const char *t, size_t len,
 	return 0;
 }
 
+unsigned
+pol_adscore_words(const struct pol_ad_sentence *s)
+{
+	unsigned words = 1;
+	size_t i;
+
+	for (i = 0; i < s->norm_len; i++)
+		words += s->norm[i] == ' ';
+	return words;
+}
+
 struct ads_acc {
 	const struct pol_admodel *m;
 	double logit;

@@ -77,6 +77,9 @@ int pol_adscore_text(const struct pol_admodel *model, const char *text,
 
 /* The sentence spans of text, for the trainer and tests: cb(arg, start,
  * end) per sentence, in order.  Returns 0 or cb's non-zero result. */
+/* Words of a normalised sentence (one space between words). */
+unsigned pol_adscore_words(const struct pol_ad_sentence *s);
+
 int pol_adscore_split(const char *text, size_t len,
 		      int (*cb)(void *arg, size_t start, size_t end), void *arg);
 

@@ -174,6 +174,11 @@ int pol_verdict_add(struct pol_verdict *v, enum pol_rule rule, int rcpt,
 		    const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* Append the rule ids of v's hits, each once in order of first hit,
+ * comma-separated, to b.  0, or -1 (no memory). */
+struct buf;
+int pol_verdict_rule_ids(const struct pol_verdict *v, struct buf *b);
+
 /*
  * Compose the SMTP reply text for a refusal: "<sentence> (rule=a,b
  * ref=REF)".  Returns a malloc'd string or NULL.

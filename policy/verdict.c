@@ -82,8 +82,7 @@ pol_verdict_add(struct pol_verdict *v, enum pol_rule rule, int rcpt,
 	return 0;
 }
 
-/* Append ids of the hits (each once) to b, comma-separated. */
-static int
+int
 pol_verdict_rule_ids(const struct pol_verdict *v, struct buf *b)
 {
 	int seen[POL_RULE_COUNT] = {0};

@@ -78,16 +78,12 @@ pol_doi_topic_sentence(void *arg, const char *text,
 		       const struct pol_ad_sentence *s)
 {
 	struct pol_doi_topic *t = arg;
-	unsigned words = 1;
-	size_t i;
 	int k;
 
 	(void)text;
 	if (s->score >= POL_DOI_TOPIC_SCORE)
 		return 0;
-	for (i = 0; i < s->norm_len; i++)
-		words += s->norm[i] == ' ';
-	if (words < POL_DOI_TOPIC_WORDS)
+	if (pol_adscore_words(s) < POL_DOI_TOPIC_WORDS)
 		return 0;
 	for (k = 0; k < t->n; k++)
 		if (t->orig[k] >= s->start && t->orig[k] < s->end)

@@ -147,20 +147,20 @@ pol_ta_texts(struct pol_ta_scan *sc)
 #define POL_TA_MIN_WORDS 6
 
 static int
-pol_ta_is_sentence(const char *norm, size_t len)
+pol_ta_is_sentence(const struct pol_ad_sentence *s)
 {
-	unsigned words = 1, amounts = 0;
-	size_t i;
+	const char *norm = s->norm;
+	size_t len = s->norm_len, i;
+	unsigned amounts = 0;
 
 	for (i = 0; i < len; i++) {
-		words += norm[i] == ' ';
 		if (i + 3 < len && norm[i] >= '0' && norm[i] <= '9' &&
 		    (norm[i + 1] == ',' || norm[i + 1] == '.') &&
 		    norm[i + 2] >= '0' && norm[i + 2] <= '9' &&
 		    norm[i + 3] >= '0' && norm[i + 3] <= '9')
 			amounts++;
 	}
-	return words >= POL_TA_MIN_WORDS && amounts <= 1;
+	return pol_adscore_words(s) >= POL_TA_MIN_WORDS && amounts <= 1;
 }
 
 /* A sentence the model scores as advertising, unless a pattern names it
@@ -174,7 +174,7 @@ pol_ta_sentence(void *arg, const struct pol_ad_seen *seen)
 	int r;
 
 	if (!seen->counts ||
-	    !pol_ta_is_sentence(seen->s->norm, seen->s->norm_len))
+	    !pol_ta_is_sentence(seen->s))
 		return 0;
 	if (sc->found >= POL_TA_MAX_FINDINGS)
 		return 1;
