@@ -42,7 +42,15 @@
  * value) about 20 points less; choosing it inside each training part
  * (nested) mixed models of different calibration in one out-of-fold
  * ranking and lost recall.  A first step of 3 instead of 1 gained one or
- * two points; 30 or 300 epochs instead of 100 changed nothing. */
+ * two points; 30 or 300 epochs instead of 100 changed nothing.  Also
+ * measured over fold seeds and dropped: a squared-hinge loss (8 to 11
+ * points less), the DOI kinds' negatives weighted 2, 3 or 4 (+1.6, +0.4,
+ * -0.4: not monotone, inside the spread), one-vs-rest models of the four
+ * DOI kinds subtracted from the score ("fits no allowed kind"; +1 to 2
+ * points, below the fold-seed spread, at five times the scoring cost) and
+ * theme signals in adfeatures.c (sponsor, referral, cart, event
+ * invitation, trial, superlative, social proof, units, "ab/nur/statt"
+ * before a price: -2 to +1). */
 /* Whether the 1 % point is taken over the DOI kinds only (1) or over
  * every non-promotional sentence (0); see data/admodel/SOURCES.md. */
 #ifndef TR_THR_DOI
