@@ -9,7 +9,9 @@ advertising fixtures are printed with the label "review" for a person to
 label promo or other.  Each sentence is printed once (first source wins);
 the source is the fixture set and family, so cross-validation keeps one
 template's sentences on one side.  Used once to write
-data/admodel/fixtures.tsv, kept for the record."""
+data/admodel/fixtures.tsv, kept for the record; the kinds (purpose, legal,
+procedure, greeting, other) that replace "other" there were given later
+(data/admodel/SOURCES.md)."""
 import glob, os, re, subprocess, sys
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
