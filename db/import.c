@@ -6,15 +6,20 @@
  * The reader reads its file once per pass (db_import_next).  The check
  * pass and, when needed, a verify pass decide the uid rule before anything
  * is written (import_check.c, in memory of 16 bytes per row, not the rows
- * themselves); the write pass then merges every row, in file order, into
- * the stored record through the consent state machine (db_sm_merge_row,
- * consent_sm.h) and writes each changed record with its own evidence
- * record.  Rows are held only for one batch of DB_IMPORT_BATCH, written in
- * one short write transaction, so other writers (the milter's evidence)
- * wait at most one batch.  A row the machine refuses is reported and
- * skipped.  A file whose rows differ between passes stops the import.
+ * themselves); the write pass then merges every row into the stored record
+ * through the consent state machine (db_sm_merge_row, consent_sm.h) and
+ * writes each changed record with its own evidence record.  Rows are held
+ * for one window of DB_IMPORT_WINDOW rows and written in address order
+ * (the rows of one address in file order), DB_IMPORT_BATCH rows per short
+ * write transaction, so other writers (the milter's evidence) wait at most
+ * one batch: in address order a batch touches a few neighbouring pages of
+ * the consent table instead of one page per row.  The evidence of one
+ * window is therefore in address order; each record names its FILE:LINE.
+ * A row the machine refuses is reported and skipped; opts->note hears
+ * every row in file order once its window is written.  A file whose rows
+ * differ between passes stops the import.
  *
- * Owns: the rows of one batch (freed by db_import_free) and the
+ * Owns: the rows of one window (freed by db_import_free) and the
  * transactions it begins.  Never logs; returns DB_* codes, with the reason
  * for a failure in the caller's err buffer ("name:LINE: reason").
  */
@@ -84,6 +89,64 @@ db_import_evidence(struct db_import *im, MDB_txn *txn, size_t i,
 	return db_evidence_append_txn(im->s, txn, &e, 1, NULL);
 }
 
+/* Keep what opts->note is to hear of row i. */
+static int
+db_import_keep_res(struct db_import *im, size_t i,
+		   const struct db_sm_result *res)
+{
+	struct db_import_res *r = &im->res[i];
+
+	r->outcome = (signed char)res->outcome;
+	r->forced = (signed char)res->forced;
+	r->before = (signed char)res->before;
+	r->after = (signed char)res->after;
+	r->code = res->code;
+	r->why_off = (unsigned int)im->why.len;
+	if (res->outcome != DB_SM_REFUSED)
+		return 0;
+	return buf_append(&im->why, res->why, strlen(res->why) + 1);
+}
+
+/* Tell opts->note the outcome of every row of the window that was
+ * reached, in file order. */
+static void
+db_import_tell(struct db_import *im)
+{
+	struct db_sm_result res;
+	size_t i;
+
+	if (im->opts->note == NULL)
+		return;
+	for (i = 0; i < im->nbatch; i++) {
+		const struct db_import_res *r = &im->res[i];
+
+		if (r->outcome < 0)
+			continue;
+		memset(&res, 0, sizeof(res));
+		res.outcome = r->outcome;
+		res.forced = r->forced;
+		res.before = r->before;
+		res.after = r->after;
+		res.code = r->code;
+		if (r->outcome == DB_SM_REFUSED)
+			snprintf(res.why, sizeof(res.why), "%s",
+				 im->why.data + r->why_off);
+		im->opts->note(im->opts->arg, db_row(im, i)->line,
+			       db_import_addr(im, i), &res);
+	}
+}
+
+/* Address order for the rows of the window (qsort_r); one address's rows
+ * keep their file order. */
+static int
+db_import_cmp(const void *a, const void *b, void *arg)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(db_import_addr(arg, i), db_import_addr(arg, j));
+
+	return c ? c : (i > j) - (i < j);
+}
+
 /* Merge row i into the stored record (or a new one) through the state
  * machine; write it and its evidence when it changed. */
 static int
@@ -105,8 +168,8 @@ db_import_put(struct db_import *im, MDB_txn *txn, size_t i)
 		 db_row(im, i)->line);
 	db_sm_merge_row(have ? &cur : NULL, &in, db_row(im, i)->mask, im->now,
 			where, im->opts->force, &out, &res);
-	if (im->opts->note)
-		im->opts->note(im->opts->arg, db_row(im, i)->line, addr, &res);
+	if (im->opts->note && db_import_keep_res(im, i, &res) < 0)
+		return DB_ERR_NOMEM;
 	if (res.outcome == DB_SM_REFUSED) {
 		im->count->refused++;
 		im->count->no_proof += strcmp(res.code, "no-proof") == 0;
@@ -123,23 +186,28 @@ db_import_put(struct db_import *im, MDB_txn *txn, size_t i)
 	return rc == DB_OK ? db_import_evidence(im, txn, i, &out, &res) : rc;
 }
 
-/* Write the rows of the batch, in file order, in one transaction (a read
- * transaction, never written, for a dry run). */
+/* Rows held and sorted at a time. */
+static size_t
+db_import_window(const struct db_import *im)
+{
+	return im->opts->window ? im->opts->window : DB_IMPORT_WINDOW;
+}
+
+/* Write rows order[from..to) in one transaction (a read transaction,
+ * never written, for a dry run). */
 static int
-db_import_flush(struct db_import *im)
+db_import_batch(struct db_import *im, size_t from, size_t to)
 {
 	MDB_txn *txn = NULL;
 	struct timespec t0, t1;
 	unsigned long ms;
-	size_t i;
+	size_t k;
 	int rc, dry = im->opts->dry_run;
 
-	if (im->nbatch == 0)
-		return DB_OK;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = db_txn_begin(im->s, dry, &txn);
-	for (i = 0; rc == DB_OK && i < im->nbatch; i++)
-		rc = db_import_put(im, txn, i);
+	for (k = from; rc == DB_OK && k < to; k++)
+		rc = db_import_put(im, txn, im->order[k]);
 	if (rc == DB_OK && !dry) {
 		rc = db_txn_commit(txn);
 		txn = NULL;
@@ -153,9 +221,39 @@ db_import_flush(struct db_import *im)
 			     (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	if (ms > im->count->batch_ms_max)
 		im->count->batch_ms_max = ms;
+	return rc;
+}
+
+/* Write the rows of the window in address order, DB_IMPORT_BATCH per
+ * transaction, then tell opts->note about them in file order. */
+static int
+db_import_flush(struct db_import *im)
+{
+	size_t i, n = im->nbatch;
+	int rc = DB_OK;
+
+	if (n == 0)
+		return DB_OK;
+	if (im->order == NULL &&
+	    ((im->order = malloc(db_import_window(im) * sizeof(*im->order))) == NULL ||
+	     (im->res = malloc(db_import_window(im) * sizeof(*im->res))) == NULL))
+		rc = DB_ERR_NOMEM;
+	for (i = 0; rc == DB_OK && i < n; i++) {
+		im->order[i] = i;
+		im->res[i].outcome = -1;
+	}
+	if (rc == DB_OK)
+		qsort_r(im->order, n, sizeof(*im->order), db_import_cmp, im);
+	for (i = 0; rc == DB_OK && i < n; i += DB_IMPORT_BATCH)
+		rc = db_import_batch(im, i, i + DB_IMPORT_BATCH < n
+						    ? i + DB_IMPORT_BATCH
+						    : n);
+	if (im->res != NULL)
+		db_import_tell(im);
 	im->nbatch = 0;
 	buf_reset(&im->arena);
 	buf_reset(&im->rows);
+	buf_reset(&im->why);
 	if (rc != DB_OK) {
 		snprintf(im->err, im->errsz,
 			 "%s: %s after %zu records were written", im->name,
@@ -165,7 +263,7 @@ db_import_flush(struct db_import *im)
 	return rc;
 }
 
-/* Keep one row of the write pass; a full batch is written. */
+/* Keep one row of the write pass; a full window is written. */
 static int
 db_import_keep(struct db_import *im, unsigned long line, const char *addr,
 	       const struct db_consent *c, unsigned int mask)
@@ -185,7 +283,7 @@ db_import_keep(struct db_import *im, unsigned long line, const char *addr,
 	    buf_append(&im->arena, enc, (size_t)n) < 0 ||
 	    buf_append(&im->rows, &row, sizeof(row)) < 0)
 		return DB_ERR_NOMEM;
-	if (++im->nbatch == DB_IMPORT_BATCH)
+	if (++im->nbatch == db_import_window(im))
 		return db_import_flush(im);
 	return DB_OK;
 }
@@ -320,5 +418,8 @@ db_import_free(struct db_import *im)
 	db_import_check_free(im);
 	buf_free(&im->arena);
 	buf_free(&im->rows);
+	buf_free(&im->why);
+	free(im->order);
+	free(im->res);
 	free(im);
 }

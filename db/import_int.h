@@ -44,6 +44,14 @@ struct db_import_check {
 	char err[320];
 };
 
+/* What opts->note hears of one row, kept until its window is written. */
+struct db_import_res {
+	signed char outcome; /* enum db_sm_outcome; -1: not reached */
+	signed char forced, before, after;
+	unsigned int why_off; /* in the window's why buffer */
+	const char *code;
+};
+
 struct db_import {
 	struct db_store *s;
 	const char *name;
@@ -59,10 +67,14 @@ struct db_import {
 	unsigned int file_mask; /* fields any row sets */
 	uint64_t digest, digest0; /* of this pass's rows; of the check's */
 	struct db_import_check ck;
-	/* write pass: the rows of the current batch */
+	/* write pass: the rows of the current window, their write order
+	 * and each row's outcome until it is told to opts->note */
 	struct buf arena;
 	struct buf rows; /* struct db_import_row[] */
 	size_t nbatch;
+	size_t *order;   /* row indices by address, then line */
+	struct db_import_res *res;
+	struct buf why;  /* refusal sentences of the window */
 	size_t written; /* changed records committed */
 };
 

@@ -258,19 +258,23 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
  * move off it, is an error (DB_ERR_INVALID, nothing written); only the
  * last row of each address counts for this rule.
  *
- * Records are written in transactions of DB_IMPORT_BATCH rows, each
+ * The write pass reads DB_IMPORT_WINDOW rows at a time and writes them in
+ * address order (rows of one address in file order; windows in file
+ * order), in transactions of DB_IMPORT_BATCH rows, each
  * changed record with one consent-kind evidence record made from opts->e
  * (its ref with "-N" appended, rules prefixed with "FILE:LINE, ",
  * recipients the address, client_ip the record's ip, before and after its
  * states); unchanged rows write nothing.  With opts->dry_run nothing is
  * written (each batch is read in a read transaction).  opts->note (may be
- * NULL) hears the outcome of every row.  A store error while writing
+ * NULL) hears the outcome of every row, in file order, once its window is
+ * written.  A store error while writing
  * (e.g. DB_ERR_FULL) leaves the batches already committed in place and
  * says so in err.  count->batch_ms_max is the longest a write transaction
  * of the import held the store's write lock, in ms.  db_import_free frees
  * what the import holds.
  */
 #define DB_IMPORT_BATCH 10000
+#define DB_IMPORT_WINDOW 200000
 struct db_sm_result;
 struct db_event;
 struct db_import;
@@ -281,6 +285,7 @@ struct db_import_opts {
 	void (*note)(void *arg, unsigned long line, const char *addr,
 		     const struct db_sm_result *res);
 	void *arg;
+	size_t window; /* rows held and sorted at a time; 0: DB_IMPORT_WINDOW */
 };
 struct db_import_count {
 	size_t changed, same, refused;

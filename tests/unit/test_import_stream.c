@@ -5,7 +5,9 @@
  * imported in pieces smaller than a batch; a bad line or a uid conflict
  * late in the file writes nothing; a uid moves across a batch boundary;
  * a pipe imports like a file; a dry run writes nothing; the heap does not
- * hold the file's rows while they are written.  Compared through
+ * hold the file's rows while they are written; rows written in address
+ * order per window are heard in file order and a later row of an address
+ * still wins.  Compared through
  * the CSV export.  Each test works in its own temporary directory.
  */
 #include "testlib.h"
@@ -18,6 +20,7 @@
 
 #define NOW INT64_C(1767323045) /* 2026-01-02T03:04:05Z */
 #define ROWS 25000		/* two and a half batches */
+#define WINDOW 20000		/* rows sorted at a time: two batches */
 #define HEADER "address,state,uid,ip,created,confirmed,withdrawn,source\n"
 
 struct fixture {
@@ -110,6 +113,8 @@ static int
 import_path(struct db_store *s, const char *path, int pipe, size_t *n,
 	    char *err, size_t errsz)
 {
+	struct db_import_opts o;
+	struct db_import_count c;
 	char cmd[600];
 	FILE *fp;
 	int rc;
@@ -117,7 +122,10 @@ import_path(struct db_store *s, const char *path, int pipe, size_t *n,
 	snprintf(cmd, sizeof(cmd), "cat '%s'", path);
 	fp = pipe ? popen(cmd, "r") : fopen(path, "r");
 	assert_non_null(fp);
-	rc = fmt_import_csv(s, fp, "in.csv", NOW, n, err, errsz);
+	memset(&o, 0, sizeof(o));
+	o.window = WINDOW;
+	rc = fmt_import_csv_opts(s, fp, "in.csv", NOW, &o, &c, err, errsz);
+	*n = c.changed;
 	if (pipe)
 		pclose(fp);
 	else
@@ -317,6 +325,7 @@ test_pipe_and_dry_run(void **state)
 	empty = export(f->s);
 	memset(&o, 0, sizeof(o));
 	o.dry_run = 1;
+	o.window = WINDOW;
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	assert_int_equal(fmt_import_csv_opts(f->s, fp, "in.csv", NOW, &o, &c,
@@ -367,7 +376,7 @@ note_heap(void *arg, unsigned long line, const char *addr,
 }
 
 /* The rows are not held: while the rows of a file are merged, the heap
- * holds far less than the file (one batch).  Measured on a re-import, in
+ * holds far less than the file (one window, here a fifth of it).  Measured on a re-import, in
  * which every row is unchanged, so that the store's own dirty pages do
  * not count. */
 static void
@@ -408,6 +417,7 @@ test_rows_not_held(void **state)
 	memset(&o, 0, sizeof(o));
 	o.note = note_heap;
 	o.arg = &peak;
+	o.window = DB_IMPORT_BATCH; /* a fifth of the file */
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	base = heap_now();
@@ -417,6 +427,115 @@ test_rows_not_held(void **state)
 	assert_int_equal(c.same, 2 * ROWS);
 	assert_true(peak > base);
 	assert_true(peak - base < size / 2);
+}
+
+/* The notes of one window, and the evidence order they imply. */
+struct order_note {
+	unsigned long last_line;
+	int out_of_order;
+	size_t n;
+};
+
+static void
+note_order(void *arg, unsigned long line, const char *addr,
+	   const struct db_sm_result *res)
+{
+	struct order_note *o = arg;
+
+	(void)addr;
+	(void)res;
+	o->out_of_order |= line <= o->last_line;
+	o->last_line = line;
+	o->n++;
+}
+
+/* Rows in falling address order, over several windows: written in
+ * address order inside each window, but the caller hears every row in
+ * file order, the evidence names each row's line, and the store equals a
+ * one-row-at-a-time import of the same rows (a later row of an address
+ * wins in both). */
+static void
+test_window_order(void **state)
+{
+	struct fixture *f = *state;
+	struct db_store *s2 = open_store(f->dir, "rowwise");
+	struct db_import_opts o;
+	struct db_import_count c;
+	struct order_note on = {0, 0, 0};
+	GString *g = g_string_new(HEADER), *one;
+	char err[256], *a, *b;
+	const char *path;
+	size_t n;
+	FILE *fp;
+	int i;
+
+	for (i = 3 * WINDOW; i > 0; i--) {
+		g_string_append_printf(g, "z%06d@example.org,confirmed,,"
+				       "198.51.100.1,1700000000,%d,,web\n", i,
+				       1700000600 + (i % 7));
+		/* Inside the first window, a second row of an address met
+		 * earlier in it: the later row's source must win. */
+		if (i == 3 * WINDOW - 10)
+			g_string_append_printf(g, "z%06d@example.org,confirmed,,"
+					       "198.51.100.1,1700000000,%d,,"
+					       "later\n", i + 5,
+					       1700000600 + ((i + 5) % 7));
+	}
+	/* The same address again later in the file, withdrawn: it must win
+	 * over its earlier confirmed row of another window. */
+	g_string_append(g, "z000005@example.org,withdrawn,,,,,1700009999,web\n");
+	path = save(f, "falling.csv", g->str);
+	memset(&o, 0, sizeof(o));
+	o.note = note_order;
+	o.arg = &on;
+	o.window = WINDOW;
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_int_equal(fmt_import_csv_opts(f->s, fp, "in.csv", NOW, &o, &c,
+					     err, sizeof(err)), DB_OK);
+	fclose(fp);
+	assert_int_equal(on.n, 3 * WINDOW + 2);
+	assert_false(on.out_of_order);
+	/* One row per import: nothing to sort. */
+	for (i = 3 * WINDOW; i > 3 * WINDOW - 50; i--) {
+		one = g_string_new(HEADER);
+		g_string_append_printf(one, "z%06d@example.org,confirmed,,"
+				       "198.51.100.1,1700000000,%d,,web\n", i,
+				       1700000600 + (i % 7));
+		assert_int_equal(import_path(s2, save(f, "one.csv", one->str),
+					     0, &n, err, sizeof(err)), DB_OK);
+		g_string_free(one, TRUE);
+	}
+	a = export(f->s);
+	assert_non_null(strstr(a, "z000005@example.org,withdrawn"));
+	{
+		char key[40], *p;
+
+		snprintf(key, sizeof(key), "z%06d@example.org,", 3 * WINDOW - 5);
+		p = strstr(a, key);
+		assert_non_null(p);
+		assert_non_null(strstr(p, "later"));
+		assert_true(strstr(p, "later") < strchr(p, '\n'));
+	}
+	b = export(s2);
+	/* The rows the one-by-one store holds read the same in both. */
+	for (i = 3 * WINDOW; i > 3 * WINDOW - 50; i--) {
+		char key[40], *pa, *pb;
+
+		if (i == 3 * WINDOW - 5)
+			continue; /* its later row, checked above */
+		snprintf(key, sizeof(key), "z%06d@example.org,", i);
+		pa = strstr(a, key);
+		pb = strstr(b, key);
+		assert_non_null(pa);
+		assert_non_null(pb);
+		assert_int_equal(strcspn(pa, "\n"), strcspn(pb, "\n"));
+		assert_memory_equal(pa, pb, strcspn(pa, "\n"));
+	}
+	free(a);
+	free(b);
+	db_close(s2);
+	g_string_free(g, TRUE);
 }
 
 int
@@ -436,6 +555,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_pipe_and_dry_run, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_rows_not_held, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_window_order, setup,
 					    teardown),
 	};
 
