@@ -517,8 +517,14 @@ textnorm_ascii(const char *s, size_t len)
 char *
 textnorm_string(const char *s)
 {
+	return textnorm_stringn(s, s ? strlen(s) : 0);
+}
+
+char *
+textnorm_stringn(const char *s, size_t len)
+{
 	struct textnorm_out o = {NULL, NULL, NULL, 0, 0, 0, 1};
-	size_t len = s ? strlen(s) : 0, i;
+	size_t i;
 
 	for (i = 0; i < len && (unsigned char)s[i] < 0x80; i++)
 		;

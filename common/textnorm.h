@@ -52,6 +52,8 @@ void textnorm_span(const struct textnorm *tn, size_t start, size_t end,
 /* The normalised form of the NUL-terminated s as a new string (caller
  * frees with free()), or NULL when memory ran out. */
 char *textnorm_string(const char *s);
+/* The same of the len bytes at s (no NUL needed). */
+char *textnorm_stringn(const char *s, size_t len);
 
 /* The code point classes the normaliser uses, for tests and callers. */
 int textnorm_is_ignorable(uint32_t cp);

@@ -96,11 +96,12 @@ adf_words(const char *norm, size_t len, struct adf_word *w, size_t max)
 	return n;
 }
 
+/* The first byte is compared first: most words start differently. */
 static int
 adf_in(const char *w, const char *const *list)
 {
 	for (; *list; list++)
-		if (strcmp(w, *list) == 0)
+		if ((*list)[0] == w[0] && strcmp(w, *list) == 0)
 			return 1;
 	return 0;
 }
@@ -109,7 +110,8 @@ static int
 adf_prefix_in(const char *w, const char *const *list)
 {
 	for (; *list; list++)
-		if (strncmp(w, *list, strlen(*list)) == 0)
+		if ((*list)[0] == w[0] &&
+		    strncmp(w, *list, strlen(*list)) == 0)
 			return 1;
 	return 0;
 }

@@ -51,6 +51,20 @@ ads_parse_line(struct pol_admodel *m, const char *l, const char *name,
 
 	if (l[0] == '#' || l[0] == '\0')
 		return 0;
+	/* Weight lines are nearly all of the file: read them first, without
+	 * sscanf (start-up time). */
+	if (l[0] == 'w' && l[1] == ' ') {
+		char *e1, *e2;
+
+		idx = strtoul(l + 2, &e1, 10);
+		if (e1 != l + 2 && *e1 == ' ') {
+			d = strtod(e1 + 1, &e2);
+			if (e2 != e1 + 1 && *e2 == '\0' &&
+			    idx < (1ul << POL_AD_BITS) && isfinite(d))
+				return m->w[idx] = (float)d, 0;
+		}
+		return ads_perr(errors, name, ln, "not a model line");
+	}
 	if (strcmp(l, "admodel 1") == 0)
 		return (*have |= 1), 0;
 	if (sscanf(l, "bits %d", &bits) == 1)
@@ -61,9 +75,6 @@ ads_parse_line(struct pol_admodel *m, const char *l, const char *name,
 		return m->bias = d, (*have |= 4), 0;
 	if (sscanf(l, "threshold %lf", &d) == 1 && d > 0 && d < 1)
 		return m->threshold = d, (*have |= 8), 0;
-	if (sscanf(l, "w %lu %lf", &idx, &d) == 2 &&
-	    idx < (1ul << POL_AD_BITS) && isfinite(d))
-		return m->w[idx] = (float)d, 0;
 	return ads_perr(errors, name, ln, "not a model line");
 }
 
@@ -245,8 +256,10 @@ ads_clean_name(const char *name, char *out, size_t outsz)
 
 	while ((*name & 0xc0) == 0x80)
 		name++;
-	snprintf(out, outsz, "%s", name);
-	n = strlen(out);
+	/* memcpy, not snprintf: this runs for most features of a sentence */
+	n = strnlen(name, outsz - 1);
+	memcpy(out, name, n);
+	out[n] = '\0';
 	for (k = n; k > 0 && ((unsigned char)out[k - 1] & 0xc0) == 0x80; k--)
 		;
 	if (k > 0 && ((unsigned char)out[k - 1] & 0x80)) {
@@ -296,7 +309,8 @@ ads_sentence(void *arg, size_t s, size_t e)
 	struct ads_walk *w = arg;
 	struct pol_ad_sentence out;
 	struct ads_acc a;
-	struct textnorm tn;
+	char *norm;
+	size_t nlen;
 	int r;
 
 	while (s < e && strchr(" \t\r\n-*|>", w->text[s]))
@@ -305,35 +319,37 @@ ads_sentence(void *arg, size_t s, size_t e)
 		e--;
 	if (s >= e)
 		return 0;
-	if (textnorm_make(&tn, w->text + s, e - s) < 0)
+	/* The sentence's own offsets are not needed: no offset map. */
+	if ((norm = textnorm_stringn(w->text + s, e - s)) == NULL)
 		return w->nomem = 1, -1;
+	nlen = strlen(norm);
 	memset(&a, 0, sizeof(a));
 	a.m = w->m;
 	a.logit = w->m->bias;
-	pol_adscore_features(tn.text, tn.len, ads_feature, &a);
+	pol_adscore_features(norm, nlen, ads_feature, &a);
 	if (a.logit == w->m->bias && a.ntop == 0) {
 		/* No word at all: nothing to judge. */
 		int letters = 0;
 
-		for (size_t i = 0; i < tn.len && !letters; i++)
-			letters = ((unsigned char)tn.text[i] >= 'a' &&
-				   (unsigned char)tn.text[i] <= 'z') ||
-				  (unsigned char)tn.text[i] >= 0x80;
+		for (size_t i = 0; i < nlen && !letters; i++)
+			letters = ((unsigned char)norm[i] >= 'a' &&
+				   (unsigned char)norm[i] <= 'z') ||
+				  (unsigned char)norm[i] >= 0x80;
 		if (!letters) {
-			textnorm_free(&tn);
+			free(norm);
 			return 0;
 		}
 	}
 	memset(&out, 0, sizeof(out));
 	out.start = s;
 	out.end = e;
-	out.norm = tn.text;
-	out.norm_len = tn.len;
+	out.norm = norm;
+	out.norm_len = nlen;
 	out.score = 1.0 / (1.0 + exp(-a.logit));
 	memcpy(out.top, a.top, sizeof(out.top));
 	out.ntop = a.ntop;
 	r = w->cb(w->arg, w->text, &out);
-	textnorm_free(&tn);
+	free(norm);
 	return r;
 }
 

@@ -22,9 +22,12 @@ struct adw {
 	const struct pol_message *m;
 	const char *where;
 	int lines;
+	size_t line_pos;  /* the line count of text[0..line_pos) is line_no */
+	unsigned line_no;
 	double threshold;
 	int (*cb)(void *, const struct pol_ad_seen *);
 	void *arg;
+	char **imprint; /* ImprintText entries normalised, on first need */
 };
 
 double
@@ -74,29 +77,36 @@ adw_allowed(const struct pol_settings *ps, const char *norm)
  * (a street and town the model misreads); an entry inside a longer
  * sentence does not exempt the rest.  -1 memory. */
 static int
-adw_imprint(const struct pol_settings *ps, const char *norm)
+adw_imprint(struct adw *w, const char *norm)
 {
+	const struct pol_settings *ps = w->ps;
 	size_t i;
 	const char *p;
+	char *n;
+	int r = 0;
 
-	if (ps == NULL || norm == NULL)
+	if (ps == NULL || norm == NULL || ps->imprint_text.n == 0)
 		return 0;
 	for (p = norm; *p == ' '; p++)
 		;
 	if (*p == '\0')
 		return 0;
-	for (i = 0; i < ps->imprint_text.n; i++) {
-		char *h = textnorm_string(ps->imprint_text.v[i]);
-		int r;
-
-		if (h == NULL)
+	if (w->imprint == NULL) {
+		w->imprint = calloc(ps->imprint_text.n, sizeof(*w->imprint));
+		if (w->imprint == NULL)
 			return -1;
-		r = pol_norm_contains(h, norm);
-		free(h);
-		if (r != 0)
-			return r;
+		for (i = 0; i < ps->imprint_text.n; i++)
+			if ((w->imprint[i] = textnorm_string(
+				     ps->imprint_text.v[i])) == NULL)
+				return -1;
 	}
-	return 0;
+	/* pol_norm_contains for each entry, the needle normalised once. */
+	if ((n = pol_norm_needle(norm)) == NULL)
+		return -1;
+	for (i = 0; i < ps->imprint_text.n && !r; i++)
+		r = n[0] == '\0' || strstr(w->imprint[i], n) != NULL;
+	free(n);
+	return r;
 }
 
 static int
@@ -105,19 +115,21 @@ adw_sentence(void *arg, const char *text, const struct pol_ad_sentence *s)
 	struct adw *w = arg;
 	struct pol_ad_seen seen;
 	char place[240];
-	unsigned line = 1;
 	size_t i;
 	int allowed = 0;
 
 	if (w->lines) {
-		for (i = 0; i < s->start; i++)
-			line += text[i] == '\n';
-		snprintf(place, sizeof(place), "%s line %u", w->where, line);
+		/* Sentences come in text order: count on from the last. */
+		for (i = w->line_pos; i < s->start; i++)
+			w->line_no += text[i] == '\n';
+		w->line_pos = i;
+		snprintf(place, sizeof(place), "%s line %u", w->where,
+			 w->line_no);
 	} else
 		snprintf(place, sizeof(place), "%s", w->where);
 	if (s->score >= w->threshold &&
 	    ((allowed = adw_allowed(w->ps, s->norm)) < 0 ||
-	     (!allowed && (allowed = adw_imprint(w->ps, s->norm)) < 0)))
+	     (!allowed && (allowed = adw_imprint(w, s->norm)) < 0)))
 		return -1;
 	seen.where = place;
 	seen.text = text;
@@ -135,6 +147,8 @@ adw_text(struct adw *w, const char *text, size_t len, const char *where,
 		return 0;
 	w->where = where;
 	w->lines = lines;
+	w->line_pos = 0;
+	w->line_no = 1;
 	return pol_adscore_text(pol_admodel_builtin(), text, len, adw_sentence, w);
 }
 
@@ -168,7 +182,8 @@ int
 pol_ad_walk(const struct pol_settings *ps, const struct pol_message *m,
 	    int (*cb)(void *arg, const struct pol_ad_seen *seen), void *arg)
 {
-	struct adw w = {ps, m, NULL, 0, pol_ad_threshold(ps), cb, arg};
+	struct adw w = {ps, m, NULL, 0, 0, 1, pol_ad_threshold(ps), cb, arg,
+			NULL};
 	size_t i;
 	int r;
 
@@ -177,11 +192,15 @@ pol_ad_walk(const struct pol_settings *ps, const struct pol_message *m,
 	/* The From display name is a name, not a sentence: the patterns
 	 * read it, the model does not (a shop's name would weigh as an
 	 * offer). */
-	if ((r = adw_text(&w, m->subject, strlen(m->subject), "header Subject",
-			  0)) != 0)
-		return r;
-	for (i = 0; i < m->nparts; i++)
-		if ((r = adw_part(&w, i)) != 0)
-			return r;
-	return pol_each_image_alt(m, adw_alt, &w);
+	r = adw_text(&w, m->subject, strlen(m->subject), "header Subject", 0);
+	for (i = 0; r == 0 && i < m->nparts; i++)
+		r = adw_part(&w, i);
+	if (r == 0)
+		r = pol_each_image_alt(m, adw_alt, &w);
+	if (w.imprint != NULL) {
+		for (i = 0; i < ps->imprint_text.n; i++)
+			free(w.imprint[i]);
+		free(w.imprint);
+	}
+	return r;
 }

@@ -54,8 +54,7 @@ pol_url_has_prefix(const char *url, const char *prefix)
 	return url_has_prefix(url, prefix);
 }
 
-/* The normalised needle without leading and trailing space, malloc'd. */
-static char *
+char *
 pol_norm_needle(const char *needle)
 {
 	char *n = textnorm_string(needle), *p;

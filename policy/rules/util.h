@@ -33,6 +33,10 @@ int pol_url_has_prefix(const char *url, const char *prefix);
  * needle does not count; an empty needle is always found.  0 also when
  * memory ran out. */
 int pol_text_contains(const char *haystack, const char *needle);
+/* The normalised needle without leading and trailing space, malloc'd
+ * (NULL: no memory); pol_norm_contains compares with it. */
+char *pol_norm_needle(const char *needle);
+
 /* The same against a haystack normalised already (textnorm_string or
  * textnorm_make, so a text is normalised once for many needles):
  * 1 found, 0 not, -1 out of memory. */
