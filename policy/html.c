@@ -733,6 +733,35 @@ pol_kids(const GumboNode *n)
 	return &none; /* text, and <template> whose rules do not apply */
 }
 
+/* The AMP boilerplate: <style amp4email-boilerplate> (or amp-boilerplate)
+ * holding only body{visibility:hidden}, which the AMP runtime lifts as it
+ * starts; read as a sheet it would hide the whole AMP alternative. */
+static int
+pol_amp_boilerplate(const GumboElement *el)
+{
+	const GumboNode *t;
+	const char *p;
+	static const char want[] = "body{visibility:hidden}";
+	size_t k = 0;
+
+	if ((pol_attr(el, "amp4email-boilerplate") == NULL &&
+	     pol_attr(el, "amp-boilerplate") == NULL) ||
+	    el->children.length != 1)
+		return 0;
+	t = el->children.data[0];
+	if (t->type != GUMBO_NODE_TEXT)
+		return 0;
+	for (p = t->v.text.text; *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+		    *p == ';')
+			continue;
+		if (k >= sizeof(want) - 1 || *p != want[k])
+			return 0;
+		k++;
+	}
+	return k == sizeof(want) - 1;
+}
+
 /* One node of the pre-pass. */
 static void
 pol_prepass_node(struct pol_walk *w, const GumboNode *n, struct buf *css)
@@ -743,7 +772,7 @@ pol_prepass_node(struct pol_walk *w, const GumboNode *n, struct buf *css)
 
 	if (n->type != GUMBO_NODE_ELEMENT)
 		return;
-	if (el->tag == GUMBO_TAG_STYLE) {
+	if (el->tag == GUMBO_TAG_STYLE && !pol_amp_boilerplate(el)) {
 		for (i = 0; i < el->children.length; i++) {
 			const GumboNode *t = el->children.data[i];
 
