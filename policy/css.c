@@ -308,6 +308,35 @@ pol_css_url_at(const char *s, size_t len, size_t i, const char **u,
 	return e;
 }
 
+/* image-set( at s[i] (i just past the parenthesis): each candidate
+ * written as a bare string is an image too (url() candidates are found by
+ * the caller's scan).  Returns fn's first non-zero result, else 0. */
+static int
+pol_css_image_set(const char *s, size_t len, size_t i, pol_css_url_fn fn,
+		  void *ud)
+{
+	int depth = 1, rc;
+
+	while (i < len && depth > 0) {
+		size_t e;
+
+		if (s[i] == '"' || s[i] == '\'') {
+			e = pol_css_skip(s, len, i);
+			if (depth == 1 && e <= len && e >= i + 2 &&
+			    s[e - 1] == s[i] && e - i - 2 > 0 &&
+			    e - i - 2 <= POL_CSS_URL_MAX &&
+			    (rc = fn(ud, s + i + 1, e - i - 2)) != 0)
+				return rc;
+			i = e > i ? e : i + 1;
+			continue;
+		}
+		depth += s[i] == '(';
+		depth -= s[i] == ')';
+		i++;
+	}
+	return 0;
+}
+
 int
 pol_css_urls(const char *s, size_t len, pol_css_url_fn fn, void *ud)
 {
@@ -320,6 +349,12 @@ pol_css_urls(const char *s, size_t len, pol_css_url_fn fn, void *ud)
 
 		if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
 			i = pol_css_skip(s, len, i);
+			continue;
+		}
+		if (strncasecmp(s + i, "image-set(", 10) == 0) {
+			if ((rc = pol_css_image_set(s, len, i + 10, fn, ud)) != 0)
+				return rc;
+			i += 10;
 			continue;
 		}
 		if (strncasecmp(s + i, "url(", 4) != 0) {

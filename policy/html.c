@@ -536,6 +536,22 @@ pol_walk_input(struct pol_walk *w, const GumboElement *el, struct buf *b,
 		pol_text_piece(w, box, v, strlen(v));
 }
 
+/* What a screen reader or a drop-down shows besides the content: the
+ * aria-label of any element, the label of an <optgroup>, <option> or
+ * <track> (extra text, in box). */
+static void
+pol_walk_labels(struct pol_walk *w, const GumboElement *el, struct buf *box)
+{
+	const char *v = pol_attr(el, "aria-label");
+
+	if (v != NULL)
+		pol_text_piece(w, box, v, strlen(v));
+	if ((el->tag == GUMBO_TAG_OPTGROUP || el->tag == GUMBO_TAG_OPTION ||
+	     el->tag == GUMBO_TAG_TRACK) &&
+	    (v = pol_attr(el, "label")) != NULL)
+		pol_text_piece(w, box, v, strlen(v));
+}
+
 /* An element opens in state vis.  Returns 1 when its children are to be
  * visited. */
 static int
@@ -558,6 +574,7 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 		pol_text_newline(w, b, 0);
 	if (title != NULL)
 		pol_text_piece(w, box, title, strlen(title));
+	pol_walk_labels(w, el, box);
 	pol_refs_element(w, el, pol_attr(el, "style"), vis, c);
 	switch (el->tag) {
 	case GUMBO_TAG_BR:

@@ -378,6 +378,10 @@ pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
 	case GUMBO_TAG_INPUT:
 		if ((v = pol_attr(el, "type")) && strcasecmp(v, "image") == 0)
 			pol_refs_img(w, el, style, cs, hidden);
+		/* FALLTHROUGH */
+	case GUMBO_TAG_BUTTON: /* formaction: where the click sends the form */
+		if ((v = pol_attr(el, "formaction")) != NULL)
+			pol_refs_link(w, v, "", hidden);
 		break;
 	case GUMBO_TAG_LINK:
 		pol_refs_link_element(w, el, hidden);
