@@ -448,6 +448,11 @@ textnorm_make(struct textnorm *tn, const char *s, size_t len)
 	tn->len = o.len;
 	tn->start = o.start;
 	tn->end = o.end;
+	if (textnorm_unturn(tn, s) < 0) {
+		textnorm_free(tn);
+		memset(tn, 0, sizeof(*tn));
+		return -1;
+	}
 	return 0;
 }
 
@@ -481,8 +486,16 @@ textnorm_span(const struct textnorm *tn, size_t start, size_t end,
 		*ostart = *oend = tn->start[start < tn->len ? start : tn->len];
 		return;
 	}
+	/* The smallest start and the largest end: upside-down text
+	 * (textnorm_unturn) maps a span backwards. */
 	*ostart = tn->start[start];
 	*oend = tn->end[end - 1];
+	for (; start < end; start++) {
+		if (tn->start[start] < *ostart)
+			*ostart = tn->start[start];
+		if (tn->end[start] > *oend)
+			*oend = tn->end[start];
+	}
 }
 
 /* textnorm_string() of pure ASCII, without the offset map: the same
@@ -531,5 +544,16 @@ textnorm_string(const char *s)
 		return NULL;
 	}
 	o.text[o.len] = '\0';
+	if (textnorm_has_turned_text(o.text, o.len)) {
+		/* Upside-down text: the full path, whose map gives the case. */
+		struct textnorm tn;
+
+		free(o.text);
+		if (textnorm_make(&tn, s, len) < 0)
+			return NULL;
+		free(tn.start);
+		free(tn.end);
+		return tn.text;
+	}
 	return o.text;
 }

@@ -44,6 +44,16 @@ int textnorm_make(struct textnorm *tn, const char *s, size_t len);
 int textnorm_make_words(struct textnorm *tn, const char *s, size_t len);
 void textnorm_free(struct textnorm *tn);
 
+/*
+ * Upside-down text in tn (made by textnorm_make from orig) read the right
+ * way up, in place: a run of words with turned letters ("ʇʇɐqɐᴚ") reversed
+ * and turned back ("rabatt"); see textnorm_turned.c.  textnorm_make calls
+ * it.  0, or -1 when memory ran out (tn unchanged).
+ */
+int textnorm_unturn(struct textnorm *tn, const char *orig);
+/* Has the normalised text t (len bytes) a turned letter? */
+int textnorm_has_turned_text(const char *t, size_t len);
+
 /* Original byte span [*ostart, *oend) of the normalised span [start, end)
  * of tn (end > start, end <= tn->len). */
 void textnorm_span(const struct textnorm *tn, size_t start, size_t end,
