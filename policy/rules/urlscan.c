@@ -20,6 +20,7 @@
 #include "../../common/buf.h"
 #include "../../common/hex.h"
 #include "../../common/url.h"
+#include "../../common/utf8.h"
 #include "urlscan.h"
 
 /* Coarse delimiters: between query parameters, JSON members, quoted
@@ -73,13 +74,35 @@ pol_scan_add(struct pol_scan *s, const char *p, size_t n, unsigned depth,
 	return 0;
 }
 
+/* %uXXXX (the escape() form some servers still read): the code point at
+ * p + 2, or -1. */
+static int
+pol_percent_u(const char *p)
+{
+	int v = 0, k, h;
+
+	if ((p[1] != 'u' && p[1] != 'U'))
+		return -1;
+	for (k = 2; k < 6; k++) {
+		if ((h = hex_value((unsigned char)p[k])) < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/* %XX and %uXXXX. */
 static int
 pol_decode_percent(const char *p, struct buf *b)
 {
 	int h, l;
 
 	for (; *p; p++) {
-		if (*p == '%' && (h = hex_value((unsigned char)p[1])) >= 0 &&
+		if (*p == '%' && (h = pol_percent_u(p)) > 0) {
+			if (utf8_put(b, (unsigned)h) < 0)
+				return -1;
+			p += 5;
+		} else if (*p == '%' && (h = hex_value((unsigned char)p[1])) >= 0 &&
 		    (l = hex_value((unsigned char)p[2])) >= 0) {
 			if (buf_putc(b, (char)(h * 16 + l)) < 0)
 				return -1;
