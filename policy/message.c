@@ -688,8 +688,7 @@ pol_leaf_kind(const char *ctype, int *body)
 
 /* A leaf: text/plain and text/html that are not attachments become the
  * body's text parts; text attachments, text/calendar, text/x-amp-html and
- * text/watch-html become attached text parts (and stay attachments, as every other
- * leaf). */
+ * text/watch-html become attached text parts (and stay attachments). */
 static int
 pol_add_leaf(struct pol_parse *pp, GMimePart *part, const char *path)
 {

@@ -152,7 +152,8 @@ pol_unsub_selectors(struct pol_unsub *u)
 			       sizeof(query)) < 0 ||
 	    (path[0] && strcmp(path, "/") != 0) || query[0] == '\0')
 		return;
-	strcpy(u->select, "&");
+	u->select[0] = '&';
+	u->select[1] = '\0';
 	for (p = query; *p; p = *e ? e + 1 : e) {
 		e = p + strcspn(p, "&;");
 		eq = memchr(p, '=', (size_t)(e - p));
