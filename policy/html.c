@@ -523,6 +523,8 @@ pol_walk_input(struct pol_walk *w, const GumboElement *el, struct buf *b,
 
 	if (type != NULL && strcasecmp(type, "hidden") == 0)
 		return;
+	if (type != NULL && strcasecmp(type, "image") == 0)
+		return; /* its alt is read with the image (html_refs.c) */
 	if (type != NULL && (strcasecmp(type, "button") == 0 ||
 			     strcasecmp(type, "submit") == 0 ||
 			     strcasecmp(type, "reset") == 0)) {
@@ -536,13 +538,21 @@ pol_walk_input(struct pol_walk *w, const GumboElement *el, struct buf *b,
 		pol_text_piece(w, box, v, strlen(v));
 }
 
-/* What a screen reader or a drop-down shows besides the content: the
- * aria-label of any element, the label of an <optgroup>, <option> or
- * <track> (extra text, in box). */
+/* What a screen reader, a drop-down or a tooltip shows besides the
+ * content: the aria-label of any element, the label of an <optgroup>,
+ * <option> or <track>, the text of an SVG <title> (extra text, in box). */
 static void
 pol_walk_labels(struct pol_walk *w, const GumboElement *el, struct buf *box)
 {
 	const char *v = pol_attr(el, "aria-label");
+	unsigned i;
+
+	for (i = 0; el->tag == GUMBO_TAG_TITLE && i < el->children.length; i++) {
+		const GumboNode *t = el->children.data[i];
+
+		if (t->type == GUMBO_NODE_TEXT)
+			pol_text_piece(w, box, t->v.text.text, strlen(t->v.text.text));
+	}
 
 	if (v != NULL)
 		pol_text_piece(w, box, v, strlen(v));
@@ -565,6 +575,10 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 						    : &w->extra;
 	const char *title = pol_attr(el, "title"), *alt;
 
+	if (el->tag == GUMBO_TAG_TITLE && el->tag_namespace == GUMBO_NAMESPACE_SVG) {
+		pol_walk_labels(w, el, box);
+		return 0;
+	}
 	if (pol_walk_flags[el->tag] & W_SKIP) {
 		if (el->tag == GUMBO_TAG_IFRAME)
 			pol_refs_element(w, el, pol_attr(el, "style"), vis, c);
