@@ -467,6 +467,20 @@ textnorm_make_words(struct textnorm *tn, const char *s, size_t len)
 	return 0;
 }
 
+int
+textnorm_blank(const char *s)
+{
+	size_t n, len = s ? strlen(s) : 0, i;
+
+	for (i = 0; i < len; i += n) {
+		uint32_t cp = textnorm_decode(s + i, len - i, &n);
+
+		if (n == 0 || (!textnorm_is_space(cp) && !textnorm_is_ignorable(cp)))
+			return 0;
+	}
+	return 1;
+}
+
 void
 textnorm_free(struct textnorm *tn)
 {

@@ -63,6 +63,10 @@ void textnorm_span(const struct textnorm *tn, size_t start, size_t end,
  * frees with free()), or NULL when memory ran out. */
 char *textnorm_string(const char *s);
 
+/* 1 when the NUL-terminated UTF-8 s shows nothing: only white space and
+ * default-ignorable code points (a zero-width space...), or empty. */
+int textnorm_blank(const char *s);
+
 /* The code point classes the normaliser uses, for tests and callers. */
 int textnorm_is_ignorable(uint32_t cp);
 int textnorm_is_space(uint32_t cp);

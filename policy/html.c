@@ -27,6 +27,7 @@
 
 #include "../common/buf.h"
 #include "../common/str.h"
+#include "../common/textnorm.h"
 #include "html_arena.h"
 #include "css.h"
 #include "html_walk.h"
@@ -460,23 +461,25 @@ pol_walk_anchor(struct pol_walk *w, const struct pol_frame *f)
 {
 	const GumboElement *el = &f->node->v.element;
 	char *text = pol_text_since(&w->text, f->text_start);
-	int hidden = POL_VIS_BOX_HIDDEN(f->vis);
+	int hidden = POL_VIS_BOX_HIDDEN(f->vis), blank;
 
 	if (text == NULL) {
 		w->status = POL_ERR_NOMEM;
 		return;
 	}
-	if (*text == '\0' && (POL_VIS_TEXT_HIDDEN(f->vis) ||
-			      w->hidden.len > f->hidden_start)) {
+	/* No text shown (none, or only zero-width characters) and no image:
+	 * the reader sees nothing to click. */
+	blank = textnorm_blank(text);
+	if (blank && w->visible_images == f->images_start)
+		hidden = 1;
+	if (blank && (POL_VIS_TEXT_HIDDEN(f->vis) ||
+		      w->hidden.len > f->hidden_start)) {
 		free(text);
 		if ((text = pol_text_since(&w->hidden, f->hidden_start)) ==
 		    NULL) {
 			w->status = POL_ERR_NOMEM;
 			return;
 		}
-		/* No text shown and no image: the reader sees nothing. */
-		if (w->visible_images == f->images_start)
-			hidden = 1;
 	}
 	pol_refs_link(w, pol_attr(el, "href"), text, hidden);
 	free(text);

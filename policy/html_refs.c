@@ -398,6 +398,12 @@ pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
 		/* FALLTHROUGH */
 	case GUMBO_TAG_AUDIO:
 	case GUMBO_TAG_IFRAME:
+		/* srcdoc: a document of its own, parsed with the MSO comments
+		 * for its links and images (html.c). */
+		if ((v = pol_attr(el, "srcdoc")) != NULL && w->want_mso &&
+		    (buf_puts(&w->mso, v) < 0 || buf_putc(&w->mso, '\n') < 0))
+			w->status = POL_ERR_NOMEM;
+		/* FALLTHROUGH */
 	case GUMBO_TAG_EMBED:
 		pol_refs_attr_image(w, el, "src", -1, -1, hidden);
 		break;

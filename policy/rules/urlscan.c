@@ -545,6 +545,27 @@ pol_scan_has_hash(const struct pol_scan *s, const char *addr, size_t n)
 	return 0;
 }
 
+/* The address with its domain in the other IDNA form (U-labels for
+ * "xn--" labels, A-labels for Unicode ones) into out, or -1. */
+static int
+pol_idn_other(const char *addr, char *out, size_t outsz)
+{
+	const char *at = strrchr(addr, '@'), *p;
+	char dom[256];
+	int uni = 0;
+
+	if (at == NULL || (size_t)(at - addr) >= outsz)
+		return -1;
+	for (p = at + 1; *p; p++)
+		uni |= (unsigned char)*p >= 0x80;
+	if ((uni ? url_domain_normalise(at + 1, dom, sizeof(dom))
+		 : url_domain_unicode(at + 1, dom, sizeof(dom))) < 0 ||
+	    strcmp(dom, at + 1) == 0)
+		return -1;
+	return snprintf(out, outsz, "%.*s@%s", (int)(at - addr), addr, dom) <
+			   (int)outsz ? 0 : -1;
+}
+
 int
 pol_scan_has_address(const struct pol_scan *s, const char *addr,
 		     const char *url_host, int hashes)
@@ -553,6 +574,10 @@ pol_scan_has_address(const struct pol_scan *s, const char *addr,
 	size_t n = strlen(addr), i;
 
 	if (pol_scan_has_form(s, addr, url_host))
+		return 1;
+	/* An IDN domain is written either way: check the other form too. */
+	if (pol_idn_other(addr, form[0], sizeof(form[0])) == 0 &&
+	    pol_scan_has_form(s, form[0], url_host))
 		return 1;
 	if (n > POL_SCAN_ADDR_MAX)
 		return 0;
