@@ -432,6 +432,18 @@ test_norm_upside_down(void **state)
 	textnorm_free(&tn);
 }
 
+/* textnorm_blank: text that shows nothing (what a link must not be). */
+static void
+test_norm_blank(void **state)
+{
+	(void)state;
+	assert_true(textnorm_blank(""));
+	assert_true(textnorm_blank(" \xe2\x80\x8b\xc2\xa0\t\xc2\xad"));
+	assert_false(textnorm_blank("\xe2\x80\x8b" "x"));
+	assert_false(textnorm_blank("\xc3\xa4"));
+	assert_false(textnorm_blank("\xff"));
+}
+
 /* pol_part_line reads a plain part's lines through the line index the
  * view builds: first, middle, last without a newline, empty, past the end. */
 static void
@@ -482,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_slug),
 		cmocka_unit_test(test_norm_ascii_runs),
 		cmocka_unit_test(test_norm_upside_down),
+		cmocka_unit_test(test_norm_blank),
 		cmocka_unit_test(test_part_line),
 	};
 
