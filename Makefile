@@ -98,6 +98,7 @@ $(BUILD)/gen/admodel.c: policy/admodel.txt scripts/embed.sh
 # model equals a fresh run and prints the cross-validation.
 ADMODEL_DATA := $(sort $(wildcard data/admodel/*.tsv))
 $(BUILD)/admodel-train: tools/admodel-train.c $(BUILD)/common/textnorm.o \
+		$(BUILD)/common/textnorm_turned.o \
 		$(BUILD)/common/utf8.o $(BUILD)/common/buf.o \
 		$(BUILD)/policy/adfeatures.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -448,6 +448,11 @@ textnorm_make(struct textnorm *tn, const char *s, size_t len)
 	tn->len = o.len;
 	tn->start = o.start;
 	tn->end = o.end;
+	if (textnorm_unturn(tn, s) < 0) {
+		textnorm_free(tn);
+		memset(tn, 0, sizeof(*tn));
+		return -1;
+	}
 	return 0;
 }
 
@@ -460,6 +465,20 @@ textnorm_make_words(struct textnorm *tn, const char *s, size_t len)
 	tn->start[tn->len] = (uint32_t)(s ? len : 0);
 	tn->end[tn->len] = (uint32_t)(s ? len : 0);
 	return 0;
+}
+
+int
+textnorm_blank(const char *s)
+{
+	size_t n, len = s ? strlen(s) : 0, i;
+
+	for (i = 0; i < len; i += n) {
+		uint32_t cp = textnorm_decode(s + i, len - i, &n);
+
+		if (n == 0 || (!textnorm_is_space(cp) && !textnorm_is_ignorable(cp)))
+			return 0;
+	}
+	return 1;
 }
 
 void
@@ -481,8 +500,16 @@ textnorm_span(const struct textnorm *tn, size_t start, size_t end,
 		*ostart = *oend = tn->start[start < tn->len ? start : tn->len];
 		return;
 	}
+	/* The smallest start and the largest end: upside-down text
+	 * (textnorm_unturn) maps a span backwards. */
 	*ostart = tn->start[start];
 	*oend = tn->end[end - 1];
+	for (; start < end; start++) {
+		if (tn->start[start] < *ostart)
+			*ostart = tn->start[start];
+		if (tn->end[start] > *oend)
+			*oend = tn->end[start];
+	}
 }
 
 /* textnorm_string() of pure ASCII, without the offset map: the same
@@ -537,5 +564,16 @@ textnorm_stringn(const char *s, size_t len)
 		return NULL;
 	}
 	o.text[o.len] = '\0';
+	if (textnorm_has_turned_text(o.text, o.len)) {
+		/* Upside-down text: the full path, whose map gives the case. */
+		struct textnorm tn;
+
+		free(o.text);
+		if (textnorm_make(&tn, s, len) < 0)
+			return NULL;
+		free(tn.start);
+		free(tn.end);
+		return tn.text;
+	}
 	return o.text;
 }

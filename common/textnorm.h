@@ -44,6 +44,16 @@ int textnorm_make(struct textnorm *tn, const char *s, size_t len);
 int textnorm_make_words(struct textnorm *tn, const char *s, size_t len);
 void textnorm_free(struct textnorm *tn);
 
+/*
+ * Upside-down text in tn (made by textnorm_make from orig) read the right
+ * way up, in place: a run of words with turned letters ("ʇʇɐqɐᴚ") reversed
+ * and turned back ("rabatt"); see textnorm_turned.c.  textnorm_make calls
+ * it.  0, or -1 when memory ran out (tn unchanged).
+ */
+int textnorm_unturn(struct textnorm *tn, const char *orig);
+/* Has the normalised text t (len bytes) a turned letter? */
+int textnorm_has_turned_text(const char *t, size_t len);
+
 /* Original byte span [*ostart, *oend) of the normalised span [start, end)
  * of tn (end > start, end <= tn->len). */
 void textnorm_span(const struct textnorm *tn, size_t start, size_t end,
@@ -54,6 +64,10 @@ void textnorm_span(const struct textnorm *tn, size_t start, size_t end,
 char *textnorm_string(const char *s);
 /* The same of the len bytes at s (no NUL needed). */
 char *textnorm_stringn(const char *s, size_t len);
+
+/* 1 when the NUL-terminated UTF-8 s shows nothing: only white space and
+ * default-ignorable code points (a zero-width space...), or empty. */
+int textnorm_blank(const char *s);
 
 /* The code point classes the normaliser uses, for tests and callers. */
 int textnorm_is_ignorable(uint32_t cp);

@@ -218,6 +218,28 @@ url_map_host(const char *raw, char *out, size_t outsz)
 }
 
 int
+url_domain_unicode(const char *domain, char *out, size_t outsz)
+{
+	char *u = NULL;
+	size_t n;
+
+	out[0] = '\0';
+	if (domain == NULL || strstr(domain, "xn--") == NULL ||
+	    idn2_to_unicode_8z8z(domain, &u, 0) != IDN2_OK || u == NULL) {
+		idn2_free(u);
+		return -1;
+	}
+	n = strlen(u);
+	if (n == 0 || n >= outsz) {
+		idn2_free(u);
+		return -1;
+	}
+	memcpy(out, u, n + 1);
+	idn2_free(u);
+	return 0;
+}
+
+int
 url_domain_normalise(const char *domain, char *out, size_t outsz)
 {
 	while (*domain == ' ' || *domain == '.' || *domain == '@')

@@ -36,6 +36,9 @@ int url_host(const char *url, char *host, size_t hostsz);
  * Returns 0 or -1.
  */
 int url_domain_normalise(const char *domain, char *out, size_t outsz);
+/* The Unicode form (U-labels) of a domain with an "xn--" label into out
+ * (outsz bytes): 0, or -1 when it has none or cannot be converted. */
+int url_domain_unicode(const char *domain, char *out, size_t outsz);
 
 /* 1 when host equals domain or is a subdomain of it (both are normalised
  * here, so either form may be passed), else 0. */

@@ -26,7 +26,6 @@
 #include "../common/str.h"
 
 
-#define POL_CSS_URL_MAX 8192
 #define POL_CSS_BUCKETS 256
 #define POL_CSS_MAX_CLASSES 4
 #define POL_CSS_MAX_ATTRS 2
@@ -57,7 +56,7 @@ static const char *const pol_css_names[POL_CSS_NPROPS] = {
 
 /* End of the comment or string starting at s[i] (one past it), or i when
  * there is none there.  Unterminated: len. */
-static size_t
+size_t
 pol_css_skip(const char *s, size_t len, size_t i)
 {
 	char q;
@@ -270,68 +269,6 @@ pol_css_is_zero(const char *v)
 	while ((*v >= 'a' && *v <= 'z') || *v == '%')
 		v++;
 	return *v == '\0' || str_is_space(*v);
-}
-
-/* ------------------------------------------------------------------ */
-/* url() references.                                                   */
-/* ------------------------------------------------------------------ */
-
-/* The reference of url( at s[i] (i just past the parenthesis) into
- * *u and *n; returns the index after it, or len when unterminated. */
-static size_t
-pol_css_url_at(const char *s, size_t len, size_t i, const char **u,
-	       size_t *n)
-{
-	size_t e;
-
-	while (i < len && str_is_space(s[i]))
-		i++;
-	*u = NULL;
-	if (i < len && (s[i] == '"' || s[i] == '\'')) {
-		e = pol_css_skip(s, len, i);
-		if (e >= len && (e == i || s[e - 1] != s[i]))
-			return len;
-		*u = s + i + 1;
-		*n = e - i - 2;
-		return e;
-	}
-	for (e = i; e < len && s[e] != ')'; e++)
-		;
-	if (e >= len)
-		return len;
-	while (e > i && str_is_space(s[e - 1]))
-		e--;
-	*u = s + i;
-	*n = e - i;
-	while (e < len && s[e] != ')')
-		e++;
-	return e;
-}
-
-int
-pol_css_urls(const char *s, size_t len, pol_css_url_fn fn, void *ud)
-{
-	size_t i = 0;
-	int rc;
-
-	while (i + 4 <= len) {
-		const char *u;
-		size_t n;
-
-		if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
-			i = pol_css_skip(s, len, i);
-			continue;
-		}
-		if (strncasecmp(s + i, "url(", 4) != 0) {
-			i++;
-			continue;
-		}
-		i = pol_css_url_at(s, len, i + 4, &u, &n);
-		if (u != NULL && n > 0 && n <= POL_CSS_URL_MAX &&
-		    (rc = fn(ud, u, n)) != 0)
-			return rc;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -675,16 +612,59 @@ pol_css_at_rule(const char *s, size_t len, size_t i, pol_css_url_fn fn,
 	return e < len ? e + 1 : len;
 }
 
+/* "@media" whose query holds for every screen a mail is read on ("screen",
+ * "all", "only screen", or a list with one of them): its rules apply as
+ * if written outside; *in and *end get its block.  Queries with features
+ * (max-width, prefers-color-scheme...) are not guessed at. */
+static int
+pol_css_media_always(const char *s, size_t len, size_t i, size_t *in,
+		     size_t *end)
+{
+	size_t open, p, q;
+
+	if (len - i < 6 || strncasecmp(s + i, "@media", 6) != 0)
+		return 0;
+	open = pol_css_find(s, len, i, ";{");
+	if (open >= len || s[open] != '{')
+		return 0;
+	for (p = i + 6; p < open; p = q + 1) {
+		char item[32];
+		size_t a, b, k = 0;
+
+		for (q = p; q < open && s[q] != ','; q++)
+			;
+		for (a = p; a < q && str_is_space(s[a]); a++)
+			;
+		for (b = q; b > a && str_is_space(s[b - 1]); b--)
+			;
+		if (b - a >= sizeof(item))
+			continue;
+		for (; a < b; a++)
+			item[k++] = (char)(str_is_space(s[a]) ? ' ' : s[a]);
+		item[k] = '\0';
+		if (strcasecmp(item, "screen") == 0 || strcasecmp(item, "all") == 0 ||
+		    strcasecmp(item, "only screen") == 0 ||
+		    strcasecmp(item, "only all") == 0) {
+			*in = open + 1;
+			*end = pol_css_find(s, len, open + 1, "}");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The rules of s[i..len) (the sheet, or the block of an @media that
+ * always applies, media != 0) into sh; *order counts them. */
 static void
-pol_css_parse_rules(struct pol_css_sheet *sh, pol_css_url_fn fn, void *ud,
+pol_css_parse_range(struct pol_css_sheet *sh, size_t i, size_t len,
+		    int media, size_t *order, pol_css_url_fn fn, void *ud,
 		    int *rc)
 {
 	const char *s = sh->text;
-	size_t len = strlen(s), i = 0, order = 0;
 
 	while (i < len && *rc == 0 && !sh->nomem) {
 		struct pol_css_block b;
-		size_t j = pol_css_skip(s, len, i), open, close;
+		size_t j = pol_css_skip(s, len, i), open, close, in, end;
 
 		if (j != i || str_is_space(s[i]) || s[i] == '}') {
 			i = j != i ? j : i + 1;
@@ -696,6 +676,12 @@ pol_css_parse_rules(struct pol_css_sheet *sh, pol_css_url_fn fn, void *ud,
 		}
 		if (len - i >= 3 && strncmp(s + i, "-->", 3) == 0) {
 			i += 3;
+			continue;
+		}
+		if (s[i] == '@' && !media &&
+		    pol_css_media_always(s, len, i, &in, &end)) {
+			pol_css_parse_range(sh, in, end, 1, order, fn, ud, rc);
+			i = end < len ? end + 1 : len;
 			continue;
 		}
 		if (s[i] == '@') {
@@ -710,10 +696,19 @@ pol_css_parse_rules(struct pol_css_sheet *sh, pol_css_url_fn fn, void *ud,
 		memset(&b, 0, sizeof(b));
 		pol_css_decls(s + open + 1, close - open - 1, pol_css_block_one,
 			      &b);
-		if (b.any && order < (1u << 20))
-			pol_css_add_rules(sh, s + i, open - i, &b, order++);
+		if (b.any && *order < (1u << 20))
+			pol_css_add_rules(sh, s + i, open - i, &b, (*order)++);
 		i = close < len ? close + 1 : len;
 	}
+}
+
+static void
+pol_css_parse_rules(struct pol_css_sheet *sh, pol_css_url_fn fn, void *ud,
+		    int *rc)
+{
+	size_t order = 0;
+
+	pol_css_parse_range(sh, 0, strlen(sh->text), 0, &order, fn, ud, rc);
 }
 
 int

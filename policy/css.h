@@ -63,6 +63,13 @@ typedef int (*pol_css_url_fn)(void *ud, const char *url, size_t n);
 void pol_css_apply_decls(const char *s, size_t len, unsigned long rank,
 			 struct pol_css_computed *c);
 
+/* The longest url() reference read. */
+#define POL_CSS_URL_MAX 8192
+
+/* End of the comment or string starting at s[i] (one past it), or i when
+ * there is none there.  Unterminated: len.  (css.c, css_urls.c) */
+size_t pol_css_skip(const char *s, size_t len, size_t i);
+
 /* Every url() in len bytes at s, to fn.  Returns 0 or what fn returned
  * when it stopped the scan.  Linear. */
 int pol_css_urls(const char *s, size_t len, pol_css_url_fn fn, void *ud);

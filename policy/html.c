@@ -27,6 +27,7 @@
 
 #include "../common/buf.h"
 #include "../common/str.h"
+#include "../common/textnorm.h"
 #include "html_arena.h"
 #include "css.h"
 #include "html_walk.h"
@@ -460,23 +461,25 @@ pol_walk_anchor(struct pol_walk *w, const struct pol_frame *f)
 {
 	const GumboElement *el = &f->node->v.element;
 	char *text = pol_text_since(&w->text, f->text_start);
-	int hidden = POL_VIS_BOX_HIDDEN(f->vis);
+	int hidden = POL_VIS_BOX_HIDDEN(f->vis), blank;
 
 	if (text == NULL) {
 		w->status = POL_ERR_NOMEM;
 		return;
 	}
-	if (*text == '\0' && (POL_VIS_TEXT_HIDDEN(f->vis) ||
-			      w->hidden.len > f->hidden_start)) {
+	/* No text shown (none, or only zero-width characters) and no image:
+	 * the reader sees nothing to click. */
+	blank = textnorm_blank(text);
+	if (blank && w->visible_images == f->images_start)
+		hidden = 1;
+	if (blank && (POL_VIS_TEXT_HIDDEN(f->vis) ||
+		      w->hidden.len > f->hidden_start)) {
 		free(text);
 		if ((text = pol_text_since(&w->hidden, f->hidden_start)) ==
 		    NULL) {
 			w->status = POL_ERR_NOMEM;
 			return;
 		}
-		/* No text shown and no image: the reader sees nothing. */
-		if (w->visible_images == f->images_start)
-			hidden = 1;
 	}
 	pol_refs_link(w, pol_attr(el, "href"), text, hidden);
 	free(text);
@@ -523,6 +526,8 @@ pol_walk_input(struct pol_walk *w, const GumboElement *el, struct buf *b,
 
 	if (type != NULL && strcasecmp(type, "hidden") == 0)
 		return;
+	if (type != NULL && strcasecmp(type, "image") == 0)
+		return; /* its alt is read with the image (html_refs.c) */
 	if (type != NULL && (strcasecmp(type, "button") == 0 ||
 			     strcasecmp(type, "submit") == 0 ||
 			     strcasecmp(type, "reset") == 0)) {
@@ -533,6 +538,30 @@ pol_walk_input(struct pol_walk *w, const GumboElement *el, struct buf *b,
 	if (v == NULL || *v == '\0')
 		v = pol_attr(el, "placeholder");
 	if (v != NULL)
+		pol_text_piece(w, box, v, strlen(v));
+}
+
+/* What a screen reader, a drop-down or a tooltip shows besides the
+ * content: the aria-label of any element, the label of an <optgroup>,
+ * <option> or <track>, the text of an SVG <title> (extra text, in box). */
+static void
+pol_walk_labels(struct pol_walk *w, const GumboElement *el, struct buf *box)
+{
+	const char *v = pol_attr(el, "aria-label");
+	unsigned i;
+
+	for (i = 0; el->tag == GUMBO_TAG_TITLE && i < el->children.length; i++) {
+		const GumboNode *t = el->children.data[i];
+
+		if (t->type == GUMBO_NODE_TEXT)
+			pol_text_piece(w, box, t->v.text.text, strlen(t->v.text.text));
+	}
+
+	if (v != NULL)
+		pol_text_piece(w, box, v, strlen(v));
+	if ((el->tag == GUMBO_TAG_OPTGROUP || el->tag == GUMBO_TAG_OPTION ||
+	     el->tag == GUMBO_TAG_TRACK) &&
+	    (v = pol_attr(el, "label")) != NULL)
 		pol_text_piece(w, box, v, strlen(v));
 }
 
@@ -549,6 +578,10 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 						    : &w->extra;
 	const char *title = pol_attr(el, "title"), *alt;
 
+	if (el->tag == GUMBO_TAG_TITLE && el->tag_namespace == GUMBO_NAMESPACE_SVG) {
+		pol_walk_labels(w, el, box);
+		return 0;
+	}
 	if (pol_walk_flags[el->tag] & W_SKIP) {
 		if (el->tag == GUMBO_TAG_IFRAME)
 			pol_refs_element(w, el, pol_attr(el, "style"), vis, c);
@@ -558,6 +591,7 @@ pol_walk_open(struct pol_walk *w, GumboNode *node, struct pol_vis vis,
 		pol_text_newline(w, b, 0);
 	if (title != NULL)
 		pol_text_piece(w, box, title, strlen(title));
+	pol_walk_labels(w, el, box);
 	pol_refs_element(w, el, pol_attr(el, "style"), vis, c);
 	switch (el->tag) {
 	case GUMBO_TAG_BR:
@@ -733,6 +767,35 @@ pol_kids(const GumboNode *n)
 	return &none; /* text, and <template> whose rules do not apply */
 }
 
+/* The AMP boilerplate: <style amp4email-boilerplate> (or amp-boilerplate)
+ * holding only body{visibility:hidden}, which the AMP runtime lifts as it
+ * starts; read as a sheet it would hide the whole AMP alternative. */
+static int
+pol_amp_boilerplate(const GumboElement *el)
+{
+	const GumboNode *t;
+	const char *p;
+	static const char want[] = "body{visibility:hidden}";
+	size_t k = 0;
+
+	if ((pol_attr(el, "amp4email-boilerplate") == NULL &&
+	     pol_attr(el, "amp-boilerplate") == NULL) ||
+	    el->children.length != 1)
+		return 0;
+	t = el->children.data[0];
+	if (t->type != GUMBO_NODE_TEXT)
+		return 0;
+	for (p = t->v.text.text; *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+		    *p == ';')
+			continue;
+		if (k >= sizeof(want) - 1 || *p != want[k])
+			return 0;
+		k++;
+	}
+	return k == sizeof(want) - 1;
+}
+
 /* One node of the pre-pass. */
 static void
 pol_prepass_node(struct pol_walk *w, const GumboNode *n, struct buf *css)
@@ -743,7 +806,7 @@ pol_prepass_node(struct pol_walk *w, const GumboNode *n, struct buf *css)
 
 	if (n->type != GUMBO_NODE_ELEMENT)
 		return;
-	if (el->tag == GUMBO_TAG_STYLE) {
+	if (el->tag == GUMBO_TAG_STYLE && !pol_amp_boilerplate(el)) {
 		for (i = 0; i < el->children.length; i++) {
 			const GumboNode *t = el->children.data[i];
 

@@ -232,6 +232,13 @@ pol_refs_unknown(struct pol_walk *w, const GumboElement *el, int hidden)
 		if (strcmp(tag, "v:fill") == 0 || strcmp(tag, "v:image") == 0 ||
 		    strcmp(tag, "v:imagedata") == 0)
 			pol_refs_attr_image(w, el, "src", -1, -1, hidden);
+	} else if (strcmp(tag, "use") == 0 || strcmp(tag, "feimage") == 0) {
+		/* SVG: an external sprite or filter image is loaded; a local
+		 * "#id" is not. */
+		const char *h = pol_attr(el, "href");
+
+		if (h != NULL && h[strspn(h, " \t\r\n\f")] != '#')
+			pol_refs_attr_image(w, el, "href", -1, -1, hidden);
 	} else if (strcmp(tag, "amp-img") == 0 || strcmp(tag, "amp-anim") == 0) {
 		int wd = pol_refs_dim(el, NULL, NULL, POL_CSS_WIDTH, "width");
 		int ht = pol_refs_dim(el, NULL, NULL, POL_CSS_HEIGHT, "height");
@@ -378,6 +385,10 @@ pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
 	case GUMBO_TAG_INPUT:
 		if ((v = pol_attr(el, "type")) && strcasecmp(v, "image") == 0)
 			pol_refs_img(w, el, style, cs, hidden);
+		/* FALLTHROUGH */
+	case GUMBO_TAG_BUTTON: /* formaction: where the click sends the form */
+		if ((v = pol_attr(el, "formaction")) != NULL)
+			pol_refs_link(w, v, "", hidden);
 		break;
 	case GUMBO_TAG_LINK:
 		pol_refs_link_element(w, el, hidden);
@@ -387,7 +398,16 @@ pol_refs_tag(struct pol_walk *w, const GumboElement *el, const char *style,
 		/* FALLTHROUGH */
 	case GUMBO_TAG_AUDIO:
 	case GUMBO_TAG_IFRAME:
+		/* srcdoc: a document of its own, parsed with the MSO comments
+		 * for its links and images (html.c). */
+		if ((v = pol_attr(el, "srcdoc")) != NULL && w->want_mso &&
+		    (buf_puts(&w->mso, v) < 0 || buf_putc(&w->mso, '\n') < 0))
+			w->status = POL_ERR_NOMEM;
+		/* FALLTHROUGH */
 	case GUMBO_TAG_EMBED:
+		pol_refs_attr_image(w, el, "src", -1, -1, hidden);
+		break;
+	case GUMBO_TAG_TRACK: /* captions, loaded with the video */
 		pol_refs_attr_image(w, el, "src", -1, -1, hidden);
 		break;
 	case GUMBO_TAG_SOURCE:

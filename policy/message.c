@@ -668,7 +668,7 @@ pol_add_attachment(struct pol_parse *pp, GMimePart *part, const char *path,
 
 /* The kind a text leaf is read as, or -1 for none.  *body is 1 for the
  * message's own bodies (text/plain, text/html), 0 for text read besides
- * them (calendar invitations, the AMP alternative). */
+ * them (calendar invitations, the AMP and the Apple Watch alternatives). */
 static int
 pol_leaf_kind(const char *ctype, int *body)
 {
@@ -680,15 +680,15 @@ pol_leaf_kind(const char *ctype, int *body)
 	*body = 0;
 	if (strcmp(ctype, "text/calendar") == 0)
 		return POL_PART_PLAIN;
-	if (strcmp(ctype, "text/x-amp-html") == 0)
+	if (strcmp(ctype, "text/x-amp-html") == 0 ||
+	    strcmp(ctype, "text/watch-html") == 0)
 		return POL_PART_HTML;
 	return -1;
 }
 
 /* A leaf: text/plain and text/html that are not attachments become the
- * body's text parts; text attachments, text/calendar and text/x-amp-html
- * become attached text parts (and stay attachments, as every other
- * leaf). */
+ * body's text parts; text attachments, text/calendar, text/x-amp-html and
+ * text/watch-html become attached text parts (and stay attachments). */
 static int
 pol_add_leaf(struct pol_parse *pp, GMimePart *part, const char *path)
 {

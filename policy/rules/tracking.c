@@ -20,7 +20,8 @@
  *    tracking, whatever the URL it leads to;
  *  - the open and click URLs that common tools insert by default
  *    (listmonk, Mautic, Mailchimp, Sendinblue/Brevo, phpList, Mailtrain,
- *    Keila).
+ *    Keila, FluentCRM, luxletter), those of the two WordPress/TYPO3 tools
+ *    told by their query parameters on the site's own host.
  * Each element is a hit for each recipient without tracking consent, up to
  * POL_RULE_MAX_HITS.  Owns nothing beyond a call; -1 only out of memory.
  */
@@ -161,6 +162,23 @@ pol_brevo_host(const char *host)
 	return 0;
 }
 
+/* Does the query carry the parameter pair kv ("name=value" or "name=")? */
+static int
+pol_query_has(const char *query, const char *kv)
+{
+	size_t n = strlen(kv);
+	const char *p = query;
+
+	while (*p) {
+		if (strncmp(p, kv, n) == 0)
+			return 1;
+		p += strcspn(p, "&;");
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
 /* The name of the tool whose default open-tracking (pixel=1) or click
  * (pixel=0) URL this is, or NULL. */
 static const char *
@@ -192,6 +210,11 @@ pol_tool_url(const char *url, const char *raw_host, int pixel)
 			return "Mailtrain";
 		if (strncmp(path, "/o/", 3) == 0 && pol_path_segments(path) >= 3)
 			return "Keila";
+		if (pol_query_has(query, "fluentcrm=1") &&
+		    pol_query_has(query, "route=open"))
+			return "FluentCRM";
+		if (pol_query_has(query, "type=1561894816"))
+			return "luxletter";
 		return NULL;
 	}
 	if (strncmp(path, "/link/", 6) == 0 && pol_path_segments(path) >= 3)
@@ -204,6 +227,10 @@ pol_tool_url(const char *url, const char *raw_host, int pixel)
 		return "Mailtrain";
 	if (strncmp(path, "/r/", 3) == 0 && pol_path_segments(path) >= 3)
 		return "Keila";
+	if (pol_query_has(query, "ns_url=") && pol_query_has(query, "fluentcrm=1"))
+		return "FluentCRM";
+	if (pol_query_has(query, "luxletterlink="))
+		return "luxletter";
 	return NULL;
 }
 

@@ -11,7 +11,12 @@
  * senders since 2024.
  *
  * The endpoint is UnsubscribeURL, else the https List-Unsubscribe URI
- * without its query.  A link counts by its target (a redirect is unwrapped)
+ * without its query; when that URI's path is the site's root (the
+ * endpoint is chosen by its query, as WordPress plugins do with
+ * ?plugin=...&route=unsubscribe), its selector parameters (values without
+ * a digit, or of at most three characters: not the recipient's token)
+ * must be in the link's query too, or every link to the site would count.
+ * A link counts by its target (a redirect is unwrapped)
  * and only when the reader sees it; its wording neither makes nor breaks
  * it, but a link worded as an unsubscribe link that goes elsewhere is
  * named.  Owns nothing beyond a call; returns -1 only out of memory.
@@ -61,6 +66,7 @@ static int pol_link_worded(const struct pol_message *m,
 struct pol_unsub {
 	char https[2048];    /* the first https URI, "" when none */
 	char endpoint[2048]; /* UnsubscribeURL, else https without query */
+	char select[512];    /* root endpoint: "&k=v&k=v&" it must carry */
 	char mailto[POL_UNSUB_MAILTO][ADDR_MAX + 1];
 	size_t nmailto;
 };
@@ -99,6 +105,8 @@ pol_unsub_header_cb(const char *uri, void *arg)
 	return 0;
 }
 
+static void pol_unsub_selectors(struct pol_unsub *u);
+
 static void
 pol_unsub_read(const struct pol_ctx *x, struct pol_unsub *u)
 {
@@ -110,9 +118,80 @@ pol_unsub_read(const struct pol_ctx *x, struct pol_unsub *u)
 	if (x->ps->unsubscribe_url && *x->ps->unsubscribe_url)
 		snprintf(u->endpoint, sizeof(u->endpoint), "%s",
 			 x->ps->unsubscribe_url);
-	else if (u->https[0])
+	else if (u->https[0]) {
 		snprintf(u->endpoint, sizeof(u->endpoint), "%.*s",
 			 (int)strcspn(u->https, "?#"), u->https);
+		pol_unsub_selectors(u);
+	}
+}
+
+/* A query parameter value that selects an action, not a recipient. */
+static int
+pol_is_selector(const char *v, size_t n)
+{
+	size_t i;
+
+	if (n <= 3)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (v[i] >= '0' && v[i] <= '9')
+			return 0;
+	return 1;
+}
+
+/* For an https List-Unsubscribe URI on the root path: its selector
+ * parameters into u->select as "&k=v&k=v&" (see the top comment). */
+static void
+pol_unsub_selectors(struct pol_unsub *u)
+{
+	char path[1024], query[1024], *p, *e, *eq;
+	size_t len = 1;
+
+	u->select[0] = '\0';
+	if (pol_url_path_query(u->https, path, sizeof(path), query,
+			       sizeof(query)) < 0 ||
+	    (path[0] && strcmp(path, "/") != 0) || query[0] == '\0')
+		return;
+	u->select[0] = '&';
+	u->select[1] = '\0';
+	for (p = query; *p; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, "&;");
+		eq = memchr(p, '=', (size_t)(e - p));
+		if (eq == NULL || !pol_is_selector(eq + 1, (size_t)(e - eq - 1)))
+			continue;
+		if (len + (size_t)(e - p) + 2 > sizeof(u->select))
+			break;
+		memcpy(u->select + len, p, (size_t)(e - p));
+		len += (size_t)(e - p);
+		u->select[len++] = '&';
+		u->select[len] = '\0';
+	}
+	if (len == 1)
+		u->select[0] = '\0';
+}
+
+/* Does url's query carry every selector of u->select? */
+static int
+pol_has_selectors(const struct pol_unsub *u, const char *url)
+{
+	char path[1024], query[1024], q[1030];
+	const char *p, *e;
+
+	if (u->select[0] == '\0')
+		return 1;
+	if (pol_url_path_query(url, path, sizeof(path), query,
+			       sizeof(query)) < 0)
+		return 0;
+	snprintf(q, sizeof(q), "&%s&", query);
+	for (p = u->select + 1; *p; p = e + 1) {
+		char pair[512];
+
+		e = strchr(p, '&');
+		snprintf(pair, sizeof(pair), "&%.*s&", (int)(e - p), p);
+		if (strstr(q, pair) == NULL)
+			return 0;
+	}
+	return 1;
 }
 
 /* A mailto: to the List-Unsubscribe address or to UnsubscribeAddress (or
@@ -158,8 +237,10 @@ pol_targets_endpoint(const struct pol_ctx *x, const struct pol_unsub *u,
 		return 0;
 	if (pol_url_unwrap_x(x, url, target, sizeof(target)) < 0)
 		return -1;
-	if (pol_url_has_prefix_x(x, url, u->endpoint) ||
-	    pol_url_has_prefix_x(x, target, u->endpoint))
+	if ((pol_url_has_prefix_x(x, url, u->endpoint) &&
+	     pol_has_selectors(u, url)) ||
+	    (pol_url_has_prefix_x(x, target, u->endpoint) &&
+	     pol_has_selectors(u, target)))
 		return 1;
 	if (!worded || (x->ps->unsubscribe_url && *x->ps->unsubscribe_url))
 		return 0;

@@ -20,6 +20,7 @@
 #include "../../common/buf.h"
 #include "../../common/hex.h"
 #include "../../common/url.h"
+#include "../../common/utf8.h"
 #include "urlscan.h"
 
 /* Coarse delimiters: between query parameters, JSON members, quoted
@@ -73,13 +74,35 @@ pol_scan_add(struct pol_scan *s, const char *p, size_t n, unsigned depth,
 	return 0;
 }
 
+/* %uXXXX (the escape() form some servers still read): the code point at
+ * p + 2, or -1. */
+static int
+pol_percent_u(const char *p)
+{
+	int v = 0, k, h;
+
+	if ((p[1] != 'u' && p[1] != 'U'))
+		return -1;
+	for (k = 2; k < 6; k++) {
+		if ((h = hex_value((unsigned char)p[k])) < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/* %XX and %uXXXX. */
 static int
 pol_decode_percent(const char *p, struct buf *b)
 {
 	int h, l;
 
 	for (; *p; p++) {
-		if (*p == '%' && (h = hex_value((unsigned char)p[1])) >= 0 &&
+		if (*p == '%' && (h = pol_percent_u(p)) > 0) {
+			if (utf8_put(b, (unsigned)h) < 0)
+				return -1;
+			p += 5;
+		} else if (*p == '%' && (h = hex_value((unsigned char)p[1])) >= 0 &&
 		    (l = hex_value((unsigned char)p[2])) >= 0) {
 			if (buf_putc(b, (char)(h * 16 + l)) < 0)
 				return -1;
@@ -522,6 +545,27 @@ pol_scan_has_hash(const struct pol_scan *s, const char *addr, size_t n)
 	return 0;
 }
 
+/* The address with its domain in the other IDNA form (U-labels for
+ * "xn--" labels, A-labels for Unicode ones) into out, or -1. */
+static int
+pol_idn_other(const char *addr, char *out, size_t outsz)
+{
+	const char *at = strrchr(addr, '@'), *p;
+	char dom[256];
+	int uni = 0;
+
+	if (at == NULL || (size_t)(at - addr) >= outsz)
+		return -1;
+	for (p = at + 1; *p; p++)
+		uni |= (unsigned char)*p >= 0x80;
+	if ((uni ? url_domain_normalise(at + 1, dom, sizeof(dom))
+		 : url_domain_unicode(at + 1, dom, sizeof(dom))) < 0 ||
+	    strcmp(dom, at + 1) == 0)
+		return -1;
+	return snprintf(out, outsz, "%.*s@%s", (int)(at - addr), addr, dom) <
+			   (int)outsz ? 0 : -1;
+}
+
 int
 pol_scan_has_address(const struct pol_scan *s, const char *addr,
 		     const char *url_host, int hashes)
@@ -530,6 +574,10 @@ pol_scan_has_address(const struct pol_scan *s, const char *addr,
 	size_t n = strlen(addr), i;
 
 	if (pol_scan_has_form(s, addr, url_host))
+		return 1;
+	/* An IDN domain is written either way: check the other form too. */
+	if (pol_idn_other(addr, form[0], sizeof(form[0])) == 0 &&
+	    pol_scan_has_form(s, form[0], url_host))
 		return 1;
 	if (n > POL_SCAN_ADDR_MAX)
 		return 0;

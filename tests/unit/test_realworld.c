@@ -23,13 +23,16 @@
  * names (raised as the rules learn to see through the disguises).
  * tests/data/disguise2/ is a second disguise set, written apart from the
  * first and from the detectors, with its own disguise.conf and THRESHOLD,
- * judged the same way.
+ * judged the same way; tests/data/disguise3/ is a third one (other
+ * encodings and places for the address, other hiding places for
+ * advertising, pixels and the unsubscribe link).
  */
 #include "fixture.h"
 
 #define RW_DIR "tests/data/realworld"
 #define DG_DIR "tests/data/disguise"
 #define DG2_DIR "tests/data/disguise2"
+#define DG3_DIR "tests/data/disguise3"
 #define RW_MIN_TOOLS 8
 #define DG_MIN_CASES 30
 
@@ -245,6 +248,13 @@ test_disguise2(void **state)
 	dg_run(DG2_DIR, "disguise2");
 }
 
+static void
+test_disguise3(void **state)
+{
+	(void)state;
+	dg_run(DG3_DIR, "disguise3");
+}
+
 int
 main(void)
 {
@@ -252,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_realworld),
 		cmocka_unit_test(test_disguise),
 		cmocka_unit_test(test_disguise2),
+		cmocka_unit_test(test_disguise3),
 	};
 	int rc;
 

@@ -403,6 +403,47 @@ test_norm_ascii_runs(void **state)
 	}
 }
 
+/* Upside-down text is read the right way up: turned letters turned back,
+ * a run of turned words in reverse order, b/q d/p n/u swapped, a capital's
+ * case from the original; plain words between runs, one IPA letter and
+ * scripts that only lend a stand-in glyph stay as they are; the map of
+ * the turned word still covers the original word. */
+static void
+test_norm_upside_down(void **state)
+{
+	static const char word[] = "x \xca\x87\xca\x87\xc9\x90q\xc9\x90\xe1\xb4\x9a y";
+	struct textnorm tn;
+	size_t os, oe;
+
+	(void)state;
+	norm_is("\xca\x87\xca\x87\xc9\x90q\xc9\x90\xe1\xb4\x9a und "
+		"u\xc4\xb1\xc7\x9d\xc9\xa5\xc9\x94s\xca\x87n\xd7\xa4",
+		"rabatt und gutschein");
+	norm_is("\xc2\xa1\xe1\x84\x85 \xc7\x9d\xca\x87n\xc7\x9d\xc9\xa5 \xc9\xb9nN",
+		"nur heute 2!");
+	norm_is("Der Laut \xc9\x90 im IPA", "der laut \xc9\x90 im ipa");
+	norm_is("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd7\xa4\xd7\x94",
+		"\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd7\xa4\xd7\x94");
+	assert_int_equal(textnorm_make(&tn, word, strlen(word)), 0);
+	assert_string_equal(tn.text, "x rabatt y");
+	textnorm_span(&tn, 2, 8, &os, &oe);
+	assert_int_equal(os, 2);
+	assert_int_equal(oe, strlen(word) - 2);
+	textnorm_free(&tn);
+}
+
+/* textnorm_blank: text that shows nothing (what a link must not be). */
+static void
+test_norm_blank(void **state)
+{
+	(void)state;
+	assert_true(textnorm_blank(""));
+	assert_true(textnorm_blank(" \xe2\x80\x8b\xc2\xa0\t\xc2\xad"));
+	assert_false(textnorm_blank("\xe2\x80\x8b" "x"));
+	assert_false(textnorm_blank("\xc3\xa4"));
+	assert_false(textnorm_blank("\xff"));
+}
+
 /* pol_part_line reads a plain part's lines through the line index the
  * view builds: first, middle, last without a newline, empty, past the end. */
 static void
@@ -452,6 +493,8 @@ main(void)
 		cmocka_unit_test(test_doi_cap),
 		cmocka_unit_test(test_slug),
 		cmocka_unit_test(test_norm_ascii_runs),
+		cmocka_unit_test(test_norm_upside_down),
+		cmocka_unit_test(test_norm_blank),
 		cmocka_unit_test(test_part_line),
 	};
 
