@@ -13,7 +13,10 @@
  * (the rows of one address in file order), DB_IMPORT_BATCH rows per short
  * write transaction, so other writers (the milter's evidence) wait at most
  * one batch: in address order a batch touches a few neighbouring pages of
- * the consent table instead of one page per row.  The evidence of one
+ * the consent table instead of one page per row (measured on random-order
+ * files: 3M rows 67 s -> 39 s, 10M rows ~255 s -> 207 s; a window of
+ * 200,000 rows gave the same at 3M and 250 s at 10M, where the table has
+ * more pages than the window has rows).  The evidence of one
  * window is therefore in address order; each record names its FILE:LINE.
  * A row the machine refuses is reported and skipped; opts->note hears
  * every row in file order once its window is written.  A file whose rows

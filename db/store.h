@@ -274,7 +274,7 @@ int db_consent_foreach(struct db_store *s, db_consent_cb cb, void *arg);
  * what the import holds.
  */
 #define DB_IMPORT_BATCH 10000
-#define DB_IMPORT_WINDOW 200000
+#define DB_IMPORT_WINDOW 1000000
 struct db_sm_result;
 struct db_event;
 struct db_import;
