@@ -13,9 +13,11 @@
  *    (tokens of the List-Unsubscribe URIs, the DOI confirmation uid, the
  *    Message-ID's local part);
  *  - any image or link under TrackingDomains (label boundary), except the
- *    DOI links themselves (under ConfirmURL or DoiCancelURL): a mailing
- *    tool serves them from the host it tracks with, and their click is
- *    the recipient's answer, recorded as consent evidence;
+ *    DOI links themselves (under ConfirmURL or DoiCancelURL) and the
+ *    unsubscribe link (a List-Unsubscribe https URI itself, or a link
+ *    under an UnsubscribeURL below the site's root): a mailing tool serves
+ *    them from the host it tracks with, and their click is the
+ *    recipient's answer, recorded as consent evidence, or withdrawal;
  *  - a redirect link (one that carries another URL): the wrapper is click
  *    tracking, whatever the URL it leads to;
  *  - the open and click URLs that common tools insert by default
@@ -329,6 +331,50 @@ pol_image_tracks(const struct pol_ctx *x, const struct pol_image *im,
 	return 0;
 }
 
+struct pol_lu_match {
+	const char *url;
+	int hit;
+};
+
+static int
+pol_lu_match_cb(const char *uri, void *arg)
+{
+	struct pol_lu_match *mt = arg;
+
+	if (url_scheme_is(uri, "https") && strcmp(uri, mt->url) == 0) {
+		mt->hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The way out: the link is one of the mail's https List-Unsubscribe URIs
+ * itself, or lies under UnsubscribeURL when that names a path below the
+ * site's root.  Its click is the recipient's withdrawal, which the tool
+ * must be able to attribute (as the DOI links are the recipient's answer),
+ * so it is not tracking even when the tool serves it from its tracking
+ * host.  Any other link on that host still is.
+ */
+static int
+pol_is_unsubscribe_link(const struct pol_ctx *x, const char *url)
+{
+	const char *lu = pol_header_value_raw(x->msg, "List-Unsubscribe");
+	const char *uu = x->ps->unsubscribe_url;
+	char path[1024], query[1024];
+	struct pol_lu_match mt = {url, 0};
+
+	if (uu && *uu &&
+	    pol_url_path_query(uu, path, sizeof(path), query,
+			       sizeof(query)) == 0 &&
+	    path[0] == '/' && path[1] != '\0' &&
+	    pol_url_has_prefix_x(x, url, uu))
+		return 1;
+	if (lu)
+		pol_header_uris(lu, pol_lu_match_cb, &mt);
+	return mt.hit;
+}
+
 /* Why this link tracks, into what; 1 when it does, -1 out of memory. */
 static int
 pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
@@ -347,6 +393,8 @@ pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
 	 * as consent evidence, not tracking. */
 	if (pol_url_has_prefix_x(x, l->url, x->ps->confirm_url) ||
 	    pol_url_has_prefix_x(x, l->url, x->ps->doi_cancel_url))
+		return 0;
+	if (pol_is_unsubscribe_link(x, l->url))
 		return 0;
 	if (pol_host_in_list(host, td->v, td->n)) {
 		snprintf(what, whatsz, "link through tracking domain %s", host);
