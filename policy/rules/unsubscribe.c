@@ -19,7 +19,10 @@
  * A link counts by its target (a redirect is unwrapped)
  * and only when the reader sees it; its wording neither makes nor breaks
  * it, but a link worded as an unsubscribe link that goes elsewhere is
- * named.  Owns nothing beyond a call; returns -1 only out of memory.
+ * named.  List-Unsubscribe must be one field, and with UnsubscribeURL its
+ * https URI must be on that key's host (or a subdomain either way): the
+ * one-click POST goes there.  Owns nothing beyond a call; returns -1 only
+ * out of memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,9 +391,44 @@ pol_one_click_ok(const struct pol_message *m)
 	       strncmp(post, "List-Unsubscribe=One-Click", n) == 0;
 }
 
+/* What is wrong with a List-Unsubscribe that has an https URI, into why
+ * ("" when nothing): the field given more than once (receivers and DKIM
+ * read different ones, RFC 6376 5.4.2 signs the last), or, with
+ * UnsubscribeURL, an https URI on a host that is neither UnsubscribeURL's
+ * nor a subdomain of it (and UnsubscribeURL's no subdomain of it): the
+ * one-click POST would withdraw nothing where withdrawals are kept. */
+static int
+pol_header_defect(const struct pol_ctx *x, const struct pol_unsub *u,
+		  char *why, size_t whysz)
+{
+	const struct pol_message *m = x->msg;
+	const char *key = x->ps->unsubscribe_url;
+	char h[POL_HOST_MAX], k[POL_HOST_MAX];
+	size_t i, n = 0;
+
+	why[0] = '\0';
+	for (i = 0; i < m->nheaders; i++)
+		n += strcasecmp(m->headers[i].name, "List-Unsubscribe") == 0;
+	if (n > 1) {
+		snprintf(why, whysz, "List-Unsubscribe appears %zu times; "
+			 "receivers may read a different one", n);
+		return 1;
+	}
+	if (key == NULL || *key == '\0' || u->https[0] == '\0' ||
+	    pol_url_host_x(x, key, k, sizeof(k)) < 0)
+		return 0;
+	if (pol_url_host_x(x, u->https, h, sizeof(h)) == 0 &&
+	    (pol_host_in_domain(h, k) || pol_host_in_domain(k, h)))
+		return 0;
+	snprintf(why, whysz, "the https List-Unsubscribe URI %.200s is not on "
+		 "the host of UnsubscribeURL %.200s", u->https, key);
+	return 1;
+}
+
 static int
 unsubscribe_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
+	char why[512];
 	const char *lu = pol_message_header(x->msg, "List-Unsubscribe");
 	const char *post = pol_message_header(x->msg, "List-Unsubscribe-Post");
 	struct pol_unsub u;
@@ -407,6 +445,11 @@ unsubscribe_check(const struct pol_ctx *x, struct pol_verdict *v)
 			    "header List-Unsubscribe",
 			    lu ? "List-Unsubscribe has no <https://...> URI"
 			       : "List-Unsubscribe header missing") < 0)
+		return -1;
+	if (pol_rule_action(x->ps, POL_RULE_UNSUBSCRIBE_HEADER) != POL_ACTION_OFF &&
+	    https && pol_header_defect(x, &u, why, sizeof(why)) &&
+	    pol_verdict_add(v, POL_RULE_UNSUBSCRIBE_HEADER, -1,
+			    "header List-Unsubscribe", "%s", why) < 0)
 		return -1;
 	if (pol_rule_action(x->ps, POL_RULE_UNSUBSCRIBE_ONE_CLICK) ==
 	    POL_ACTION_OFF)

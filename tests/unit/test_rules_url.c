@@ -241,6 +241,16 @@ test_unsubscribe_url_key(void **state)
 				   POL_RULE_UNSUBSCRIBE_LINK), 0);
 	assert_int_equal(rule_hits(keyed, "https://shop.example/unsub?u=1a2b3c4d5e",
 				   POL_RULE_UNSUBSCRIBE_LINK), 2);
+	/* The header's https URI must be on the key's host (or a subdomain
+	 * either way): the one-click POST goes there. */
+	assert_int_equal(rule_hits(keyed, "https://shop.example/abmelden/1a2b",
+				   POL_RULE_UNSUBSCRIBE_HEADER), 0);
+	assert_int_equal(rule_hits("UnsubscribeURL https://www.shop.example/a\n",
+				   "https://www.shop.example/a/1a2b",
+				   POL_RULE_UNSUBSCRIBE_HEADER), 0);
+	assert_int_equal(rule_hits("UnsubscribeURL https://optout.other.example/a\n",
+				   "https://optout.other.example/a/1a2b",
+				   POL_RULE_UNSUBSCRIBE_HEADER), 1);
 	/* Behind a click tracker it is still the unsubscribe link. */
 	assert_int_equal(rule_hits(keyed, "https://t.example/c?u=https%3A%2F%2F"
 					  "shop.example%2Fabmelden%2F1a2b",
