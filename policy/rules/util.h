@@ -93,6 +93,11 @@ int pol_url_has_prefix_x(const struct pol_ctx *x, const char *url,
 			 const char *prefix);
 /* pol_doi_confirm_uid (policy.h) with the evaluation's memo (doi.c). */
 int pol_doi_confirm_uid_x(const struct pol_ctx *x, char *out, size_t outsz);
+/* tracking.no-consent: 1 when url's query carries a tool's per-recipient
+ * click id, or a utm_* value holding one of tokens; why into what
+ * (track_params.c). */
+int pol_click_id(const char *url, const char *const *tokens, size_t ntokens,
+		 char *what, size_t whatsz);
 /* doi.confirm-link: a hit when the DOI mail goes to several people
  * (doi_proof.c). */
 int pol_doi_proof_check(const struct pol_ctx *x, struct pol_verdict *v);
