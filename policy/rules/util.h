@@ -98,6 +98,9 @@ int pol_doi_confirm_uid_x(const struct pol_ctx *x, char *out, size_t outsz);
  * (track_params.c). */
 int pol_click_id(const char *url, const char *const *tokens, size_t ntokens,
 		 char *what, size_t whatsz);
+/* exposure.recipients: a hit when the body of a mail to several people
+ * names one of their addresses (exposure_body.c). */
+int pol_exposure_body_check(const struct pol_ctx *x, struct pol_verdict *v);
 /* doi.confirm-link: a hit when the DOI mail goes to several people
  * (doi_proof.c). */
 int pol_doi_proof_check(const struct pol_ctx *x, struct pol_verdict *v);
