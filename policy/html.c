@@ -467,8 +467,9 @@ pol_walk_anchor(struct pol_walk *w, const struct pol_frame *f)
 		w->status = POL_ERR_NOMEM;
 		return;
 	}
-	/* No text shown (none, or only zero-width characters) and no image:
-	 * the reader sees nothing to click. */
+	/* No text shown (none, or only zero-width characters) and no image
+	 * with an alt text (images are often blocked): the reader sees
+	 * nothing to click. */
 	blank = textnorm_blank(text);
 	if (blank && w->visible_images == f->images_start)
 		hidden = 1;

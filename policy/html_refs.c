@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "../common/buf.h"
+#include "../common/textnorm.h"
 #include "html_walk.h"
 #include "links.h"
 
@@ -78,7 +79,9 @@ pol_refs_image(struct pol_walk *w, const char *src, size_t n,
 		return;
 	}
 	m->nimages++;
-	if (!im->hidden)
+	/* An image shows a link only with an alt text: many clients block
+	 * images, and a reader then sees nothing to click. */
+	if (!im->hidden && !textnorm_blank(im->alt))
 		w->visible_images++;
 }
 

@@ -63,7 +63,7 @@ struct pol_walk {
 	struct pol_css_sheet *sheet;	/* the <style> rules, or NULL */
 	long css_budget;		/* rule look-ups left */
 	size_t generated;		/* bytes of ::before/::after so far */
-	size_t visible_images;		/* images appended not hidden */
+	size_t visible_images;		/* images appended not hidden, with alt */
 	const struct buf *last_put;	/* the buffer text went to last */
 	int status;
 };

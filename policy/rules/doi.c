@@ -15,7 +15,8 @@
  * domains (From, envelope) or to the recipient.  It carries exactly one
  * https confirmation link starting with ConfirmURL (the same normalised URL
  * counts once; a decline link under DoiCancelURL, or under ConfirmURL
- * worded as a decline, is not a second one).
+ * worded as a decline, is not a second one), and goes to one person
+ * (doi_proof.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -682,6 +683,8 @@ doi_confirm_link_check(const struct pol_ctx *x, struct pol_verdict *v)
 		rc = pol_verdict_add(v, POL_RULE_DOI_CONFIRM_LINK, -1, "body",
 				     "%zu different confirmation links; exactly "
 				     "one is allowed", distinct);
+	if (rc >= 0 && pol_doi_proof_check(x, v) < 0)
+		rc = -1;
 done:
 	for (j = 0; j < distinct; j++)
 		free(seen[j]);

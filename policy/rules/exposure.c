@@ -13,7 +13,8 @@
  * one address (compared normalised).  More than one such address is
  * exposure, as before; each header field that shows one is a hit (up to
  * POL_RULE_MAX_HITS).  Header values are parsed raw with GMime's address
- * parser.  Owns nothing beyond a call; -1 only when memory ran out.
+ * parser.  A body naming the address of one of several envelope
+ * recipients is a hit too (exposure_body.c).  Owns nothing beyond a call; -1 only when memory ran out.
  */
 #include <gmime/gmime.h>
 #include <stdio.h>
@@ -178,6 +179,9 @@ exposure_check(const struct pol_ctx *x, struct pol_verdict *v)
 		    names ? " (some written as display names)" : "");
 	}
 	free(e);
+	if (rc == 0 &&
+	    pol_rule_hits(v, POL_RULE_EXPOSURE_RECIPIENTS) < POL_RULE_MAX_HITS)
+		rc = pol_exposure_body_check(x, v);
 	return rc;
 }
 

@@ -20,6 +20,8 @@
  *    recipient's answer, recorded as consent evidence, or withdrawal;
  *  - a redirect link (one that carries another URL): the wrapper is click
  *    tracking, whatever the URL it leads to;
+ *  - a link whose query carries a tool's per-recipient click id or a utm_*
+ *    value with the recipient's token (track_params.c);
  *  - the open and click URLs that common tools insert by default
  *    (listmonk, Mautic, Mailchimp, Sendinblue/Brevo, phpList, Mailtrain,
  *    Keila, FluentCRM, luxletter), those of the two WordPress/TYPO3 tools
@@ -377,12 +379,13 @@ pol_is_unsubscribe_link(const struct pol_ctx *x, const char *url)
 
 /* Why this link tracks, into what; 1 when it does, -1 out of memory. */
 static int
-pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
-		size_t whatsz)
+pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l,
+		const struct pol_tokens *t, char *what, size_t whatsz)
 {
 	const struct pol_list *td = &x->ps->tracking_domains;
 	char host[POL_HOST_MAX], target[2048];
-	const char *tool;
+	const char *tool, *tv[POL_TOKENS];
+	size_t i;
 	int r;
 
 	if (pol_url_host_x(x, l->url, host, sizeof(host)) < 0 ||
@@ -412,7 +415,9 @@ pol_link_tracks(const struct pol_ctx *x, const struct pol_link *l, char *what,
 			 target);
 		return 1;
 	}
-	return 0;
+	for (i = 0; i < t->n; i++)
+		tv[i] = t->v[i];
+	return pol_click_id(l->url, tv, t->n, what, whatsz);
 }
 
 static int
@@ -460,7 +465,8 @@ tracking_check(const struct pol_ctx *x, struct pol_verdict *v)
 			return -1;
 	}
 	for (i = 0; i < m->nlinks; i++) {
-		if ((r = pol_link_tracks(x, &m->links[i], what, sizeof(what))) < 0)
+		if ((r = pol_link_tracks(x, &m->links[i], &t, what,
+					 sizeof(what))) < 0)
 			return -1;
 		if (r == 0)
 			continue;

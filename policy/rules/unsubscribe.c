@@ -19,7 +19,11 @@
  * A link counts by its target (a redirect is unwrapped)
  * and only when the reader sees it; its wording neither makes nor breaks
  * it, but a link worded as an unsubscribe link that goes elsewhere is
- * named.  Owns nothing beyond a call; returns -1 only out of memory.
+ * named.  List-Unsubscribe must be one field.  Its https URI may be on
+ * another host than UnsubscribeURL: mailing services answer the one-click
+ * POST on one host and the footer link on another (Mailchimp), and nothing
+ * in RFC 8058 or the law ties them together.  Owns nothing beyond a call;
+ * returns -1 only out of memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,9 +392,30 @@ pol_one_click_ok(const struct pol_message *m)
 	       strncmp(post, "List-Unsubscribe=One-Click", n) == 0;
 }
 
+/* What is wrong with a List-Unsubscribe that has an https URI, into why
+ * ("" when nothing): the field given more than once (receivers and DKIM
+ * read different ones, RFC 6376 5.4.2 signs the last). */
+static int
+pol_header_defect(const struct pol_ctx *x, char *why, size_t whysz)
+{
+	const struct pol_message *m = x->msg;
+	size_t i, n = 0;
+
+	why[0] = '\0';
+	for (i = 0; i < m->nheaders; i++)
+		n += strcasecmp(m->headers[i].name, "List-Unsubscribe") == 0;
+	if (n > 1) {
+		snprintf(why, whysz, "List-Unsubscribe appears %zu times; "
+			 "receivers may read a different one", n);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 unsubscribe_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
+	char why[512];
 	const char *lu = pol_message_header(x->msg, "List-Unsubscribe");
 	const char *post = pol_message_header(x->msg, "List-Unsubscribe-Post");
 	struct pol_unsub u;
@@ -407,6 +432,11 @@ unsubscribe_check(const struct pol_ctx *x, struct pol_verdict *v)
 			    "header List-Unsubscribe",
 			    lu ? "List-Unsubscribe has no <https://...> URI"
 			       : "List-Unsubscribe header missing") < 0)
+		return -1;
+	if (pol_rule_action(x->ps, POL_RULE_UNSUBSCRIBE_HEADER) != POL_ACTION_OFF &&
+	    https && pol_header_defect(x, why, sizeof(why)) &&
+	    pol_verdict_add(v, POL_RULE_UNSUBSCRIBE_HEADER, -1,
+			    "header List-Unsubscribe", "%s", why) < 0)
 		return -1;
 	if (pol_rule_action(x->ps, POL_RULE_UNSUBSCRIBE_ONE_CLICK) ==
 	    POL_ACTION_OFF)

@@ -93,6 +93,17 @@ int pol_url_has_prefix_x(const struct pol_ctx *x, const char *url,
 			 const char *prefix);
 /* pol_doi_confirm_uid (policy.h) with the evaluation's memo (doi.c). */
 int pol_doi_confirm_uid_x(const struct pol_ctx *x, char *out, size_t outsz);
+/* tracking.no-consent: 1 when url's query carries a tool's per-recipient
+ * click id, or a utm_* value holding one of tokens; why into what
+ * (track_params.c). */
+int pol_click_id(const char *url, const char *const *tokens, size_t ntokens,
+		 char *what, size_t whatsz);
+/* exposure.recipients: a hit when the body of a mail to several people
+ * names one of their addresses (exposure_body.c). */
+int pol_exposure_body_check(const struct pol_ctx *x, struct pol_verdict *v);
+/* doi.confirm-link: a hit when the DOI mail goes to several people
+ * (doi_proof.c). */
+int pol_doi_proof_check(const struct pol_ctx *x, struct pol_verdict *v);
 /* pol_scan_url() remembered for the evaluation: the scan of url, borrowed
  * from the memo, or tmp filled when nothing can be remembered; NULL when
  * memory ran out.  Hand it back with pol_scan_done(result, tmp). */

@@ -25,7 +25,9 @@
  * first and from the detectors, with its own disguise.conf and THRESHOLD,
  * judged the same way; tests/data/disguise3/ is a third one (other
  * encodings and places for the address, other hiding places for
- * advertising, pixels and the unsubscribe link).
+ * advertising, pixels and the unsubscribe link); tests/data/disguise4/ a
+ * fourth (List-Unsubscribe and one-click, recipient exposure, imprint and
+ * privacy link, tracking consent, DOI rules).
  */
 #include "fixture.h"
 
@@ -33,6 +35,7 @@
 #define DG_DIR "tests/data/disguise"
 #define DG2_DIR "tests/data/disguise2"
 #define DG3_DIR "tests/data/disguise3"
+#define DG4_DIR "tests/data/disguise4"
 #define RW_MIN_TOOLS 8
 #define DG_MIN_CASES 30
 
@@ -255,6 +258,13 @@ test_disguise3(void **state)
 	dg_run(DG3_DIR, "disguise3");
 }
 
+static void
+test_disguise4(void **state)
+{
+	(void)state;
+	dg_run(DG4_DIR, "disguise4");
+}
+
 int
 main(void)
 {
@@ -263,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_disguise),
 		cmocka_unit_test(test_disguise2),
 		cmocka_unit_test(test_disguise3),
+		cmocka_unit_test(test_disguise4),
 	};
 	int rc;
 

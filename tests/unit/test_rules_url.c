@@ -226,6 +226,32 @@ rule_hits(const char *conf, const char *href, enum pol_rule rule)
 }
 
 static void
+test_click_id(void **state)
+{
+	const char *tok[] = {"476716c928"};
+	char what[300];
+
+	(void)state;
+	/* A tool's per-recipient id counts with a value, its campaign id not. */
+	assert_int_equal(pol_click_id("https://s.example/a?mc_cid=3f2a&mc_eid=91c4",
+				      tok, 1, what, sizeof(what)), 1);
+	assert_non_null(strstr(what, "mc_eid"));
+	assert_int_equal(pol_click_id("https://s.example/a?mc_cid=3f2a&mc_eid=",
+				      tok, 1, what, sizeof(what)), 0);
+	assert_int_equal(pol_click_id("https://s.example/a?MKT_TOK=MTIzLUFC",
+				      tok, 1, what, sizeof(what)), 1);
+	/* utm_* only with the recipient's token in its value. */
+	assert_int_equal(pol_click_id("https://s.example/a?utm_source=nl&"
+				      "utm_content=button_1", tok, 1, what,
+				      sizeof(what)), 0);
+	assert_int_equal(pol_click_id("https://s.example/a?utm_source=nl&"
+				      "utm_content=r-476716C928", tok, 1, what,
+				      sizeof(what)), 1);
+	assert_int_equal(pol_click_id("https://s.example/a?ref=476716c928",
+				      tok, 1, what, sizeof(what)), 0);
+}
+
+static void
 test_unsubscribe_url_key(void **state)
 {
 	const char *keyed = "UnsubscribeURL https://shop.example/abmelden\n";
@@ -241,6 +267,17 @@ test_unsubscribe_url_key(void **state)
 				   POL_RULE_UNSUBSCRIBE_LINK), 0);
 	assert_int_equal(rule_hits(keyed, "https://shop.example/unsub?u=1a2b3c4d5e",
 				   POL_RULE_UNSUBSCRIBE_LINK), 2);
+	/* The header's https URI may be on another host than the key's:
+	 * services answer the one-click POST on one host and the footer
+	 * link on another. */
+	assert_int_equal(rule_hits(keyed, "https://shop.example/abmelden/1a2b",
+				   POL_RULE_UNSUBSCRIBE_HEADER), 0);
+	assert_int_equal(rule_hits("UnsubscribeURL https://www.shop.example/a\n",
+				   "https://www.shop.example/a/1a2b",
+				   POL_RULE_UNSUBSCRIBE_HEADER), 0);
+	assert_int_equal(rule_hits("UnsubscribeURL https://optout.other.example/a\n",
+				   "https://optout.other.example/a/1a2b",
+				   POL_RULE_UNSUBSCRIBE_HEADER), 0);
 	/* Behind a click tracker it is still the unsubscribe link. */
 	assert_int_equal(rule_hits(keyed, "https://t.example/c?u=https%3A%2F%2F"
 					  "shop.example%2Fabmelden%2F1a2b",
@@ -260,6 +297,7 @@ main(void)
 	    cmocka_unit_test(test_unwrap),
 	    cmocka_unit_test(test_inner_http),
 	    cmocka_unit_test(test_unsubscribe_url_key),
+	    cmocka_unit_test(test_click_id),
 	};
 
 	pol_init();

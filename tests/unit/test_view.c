@@ -290,7 +290,8 @@ test_head_script_style(void **state)
 	pol_message_free(m);
 }
 
-/* Links and images in hidden elements are collected with hidden=1. */
+/* Links and images in hidden elements are collected with hidden=1; so is a
+ * link shown only as images without alt text. */
 static void
 test_hidden_references(void **state)
 {
@@ -301,10 +302,11 @@ test_hidden_references(void **state)
 	    "<img src=\"https://shop.example/i.png\" width=\"20\" height=\"20\"></div>"
 	    "<template><a href=\"https://shop.example/t\">T</a></template>"
 	    "<div style=\"font-size:0\"><a href=\"https://shop.example/f\">F</a>"
-	    "<a href=\"https://shop.example/g\"><img src=\"https://shop.example/g.png\" width=\"30\" height=\"30\"></a></div>");
+	    "<a href=\"https://shop.example/g\"><img src=\"https://shop.example/g.png\" width=\"30\" height=\"30\" alt=\"G\"></a></div>"
+	    "<a href=\"https://shop.example/n\"><img src=\"https://shop.example/n.png\" width=\"160\" height=\"30\" alt=\" \"></a>");
 
 	(void)state;
-	assert_int_equal(m->nlinks, 5);
+	assert_int_equal(m->nlinks, 6);
 	assert_string_equal(m->links[0].url, "https://shop.example/a");
 	assert_int_equal(m->links[0].hidden, 0);
 	assert_string_equal(m->links[1].url, "https://shop.example/b");
@@ -318,9 +320,14 @@ test_hidden_references(void **state)
 	/* ...unless it holds an image, which font-size does not shrink. */
 	assert_string_equal(m->links[4].url, "https://shop.example/g");
 	assert_int_equal(m->links[4].hidden, 0);
-	assert_int_equal(m->nimages, 2);
+	/* An image without alt text shows nothing where images are blocked:
+	 * a link of such images alone is not seen. */
+	assert_string_equal(m->links[5].url, "https://shop.example/n");
+	assert_int_equal(m->links[5].hidden, 1);
+	assert_int_equal(m->nimages, 3);
 	assert_int_equal(m->images[0].hidden, 1);
 	assert_int_equal(m->images[1].hidden, 0);
+	assert_int_equal(m->images[2].hidden, 0);
 	pol_message_free(m);
 }
 
