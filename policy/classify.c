@@ -10,7 +10,8 @@
  * recipients refused at RCPT time for a listed marketing sender must stay
  * refused whatever the message says later.
  * With ClassHeuristics (default yes), mail neither listed nor labelled is
- * DOI mail when it links to ConfirmURL, and marketing mail when it carries
+ * DOI mail when it links under ConfirmURL (compared as doi.confirm-link
+ * compares: normalised, ending at a path segment or parameter), and marketing mail when it carries
  * the bulk-mail markers: List-Unsubscribe-Post (RFC 8058 one-click) or
  * Precedence: bulk.  Discussion lists (Precedence: list) are not marketing.
  * A ConfirmURL that the caller found in the unparsed rest of an oversize
@@ -31,10 +32,12 @@
  * marketing.
  * Pure functions; owns nothing.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../common/addr.h"
+#include "../common/url.h"
 #include "policy.h"
 
 static const char *const pol_class_names[] = {
@@ -63,17 +66,24 @@ pol_class_parse(const char *s)
 	return -1;
 }
 
-/* 1 when url starts with prefix, or with prefix's http:// form when
- * downgrade is set and prefix is https. */
+/* 1 when url is under prefix as doi.confirm-link compares them
+ * (common/url.h: normalised host, default port and fragment; the prefix
+ * ends at a path segment or a parameter, so ".../confirm" does not cover
+ * ".../confirm-account"), or, with downgrade and an https prefix, under
+ * its http:// form. */
 static int
 pol_confirm_prefix(const char *url, const char *prefix, int downgrade)
 {
-	if (strncasecmp(url, prefix, strlen(prefix)) == 0)
+	char http[2048];
+
+	if (url_has_prefix(url, prefix))
 		return 1;
 	if (!downgrade || strncasecmp(prefix, "https://", 8) != 0 ||
-	    strncasecmp(url, "http://", 7) != 0)
+	    strncasecmp(url, "http://", 7) != 0 ||
+	    (size_t)snprintf(http, sizeof(http), "http://%s", prefix + 8) >=
+		    sizeof(http))
 		return 0;
-	return strncasecmp(url + 7, prefix + 8, strlen(prefix + 8)) == 0;
+	return url_has_prefix(url, http);
 }
 
 /* 1 when some link of the message starts with ConfirmURL (or, with

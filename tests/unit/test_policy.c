@@ -151,6 +151,17 @@ test_classify_heuristics(void **state)
 		     "X-Consent-Class: transactional\r\n\r\nhi\r\n");
 	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_TRANSACTIONAL);
 	pol_message_free(m);
+	/* ConfirmURL is compared as doi.confirm-link compares it: an account
+	 * link whose path only begins with the same letters is not under it,
+	 * a link written with another host case and the default port is. */
+	m = test_msg("From: crm@tool.example\r\nSubject: Konto\r\n\r\n"
+		     "https://news.example/confirm-account?key=1\r\n");
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_OTHER);
+	pol_message_free(m);
+	m = test_msg("From: crm@tool.example\r\nSubject: Bitte bestaetigen\r\n\r\n"
+		     "https://NEWS.example:443/confirm?uid=1\r\n");
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_DOI);
+	pol_message_free(m);
 	/* Plain person-to-person mail stays other. */
 	m = test_msg("From: anna@example.org\r\nSubject: lunch\r\n\r\nhi\r\n");
 	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_OTHER);
