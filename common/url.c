@@ -458,14 +458,61 @@ url_link_normalised(const char *url)
 /* The boundary test of url_has_prefix over two normalised forms.  A prefix
  * that ends inside the query (".../index.php?fc=module&controller=verify")
  * ends at a parameter: the url's next one ('&', ';') or its fragment. */
+/* 1 when the query parameter par (name=value, n bytes) is one of the
+ * '&'/';'-separated parameters of query q (up to its fragment); a par
+ * with an empty value as the prefix's last parameter (last set) matches
+ * that name with any value. */
+static int
+url_query_has(const char *q, const char *par, size_t n, int last)
+{
+	int any = last && n > 0 && par[n - 1] == '=';
+
+	while (*q && *q != '#') {
+		size_t len = strcspn(q, "&;#");
+
+		if ((len == n || (any && len > n)) && strncmp(q, par, n) == 0)
+			return 1;
+		q += len;
+		if (*q == '&' || *q == ';')
+			q++;
+	}
+	return 0;
+}
+
+/* A prefix with a query also covers a url with the same scheme, host,
+ * port and path whose query holds each of the prefix's parameters in any
+ * order (Ghost writes ?token=...&action=signup, the administrator may
+ * name ?action=signup). */
+static int
+url_prefix_params(const char *u, const char *pre)
+{
+	const char *pq = strchr(pre, '?'), *uq = strchr(u, '?'), *p;
+
+	if (pq == NULL || uq == NULL || pq - pre != uq - u ||
+	    strncmp(u, pre, (size_t)(pq - pre)) != 0)
+		return 0;
+	for (p = pq + 1; *p;) {
+		size_t len = strcspn(p, "&;");
+
+		if (len > 0 && !url_query_has(uq + 1, p, len, p[len] == '\0'))
+			return 0;
+		p += len;
+		if (*p)
+			p++;
+	}
+	return 1;
+}
+
 static int
 url_prefix_match(const char *u, const char *pre)
 {
 	size_t n = strlen(pre);
 	const char *next = strchr(pre, '?') ? "&;#" : "/?#";
 
-	return n > 0 && strncmp(u, pre, n) == 0 &&
-	       (strchr("/?&=", pre[n - 1]) != NULL || strchr(next, u[n]) != NULL);
+	if (n > 0 && strncmp(u, pre, n) == 0 &&
+	    (strchr("/?&=", pre[n - 1]) != NULL || strchr(next, u[n]) != NULL))
+		return 1;
+	return url_prefix_params(u, pre);
 }
 
 int

@@ -60,7 +60,12 @@ char *url_normalise(const char *url);
  * boundary (the prefix ends in '/', '?', '&' or '=', or the url goes on
  * with '/', '?', '#' or ends there; after a prefix with a query, with '&',
  * ';' or '#'), so ".../confirm" does not cover ".../confirmation-page" and
- * "...?controller=verify" covers "...?controller=verify&token=1".  0 otherwise, also when either does not parse.
+ * "...?controller=verify" covers "...?controller=verify&token=1".  A prefix
+ * with a query also covers a url with the same scheme, host, port and path
+ * whose query holds each of the prefix's parameters (name=value) in any
+ * order, its last parameter with an empty value ("&token=") any value:
+ * ".../members/?action=signup" covers ".../members/?token=X&action=signup".
+ * 0 otherwise, also when either does not parse.
  */
 int url_has_prefix(const char *url, const char *prefix);
 /* The same for a url normalised already (url_normalise's result), so a

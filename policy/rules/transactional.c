@@ -11,7 +11,11 @@
  * over the Subject, the visible, hidden and extra text and image alt
  * texts - and for the promotional blocks shop systems put into order
  * mails: product recommendations ("you might also like", "Das könnte
- * Ihnen auch gefallen") and coupon codes.  Links and images are not
+ * Ihnen auch gefallen"), coupon codes, and the reminder of a cart left
+ * in the shop ("noch in Ihrem Warenkorb", "still in your cart"): a mail
+ * that asks someone to complete a purchase they did not make promotes a
+ * sale, whatever else it says (no purchase, so no existing-customer
+ * exception of §7(3) UWG either).  Links and images are not
  * judged: an order mail may show its products and link to the shop.
  * When advertising is found, each recipient whose consent is neither
  * confirmed nor customer is a hit (the advertising found is named in
@@ -46,6 +50,11 @@ static const char *const pol_ta_blocks[] = {
 	"empfehlungen für sie", "empfehlungen für dich", "passend dazu",
 	"gutscheincode", "rabattcode", "aktionscode", "ihre nächste bestellung",
 	"deine nächste bestellung",
+	/* reminders of an abandoned cart or checkout */
+	"noch in ihrem warenkorb", "noch in deinem warenkorb",
+	"ihr warenkorb wartet", "dein warenkorb wartet",
+	"still in your cart", "left in your cart", "your cart is waiting",
+	"items in your cart are waiting",
 };
 
 struct pol_ta_scan {

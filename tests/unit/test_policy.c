@@ -151,12 +151,88 @@ test_classify_heuristics(void **state)
 		     "X-Consent-Class: transactional\r\n\r\nhi\r\n");
 	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_TRANSACTIONAL);
 	pol_message_free(m);
+	/* ConfirmURL is compared as doi.confirm-link compares it: an account
+	 * link whose path only begins with the same letters is not under it,
+	 * a link written with another host case and the default port is. */
+	m = test_msg("From: crm@tool.example\r\nSubject: Konto\r\n\r\n"
+		     "https://news.example/confirm-account?key=1\r\n");
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_OTHER);
+	pol_message_free(m);
+	m = test_msg("From: crm@tool.example\r\nSubject: Bitte bestaetigen\r\n\r\n"
+		     "https://NEWS.example:443/confirm?uid=1\r\n");
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_DOI);
+	pol_message_free(m);
 	/* Plain person-to-person mail stays other. */
 	m = test_msg("From: anna@example.org\r\nSubject: lunch\r\n\r\nhi\r\n");
 	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_OTHER);
 	pol_message_free(m);
 	cfg_unref(c);
 	cfg_unref(off);
+}
+
+/* One address that sends the DOI mail and the shop's order, password and
+ * account mails: in DoiSenders and TransactionalSenders, its mail is DOI
+ * only with a link under ConfirmURL (https or downgraded to http), and
+ * Precedence: bulk alone does not make it marketing. */
+static void
+test_classify_shared_sender(void **state)
+{
+	const char *conf = "ConfirmURL https://shop.example/newsletter/confirm/\n"
+			   "DoiSenders info@shop.example\n";
+	struct cfg *doi = test_cfg(conf);
+	struct cfg *c = test_cfg("ConfirmURL https://shop.example/newsletter/confirm/\n"
+				 "DoiSenders info@shop.example\n"
+				 "MarketingSenders news@shop.example\n"
+				 "TransactionalSenders info@shop.example, news@shop.example\n");
+	struct pol_envelope env = {"info@shop.example", "", 0, NULL, 0, 0, NULL};
+	struct pol_message *m;
+
+	(void)state;
+	/* Decided at the end of the message, not at MAIL FROM. */
+	assert_int_equal(pol_classify_envelope(cfg_pol(doi), "info@shop.example"),
+			 POL_CLASS_DOI);
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), "info@shop.example"),
+			 POL_CLASS_OTHER);
+	assert_int_equal(pol_classify_envelope(cfg_pol(c), "news@shop.example"),
+			 POL_CLASS_MARKETING);
+	/* A password reset under the shop's host, not under ConfirmURL. */
+	m = test_msg("From: info@shop.example\r\nSubject: Passwort\r\n\r\n"
+		     "https://shop.example/customer/account/confirm/?key=1\r\n");
+	assert_int_equal(pol_classify(cfg_pol(doi), &env, m), POL_CLASS_DOI);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_OTHER);
+	pol_message_free(m);
+	/* The newsletter confirmation stays DOI mail, downgraded or not. */
+	m = test_msg("From: info@shop.example\r\nSubject: Newsletter\r\n\r\n"
+		     "https://shop.example/newsletter/confirm/id/7/code/x/\r\n");
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_DOI);
+	pol_message_free(m);
+	m = test_msg("From: info@shop.example\r\nSubject: Newsletter\r\n\r\n"
+		     "http://shop.example/newsletter/confirm/id/7/code/x/\r\n");
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_DOI);
+	pol_message_free(m);
+	/* Precedence: bulk on an order mail of a transactional sender is not
+	 * marketing; one-click unsubscribe still is. */
+	m = test_msg("From: info@shop.example\r\nPrecedence: bulk\r\n\r\nBestellung\r\n");
+	assert_int_equal(pol_classify(cfg_pol(doi), &env, m), POL_CLASS_DOI);
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_OTHER);
+	pol_message_free(m);
+	m = test_msg("From: info@shop.example\r\nPrecedence: bulk\r\n"
+		     "List-Unsubscribe: <https://shop.example/u>\r\n"
+		     "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_MARKETING);
+	pol_message_free(m);
+	/* A listed marketing sender stays marketing. */
+	env.sender = "news@shop.example";
+	m = test_msg("From: news@shop.example\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_MARKETING);
+	pol_message_free(m);
+	/* An unlisted tool's Precedence: bulk is still marketing. */
+	env.sender = "crm@tool.example";
+	m = test_msg("From: crm@tool.example\r\nPrecedence: bulk\r\n\r\nhi\r\n");
+	assert_int_equal(pol_classify(cfg_pol(c), &env, m), POL_CLASS_MARKETING);
+	pol_message_free(m);
+	cfg_unref(c);
+	cfg_unref(doi);
 }
 
 static const char *const test_newsletter =
@@ -684,6 +760,7 @@ main(void)
 		cmocka_unit_test(test_addr_normalise),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_classify_heuristics),
+		cmocka_unit_test(test_classify_shared_sender),
 		cmocka_unit_test(test_consent_rules),
 		cmocka_unit_test(test_mail_list),
 		cmocka_unit_test(test_consent_scope),

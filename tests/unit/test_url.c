@@ -110,6 +110,23 @@ test_prefix(void **state)
 	assert_true(url_has_prefix("https://shop.example/c?token=abc",
 				   "https://shop.example/c?token="));
 	assert_false(url_has_prefix("https://shop.example/x", ""));
+	/* A prefix's query parameters in any order (Ghost's ?token=...&
+	 * action=signup under ?action=signup); a trailing empty value takes
+	 * any value; another value, path or host is not covered. */
+	p = "https://blog.example/members/?action=signup";
+	assert_true(url_has_prefix("https://blog.example/members/?token=Q1&"
+				   "action=signup&r=https%3A%2F%2Fblog.example", p));
+	assert_false(url_has_prefix("https://blog.example/members/?token=Q1&"
+				    "action=signin", p));
+	assert_false(url_has_prefix("https://blog.example/members/?token=Q1&"
+				    "action=signupx", p));
+	assert_false(url_has_prefix("https://blog.example/membersx/?token=Q1&"
+				    "action=signup", p));
+	assert_false(url_has_prefix("https://blog.example/members/?token=Q1", p));
+	assert_true(url_has_prefix("https://shop.example/?uid=7&p=confirm",
+				   "https://shop.example/?p=confirm&uid="));
+	assert_false(url_has_prefix("https://shop.example/?uid=7&p=confirmed",
+				    "https://shop.example/?p=confirm&uid="));
 	/* A prefix that ends inside the query (PrestaShop's, OXID's and
 	 * CiviCRM's confirmation links): the next parameter is a boundary,
 	 * a longer value is not, and neither is '/' inside a query. */
