@@ -324,14 +324,12 @@ static int
 pol_doi_mailto_allowed(const struct pol_ctx *x, const char *url,
 		       const char *host)
 {
-	const char *from = x->msg->from_addr, *env = x->env->sender;
 	char addr[ADDR_MAX + 1], *raw;
 	size_t i, n;
 
 	if (pol_doi_host_allowed(x->ps, host))
 		return 1;
-	if ((from && *from && pol_host_in_domain(host, addr_domain(from))) ||
-	    (env && *env && pol_host_in_domain(host, addr_domain(env))))
+	if (pol_host_is_senders(x, host))
 		return 1;
 	url += strspn(url, " \t") + strlen("mailto:");
 	n = strcspn(url, "?,;");

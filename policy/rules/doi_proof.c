@@ -88,14 +88,8 @@ pol_doi_has_purpose(const struct pol_message *m)
 static int
 pol_doi_own_copy(const struct pol_ctx *x, const char *a, const char *arch)
 {
-	const char *from = x->msg->from_addr, *env = x->env->sender;
-
-	if (*arch && strcmp(a, arch) == 0)
-		return 1;
-	return (from && *from &&
-		pol_host_in_domain(addr_domain(a), addr_domain(from))) ||
-	       (env && *env &&
-		pol_host_in_domain(addr_domain(a), addr_domain(env)));
+	return (*arch && strcmp(a, arch) == 0) ||
+	       pol_host_is_senders(x, addr_domain(a));
 }
 
 int

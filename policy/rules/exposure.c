@@ -58,10 +58,7 @@ pol_own_address(const struct pol_ctx *x, const char *addr, int reply_to)
 	 * list host such as CiviCRM's confirm.<ids>@crm.<domain>): the
 	 * sender controls those names; a look-alike such as my<domain> is no
 	 * subdomain. */
-	return (*from && pol_host_in_domain(addr_domain(addr),
-					     addr_domain(from))) ||
-	       (env && *env && pol_host_in_domain(addr_domain(addr),
-						   addr_domain(env)));
+	return pol_host_is_senders(x, addr_domain(addr));
 }
 
 static void

@@ -47,18 +47,6 @@ pol_text_names(const char *text, size_t len, const char *addr)
 	return 0;
 }
 
-/* Is a the sender's own (its domains or their subdomains)? */
-static int
-pol_sender_own(const struct pol_ctx *x, const char *a)
-{
-	const char *from = x->msg->from_addr, *env = x->env->sender;
-
-	return (from && *from &&
-		pol_host_in_domain(addr_domain(a), addr_domain(from))) ||
-	       (env && *env &&
-		pol_host_in_domain(addr_domain(a), addr_domain(env)));
-}
-
 int
 pol_exposure_body_check(const struct pol_ctx *x, struct pol_verdict *v)
 {
@@ -68,14 +56,15 @@ pol_exposure_body_check(const struct pol_ctx *x, struct pol_verdict *v)
 
 	for (i = 0; i < x->env->nrcpts; i++)
 		if (x->env->rcpts[i].addr && *x->env->rcpts[i].addr &&
-		    !pol_sender_own(x, x->env->rcpts[i].addr))
+		    !pol_host_is_senders(x, addr_domain(x->env->rcpts[i].addr)))
 			people++;
 	if (people < 2)
 		return 0;
 	for (i = 0; i < x->env->nrcpts; i++) {
 		const char *a = x->env->rcpts[i].addr;
 
-		if (a == NULL || *a == '\0' || pol_sender_own(x, a))
+		if (a == NULL || *a == '\0' ||
+		    pol_host_is_senders(x, addr_domain(a)))
 			continue;
 		for (p = 0; p < m->nparts; p++)
 			if (!m->parts[p].attached && m->parts[p].text &&

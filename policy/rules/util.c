@@ -13,6 +13,7 @@
 
 #include "util.h"
 
+#include "../../common/addr.h"
 #include "../../common/textnorm.h"
 #include "../../common/url.h"
 #include "urlscan.h"
@@ -35,6 +36,16 @@ int
 pol_host_in_domain(const char *host, const char *domain)
 {
 	return url_host_in_domain(host, domain);
+}
+
+int
+pol_host_is_senders(const struct pol_ctx *x, const char *host)
+{
+	const char *from = x->msg->from_addr;
+	const char *env = x->env ? x->env->sender : NULL;
+
+	return (from && *from && url_host_in_domain(host, addr_domain(from))) ||
+	       (env && *env && url_host_in_domain(host, addr_domain(env)));
 }
 
 int

@@ -22,6 +22,9 @@ int pol_url_host(const char *url, char *host, size_t hostsz);
 int pol_url_scheme_is(const char *url, const char *scheme);
 /* 1 when host equals domain or is a subdomain of it. */
 int pol_host_in_domain(const char *host, const char *domain);
+/* 1 when host is the domain of the From address or of the envelope
+ * sender, or a subdomain of one: names the sender controls. */
+int pol_host_is_senders(const struct pol_ctx *x, const char *host);
 /* 1 when host is within any domain of the list. */
 int pol_host_in_list(const char *host, char *const *list, size_t n);
 /* 1 when url starts with prefix (scheme and host case-insensitive). */
