@@ -62,38 +62,36 @@ now_s(void)
 	return clock_s(CLOCK_MONOTONIC);
 }
 
-/* VmHWM of this process in kB (0 when unknown). */
+/* The field (e.g. "VmHWM:") of /proc/self/status in kB (0 when unknown). */
 static long
-peak_rss_kb(void)
+status_kb(const char *field)
 {
 	FILE *f = fopen("/proc/self/status", "r");
+	size_t n = strlen(field);
 	char line[256];
 	long kb = 0;
 
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof line, f))
-		if (strncmp(line, "VmHWM:", 6) == 0)
-			kb = strtol(line + 6, NULL, 10);
+		if (strncmp(line, field, n) == 0)
+			kb = strtol(line + n, NULL, 10);
 	fclose(f);
 	return kb;
+}
+
+/* VmHWM of this process in kB (0 when unknown). */
+static long
+peak_rss_kb(void)
+{
+	return status_kb("VmHWM:");
 }
 
 /* RssAnon of this process in kB (0 when unknown). */
 static long
 anon_kb(void)
 {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f))
-		if (strncmp(line, "RssAnon:", 8) == 0)
-			kb = strtol(line + 8, NULL, 10);
-	fclose(f);
-	return kb;
+	return status_kb("RssAnon:");
 }
 
 static volatile long anon_peak;
