@@ -455,9 +455,6 @@ url_link_normalised(const char *url)
 	return url_cache_fill(e, url, n, h);
 }
 
-/* The boundary test of url_has_prefix over two normalised forms.  A prefix
- * that ends inside the query (".../index.php?fc=module&controller=verify")
- * ends at a parameter: the url's next one ('&', ';') or its fragment. */
 /* 1 when the query parameter par (name=value, n bytes) is one of the
  * '&'/';'-separated parameters of query q (up to its fragment); a par
  * with an empty value as the prefix's last parameter (last set) matches
@@ -503,6 +500,9 @@ url_prefix_params(const char *u, const char *pre)
 	return 1;
 }
 
+/* The boundary test of url_has_prefix over two normalised forms.  A prefix
+ * that ends inside the query (".../index.php?fc=module&controller=verify")
+ * ends at a parameter: the url's next one ('&', ';') or its fragment. */
 static int
 url_prefix_match(const char *u, const char *pre)
 {
